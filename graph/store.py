@@ -1,0 +1,80 @@
+"""The store port: one interface, two adapters (Grafeo embedded, Neo4j 5), the same named queries.
+
+Callers name a query from `queries/` and pass values as parameters; no caller builds Cypher from
+values. Results are lists of plain dicts (queries return properties and maps, never raw nodes),
+with dates as `datetime.date`, so the two stores give identical answers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import queries
+from graph import schema
+from graph.settings import Settings, get_settings
+
+
+class StoreError(RuntimeError):
+    """A store failure with a message meant for the user."""
+
+
+class StoreBusyError(StoreError):
+    """The embedded store is held by another process."""
+
+
+class GraphStore(ABC):
+    backend: str
+
+    @abstractmethod
+    def execute(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one statement (text from `queries/` or from `graph.schema`), values only as params."""
+
+    def run(self, name: str, params: dict[str, Any] | None = None, /, **kw: Any) -> list[dict[str, Any]]:
+        """Run a named query from `queries/`."""
+        p = dict(params or {})
+        p.update(kw)
+        return self.execute(queries.get(name, self.backend), p)
+
+    def run_batches(self, name: str, rows: Iterable[dict[str, Any]], batch_size: int = 5000,
+                    **params: Any) -> Iterator[list[dict[str, Any]]]:
+        """Run a named `UNWIND $rows ...` query over rows in client-side batches (both stores)."""
+        text = queries.get(name, self.backend)
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                yield self.execute(text, {**params, "rows": batch})
+                batch = []
+        if batch:
+            yield self.execute(text, {**params, "rows": batch})
+
+    def ensure_schema(self) -> None:
+        """Create every constraint and index the schema declares (idempotent)."""
+        for stmt in schema.ddl_statements(self.backend):
+            self.execute(stmt)
+
+    def checkpoint(self) -> None:
+        """Make everything written so far durable in the main file (no-op where the server does it)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(settings: Settings | None = None, *, read_only: bool = False) -> GraphStore:
+    """Open the configured store: the embedded Grafeo file under the data dir, or Neo4j."""
+    s = settings or get_settings()
+    if s.store == "neo4j":
+        from graph.store_neo4j import Neo4jStore
+
+        return Neo4jStore(s)
+    from graph.store_grafeo import GrafeoStore
+
+    return GrafeoStore(s.grafeo_path, read_only=read_only, settings=s)
