@@ -1,0 +1,268 @@
+"""The `tamga` command line: the product's outer edge, next to the HTTP API.
+
+Each command is a thin wrapper over a library function (simulator, ingest, pipeline, export,
+keys, app); it turns the product's errors into a clear message and a non-zero exit code.
+Exit codes: 0 done, 1 unexpected failure, 2 bad input (bundle, arguments), 3 store unavailable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from graph.settings import Settings, get_settings
+from graph.store import GraphStore, StoreBusyError, StoreError, open_store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tamga: customs fraud network analyser.")
+keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
+app.add_typer(keys_app, name="keys")
+
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 3
+
+
+def _fail(message: str, code: int) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _open(settings: Settings) -> GraphStore:
+    try:
+        store = open_store(settings)
+        store.ensure_schema()
+        return store
+    except StoreBusyError as e:
+        _fail(str(e), EXIT_STORE)
+    except StoreError as e:
+        _fail(str(e), EXIT_STORE)
+    raise AssertionError("unreachable")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as e:  # pydantic's ValidationError is a ValueError
+        _fail(f"settings refused: {e}", EXIT_BAD_INPUT)
+    raise AssertionError("unreachable")
+
+
+@app.command()
+def world(
+    out_dir: Annotated[Path, typer.Argument(help="folder to write the bundle and truth.json into")],
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same world")] = 7,
+    declarations: Annotated[int, typer.Option(help="number of declaration rows (goods items)")] = 40_000,
+) -> None:
+    """Generate a simulated world: a contract bundle with planted schemes and its ground truth."""
+    from ingest.simulator import generate_world
+
+    summary = generate_world(out_dir, seed=seed, declarations=declarations)
+    typer.echo(json.dumps(summary, indent=2, default=str))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="bundle folder (CSV, .csv.gz or Parquet files)")],
+    profile: Annotated[str, typer.Option(help="mapping profile: contract, kcs, ...")] = "contract",
+    source: Annotated[Optional[str], typer.Option(help="source name used in node keys")] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Load a bundle into the store; bad rows go to quarantine, the rest loads."""
+    from ingest.load import ingest_bundle
+    from ingest.validate import BundleError
+
+    s = _settings()
+    if not path.exists():
+        _fail(f"no such bundle: {path}", EXIT_BAD_INPUT)
+    store = _open(s)
+    try:
+        report = ingest_bundle(store, path, profile=profile, source=source, settings=s, progress=progress)
+    except BundleError as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    finally:
+        store.close()
+    typer.echo(report.summary() if hasattr(report, "summary") else json.dumps(report, indent=2, default=str))
+
+
+@app.command()
+def status() -> None:
+    """Counts per node kind and relationship type, and the last ingest report."""
+    from ingest.load import store_status
+
+    s = _settings()
+    store = _open(s)
+    try:
+        typer.echo(json.dumps(store_status(store), indent=2, default=str))
+    finally:
+        store.close()
+
+
+@app.command()
+def score(
+    communities: Annotated[bool, typer.Option(help="run community detection on the trading network")] = True,
+) -> None:
+    """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the results."""
+    from graph.pipeline import score as run_score
+
+    s = _settings()
+    store = _open(s)
+    try:
+        report = run_score(store, s, communities=communities)
+    finally:
+        store.close()
+    typer.echo(json.dumps(report, indent=2, default=str))
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, resolved-entities or audit-targets")],
+    format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    out: Annotated[Optional[Path], typer.Option(help="file to write (default: standard output)")] = None,
+    budget: Annotated[Optional[int], typer.Option(help="audit-targets: how many targets")] = None,
+) -> None:
+    """Write a table of results for a spreadsheet or another system."""
+    from graph.export import export as run_export
+
+    if format not in ("csv", "json"):
+        _fail("--format must be csv or json", EXIT_BAD_INPUT)
+    s = _settings()
+    store = _open(s)
+    try:
+        result = run_export(store, kind, format, out, budget=budget)
+    except ValueError as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    finally:
+        store.close()
+    if out is None:
+        sys.stdout.write(str(result))
+    else:
+        typer.echo(f"wrote {result}", err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Run the HTTP API and the investigator's page (the server holds the embedded store)."""
+    s = _settings()
+    store = _open(s)
+    _run_server(s, store, host, port)
+
+
+@app.command()
+def demo(
+    declarations: Annotated[int, typer.Option(help="size of the simulated world")] = 40_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="start the server at the end")] = True,
+) -> None:
+    """Generate a world, load it into the embedded store, score it, and serve it."""
+    from api.auth import create_key
+    from graph.pipeline import score as run_score
+    from ingest.load import ingest_bundle
+    from ingest.simulator import generate_world
+
+    s = _settings()
+    world_dir = s.data_dir / "worlds" / f"demo-{seed}-{declarations}"
+    typer.echo(f"1/4 generating a world of {declarations:,} declarations (seed {seed}) in {world_dir}")
+    generate_world(world_dir, seed=seed, declarations=declarations)
+    store = _open(s)
+    try:
+        typer.echo("2/4 loading it into the embedded store")
+        report = ingest_bundle(store, world_dir, settings=s, progress=True)
+        typer.echo(report.summary() if hasattr(report, "summary") else str(report))
+        typer.echo("3/4 scoring: entity resolution, linked groups, network risk, cover items, assessment")
+        run_score(store, s)
+        key = create_key(store, owner="demo", role="admin", expires_days=7)
+        truth = json.loads((world_dir / "truth.json").read_text(encoding="utf-8"))
+    except BaseException:
+        store.close()
+        raise
+    rings = truth.get("rings", [])
+    url = f"http://{host}:{port}/"
+    typer.echo("4/4 ready\n")
+    typer.echo(f"  Investigator's page: {url}")
+    typer.echo(f"  API docs:            {url}docs")
+    typer.echo(f"  Admin API key (shown once, valid 7 days): {key}")
+    typer.echo(f"  Store: {s.grafeo_path}   World and its ground truth: {world_dir}")
+    if rings:
+        r = rings[0]
+        typer.echo(f"  Try: search for a member of planted ring {r.get('ring_id')}: {', '.join(r.get('members', [])[:3])}")
+    typer.echo("  Example: curl -H 'X-API-Key: <key>' " + f"'{url}api/v1/entities/search?q=vostok'\n")
+    if serve_after:
+        _run_server(s, store, host, port)
+    else:
+        store.close()
+
+
+def _run_server(s: Settings, store: GraphStore, host: str, port: int) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    try:
+        uvicorn.run(create_app(s, store), host=host, port=port, log_level="info")
+    finally:
+        store.close()
+
+
+@keys_app.command("create")
+def keys_create(
+    owner: Annotated[str, typer.Argument(help="person or system the key belongs to")],
+    role: Annotated[str, typer.Option(help="investigator, auditor, system or admin")] = "investigator",
+    expires_days: Annotated[int, typer.Option(help="days until the key expires")] = 90,
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from api.auth import create_key
+
+    s = _settings()
+    store = _open(s)
+    try:
+        key = create_key(store, owner, role, expires_days=expires_days)
+    except ValueError as e:
+        _fail(str(e), EXIT_BAD_INPUT)
+    finally:
+        store.close()
+    typer.echo(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix as shown by `tamga keys list`")]) -> None:
+    """Revoke an API key."""
+    from api.auth import revoke_key
+
+    s = _settings()
+    store = _open(s)
+    try:
+        done = revoke_key(store, prefix)
+    finally:
+        store.close()
+    if not done:
+        _fail(f"no active key with prefix {prefix!r}", EXIT_BAD_INPUT)
+    typer.echo(f"revoked {prefix}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (prefix, owner, role, expiry; never the key)."""
+    from api.auth import list_keys
+
+    s = _settings()
+    store = _open(s)
+    try:
+        typer.echo(json.dumps(list_keys(store), indent=2, default=str))
+    finally:
+        store.close()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
