@@ -1,0 +1,102 @@
+"""Lint every Cypher statement Tamga sends with Neo4j's own front-end (`lint.mjs` beside this file).
+
+Why Node: the only complete Cypher 5 grammar plus semantic analysis outside a running server is
+Neo4j's `@neo4j-cypher/language-support` (an npm package, pinned in `package.json`). Install it once
+with `npm ci --prefix queries/lint`; node runs once for the whole set, so a lint takes seconds.
+
+Every diagnostic fails the build: grammar and semantic errors, unknown functions or procedures, and
+labels, relationship types or property keys that `graph.schema` does not declare (a misspelt name
+would otherwise silently create a new label or key, or match nothing), and patterns the schema
+cannot have (`(:Party)-[:DECLARED_BY]->(:Declaration)` runs the wrong way). Only undeclared
+`$parameters` are ignored, as values arrive at run time.
+
+Run `python -m queries.lint` for a report; exit status 1 when anything fails.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import queries
+from graph import schema
+
+HERE = Path(__file__).parent
+SCRIPT = HERE / "lint.mjs"
+NODE_MODULES = HERE / "node_modules" / "@neo4j-cypher" / "language-support"
+INSTALL = "npm ci --prefix queries/lint"
+
+
+class LintUnavailable(RuntimeError):
+    """Node or the pinned npm package is missing: the lint cannot run."""
+
+
+def lint_schema() -> dict:
+    """`graph.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are flagged."""
+    s = dict(schema.lint_schema())
+    s["graphSchema"] = [{"from": r.start, "to": r.end, "relType": r.type} for r in schema.RELS]
+    return s
+
+
+def statements() -> list[dict]:
+    """Every statement to lint: named queries, Neo4j-only dialect variants, and the Neo4j DDL."""
+    from queries.dialect import VARIANTS
+
+    items = [{"name": name, "text": text, "plugins": False} for name, text in queries.all_queries().items()]
+    for name, by_backend in sorted(VARIANTS.items()):
+        for backend, (text, _reason) in sorted(by_backend.items()):
+            # Grafeo variants are Grafeo's dialect, not Neo4j's; Neo4j variants may use APOC/GDS.
+            if backend == "neo4j":
+                items.append({"name": f"{name} [neo4j variant]", "text": text, "plugins": True})
+    for i, stmt in enumerate(schema.ddl_statements("neo4j")):
+        items.append({"name": f"graph.schema.ddl_statements('neo4j')[{i}]", "text": stmt, "plugins": False})
+    return items
+
+
+def node_executable() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise LintUnavailable("node is not on PATH (Node.js 20+ is needed for the Cypher lint)")
+    if not NODE_MODULES.is_dir():
+        raise LintUnavailable(f"{NODE_MODULES} is missing: run `{INSTALL}` from the repository root")
+    return node
+
+
+def lint(items: list[dict], lint_schema_: dict | None = None, timeout: float = 300) -> list[dict]:
+    """Lint `items` ({name, text[, plugins]}) in one node process; return every failing diagnostic."""
+    node = node_executable()
+    payload = json.dumps({"schema": lint_schema_ or lint_schema(), "queries": items})
+    proc = subprocess.run([node, str(SCRIPT)], input=payload, capture_output=True, text=True,
+                          encoding="utf-8", timeout=timeout, cwd=HERE, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the Cypher linter failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout)
+
+
+def lint_all() -> list[dict]:
+    """Lint every named query, every Neo4j variant and every Neo4j DDL statement; the failures."""
+    return lint(statements())
+
+
+def format_diagnostic(d: dict) -> str:
+    return f"{d['name']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']}"
+
+
+def main() -> int:
+    try:
+        diags = lint_all()
+    except LintUnavailable as e:
+        print(f"cypher lint unavailable: {e}", file=sys.stderr)
+        return 2
+    for d in diags:
+        print(format_diagnostic(d))
+    n = len(statements())
+    print(f"{n} statements linted, {len(diags)} problem(s)", file=sys.stderr)
+    return 1 if diags else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
