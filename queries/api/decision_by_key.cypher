@@ -1,0 +1,3 @@
+// One decision by key.
+MATCH (d:Decision {key: $key})
+RETURN d {.*} AS decision
