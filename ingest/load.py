@@ -1,0 +1,650 @@
+"""Loading a bundle into the store: `ingest_bundle`, and the status views `store_status`,
+`last_reports`.
+
+The order is parties (and their identifier nodes), officers, declarations, offences, so that
+every reference points at something already stored. Everything goes through named queries in
+`queries/ingest/` in client-side batches of `settings.batch_size` rows.
+
+Idempotency and `kill -9`: parties, identifiers, codes, routes, officers and offences are MERGEd.
+Declaration items, the bulk, are CREATEd for speed, but only for keys the store does not hold yet
+(one lookup per batch); each batch of items is created with all its relationships in one
+statement, so an interrupted run leaves whole batches, and an item found without its
+CLASSIFIED_AS (a partial write) is completed through the MERGE path. Re-running any bundle thus
+converges on the counts of one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graph import schema
+from graph.settings import Settings, get_settings
+from graph.store import GraphStore
+from ingest import normalise as nz
+from ingest import readers
+from ingest.profiles import FileMapping, Profile, load_profile
+from ingest.validate import BundleError, Quarantine, QuarantineRecord, RowError, RowValidator
+
+__all__ = ["ingest_bundle", "IngestReport", "store_status", "last_reports", "BundleError", "count_graph"]
+
+LOAD_ORDER = ("parties", "officers", "declarations", "offences")
+_IDENT_QUERY = {i.label: f"ingest.link_{i.party_column}" for i in schema.IDENTIFIERS}
+_ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declarant_id -> declarant
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class FileReport:
+    read: int = 0
+    loaded: int = 0
+    existing: int = 0  # valid rows whose item was already stored (re-run): left unchanged
+    quarantined: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    run_id: str
+    profile: str
+    source: str
+    path: str
+    started_at: str
+    finished_at: str = ""
+    duration_s: float = 0.0
+    status: str = "running"
+    files: dict[str, FileReport] = field(default_factory=dict)
+    nodes_before: dict[str, int] = field(default_factory=dict)
+    nodes_after: dict[str, int] = field(default_factory=dict)
+    rels_before: dict[str, int] = field(default_factory=dict)
+    rels_after: dict[str, int] = field(default_factory=dict)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quarantine_path: str | None = None
+    report_path: str | None = None
+    declaration_rows_per_s: float = 0.0
+    rows_per_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.read for f in self.files.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files.values())
+
+    def summary(self) -> str:
+        """The report for a human at a terminal."""
+        lines = [f"Ingest {self.run_id}: {self.status}, profile {self.profile}, source {self.source!r}",
+                 f"  bundle   {self.path}",
+                 f"  duration {self.duration_s:.1f} s, {self.rows_per_s:,.0f} rows/s "
+                 f"(declarations {self.declaration_rows_per_s:,.0f} rows/s)",
+                 f"  {'file':<14}{'read':>10}{'loaded':>10}{'existing':>10}{'quarantined':>13}"]
+        for name, f in self.files.items():
+            lines.append(f"  {name:<14}{f.read:>10,}{f.loaded:>10,}{f.existing:>10,}{f.quarantined:>13,}")
+        lines.append("  nodes          " + _delta(self.nodes_before, self.nodes_after))
+        lines.append("  relationships  " + _delta(self.rels_before, self.rels_after))
+        if self.quarantine_path:
+            lines.append(f"  quarantine     {self.quarantine_path}")
+            for reason, n in sorted(self.quarantine_reasons.items(), key=lambda kv: -kv[1])[:10]:
+                lines.append(f"    {n:>8,}  {reason}")
+        if self.report_path:
+            lines.append(f"  report         {self.report_path}")
+        return "\n".join(lines)
+
+
+def _delta(before: dict[str, int], after: dict[str, int]) -> str:
+    parts = []
+    for k in sorted(set(before) | set(after)):
+        a, b = before.get(k, 0), after.get(k, 0)
+        if a or b:
+            parts.append(f"{k} {b:,}" + (f" (+{b - a:,})" if b != a else ""))
+    return ", ".join(parts) or "none"
+
+
+# --------------------------------------------------------------------------- counts and status
+
+
+def count_graph(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
+    """Nodes per label and relationships per type, every kind of `graph.schema` listed (0 if none)."""
+    nodes = {n.label: 0 for n in schema.NODES}
+    for r in store.run("status.count_nodes"):
+        nodes[r["label"]] = int(r["n"])
+    rels = {r.type: 0 for r in schema.RELS}
+    for r in store.run("status.count_relationships"):
+        rels[r["type"]] = int(r["n"])
+    return nodes, rels
+
+
+def store_status(store: GraphStore) -> dict[str, Any]:
+    """For `tamga status`: counts per node label and relationship type, and the last ingest report."""
+    nodes, rels = count_graph(store)
+    last = last_reports(store, limit=1)
+    return {"backend": store.backend, "nodes": nodes, "relationships": rels,
+            "total_nodes": sum(nodes.values()), "total_relationships": sum(rels.values()),
+            "last_ingest": last[0] if last else None}
+
+
+def last_reports(store: GraphStore, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest ingest reports, newest first (the stored JSON, parsed)."""
+    out = []
+    for r in store.run("status.ingest_runs", limit=int(limit)):
+        try:
+            rep = json.loads(r["report"]) if r.get("report") else {}
+        except ValueError:
+            rep = {"unreadable_report": r.get("report")}
+        rep.setdefault("run_id", r.get("key"))
+        rep.setdefault("status", r.get("status"))
+        out.append(rep)
+    return out
+
+
+# --------------------------------------------------------------------------- the plan (checked before writing)
+
+
+@dataclass
+class _FilePlan:
+    name: str
+    mapping: FileMapping
+    paths: list[Path]
+    headers: dict[Path, list[str]]
+
+
+def _plan(profile: Profile, folder: Path) -> dict[str, _FilePlan]:
+    """Which physical files feed which contract file; raise `BundleError` for any missing required
+    file or column. Reads headers only: nothing is written before this passes."""
+    if not folder.is_dir():
+        raise BundleError(f"bundle folder not found: {folder}", file=None)
+    plans: dict[str, _FilePlan] = {}
+    for bf in schema.FILES:
+        mapping = profile.mapping(bf.name)
+        synthesised = bf.name == "parties" and profile.synthesise_parties is not None
+        paths = mapping.paths(folder) if mapping else []
+        if not paths:
+            if bf.required and not synthesised:
+                want = ", ".join(mapping.sources) if mapping else f"{bf.name}.csv"
+                raise BundleError(f"required file {bf.name!r} is missing from {folder} (looked for {want})",
+                                  file=bf.name)
+            continue
+        headers = {}
+        for p in paths:
+            try:
+                header = readers.read_header(p)
+            except (OSError, UnicodeDecodeError, ValueError) as e:
+                raise BundleError(f"cannot read the header of {p.name}: {e}", file=bf.name) from e
+            missing = mapping.missing_required(header)
+            if missing:
+                raise BundleError(f"{p.name}: required column {missing[0]!r} of {bf.name!r} is missing",
+                                  file=bf.name, column=missing[0].split(" ")[0])
+            headers[p] = header
+        plans[bf.name] = _FilePlan(bf.name, mapping, paths, headers)
+    if profile.synthesise_parties is not None and profile.synthesise_parties.from_file not in plans:
+        raise BundleError(f"profile {profile.name}: parties come from {profile.synthesise_parties.from_file!r}, "
+                          "which is missing", file=profile.synthesise_parties.from_file)
+    return plans
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+class _Loader:
+    def __init__(self, store: GraphStore, profile: Profile, source: str, settings: Settings,
+                 report: IngestReport, quarantine: Quarantine, progress: bool):
+        self.store = store
+        self.profile = profile
+        self.source = source
+        self.s = settings
+        self.bs = max(1, int(settings.batch_size))
+        self.report = report
+        self.q = quarantine
+        self.progress = progress and sys.stderr.isatty()
+        self.known_parties: set[str] = set()  # party keys known to exist (bundle or store)
+        self.absent_parties: set[str] = set()  # party keys looked up and not found
+        self.hs_done: set[str] = set()
+        self.routes_done: set[str] = set()
+        self.vehicles_done: set[str] = set()
+        self.countries_done: set[str] = set()
+        self.seen_items: set[str] = set()
+        self.seen_ids: dict[str, dict[str, int]] = defaultdict(dict)
+        self.decl_seconds = 0.0
+
+    # ---------------------------------------------------------------- helpers
+
+    def key(self, natural: str) -> str:
+        return f"{self.source}:{natural}"
+
+    def _rows(self, plan: _FilePlan) -> Iterator[tuple[Path, int, dict[str, Any] | None, dict[str, str], dict]]:
+        """(path, line, clean values or None, contract values, extra) per row; bad rows are
+        quarantined here and yielded with clean None so that they are counted as read."""
+        validator = RowValidator(plan.name)
+        fr = self.report.files.setdefault(plan.name, FileReport())
+        for path in plan.paths:
+            fr.paths.append(path.name)
+            apply = plan.mapping.mapper(plan.headers[path])
+            bar = _bar(self.progress, f"{plan.name} ({path.name})")
+            for raw in readers.read_rows(path, self.bs):
+                fr.read += 1
+                if bar is not None:
+                    bar.update(1)
+                if raw.problem is not None:
+                    self.quarantine(plan.name, path, raw.line, raw.problem[0], raw.problem[1], raw.raw)
+                    continue
+                values, extra = apply(raw.values)
+                try:
+                    clean = validator(values)
+                except RowError as e:
+                    self.quarantine(plan.name, path, raw.line, e.column, e.reason, raw.values)
+                    continue
+                yield path, raw.line, clean, raw.values, extra
+            if bar is not None:
+                bar.close()
+
+    def quarantine(self, file: str, path: Path, line: int, column: str, reason: str, raw: Any) -> None:
+        self.q.add(QuarantineRecord(file, path.name, line, column, reason, raw))
+        self.report.files.setdefault(file, FileReport()).quarantined += 1
+
+    def _duplicate(self, file: str, natural: str, line: int) -> int | None:
+        """The line where this natural key was first seen in the bundle (None if first)."""
+        first = self.seen_ids[file].get(natural)
+        if first is None:
+            self.seen_ids[file][natural] = line
+        return first
+
+    def resolve_parties(self, keys: set[str]) -> None:
+        """Look up party keys not yet known, in the store (one query per chunk)."""
+        todo = [k for k in keys if k not in self.known_parties and k not in self.absent_parties]
+        for i in range(0, len(todo), self.bs):
+            chunk = todo[i:i + self.bs]
+            found = {r["key"] for r in self.store.run("ingest.existing_parties", keys=chunk)}
+            self.known_parties |= found
+            self.absent_parties |= set(chunk) - found
+
+    def _batched(self, it, n: int | None = None):
+        n = n or self.bs
+        batch = []
+        for x in it:
+            batch.append(x)
+            if len(batch) >= n:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _run_batches(self, name: str, rows: list[dict[str, Any]], **params: Any) -> None:
+        for _ in self.store.run_batches(name, rows, self.bs, **params):
+            pass
+
+    # ---------------------------------------------------------------- parties
+
+    def load_parties(self, plans: dict[str, _FilePlan]) -> None:
+        if "parties" in plans:
+            rows = self._party_rows_from_file(plans["parties"])
+        else:
+            rows = self._party_rows_synthesised(plans[self.profile.synthesise_parties.from_file])
+        fr = self.report.files.setdefault("parties", FileReport())
+        for batch in self._batched(rows):
+            self.store.run("ingest.merge_parties", rows=[{"key": b["key"], "props": b["props"]} for b in batch])
+            for ident in schema.IDENTIFIERS:
+                links = [{"party": b["key"], "key": b["idents"][ident.label][0], "value": b["idents"][ident.label][1]}
+                         for b in batch if ident.label in b["idents"]]
+                if links:
+                    self.store.run(_IDENT_QUERY[ident.label], rows=links)
+            self.known_parties.update(b["key"] for b in batch)
+            fr.loaded += len(batch)
+
+    def _party_rows_from_file(self, plan: _FilePlan) -> Iterator[dict[str, Any]]:
+        for path, line, c, raw, extra in self._rows(plan):
+            first = self._duplicate("parties", c["party_id"], line)
+            if first is not None:
+                self.quarantine("parties", path, line, "party_id", f"duplicate party_id (first at line {first})", raw)
+                continue
+            yield self._party_row(c, extra)
+
+    def _party_row(self, c: dict[str, Any], extra: dict[str, str]) -> dict[str, Any]:
+        key = self.key(c["party_id"])
+        tax_norm = nz.normalise_tax_id(c.get("tax_id"))
+        props = {
+            "party_id": c["party_id"], "source": self.source, "name": c["name"],
+            "name_norm": nz.normalise_name(c["name"]), "kind": c.get("kind") or "company",
+            "country": c.get("country"), "tax_id": c.get("tax_id"), "tax_id_norm": tax_norm,
+            "registered_on": c.get("registered_on"), "deregistered_on": c.get("deregistered_on"),
+            "address": c.get("address"), "phone": c.get("phone"), "email": c.get("email"),
+            "bank_account": c.get("bank_account"),
+            "extra": orjson.dumps(extra).decode() if extra else None,
+        }
+        idents = {}
+        for ident in schema.IDENTIFIERS:
+            raw = c.get(ident.party_column)
+            if raw:
+                k = nz.normalise_identifier(ident.label, raw, c.get("country"))
+                if k:
+                    idents[ident.label] = (k, raw)
+        return {"key": key, "props": props, "idents": idents}
+
+    def _party_rows_synthesised(self, plan: _FilePlan) -> Iterator[dict[str, Any]]:
+        """Parties of a source without a parties file: one per id seen in the role columns
+        (read from the declaration files; rows are counted and quarantined in the declarations pass)."""
+        synth = self.profile.synthesise_parties
+        seen: set[str] = set()
+        for path in plan.paths:
+            apply = plan.mapping.mapper(plan.headers[path])
+            for raw in readers.read_rows(path, self.bs):
+                if raw.problem is not None:
+                    continue
+                values, _ = apply(raw.values)
+                for col in synth.columns:
+                    pid = (values.get(col) or "").strip()
+                    if pid and pid not in seen:
+                        seen.add(pid)
+                        c = {"party_id": pid, "name": synth.name.format(party_id=pid, role=col.removesuffix("_id")),
+                             "kind": synth.kind}
+                        yield self._party_row(c, {"synthesised_from": col})
+
+    # ---------------------------------------------------------------- officers
+
+    def load_officers(self, plan: _FilePlan) -> None:
+        fr = self.report.files["officers"] if "officers" in self.report.files else None
+        rows = self._rows(plan)
+        for batch in self._batched(rows):
+            self.resolve_parties({self.key(c["company_id"]) for _, _, c, _, _ in batch})
+            out = []
+            for path, line, c, raw, extra in batch:
+                company = self.key(c["company_id"])
+                if company not in self.known_parties:
+                    self.quarantine("officers", path, line, "company_id", f"unknown party id {c['company_id']!r}", raw)
+                    continue
+                name = c.get("person_name")
+                out.append({
+                    "person": self.key(c["person_id"]), "person_id": c["person_id"], "source": self.source,
+                    "name": name, "name_norm": nz.normalise_name(name) if name else None,
+                    "company": company, "role": c.get("role") or "officer", "share_pct": c.get("share_pct"),
+                    "since": c.get("since"), "until": c.get("until"),
+                })
+            if out:
+                self.store.run("ingest.merge_officers", rows=out)
+            fr = self.report.files["officers"]
+            fr.loaded += len(out)
+
+    # ---------------------------------------------------------------- declarations
+
+    def load_declarations(self, plan: _FilePlan) -> None:
+        t0 = time.perf_counter()
+        fr = self.report.files.setdefault("declarations", FileReport())
+        for batch in self._batched(self._rows(plan)):
+            refs = set()
+            for _, _, c, _, _ in batch:
+                for col in schema.PARTY_ROLES:
+                    if c.get(col):
+                        refs.add(self.key(c[col]))
+            self.resolve_parties(refs)
+            items = []
+            for path, line, c, raw, extra in batch:
+                item = self._declaration_item(path, line, c, raw, extra)
+                if item is not None:
+                    items.append(item)
+            if not items:
+                continue
+            self._merge_dimensions(items)
+            existing = {r["key"]: r["complete"] for r in
+                        self.store.run("ingest.existing_declarations", keys=[i["key"] for i in items])}
+            new = [i for i in items if i["key"] not in existing]
+            partial = [i for i in items if existing.get(i["key"]) is False]
+            if new:
+                self.store.run("ingest.create_declarations", rows=new)
+            if partial:
+                self.store.run("ingest.merge_declarations", rows=partial)
+            fr.loaded += len(new) + len(partial)
+            fr.existing += len(items) - len(new) - len(partial)
+        self.decl_seconds = time.perf_counter() - t0
+
+    def _declaration_item(self, path: Path, line: int, c: dict[str, Any], raw: dict[str, str],
+                          extra: dict[str, str]) -> dict[str, Any] | None:
+        item_no = int(c["item_no"]) if c.get("item_no") is not None else 1
+        natural = f"{c['declaration_id']}/{item_no}"
+        if natural in self.seen_items:
+            self.quarantine("declarations", path, line, "item_no",
+                            f"duplicate item {natural} in the bundle", raw)
+            return None
+        regime = (c.get("regime") or "").upper()
+        if not c.get("consignee_id") and regime.startswith("IM"):
+            self.quarantine("declarations", path, line, "consignee_id", "required value missing (import)", raw)
+            return None
+        roles = {}
+        for col, fld in _ROLE_FIELD.items():
+            pid = c.get(col)
+            if pid:
+                k = self.key(pid)
+                if k not in self.known_parties:
+                    self.quarantine("declarations", path, line, col, f"unknown party id {pid!r}", raw)
+                    return None
+                roles[fld] = k
+        self.seen_items.add(natural)
+        transit = c.get("transit_countries")
+        mode = c.get("transport_mode")
+        mode = mode.lower() if mode else None
+        route_key = "|".join((c.get("origin_country") or "", c.get("dispatch_country") or "", transit or "",
+                              c.get("destination_country") or "", c.get("border_post") or "", mode or ""))
+        if route_key == "|||||":
+            route_key = None
+        props = {
+            "key": self.key(natural), "declaration_key": self.key(c["declaration_id"]),
+            "declaration_id": c["declaration_id"], "item_no": item_no, "source": self.source,
+            "date": c["date"], "regime": c.get("regime"), "customs_office": c.get("customs_office"),
+            "border_post": c.get("border_post"), "transport_mode": mode, "hs_code": c["hs_code"],
+            "goods_description": c.get("goods_description"), "origin_country": c.get("origin_country"),
+            "dispatch_country": c.get("dispatch_country"), "destination_country": c.get("destination_country"),
+            "transit_countries": transit, "net_mass_kg": c.get("net_mass_kg"),
+            "gross_mass_kg": c.get("gross_mass_kg"), "quantity": c.get("quantity"),
+            "quantity_unit": c.get("quantity_unit"), "customs_value": c["customs_value"],
+            "currency": c.get("currency"), "duty_rate": c.get("duty_rate"), "duty_amount": c.get("duty_amount"),
+            "channel": c.get("channel"), "inspection_result": c.get("inspection_result"),
+            "extra": orjson.dumps(extra).decode() if extra else None,
+        }
+        props = {k: v for k, v in props.items() if v is not None}
+        vehicle = nz.normalise_plate(c.get("vehicle_id"))
+        return {"key": props["key"], "props": props, **roles, "hs": c["hs_code"], "route": route_key,
+                "route_parts": (c.get("origin_country"), c.get("dispatch_country"), transit,
+                                c.get("destination_country"), c.get("border_post"), mode),
+                "vehicle": vehicle, "vehicle_raw": c.get("vehicle_id")}
+
+    def _merge_dimensions(self, items: list[dict[str, Any]]) -> None:
+        """HS codes (with their hierarchy), countries, routes and vehicles new to this run."""
+        self.merge_hs({i["hs"] for i in items})
+        routes = {}
+        for i in items:
+            if i["route"] and i["route"] not in self.routes_done and i["route"] not in routes:
+                routes[i["route"]] = i["route_parts"]
+        if routes:
+            countries = set()
+            rows = []
+            for key, (origin, dispatch, transit, dest, post, mode) in routes.items():
+                cs = []
+                if origin:
+                    cs.append({"code": origin, "role": "origin", "order": 0})
+                if dispatch:
+                    cs.append({"code": dispatch, "role": "dispatch", "order": 1})
+                for n, t in enumerate((transit or "").split(";") if transit else []):
+                    cs.append({"code": t, "role": "transit", "order": 2 + n})
+                if dest:
+                    cs.append({"code": dest, "role": "destination", "order": 2 + len(transit.split(";") if transit else [])})
+                countries |= {x["code"] for x in cs}
+                props = {"origin_country": origin, "dispatch_country": dispatch, "transit_countries": transit,
+                         "destination_country": dest, "border_post": post, "transport_mode": mode}
+                rows.append({"key": key, "props": {k: v for k, v in props.items() if v is not None},
+                             "countries": cs})
+            self.merge_countries(countries)
+            self._run_batches("ingest.merge_routes", rows)
+            self.routes_done |= set(routes)
+        vehicles = {}
+        for i in items:
+            v = i["vehicle"]
+            if v and v not in self.vehicles_done and v not in vehicles:
+                vehicles[v] = i["vehicle_raw"]
+        if vehicles:
+            self._run_batches("ingest.merge_vehicles", [{"key": k, "value": v} for k, v in vehicles.items()])
+            self.vehicles_done |= set(vehicles)
+        for i in items:
+            del i["route_parts"], i["vehicle_raw"]
+
+    def merge_countries(self, codes: set[str]) -> None:
+        new = sorted(codes - self.countries_done)
+        if new:
+            self.store.run("ingest.merge_countries", codes=new)
+            self.countries_done |= set(new)
+
+    def merge_hs(self, codes: set[str]) -> None:
+        new = {c for c in codes if c and c not in self.hs_done}
+        if not new:
+            return
+        nodes, links = set(), set()
+        for c in new:
+            chain = [c, *nz.hs_ancestors(c)]
+            nodes.update(chain)
+            links.update(zip(chain, chain[1:]))
+        self._run_batches("ingest.merge_hs_codes", [{"code": c, "level": nz.hs_level(c)} for c in sorted(nodes)])
+        self._run_batches("ingest.link_hs_parents", [{"child": a, "parent": b} for a, b in sorted(links)])
+        self.hs_done |= nodes
+
+    # ---------------------------------------------------------------- offences
+
+    def load_offences(self, plan: _FilePlan) -> None:
+        fr = self.report.files.setdefault("offences", FileReport())
+        for batch in self._batched(self._rows(plan)):
+            self.resolve_parties({self.key(c["party_id"]) for _, _, c, _, _ in batch})
+            rows = []
+            for path, line, c, raw, extra in batch:
+                party = self.key(c["party_id"])
+                if party not in self.known_parties:
+                    self.quarantine("offences", path, line, "party_id", f"unknown party id {c['party_id']!r}", raw)
+                    continue
+                first = self._duplicate("offences", c["offence_id"], line)
+                if first is not None:
+                    self.quarantine("offences", path, line, "offence_id",
+                                    f"duplicate offence_id (first at line {first})", raw)
+                    continue
+                props = {
+                    "offence_id": c["offence_id"], "source": self.source, "date": c["date"],
+                    "party_id": c["party_id"], "declaration_id": c.get("declaration_id"),
+                    "offence_type": c.get("offence_type"), "declared_hs_code": c.get("declared_hs_code"),
+                    "actual_hs_code": c.get("actual_hs_code"), "evaded_amount": c.get("evaded_amount"),
+                    "status": c.get("status") or "confirmed",
+                    "extra": orjson.dumps(extra).decode() if extra else None,
+                }
+                rows.append({"key": self.key(c["offence_id"]), "party": party, "props": props,
+                             "declaration_key": self.key(c["declaration_id"]) if c.get("declaration_id") else None,
+                             "declared": c.get("declared_hs_code"), "actual": c.get("actual_hs_code")})
+            if not rows:
+                continue
+            self.store.run("ingest.merge_offences", rows=rows)
+            concerns = [{"key": r["key"], "declaration_key": r["declaration_key"]} for r in rows if r["declaration_key"]]
+            if concerns:
+                self.store.run("ingest.link_offence_declarations", rows=concerns)
+            self.merge_hs({r["declared"] for r in rows if r["declared"]} | {r["actual"] for r in rows if r["actual"]})
+            for fld, q in (("declared", "ingest.link_offence_declared_hs"), ("actual", "ingest.link_offence_found_hs")):
+                links = [{"key": r["key"], "code": r[fld]} for r in rows if r[fld]]
+                if links:
+                    self.store.run(q, rows=links)
+            fr.loaded += len(rows)
+
+
+def _bar(enabled: bool, desc: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=" rows", unit_scale=True, file=sys.stderr, leave=False)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: str = "contract",
+                  source: str | None = None, settings: Settings | None = None,
+                  progress: bool = True) -> IngestReport:
+    """Load a bundle folder into the store through a mapping profile; return the report.
+
+    Raises `BundleError` (naming the file and column) before writing anything when a required
+    file or column is missing. Bad rows are quarantined, the rest loads. Loading the same bundle
+    again changes no count. The report is written as JSON and text into `settings.reports_dir`
+    and stored as an `IngestRun` node.
+    """
+    s = settings or get_settings()
+    prof = load_profile(profile)
+    src = source or prof.source
+    if not src or ":" in src:
+        raise BundleError(f"invalid source name {src!r} (no ':' allowed: it prefixes node keys)")
+    folder = Path(path).resolve()
+    plans = _plan(prof, folder)  # raises before anything is written
+
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    report = IngestReport(run_id, prof.name, src, str(folder), started.isoformat(timespec="seconds"))
+    quarantine = Quarantine(s.quarantine_dir / run_id)
+    t0 = time.perf_counter()
+    store.ensure_schema()
+    report.nodes_before, report.rels_before = count_graph(store)
+    loader = _Loader(store, prof, src, s, report, quarantine, progress)
+    try:
+        loader.load_parties(plans)
+        if "officers" in plans:
+            loader.load_officers(plans["officers"])
+        loader.load_declarations(plans["declarations"])
+        if "offences" in plans:
+            loader.load_offences(plans["offences"])
+        report.status = "ok" if quarantine.total == 0 else "ok_with_quarantine"
+    except BaseException:
+        report.status = "failed"
+        raise
+    finally:
+        quarantine.close()
+        report.duration_s = round(time.perf_counter() - t0, 3)
+        report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if quarantine.total:
+            report.quarantine_path = str(quarantine.jsonl_path)
+            report.quarantine_reasons = {f"{f}: {r}": n for (f, r), n in quarantine.reasons.items()}
+        if report.status != "failed":
+            store.checkpoint()
+            report.nodes_after, report.rels_after = count_graph(store)
+            d = report.files.get("declarations")
+            report.rows_per_s = round(report.rows_read / report.duration_s, 1) if report.duration_s else 0.0
+            if d and loader.decl_seconds:
+                report.declaration_rows_per_s = round(d.read / loader.decl_seconds, 1)
+            _write_report(store, s, report)
+    return report
+
+
+def _write_report(store: GraphStore, s: Settings, report: IngestReport) -> None:
+    s.reports_dir.mkdir(parents=True, exist_ok=True)
+    base = s.reports_dir / f"ingest-{report.run_id}"
+    report.report_path = str(base.with_suffix(".json"))
+    data = report.to_dict()
+    text = json.dumps(data, indent=2, default=_json_default)
+    base.with_suffix(".json").write_text(text, encoding="utf-8")
+    base.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
+    store.run("ingest.record_run", key=report.run_id, started_at=report.started_at,
+              finished_at=report.finished_at, source=report.source, path=report.path,
+              status=report.status, report=json.dumps(data, default=_json_default))
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (date, datetime)):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(type(o).__name__)
+

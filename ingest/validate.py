@@ -1,0 +1,209 @@
+"""Validation against the bundle contract (`graph.schema.FILES`) and the quarantine.
+
+A row that breaks a rule is not loaded: it becomes one quarantine record (file, line, column,
+reason, the raw row), written as JSONL and CSV under `settings.quarantine_dir/<run id>/`, and the
+rest of the bundle loads. A bundle that cannot be loaded at all (a required file or column
+missing) raises `BundleError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+from graph import schema
+from ingest import normalise as nz
+
+
+class BundleError(ValueError):
+    """The bundle cannot be loaded: a required file or column is missing. Nothing was written."""
+
+    def __init__(self, message: str, *, file: str | None = None, column: str | None = None):
+        super().__init__(message)
+        self.file = file
+        self.column = column
+
+
+class RowError(ValueError):
+    """One value breaks the contract."""
+
+    def __init__(self, column: str, reason: str):
+        super().__init__(f"{column}: {reason}")
+        self.column = column
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- converters
+
+
+@lru_cache(maxsize=100_000)
+def parse_date(v: str) -> date:
+    """ISO 8601 date (a time part, if any, is dropped)."""
+    return date.fromisoformat(v[:10])
+
+
+def _num(v: str) -> float:
+    x = float(v)
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError("not a finite number")
+    return x
+
+
+def _int(v: str) -> int:
+    x = float(v)  # "2.0" from spreadsheets is 2
+    if x != int(x):
+        raise ValueError("not an integer")
+    return int(x)
+
+
+def _converter(col: schema.Column) -> Callable[[str], Any]:
+    t = col.type
+    if t == "date":
+        def conv(v: str) -> Any:
+            try:
+                return parse_date(v)
+            except ValueError:
+                raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
+    elif t in ("float", "int"):
+        base = _num if t == "float" else _int
+
+        def conv(v: str) -> Any:
+            try:
+                x = base(v)
+            except ValueError:
+                raise RowError(col.name, f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
+            if col.min is not None and x < col.min:
+                raise RowError(col.name, f"{x} is below the minimum {col.min:g}")
+            if col.max is not None and x > col.max:
+                raise RowError(col.name, f"{x} is above the maximum {col.max:g}")
+            return x
+    elif t == "country":
+        def conv(v: str) -> Any:
+            c = nz.normalise_country(v)
+            if c is None:
+                raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
+            return c
+    elif t == "country_list":
+        def conv(v: str) -> Any:
+            out = []
+            for part in v.replace(",", ";").split(";"):
+                if not part.strip():
+                    continue
+                c = nz.normalise_country(part)
+                if c is None:
+                    raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {part[:40]!r}")
+                out.append(c)
+            return ";".join(out) or None
+    elif t == "currency":
+        def conv(v: str) -> Any:
+            c = nz.normalise_currency(v)
+            if c is None:
+                raise RowError(col.name, f"not an ISO 4217 code: {v[:40]!r}")
+            return c
+    elif t == "hs":
+        def conv(v: str) -> Any:
+            c = nz.normalise_hs(v)
+            if c is None:
+                raise RowError(col.name, f"not an HS code of 6-10 digits: {v[:40]!r}")
+            return c
+    elif col.choices:
+        allowed = frozenset(col.choices)
+
+        def conv(v: str) -> Any:
+            c = v.strip().lower()
+            if c not in allowed:
+                raise RowError(col.name, f"{v[:40]!r} is not one of {', '.join(col.choices)}")
+            return c
+    else:
+        return str.strip
+    return conv
+
+
+class RowValidator:
+    """Types and required values of one contract file; `__call__` gives clean values or raises."""
+
+    def __init__(self, file: str):
+        self.file = schema.FILE_BY_NAME[file]
+        self.required = [c.name for c in self.file.columns if c.required]
+        self.convs = [(c.name, _converter(c)) for c in self.file.columns]
+
+    def __call__(self, values: dict[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, conv in self.convs:
+            v = values.get(name)
+            if v is None or v == "" or v.isspace():
+                out[name] = None
+                continue
+            out[name] = conv(v)
+        for name in self.required:
+            if out[name] is None or out[name] == "":
+                raise RowError(name, "required value missing")
+        return out
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    file: str  # contract file (declarations, parties ...)
+    path: str  # physical file name
+    line: int
+    column: str
+    reason: str
+    raw: Any  # the row as read: a dict of strings, or the record text when it could not be split
+
+
+class Quarantine:
+    """Writes quarantine records of one run as JSONL and CSV (files created on the first record)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.counts: Counter[str] = Counter()
+        self.reasons: Counter[tuple[str, str]] = Counter()
+        self._jsonl = None
+        self._csv = None
+        self._csv_writer = None
+
+    @property
+    def jsonl_path(self) -> Path:
+        return self.folder / "quarantine.jsonl"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.folder / "quarantine.csv"
+
+    def add(self, rec: QuarantineRecord) -> None:
+        if self._jsonl is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._jsonl = self.jsonl_path.open("wb")
+            self._csv = self.csv_path.open("w", encoding="utf-8", newline="")
+            self._csv_writer = csv.writer(self._csv)
+            self._csv_writer.writerow(["file", "path", "line", "column", "reason", "raw"])
+        raw = rec.raw
+        if isinstance(raw, dict):
+            raw = {k: (v if len(v) <= 1000 else v[:1000] + f"…[{len(v)} chars]") for k, v in raw.items()}
+        self._jsonl.write(orjson.dumps({"file": rec.file, "path": rec.path, "line": rec.line,
+                                        "column": rec.column, "reason": rec.reason, "raw": raw}) + b"\n")
+        raw_text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
+        self._csv_writer.writerow([rec.file, rec.path, rec.line, rec.column, rec.reason, raw_text])
+        self.counts[rec.file] += 1
+        self.reasons[(rec.file, rec.reason.split(":")[0])] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def close(self) -> None:
+        for f in (self._jsonl, self._csv):
+            if f is not None:
+                f.close()
+        self._jsonl = self._csv = self._csv_writer = None

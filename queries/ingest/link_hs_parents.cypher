@@ -1,0 +1,5 @@
+// Ingest: the code hierarchy, national -> subheading -> heading -> chapter.
+UNWIND $rows AS r
+MATCH (c:HSCode {key: r.child})
+MATCH (p:HSCode {key: r.parent})
+MERGE (c)-[:PART_OF]->(p)

@@ -1,0 +1,4 @@
+// Ingest: upsert Country nodes keyed by ISO 3166-1 alpha-2 code.
+UNWIND $codes AS c
+MERGE (k:Country {key: c})
+  ON CREATE SET k.code = c

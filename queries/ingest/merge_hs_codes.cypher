@@ -1,0 +1,4 @@
+// Ingest: upsert HS code nodes (any level), keyed by their digits.
+UNWIND $rows AS r
+MERGE (h:HSCode {key: r.code})
+  ON CREATE SET h.code = r.code, h.level = r.level

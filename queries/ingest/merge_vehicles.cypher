@@ -1,0 +1,4 @@
+// Ingest: upsert vehicles keyed by the normalised plate / wagon / flight number.
+UNWIND $rows AS r
+MERGE (v:Vehicle {key: r.key})
+  ON CREATE SET v.value = r.value

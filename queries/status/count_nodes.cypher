@@ -1,0 +1,4 @@
+// Status: number of nodes per label.
+MATCH (n)
+UNWIND labels(n) AS label
+RETURN label, count(*) AS n
