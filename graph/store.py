@@ -2,11 +2,14 @@
 
 Callers name a query from `queries/` and pass values as parameters; no caller builds Cypher from
 values. Results are lists of plain dicts (queries return properties and maps, never raw nodes),
-with dates as `datetime.date`, so the two stores give identical answers.
+with dates as `datetime.date` and datetimes as timezone-aware UTC `datetime.datetime`, so the two
+stores give identical answers (the differences are listed in `queries.dialect`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -39,7 +42,13 @@ class GraphStore(ABC):
 
     def run_batches(self, name: str, rows: Iterable[dict[str, Any]], batch_size: int = 5000,
                     **params: Any) -> Iterator[list[dict[str, Any]]]:
-        """Run a named `UNWIND $rows ...` query over rows in client-side batches (both stores)."""
+        """Run a named `UNWIND $rows ...` query over rows in client-side batches (both stores).
+
+        Client-side because Grafeo has no `CALL ... IN TRANSACTIONS`; each batch is one statement,
+        so it is committed whole or not at all. A generator: nothing runs until it is iterated.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         text = queries.get(name, self.backend)
         batch: list[dict[str, Any]] = []
         for row in rows:
@@ -51,7 +60,7 @@ class GraphStore(ABC):
             yield self.execute(text, {**params, "rows": batch})
 
     def ensure_schema(self) -> None:
-        """Create every constraint and index the schema declares (idempotent)."""
+        """Create every constraint and index the schema declares (idempotent: `IF NOT EXISTS`)."""
         for stmt in schema.ddl_statements(self.backend):
             self.execute(stmt)
 
@@ -69,12 +78,41 @@ class GraphStore(ABC):
 
 
 def open_store(settings: Settings | None = None, *, read_only: bool = False) -> GraphStore:
-    """Open the configured store: the embedded Grafeo file under the data dir, or Neo4j."""
+    """Open the configured store: the embedded Grafeo file under the data dir, or Neo4j.
+
+    `read_only` opens Grafeo with a shared lock (several readers, no writer) and routes every Neo4j
+    statement to a reader; writes then fail with `StoreError`.
+    """
     s = settings or get_settings()
     if s.store == "neo4j":
         from graph.store_neo4j import Neo4jStore
 
-        return Neo4jStore(s)
+        return Neo4jStore(s, read_only=read_only)
     from graph.store_grafeo import GrafeoStore
 
     return GrafeoStore(s.grafeo_path, read_only=read_only, settings=s)
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.S)
+_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH)\b", re.I)
+_CALL = re.compile(r"\bCALL\s+[A-Za-z_]", re.I)  # a procedure call (not a `CALL {` / `CALL (x) {` subquery)
+
+
+def is_write(text: str) -> bool:
+    """Whether a statement may write, judged from its words outside comments and string literals.
+
+    Used to serialise writers on Grafeo and to route reads to Neo4j readers. Procedure calls count
+    as writes (their mode is unknown here): erring on the writer's side is only slower, never wrong.
+    """
+    bare = _STRING.sub("''", _COMMENT.sub(" ", text))
+    return bool(_WRITE.search(bare) or _CALL.search(bare))
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """A datetime as aware UTC; a naive one is taken to be UTC already (Tamga stores UTC only)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
