@@ -28,6 +28,11 @@ class Neo4jStore(GraphStore):
         if not settings.neo4j_uri or settings.neo4j_password is None:
             raise StoreError("The Neo4j store needs NEO4J_URI and NEO4J_PASSWORD (there is no default password)")
         self.uri = settings.neo4j_uri
+        scheme = self.uri.partition("://")[0].lower()
+        if scheme not in _SCHEMES:
+            # the driver also takes http:// (its Query API, a preview in 6.x): Tamga speaks Bolt only
+            raise StoreError(f"NEO4J_URI {self.uri!r} is not a valid Neo4j URI: use one of "
+                             f"{', '.join(s + '://' for s in _SCHEMES)} (for example bolt://localhost:7687)")
         self.database = settings.neo4j_database
         self.read_only = read_only
         try:
@@ -44,7 +49,7 @@ class Neo4jStore(GraphStore):
         except (ValueError, nx.ConfigurationError) as e:
             raise StoreError(f"NEO4J_URI {settings.neo4j_uri!r} is not a valid Neo4j URI: {e}") from e
         try:
-            self._driver.verify_connectivity(database=self.database)
+            self._driver.verify_connectivity()
         except nx.AuthError as e:
             self._driver.close()
             raise StoreError(f"Neo4j at {self.uri} refused the credentials of user {settings.neo4j_user!r}: "
@@ -78,6 +83,9 @@ class Neo4jStore(GraphStore):
 
     def close(self) -> None:
         self._driver.close()
+
+
+_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 def _unreachable(uri: str, e: BaseException) -> str:
