@@ -90,3 +90,36 @@ def cover_world(seed: int = 1, n_genuine: int = 400, n_cover: int = 40, n_open: 
         if c not in parties:
             parties[c] = None
     return Frames(declarations=decl, parties=parties[list(COLUMNS["parties"])], offences=offences), planted
+
+
+def labelled_world(seed: int = 11, n: int = 3000) -> Frames:
+    """Two years of items with inspection outcomes. Violations come from a few risky importers (and
+    the brokers they share), from undervalued items and from one risky origin, so every feature
+    group has signal; outcomes are recorded for ~60 % of items."""
+    rng = np.random.default_rng(seed)
+    importers = [f"t:imp{i}" for i in range(150)]
+    risky = set(importers[:15])
+    brokers = [f"t:br{i}" for i in range(12)]
+    codes = {"847130": (200.0, 0.0), "940510": (3.0, 2.0), "852352": (40.0, 15.0), "392690": (5.0, 6.5)}
+    rows = []
+    start = pd.Timestamp("2023-01-01")
+    for i in range(n):
+        imp = importers[int(rng.integers(0, len(importers)))]
+        broker = brokers[0] if imp in risky and rng.random() < 0.7 else brokers[int(rng.integers(1, len(brokers)))]
+        hs = list(codes)[int(rng.integers(0, len(codes)))]
+        uv, rate = codes[hs]
+        under = rng.random() < 0.1
+        m = float(rng.lognormal(np.log(500), 0.8))
+        price = uv * float(rng.lognormal(0, 0.3)) * (0.2 if under else 1.0)
+        origin = str(rng.choice(["CN", "DE", "TR", "XX"], p=[.4, .3, .2, .1]))
+        p = 0.04 + 0.45 * (imp in risky) + 0.35 * under + 0.15 * (origin == "XX")
+        inspected = rng.random() < 0.6
+        rows.append({
+            "key": f"t:L{i}/1", "declaration_key": f"t:L{i}", "declaration_id": f"L{i}", "item_no": 1,
+            "date": start + pd.Timedelta(days=int(i * 730 / n)), "hs_code": hs, "customs_value": round(price * m, 2),
+            "net_mass_kg": round(m, 1), "duty_rate": rate, "origin_country": origin, "dispatch_country": origin,
+            "transport_mode": "road", "consignee": imp, "declarant": broker, "broker": None,
+            "consignor": f"t:sup{int(rng.integers(0, 80))}",
+            "inspection_result": (("violation" if rng.random() < p else "clear") if inspected else None),
+        })
+    return Frames(declarations=_decl_frame(rows))
