@@ -1,0 +1,256 @@
+"""The FastAPI application: factory, lifespan, the edge middleware and the one problem+json error map.
+
+`create_app(settings, store)` is what the CLI and the tests call. The app uses the store it is
+given (the CLI owns and closes it) or opens the configured one for its lifetime. Every error —
+401, 403, 404, 405, 413, 422, 429, 500, 503 — leaves as RFC 9457 `application/problem+json` with
+the request id, and the OpenAPI schema says so for every route.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import ensure_key
+from api.deps import ApiError, AppState, RateLimiter
+from api.limits import Limits, QueryTimeout
+from api.routes import admin, assess, decisions, entities, exports, groups, ops, page
+from api.routes.common import ERROR_CODES
+from api.search import SearchIndex
+from graph.settings import Settings, get_settings
+from graph.store import GraphStore, StoreError, open_store
+
+log = logging.getLogger("tamga.api")
+
+API_VERSION = "1.0.0"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+PROBLEM = "application/problem+json"
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 413: "Content Too Large", 422: "Unprocessable Content",
+           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def problem_body(status: int, title: str | None = None, detail: str | None = None, *, instance: str | None = None,
+                 request_id: str | None = None, errors: list[dict[str, Any]] | None = None) -> bytes:
+    body: dict[str, Any] = {"type": "about:blank", "title": title or _TITLES.get(status, "Error"), "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    if request_id:
+        body["request_id"] = request_id
+    if errors is not None:
+        body["errors"] = errors
+    return orjson.dumps(body)
+
+
+def problem(request: Request, status: int, title: str | None = None, detail: str | None = None,
+            headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> Response:
+    rid = getattr(request.state, "request_id", None)
+    return Response(problem_body(status, title, detail, instance=request.url.path, request_id=rid, errors=errors),
+                    status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class Metrics:
+    """Per-app Prometheus registry (several apps in one process, as in the tests, do not collide)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("tamga_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("tamga_http_request_duration_seconds", "HTTP request latency", ["route"],
+                                 buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+                                 registry=self.registry)
+        self.in_flight = Gauge("tamga_http_requests_in_flight", "requests being served", registry=self.registry)
+
+
+class Edge:
+    """Outermost ASGI middleware: request id, body-size cap (413), metrics, and a 500 problem for
+    anything unhandled (so even a crash answers problem+json with the request id)."""
+
+    def __init__(self, app, settings: Settings, metrics: Metrics):
+        self.app, self.settings, self.metrics = app, settings, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        rid = headers.get("x-request-id", "")
+        if not _REQUEST_ID.match(rid):
+            rid = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        t0 = time.perf_counter()
+        status_holder = {"status": 500, "started": False}
+        path = scope.get("path", "")
+
+        async def send_wrapped(message):
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                h = list(message.get("headers", []))
+                h.append((b"x-request-id", rid.encode()))
+                h.append((b"x-content-type-options", b"nosniff"))
+                h.append((b"referrer-policy", b"no-referrer"))
+                message = {**message, "headers": h}
+            await send(message)
+
+        async def reply(status: int, detail: str, extra: list[tuple[bytes, bytes]] = ()) -> None:
+            body = problem_body(status, None, detail, instance=path, request_id=rid)
+            await send_wrapped({"type": "http.response.start", "status": status,
+                                "headers": [(b"content-type", PROBLEM.encode()),
+                                            (b"content-length", str(len(body)).encode()), *extra]})
+            await send_wrapped({"type": "http.response.body", "body": body})
+
+        self.metrics.in_flight.inc()
+        try:
+            limit = self.settings.max_body_bytes
+            declared = headers.get("content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                await reply(413, f"request body exceeds the limit of {limit} bytes")
+                return
+            if scope["method"] in ("POST", "PUT", "PATCH"):
+                chunks, size = [], 0
+                while True:
+                    msg = await receive()
+                    if msg["type"] == "http.disconnect":
+                        return
+                    chunk = msg.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        await reply(413, f"request body exceeds the limit of {limit} bytes")
+                        return
+                    chunks.append(chunk)
+                    if not msg.get("more_body"):
+                        break
+                body = b"".join(chunks)
+                sent = False
+
+                async def receive_replay():
+                    nonlocal sent
+                    if not sent:
+                        sent = True
+                        return {"type": "http.request", "body": body, "more_body": False}
+                    return await receive()
+
+                await self.app(scope, receive_replay, send_wrapped)
+            else:
+                await self.app(scope, receive, send_wrapped)
+        except Exception:
+            log.exception("unhandled error in request %s %s", rid, path)
+            if not status_holder["started"]:
+                await reply(500, "an unexpected error occurred; quote the request id when reporting it")
+            else:
+                raise
+        finally:
+            self.metrics.in_flight.dec()
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(scope["method"], template, str(status_holder["status"])).inc()
+            self.metrics.latency.labels(template).observe(time.perf_counter() - t0)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return problem(request, exc.status, exc.title, exc.detail, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem(request, exc.status_code, None, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        return problem(request, 422, "Unprocessable Content", "the request does not validate", errors=errors)
+
+    @app.exception_handler(QueryTimeout)
+    async def _timeout(request: Request, exc: QueryTimeout) -> Response:
+        return problem(request, 503, "Service Unavailable", str(exc), {"Retry-After": "5"})
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> Response:
+        log.error("store error in %s: %s", request.url.path, exc)
+        return problem(request, 503, "Service Unavailable", "the store could not answer; try again shortly",
+                       {"Retry-After": "5"})
+
+
+def _custom_openapi(app: FastAPI):
+    """The schema with every error response as application/problem+json (one `Problem` schema)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for path_item in spec.get("paths", {}).values():
+            for op in path_item.values():
+                if op.get("operationId") == "readyz":  # its 503 is a Health body, by design
+                    continue
+                for code, resp in op.get("responses", {}).items():
+                    if code.isdigit() and int(code) >= 400:
+                        resp["content"] = {PROBLEM: {"schema": ref}}
+        schemas = spec.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        app.openapi_schema = spec
+        return spec
+
+    return openapi
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """The Tamga API and the investigator's page, on `store` (or the configured store, opened here)."""
+    s = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = store is None
+        st = store if store is not None else open_store(s)
+        try:
+            st.ensure_schema()
+            if s.bootstrap_admin_key is not None:
+                ensure_key(st, s.bootstrap_admin_key.get_secret_value(), "bootstrap-admin", "admin")
+            app.state.tamga = AppState(settings=s, store=st, limits=Limits(s), search=SearchIndex(st),
+                                       rate=RateLimiter(s.rate_limit_per_minute))
+            app.state.tamga.search.refresh(force=True)
+            yield
+        finally:
+            if owned:
+                st.close()
+
+    app = FastAPI(
+        title="Tamga API", version=API_VERSION, lifespan=lifespan,
+        description="Customs fraud networks: entity risk with reasons, subgraphs, groups, cover-item alerts, "
+                    "audit targets, declaration assessment, decisions, audit trail. Send your key in X-API-Key.",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+    )
+    app.state.metrics = metrics
+    _install_errors(app)
+    for r in (entities.router, groups.router, assess.router, decisions.router, admin.router, exports.router,
+              ops.router, page.router):
+        app.include_router(r)
+    app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
+    if s.cors_origins:  # closed by default: no CORS headers at all unless origins are configured
+        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["X-API-Key", "Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID"])
+    app.add_middleware(Edge, settings=s, metrics=metrics)
+    return app
+
+
+__all__ = ["create_app", "ERROR_CODES", "problem_body"]

@@ -1,0 +1,186 @@
+"""API keys and roles: who may read what.
+
+Keys are high-entropy random strings (`tmg_<prefix>_<secret>`, 190+ bits); the store keeps only
+their SHA-256 (a slow password hash adds nothing for random keys and would cost milliseconds per
+request), with the owner, role, scopes and expiry, as `ApiKey` nodes. The prefix names a key in
+listings and revocation without revealing it. Verified keys are cached for a few seconds so the
+risk lookup stays under 2 ms; revocation through the API clears the cache at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from graph.store import GraphStore
+
+SCOPES: dict[str, str] = {
+    "entity:read": "search entities, read entity cards, risk, groups, alerts, lanes",
+    "graph:read": "read subgraphs (JSON and the visual page)",
+    "assess": "assess a declaration against the stored network",
+    "ingest:write": "write declarations (assessment with store=true) and read ingest runs",
+    "decide": "record decisions and inspection results",
+    "audit:read": "read the audit trail",
+    "export:read": "download exports",
+    "keys:admin": "create, list and revoke API keys",
+}
+
+ROLES: dict[str, tuple[str, ...]] = {
+    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read"),
+    "auditor": ("entity:read", "graph:read", "audit:read", "export:read"),
+    "system": ("entity:read", "assess", "ingest:write"),
+    "admin": tuple(SCOPES),
+}
+
+KEY_PREFIX = "tmg"
+CACHE_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller a verified key stands for."""
+
+    owner: str
+    role: str
+    prefix: str
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def scopes_for(role: str, scopes: list[str] | tuple[str, ...] | None = None) -> list[str]:
+    """The scopes of a role, or an explicit subset of them (a key never exceeds its role)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if scopes is None:
+        return list(ROLES[role])
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise ValueError(f"unknown scopes {unknown}: choose from {', '.join(SCOPES)}")
+    beyond = [s for s in scopes if s not in ROLES[role]]
+    if beyond:
+        raise ValueError(f"scopes {beyond} exceed the role {role!r}")
+    return sorted(set(scopes))
+
+
+def _store_key(store: GraphStore, key: str, owner: str, role: str, scopes: list[str],
+               expires_at: datetime) -> None:
+    store.run("api.key_create", prefix=key.split("_")[1], key_hash=hash_key(key), owner=owner, role=role,
+              scopes=json.dumps(scopes), created_at=_iso(_now()), expires_at=_iso(expires_at))
+
+
+def create_key(store: GraphStore, owner: str, role: str, *, expires_days: int = 90,
+               scopes: list[str] | None = None) -> str:
+    """Create an API key for `owner` with `role`; return the plaintext key (shown once, stored hashed)."""
+    owner = (owner or "").strip()
+    if not owner:
+        raise ValueError("a key needs an owner")
+    if not 1 <= expires_days <= 3660:
+        raise ValueError("expires_days must be between 1 and 3660")
+    chosen = scopes_for(role, scopes)
+    key = f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+    _store_key(store, key, owner, role, chosen, _now() + timedelta(days=expires_days))
+    return key
+
+
+def ensure_key(store: GraphStore, key: str, owner: str, role: str, *, expires_days: int = 3650) -> None:
+    """Register a given key (the bootstrap admin key from the settings) if it is not stored yet."""
+    if store.run("api.key_by_hash", key_hash=hash_key(key)):
+        return
+    if len(key) < 16:
+        raise ValueError("the bootstrap admin key must be at least 16 characters")
+    prefix = "boot" + hash_key(key)[:8]
+    store.run("api.key_create", prefix=prefix, key_hash=hash_key(key), owner=owner, role=role,
+              scopes=json.dumps(scopes_for(role)), created_at=_iso(_now()),
+              expires_at=_iso(_now() + timedelta(days=expires_days)))
+
+
+def revoke_key(store: GraphStore, key_prefix: str) -> bool:
+    """Revoke the active key with this prefix; False when there is none. The record stays."""
+    done = bool(store.run("api.key_revoke", prefix=key_prefix, at=_iso(_now())))
+    if done:
+        _CACHE.clear()
+    return done
+
+
+def list_keys(store: GraphStore) -> list[dict[str, Any]]:
+    """Every key's prefix, owner, role, scopes, dates and state; never the key or its hash."""
+    now = _now()
+    out = []
+    for r in store.run("api.keys_list"):
+        exp = _parse(r["expires_at"])
+        state = "revoked" if r["revoked_at"] else ("expired" if exp and exp <= now else "active")
+        out.append({**r, "scopes": json.loads(r["scopes"] or "[]"), "state": state})
+    return out
+
+
+class _KeyCache:
+    """key hash -> (Principal or None, checked at): a short-lived cache of verifications."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[Principal | None, float]] = {}
+
+    def get(self, h: str) -> tuple[bool, Principal | None]:
+        with self._lock:
+            hit = self._data.get(h)
+        if hit and time.monotonic() - hit[1] < CACHE_TTL_S:
+            return True, hit[0]
+        return False, None
+
+    def put(self, h: str, p: Principal | None) -> None:
+        with self._lock:
+            if len(self._data) > 10_000:
+                self._data.clear()
+            self._data[h] = (p, time.monotonic())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_CACHE = _KeyCache()
+
+
+def verify_key(store: GraphStore, key: str | None) -> Principal | None:
+    """The principal for a presented key, or None (unknown, revoked or expired)."""
+    if not key or len(key) > 256:
+        return None
+    h = hash_key(key)
+    found, p = _CACHE.get(h)
+    if not found:
+        rows = store.run("api.key_by_hash", key_hash=h)
+        p = None
+        if rows:
+            r = rows[0]
+            exp = _parse(r["expires_at"])
+            if not r["revoked_at"] and (exp is None or exp > _now()):
+                p = Principal(owner=r["owner"], role=r["role"], prefix=r["prefix"],
+                              scopes=frozenset(json.loads(r["scopes"] or "[]")))
+        _CACHE.put(h, p)
+    return p

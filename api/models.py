@@ -1,0 +1,410 @@
+"""The API's models: input models (what callers send) kept apart from public models (what we return).
+
+Why separate: an input model validates strictly and forbids unknown fields; a public model says
+exactly what leaves the service (never a key hash, never internal fields), so the OpenAPI schema
+documents both sides. The declaration input is generated from the data contract in
+`graph.schema.FILES`, so the API accepts exactly the columns the ingest accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from graph import schema
+
+Json = Any  # a JSON value written by the analytics (reasons, links): passed through as parsed JSON
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- errors and health
+
+class Problem(Public):
+    """RFC 9457 problem details; every error the API returns has this shape."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class Health(Public):
+    status: Literal["ok", "unavailable"]
+    store: str | None = None
+    detail: str | None = None
+
+
+# --------------------------------------------------------------------------- search and entities
+
+class PartyHit(Public):
+    key: str
+    name: str | None = None
+    party_id: str | None = None
+    country: str | None = None
+    risk_score: float | None = None
+    matched_on: Literal["name", "tax_id", "phone", "party_id"]
+    score: float = Field(description="match quality 0..100")
+
+
+class SearchResult(Public):
+    query: str
+    normalised: str
+    items: list[PartyHit]
+    limit: int
+
+
+class Risk(Public):
+    key: str
+    name: str | None = None
+    risk_score: float | None = None
+    risk_rank: int | None = None
+    reasons: Json = None
+    group_id: str | None = None
+    entity_id: str | None = None
+    phoenix_of: str | None = None
+    phoenix_score: float | None = None
+    scored_at: str | None = None
+
+
+class Identity(Public):
+    key: str
+    party_id: str | None = None
+    source: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    country: str | None = None
+    tax_id: str | None = None
+    registered_on: dt.date | None = None
+    deregistered_on: dt.date | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    bank_account: str | None = None
+
+
+class Alias(Public):
+    key: str
+    name: str | None = None
+    source: str | None = None
+    party_id: str | None = None
+    tax_id: str | None = None
+    country: str | None = None
+    confidence: float | None = None
+    risk_score: float | None = None
+
+
+class Identifier(Public):
+    rel: str
+    key: str
+    value: str | None = None
+    degree: int | None = None
+    specificity: float | None = None
+
+
+class Officer(Public):
+    key: str
+    name: str | None = None
+    role: str | None = None
+    share_pct: float | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+class HsLine(Public):
+    hs_code: str | None = None
+    items: int
+    value: float
+
+
+class Counterparty(Public):
+    key: str
+    name: str | None = None
+    risk_score: float | None = None
+    items: int
+
+
+class Trade(Public):
+    items: int = 0
+    declarations: int = 0
+    value: float = 0.0
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    top_hs: list[HsLine] = []
+    top_counterparties: list[Counterparty] = []
+
+
+class OffenceOut(Public):
+    key: str
+    offence_id: str | None = None
+    date: dt.date | None = None
+    offence_type: str | None = None
+    status: str | None = None
+    declared_hs_code: str | None = None
+    actual_hs_code: str | None = None
+    evaded_amount: float | None = None
+    declaration_id: str | None = None
+
+
+class GroupSummary(Public):
+    key: str
+    risk: float | None = None
+    size: int | None = None
+    reasons: Json = None
+
+
+class GroupMember(Public):
+    key: str
+    name: str | None = None
+    risk_score: float | None = None
+    country: str | None = None
+    tax_id: str | None = None
+
+
+class GroupDetail(GroupSummary):
+    links: Json = None
+    members: list[GroupMember]
+
+
+class DecisionOut(Public):
+    id: str
+    kind: str
+    subject: str
+    object: str | None = None
+    value: str | None = None
+    note: str | None = None
+    user: str | None = None
+    at: str | None = None
+    deleted_at: str | None = None
+    deleted_by: str | None = None
+
+
+class EntityCard(Public):
+    key: str = Field(description="the party key the card is built around")
+    entity_id: str | None = None
+    identity: Identity
+    aliases: list[Alias]
+    identifiers: list[Identifier]
+    officers: list[Officer]
+    roles: dict[str, int] = Field(description="declaration items per role: declarant, consignee, ...")
+    trade: Trade
+    risk: Risk
+    group: GroupSummary | None = None
+    offences: list[OffenceOut]
+    decisions: list[DecisionOut]
+
+
+# --------------------------------------------------------------------------- subgraphs
+
+class GraphNode(Public):
+    id: str = Field(description="label:key, unique in the graph")
+    key: str
+    kind: str = Field(description="node label, see the legend")
+    label: str
+    risk: float | None = None
+    depth: int
+    why: str = Field(description="why the node is in the subgraph: the link that brought it in")
+    expandable: bool = True
+
+
+class GraphEdge(Public):
+    source: str
+    target: str
+    type: str
+
+
+class LegendItem(Public):
+    label: str
+    color: str
+    shape: str
+    doc: str
+
+
+class Subgraph(Public):
+    root: str
+    depth: int
+    max_nodes: int
+    rel_types: list[str]
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    truncated: bool = Field(description="true when a cap (node count or per-hop rows) cut the subgraph")
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    legend: list[LegendItem]
+
+
+# --------------------------------------------------------------------------- lists
+
+class CoverAlert(Public):
+    key: str
+    declaration_key: str | None = None
+    date: dt.date | None = None
+    hs_code: str | None = None
+    suspected_hs: str | None = None
+    cover_score: float | None = None
+    reasons: Json = None
+    customs_value: float | None = None
+    goods_description: str | None = None
+
+
+class AuditTarget(Public):
+    key: str
+    name: str | None = None
+    risk_score: float | None = None
+    risk_rank: int | None = None
+    group_id: str | None = None
+    reasons: Json = None
+
+
+class LaneCount(Public):
+    lane: str
+    channel: str | None = None
+    items: int
+
+
+class LaneItem(Public):
+    key: str
+    declaration_key: str | None = None
+    date: dt.date | None = None
+    hs_code: str | None = None
+    assessment_score: float | None = None
+    reasons: Json = None
+    channel: str | None = None
+
+
+class Page[T](Public):
+    items: list[T]
+    skip: int
+    limit: int
+    total: int | None = None
+
+
+# --------------------------------------------------------------------------- assessment
+
+_PY_TYPES: dict[str, Any] = {
+    "str": str, "int": int, "float": float, "date": dt.date, "bool": bool, "country": str, "currency": str,
+    "hs": str, "json": str, "datetime": str, "hs_list": str, "country_list": str,
+}
+_CONSTRAINTS: dict[str, dict[str, Any]] = {
+    "hs": {"pattern": r"^\d{2,10}$"},
+    "country": {"pattern": r"^[A-Z]{2}$"},
+    "currency": {"pattern": r"^[A-Z]{3}$"},
+    "country_list": {"pattern": r"^([A-Z]{2}(;[A-Z]{2})*)?$"},
+}
+
+
+def _declaration_model() -> type[BaseModel]:
+    """The declaration row of the data contract, as a strict input model (generated from the schema)."""
+    fields: dict[str, Any] = {}
+    for c in schema.FILE_BY_NAME["declarations"].columns:
+        typ: Any = Literal[c.choices] if c.choices else _PY_TYPES[c.type]  # type: ignore[valid-type]
+        kw: dict[str, Any] = dict(_CONSTRAINTS.get(c.type, {}))
+        if c.type in ("str",):
+            kw["max_length"] = 500
+        if c.min is not None:
+            kw["ge"] = c.min
+        if c.max is not None:
+            kw["le"] = c.max
+        if c.doc:
+            kw["description"] = c.doc
+        if c.type == "float":
+            kw["allow_inf_nan"] = False
+            kw.setdefault("le", 1e15)
+        if c.type == "int":
+            kw.setdefault("le", 100_000)
+        if c.required:
+            fields[c.name] = (Annotated[typ, Field(**kw)], ...)
+        else:
+            fields[c.name] = (Annotated[typ | None, Field(**kw)], None)
+    return create_model("DeclarationIn", __base__=Input, **fields)
+
+
+DeclarationIn = _declaration_model()
+
+
+class Assessment(Public):
+    score: float = Field(description="declaration risk 0..1")
+    model_score: float | None = Field(default=None, description="the model's part of the score, before network risk")
+    lane: str = Field(description="proposed lane: green, yellow or red")
+    expected_rate: float | None = Field(default=None, description="hit rate seen in this lane when the model was fitted")
+    reasons: Json = None
+    source: str | None = Field(default=None, description="source whose party ids the row uses")
+    stored: bool = Field(description="whether the declaration was written to the store")
+
+
+# --------------------------------------------------------------------------- decisions
+
+DecisionKind = Literal["same_entity", "not_same_entity", "confirmed_risk", "cleared", "inspection"]
+
+
+class DecisionIn(Input):
+    kind: DecisionKind
+    subject: Annotated[str, Field(min_length=1, max_length=300, description="party or declaration key")]
+    object: Annotated[str | None, Field(max_length=300, description="the other party (same / not same entity)")] = None
+    value: Annotated[str | None, Field(max_length=100, description="inspection: clear or violation")] = None
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+# --------------------------------------------------------------------------- runs, audit, keys
+
+class IngestRunOut(BaseModel):
+    """An ingest run's stored report (as `ingest.load.last_reports` parses it); extra fields pass through."""
+
+    model_config = ConfigDict(extra="allow")
+    run_id: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    source: str | None = None
+    path: str | None = None
+    status: str | None = None
+
+
+class AuditEventOut(Public):
+    id: str
+    at: str
+    user: str
+    action: str
+    target: str | None = None
+    client: str | None = None
+    request_id: str | None = None
+    status: int | None = None
+
+
+Role = Literal["investigator", "auditor", "system", "admin"]
+
+
+class KeyIn(Input):
+    owner: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Role = "investigator"
+    expires_days: Annotated[int, Field(ge=1, le=3660)] = 90
+    scopes: list[str] | None = Field(default=None, description="a subset of the role's scopes")
+
+
+class KeyOut(Public):
+    prefix: str
+    owner: str
+    role: str
+    scopes: list[str]
+    created_at: str | None = None
+    expires_at: str | None = None
+    revoked_at: str | None = None
+    state: Literal["active", "expired", "revoked"]
+
+
+class KeyCreated(Public):
+    key: str = Field(description="the API key, shown once; only its hash is stored")
+    prefix: str
+    owner: str
+    role: str
+    expires_days: int

@@ -1,0 +1,109 @@
+"""Declaration assessment: another system posts a declaration item and gets a score, a lane and reasons.
+
+Scoring is `graph.assessment.Assessor` (the declaration analytics' own model and tables, loaded
+once per data version), never reimplemented here. Nothing is written unless `store=true`, which
+also needs the `ingest:write` scope and goes through the ingest itself (a one-row bundle, so the
+same validation, keys and quarantine apply as for any file).
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import ApiError, AppState, Assess
+from api.models import Assessment, DeclarationIn
+from api.routes.common import ERRORS
+from graph import schema
+
+router = APIRouter(prefix="/api/v1", tags=["assessment"], responses=ERRORS)
+_LOCK = threading.Lock()
+_PARTY_COLUMNS = [c.name for c in schema.FILE_BY_NAME["parties"].columns]
+
+
+def _default_source(state: AppState) -> str | None:
+    from ingest.load import last_reports
+
+    for rep in last_reports(state.store, limit=5):
+        if rep.get("source"):
+            return rep["source"]
+    return None
+
+
+def assessor_for(state: AppState):
+    """The loaded assessor, reloaded when a new ingest or score run changed the data."""
+    from graph.assessment import Assessor
+
+    version = state.search._version()
+    with _LOCK:
+        cached = state.assessor
+        if cached is None or cached[0] != version:
+            try:
+                a = Assessor.load(state.store, state.settings, source=_default_source(state))
+            except FileNotFoundError as e:
+                raise ApiError(503, "Service Unavailable", f"assessment is not available yet: {e}") from None
+            state.assessor = (version, a)
+        return state.assessor[1]
+
+
+def _store_row(state: AppState, row: dict[str, Any], source: str) -> dict[str, Any]:
+    """Write one item through the ingest (a one-row bundle with the stored records of its parties)."""
+    from ingest.load import ingest_bundle
+
+    pids = [row[c] for c in schema.PARTY_ROLES if row.get(c)]
+    parties = []
+    for pid in dict.fromkeys(pids):
+        got = state.store.run("api.party_by_key", key=f"{source}:{pid}")
+        if not got:
+            raise ApiError(422, "Unprocessable Content",
+                           f"party {pid!r} of source {source!r} is not in the store: ingest its record first")
+        parties.append({c: got[0]["party"].get(c) for c in _PARTY_COLUMNS})
+    with tempfile.TemporaryDirectory(prefix="tamga-assess-") as tmp:
+        folder = Path(tmp)
+        for name, rows, cols in (("parties", parties, _PARTY_COLUMNS),
+                                 ("declarations", [row], [c.name for c in schema.FILE_BY_NAME["declarations"].columns])):
+            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, fieldnames=cols)
+                w.writeheader()
+                for r in rows:
+                    w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+        rep = ingest_bundle(state.store, folder, source=source, settings=state.settings, progress=False)
+    state.search.refresh(force=True)
+    return rep.to_dict() if hasattr(rep, "to_dict") else {}
+
+
+@router.post("/assess", operation_id="assess_declaration", response_model=Assessment,
+             summary="Assess a declaration item against the stored network; written only with store=true")
+async def assess_declaration(
+    ctx: Assess,
+    body: DeclarationIn,  # type: ignore[valid-type]
+    store: Annotated[bool, Query(description="also write the item to the store (needs ingest:write)")] = False,
+    source: Annotated[str | None, Query(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$",
+                                        description="source whose party ids the row uses (default: the latest ingest's)")] = None,
+) -> dict[str, Any]:
+    if store and not ctx.principal.has("ingest:write"):
+        ctx.audit("access.denied", "POST /api/v1/assess?store=true needs ingest:write", 403)
+        raise ApiError(403, "Forbidden", "storing the declaration needs the scope 'ingest:write'")
+    row = body.model_dump()
+
+    def work() -> dict[str, Any]:
+        a = assessor_for(ctx.state)
+        src = source or a.source
+        out = a.assess({**row, "source": src} if src else row)
+        target = f"{src or ''}:{row['declaration_id']}/{row.get('item_no') or 1}"
+        stored = False
+        if store:
+            if not src:
+                raise ApiError(422, "Unprocessable Content", "no source known: pass ?source=")
+            _store_row(ctx.state, row, src)
+            stored = True
+            ctx.audit("assess.store", target)
+        ctx.audit("assess", target)
+        return {**out, "stored": stored, "source": src}
+
+    return await ctx.limits.run(work)

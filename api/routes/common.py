@@ -1,0 +1,27 @@
+"""Small helpers shared by the routers: JSON columns, the error responses every route documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from api.models import Problem
+
+ERROR_CODES = (400, 401, 403, 404, 413, 422, 429, 500, 503)
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Content Too Large",
+           422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
+           503: "Service Unavailable"}
+
+#: documented on every API route (rewritten to application/problem+json in `api.app.custom_openapi`)
+ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem, "description": _TITLES[c]} for c in ERROR_CODES}
+
+
+def parse_json(value: Any) -> Any:
+    """A JSON column written by the analytics, parsed; unparseable text is returned as is."""
+    if isinstance(value, (str, bytes)) and value:
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value

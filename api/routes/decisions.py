@@ -1,0 +1,79 @@
+"""Investigators' decisions and inspection results: append-only, withdrawn by a soft delete."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api import audit
+from api.deps import ApiError, Decide, EntityRead
+from api.limits import PAGE_MAX
+from api.models import DecisionIn, DecisionOut
+from api.routes.common import ERRORS
+
+router = APIRouter(prefix="/api/v1", tags=["decisions"], responses=ERRORS)
+
+PAIR_KINDS = ("same_entity", "not_same_entity")
+
+
+def _out(d: dict[str, Any]) -> dict[str, Any]:
+    return {**d, "id": d["key"]}
+
+
+def _exists(ctx, key: str) -> bool:
+    return bool(ctx.store.run("api.party_by_key", key=key)) or bool(
+        ctx.store.run("api.node_by_key", key=key, label="Declaration"))
+
+
+@router.post("/decisions", operation_id="create_decision", response_model=DecisionOut, status_code=201,
+             summary="Record a decision (same entity / not the same, confirmed risk / cleared) or an inspection")
+async def create_decision(ctx: Decide, body: DecisionIn) -> dict[str, Any]:
+    if body.kind in PAIR_KINDS and not body.object:
+        raise ApiError(422, "Unprocessable Content", f"a {body.kind} decision needs an object (the other party)")
+    if body.kind == "inspection" and body.value not in ("clear", "violation"):
+        raise ApiError(422, "Unprocessable Content", "an inspection result's value is clear or violation")
+
+    def work() -> dict[str, Any]:
+        for k in (body.subject, body.object):
+            if k and not _exists(ctx, k):
+                raise ApiError(404, "Not Found", f"no party or declaration item {k!r}")
+        key = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
+        rows = ctx.store.run("api.decision_create", key=key, kind=body.kind, subject=body.subject,
+                             object=body.object, value=body.value, note=body.note, user=ctx.principal.owner,
+                             at=audit.now_iso())
+        ctx.audit("decision.create", f"{body.kind} {body.subject}" + (f" {body.object}" if body.object else ""), 201)
+        return _out(rows[0]["decision"])
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/decisions", operation_id="list_decisions", response_model=list[DecisionOut],
+            summary="Decisions about a party or declaration item, newest first (withdrawn ones included)")
+async def list_decisions(ctx: EntityRead, subject: Annotated[str, Query(min_length=1, max_length=300)],
+                         limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100) -> list[dict[str, Any]]:
+    lim = ctx.limits.page(limit)
+
+    def work() -> list[dict[str, Any]]:
+        rows = ctx.store.run("api.decisions_for_subject", subject=subject, limit=lim)
+        ctx.audit("decision.read", subject)
+        return [_out(r["decision"]) for r in rows]
+
+    return await ctx.limits.run(work)
+
+
+@router.delete("/decisions/{decision_id}", operation_id="withdraw_decision", response_model=DecisionOut,
+               summary="Withdraw a decision: it stays on record, marked deleted with who and when")
+async def withdraw_decision(ctx: Decide, decision_id: Annotated[str, Path(min_length=1, max_length=100)]) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.decision_soft_delete", key=decision_id, at=audit.now_iso(), user=ctx.principal.owner)
+        if not rows:
+            if ctx.store.run("api.decision_by_key", key=decision_id):
+                raise ApiError(404, "Not Found", f"decision {decision_id!r} was already withdrawn")
+            raise ApiError(404, "Not Found", f"no decision {decision_id!r}")
+        ctx.audit("decision.delete", decision_id)
+        return _out(rows[0]["decision"])
+
+    return await ctx.limits.run(work)

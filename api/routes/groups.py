@@ -1,0 +1,105 @@
+"""Linked groups (shell-company networks), cover-item alerts, audit targets and lanes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ApiError, EntityRead
+from api.limits import PAGE_MAX
+from api.models import AuditTarget, CoverAlert, GroupDetail, GroupSummary, LaneCount, LaneItem, Page
+from api.routes.common import ERRORS, parse_json
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+Limit = Annotated[int, Query(ge=1, le=PAGE_MAX, description="page size (capped by the settings)")]
+Skip = Annotated[int, Query(ge=0, le=1_000_000)]
+Score = Annotated[float, Query(ge=0.0, le=1.0)]
+
+
+@router.get("/groups", operation_id="list_groups", response_model=Page[GroupSummary], tags=["groups"],
+            summary="Linked groups, riskiest first")
+async def list_groups(ctx: EntityRead, min_risk: Score = 0.0, skip: Skip = 0, limit: Limit = 50) -> dict[str, Any]:
+    lim = ctx.limits.page(limit)
+
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.groups_page", min_risk=min_risk, skip=skip, limit=lim)
+        total = ctx.store.run("api.groups_count", min_risk=min_risk)[0]["n"]
+        ctx.audit("groups.list", f"min_risk={min_risk}")
+        return {"items": [{**r, "reasons": parse_json(r["reasons"])} for r in rows], "skip": skip, "limit": lim,
+                "total": total}
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/groups/{group_id}", operation_id="get_group", response_model=GroupDetail, tags=["groups"],
+            summary="A linked group: its members and the links that hold it together")
+async def get_group(ctx: EntityRead, group_id: Annotated[str, Path(min_length=1, max_length=300)]) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.group_by_key", key=group_id)
+        if not rows:
+            raise ApiError(404, "Not Found", f"no group {group_id!r}")
+        g = rows[0]["group"]
+        members = ctx.store.run("api.group_members", key=group_id, limit=ctx.limits.settings.max_subgraph_nodes)
+        ctx.audit("group.read", group_id)
+        return {"key": g["key"], "risk": g.get("risk"), "size": g.get("size"), "reasons": parse_json(g.get("reasons")),
+                "links": parse_json(g.get("links")), "members": members}
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/alerts/cover", operation_id="list_cover_alerts", response_model=Page[CoverAlert], tags=["alerts"],
+            summary="Cover-item alerts: declared codes that may cover other goods")
+async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip = 0,
+                            limit: Limit = 50) -> dict[str, Any]:
+    lim = ctx.limits.page(limit)
+
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.cover_alerts", min_score=min_score, skip=skip, limit=lim)
+        ctx.audit("alerts.cover", f"min_score={min_score}")
+        return {"items": [{**r, "reasons": parse_json(r.pop("cover_reasons"))} for r in rows],
+                "skip": skip, "limit": lim}
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/audit-targets", operation_id="list_audit_targets", response_model=Page[AuditTarget], tags=["alerts"],
+            summary="Post-clearance audit targets under a budget: the riskiest parties")
+async def list_audit_targets(ctx: EntityRead,
+                             budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audits the office can do")] = 20,
+                             min_risk: Score = 0.0) -> dict[str, Any]:
+    lim = ctx.limits.page(budget)
+
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.audit_targets", min_risk=min_risk, limit=lim)
+        ctx.audit("audit_targets.read", f"budget={lim}")
+        return {"items": [{**r, "reasons": parse_json(r.pop("risk_reasons"))} for r in rows], "skip": 0, "limit": lim}
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/lanes", operation_id="get_lane_counts", response_model=list[LaneCount], tags=["alerts"],
+            summary="Declaration items per proposed lane (and the lane assigned at the time)")
+async def get_lane_counts(ctx: EntityRead) -> list[dict[str, Any]]:
+    def work() -> list[dict[str, Any]]:
+        rows = ctx.store.run("api.lane_counts")
+        ctx.audit("lanes.read", "counts")
+        return sorted(rows, key=lambda r: (r["lane"], r["channel"] or ""))
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/lanes/{lane}", operation_id="list_lane_items", response_model=Page[LaneItem], tags=["alerts"],
+            summary="Declaration items in one proposed lane, highest score first")
+async def list_lane_items(ctx: EntityRead, lane: Literal["green", "yellow", "red"], skip: Skip = 0,
+                          limit: Limit = 50) -> dict[str, Any]:
+    lim = ctx.limits.page(limit)
+
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.lane_items", lane=lane, skip=skip, limit=lim)
+        ctx.audit("lanes.read", lane)
+        return {"items": [{**r, "reasons": parse_json(r.pop("assessment_reasons"))} for r in rows],
+                "skip": skip, "limit": lim}
+
+    return await ctx.limits.run(work)

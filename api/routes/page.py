@@ -1,0 +1,46 @@
+"""The investigator's page and its assets, served by Tamga itself (no CDN: works offline).
+
+vis-network comes from the copy pyvis ships (`pyvis/templates/lib/vis-9.1.2`), so the page and
+the pyvis export use the same library version. The page holds no data: it asks the API with the
+key the investigator enters, so these routes need no key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyvis
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, RedirectResponse
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = Path(__file__).resolve().parents[1] / "page"
+VIS = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
+ASSETS = {
+    "app.js": (PAGE / "app.js", "text/javascript"),
+    "app.css": (PAGE / "app.css", "text/css"),
+    "vis-network.min.js": (VIS / "vis-network.min.js", "text/javascript"),
+    "vis-network.css": (VIS / "vis-network.css", "text/css"),
+}
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/ui", status_code=307)
+
+
+@router.get("/ui")
+async def ui() -> FileResponse:
+    return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
+
+
+@router.get("/ui/assets/{name}")
+async def asset(name: str) -> FileResponse:
+    if name not in ASSETS:
+        raise HTTPException(404, f"no asset {name!r}")
+    path, media = ASSETS[name]
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "max-age=300"})

@@ -1,0 +1,105 @@
+"""Entity search: names in any script, tax ids, phones and party ids.
+
+Names: the query is normalised with `ingest.normalise.normalise_name` (Cyrillic and Latin fold to
+one form, legal forms drop, so `ООО Восток` and `Vostok LLC` meet) and matched against an
+in-memory list of (key, name_norm) loaded from the store: exact and prefix matches first, then
+rapidfuzz's WRatio over the whole list for misspellings and transliteration variants
+(`vostok treid` ~ `vostok trade`). Why in memory: the store has no fuzzy index, and rapidfuzz's
+`process.extract` over 50k names takes a few ms (measured in `bench/bench_api.py`); the list is
+reloaded when the latest IngestRun/ScoreRun changes (checked at most every few seconds).
+Tax ids, phones and party ids go to the store's indexes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from graph.store import GraphStore
+from ingest.normalise import digits, normalise_name, normalise_phone, normalise_tax_id
+
+VERSION_CHECK_S = 5.0
+MIN_FUZZY = 70.0
+
+
+@dataclass
+class _Names:
+    keys: list[str]
+    norms: list[str]
+    rows: list[dict[str, Any]]
+    version: tuple
+
+
+class SearchIndex:
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self._lock = threading.Lock()
+        self._names: _Names | None = None
+        self._checked = 0.0
+
+    def _version(self) -> tuple:
+        r = self.store.run("api.data_version")
+        return (r[0]["ingest"], r[0]["score"]) if r else (None, None)
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload the name list when the data changed (or when forced, e.g. after a write)."""
+        now = time.monotonic()
+        if not force and self._names is not None and now - self._checked < VERSION_CHECK_S:
+            return
+        with self._lock:
+            if not force and self._names is not None and time.monotonic() - self._checked < VERSION_CHECK_S:
+                return
+            version = self._version()
+            self._checked = time.monotonic()
+            if not force and self._names is not None and self._names.version == version:
+                return
+            rows = self.store.run("api.search_names")
+            norms = [r["name_norm"] or normalise_name(r["name"] or "") for r in rows]
+            self._names = _Names([r["key"] for r in rows], norms, rows, version)
+
+    @staticmethod
+    def _hit(row: dict[str, Any], matched_on: str, score: float) -> dict[str, Any]:
+        return {"key": row["key"], "name": row.get("name"), "party_id": row.get("party_id"),
+                "country": row.get("country"), "risk_score": row.get("risk_score"),
+                "matched_on": matched_on, "score": round(float(score), 1)}
+
+    def search(self, q: str, limit: int = 20) -> tuple[str, list[dict[str, Any]]]:
+        """Hits for a free-text query, best first, at most `limit`; and the normalised name used."""
+        q = q.strip()
+        hits: dict[str, dict[str, Any]] = {}
+
+        def add(row: dict[str, Any], on: str, score: float) -> None:
+            if row["key"] not in hits or hits[row["key"]]["score"] < score:
+                hits[row["key"]] = self._hit(row, on, score)
+
+        for r in self.store.run("api.search_party_id", q=q, limit=limit):
+            add(r, "party_id", 100.0)
+        d = digits(q)
+        if d and len(d) >= 5 and len(d) >= len(q.replace(" ", "").replace("-", "")) - 4:
+            tax = normalise_tax_id(q)
+            if tax:
+                for r in self.store.run("api.search_tax_id", tax_id=tax, limit=limit):
+                    add(r, "tax_id", 100.0)
+            phones = {p for p in (normalise_phone(q), "+" + d, d) if p}
+            for r in self.store.run("api.search_phone", phones=sorted(phones), limit=limit):
+                add(r, "phone", 100.0)
+        norm = normalise_name(q)
+        if norm:
+            self.refresh()
+            names = self._names
+            assert names is not None
+            for i, n in enumerate(names.norms):
+                if n == norm:
+                    add(names.rows[i], "name", 100.0)
+                elif n.startswith(norm):
+                    add(names.rows[i], "name", 95.0)
+            if len(hits) < limit:
+                for _n, score, i in process.extract(norm, names.norms, scorer=fuzz.WRatio,
+                                                    limit=limit, score_cutoff=MIN_FUZZY):
+                    add(names.rows[i], "name", min(float(score), 94.0))
+        ranked = sorted(hits.values(), key=lambda h: (-h["score"], -(h["risk_score"] or 0.0), h["key"]))
+        return norm, ranked[:limit]
