@@ -48,6 +48,16 @@ def any_store(request, tmp_path: Path) -> GraphStore:
     store.close()
 
 
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory) -> Path:
+    """A seeded simulated world (~3,000 declaration rows, bundle + truth.json), made once per session."""
+    from ingest.simulator import generate_world
+
+    out = tmp_path_factory.mktemp("small_world")
+    generate_world(out, seed=7, declarations=3000)
+    return out
+
+
 def dataset(*parts: str) -> Path:
     """A file under ../shared/datasets; the test is skipped (with the reason) where it is absent."""
     p = DATASETS.joinpath(*parts)
