@@ -1,0 +1,382 @@
+"""The scoring pipeline behind `tamga score`: load frames, run every analysis, write results back.
+
+Steps (each timed in the report):
+1. frames   - `Frames.from_store`: a few key-range paged queries (no per-node Cypher);
+2. resolve  - entity resolution (graph.resolution), human decisions honoured;
+3. project  - integer-id projection over entities and the identifiers/officers/trade linking them;
+4. groups   - identifier specificity, entity-entity links, linked groups with group risk;
+5. risk     - enforcement seeds, phoenix successors, personalised PageRank, the weighted features,
+              ranks and reasons;
+6. communities - networkit PLM on the trading network (optional, seeded);
+7. declarations - the declaration engineer's analytics on the same frames plus the party risk:
+              cover items, assessment model and lanes, unit-value anomalies, HS switches, audit plan;
+8. write    - results back in client-side batches; Entity and Group nodes of earlier runs replaced,
+              so re-runs are idempotent; a ScoreRun node keeps the report.
+
+`analyse(frames)` is steps 2-7 as a pure function (tests and the benchmark call it on frames built
+in code or read once); `score(store)` is the whole run.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from graph import communities as comm
+from graph.frames import Frames
+from graph.groups import GroupSettings, Groups, find_groups, link_pairs, specificity
+from graph.phoenix import PhoenixSettings, find_phoenix
+from graph.projection import Projection, project
+from graph.resolution import Resolution, ResolutionSettings, resolve
+from graph.risk import Context, RiskSettings, Scores, offence_seeds, propagate, reasons, score_entities
+from graph.settings import Settings, get_settings
+from graph.store import GraphStore
+
+SPECIFICITY_QUERIES = {
+    "Address": "analytics.write_specificity_address", "Phone": "analytics.write_specificity_phone",
+    "Email": "analytics.write_specificity_email", "BankAccount": "analytics.write_specificity_bank_account",
+    "TaxId": "analytics.write_specificity_tax_id",
+}
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+    groups: GroupSettings = field(default_factory=GroupSettings)
+    phoenix: PhoenixSettings = field(default_factory=PhoenixSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
+    community_seed: int = 42
+    reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
+    audit_budget: int = 50
+
+
+@dataclass
+class Results:
+    frames: Frames
+    resolution: Resolution
+    projection: Projection
+    groups: Groups
+    seeds: np.ndarray
+    phoenix: pd.DataFrame
+    scores: Scores
+    reasons: dict[int, dict]
+    community: np.ndarray | None
+    declarations: dict[str, Any] = field(default_factory=dict)  # cover, assessment, audit outputs
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def party_risk(self) -> pd.Series:
+        """Party key -> entity risk score (0..1): what the declaration analytics read."""
+        p = self.projection
+        return pd.Series(self.scores.score[p.party_entity], index=p.party_keys, dtype=float)
+
+    def entity_of_party(self, party_key: str) -> int:
+        return int(self.projection.party_entity[np.searchsorted(self.projection.party_keys, party_key)])
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float], progress: bool):
+        self.timings, self.progress = timings, progress
+
+    def __call__(self, name: str):
+        timer = self
+
+        class _Step:
+            def __enter__(self):
+                self.t = time.perf_counter()
+                if timer.progress:
+                    print(f"[score] {name} ...", file=sys.stderr, flush=True)
+
+            def __exit__(self, *exc):
+                timer.timings[name] = round(time.perf_counter() - self.t, 3)
+                if timer.progress:
+                    print(f"[score] {name} {timer.timings[name]:.2f}s", file=sys.stderr, flush=True)
+
+        return _Step()
+
+
+def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, communities: bool = True,
+            declarations: bool = True, progress: bool = False, timings: dict | None = None,
+            model_settings: Settings | None = None) -> Results:
+    """Steps 2-7 on frames (pure: no store). Same frames and settings -> the same results."""
+    s = settings or AnalyticsSettings()
+    timings = {} if timings is None else timings
+    step = _Timer(timings, progress)
+    notes: list[str] = []
+    with step("resolve"):
+        res = resolve(frames, s.resolution)
+    with step("project"):
+        proj = project(frames, res)
+    with step("groups"):
+        seeds = offence_seeds(frames, proj, s.risk)
+        spec = specificity(proj, s.groups)
+        pairs = link_pairs(proj, spec, s.groups)
+        groups = find_groups(proj, seeds, s.groups, spec=spec, pairs=pairs)
+    with step("risk"):
+        ph = find_phoenix(proj, pairs, spec, seeds, s.phoenix)
+        prop = propagate(proj, spec, seeds, s.risk)
+        ctx = Context(frames, proj, res, seeds, groups, prop, ph, s.risk)
+        sc = score_entities(ctx)
+    with step("reasons"):
+        top = np.argsort(sc.rank)[: s.reasons_top]
+        why = reasons(ctx, sc, top)
+    community = None
+    if communities:
+        with step("communities"):
+            community = comm.detect(comm.trading_graph(proj), seed=s.community_seed)
+    r = Results(frames, res, proj, groups, seeds, ph, sc, why, community, timings=timings, notes=notes)
+    if declarations:
+        _declaration_analytics(r, s, step, model_settings)
+    return r
+
+
+def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model_settings: Settings | None) -> None:
+    """The declaration engineer's functions (graph.cover / declarations / assessment / audit) on the
+    same frames, fed with the party risk computed here."""
+    frames = r.frames
+    if frames.declarations.empty:
+        return
+    party_risk = r.party_risk()
+    from graph import assessment, audit, cover, declarations
+
+    with step("cover"):
+        r.declarations["cover"] = cover.flag_cover_items(frames, party_risk=party_risk)
+    with step("unit_values"):
+        r.declarations["unit_value_anomalies"] = declarations.unit_value_anomalies(frames)
+        r.declarations["hs_switches"] = declarations.hs_switches(frames)
+    with step("assessment"):
+        try:
+            model = assessment.fit(frames, party_risk)
+        except ValueError as e:  # e.g. no labelled items to learn from: say so, do not invent scores
+            r.notes.append(f"assessment model not fitted: {e}")
+            model = None
+        if model is not None:
+            if model_settings is not None:
+                assessment.save_model(model, model_settings)
+            r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
+                                                                 cover=r.declarations["cover"])
+    with step("audit"):
+        r.declarations["audit_targets"] = audit.audit_targets(
+            frames, party_risk, s.audit_budget, assessments=r.declarations.get("assessment"))
+
+
+# --------------------------------------------------------------------------- writing back
+
+def _json(x: Any) -> str:
+    return orjson.dumps(x, option=orjson.OPT_SERIALIZE_NUMPY, default=_default).decode()
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, (pd.Timestamp, datetime)):
+        return o.isoformat()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(type(o).__name__)
+
+
+def _drain(store: GraphStore, name: str, batch: int) -> int:
+    total = 0
+    while True:
+        n = store.run(name, limit=batch)
+        k = int(n[0]["n"]) if n else 0
+        total += k
+        if k == 0:
+            return total
+
+
+def _consume(it) -> int:
+    n = 0
+    for res in it:
+        n += int(res[0]["n"]) if res and "n" in res[0] else 0
+    return n
+
+
+def party_rows(r: Results, scored_at: str) -> list[dict]:
+    p = r.projection
+    ent = p.party_entity
+    groups = r.groups
+    gids = groups.table["group_id"].to_numpy() if len(groups.table) else np.zeros(0, dtype=object)
+    ph = r.phoenix.set_index("successor") if len(r.phoenix) else None
+    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as documented)
+    first_party: dict[int, str] = {}
+    for k, e in zip(p.party_keys, ent):
+        if e not in first_party:
+            first_party[int(e)] = str(k)
+    rows = []
+    conf = r.resolution.confidence
+    for i, key in enumerate(p.party_keys):
+        e = int(ent[i])
+        g = int(groups.group_of[e])
+        reason = r.reasons.get(e) or {
+            "score": round(float(r.scores.score[e]), 4), "rank": int(r.scores.rank[e]),
+            "contributions": [{"feature": f, "value": round(float(r.scores.values.at[e, f]), 4),
+                               "contribution": round(float(r.scores.contributions.at[e, f]), 4)}
+                              for f in r.scores.values.columns if r.scores.values.at[e, f] > 0]}
+        phoenix_of = phoenix_score = None
+        if ph is not None and e in ph.index:
+            phoenix_of = first_party.get(int(ph.loc[e, "predecessor"]))
+            phoenix_score = float(ph.loc[e, "score"])
+        rows.append({
+            "key": str(key), "entity_id": str(p.entity_ids[e]), "entity_confidence": float(conf.get(key, 1.0)),
+            "group_id": str(gids[g]) if g >= 0 else None,
+            "community_id": int(r.community[e]) if r.community is not None else None,
+            "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
+            "risk_reasons": _json(reason), "phoenix_of": phoenix_of, "phoenix_score": phoenix_score,
+            "scored_at": scored_at,
+        })
+    return rows
+
+
+def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scored_at: str | None = None) -> dict:
+    """Write every result back in batches; earlier Entity/Group nodes and declaration results replaced."""
+    scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
+    p = r.projection
+    out: dict[str, int] = {}
+    out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at), batch_size))
+
+    out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
+    members = r.resolution.members()
+    conf = r.resolution.confidence
+    ent_rows = []
+    for e, parts in sorted(members.items()):
+        ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
+                         "confidence": float(min(conf[k] for k in parts)),
+                         "evidence": _json(r.resolution.evidence.get(e, [])), "size": len(parts),
+                         "parties": [{"key": k, "confidence": float(conf[k])} for k in sorted(parts)]})
+    out["entities"] = len(ent_rows)
+    _consume(store.run_batches("analytics.write_entities", ent_rows, max(1, batch_size // 4)))
+
+    out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
+    parties_of_entity: dict[int, list[str]] = {}
+    for k, e in zip(p.party_keys, p.party_entity):
+        parties_of_entity.setdefault(int(e), []).append(str(k))
+    g_rows = []
+    for row in r.groups.table.itertuples():
+        g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
+                       "links": _json(row.links), "reasons": _json(row.reasons),
+                       "parties": [k for m in row.members for k in parties_of_entity.get(int(m), [])]})
+    out["groups"] = len(g_rows)
+    _consume(store.run_batches("analytics.write_groups", g_rows, max(1, batch_size // 4)))
+
+    out["identifiers"] = 0
+    for label, rows in identifier_rows(r).items():
+        out["identifiers"] += _consume(store.run_batches(SPECIFICITY_QUERIES[label], rows, batch_size))
+
+    dec = r.declarations
+    if dec:
+        out["declarations_cleared"] = _drain(store, "analytics.clear_declaration_results", batch_size)
+    cov = dec.get("cover")
+    if cov is not None and len(cov):
+        rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": _json(rs)}
+                for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
+        out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
+    ass = dec.get("assessment")
+    if ass is not None and len(ass):
+        rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": _json(rs)}
+                for k, sc, ln, rs in zip(ass["key"], ass["assessment_score"], ass["lane"], ass["assessment_reasons"]))
+        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows, batch_size))
+    return out
+
+
+def identifier_rows(r: Results) -> dict[str, list[dict]]:
+    """Degree (distinct entities) and specificity per identifier node, by label."""
+    p = r.projection
+    out: dict[str, list[dict]] = {}
+    ln = p.link_nodes
+    if len(ln):
+        spec = r.groups.specificity
+        for label, df in ln.assign(spec=spec).groupby("kind"):
+            if label in SPECIFICITY_QUERIES:
+                out[label] = [{"key": str(v), "degree": int(d), "specificity": round(float(x), 4)}
+                              for v, d, x in zip(df["value"], df["degree"], df["spec"])]
+    ids = r.frames.identifiers
+    tax = ids[ids["label"] == "TaxId"]
+    if len(tax):
+        pos = pd.Series(np.arange(len(p.party_keys)), index=p.party_keys)
+        known = tax[tax["party"].isin(pos.index)]
+        ent = p.party_entity[pos.loc[known["party"].to_numpy()].to_numpy()]
+        deg = pd.DataFrame({"value": known["value"].to_numpy(), "e": ent}).groupby("value")["e"].nunique()
+        # a tax id names one legal entity: full specificity while one entity holds it, shared ones are suspect
+        out["TaxId"] = [{"key": str(v), "degree": int(d), "specificity": 1.0 if d <= 1 else round(1.0 / d, 4)}
+                        for v, d in deg.items()]
+    return out
+
+
+# --------------------------------------------------------------------------- the report
+
+def report(r: Results) -> dict:
+    """Figures of one run: sizes, timings, top entities and groups (what the ScoreRun keeps)."""
+    p, sc = r.projection, r.scores
+    top = np.argsort(sc.rank)[:20]
+    g = r.groups.table
+    rep = {
+        "frames": r.frames.summary(),
+        "parties": int(len(p.party_keys)), "entities": int(p.n_entities),
+        "merged_parties": int(len(p.party_keys) - p.n_entities),
+        "link_nodes": int(p.n_links), "entity_links": int(len(r.groups.pairs)),
+        "groups": int(len(g)), "grouped_entities": int((r.groups.group_of >= 0).sum()),
+        "offender_entities": int((r.seeds > 0).sum()), "phoenix_candidates": int(len(r.phoenix)),
+        "communities": int(r.community.max() + 1) if r.community is not None and len(r.community) else None,
+        "top_entities": [{"entity_id": str(p.entity_ids[e]), "name": str(p.entities["name"].iloc[e] or ""),
+                          "risk_score": round(float(sc.score[e]), 4)} for e in top],
+        "top_groups": ([{"group_id": row.group_id, "size": int(row.size), "risk": float(row.risk)}
+                        for row in g.sort_values(["risk", "size"], ascending=False).head(10).itertuples()]
+                       if len(g) else []),
+        "timings_s": dict(r.timings), "notes": list(r.notes),
+    }
+    d = r.declarations
+    if "cover" in d:
+        rep["cover_items"] = int(len(d["cover"]))
+    if "assessment" in d:
+        rep["lanes"] = {k: int(v) for k, v in d["assessment"]["lane"].value_counts().items()}
+    if "unit_value_anomalies" in d:
+        rep["unit_value_anomalies"] = int(len(d["unit_value_anomalies"]))
+    if "hs_switches" in d:
+        rep["hs_switches"] = int(len(d["hs_switches"]))
+    if "audit_targets" in d and len(d["audit_targets"]):
+        a = d["audit_targets"]
+        rep["audit_plan"] = {"budget": int(len(a)), "expected_amount": round(float(a["expected_amount"].sum()), 2)}
+    return rep
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
+          progress: bool = True, analytics: AnalyticsSettings | None = None,
+          declarations: bool = True) -> dict:
+    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun)."""
+    s = settings or get_settings()
+    started = datetime.now(UTC)
+    timings: dict[str, float] = {}
+    step = _Timer(timings, progress)
+    t0 = time.perf_counter()
+    with step("frames"):
+        frames = Frames.from_store(store, page=max(1000, s.batch_size * 20))
+    r = analyse(frames, analytics, communities=communities, declarations=declarations, progress=progress,
+                timings=timings, model_settings=s)
+    with step("write"):
+        written = write_results(store, r, batch_size=s.batch_size, scored_at=started.isoformat(timespec="seconds"))
+    rep = report(r)
+    rep["written"] = written
+    rep["seconds"] = round(time.perf_counter() - t0, 3)
+    rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    finished = datetime.now(UTC)
+    key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
+    rep["run"] = key
+    store.run("analytics.write_score_run", key=key, started_at=started.isoformat(timespec="seconds"),
+              finished_at=finished.isoformat(timespec="seconds"), report=json.dumps(rep, default=str))
+    store.checkpoint()
+    return rep

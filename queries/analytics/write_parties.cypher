@@ -1,0 +1,8 @@
+// Scoring results per party, one batch of $rows: entity, group, community, risk, reasons, phoenix.
+UNWIND $rows AS r
+MATCH (p:Party {key: r.key})
+SET p.entity_id = r.entity_id, p.entity_confidence = r.entity_confidence, p.group_id = r.group_id,
+    p.community_id = r.community_id, p.risk_score = r.risk_score, p.risk_rank = r.risk_rank,
+    p.risk_reasons = r.risk_reasons, p.phoenix_of = r.phoenix_of, p.phoenix_score = r.phoenix_score,
+    p.scored_at = r.scored_at
+RETURN count(p) AS n

@@ -1,0 +1,3 @@
+// One scoring run: when it started and finished and the report it produced (JSON).
+CREATE (s:ScoreRun {key: $key, started_at: $started_at, finished_at: $finished_at, report: $report})
+RETURN s.key AS key
