@@ -239,6 +239,8 @@ class Subgraph(Public):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     truncated: bool = Field(description="true when a cap (node count or per-hop rows) cut the subgraph")
+    offence_paths: list[list[str]] = Field(default=[], description="shortest paths (node ids) from the root "
+                                                                   "to offences in the subgraph, nearest first")
     nodes: list[GraphNode]
     edges: list[GraphEdge]
     legend: list[LegendItem]

@@ -138,9 +138,38 @@ def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int
         frontier = nxt
     return {
         "root": root_id, "depth": depth, "max_nodes": max_nodes, "rel_types": types,
+        "offence_paths": offence_paths(root_id, nodes, list(edges.values())),
         "date_from": date_from, "date_to": date_to, "truncated": truncated,
         "nodes": list(nodes.values()), "edges": list(edges.values()), "legend": schema.legend(),
     }
+
+
+def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[str, str]],
+                  limit: int = 3) -> list[list[str]]:
+    """Shortest paths (node ids, root first) from the root to the offences in the subgraph:
+    how the entity connects to a known offender, nearest first."""
+    adj: dict[str, list[str]] = {}
+    for e in edges:
+        adj.setdefault(e["source"], []).append(e["target"])
+        adj.setdefault(e["target"], []).append(e["source"])
+    parent: dict[str, str | None] = {root: None}
+    queue, found = [root], []
+    while queue and len(found) < limit:
+        nxt = []
+        for u in queue:
+            for v in sorted(adj.get(u, ())):
+                if v in parent:
+                    continue
+                parent[v] = u
+                if nodes.get(v, {}).get("kind") == "Offence":
+                    path, w = [], v
+                    while w is not None:
+                        path.append(w)
+                        w = parent[w]
+                    found.append(path[::-1])
+                nxt.append(v)
+        queue = nxt
+    return found[:limit]
 
 
 # --------------------------------------------------------------------------- colours

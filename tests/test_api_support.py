@@ -192,6 +192,7 @@ def test_subgraph_reaches_the_offender_through_the_group_and_says_why(world):
     assert not sub["truncated"]
     edges = {(e["source"], e["target"], e["type"]) for e in sub["edges"]}
     assert ("Offence:t:O1", "Party:t:P4", "COMMITTED_BY") in edges
+    assert sub["offence_paths"] == [["Party:t:P2", "Group:G1", "Party:t:P4", "Offence:t:O1"]]
 
 
 def test_subgraph_caps_nodes_and_filters_kinds_and_dates(world):

@@ -1,0 +1,272 @@
+// Tamga investigator's page. Every value from the API reaches the DOM through textContent or as a
+// plain-string vis-network title (which vis-network 9 sets with innerText): never innerHTML.
+"use strict";
+
+const KEY_STORE = "tamga.apiKey";
+const $ = (id) => document.getElementById(id);
+const state = { network: null, nodes: null, edges: null, root: null, partyKey: null, info: new Map() };
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+function status(text) { $("status").textContent = text || ""; }
+
+function apiKey() { return sessionStorage.getItem(KEY_STORE) || ""; }
+
+async function api(path) {
+  const r = await fetch(path, { headers: { "X-API-Key": apiKey(), "Accept": "application/json" } });
+  if (!r.ok) {
+    let detail = r.statusText;
+    try { const p = await r.json(); detail = `${p.title}: ${p.detail || ""}`; } catch (e) { /* not JSON */ }
+    throw new Error(`${r.status} ${detail}`);
+  }
+  return r;
+}
+
+function riskClass(v) { return v === null || v === undefined ? "" : v >= 0.7 ? "high" : v >= 0.4 ? "mid" : "low"; }
+function fmtRisk(v) { return v === null || v === undefined ? "n/a" : Number(v).toFixed(2); }
+
+function colorFor(kind, risk, legend) {
+  if (["Party", "Declaration", "Group"].includes(kind) && risk !== null && risk !== undefined) {
+    return risk >= 0.7 ? "#d32f2f" : risk >= 0.4 ? "#f57c00" : "#388e3c";
+  }
+  const l = legend.find((x) => x.label === kind);
+  return l ? l.color : "#9e9e9e";
+}
+
+function shapeFor(kind, legend) {
+  const l = legend.find((x) => x.label === kind);
+  return l ? l.shape : "dot";
+}
+
+// ------------------------------------------------------------------ search
+
+async function search(q) {
+  clear($("results"));
+  status("Searching…");
+  try {
+    const data = await (await api(`/api/v1/entities/search?q=${encodeURIComponent(q)}&limit=20`)).json();
+    status(`${data.items.length} match(es) for “${data.query}” (normalised: ${data.normalised})`);
+    for (const h of data.items) {
+      const li = el("li");
+      const b = el("button", h.name || h.key, "hit");
+      b.type = "button";
+      b.dataset.key = h.key;
+      b.addEventListener("click", () => openEntity(h.key));
+      li.appendChild(b);
+      li.appendChild(el("span", ` — ${h.key}, risk ${fmtRisk(h.risk_score)}, by ${h.matched_on} (${h.score})`, "muted"));
+      $("results").appendChild(li);
+    }
+  } catch (e) { status(`Search failed: ${e.message}`); }
+}
+
+// ------------------------------------------------------------------ the card
+
+function list(id, items, render) {
+  const ul = $(id);
+  clear(ul);
+  if (!items || items.length === 0) { ul.appendChild(el("li", "none", "muted")); return; }
+  for (const it of items) ul.appendChild(el("li", render(it)));
+}
+
+function reasonText(r) {
+  if (r === null || typeof r !== "object") return String(r);
+  const parts = [];
+  if (r.feature) parts.push(r.feature);
+  if (r.contribution !== undefined) parts.push(`+${r.contribution}`);
+  if (r.value !== undefined) parts.push(`value ${r.value}`);
+  if (r.doc) parts.push(`— ${r.doc}`);
+  return parts.length ? parts.join(" ") : JSON.stringify(r);
+}
+
+async function openEntity(id) {
+  status("Opening…");
+  try {
+    const card = await (await api(`/api/v1/entities/${encodeURIComponent(id)}`)).json();
+    renderCard(card);
+    status("");
+    await loadNetwork(card.key);
+  } catch (e) { status(`Could not open ${id}: ${e.message}`); }
+}
+
+function renderCard(c) {
+  state.partyKey = c.key;
+  $("card").hidden = false;
+  $("card-name").textContent = c.identity.name || c.key;
+  $("card-key").textContent = `${c.key} · ${c.identity.kind || ""} · ${c.identity.country || ""} · tax id ${c.identity.tax_id || "n/a"}`;
+  const risk = $("card-risk");
+  risk.textContent = `risk ${fmtRisk(c.risk.risk_score)}` + (c.risk.risk_rank ? ` (rank ${c.risk.risk_rank})` : "");
+  risk.className = `risk ${riskClass(c.risk.risk_score)}`;
+  const reasons = Array.isArray(c.risk.reasons) ? c.risk.reasons : (c.risk.reasons ? [c.risk.reasons] : []);
+  list("card-reasons", reasons, reasonText);
+  $("card-group").textContent = c.group
+    ? `group ${c.group.key}: ${c.group.size || "?"} members, risk ${fmtRisk(c.group.risk)}`
+    : "not in a linked group";
+  list("card-aliases", c.aliases, (a) => `${a.name || ""} (${a.key}${a.confidence ? `, confidence ${a.confidence}` : ""})`);
+  const t = c.trade;
+  const trade = [
+    ...Object.entries(c.roles).map(([role, n]) => `${role}: ${n} item(s)`),
+    `${t.declarations} declaration(s), ${t.items} item(s), value ${t.value}` +
+      (t.first_date ? `, ${t.first_date} … ${t.last_date}` : ""),
+    ...t.top_hs.map((h) => `HS ${h.hs_code}: ${h.items} item(s), value ${h.value}`),
+    ...t.top_counterparties.map((p) => `with ${p.name || p.key}: ${p.items} item(s), risk ${fmtRisk(p.risk_score)}`),
+  ];
+  list("card-trade", trade, (x) => x);
+  list("card-identifiers", [...c.identifiers.map((i) => `${i.rel.replace("HAS_", "").toLowerCase()}: ${i.value || i.key}` +
+    (i.degree ? ` (shared by ${i.degree})` : "")), ...c.officers.map((o) => `officer: ${o.name || o.key} (${o.role || ""})`)],
+  (x) => x);
+  list("card-offences", c.offences, (o) => `${o.date || ""} ${o.offence_type || ""} (${o.status || ""}), evaded ${o.evaded_amount ?? "n/a"}`);
+  list("card-decisions", c.decisions, (d) => `${d.at || ""} ${d.kind} ${d.object || d.value || ""} by ${d.user || ""}` +
+    (d.deleted_at ? ` — withdrawn by ${d.deleted_by}` : ""));
+}
+
+// ------------------------------------------------------------------ the network
+
+function nodeTitle(n) {
+  return `${n.kind}: ${n.label}\nkey: ${n.key}\nrisk: ${fmtRisk(n.risk)}\nwhy: ${n.why}`;
+}
+
+function addGraph(sub) {
+  const legend = sub.legend;
+  for (const n of sub.nodes) {
+    state.info.set(n.id, n);
+    if (state.nodes.get(n.id)) continue;
+    state.nodes.add({ id: n.id, label: n.label, title: nodeTitle(n), shape: shapeFor(n.kind, legend),
+      color: colorFor(n.kind, n.risk, legend), size: n.id === state.root ? 26 : 15 });
+  }
+  for (const e of sub.edges) {
+    const id = `${e.source}|${e.type}|${e.target}`;
+    if (!state.edges.get(id)) state.edges.add({ id, from: e.source, to: e.target, title: e.type, arrows: "to" });
+  }
+  renderNodeList();
+}
+
+function renderLegend(legend) {
+  const ul = $("legend");
+  clear(ul);
+  for (const l of legend) {
+    const li = el("li");
+    const sw = el("span", "", "swatch");
+    sw.style.background = l.color;
+    li.appendChild(sw);
+    li.appendChild(el("span", l.label));
+    li.title = l.doc;
+    ul.appendChild(li);
+  }
+}
+
+function renderNodeList() {
+  const ul = $("node-list");
+  clear(ul);
+  const all = [...state.info.values()].sort((a, b) => a.depth - b.depth || (b.risk ?? -1) - (a.risk ?? -1));
+  for (const n of all) {
+    const li = el("li");
+    const b = el("button", `${n.kind}: ${n.label}`);
+    b.type = "button";
+    b.dataset.id = n.id;
+    b.title = n.why;
+    b.addEventListener("click", () => selectNode(n.id));
+    li.appendChild(b);
+    ul.appendChild(li);
+  }
+}
+
+function renderPath(sub) {
+  const ol = $("card-path");
+  clear(ol);
+  const path = (sub.offence_paths || [])[0];
+  if (!path) { ol.appendChild(el("li", "no offence within the network shown", "muted")); return; }
+  for (const id of path) {
+    const n = sub.nodes.find((x) => x.id === id);
+    ol.appendChild(el("li", n ? `${n.kind}: ${n.label}` : id));
+  }
+}
+
+async function loadNetwork(partyKey) {
+  const depth = $("depth").value;
+  $("graph-state").textContent = "Loading network…";
+  try {
+    const sub = await (await api(`/api/v1/entities/${encodeURIComponent(partyKey)}/network?depth=${depth}`)).json();
+    state.root = sub.root;
+    state.info = new Map();
+    state.nodes = new vis.DataSet();
+    state.edges = new vis.DataSet();
+    addGraph(sub);
+    renderLegend(sub.legend);
+    renderPath(sub);
+    if (state.network) state.network.destroy();
+    state.network = new vis.Network($("network"), { nodes: state.nodes, edges: state.edges }, {
+      interaction: { hover: true, tooltipDelay: 120 },
+      physics: { solver: "forceAtlas2Based", stabilization: { iterations: 120 } },
+      edges: { font: { size: 9 }, smooth: false },
+    });
+    state.network.on("click", (p) => { if (p.nodes.length) selectNode(p.nodes[0]); });
+    state.network.on("doubleClick", (p) => { if (p.nodes.length) expandNode(p.nodes[0]); });
+    $("graph-state").textContent = `${sub.nodes.length} nodes, ${sub.edges.length} links` +
+      (sub.truncated ? " — truncated: a cap was hit" : "");
+    $("reload-graph").disabled = false;
+    $("pyvis-link").hidden = false;
+  } catch (e) { $("graph-state").textContent = `Network failed: ${e.message}`; }
+}
+
+function selectNode(id) {
+  const n = state.info.get(id);
+  if (!n) return;
+  state.selected = id;
+  $("node-info").hidden = false;
+  $("node-title").textContent = `${n.kind}: ${n.label} (risk ${fmtRisk(n.risk)})`;
+  $("node-why").textContent = `Why here: ${n.why}`;
+  $("expand-btn").disabled = !n.expandable;
+  $("open-btn").hidden = n.kind !== "Party";
+  if (state.network) state.network.selectNodes([id]);
+}
+
+async function expandNode(id) {
+  $("graph-state").textContent = "Expanding…";
+  try {
+    const sub = await (await api(`/api/v1/graph/expand?node=${encodeURIComponent(id)}`)).json();
+    const before = state.nodes.length;
+    // nodes brought in by the expansion are one hop further than the node expanded
+    const base = (state.info.get(id) || { depth: 0 }).depth;
+    for (const n of sub.nodes) if (n.id !== id) n.depth = base + 1;
+    sub.nodes = sub.nodes.filter((n) => !state.info.has(n.id) || n.id === id);
+    addGraph(sub);
+    $("graph-state").textContent = `expanded: ${state.nodes.length - before} new node(s)` +
+      (sub.truncated ? " — truncated: a cap was hit" : "");
+  } catch (e) { $("graph-state").textContent = `Expand failed: ${e.message}`; }
+}
+
+async function openStandalone(ev) {
+  ev.preventDefault();
+  try {
+    const r = await api(`/api/v1/entities/${encodeURIComponent(state.partyKey)}/network.html?depth=${$("depth").value}`);
+    const url = URL.createObjectURL(new Blob([await r.text()], { type: "text/html" }));
+    window.open(url, "_blank", "noopener");
+  } catch (e) { $("graph-state").textContent = `Page failed: ${e.message}`; }
+}
+
+// ------------------------------------------------------------------ wiring
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("key-state").textContent = apiKey() ? "key set for this tab" : "enter your key";
+  $("key-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(KEY_STORE, $("api-key").value.trim());
+    $("api-key").value = "";
+    $("key-state").textContent = "key set for this tab";
+  });
+  $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); if ($("q").value.trim()) search($("q").value.trim()); });
+  $("expand-btn").addEventListener("click", () => { if (state.selected) expandNode(state.selected); });
+  $("open-btn").addEventListener("click", () => {
+    const n = state.info.get(state.selected);
+    if (n && n.kind === "Party") openEntity(n.key);
+  });
+  $("reload-graph").addEventListener("click", () => { if (state.partyKey) loadNetwork(state.partyKey); });
+  $("pyvis-link").addEventListener("click", openStandalone);
+});
