@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 
 import queries
 from graph import schema
@@ -70,7 +70,7 @@ class GraphStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "GraphStore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -95,10 +95,10 @@ def open_store(settings: Settings | None = None, *, read_only: bool = False) -> 
 
 # --------------------------------------------------------------------------- shared helpers
 
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.S)
-_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH)\b", re.I)
-_CALL = re.compile(r"\bCALL\s+[A-Za-z_]", re.I)  # a procedure call (not a `CALL {` / `CALL (x) {` subquery)
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
+_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH)\b", re.IGNORECASE)
+_CALL = re.compile(r"\bCALL\s+[A-Za-z_]", re.IGNORECASE)  # a procedure call (not a `CALL {` / `CALL (x) {` subquery)
 
 
 def is_write(text: str) -> bool:

@@ -54,7 +54,7 @@ class Neo4jStore(GraphStore):
             self._driver.close()
             raise StoreError(f"Neo4j at {self.uri} refused the credentials of user {settings.neo4j_user!r}: "
                              "check NEO4J_USER and NEO4J_PASSWORD") from e
-        except Exception as e:  # noqa: BLE001 - any other failure here means the server cannot be used
+        except Exception as e:
             self._driver.close()
             raise StoreError(_unreachable(self.uri, e)) from e
 

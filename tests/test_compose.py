@@ -12,7 +12,7 @@ import pytest
 yaml = pytest.importorskip("yaml", reason="PyYAML is in the test extras: pip install -e '.[test]'")
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|AUTH|TOKEN", re.I)
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|AUTH|TOKEN", re.IGNORECASE)
 REQUIRED_VAR = re.compile(r"\$\{(\w+):\?[^}]+\}")
 
 
@@ -72,7 +72,7 @@ def test_images_are_pinned(compose):
     m = re.fullmatch(r"neo4j:(5\.\d+\.\d+)-community", image)
     assert m, f"pin an exact Neo4j 5 Community tag, not {image!r}"
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    froms = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+    froms = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
     assert froms and all(re.fullmatch(r"python:3\.12\.\d+-slim(-\w+)?", f) for f in froms), froms
 
 
@@ -108,7 +108,7 @@ def test_api_service(compose):
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r'pip install "?\.(\[[\w,-]+\])?"?', dockerfile)
     assert 'CMD ["tamga", "serve", "--host", "0.0.0.0", "--port", "8000"]' in dockerfile
-    assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.M), "the API must not run as root"
+    assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.MULTILINE), "the API must not run as root"
 
 
 def test_dockerignore_keeps_the_context_small():

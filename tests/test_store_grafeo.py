@@ -137,7 +137,7 @@ def test_a_second_process_gets_store_busy_with_what_to_do(settings, mode):
     with open_store(settings) as store:
         store.ensure_schema()
         out = subprocess.run([sys.executable, "-c", _HOLDER, str(settings.data_dir), mode],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120, check=False)
         assert out.stdout.startswith("BUSY "), out.stdout + out.stderr
         msg = out.stdout
         assert str(settings.grafeo_path) in msg
@@ -146,14 +146,13 @@ def test_a_second_process_gets_store_busy_with_what_to_do(settings, mode):
         assert _count(store) == 0  # the holder is unharmed
     # released on close: the other process can open it now
     out = subprocess.run([sys.executable, "-c", _HOLDER, str(settings.data_dir), mode],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, check=False)
     assert out.stdout.startswith("OPENED"), out.stdout + out.stderr
 
 
 def test_store_busy_in_the_same_process(settings):
-    with open_store(settings):
-        with pytest.raises(StoreBusyError, match="held by another"):
-            open_store(settings)
+    with open_store(settings), pytest.raises(StoreBusyError, match="held by another"):
+        open_store(settings)
 
 
 def test_checkpoint_triggers_are_on(settings):
@@ -162,3 +161,32 @@ def test_checkpoint_triggers_are_on(settings):
         assert status["interval_secs"] == settings.checkpoint_interval_s
         assert status["wal_bytes"] == settings.checkpoint_wal_bytes
         assert json.dumps(status)  # plain data, fit for `tamga status`
+
+
+def test_reads_from_threads_while_one_thread_writes(grafeo_store):
+    """The API calls the store from FastAPI's thread pool: reads run beside a writer without errors."""
+    import threading
+
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read():
+        try:
+            while not done.is_set():
+                grafeo_store.run("store.parties_by_key", keys=["c:0:0", "c:5:50"])
+                grafeo_store.execute("MATCH (p:Party) RETURN count(p) AS n")
+        except BaseException as e:  # noqa: BLE001 - collected and reported by the assertion below
+            errors.append(e)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for t in readers:
+        t.start()
+    try:
+        for b in range(20):
+            grafeo_store.run("store.upsert_parties", rows=_rows(f"c:{b}", 200))
+    finally:
+        done.set()
+        for t in readers:
+            t.join(timeout=60)
+    assert not errors, errors[:3]
+    assert _count(grafeo_store) == 4000
