@@ -190,6 +190,13 @@ class DecisionOut(Public):
     deleted_by: str | None = None
 
 
+class PathStep(Public):
+    id: str
+    kind: str
+    label: str
+    link: str | None = Field(default=None, description="relationship type from the previous step")
+
+
 class EntityCard(Public):
     key: str = Field(description="the party key the card is built around")
     entity_id: str | None = None
@@ -202,6 +209,8 @@ class EntityCard(Public):
     risk: Risk
     group: GroupSummary | None = None
     offences: list[OffenceOut]
+    offence_paths: list[list[PathStep]] = Field(
+        description="shortest links to known offenders (shared identifiers, officers, groups), nearest first")
     decisions: list[DecisionOut]
 
 

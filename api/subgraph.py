@@ -32,6 +32,10 @@ DEFAULT_RELS: tuple[str, ...] = (
     *(i.rel for i in schema.IDENTIFIERS),
     "OFFICER_OF", "COMMITTED_BY", "CONCERNS", "RESOLVED_TO", "MEMBER_OF",
 )
+#: the links that tie firms together as one network (no trade): used for the path to an offender
+LINK_RELS: tuple[str, ...] = (
+    *(i.rel for i in schema.IDENTIFIERS), "OFFICER_OF", "MEMBER_OF", "RESOLVED_TO", "COMMITTED_BY",
+)
 ALL_RELS: tuple[str, ...] = tuple(r.type for r in schema.RELS)
 NO_WALK_LABELS = frozenset({"HSCode", "Country", "Route", "Vehicle"})  # shown, never walked through
 HUB_DEGREE = 50  # identifier nodes with more parties than this are not walked through
@@ -129,7 +133,7 @@ def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int
                 walk = _walkable(m_label, props)
                 nodes[mid] = {"id": mid, "key": m_key, "kind": m_label, "label": display_label(m_label, props),
                               "risk": node_risk(m_label, props), "depth": d,
-                              "why": _why(r["rel"], not r["outgoing"], src["kind"], src["label"]),
+                              "why": _why(r["rel"], r["outgoing"], src["kind"], src["label"]),
                               "expandable": walk}
                 if walk:
                     nxt.append((m_label, m_key))
@@ -170,6 +174,27 @@ def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[
                 nxt.append(v)
         queue = nxt
     return found[:limit]
+
+
+def paths_to_offences(store, party_key: str, *, depth: int = 3, max_nodes: int = 300) -> list[list[dict[str, Any]]]:
+    """How a party connects to known offenders through shared identifiers, officers, groups and
+    resolved entities (not trade): shortest paths, nearest first, as steps (id, kind, label, link)."""
+    sub = extract(store, "Party", party_key, depth=depth, max_nodes=max_nodes, rel_types=LINK_RELS)
+    if sub is None:
+        return []
+    by_id = {n["id"]: n for n in sub["nodes"]}
+    rel = {}
+    for e in sub["edges"]:
+        rel[(e["source"], e["target"])] = rel[(e["target"], e["source"])] = e["type"]
+    out = []
+    for path in sub["offence_paths"]:
+        steps = []
+        for i, nid in enumerate(path):
+            n = by_id[nid]
+            steps.append({"id": nid, "kind": n["kind"], "label": n["label"],
+                          "link": rel.get((path[i - 1], nid)) if i else None})
+        out.append(steps)
+    return out
 
 
 # --------------------------------------------------------------------------- colours

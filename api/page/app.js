@@ -121,6 +121,7 @@ function renderCard(c) {
   list("card-identifiers", [...c.identifiers.map((i) => `${i.rel.replace("HAS_", "").toLowerCase()}: ${i.value || i.key}` +
     (i.degree ? ` (shared by ${i.degree})` : "")), ...c.officers.map((o) => `officer: ${o.name || o.key} (${o.role || ""})`)],
   (x) => x);
+  renderPath(c.offence_paths);
   list("card-offences", c.offences, (o) => `${o.date || ""} ${o.offence_type || ""} (${o.status || ""}), evaded ${o.evaded_amount ?? "n/a"}`);
   list("card-decisions", c.decisions, (d) => `${d.at || ""} ${d.kind} ${d.object || d.value || ""} by ${d.user || ""}` +
     (d.deleted_at ? ` — withdrawn by ${d.deleted_by}` : ""));
@@ -177,14 +178,13 @@ function renderNodeList() {
   }
 }
 
-function renderPath(sub) {
+function renderPath(paths) {
   const ol = $("card-path");
   clear(ol);
-  const path = (sub.offence_paths || [])[0];
-  if (!path) { ol.appendChild(el("li", "no offence within the network shown", "muted")); return; }
-  for (const id of path) {
-    const n = sub.nodes.find((x) => x.id === id);
-    ol.appendChild(el("li", n ? `${n.kind}: ${n.label}` : id));
+  const path = (paths || [])[0];
+  if (!path) { ol.appendChild(el("li", "no known offender within 3 links", "muted")); return; }
+  for (const step of path) {
+    ol.appendChild(el("li", `${step.kind}: ${step.label}` + (step.link ? `  (via ${step.link})` : "")));
   }
 }
 
@@ -199,7 +199,6 @@ async function loadNetwork(partyKey) {
     state.edges = new vis.DataSet();
     addGraph(sub);
     renderLegend(sub.legend);
-    renderPath(sub);
     if (state.network) state.network.destroy();
     state.network = new vis.Network($("network"), { nodes: state.nodes, edges: state.edges }, {
       interaction: { hover: true, tooltipDelay: 120 },

@@ -85,6 +85,7 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
         "risk": _risk(p),
         "group": group,
         "offences": store.run("api.party_offences", key=key, limit=100),
+        "offence_paths": subgraph.paths_to_offences(store, key),
         "decisions": decisions,
     }
 
