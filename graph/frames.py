@@ -23,7 +23,7 @@ Columns (every frame has at least these; missing values are NaN / None):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,36 +96,64 @@ def frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def _pages(store: "GraphStore", query: str, cursor: str, page: int) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Pages of a key-range paged query: each page starts after the largest key of the one before.
+
+    Key ranges on the indexed key, not SKIP: a page costs the same at the end of the graph as at
+    the start, and Neo4j and Grafeo page identically. Yields (after, page frame); the page frame
+    comes through `store.run_frame` (columnar on Grafeo), so memory holds one page at a time.
+    """
+    after = ""
+    while True:
+        df = store.run_frame(query, after=after, limit=page)
+        if df.empty:
+            return
+        yield after, df
+        last = df[cursor].dropna().max()
+        if not isinstance(last, str) or last <= after:  # defensive: never loop on a store that ignores the range
+            return
+        after = last
+
+
 def _paged_frames(store: "GraphStore", query: str, cursor: str, name: str, page: int,
                   progress: Callable[[str, int], None] | None,
                   post: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
-    """All rows of a key-range paged query: each page starts after the last key of the one before.
-
-    Key ranges on the indexed key, not SKIP: a page costs the same at the end of the graph as at
-    the start, and Neo4j and Grafeo page identically. Each page becomes a typed frame at once, so
-    memory holds one page as dicts and the rest as compact (Arrow-backed) columns.
-    """
+    """All rows of a paged query as one typed frame."""
     parts: list[pd.DataFrame] = []
-    after = ""
     n = 0
-    while True:
-        rows = store.run(query, after=after, limit=page)
-        if not rows:
-            break
-        last = rows[-1][cursor]
-        df = pd.DataFrame(rows)
-        del rows
+    for _after, df in _pages(store, query, cursor, page):
         if post is not None:
             df = post(df)
         parts.append(frame(name, df))
         n += len(df)
         if progress:
             progress(query, n)
-        if last is None or last <= after:
-            break
-        after = last
     if not parts:
         return empty(name)
+    return pd.concat(parts, ignore_index=True)
+
+
+# relationship type -> declarations column filled from analytics.frames_declaration_links
+_DECLARATION_LINKS = {**{t: c.removesuffix("_id") for c, t in schema.PARTY_ROLES.items()},
+                      "ON_ROUTE": "route", "TRANSPORTED_BY": "vehicle"}
+
+
+def _declarations(store: "GraphStore", page: int, progress: Callable[[str, int], None] | None) -> pd.DataFrame:
+    """Declaration items page by page: properties, then their parties, route and vehicle for the same page."""
+    parts: list[pd.DataFrame] = []
+    n = 0
+    for after, df in _pages(store, "analytics.frames_declarations", "key", page):
+        links = store.run_frame("analytics.frames_declaration_links", after=after, limit=page)
+        if not links.empty:
+            links = links.assign(col=links["rel"].map(_DECLARATION_LINKS)).dropna(subset=["col"])
+            wide = links.drop_duplicates(["key", "col"]).pivot(index="key", columns="col", values="target")
+            df = df.join(wide, on="key")
+        parts.append(frame("declarations", df).sort_values("key", kind="stable"))
+        n += len(df)
+        if progress:
+            progress("analytics.frames_declarations", n)
+    if not parts:
+        return empty("declarations")
     return pd.concat(parts, ignore_index=True)
 
 
@@ -151,17 +179,16 @@ class Frames:
         def officers(df: pd.DataFrame) -> pd.DataFrame:
             return df[df["company"].notna()]
 
-        decisions = store.run("analytics.frames_decisions")
+        decisions = store.run_frame("analytics.frames_decisions")
         return cls(
-            declarations=_paged_frames(store, "analytics.frames_declarations", "key", "declarations", page,
-                                       progress),
+            declarations=_declarations(store, page, progress),
             parties=_paged_frames(store, "analytics.frames_parties", "key", "parties", page, progress),
             officers=_paged_frames(store, "analytics.frames_officers", "person", "officers", page, progress,
                                    officers),
             identifiers=_paged_frames(store, "analytics.frames_identifiers", "party", "identifiers", page,
                                       progress, identifiers),
             offences=_paged_frames(store, "analytics.frames_offences", "key", "offences", page, progress),
-            decisions=frame("decisions", decisions) if decisions else empty("decisions"),
+            decisions=frame("decisions", decisions) if len(decisions) else empty("decisions"),
         )
 
     def summary(self) -> dict[str, int]:

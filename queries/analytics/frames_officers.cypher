@@ -5,4 +5,3 @@ WITH o ORDER BY o.key LIMIT $limit
 OPTIONAL MATCH (o)-[r:OFFICER_OF]->(c:Party)
 RETURN o.key AS person, o.name AS person_name, c.key AS company, r.role AS role, r.share_pct AS share_pct,
        r.since AS since, r.until AS until
-ORDER BY person

@@ -1,0 +1,197 @@
+"""`tamga export KIND --format csv|json`: tables for a spreadsheet or another system.
+
+Kinds: entities, groups, cover-items, resolved-entities, audit-targets (with a budget). One row per
+item. CSV headers are plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so
+spreadsheet programs read Cyrillic names correctly) and reasons are one readable sentence list;
+JSON uses the snake_case field names and keeps reasons structured.
+
+Everything is read from the store through key-range paged `analytics.export_*` queries, i.e. what
+the last `tamga score` wrote. The audit plan is computed here for the requested budget from the
+stored risk and assessment scores (graph.audit), because the budget is the caller's choice.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from graph.store import GraphStore
+
+KINDS = ("entities", "groups", "cover-items", "resolved-entities", "audit-targets")
+
+# JSON field -> CSV header, per kind (order = column order)
+COLUMNS: dict[str, dict[str, str]] = {
+    "entities": {"party_id": "Party ID", "entity_id": "Entity ID", "name": "Name", "risk_score": "Risk score",
+                 "rank": "Rank", "group_id": "Group ID", "reasons": "Reasons"},
+    "groups": {"group_id": "Group ID", "party_id": "Party ID", "name": "Name", "group_risk": "Group risk",
+               "links": "Links"},
+    "cover-items": {"declaration_id": "Declaration ID", "item_no": "Item", "declared_hs": "Declared HS",
+                    "suspected_hs": "Suspected HS", "score": "Score", "reasons": "Reasons"},
+    "resolved-entities": {"party_id": "Party ID", "entity_id": "Entity ID", "confidence": "Confidence"},
+    "audit-targets": {"rank": "Rank", "target_id": "Target ID", "target_kind": "Target kind", "name": "Name",
+                      "expected_amount": "Expected amount", "risk": "Risk", "duties_at_stake": "Duties at stake",
+                      "pick": "Selected by", "reasons": "Reasons"},
+}
+
+
+def _paged(store: GraphStore, name: str, page: int = 50_000) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        rows = store.run(name, after=after, limit=page)
+        if not rows:
+            return out
+        out.extend(rows)
+        if rows[-1]["key"] <= after:
+            return out
+        after = rows[-1]["key"]
+
+
+def _loads(x: Any) -> Any:
+    if x is None or x == "":
+        return None
+    if isinstance(x, str):
+        try:
+            return json.loads(x)
+        except ValueError:
+            return x
+    return x
+
+
+def _via_text(via: list[dict]) -> str:
+    return ", ".join(f"{v['kind']} {v['value']} (specificity {v['specificity']})" for v in via[:3])
+
+
+def risk_reasons_text(r: dict | None) -> str:
+    """One readable line from a party's stored risk reasons: contributions, then the evidence."""
+    if not r:
+        return ""
+    bits = []
+    contrib = r.get("contributions") or []
+    if contrib:
+        bits.append("signals: " + ", ".join(f"{c['feature'].replace('_', ' ')} {c['contribution']:.2f}"
+                                            for c in contrib[:4]))
+    for p in (r.get("offender_paths") or [])[:3]:
+        who = p["offender"]["name"] or p["offender"]["entity_id"]
+        if "through" in p:
+            mid = p["through"]["name"] or p["through"]["entity_id"]
+            bits.append(f"linked to offender {who} through {mid}: {_via_text(p['via'])}; then {_via_text(p['then_via'])}")
+        else:
+            bits.append(f"shares with offender {who}: {_via_text(p['via'])}")
+    for t in (r.get("trade_with_offenders") or [])[:2]:
+        who = t["offender"]["name"] or t["offender"]["entity_id"]
+        bits.append(f"trades with offender {who} ({t['as']}, {t['declarations']} declarations)")
+    ph = r.get("phoenix")
+    if ph:
+        shared = ", ".join(s["kind"] for s in ph.get("shared", []))
+        bits.append(f"may succeed {ph.get('predecessor_name') or ph.get('predecessor')} (deregistered "
+                    f"{ph.get('predecessor_deregistered_on')}; registered {ph.get('registered_on')}; shares {shared}; "
+                    f"goods overlap {ph.get('goods_overlap')}, supplier overlap {ph.get('supplier_overlap')})")
+    g = r.get("group")
+    if g:
+        bits.append(f"member of linked group {g['group_id']} ({g['size']} entities, group risk {g['risk']})")
+    if r.get("own_record_weight"):
+        bits.append(f"own enforcement record (weight {r['own_record_weight']})")
+    return "; ".join(bits)
+
+
+def _detail_text(rs: list[dict] | None) -> str:
+    if not rs:
+        return ""
+    return "; ".join(str(x.get("detail") or x.get("feature")) for x in rs if isinstance(x, dict))
+
+
+def _links_text(links: list[dict] | None) -> str:
+    if not links:
+        return ""
+    return "; ".join(f"{x['kind']} {x['value']} (specificity {x['specificity']}, shared by {x['shared_by']})"
+                     for x in links[:10])
+
+
+def _rows(store: GraphStore, kind: str, budget: int | None) -> list[dict[str, Any]]:
+    if kind in ("entities", "groups", "resolved-entities"):
+        parties = _paged(store, "analytics.export_parties")
+        if kind == "entities":
+            rows = [{"party_id": p["party_id"], "entity_id": p["entity_id"], "name": p["name"],
+                     "risk_score": p["risk_score"], "rank": p["risk_rank"], "group_id": p["group_id"],
+                     "reasons": _loads(p["risk_reasons"])} for p in parties if p["risk_score"] is not None]
+            rows.sort(key=lambda r: (r["rank"] if r["rank"] is not None else 1 << 60, r["party_id"] or ""))
+            return rows
+        if kind == "groups":
+            rows = [{"group_id": p["group_id"], "party_id": p["party_id"], "name": p["name"],
+                     "group_risk": p["group_risk"], "links": _loads(p["group_links"])}
+                    for p in parties if p["group_risk"] is not None]
+            rows.sort(key=lambda r: (-(r["group_risk"] or 0.0), r["group_id"], r["party_id"]))
+            return rows
+        rows = [{"party_id": p["party_id"], "entity_id": p["entity_id"], "confidence": p["entity_confidence"]}
+                for p in parties if p["entity_id"] is not None]
+        rows.sort(key=lambda r: (r["entity_id"], r["party_id"]))
+        return rows
+    if kind == "cover-items":
+        rows = [{"declaration_id": d["declaration_id"], "item_no": d["item_no"], "declared_hs": d["declared_hs"],
+                 "suspected_hs": d["suspected_hs"], "score": d["score"], "reasons": _loads(d["reasons"])}
+                for d in _paged(store, "analytics.export_cover_items")]
+        rows.sort(key=lambda r: (-(r["score"] or 0.0), r["declaration_id"], r["item_no"] or 0))
+        return rows
+    if kind == "audit-targets":
+        return _audit_rows(store, budget)
+    raise ValueError(f"unknown export kind {kind!r}: choose one of {', '.join(KINDS)}")
+
+
+def _audit_rows(store: GraphStore, budget: int | None) -> list[dict[str, Any]]:
+    from graph import audit
+    from graph.frames import Frames
+
+    if budget is None or budget <= 0:
+        raise ValueError("audit-targets needs --budget N (how many audits), N >= 1")
+    parties = _paged(store, "analytics.export_parties")
+    if not any(p["risk_score"] is not None for p in parties):
+        raise ValueError("no scores in the store yet: run `tamga score` first")
+    party_risk = pd.Series({p["key"]: p["risk_score"] for p in parties if p["risk_score"] is not None}, dtype=float)
+    names = {p["key"]: p["name"] for p in parties}
+    ass = pd.DataFrame(_paged(store, "analytics.export_assessments"), columns=["key", "assessment_score"])
+    frames = Frames.from_store(store)
+    plan = audit.audit_targets(frames, party_risk, budget, assessments=ass if len(ass) else None)
+    return [{"rank": int(r.rank), "target_id": str(r.target_id), "target_kind": r.target_kind,
+             "name": names.get(r.target_id), "expected_amount": float(r.expected_amount), "risk": float(r.risk),
+             "duties_at_stake": float(r.duties_at_stake), "pick": r.pick, "reasons": r.reasons}
+            for r in plan.itertuples()]
+
+
+def _csv_value(kind: str, field: str, v: Any) -> Any:
+    if field == "reasons":
+        return risk_reasons_text(v) if kind == "entities" else _detail_text(v)
+    if field == "links":
+        return _links_text(v)
+    return v
+
+
+def export(store: GraphStore, kind: str, fmt: str, out: Path | None, *, budget: int | None = None) -> Path | str:
+    """Write the export; return the path written, or the text when `out` is None."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown export kind {kind!r}: choose one of {', '.join(KINDS)}")
+    if fmt not in ("csv", "json"):
+        raise ValueError("format must be csv or json")
+    rows = _rows(store, kind, budget)
+    cols = COLUMNS[kind]
+    if fmt == "json":
+        text = orjson.dumps([{f: r.get(f) for f in cols} for r in rows], option=orjson.OPT_INDENT_2).decode()
+        data = text.encode("utf-8")
+    else:
+        df = pd.DataFrame([{h: _csv_value(kind, f, r.get(f)) for f, h in cols.items()} for r in rows],
+                          columns=list(cols.values()))
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, lineterminator="\n")
+        text = buf.getvalue()
+        data = ("\ufeff" + text).encode("utf-8")
+    if out is None:
+        return text
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out
