@@ -56,6 +56,7 @@ recorded (other records may differ in case and spacing only), tax ids digits onl
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -384,7 +385,8 @@ class _World:
         rec = {
             "name": name, "kind": "company", "country": country, "tax_id": None,
             "registered_on": None, "deregistered_on": None,
-            "address": f"{city}, No. {rng.integers(1, 900)}" if rng.random() < 0.85 else None,
+            "address": self.unique("addr", lambda: f"{city}, No. {rng.integers(1, 2000)}")
+            if rng.random() < 0.85 else None,
             "phone": phone if rng.random() < 0.7 else None,
             "email": self.unique("email", lambda: V.email_for(rng, name.split()[0] + name.split()[1]))
             if rng.random() < 0.5 else None,
@@ -432,6 +434,7 @@ class Trader:
     exports_ok: bool = True
     dup: list[int] | None = None
     dup_share: float = 0.0
+    first_at_start: bool = False  # a firm that starts trading right after registration declares on day one
 
 
 def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, **knobs) -> dict:
@@ -509,15 +512,17 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         rts = [int(rng.choice(route_opts[(country, cons_country[i])])) for i in idx]
         return sups, rts
 
+    hub_turn = itertools.count()  # hubs take clients in turn: each one ends up serving a like share
+
     def make_trader(party: int, kind: str, *, start: int = 0, end: int = DAYS - 1, weight: float | None = None,
                     broker: int | None = None, hs: list[int] | None = None, sup=None, **extra) -> Trader:
         c = w.canon[party]
         country = w.parties[party]["country"]
         if broker is None:
             u = rng.random()
-            broker = (hub_brokers[int(rng.integers(len(hub_brokers)))] if u < k["hub_broker_share"]
+            broker = (hub_brokers[next(hub_turn) % len(hub_brokers)] if u < k["hub_broker_share"]
                       else brokers[int(rng.integers(len(brokers)))] if u < 0.9 else -1)
-        cs = [hub_carriers[int(rng.integers(len(hub_carriers)))] if rng.random() < k["hub_carrier_share"]
+        cs = [hub_carriers[next(hub_turn) % len(hub_carriers)] if rng.random() < k["hub_carrier_share"]
               else carriers[int(rng.integers(len(carriers)))] for _ in range(int(rng.integers(1, 3)))]
         sups, rts = sup if sup is not None else pick_sup(country, int(rng.integers(1, 4)))
         t = Trader(party=party, country=country, city=c["city"], start=start, end=end,
@@ -603,7 +608,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         p = w.domestic(rng, country(), registered=reg, flat=rng.random() < 0.3)
         director_for(p, reg)
         make_trader(p, "newcomer", start=reg + int(rng.integers(10, 40)), weight=float(rng.lognormal(-0.5, 0.6)),
-                    min_headers=3, noise_ok=False)
+                    min_headers=3, noise_ok=False, first_at_start=True)
         newcomers.append(p)
 
     # ---------------- shell-company rings
@@ -620,7 +625,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
                               b_word=("Broker", "Брокер"))
         w.officer(captured, w.person(rng, w.canon[captured]["cyr"]), "director",
                   w.canon[captured]["registered"])
-        first_reg = int(rng.integers(-150, DAYS - 420))
+        first_reg = int(rng.integers(-30, DAYS - 420))
         pair = pair_cursor % n_pairs
         pair_cursor += 1
         cover_i = goods.index(COVER_PAIRS[pair][0])
@@ -633,14 +638,15 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         # nominee directors: each member its own at first; the linking below makes them shared
         dirs = [w.person(rng, w.canon[p]["cyr"]) for p in members]
         kinds = ("director", "phone", "address", "bank", "email")
-        # a random spanning tree of shared identifiers keeps the ring connected; extra links vary it
+        # extra links first, then a random spanning tree of shared identifiers: step m only rewrites
+        # member m, so every tree link survives and the ring stays connected, unevenly
+        for _x in range(int(rng.integers(0, size))):
+            a, b = rng.choice(size, 2, replace=False)
+            _share(w, rng, members, dirs, str(rng.choice(kinds)), int(max(a, b)), int(min(a, b)))
         for m in range(1, size):
             parent = int(rng.integers(0, m))
             for kd in rng.choice(kinds, size=int(rng.integers(1, 3)), replace=False, p=[.3, .25, .2, .15, .1]):
                 _share(w, rng, members, dirs, kd, m, parent)
-        for _x in range(int(rng.integers(0, size))):
-            a, b = rng.choice(size, 2, replace=False)
-            _share(w, rng, members, dirs, str(rng.choice(kinds)), int(max(a, b)), int(min(a, b)))
         for p, d in zip(members, dirs):
             w.officer(p, d, "director", w.canon[p]["registered"])
             if rng.random() < 0.4:
@@ -654,7 +660,8 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
             t = make_trader(p, "ring", start=max(0, s), end=min(DAYS - 1, max(0, s) + int(rng.integers(200, 450))),
                             weight=float(rng.lognormal(0.3, 0.5)), broker=captured, hs=hs, sup=(sups, rts),
                             min_headers=k["ring_min_headers"], undervalue=k["ring_undervaluation_share"],
-                            cover_pair=pair, offender=m in off_set, noise_ok=False, exports_ok=False)
+                            cover_pair=pair, offender=m in off_set, noise_ok=False, exports_ok=False,
+                            first_at_start=True)
             t.carriers = [hub_carriers[int(rng.integers(len(hub_carriers)))], carriers[int(rng.integers(len(carriers)))]]
             mts.append(t)
         ring_traders.append(mts)
@@ -690,7 +697,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
                 shared.append(kd)
         make_trader(succ, "phoenix_succ", start=sreg + int(rng.integers(5, 30)), weight=tp.weight,
                     broker=tp.broker, hs=list(tp.hs), sup=(list(tp.sup), list(tp.routes)), min_headers=6,
-                    noise_ok=False, exports_ok=False)
+                    noise_ok=False, exports_ok=False, first_at_start=True)
         phoenix_truth.append({"predecessor": pred, "successor": succ, "deregistered_on": _day(dereg),
                               "successor_registered_on": _day(sreg), "shared": shared})
 
@@ -712,8 +719,9 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     for ti in rng.choice(eligible, size=min(len(eligible), k["duplicates"]), replace=False):
         t = traders[int(ti)]
         group = [t.party]
+        taken = {w.parties[t.party]["name"]}
         for _v in range(1 if rng.random() < 0.8 else 2):
-            group.append(_duplicate(w, rng, t.party))
+            group.append(_duplicate(w, rng, t.party, taken))
         t.dup = group[1:]
         t.dup_share = float(rng.uniform(0.2, 0.5))
         t.min_headers = max(t.min_headers, 2 * len(group))
@@ -847,21 +855,28 @@ def _shared_by(w: _World, members: list[int], dirs: list[int]) -> dict:
     return out
 
 
-def _duplicate(w: _World, rng, orig: int) -> int:
+def _duplicate(w: _World, rng, orig: int, taken: set[str]) -> int:
     """A second record of the same company: other script or legal form, tax id reformatted or missing."""
     c, r = w.canon[orig], w.parties[orig]
     parts = c["parts"]
     mode = int(rng.integers(3))
-    if mode == 0:      # the other script
-        name = render_name(parts, not c["cyr"], int(rng.integers(3)))
-    else:              # a legal-form variant, maybe upper-cased
-        form = V.FORM_VARIANTS.get(parts["form"][0], (parts["form"][0],))
-        name = render_name(parts, c["cyr"], int(rng.integers(3)), form=form[int(rng.integers(len(form)))])
-        if rng.random() < 0.3:
-            name = name.upper()
+    for attempt in range(50):
+        if mode == 0 and attempt < 10:   # the other script
+            name = render_name(parts, not c["cyr"], int(rng.integers(3)))
+        else:                            # a legal-form variant, maybe upper-cased
+            form = V.FORM_VARIANTS.get(parts["form"][0], (parts["form"][0],))
+            name = render_name(parts, c["cyr"], int(rng.integers(3)), form=form[int(rng.integers(len(form)))])
+            if rng.random() < 0.3 or attempt > 40:
+                name = name.upper()
+        if name not in taken:
+            break
+    taken.add(name)
     rec = dict(r)
     rec.pop("party_id")
     rec["name"] = name
+    for col, key in (("phone", "phone"), ("address", "address"), ("bank_account", "bank")):
+        if r[col] is None:  # a firm keyed in twice is one the registers know well: no holes here
+            r[col] = c[key]
     if mode == 2:      # no tax id: phone, address and bank say it is the same firm
         rec["tax_id"] = None
         rec["phone"] = V.phone_as_recorded(rng, c["phone"], 0.8)
@@ -903,6 +918,10 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     htr = np.concatenate([forced, rng.choice(T, size=H - len(forced), p=weight / weight.sum())])
     rng.shuffle(htr)
     hdate = start[htr] + (rng.random(H) * (end[htr] - start[htr] + 1)).astype(np.int64)
+    fas = np.array([t.first_at_start for t in traders])
+    _, first_h = np.unique(htr, return_index=True)
+    first_h = first_h[fas[htr[first_h]]]
+    hdate[first_h] = start[htr[first_h]]
     order = np.lexsort((htr, hdate))
     htr, hdate = htr[order], hdate[order]
     # kk stays in its own random order: the items count is independent of the trader
@@ -937,17 +956,13 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     # duplicates: part of a trader's declarations carry another record of the same firm
     for i, t in enumerate(traders):
         if t.dup:
-            hs_ = np.flatnonzero(htr == i)
-            sel = hs_[rng.random(len(hs_)) < t.dup_share]
-            if len(hs_) >= 2 and len(sel) == 0:
-                sel = hs_[:1]
-            if len(sel) == len(hs_):
-                sel = sel[1:]
-            trader_party[sel] = np.array(t.dup)[rng.integers(0, len(t.dup), len(sel))]
-            need = [d for d in t.dup if d not in set(trader_party[sel].tolist())]
-            rest = [h for h in hs_ if h not in set(sel.tolist())][1:]
-            for d, h in zip(need, rest):
-                trader_party[h] = d
+            hs_ = rng.permutation(np.flatnonzero(htr == i))
+            # the first header keeps the original record, the next ones go one to each duplicate
+            # (so every record is seen), the rest by the trader's share
+            rest = hs_[1 + len(t.dup):]
+            sel = np.concatenate([hs_[1:1 + len(t.dup)], rest[rng.random(len(rest)) < t.dup_share]])
+            pick = np.concatenate([np.arange(len(t.dup)), rng.integers(0, len(t.dup), len(sel) - len(t.dup))])
+            trader_party[sel] = np.array(t.dup)[pick[:len(sel)]]
     self_decl = (hbroker < 0) | (rng.random(H) < 0.4)
     declarant = np.where(self_decl, trader_party, hbroker)
     is_export = exports_ok[htr] & (rng.random(H) < k["export_share"])
