@@ -10,7 +10,8 @@ firms lose `recency_weight` of their weight; values shared by recent registratio
 Entity-entity link weight = 1 - prod(1 - specificity) over everything the pair shares (noisy-OR:
 two medium links make a strong one). Groups = connected components of links at or above
 `threshold`; each group carries its members, the links that hold it together, and a group risk
-from its members' enforcement history.
+from its members' enforcement history: noisy-OR of the members' severities x sqrt(share of
+members with a record).
 """
 
 from __future__ import annotations
@@ -135,7 +136,10 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
               "shared_by": int(degree[x])} for x in node_set),
             key=lambda r: (-r["specificity"], r["kind"], r["value"]))
         offenders = [m for m in members if seeds[m] > 0]
-        risk = float(1.0 - np.prod(1.0 - sev[offenders])) if offenders else 0.0
+        # any member's record (noisy-OR), tempered by the share of members with one: a ring where
+        # several members offended is a risky group, a 15-firm holding with one honest violation is not
+        risk = float((1.0 - np.prod(1.0 - sev[offenders])) * np.sqrt(len(offenders) / len(members))) \
+            if offenders else 0.0
         reasons = [f"{len(members)} entities linked by {len(link_list)} shared identifiers or officers"]
         if offenders:
             reasons.append(f"{len(offenders)} member(s) with an enforcement record: "

@@ -46,7 +46,7 @@ class RiskSettings:
     link_weights: dict[str, float] = field(default_factory=lambda: {
         "BankAccount": 1.0, "Phone": 1.0, "Email": 0.9, "Address": 0.8, "Person": 1.0})
     trade_weights: dict[str, float] = field(default_factory=lambda: {
-        "declarant": 0.3, "supplier": 0.15, "broker": 0.15, "carrier": 0.05})
+        "declarant": 0.1, "supplier": 0.05, "broker": 0.03, "carrier": 0.01})
     trade_knee: float = 8.0  # a partner with this many trading partners keeps about half of the trade weight
     exposure_scale: float = 20.0  # exposure (PPR / baseline) at which the network feature reaches ~0.63
     recent_years: float = 2.0  # newness feature: registered within this many years of the data's end
@@ -231,9 +231,9 @@ def newness(c: Context) -> np.ndarray:
 
 FEATURES: tuple[Feature, ...] = (
     Feature("own_record", 0.30, own_record),
-    Feature("network_exposure", 0.25, network_exposure),
+    Feature("network_exposure", 0.15, network_exposure),
     Feature("offender_links", 0.20, offender_links),
-    Feature("group_risk", 0.10, group_risk),
+    Feature("group_risk", 0.20, group_risk),
     Feature("phoenix_succession", 0.12, phoenix_succession),
     Feature("newness", 0.03, newness),
 )
