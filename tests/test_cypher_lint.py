@@ -19,17 +19,32 @@ except cypher_lint.LintUnavailable as e:
 pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"Cypher lint not run: {_UNAVAILABLE}")
 
 
-def _lint(*texts: str) -> dict[str, list[str]]:
-    """Lint statements named s0, s1, ...; the messages per statement."""
-    items = [{"name": f"s{i}", "text": t} for i, t in enumerate(texts)]
-    out: dict[str, list[str]] = {it["name"]: [] for it in items}
+CASES: dict[str, str] = {}  # name -> statement; every case is linted in the one node run below
+
+
+def case(text: str) -> str:
+    name = f"case-{len(CASES)}"
+    CASES[name] = text
+    return name
+
+
+@pytest.fixture(scope="module")
+def linted() -> dict[str, list[dict]]:
+    """One node process for the whole module: the product's statements and every case below."""
+    items = cypher_lint.statements() + [{"name": n, "text": t} for n, t in CASES.items()]
+    out: dict[str, list[dict]] = {it["name"]: [] for it in items}
     for d in cypher_lint.lint(items):
-        out[d["name"]].append(d["message"])
+        out[d["name"]].append(d)
     return out
 
 
-def test_every_named_query_variant_and_ddl_statement_passes():
-    diags = cypher_lint.lint_all()
+def _messages(linted, name: str) -> list[str]:
+    return [d["message"] for d in linted[name]]
+
+
+def test_every_named_query_variant_and_ddl_statement_passes(linted):
+    names = {st["name"] for st in cypher_lint.statements()}
+    diags = [d for name in names for d in linted[name]]
     assert not diags, "Cypher lint failures:\n" + "\n".join(cypher_lint.format_diagnostic(d) for d in diags)
 
 
@@ -39,83 +54,79 @@ def test_the_lint_covers_named_queries_and_the_neo4j_ddl():
     assert sum(n.startswith("graph.schema.ddl_statements") for n in names) >= 20
 
 
-CORRECT = (
-    "MATCH (d:Declaration)-[:DECLARED_BY]->(p:Party {key: $key}) "
-    "WHERE d.date >= date($since) "
+CORRECT = [case(t) for t in (
+    ("MATCH (d:Declaration)-[:DECLARED_BY]->(p:Party {key: $key}) WHERE d.date >= date($since) "
     "RETURN p.name AS name, coalesce(sum(d.customs_value), 0) AS total, count(d) AS n, "
-    "datetime() AS at ORDER BY total DESC"
-)
+    "datetime() AS at ORDER BY total DESC"),
+    # writes
+    ("UNWIND $rows AS r MERGE (p:Party {key: r.key}) SET p += r.props, p.name = r.name "
+    "MERGE (t:TaxId {key: r.tax}) MERGE (p)-[:HAS_TAX_ID]->(t)"),
+    # map literal keys and fields of a row are not schema properties
+    ("UNWIND $rows AS r MATCH (p:Party {key: r.party_key}) "
+    "SET p.risk_reasons = r.reasons RETURN {anything: p.name, other: r.whatever} AS m"),
+    # built-in functions, EXISTS/COUNT subqueries, CALL (x) {}
+    ("MATCH (p:Party) WHERE EXISTS { (p)<-[:DECLARED_BY]-(:Declaration) } "
+    "CALL (p) { MATCH (p)-[:HAS_PHONE]->(ph:Phone) RETURN count(ph) AS phones } "
+    "RETURN p.key AS key, phones, COUNT { (p)-[:HAS_ADDRESS]->() } AS addresses, "
+    "toLower(trim(p.name)) AS n, date(p.registered_on) AS reg, duration.between(date(), date()) AS age"),
+)]
 
 
-def test_a_correct_statement_is_not_flagged():
-    assert _lint(CORRECT) == {"s0": []}
+@pytest.mark.parametrize("name", CORRECT)
+def test_a_correct_statement_is_not_flagged(linted, name):
+    assert linted[name] == [], CASES[name]
 
 
-def test_a_correct_write_statement_is_not_flagged():
-    write = ("UNWIND $rows AS r MERGE (p:Party {key: r.key}) SET p += r.props, p.name = r.name "
-             "MERGE (t:TaxId {key: r.tax}) MERGE (p)-[:HAS_TAX_ID]->(t)")
-    assert _lint(write) == {"s0": []}
+SYNTAX = case("MATCH (p:Party RETURN p.name AS name")
 
 
-def test_syntax_error_is_flagged():
-    [msgs] = _lint("MATCH (p:Party RETURN p.name AS name").values()
-    assert any("Invalid input" in m for m in msgs), msgs
+def test_syntax_error_is_flagged(linted):
+    assert any("Invalid input" in m for m in _messages(linted, SYNTAX))
+    assert all(d["severity"] == "error" for d in linted[SYNTAX])
 
 
-@pytest.mark.parametrize("text", [
+@pytest.mark.parametrize("name", [case(t) for t in (
     "MATCH (p:Partyy) RETURN p.name AS name",  # read
     "MERGE (p:Partyy {key: $key}) RETURN p.key AS key",  # write: the package alone does not check these
     "MATCH (p:Party) SET p:Partyy",
-])
-def test_misspelt_label_is_flagged(text):
-    [msgs] = _lint(text).values()
-    assert any("Partyy" in m for m in msgs), msgs
+)])
+def test_misspelt_label_is_flagged(linted, name):
+    assert any("Partyy" in m for m in _messages(linted, name)), CASES[name]
 
 
-@pytest.mark.parametrize("text", [
+@pytest.mark.parametrize("name", [case(t) for t in (
     "MATCH (d:Declaration)-[:DECLARD_BY]->(p:Party) RETURN p.name AS name",
     "MATCH (d:Declaration {key: $d}), (p:Party {key: $p}) MERGE (d)-[:DECLARD_BY]->(p)",
-])
-def test_misspelt_relationship_type_is_flagged(text):
-    [msgs] = _lint(text).values()
-    assert any("DECLARD_BY" in m for m in msgs), msgs
+)])
+def test_misspelt_relationship_type_is_flagged(linted, name):
+    assert any("DECLARD_BY" in m for m in _messages(linted, name)), CASES[name]
 
 
-@pytest.mark.parametrize("text", [
-    "MATCH (p:Party) RETURN p.nmae AS name",
-    "MATCH (p:Party) WHERE p.nmae = $x RETURN p.key AS key",
-    "MATCH (p:Party {key: $k}) SET p.risk_scor = $s",
-    "MERGE (p:Party {kee: $k})",
-    "MATCH (p:Party) RETURN p {.name, .nmae} AS m",
-    "CREATE INDEX x IF NOT EXISTS FOR (n:Party) ON (n.nmae)",
-])
-def test_misspelt_property_is_flagged(text):
-    [msgs] = _lint(text).values()
-    assert any("nmae" in m or "risk_scor" in m or "kee" in m for m in msgs), msgs
+@pytest.mark.parametrize(("name", "word"), [(case(t), w) for t, w in (
+    ("MATCH (p:Party) RETURN p.nmae AS name", "nmae"),
+    ("MATCH (p:Party) WHERE p.nmae = $x RETURN p.key AS key", "nmae"),
+    ("MATCH (p:Party {key: $k}) SET p.risk_scor = $s", "risk_scor"),
+    ("MERGE (p:Party {kee: $k})", "kee"),
+    ("MATCH (p:Party) RETURN p {.name, .nmae} AS m", "nmae"),
+    ("MATCH (p:Party)-[o:OFFICER_OF]-(:Person) RETURN o.rol AS role", "rol"),
+    ("CREATE INDEX x IF NOT EXISTS FOR (n:Party) ON (n.nmae)", "nmae"),
+)])
+def test_misspelt_property_is_flagged(linted, name, word):
+    assert any(word in m for m in _messages(linted, name)), CASES[name]
 
 
-def test_map_literal_keys_and_row_fields_are_not_schema_properties():
-    text = ("UNWIND $rows AS r MATCH (p:Party {key: r.party_key}) "
-            "SET p.risk_reasons = r.reasons RETURN {anything: p.name, other: r.whatever} AS m")
-    assert _lint(text) == {"s0": []}
+WRONG_WAY = case("MATCH (p:Party)-[:DECLARED_BY]->(d:Declaration) RETURN d.key AS key")
 
 
-def test_pattern_against_the_schema_direction_is_flagged():
-    [msgs] = _lint("MATCH (p:Party)-[:DECLARED_BY]->(d:Declaration) RETURN d.key AS key").values()
-    assert msgs, "a relationship drawn the wrong way round must fail"
+def test_pattern_against_the_schema_direction_is_flagged(linted):
+    assert linted[WRONG_WAY], "a relationship drawn the wrong way round must fail"
 
 
-def test_unknown_function_and_plugin_procedures_are_flagged():
-    out = _lint("MATCH (p:Party) RETURN coalesec(p.name, '') AS n",
-                "MATCH (p:Party) RETURN apoc.text.clean(p.name) AS n")
-    assert any("coalesec" in m for m in out["s0"]), out
+TYPO_FUNCTION = case("MATCH (p:Party) RETURN coalesec(p.name, '') AS n")
+APOC = case("MATCH (p:Party) RETURN apoc.text.clean(p.name) AS n")
+
+
+def test_unknown_function_and_plugin_procedures_are_flagged(linted):
+    assert any("coalesec" in m for m in _messages(linted, TYPO_FUNCTION))
     # named queries run on Grafeo too, which has no APOC
-    assert any("apoc.text.clean" in m for m in out["s1"]), out
-
-
-def test_builtin_functions_and_subqueries_are_accepted():
-    text = ("MATCH (p:Party) WHERE EXISTS { (p)<-[:DECLARED_BY]-(:Declaration) } "
-            "CALL (p) { MATCH (p)-[:HAS_PHONE]->(ph:Phone) RETURN count(ph) AS phones } "
-            "RETURN p.key AS key, phones, COUNT { (p)-[:HAS_ADDRESS]->() } AS addresses, "
-            "toLower(trim(p.name)) AS n, date(p.registered_on) AS reg, duration.between(date(), date()) AS age")
-    assert _lint(text) == {"s0": []}
+    assert any("apoc.text.clean" in m for m in _messages(linted, APOC))
