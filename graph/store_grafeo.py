@@ -1,11 +1,16 @@
 """The embedded store: Grafeo (a real database on disk, a file plus its write-ahead log).
 
-Durability, measured with grafeo 0.6.0 (tests/test_store_grafeo.py keeps it true): every statement
-that returned before a `kill -9` of the writer is there after reopening, with or without automatic
-checkpoints, because each statement is committed to the WAL (`<file>.wal/`) before it returns and
-the next open replays it; a statement cut off mid-way leaves nothing (one `UNWIND` batch is one
-transaction). Checkpoints are still switched on here (they are off in Grafeo by default): without
-them the WAL grows for the whole life of the process and the main file stays empty until `close`.
+Durability, measured with grafeo 0.6.0 (tests/test_store_grafeo.py keeps the first part true):
+- Process crash (`kill -9`, OOM killer): every statement that returned is there after reopening,
+  with or without automatic checkpoints. Each statement is written to the WAL (`<file>.wal/`)
+  with one write() before it returns and the next open replays it; a statement cut off mid-way
+  leaves nothing (one `UNWIND` batch is one transaction).
+- Power loss or OS crash: the WAL is not fsync'ed per statement (strace: no fsync between
+  commits, and the Python binding exposes no WAL sync mode), so writes since the last checkpoint
+  may be lost. A checkpoint fsyncs the WAL and the main file. Hence checkpoints are switched on
+  here (off in Grafeo by default; `checkpoint_interval_s`, `checkpoint_wal_bytes` in settings),
+  which bounds that window and keeps the WAL and reopen time small, and `checkpoint()` is there
+  for the end of an ingest or a scoring run, and runs on `close`.
 
 One process holds the file at a time (Grafeo takes an exclusive lock; read-only opens take a shared
 one). Opening a held store raises `StoreBusyError` saying what to do.
