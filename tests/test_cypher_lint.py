@@ -20,18 +20,21 @@ pytestmark = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"Cypher lint n
 
 
 CASES: dict[str, str] = {}  # name -> statement; every case is linted in the one node run below
+PLUGINS: set[str] = set()  # cases linted as Neo4j-only variants (APOC and GDS allowed)
 
 
-def case(text: str) -> str:
+def case(text: str, *, plugins: bool = False) -> str:
     name = f"case-{len(CASES)}"
     CASES[name] = text
+    if plugins:
+        PLUGINS.add(name)
     return name
 
 
 @pytest.fixture(scope="module")
 def linted() -> dict[str, list[dict]]:
     """One node process for the whole module: the product's statements and every case below."""
-    items = cypher_lint.statements() + [{"name": n, "text": t} for n, t in CASES.items()]
+    items = cypher_lint.statements() + [{"name": n, "text": t, "plugins": n in PLUGINS} for n, t in CASES.items()]
     out: dict[str, list[dict]] = {it["name"]: [] for it in items}
     for d in cypher_lint.lint(items):
         out[d["name"]].append(d)
@@ -124,9 +127,14 @@ def test_pattern_against_the_schema_direction_is_flagged(linted):
 
 TYPO_FUNCTION = case("MATCH (p:Party) RETURN coalesec(p.name, '') AS n")
 APOC = case("MATCH (p:Party) RETURN apoc.text.clean(p.name) AS n")
+APOC_IN_NEO4J_VARIANT = case("MATCH (p:Party) RETURN apoc.text.clean(p.name) AS n", plugins=True)
+GDS_TYPO_IN_NEO4J_VARIANT = case("CALL gds.pagerank.strem('g') YIELD nodeId RETURN nodeId", plugins=True)
 
 
 def test_unknown_function_and_plugin_procedures_are_flagged(linted):
     assert any("coalesec" in m for m in _messages(linted, TYPO_FUNCTION))
     # named queries run on Grafeo too, which has no APOC
     assert any("apoc.text.clean" in m for m in _messages(linted, APOC))
+    # a Neo4j-only variant may use the plugins, but a misspelt plugin procedure still fails
+    assert linted[APOC_IN_NEO4J_VARIANT] == []
+    assert any("gds.pagerank.strem" in m for m in _messages(linted, GDS_TYPO_IN_NEO4J_VARIANT))
