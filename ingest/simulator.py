@@ -492,22 +492,33 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     for i, (_code, _n, city) in enumerate(OFFICES):
         office_by_city.setdefault(city, []).append(i)
 
+    # weighted draws by inverse CDF: rng.choice(p=...) costs O(len(p)) per call, quadratic at 1M rows
+    hs_cum = np.cumsum(goods.pop)
+    cons_cum = np.cumsum(cons_pop)
+
+    def popular_hs() -> int:
+        return min(int(np.searchsorted(hs_cum, rng.random() * hs_cum[-1])), len(hs_cum) - 1)
+
     def pick_hs(n: int, first: int | None = None) -> list[int]:
-        f = int(rng.choice(len(goods.hs6), p=goods.pop)) if first is None else first
+        f = popular_hs() if first is None else first
         out_ = [f]
         same = goods.chapter_idx[goods.hs6[f][:2]]
         while len(out_) < n:
-            cand = int(rng.choice(same)) if rng.random() < 0.7 else int(rng.choice(len(goods.hs6), p=goods.pop))
+            cand = int(same[rng.integers(len(same))]) if rng.random() < 0.7 else popular_hs()
             if cand not in out_:
                 out_.append(cand)
             elif len(same) <= len(out_):
-                cand = int(rng.choice(len(goods.hs6), p=goods.pop))
+                cand = popular_hs()
                 if cand not in out_:
                     out_.append(cand)
         return out_
 
     def pick_sup(country: str, n: int) -> tuple[list[int], list[int]]:
-        idx = rng.choice(len(consignors), size=n, replace=False, p=cons_pop)
+        idx: list[int] = []
+        while len(idx) < n:
+            i = min(int(np.searchsorted(cons_cum, rng.random() * cons_cum[-1])), len(consignors) - 1)
+            if i not in idx:
+                idx.append(i)
         sups = [consignors[i] for i in idx]
         rts = [int(rng.choice(route_opts[(country, cons_country[i])])) for i in idx]
         return sups, rts
@@ -1056,6 +1067,10 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     planted_h = np.unique(hi[np.concatenate([cover_rows, under_rows])])
     channel[planted_h] = np.where(rng.random(len(planted_h)) < 0.8, "green", "yellow")
 
+    air_i = mode[hi] == "air"
+    air_mass = np.round(mass[air_i] * 0.12, 1) + 1.0
+    value[air_i] *= air_mass / mass[air_i]
+    mass[air_i] = air_mass
     duty_rate = goods.duty[hs].copy()
     duty_rate[is_export[hi]] = 0.0
     value = np.round(value, 2)
@@ -1067,47 +1082,57 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     desc = goods.desc[hs].copy()
 
     miss = k["missing_share"]
-    def holes(a, share):
-        a = a.astype(object)
-        a[rng.random(len(a)) < share] = None
-        return a
 
+    def hole() -> np.ndarray:
+        return rng.random(N) < miss
+
+    # string columns as categoricals over small per-header or per-code tables: a million rows cost
+    # codes, not a million Python strings (peak memory and to_csv time both drop)
+    veh_codes, veh_vals = pd.factorize(veh)
+    insp0 = np.isin(channel[hi], ["red", "yellow"]) & (rng.random(N) < 0.7)
     dec = pd.DataFrame({
-        "declaration_id": did[hi],
+        "declaration_id": _cat(did, hi),
         "item_no": item_no,
-        "date": dates[hi],
-        "regime": regime[hi],
-        "customs_office": off_name[ho][hi],
-        "border_post": border[hi],
-        "declarant_id": pid[declarant[hi]],
-        "consignee_id": pid[consignee[hi]],
-        "consignor_id": pid[consignor_p[hi]],
-        "carrier_id": holes(np.where(carrier[hi] >= 0, pid[np.maximum(carrier[hi], 0)], None), miss),
-        "broker_id": np.where(hbroker[hi] >= 0, pid[np.maximum(hbroker[hi], 0)], None),
-        "vehicle_id": veh[hi],
-        "transport_mode": mode[hi],
-        "hs_code": goods.code[hs],
-        "goods_description": holes(desc, miss),
-        "origin_country": np.where(is_export[hi], r_dest[route[hi]], _origin(rng, disp[hi])),
-        "dispatch_country": disp[hi],
-        "destination_country": dest[hi],
-        "transit_countries": transit[hi],
+        "date": _cat(dates, hi),
+        "regime": _cat(regime, hi),
+        "customs_office": _cat(off_name, ho[hi]),
+        "border_post": _cat(r_bp, route[hi]),
+        "declarant_id": _cat(pid, declarant[hi]),
+        "consignee_id": _cat(pid, consignee[hi]),
+        "consignor_id": _cat(pid, consignor_p[hi]),
+        "carrier_id": _cat(pid, np.maximum(carrier[hi], 0), (carrier[hi] < 0) | hole()),
+        "broker_id": _cat(pid, np.maximum(hbroker[hi], 0), hbroker[hi] < 0),
+        "vehicle_id": pd.Categorical.from_codes(veh_codes[hi], categories=veh_vals.astype(str)),
+        "transport_mode": _cat(r_mode, route[hi]),
+        "hs_code": _cat(goods.code, hs),
+        "goods_description": _cat(goods.desc, hs, hole()),
+        "origin_country": pd.Categorical(np.where(is_export[hi], r_dest[route[hi]], _origin(rng, disp[hi]))),
+        "dispatch_country": _cat(disp, hi),
+        "destination_country": _cat(dest, hi),
+        "transit_countries": _cat(transit, hi, transit[hi] == ""),
         "net_mass_kg": mass,
-        "gross_mass_kg": holes(gross, miss),
-        "quantity": holes(qty, miss),
-        "quantity_unit": unit,
+        "gross_mass_kg": np.where(hole(), np.nan, gross),
+        "quantity": np.where(hole(), np.nan, qty),
+        "quantity_unit": pd.Categorical(unit),
         "customs_value": value,
-        "currency": holes(np.full(N, "USD", dtype=object), miss),
+        "currency": pd.Categorical.from_codes(np.where(hole(), -1, 0), categories=["USD"]),
         "duty_rate": duty_rate,
         "duty_amount": np.round(value * duty_rate / 100, 2),
-        "channel": channel[hi],
-        "inspection_result": np.where(np.isin(channel[hi], ["red", "yellow"]),
-                                      np.where(rng.random(N) < 0.7, "clear", None), None),
+        "channel": _cat(channel, hi),
+        "inspection_result": pd.Categorical.from_codes(np.where(insp0, 0, -1), categories=["clear", "violation"]),
     })
-    dec.loc[dec["transit_countries"] == "", "transit_countries"] = None
     info = {"trader": itr, "is_export": is_export[hi], "hi": hi, "cover_rows": cover_rows,
             "cover_hs": cov_hs, "risk_hs": risk_hs, "hdate": hdate[hi], "cpair": cpair}
     return dec, info, under_rows
+
+
+def _cat(table: np.ndarray, codes: np.ndarray, missing: np.ndarray | None = None) -> pd.Categorical:
+    """`table[codes]` as a categorical (None where `missing`), without materialising the strings."""
+    cats, inv = np.unique(np.asarray(table).astype(str), return_inverse=True)
+    c = inv.reshape(-1)[codes]
+    if missing is not None:
+        c = np.where(missing, -1, c)
+    return pd.Categorical.from_codes(c, categories=cats)
 
 
 def _origin(rng, disp: np.ndarray) -> np.ndarray:
@@ -1241,8 +1266,8 @@ def _offences(w: _World, traders: list[Trader], goods: Goods, dec: pd.DataFrame,
 
     dec["customs_value"] = value
     dec["duty_amount"] = np.round(value * duty / 100, 2)
-    dec["channel"] = channel
-    dec["inspection_result"] = insp
+    dec["channel"] = pd.Categorical(channel, categories=["green", "yellow", "red", "blue"])
+    dec["inspection_result"] = pd.Categorical(insp, categories=["clear", "violation"])
     off = pd.DataFrame(rows, columns=["_row", "date", "party_id", "declaration_id", "offence_type",
                                       "declared_hs_code", "actual_hs_code", "evaded_amount", "status"])
     off = off.sort_values(["date", "_row", "offence_type"], kind="stable").reset_index(drop=True)
@@ -1251,7 +1276,7 @@ def _offences(w: _World, traders: list[Trader], goods: Goods, dec: pd.DataFrame,
     off["date"] = year
     off = off.drop(columns="_row")
 
-    key = (dec["declaration_id"] + "/" + dec["item_no"].astype(str)).to_numpy()
+    key = (dec["declaration_id"].astype(str) + "/" + dec["item_no"].astype(str)).to_numpy()
     cover_truth = {
         "pairs": [list(p) for p in COVER_PAIRS],
         "pairs_national": [[goods.code[goods.index(c)], goods.code[goods.index(r)]] for c, r in COVER_PAIRS],
