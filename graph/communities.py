@@ -32,8 +32,12 @@ def _stable_labels(labels: np.ndarray) -> np.ndarray:
     return remap[inv]
 
 
-def detect(g: csr.CSR, *, seed: int = 42, threads: int | None = None) -> np.ndarray:
-    """Community label per node (networkit PLM, seeded). Isolated nodes get their own community."""
+def detect(g: csr.CSR, *, seed: int = 42, threads: int | None = 1) -> np.ndarray:
+    """Community label per node (networkit PLM, seeded). Isolated nodes get their own community.
+
+    One thread by default: PLM's parallel moves are not reproducible even with a seed, and the
+    same input must give the same communities; the trading graph of entities is small enough.
+    """
     import networkit as nk
 
     if g.n == 0:

@@ -96,13 +96,18 @@ def connected_components(g: CSR) -> np.ndarray:
 
 
 def personalized_pagerank(g: CSR, personalization: np.ndarray, *, alpha: float = 0.85, tol: float = 1e-10,
-                          max_iter: int = 200) -> np.ndarray:
+                          max_iter: int = 200, ground: np.ndarray | None = None) -> np.ndarray:
     """Personalised PageRank by power iteration; the same definition as `networkx.pagerank`.
 
     Walkers follow edges in proportion to their weight with probability `alpha` and jump back to
     the seeds (distribution `personalization`) otherwise; dangling nodes jump back to the seeds too.
     Returns a probability vector (sums to 1). With no seed mass the result is all zeros: no
     evidence, no risk.
+
+    `ground` (per node, >= 0) adds outgoing weight that leads back to the seeds instead of to a
+    neighbour: edge weights then count in absolute terms, so a node whose only link is weak (a
+    business-centre address) passes on little, instead of all its walk. With no ground this is
+    exactly networkx's definition (checked in tests).
     """
     n = g.n
     p = np.asarray(personalization, dtype=np.float64)
@@ -111,16 +116,20 @@ def personalized_pagerank(g: CSR, personalization: np.ndarray, *, alpha: float =
         return np.zeros(n)
     p = p / total
     out_w = strength(g)
+    if ground is not None:
+        out_w = out_w + np.asarray(ground, dtype=np.float64)
     dangling = out_w == 0
     inv = np.zeros(n)
     inv[~dangling] = 1.0 / out_w[~dangling]
-    # x_new = alpha * (A^T (x / out_w)) + (alpha * dangling_mass + 1 - alpha) * p ; A symmetric
+    # x_new = alpha * (A^T (x / out_w)) + (alpha * returned_mass + 1 - alpha) * p ; A symmetric
     a = g.matrix
+    grounded = np.zeros(n) if ground is None else np.asarray(ground, dtype=np.float64) * inv
     x = p.copy()
     for _ in range(max_iter):
         x_prev = x
         y = a.T @ (x * inv)
-        x = alpha * y + (alpha * x[dangling].sum() + (1.0 - alpha)) * p
+        returned = x[dangling].sum() + (x * grounded).sum()
+        x = alpha * y + (alpha * returned + (1.0 - alpha)) * p
         if np.abs(x - x_prev).sum() < n * tol:
             break
     return x

@@ -34,7 +34,7 @@ class GroupSettings:
     knee: float = 7.0  # degree at which a shared value keeps about half its prior weight (+1)
     recent_years: float = 3.0  # a registration this recent (before the data's last date) counts as new
     recency_weight: float = 0.3  # weight lost by values shared only by established firms
-    max_pair_degree: int = 40  # values shared by more entities add no entity-entity links (weight ~0)
+    max_pair_degree: int = 25  # values shared by more entities add no entity-entity links (weight ~0)
     threshold: float = 0.5  # link weight that joins two entities into one group
     min_size: int = 2
 

@@ -7,9 +7,10 @@
    nodes between them: shared identifiers and officers weighted by specificity (graph.groups), and
    trade (declarant, supplier, broker, carrier) weighted by volume and damped by the partner's
    number of trading partners, so mass that reaches a big broker, carrier or business centre is
-   spread thin and does not lift its honest neighbours. The exposure of an entity is its PageRank
-   divided by what a walk that ignores the seeds would give it (its share of edge weight), so hubs
-   do not rise merely because many walks cross them.
+   spread thin and does not lift its honest neighbours. Every entity also has a fixed way back to
+   the seeds (`ground`), so edge weights count in absolute terms: a firm whose only link is a
+   business-centre address passes on almost nothing. The exposure of an entity is the PageRank
+   mass that reached it through the network, relative to the mean.
 3. Score. A declared, weighted list of features (`FEATURES`, each with a docstring the API serves),
    each 0..1; risk_score = sum(weight x value), so every score splits into per-feature
    contributions. Reasons add the evidence: which offenders, through which shared identifiers,
@@ -48,7 +49,8 @@ class RiskSettings:
     trade_weights: dict[str, float] = field(default_factory=lambda: {
         "declarant": 0.1, "supplier": 0.05, "broker": 0.03, "carrier": 0.01})
     trade_knee: float = 8.0  # a partner with this many trading partners keeps about half of the trade weight
-    exposure_scale: float = 20.0  # exposure (PPR / baseline) at which the network feature reaches ~0.63
+    exposure_scale: float = 20.0  # exposure (PPR / mean) at which the network feature reaches ~0.63
+    ground: float = 1.0  # weight of every entity's way back to the seeds: weak links pass on little
     recent_years: float = 2.0  # newness feature: registered within this many years of the data's end
 
 
@@ -133,16 +135,18 @@ def propagate(proj: Projection, spec: np.ndarray, seeds: np.ndarray, s: RiskSett
     E = proj.n_entities
     pers = np.zeros(g.n)
     pers[:E] = seeds
-    ppr = csr.personalized_pagerank(g, pers, alpha=s.alpha, tol=1e-9, max_iter=100)
-    strength = csr.strength(g)[:E]
-    total = strength.sum()
+    ground = np.zeros(g.n)
+    ground[:E] = s.ground
+    ppr = csr.personalized_pagerank(g, pers, alpha=s.alpha, tol=1e-9, max_iter=100, ground=ground)
     exposure = np.zeros(E)
-    if total > 0 and ppr.sum() > 0:
-        baseline = strength / total * (ppr[:E].sum())
-        ok = baseline > 0
-        # the walk's own restart mass is the seed itself, not evidence from the network: take it out
-        arrived = np.maximum(ppr[:E] - (1 - s.alpha) * pers[:E] / max(pers.sum(), 1e-12), 0.0)
-        exposure[ok] = arrived[ok] / baseline[ok]
+    if ppr.sum() > 0:
+        # only mass that arrived over edges is evidence (the restart mass is the seed itself)
+        out_w = csr.strength(g) + ground
+        inv = np.divide(1.0, out_w, out=np.zeros_like(out_w), where=out_w > 0)
+        arrived = (s.alpha * (g.matrix.T @ (ppr * inv)))[:E]
+        mean = arrived.mean()
+        if mean > 0:
+            exposure = arrived / mean
     return Propagation(graph=g, ppr=ppr, exposure=exposure)
 
 

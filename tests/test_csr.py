@@ -88,3 +88,18 @@ def test_components_hypothesis(case):
     assert _partition(labels) == {frozenset(c) for c in nx.connected_components(g)}
     # labels numbered by first occurrence: node 0 is always in component 0
     assert labels[0] == 0
+
+
+def test_ground_zero_is_plain_ppr_and_ground_keeps_weak_links_weak():
+    src, dst, w = _random_graph(50, 120, 5)
+    g = csr.from_edges(src, dst, w, n=50)
+    pers = np.zeros(50)
+    pers[0] = 1.0
+    assert np.allclose(csr.personalized_pagerank(g, pers), csr.personalized_pagerank(g, pers, ground=np.zeros(50)))
+    # a seed whose only edge is weak: without ground it passes its whole walk on, with ground almost none
+    weak = csr.from_edges(np.array([0, 1]), np.array([1, 2]), np.array([0.01, 1.0]), n=3)
+    p = np.array([1.0, 0, 0])
+    plain = csr.personalized_pagerank(weak, p)
+    grounded = csr.personalized_pagerank(weak, p, ground=np.array([1.0, 1.0, 1.0]))
+    assert plain[2] > 0.2 and grounded[2] < 0.01
+    assert grounded.sum() == pytest.approx(1.0)
