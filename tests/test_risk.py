@@ -90,4 +90,4 @@ def test_hub_damping_keeps_hub_neighbours_low():
     clients = [_e(r, f"B{i}") for i in range(1, 40)]
     assert max(r.scores.values.loc[clients, "network_exposure"]) < 0.1
     # the ring's clean members are reached through their specific links
-    assert min(r.scores.values.at[_e(r, p), "network_exposure"] for p in ("R3", "R4", "R5")) > 0.3
+    assert min(r.scores.values.at[_e(r, p), "network_exposure"] for p in ("R3", "R4", "R5")) > 0.15
