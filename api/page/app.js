@@ -85,6 +85,20 @@ function reasonText(r) {
   return parts.length ? parts.join(" ") : JSON.stringify(r);
 }
 
+// The analytics write reasons as {score, rank, contributions: [...], offender_paths: [...]} (or a list).
+function reasonItems(reasons) {
+  if (!reasons) return [];
+  if (Array.isArray(reasons)) return reasons.map(reasonText);
+  if (typeof reasons !== "object") return [String(reasons)];
+  const out = (Array.isArray(reasons.contributions) ? reasons.contributions : []).map(reasonText);
+  for (const p of (Array.isArray(reasons.offender_paths) ? reasons.offender_paths : []).slice(0, 3)) {
+    const who = p.offender ? (p.offender.name || p.offender.entity_id) : "an offender";
+    const via = (p.via || []).map((v) => `${v.kind} ${v.value ?? ""}`.trim()).join(", ");
+    out.push(`linked to offender ${who}` + (via ? ` via ${via}` : "") + (p.link_weight ? ` (weight ${p.link_weight})` : ""));
+  }
+  return out.length ? out : [JSON.stringify(reasons)];
+}
+
 async function openEntity(id) {
   status("Opening…");
   try {
@@ -103,8 +117,7 @@ function renderCard(c) {
   const risk = $("card-risk");
   risk.textContent = `risk ${fmtRisk(c.risk.risk_score)}` + (c.risk.risk_rank ? ` (rank ${c.risk.risk_rank})` : "");
   risk.className = `risk ${riskClass(c.risk.risk_score)}`;
-  const reasons = Array.isArray(c.risk.reasons) ? c.risk.reasons : (c.risk.reasons ? [c.risk.reasons] : []);
-  list("card-reasons", reasons, reasonText);
+  list("card-reasons", reasonItems(c.risk.reasons), (x) => x);
   $("card-group").textContent = c.group
     ? `group ${c.group.key}: ${c.group.size || "?"} members, risk ${fmtRisk(c.group.risk)}`
     : "not in a linked group";
