@@ -351,6 +351,7 @@ class _Loader:
                     pid = (values.get(col) or "").strip()
                     if pid and pid not in seen:
                         seen.add(pid)
+                        self.report.files.setdefault("parties", FileReport()).read += 1
                         c = {"party_id": pid, "name": synth.name.format(party_id=pid, role=col.removesuffix("_id")),
                              "kind": synth.kind}
                         yield self._party_row(c, {"synthesised_from": col})

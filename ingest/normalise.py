@@ -187,19 +187,19 @@ def transliterate(text: str) -> str:
 # `Xalq`/`Khalk`, `Jizzax`/`Dzhizzakh`, `Eksport`/`Export` each meet.
 _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(a), b) for a, b in (
     (r"shch|sch", "sh"),
-    (r"\bye", "e"),
-    (r"e[yj]", "ei"),
+    (r"\bye|(?<=[aeiou])ye", "e"),
+    (r"ey|ej\b", "ei"),  # Sergey/Sergej/Sergei; inside a word `j` is read as Uzbek ж (Jizzax)
     (r"dzh|dj|zh", "j"),
-    (r"kh|ks|cks", "x"),
-    (r"ck", "k"),
-    (r"ph", "f"),
-    (r"w", "v"),
-    (r"q", "k"),
     (r"ch", "\x01"),
     (r"ts|tz", "s"),
+    (r"ck", "k"),
+    (r"q", "k"),
     (r"c(?=[eiy])", "s"),
     (r"c", "k"),
     ("\x01", "ch"),
+    (r"kh|ks", "x"),
+    (r"ph", "f"),
+    (r"w", "v"),
     (r"y", "i"),
     (r"(.)\1+", r"\1"),
 ))
