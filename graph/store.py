@@ -43,7 +43,7 @@ class GraphStore(ABC):
         p.update(kw)
         return self.execute(queries.get(name, self.backend), p)
 
-    def run_frame(self, name: str, /, **params: Any) -> "pd.DataFrame":
+    def run_frame(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run a named read query and return its rows as a DataFrame (bulk reads for the analytics).
 
         The default builds the frame from `run`; an adapter may override it with a columnar path

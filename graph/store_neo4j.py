@@ -11,14 +11,18 @@ speeds up the driver's wire codec with no code change.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import neo4j
 from neo4j import exceptions as nx
 from neo4j.time import Date, DateTime, Duration, Time
 
+import queries
 from graph.settings import Settings
 from graph.store import GraphStore, StoreError, is_write, utc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Neo4jStore(GraphStore):
@@ -59,11 +63,24 @@ class Neo4jStore(GraphStore):
             raise StoreError(_unreachable(self.uri, e)) from e
 
     def execute(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._query(text, params)[0]
+
+    def run_frame(self, name: str, /, **params: Any) -> pd.DataFrame:
+        """A named read query as a DataFrame; its columns are the query's even when no row comes back."""
+        import pandas as pd
+
+        text = queries.get(name, self.backend)
+        if is_write(text):
+            raise StoreError(f"run_frame is for read queries; {name} writes")
+        rows, keys = self._query(text, params)
+        return pd.DataFrame.from_records(rows, columns=keys)
+
+    def _query(self, text: str, params: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[str]]:
         write = is_write(text)
         if write and self.read_only:
             raise StoreError("this store was opened read-only; the statement writes:\n" + text[:300])
         try:
-            records, _, _ = self._driver.execute_query(
+            records, _, keys = self._driver.execute_query(
                 text, to_neo4j(params or {}),
                 routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
                 database_=self.database,
@@ -74,7 +91,7 @@ class Neo4jStore(GraphStore):
             raise StoreError(_unreachable(self.uri, e)) from e
         except nx.DriverError as e:
             raise StoreError(f"Neo4j driver error: {e}\nin statement: {text[:300]}") from e
-        return [{k: to_python(v) for k, v in r.items()} for r in records]
+        return [{k: to_python(v) for k, v in r.items()} for r in records], list(keys)
 
     def ensure_schema(self) -> None:
         """Constraints and indexes, then wait until they are online so the first load uses them."""

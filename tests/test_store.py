@@ -181,3 +181,19 @@ def test_a_closed_store_says_so(settings):
 ])
 def test_is_write(text, write):
     assert is_write(text) is write
+
+
+def test_run_frame_gives_the_rows_of_run(any_store):
+    """The analytics read frames (Grafeo: through Arrow); they hold what `run` returns, types included."""
+    rows = [_party("f:1", "ООО «Савдо»", registered_on=dt.date(2024, 2, 29),
+                   scored_at=dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)),
+            _party("f:2", "Oʻzbek", registered_on=dt.date(1999, 12, 31),
+                   scored_at=dt.datetime(2025, 6, 1, 8, 30, tzinfo=dt.UTC))]
+    any_store.run("store.upsert_parties", rows=rows)
+    df = any_store.run_frame("store.parties_by_key", keys=["f:1", "f:2"])
+    assert list(df.columns) == ["key", "name", "source", "registered_on", "scored_at"]
+    got = [{k: (v.to_pydatetime() if hasattr(v, "to_pydatetime") else v) for k, v in r.items()}
+           for r in df.to_dict("records")]
+    assert got == any_store.run("store.parties_by_key", keys=["f:1", "f:2"])
+    empty = any_store.run_frame("store.parties_by_key", keys=["none"])
+    assert len(empty) == 0 and "key" in empty.columns
