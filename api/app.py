@@ -82,7 +82,7 @@ class Edge:
     anything unhandled (so even a crash answers problem+json with the request id)."""
 
     def __init__(self, app, settings: Settings, metrics: Metrics):
-        self.app, self.settings, self.metrics = app, settings, metrics
+        self.app, self.limits, self.metrics = app, Limits(settings), metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -116,7 +116,7 @@ class Edge:
 
         self.metrics.in_flight.inc()
         try:
-            limit = self.settings.max_body_bytes
+            limit = self.limits.body_bytes
             declared = headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 await reply(413, f"request body exceeds the limit of {limit} bytes")

@@ -29,10 +29,6 @@ class QueryTimeout(Exception):
     """A store call ran longer than `query_timeout_s`: the request is answered 503, not left hanging."""
 
 
-class BodyTooLarge(Exception):
-    """The request body exceeds `max_body_bytes` (answered 413)."""
-
-
 @dataclass(frozen=True)
 class Limits:
     settings: Settings
@@ -52,11 +48,8 @@ class Limits:
 
     @property
     def body_bytes(self) -> int:
+        """Request bodies above this are refused with 413 (by `api.app.Edge`, before parsing)."""
         return self.settings.max_body_bytes
-
-    def check_body(self, size: int) -> None:
-        if size > self.settings.max_body_bytes:
-            raise BodyTooLarge(f"request body of {size} bytes exceeds the limit of {self.settings.max_body_bytes}")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         """Run blocking store work in the thread pool, bounded by the query timeout.

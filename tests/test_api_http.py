@@ -13,7 +13,7 @@ from test_api_support import RING_CYRILLIC, XSS, api  # noqa: F401  (fixture)
 
 # Routes that answer without a key, on purpose: the page and its static assets (no data in them),
 # liveness/readiness, Prometheus metrics, and the OpenAPI schema.
-PUBLIC = {"/", "/ui", "/ui/assets/{name}", "/healthz", "/readyz", "/metrics", "/openapi.json"}
+PUBLIC = {"/", "/ui", "/docs", "/ui/assets/{name}", "/healthz", "/readyz", "/metrics", "/openapi.json"}
 
 
 def _routes(app):
@@ -71,6 +71,9 @@ def test_public_routes_answer_without_a_key(api):
         assert "tamga_http_requests_total" in anon.get("/metrics").text
         assert anon.get("/openapi.json").json()["info"]["title"] == "Tamga API"
         assert anon.get("/ui").status_code == 200
+        assert anon.get("/docs").status_code == 200
+        assert anon.get("/ui/assets/vis-network.min.js").status_code == 200
+        assert anon.get("/ui/assets/../app.py").status_code == 404
 
 
 def test_errors_are_problem_json_with_the_request_id(api):
@@ -288,5 +291,24 @@ def test_bootstrap_admin_key_and_settings_refuse_default_secret(tmp_path):
     try:
         with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:
             assert c.get("/api/v1/keys", headers={"X-API-Key": boot}).status_code == 200
+    finally:
+        store.close()
+
+
+def test_query_timeout_answers_503_problem(tmp_path):
+    from api.auth import create_key
+    from graph.store import open_store
+    from test_api_support import LiveServer, build_world, make_settings
+
+    settings = make_settings(tmp_path, query_timeout_s=1e-9)
+    store = open_store(settings)
+    store.ensure_schema()
+    build_world(store)
+    key = create_key(store, "a", "investigator")
+    try:
+        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:
+            r = c.get("/api/v1/entities/t:P1", headers={"X-API-Key": key})
+            assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+            assert "longer than" in r.json()["detail"] and r.headers["retry-after"] == "5"
     finally:
         store.close()

@@ -20,6 +20,7 @@ VIS = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
 ASSETS = {
     "app.js": (PAGE / "app.js", "text/javascript"),
     "app.css": (PAGE / "app.css", "text/css"),
+    "docs.js": (PAGE / "docs.js", "text/javascript"),
     "vis-network.min.js": (VIS / "vis-network.min.js", "text/javascript"),
     "vis-network.css": (VIS / "vis-network.css", "text/css"),
 }
@@ -36,6 +37,13 @@ async def root() -> RedirectResponse:
 async def ui() -> FileResponse:
     return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"})
+
+
+@router.get("/docs")
+async def docs() -> FileResponse:
+    """A plain list of the operations, offline (Swagger UI would load its scripts from a CDN)."""
+    return FileResponse(PAGE / "docs.html", media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": PAGE_CSP})
 
 
 @router.get("/ui/assets/{name}")

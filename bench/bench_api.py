@@ -1,0 +1,215 @@
+"""Latency benchmark of the API (not a timed test): one uvicorn worker over the embedded store.
+
+    .venv/bin/python bench/bench_api.py --declarations 1000000 --dir /tmp/tamga-bench
+    .venv/bin/python bench/bench_api.py --dir /tmp/tamga-bench --reuse      # measure again, same store
+
+Steps: simulate a world (`ingest.simulator.generate_world`), load it (`ingest.load.ingest_bundle`),
+score it (`graph.pipeline.score`, skipped with --no-score: risk fields then read as null, same
+cost per lookup, and the assessment is not measured), create an API key, then serve the app with
+uvicorn (one worker, in a subprocess so the clients do not share its interpreter) and measure over
+real HTTP with httpx:
+
+- entity risk lookup  GET /api/v1/entities/{party}/risk
+- capped 2-hop subgraph  GET /api/v1/entities/{party}/network?depth=2  (node cap from the settings)
+- declaration assessment  POST /api/v1/assess  (rows of the world's declarations)
+- search  GET /api/v1/entities/search?q=<a party's name>
+
+each with 1 client (sequential) and with 32 concurrent clients (asyncio + httpx.AsyncClient), and
+reports p50/p99 latency (ms) and throughput (requests/s). Every request is also audited (a write),
+as in production. The rate limit is raised for the run (TAMGA_RATE_LIMIT_PER_MINUTE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
+    """World → ingest → score into `dirpath/data`; returns timings."""
+    from graph.settings import Settings
+    from graph.store import open_store
+    from ingest.load import ingest_bundle
+    from ingest.simulator import generate_world
+
+    out: dict = {}
+    world = dirpath / "world"
+    t = time.perf_counter()
+    generate_world(world, seed=seed, declarations=declarations)
+    out["world_s"] = round(time.perf_counter() - t, 1)
+    s = Settings(env="development", data_dir=dirpath / "data")
+    store = open_store(s)
+    try:
+        store.ensure_schema()
+        t = time.perf_counter()
+        ingest_bundle(store, world, settings=s, progress=False)
+        out["ingest_s"] = round(time.perf_counter() - t, 1)
+        if do_score:
+            from graph.pipeline import score
+
+            t = time.perf_counter()
+            score(store, s, progress=False)
+            out["score_s"] = round(time.perf_counter() - t, 1)
+    finally:
+        store.close()
+    return out
+
+
+def prepare(dirpath: Path, n_parties: int, seed: int) -> dict:
+    """An admin key, a sample of party keys and names, and declaration rows to assess."""
+    from api.auth import create_key
+    from graph.settings import Settings
+    from graph.store import open_store
+
+    s = Settings(env="development", data_dir=dirpath / "data")
+    store = open_store(s)
+    try:
+        key = create_key(store, "bench", "admin", expires_days=1)
+        parties = store.execute("MATCH (p:Party) RETURN p.key AS key, p.name AS name")
+        counts = store.execute("MATCH (d:Declaration) RETURN count(d) AS n")[0]["n"]
+        has_model = (s.data_dir / "models").exists()
+    finally:
+        store.close()
+    rnd = random.Random(seed)
+    sample = rnd.sample(parties, min(n_parties, len(parties)))
+    rows = []
+    with (dirpath / "world" / "declarations.csv").open(encoding="utf-8") as f:
+        for i, r in enumerate(csv.DictReader(f)):
+            if i >= 2000:
+                break
+            body = {k: v for k, v in r.items() if v != ""}
+            body["item_no"] = int(body.get("item_no", 1))
+            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
+                if k in body:
+                    body[k] = float(body[k])
+            rows.append(body)
+    return {"key": key, "parties": sample, "rows": rows, "declarations": counts, "parties_total": len(parties),
+            "has_model": has_model}
+
+
+def serve(dirpath: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "TAMGA_DATA_DIR": str(dirpath / "data"), "TAMGA_ENV": "development",
+           "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9)}
+    code = ("import uvicorn; from api.app import create_app; "
+            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', workers=1)")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("the server exited")
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the server did not become ready")
+
+
+def _stats(lat: list[float], wall: float) -> dict:
+    lat = sorted(lat)
+    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
+    return {"n": len(lat), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
+            "max_ms": round(lat[-1] * 1000, 2), "rps": round(len(lat) / wall, 1)}
+
+
+async def _run(base: str, key: str, make_request, n: int, clients: int) -> dict:
+    """n requests spread over `clients` concurrent clients; latency per request and throughput."""
+    lat: list[float] = []
+    errors: dict[int, int] = {}
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, limits=limits, timeout=60) as c:
+        async def worker() -> None:
+            for i in counter:
+                method, url, kw = make_request(i)
+                t = time.perf_counter()
+                r = await c.request(method, url, **kw)
+                lat.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    errors[r.status_code] = errors.get(r.status_code, 0) + 1
+
+        for i in range(min(20, n)):  # warm-up (connections, caches)
+            m, u, kw = make_request(i)
+            await c.request(m, u, **kw)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        wall = time.perf_counter() - t0
+    out = _stats(lat, wall)
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--declarations", type=int, default=1_000_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/tamga-bench"))
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--reuse", action="store_true", help="measure an existing store in --dir")
+    ap.add_argument("--no-score", dest="score", action="store_false")
+    ap.add_argument("--requests", type=int, default=2000, help="requests per measurement")
+    ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    a = ap.parse_args()
+
+    report: dict = {"declarations_requested": a.declarations}
+    if not a.reuse:
+        report["build"] = build(a.dir, a.declarations, a.seed, a.score)
+        print("built:", report["build"], flush=True)
+    prep = prepare(a.dir, 2000, a.seed)
+    report.update(declarations=prep["declarations"], parties=prep["parties_total"])
+    port = _free_port()
+    proc = serve(a.dir, port)
+    base = f"http://127.0.0.1:{port}"
+    parties, rows = prep["parties"], prep["rows"]
+    q = httpx.QueryParams
+    cases = {
+        "risk": lambda i: ("GET", f"/api/v1/entities/{parties[i % len(parties)]['key']}/risk", {}),
+        "subgraph_2hop": lambda i: ("GET", f"/api/v1/entities/{parties[i % len(parties)]['key']}/network",
+                                    {"params": q(depth=2)}),
+        "search": lambda i: ("GET", "/api/v1/entities/search",
+                             {"params": q(q=(parties[i % len(parties)]["name"] or "x")[:40], limit=10)}),
+    }
+    if prep["has_model"]:
+        cases["assess"] = lambda i: ("POST", "/api/v1/assess", {"json": rows[i % len(rows)]})
+    try:
+        results: dict = {}
+        for name, make in cases.items():
+            n = a.requests if name != "search" else max(200, a.requests // 5)
+            for clients in (1, 32):
+                r = asyncio.run(_run(base, prep["key"], make, n, clients))
+                results[f"{name}@{clients}"] = r
+                print(f"{name:14s} clients={clients:2d} {json.dumps(r)}", flush=True)
+        report["results"] = results
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    if a.out:
+        a.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
