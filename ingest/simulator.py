@@ -58,10 +58,10 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-import os
 
 import numpy as np
 import pandas as pd
@@ -662,7 +662,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
             w.officer(p, d, "director", w.canon[p]["registered"])
             if rng.random() < 0.4:
                 w.officer(p, d, "founder", w.canon[p]["registered"], 100.0)
-        n_off = max(1, min(size - 1, int(round(size * k["ring_offender_share"]))))
+        n_off = max(1, min(size - 1, round(size * k["ring_offender_share"])))
         off_set = set(rng.choice(size, n_off, replace=False).tolist())
         for m, p in enumerate(members):
             reg = w.canon[p]["registered"]
@@ -758,7 +758,8 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     files["officers"] = _write(out / "officers.csv", officers, "officers")
     files["offences"] = _write(out / "offences.csv", offences, "offences")
 
-    pid = lambda i: w.parties[i]["party_id"]  # noqa: E731
+    def pid(i: int) -> str:
+        return w.parties[i]["party_id"]
     offender_ids = set(offences["party_id"])
     rings_out = []
     for rt in ring_truth:
@@ -992,7 +993,6 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     disp = np.where(is_export, r_dest[route], r_disp[route])
     transit = np.where(is_export, rev_tr[route], r_tr[route])
     mode = r_mode[route]
-    border = r_bp[route]
 
     # vehicles: a carrier's fleet of plates; rail wagons and flights drawn per declaration
     fleet = np.zeros(n_parties, dtype=int)
@@ -1044,7 +1044,6 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     mass = np.round(goods.mass[hs] * rng.lognormal(0, 0.7, N) / np.sqrt(kk[hi]), 1) + 1.0
     value = mass * goods.uv[hs] * price[itr] * rng.lognormal(0, 0.2, N)
 
-    frame = {"hi": hi, "itr": itr, "hs": hs, "mass": mass, "value": value}
     # undervaluation on ring imports (the clean members' ones are never caught)
     under = np.array([t.undervalue for t in traders])[itr]
     imp = ~is_export[hi]
@@ -1079,7 +1078,6 @@ def _declarations(w: _World, traders: list[Trader], goods: Goods, routes: list, 
     qty = np.round(mass / goods.unit_kg[hs], 0)
     unit[cover_rows] = goods.unit[cov_hs]
     qty[cover_rows] = np.round(mass[cover_rows], 1)
-    desc = goods.desc[hs].copy()
 
     miss = k["missing_share"]
 
@@ -1189,7 +1187,7 @@ def _offences(w: _World, traders: list[Trader], goods: Goods, dec: pd.DataFrame,
     cover_rows, cov_hs, risk_hs = info["cover_rows"], info["cover_hs"], info["risk_hs"]
     # caught cover items: only on offenders' rows; each cover pair caught at least once where possible
     off_c = np.flatnonzero(offender[itr[cover_rows]])
-    n_caught = min(len(off_c), int(round(len(cover_rows) * k["cover_caught_share"])))
+    n_caught = min(len(off_c), round(len(cover_rows) * k["cover_caught_share"]))
     chosen: list[int] = []
     pairs = info["cpair"][cover_rows]
     for p in range(len(COVER_PAIRS)):
@@ -1242,7 +1240,7 @@ def _offences(w: _World, traders: list[Trader], goods: Goods, dec: pd.DataFrame,
     # honest noise: a few violations and documentation offences among ordinary traders
     noise = np.array([t.noise_ok for t in traders])[itr] & imp
     cand = np.flatnonzero(noise & np.isin(channel, ["red", "yellow"]))
-    n_v = min(len(cand), int(round(N * k["honest_violation_rate"])))
+    n_v = min(len(cand), round(N * k["honest_violation_rate"]))
     code_by_hs6 = {h: c for h, c in zip(goods.hs6, goods.code)}
     hs_arr = dec["hs_code"].to_numpy()
     for r in np.sort(rng.choice(cand, size=n_v, replace=False)):

@@ -8,6 +8,7 @@ written here (digits of phones and accounts, whitespace- and case-free addresses
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import time
@@ -230,10 +231,10 @@ def test_rings_share_identifiers_and_directors_as_declared(world):
         for kind in ("phone", "address", "bank", "email"):
             for ps in links[kind].values():
                 inside = [x for x in ps if x in m]
-                edges += list(zip(inside, inside[1:]))
+                edges += list(itertools.pairwise(inside))
         for _, g in d.groupby("person_id"):
             ids = list(g["company_id"])
-            edges += list(zip(ids, ids[1:]))
+            edges += list(itertools.pairwise(ids))
         assert components(m, edges) == 1, ring["ring_id"]
         # links are partial: not every member shares everything
         assert not all(len(v) == 1 and len(next(iter(v.values()))) == len(m)
@@ -380,3 +381,22 @@ def test_timing_is_reported(tmp_path: Path):
     print(f"\nsimulator: 20,000 rows in {time.perf_counter() - t0:.2f} s, "
           f"declarations.csv {s['bytes']['declarations'] / 1e6:.1f} MB")
     assert s["declarations"] == 20000
+
+
+def test_goods_come_from_the_hs_nomenclature_when_present(world):
+    from conftest import dataset
+
+    hs = pd.read_csv(dataset("hs", "harmonized-system.csv"), dtype=str)
+    desc = dict(zip(hs["hscode"], hs["description"]))
+    dec = world["declarations"].dropna(subset=["goods_description"])
+    assert dec["hs_code"].str[:6].isin(desc.keys()).all()
+    assert (dec["goods_description"] == dec["hs_code"].str[:6].map(desc)).all()
+
+
+def test_builtin_goods_list_when_the_nomenclature_is_absent(tmp_path: Path):
+    from ingest.simulator import FALLBACK_HS
+
+    generate_world(tmp_path / "f", seed=5, declarations=1500, hs_path=tmp_path / "missing.csv")
+    dec = read(tmp_path / "f", "declarations")
+    assert dec["hs_code"].str[:6].isin(FALLBACK_HS.keys()).all()
+    assert json.loads((tmp_path / "f" / "truth.json").read_text())["cover"]["caught_declarations"]
