@@ -76,8 +76,11 @@ class SearchIndex:
             if row["key"] not in hits or hits[row["key"]]["score"] < score:
                 hits[row["key"]] = self._hit(row, on, score)
 
-        for r in self.store.run("api.search_party_id", q=q, limit=limit):
-            add(r, "party_id", 100.0)
+        # by node key or source party id: two index lookups (an OR would scan every party)
+        for r in self.store.run("api.party_by_key", key=q):
+            add(r["party"], "party_id", 100.0)
+        for r in self.store.run("api.parties_by_party_id", party_id=q, limit=limit):
+            add(r["party"], "party_id", 100.0)
         d = digits(q)
         if d and len(d) >= 5 and len(d) >= len(q.replace(" ", "").replace("-", "")) - 4:
             tax = normalise_tax_id(q)

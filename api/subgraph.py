@@ -250,7 +250,8 @@ def render_html(sub: dict[str, Any], heading: str) -> tuple[str, str]:
         net.add_node(n["id"], label=n["label"], title=tooltip(n), color=risk_color(n["kind"], n["risk"]),
                      shape=shape, size=size)
     for e in sub["edges"]:
-        net.add_edge(e["source"], e["target"], title=html.escape(e["type"]), label=e["type"])
+        # no edge title: pyvis's custom popup looks hover ids up among the nodes only
+        net.add_edge(e["source"], e["target"], label=e["type"])
     nodes, edges, _heading, height, width, options = net.get_network_data()
     template = net.templateEnv.get_template(net.path)
     page = template.render(
