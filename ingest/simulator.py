@@ -1254,6 +1254,11 @@ def _offences(w: _World, traders: list[Trader], goods: Goods, dec: pd.DataFrame,
                 declared, actual = hs_arr[r], alt[int(rng.integers(len(alt)))]
             else:
                 t = "other"
+        if t == "undervaluation":  # the inspection found it because the price really was low
+            full = value[r]
+            value[r] = round(full * float(rng.uniform(0.4, 0.8)), 2)
+            catch(r, "undervaluation", evaded=(full - value[r]) * duty[r] / 100)
+            continue
         catch(r, str(t), declared, actual, value[r] * duty[r] / 100 * float(rng.uniform(0.05, 0.4)))
     cand = np.flatnonzero(noise)
     for r in rng.choice(cand, size=min(len(cand), int(k["documentation_offences"])), replace=False):

@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -84,6 +87,14 @@ def test_same_seed_same_bytes_other_seed_other_world(tmp_path: Path, small_world
     da, db = files_digest(tmp_path / "a"), files_digest(tmp_path / "b")
     assert all(da[n] != db[n] for n in da), "a different seed must change every file"
     assert a["declarations"] == 3000
+
+
+def test_same_bytes_in_another_process(tmp_path: Path, small_world: Path):
+    """No set or hash order leaks into the output: another interpreter with another hash seed agrees."""
+    code = "import sys; from ingest.simulator import generate_world; generate_world(sys.argv[1], seed=7, declarations=3000)"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], check=True, env=env, timeout=300)
+    assert files_digest(tmp_path / "p") == files_digest(small_world)
 
 
 def test_knobs_override_and_unknown_knobs_are_refused(tmp_path: Path):
