@@ -319,8 +319,18 @@ TRANSLIT = str.maketrans({
 })
 
 
-def email_for(rng: np.random.Generator, latin_stem: str) -> str:
+FOREIGN_MAIL: dict[str, tuple[str, ...]] = {
+    "CN": ("163.com", "qq.com", "126.com", "aliyun.com"), "TR": ("gmail.com", "hotmail.com", "yandex.com.tr"),
+    "RU": ("mail.ru", "yandex.ru", "bk.ru"), "DE": ("gmx.de", "web.de", "t-online.de"),
+    "KR": ("naver.com", "daum.net", "gmail.com"), "IN": ("gmail.com", "rediffmail.com", "yahoo.co.in"),
+    "AE": ("gmail.com", "emirates.net.ae", "outlook.com"), "IR": ("gmail.com", "yahoo.com"),
+}
+LOCAL_MAIL = ("mail.ru", "gmail.com", "inbox.uz", "mail.kz", "yandex.ru", "umail.uz", "list.ru")
+
+
+def email_for(rng: np.random.Generator, latin_stem: str, country: str | None = None) -> str:
     stem = "".join(ch for ch in latin_stem.lower() if ch.isalnum())[:14] or "info"
-    dom = ("mail.ru", "gmail.com", "inbox.uz", "mail.kz", "yandex.ru", "umail.uz", "list.ru")[rng.integers(7)]
+    doms = FOREIGN_MAIL.get(country or "", LOCAL_MAIL)
+    dom = doms[rng.integers(len(doms))]
     pre = ("info.", "", "buh.", "office.", "")[rng.integers(5)]
     return f"{pre}{stem}{rng.integers(1, 999)}@{dom}"

@@ -388,7 +388,7 @@ class _World:
             "address": self.unique("addr", lambda: f"{city}, No. {rng.integers(1, 2000)}")
             if rng.random() < 0.85 else None,
             "phone": phone if rng.random() < 0.7 else None,
-            "email": self.unique("email", lambda: V.email_for(rng, name.split()[0] + name.split()[1]))
+            "email": self.unique("email", lambda: V.email_for(rng, name.split()[0] + name.split()[1], country))
             if rng.random() < 0.5 else None,
             "bank_account": None,
         }
@@ -743,15 +743,20 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     dec, cover_info, under_info = _declarations(w, traders, goods, routes, N, k)
     offences, cover_truth, under_truth = _offences(w, traders, goods, dec, cover_info, under_info, k)
 
+    # ---------------- shuffle ids: creation order (a ring's members and its broker made one after
+    # another) must not show in the ids, or an id's neighbours would betray the scheme
+    _shuffle_ids(w, dec, offences)
+
     # ---------------- write
     used = set()
     for col in ("declarant_id", "consignee_id", "consignor_id", "carrier_id", "broker_id"):
         used.update(dec[col].dropna().unique().tolist())
     parties = pd.DataFrame(w.parties)
     keep_ids = set(parties["party_id"][parties["party_id"].isin(used)])
-    parties = parties[parties["party_id"].isin(keep_ids)]
+    parties = parties[parties["party_id"].isin(keep_ids)].sort_values("party_id")
     officers = pd.DataFrame(w.officers)
     officers = officers[officers["company_id"].isin(keep_ids)].drop_duplicates(["company_id", "person_id", "role"])
+    officers = officers.sort_values(["company_id", "person_id", "role"], kind="stable")
     files = {}
     files["parties"] = _write(out / "parties.csv", parties, "parties")
     files["declarations"] = _write(out / "declarations.csv", dec, "declarations")
@@ -807,6 +812,21 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         "cover_caught": len(cover_truth["caught_declarations"]),
         "bytes": files, "seconds": round(time.perf_counter() - t0, 2),
     }
+
+
+def _shuffle_ids(w: _World, dec: pd.DataFrame, offences: pd.DataFrame) -> None:
+    """Renumber parties and persons by a seeded permutation, everywhere they are referenced."""
+    rng = w.rng(30)
+    pmap = {r["party_id"]: f"P{n + 1:07d}" for r, n in zip(w.parties, rng.permutation(len(w.parties)))}
+    for r in w.parties:
+        r["party_id"] = pmap[r["party_id"]]
+    qmap = {pid: f"PER{n + 1:07d}" for (pid, _), n in zip(w.persons, rng.permutation(len(w.persons)))}
+    w.persons = [(qmap[pid], name) for pid, name in w.persons]
+    for o in w.officers:
+        o["company_id"], o["person_id"] = pmap[o["company_id"]], qmap[o["person_id"]]
+    for col in ("declarant_id", "consignee_id", "consignor_id", "carrier_id", "broker_id"):
+        dec[col] = dec[col].cat.rename_categories(lambda c: pmap[c])
+    offences["party_id"] = offences["party_id"].map(pmap)
 
 
 def _json_default(o):
