@@ -248,26 +248,29 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
     out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
     members = r.resolution.members()
     conf = r.resolution.confidence
-    ent_rows = []
+    ent_rows, link_rows = [], []
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
-                         "evidence": _json(r.resolution.evidence.get(e, [])), "size": len(parts),
-                         "parties": [{"key": k, "confidence": float(conf[k])} for k in sorted(parts)]})
+                         "evidence": _json(r.resolution.evidence.get(e, [])), "size": len(parts)})
+        link_rows.extend({"party": k, "entity": e, "confidence": float(conf[k])} for k in sorted(parts))
     out["entities"] = len(ent_rows)
-    _consume(store.run_batches("analytics.write_entities", ent_rows, max(1, batch_size // 4)))
+    _consume(store.run_batches("analytics.write_entities", ent_rows, batch_size))
+    _consume(store.run_batches("analytics.write_resolved_to", link_rows, batch_size))
 
     out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
     parties_of_entity: dict[int, list[str]] = {}
     for k, e in zip(p.party_keys, p.party_entity):
         parties_of_entity.setdefault(int(e), []).append(str(k))
-    g_rows = []
+    g_rows, member_rows = [], []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
-                       "links": _json(row.links), "reasons": _json(row.reasons),
-                       "parties": [k for m in row.members for k in parties_of_entity.get(int(m), [])]})
+                       "links": _json(row.links), "reasons": _json(row.reasons)})
+        member_rows.extend({"party": k, "group": row.group_id}
+                           for m in row.members for k in parties_of_entity.get(int(m), []))
     out["groups"] = len(g_rows)
-    _consume(store.run_batches("analytics.write_groups", g_rows, max(1, batch_size // 4)))
+    _consume(store.run_batches("analytics.write_groups", g_rows, batch_size))
+    _consume(store.run_batches("analytics.write_member_of", member_rows, batch_size))
 
     out["identifiers"] = 0
     for label, rows in identifier_rows(r).items():

@@ -1,8 +1,4 @@
-// Resolved entities, one batch of $rows: the entity node and a RESOLVED_TO link from each of its parties.
+// Resolved entities, one batch of $rows: the entity nodes (their RESOLVED_TO links: analytics.write_resolved_to).
 UNWIND $rows AS r
 CREATE (e:Entity {key: r.key, name: r.name, confidence: r.confidence, evidence: r.evidence, size: r.size})
-WITH e, r
-UNWIND r.parties AS m
-MATCH (p:Party {key: m.key})
-CREATE (p)-[:RESOLVED_TO {confidence: m.confidence}]->(e)
-RETURN count(p) AS n
+RETURN count(e) AS n
