@@ -103,3 +103,52 @@ def test_ground_zero_is_plain_ppr_and_ground_keeps_weak_links_weak():
     grounded = csr.personalized_pagerank(weak, p, ground=np.array([1.0, 1.0, 1.0]))
     assert plain[2] > 0.2 and grounded[2] < 0.01
     assert grounded.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_grounded_ppr_matches_networkx_with_a_sink(seed):
+    """The ground is networkx's PageRank with one extra dangling node every grounded node points to."""
+    n, m = 120, 300
+    src, dst, w = _random_graph(n, m, seed)
+    g = csr.from_edges(src, dst, w, n=n)
+    rng = np.random.default_rng(seed)
+    pers = np.zeros(n)
+    pers[rng.choice(n, 4, replace=False)] = 1.0
+    ground = np.where(np.arange(n) < 80, 0.7, 0.0)
+    ours = csr.personalized_pagerank(g, pers, ground=ground, tol=1e-12)
+    d = nx.DiGraph()
+    d.add_nodes_from(range(n + 1))
+    coo = g.matrix.tocoo()
+    d.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    d.add_weighted_edges_from((i, n, float(ground[i])) for i in range(n) if ground[i] > 0)
+    ref = nx.pagerank(d, personalization={i: float(pers[i]) for i in range(n) if pers[i] > 0}, tol=1e-12,
+                      max_iter=1000)
+    ref_arr = np.array([ref[i] for i in range(n)])
+    # networkx keeps the sink's own share; compare the distributions over the real nodes
+    assert np.allclose(ours / ours.sum(), ref_arr / ref_arr.sum(), atol=1e-8)
+
+
+def test_communities_seeded_and_close_to_networkx():
+    from graph import communities as comm
+
+    # a planted partition: 6 blocks of 30 nodes, dense inside, sparse between
+    rng = np.random.default_rng(3)
+    src, dst = [], []
+    for b in range(6):
+        nodes = np.arange(b * 30, (b + 1) * 30)
+        for _ in range(150):
+            u, v = rng.choice(nodes, 2, replace=False)
+            src.append(u)
+            dst.append(v)
+    for _ in range(40):
+        u, v = rng.choice(180, 2, replace=False)
+        src.append(u)
+        dst.append(v)
+    g = csr.from_edges(np.array(src), np.array(dst), n=180)
+    a = comm.detect(g, seed=1)
+    assert np.array_equal(a, comm.detect(g, seed=1))
+    ref = comm.networkx_communities(g, seed=1)
+    assert comm.modularity(g, a) >= 0.95 * comm.modularity(g, ref)
+    assert len(set(a.tolist())) >= 5
+    # nodes of one planted block end up together
+    assert max(np.bincount(a[:30])) >= 27
