@@ -377,6 +377,7 @@ class _Loader:
                     "since": c.get("since"), "until": c.get("until"),
                 })
             if out:
+                self.store.run("ingest.merge_persons", rows=out)
                 self.store.run("ingest.merge_officers", rows=out)
             fr = self.report.files["officers"]
             fr.loaded += len(out)
@@ -490,6 +491,8 @@ class _Loader:
                              "countries": cs})
             self.merge_countries(countries)
             self._run_batches("ingest.merge_routes", rows)
+            self._run_batches("ingest.link_route_countries",
+                              [{"route": r["key"], **c} for r in rows for c in r["countries"]])
             self.routes_done |= set(routes)
         vehicles = {}
         for i in items:
@@ -552,6 +555,7 @@ class _Loader:
             if not rows:
                 continue
             self.store.run("ingest.merge_offences", rows=rows)
+            self.store.run("ingest.link_offence_parties", rows=rows)
             concerns = [{"key": r["key"], "declaration_key": r["declaration_key"]} for r in rows if r["declaration_key"]]
             if concerns:
                 self.store.run("ingest.link_offence_declarations", rows=concerns)

@@ -133,18 +133,22 @@ class RowValidator:
     def __init__(self, file: str):
         self.file = schema.FILE_BY_NAME[file]
         self.required = [c.name for c in self.file.columns if c.required]
-        self.convs = [(c.name, _converter(c)) for c in self.file.columns]
+        self.names = [c.name for c in self.file.columns]
+        # plain strings need no conversion: only typed or constrained columns get a converter
+        self.convs = [(c.name, _converter(c)) for c in self.file.columns
+                      if c.type != "str" or c.choices]
 
     def __call__(self, values: dict[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        """Clean values of every contract column (None when empty); raises `RowError`.
+        Values arrive stripped (the profile mapper strips them)."""
+        get = values.get
+        out: dict[str, Any] = {name: get(name) or None for name in self.names}
         for name, conv in self.convs:
-            v = values.get(name)
-            if v is None or v == "" or v.isspace():
-                out[name] = None
-                continue
-            out[name] = conv(v)
+            v = out[name]
+            if v is not None:
+                out[name] = conv(v)
         for name in self.required:
-            if out[name] is None or out[name] == "":
+            if out[name] is None:
                 raise RowError(name, "required value missing")
         return out
 

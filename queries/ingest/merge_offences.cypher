@@ -1,7 +1,4 @@
-// Ingest: upsert offences and the offender (COMMITTED_BY).
+// Ingest: upsert offences (offences.csv), keyed source:offence_id.
 UNWIND $rows AS r
 MERGE (o:Offence {key: r.key})
 SET o += r.props
-WITH o, r
-MATCH (p:Party {key: r.party})
-MERGE (o)-[:COMMITTED_BY]->(p)

@@ -1,9 +1,4 @@
-// Ingest: upsert routes (key origin|dispatch|transit;...|destination|border_post|mode) and the
-// countries on them with their role and order.
+// Ingest: upsert routes, keyed origin|dispatch|transit;...|destination|border_post|mode.
 UNWIND $rows AS r
 MERGE (rt:Route {key: r.key})
   ON CREATE SET rt += r.props
-WITH rt, r
-UNWIND r.countries AS c
-MATCH (k:Country {key: c.code})
-MERGE (rt)-[x:ROUTE_COUNTRY {role: c.role, order: c.order}]->(k)

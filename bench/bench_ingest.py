@@ -1,0 +1,178 @@
+"""Ingest benchmark: N simulated declaration rows into a fresh embedded store.
+
+Measures declaration rows/s through the store path, overall rows/s, peak RSS of the ingesting
+process and the size of the store on disk, and compares with a naive baseline run in the same
+session: the same loader with `batch_size=1` (one statement per row and step) on a sample.
+
+    .venv/bin/python bench/bench_ingest.py --rows 100000
+    .venv/bin/python bench/bench_ingest.py --rows 1000000 --naive-sample 2000
+
+The bundle is made by `ingest.simulator.generate_world` in a child process (so its memory does not
+count against the ingest's peak RSS); without the simulator a simple seeded generator is used.
+Results go to `bench/results/` (git-ignored) as JSON, and a summary is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from graph.settings import Settings  # noqa: E402
+from graph.store import open_store  # noqa: E402
+from ingest.load import count_graph, ingest_bundle  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def simple_bundle(out: Path, rows: int, seed: int = 7) -> dict:
+    """A plain contract bundle (no planted typologies), for when the simulator is absent."""
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    n_parties = max(50, rows // 20)
+    with (out / "parties.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["party_id", "name", "kind", "country", "tax_id", "address", "phone", "email"])
+        for i in range(n_parties):
+            w.writerow([f"P{i}", f"Firm {i} LLC", "company", rng.choice(["UZ", "KZ"]), f"{rng.randrange(10**9):09d}",
+                        f"Street {rng.randrange(500)}, {rng.randrange(100)}", f"+99890{rng.randrange(10**7):07d}",
+                        f"firm{i}@example.uz"])
+    day0 = date(2024, 1, 1)
+    with (out / "declarations.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["declaration_id", "item_no", "date", "regime", "declarant_id", "consignee_id", "consignor_id",
+                    "transport_mode", "hs_code", "origin_country", "dispatch_country", "destination_country",
+                    "net_mass_kg", "customs_value", "currency", "vehicle_id"])
+        i = 0
+        d = 0
+        while i < rows:
+            items = min(rows - i, rng.choice([1, 1, 1, 2, 3]))
+            dec, con, cor = (f"P{rng.randrange(n_parties)}" for _ in range(3))
+            for item in range(1, items + 1):
+                w.writerow([f"D{d}", item, (day0 + timedelta(days=rng.randrange(365))).isoformat(), "IM40", dec, con,
+                            cor, rng.choice(["road", "rail", "air"]), f"{rng.randrange(10**5, 10**6)}0000",
+                            rng.choice(["CN", "TR", "RU"]), rng.choice(["KZ", "CN"]), "UZ",
+                            round(rng.uniform(1, 10000), 1), round(rng.uniform(10, 10**6), 2), "USD",
+                            f"01A{rng.randrange(1000):03d}BC"])
+                i += 1
+            d += 1
+    return {"parties": n_parties, "declarations": rows, "generator": "bench.simple_bundle"}
+
+
+def make_bundle(out: Path, rows: int, seed: int) -> dict:
+    """Generate in a child process so the generator's memory is not the ingest's."""
+    code = ("import json, sys; from pathlib import Path; from ingest.simulator import generate_world; "
+            "info = generate_world(Path(sys.argv[1]), seed=int(sys.argv[2]), declarations=int(sys.argv[3])); "
+            "print(json.dumps({k: v for k, v in info.items() if isinstance(v, (int, float, str))}))")
+    try:
+        import ingest.simulator  # noqa: F401
+    except ImportError:
+        return simple_bundle(out, rows, seed)
+    t = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code, str(out), str(seed), str(rows)], cwd=ROOT, check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    info = json.loads(res.stdout.strip().splitlines()[-1])
+    info["generator"] = "ingest.simulator.generate_world"
+    info["generate_s"] = round(time.perf_counter() - t, 1)
+    return info
+
+
+def sample_bundle(src: Path, dst: Path, n: int) -> None:
+    """The bundle's parties with its first n declaration rows (for the naive baseline)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src / "parties.csv", dst / "parties.csv")
+    with (src / "declarations.csv").open(encoding="utf-8", newline="") as f, \
+            (dst / "declarations.csv").open("w", encoding="utf-8", newline="") as g:
+        r, w = csv.reader(f), csv.writer(g)
+        w.writerow(next(r))
+        for i, row in enumerate(r):
+            if i >= n:
+                break
+            w.writerow(row)
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=100_000, help="declaration rows to simulate")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--batch-size", type=int, default=5000)
+    ap.add_argument("--naive-sample", type=int, default=1000, help="rows for the one-statement-per-row baseline")
+    ap.add_argument("--workdir", type=Path, default=None, help="keep bundle and store here (default: temp dir)")
+    ap.add_argument("--progress", action="store_true")
+    a = ap.parse_args(argv)
+
+    work = a.workdir or Path(tempfile.mkdtemp(prefix="tamga-bench-ingest-"))
+    bundle = work / "bundle"
+    print(f"generating {a.rows:,} declaration rows into {bundle} ...", flush=True)
+    info = make_bundle(bundle, a.rows, a.seed)
+    bundle_bytes = du(bundle)
+
+    # the measured run
+    s = Settings(env="test", data_dir=work / "store", batch_size=a.batch_size)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    with open_store(s) as store:
+        rep = ingest_bundle(store, bundle, settings=s, progress=a.progress)
+        nodes, rels = count_graph(store)
+    wall = time.perf_counter() - t
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # the naive baseline: same loader, one statement per row and step, on a sample
+    naive_dir = work / "naive"
+    sample_bundle(bundle, naive_dir / "bundle", a.naive_sample)
+    ns = Settings(env="test", data_dir=naive_dir / "store", batch_size=1)
+    with open_store(ns) as store:
+        nrep = ingest_bundle(store, naive_dir / "bundle", settings=ns, progress=False)
+
+    decl = rep.files["declarations"]
+    out = {
+        "benchmark": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "loadavg_1m": os.getloadavg()[0]},
+        "rows": a.rows, "seed": a.seed, "batch_size": a.batch_size, "bundle": info, "bundle_bytes": bundle_bytes,
+        "declaration_rows": decl.read, "declarations_loaded": decl.loaded, "quarantined": rep.rows_quarantined,
+        "ingest_s": rep.duration_s, "wall_s": round(wall, 2),
+        "declaration_rows_per_s": rep.declaration_rows_per_s, "all_rows_per_s": rep.rows_per_s,
+        "peak_rss_mb": round(peak_rss_mb, 1), "rss_before_mb": round(rss0 / 1024, 1),
+        "store_bytes": du(s.data_dir / "store.grafeo") if (s.data_dir / "store.grafeo").exists() else du(s.data_dir),
+        "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
+        "naive": {"sample_rows": a.naive_sample, "batch_size": 1,
+                  "declaration_rows_per_s": nrep.declaration_rows_per_s},
+        "speedup_vs_naive": round(rep.declaration_rows_per_s / nrep.declaration_rows_per_s, 1)
+        if nrep.declaration_rows_per_s else None,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"ingest-{a.rows}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    print(rep.summary())
+    print(f"\n{a.rows:,} rows: declarations {out['declaration_rows_per_s']:,.0f} rows/s, all rows "
+          f"{out['all_rows_per_s']:,.0f} rows/s, ingest {out['ingest_s']:.1f} s, peak RSS {out['peak_rss_mb']:,.0f} MB, "
+          f"store {out['store_bytes'] / 2**20:,.0f} MiB (bundle {bundle_bytes / 2**20:,.0f} MiB); "
+          f"naive (batch 1, {a.naive_sample} rows) {out['naive']['declaration_rows_per_s']:,.0f} rows/s -> "
+          f"{out['speedup_vs_naive']}x; load avg {out['machine']['loadavg_1m']:.1f}")
+    print(f"results: {path}")
+    if a.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+if __name__ == "__main__":
+    main()
