@@ -359,6 +359,12 @@ def test_traps_have_intended_sizes_and_stay_clean(world):
     assert all(carried.get(c, 0) >= 0.1 * importers for c in t["hub_carriers"])
     reg = pd.to_datetime(p.loc[t["newcomers"], "registered_on"])
     assert (reg > pd.Timestamp("2024-12-31")).all() and not set(t["newcomers"]) & offenders
+    # honest firms close too, so a deregistration alone is not the phoenix scheme
+    closed = t["closed_honest"]
+    assert closed and p.loc[closed, "deregistered_on"].notna().all()
+    last = pd.to_datetime(dec[dec["consignee_id"].isin(closed)].groupby("consignee_id")["date"].max())
+    assert (last < pd.to_datetime(p.loc[last.index, "deregistered_on"])).all()
+    assert not set(closed) & {x["predecessor"] for x in world["truth"]["phoenix"]}
     # traps declare no violations at all
     trap_ids = set(t["business_centre"]) | set(t["holding"]) | set(t["newcomers"])
     assert not dec[dec["consignee_id"].isin(trap_ids)]["inspection_result"].eq("violation").any()
