@@ -62,8 +62,7 @@ class AppState:
     search: SearchIndex
     rate: RateLimiter
     assessor: Any = None
-    assessor_error: str | None = None
-    _assessor_lock: threading.Lock = field(default_factory=threading.Lock)
+    plans: dict[tuple, list] = field(default_factory=dict)  # audit plans per (data version, budget)
 
 
 def get_state(request: Request) -> AppState:

@@ -23,6 +23,7 @@ T = TypeVar("T")
 PAGE_MAX = 1000
 DEPTH_MAX = 3
 NODES_MAX = 2000
+BULK_FACTOR = 12  # exports and the audit plan read every item: they get this many query timeouts
 
 
 class QueryTimeout(Exception):
@@ -51,13 +52,19 @@ class Limits:
         """Request bodies above this are refused with 413 (by `api.app.Edge`, before parsing)."""
         return self.settings.max_body_bytes
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    def timeout(self, bulk: bool = False) -> float:
+        """The query timeout; bulk work (exports, the audit plan over all items) gets BULK_FACTOR times it."""
+        return self.settings.query_timeout_s * (BULK_FACTOR if bulk else 1)
+
+    async def run(self, fn: Callable[..., T], *args: Any, bulk: bool = False, **kw: Any) -> T:
         """Run blocking store work in the thread pool, bounded by the query timeout.
 
         The embedded store cannot cancel a running statement; on timeout the client gets a 503
         problem at once and the statement finishes in the background.
         """
+        limit = self.timeout(bulk)
         try:
-            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kw), self.settings.query_timeout_s)
+            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kw), limit)
         except TimeoutError:
-            raise QueryTimeout(f"the query took longer than {self.settings.query_timeout_s:g} s") from None
+            raise QueryTimeout(f"the query took longer than {limit:g} s"
+                               + ("; use `tamga export` for large tables" if bulk else "")) from None

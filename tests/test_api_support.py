@@ -46,8 +46,13 @@ def build_world(store: GraphStore) -> None:
     """Write the test world (test-only Cypher, values as parameters)."""
     ex = store.execute
     for key, name, tax, risk, group, entity in PARTIES:
-        reasons = json.dumps([{"feature": "shared_identifiers", "contribution": round(risk / 2, 3),
-                               "doc": "shares a phone or address with a risky firm", "evidence": [key]}])
+        reasons = json.dumps({  # the shape graph.risk writes
+            "score": risk, "rank": 0,
+            "contributions": [{"feature": "offender_links", "value": risk, "contribution": round(risk / 2, 3)},
+                              {"feature": "group_risk", "value": 0.9 if group else 0.0, "contribution": 0.1}],
+            "offender_paths": ([{"offender": {"entity_id": "t:P4", "name": "Offender Corp"}, "link_weight": 0.6,
+                                 "via": [{"kind": "Address", "value": "almaty abai 1 of 5", "specificity": 0.6}]}]
+                               if group else [])})
         ex("CREATE (p:Party {key: $key, party_id: $pid, source: 't', name: $name, name_norm: $norm, kind: 'company', "
            "country: 'KZ', tax_id: $tax, tax_id_norm: $tax, risk_score: $risk, risk_rank: $rank, "
            "risk_reasons: $reasons, group_id: $group, entity_id: $entity, registered_on: $reg, "
@@ -62,10 +67,11 @@ def build_world(store: GraphStore) -> None:
                       ("t:P3", "HAS_ADDRESS", "almaty abai 1 of 5"), ("t:P4", "HAS_ADDRESS", "almaty abai 1 of 5")):
         ex(f"MATCH (p:Party {{key: $p}}), (i {{key: $k}}) CREATE (p)-[:{rel}]->(i)", {"p": p, "k": k})
     ex("CREATE (g:Group {key: 'G1', risk: 0.9, size: 4, links: $links, reasons: $reasons})",
-       {"links": json.dumps([{"a": "t:P1", "b": "t:P3", "via": "Phone", "value": "+77011234567"},
-                             {"a": "t:P3", "b": "t:P4", "via": "Address", "value": "almaty abai 1 of 5"},
-                             {"a": "t:P1", "b": "t:P2", "via": "TaxId", "value": "7701234567"}]),
-        "reasons": json.dumps([{"feature": "offender_in_group", "contribution": 0.5}])})
+       {"links": json.dumps([{"kind": "Phone", "value": "+77011234567", "specificity": 0.85, "shared_by": 2},
+                             {"kind": "Address", "value": "almaty abai 1 of 5", "specificity": 0.6, "shared_by": 2},
+                             {"kind": "TaxId", "value": "7701234567", "specificity": 1.0, "shared_by": 2}]),
+        "reasons": json.dumps(["4 entities linked by 3 shared identifiers or officers",
+                               "1 member(s) with an enforcement record: Offender Corp"])})
     ex("MATCH (p:Party), (g:Group {key: 'G1'}) WHERE p.group_id = 'G1' CREATE (p)-[:MEMBER_OF]->(g)")
     ex("CREATE (e:Entity {key: 'E1', name: $name, confidence: 0.97, size: 2})", {"name": RING_LATIN})
     ex("MATCH (p:Party), (e:Entity {key: 'E1'}) WHERE p.entity_id = 'E1' CREATE (p)-[:RESOLVED_TO {confidence: 0.97}]->(e)")

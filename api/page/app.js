@@ -121,6 +121,8 @@ function renderCard(c) {
   $("card-group").textContent = c.group
     ? `group ${c.group.key}: ${c.group.size || "?"} members, risk ${fmtRisk(c.group.risk)}`
     : "not in a linked group";
+  const gr = c.group && c.group.reasons;
+  list("card-group-reasons", Array.isArray(gr) ? gr : (gr ? [gr] : []), (x) => (typeof x === "string" ? x : reasonText(x)));
   list("card-aliases", c.aliases, (a) => `${a.name || ""} (${a.key}${a.confidence ? `, confidence ${a.confidence}` : ""})`);
   const t = c.trade;
   const trade = [

@@ -1,34 +1,41 @@
-"""Exports for auditors: the tables behind the lists, as CSV (for a spreadsheet) or JSON."""
+"""Exports for auditors: the same tables as `tamga export` (one implementation: `graph.export`),
+as CSV (UTF-8 with BOM, plain-word headers, for a spreadsheet) or JSON."""
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import ExportRead
+from api.deps import ApiError, ExportRead
+from api.limits import PAGE_MAX
 from api.routes.common import ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], responses=ERRORS)
 
-EXPORT_MAX_ROWS = 10_000
-
-_QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
-    "audit-targets": ("api.audit_targets", {"min_risk": 0.0}),
-    "groups": ("api.groups_page", {"min_risk": 0.0, "skip": 0}),
-    "cover-alerts": ("api.cover_alerts", {"min_score": 0.5, "skip": 0}),
-}
+ExportKind = Literal["entities", "groups", "cover-items", "resolved-entities", "audit-targets"]
 
 
-def _cell(v: Any) -> Any:
-    """Spreadsheet-safe cell: text that a spreadsheet would run as a formula is quoted."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return "" if v is None else v
+def _cell_safe(text: str) -> str:
+    """CSV cells a spreadsheet would run as formulas (=, +, -, @) are prefixed with a quote."""
+    import csv
+    import io
+
+    src = io.StringIO(text.lstrip("\ufeff"))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(src):
+        w.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(c) else c for c in row])
+    return "\ufeff" + out.getvalue()
+
+
+def _number(c: str) -> bool:
+    try:
+        float(c)
+        return True
+    except ValueError:
+        return False
 
 
 @router.get("/exports/{kind}", operation_id="export_table", summary="Download a result table as CSV or JSON",
@@ -37,25 +44,23 @@ def _cell(v: Any) -> Any:
                                          "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
 async def export_table(
     ctx: ExportRead,
-    kind: Literal["audit-targets", "groups", "cover-alerts"],
+    kind: ExportKind,
     format: Annotated[Literal["csv", "json"], Query()] = "csv",
-    limit: Annotated[int, Query(ge=1, le=EXPORT_MAX_ROWS)] = 1000,
+    budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audit-targets: how many audits")] = 50,
 ) -> Response:
-    name, params = _QUERIES[kind]
+    from graph.export import export
 
-    def work() -> list[dict[str, Any]]:
-        rows = ctx.store.run(name, **params, limit=limit)
-        ctx.audit("export.read", f"{kind} {format} rows={len(rows)}")
-        return rows
+    def work() -> str:
+        try:
+            text = export(ctx.store, kind, format, None, budget=budget if kind == "audit-targets" else None)
+        except ValueError as e:
+            raise ApiError(404 if "no scores" in str(e) else 422, "Unprocessable Content"
+                           if "no scores" not in str(e) else "Not Found", str(e)) from None
+        ctx.audit("export.read", f"{kind} {format}" + (f" budget={budget}" if kind == "audit-targets" else ""))
+        return str(text)
 
-    rows = await ctx.limits.run(work)
+    text = await ctx.limits.run(work, bulk=True)
     if format == "json":
-        return Response(orjson.dumps(rows, default=str), media_type="application/json")
-    buf = io.StringIO()
-    cols = list(rows[0]) if rows else []
-    w = csv.writer(buf)
-    w.writerow(cols)
-    for r in rows:
-        w.writerow([_cell(r[c]) for c in cols])
-    return Response(buf.getvalue(), media_type="text/csv",
+        return Response(text.encode("utf-8"), media_type="application/json")
+    return Response(_cell_safe(text).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="tamga-{kind}.csv"'})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ApiError, EntityRead
@@ -65,18 +66,29 @@ async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip 
 
 
 @router.get("/audit-targets", operation_id="list_audit_targets", response_model=Page[AuditTarget], tags=["alerts"],
-            summary="Post-clearance audit targets under a budget: the riskiest parties")
+            summary="The post-clearance audit plan under a budget (ranked by duties expected to be recovered)")
 async def list_audit_targets(ctx: EntityRead,
                              budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audits the office can do")] = 20,
-                             min_risk: Score = 0.0) -> dict[str, Any]:
+                             ) -> dict[str, Any]:
+    from graph.export import export
+
     lim = ctx.limits.page(budget)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.audit_targets", min_risk=min_risk, limit=lim)
+        cache_key = (ctx.state.search._version(), lim)
+        plan = ctx.state.plans.get(cache_key)
+        if plan is None:
+            try:
+                plan = orjson.loads(export(ctx.store, "audit-targets", "json", None, budget=lim))
+            except ValueError as e:
+                raise ApiError(404, "Not Found", str(e)) from None
+            if len(ctx.state.plans) > 20:
+                ctx.state.plans.clear()
+            ctx.state.plans[cache_key] = plan
         ctx.audit("audit_targets.read", f"budget={lim}")
-        return {"items": [{**r, "reasons": parse_json(r.pop("risk_reasons"))} for r in rows], "skip": 0, "limit": lim}
+        return {"items": plan, "skip": 0, "limit": lim, "total": len(plan)}
 
-    return await ctx.limits.run(work)
+    return await ctx.limits.run(work, bulk=True)
 
 
 @router.get("/lanes", operation_id="get_lane_counts", response_model=list[LaneCount], tags=["alerts"],
