@@ -191,8 +191,12 @@ BUSINESS_CENTRES: tuple[tuple[str, str], ...] = (
 
 
 def city_for(rng: np.random.Generator, country: str) -> str:
-    names, w = zip(*CITY_WEIGHTS[country])
-    return names[int(rng.choice(len(names), p=np.array(w) / sum(w)))]
+    u = rng.random()
+    for name, w in CITY_WEIGHTS[country]:
+        if u < w:
+            return name
+        u -= w
+    return CITY_WEIGHTS[country][-1][0]
 
 
 def address(rng: np.random.Generator, city: str, cyrillic: bool, flat: bool) -> str:

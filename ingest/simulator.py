@@ -758,8 +758,11 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
 
     # ---------------- declarations
     N = int(declarations)
+    stages = {"parties": time.perf_counter() - t0}
     dec, cover_info, under_info = _declarations(w, traders, goods, routes, N, k)
+    stages["declarations"] = time.perf_counter() - t0 - sum(stages.values())
     offences, cover_truth, under_truth = _offences(w, traders, goods, dec, cover_info, under_info, k)
+    stages["offences"] = time.perf_counter() - t0 - sum(stages.values())
 
     # ---------------- shuffle ids: creation order (a ring's members and its broker made one after
     # another) must not show in the ids, or an id's neighbours would betray the scheme
@@ -780,6 +783,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     files["declarations"] = _write(out / "declarations.csv", dec, "declarations")
     files["officers"] = _write(out / "officers.csv", officers, "officers")
     files["offences"] = _write(out / "offences.csv", offences, "offences")
+    stages["write"] = time.perf_counter() - t0 - sum(stages.values())
 
     def pid(i: int) -> str:
         return w.parties[i]["party_id"]
@@ -830,6 +834,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         "cover_planted": len(cover_truth["planted_declarations"]),
         "cover_caught": len(cover_truth["caught_declarations"]),
         "bytes": files, "seconds": round(time.perf_counter() - t0, 2),
+        "stage_seconds": {s_: round(v, 2) for s_, v in stages.items()},
     }
 
 
