@@ -253,4 +253,4 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     return app
 
 
-__all__ = ["create_app", "ERROR_CODES", "problem_body"]
+__all__ = ["ERROR_CODES", "create_app", "problem_body"]

@@ -70,7 +70,7 @@ def _iso(dt: datetime) -> str:
 def _parse(ts: str | None) -> datetime | None:
     if not ts:
         return None
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    return datetime.fromisoformat(ts)
 
 
 def scopes_for(role: str, scopes: list[str] | tuple[str, ...] | None = None) -> list[str]:

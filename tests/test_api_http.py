@@ -8,8 +8,13 @@ import re
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from test_api_support import RING_CYRILLIC, XSS, live_api
 
-from test_api_support import RING_CYRILLIC, XSS, api  # noqa: F401  (fixture)
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """The live server over the test world (see test_api_support.live_api)."""
+    yield from live_api(tmp_path_factory)
 
 # Routes that answer without a key, on purpose: the page and its static assets (no data in them),
 # liveness/readiness, Prometheus metrics, and the OpenAPI schema.
@@ -263,9 +268,10 @@ def test_ingest_runs(api):
 
 @pytest.mark.parametrize("per_minute", [3])
 def test_rate_limit_per_key(tmp_path, per_minute):
+    from test_api_support import LiveServer, build_world, make_settings
+
     from api.auth import create_key
     from graph.store import open_store
-    from test_api_support import LiveServer, build_world, make_settings
 
     settings = make_settings(tmp_path, rate_limit_per_minute=per_minute)
     store = open_store(settings)
@@ -284,9 +290,10 @@ def test_rate_limit_per_key(tmp_path, per_minute):
 
 
 def test_bootstrap_admin_key_and_settings_refuse_default_secret(tmp_path):
+    from test_api_support import LiveServer, make_settings
+
     from graph.settings import Settings
     from graph.store import open_store
-    from test_api_support import LiveServer, make_settings
 
     with pytest.raises(ValueError):
         Settings(env="production", data_dir=tmp_path, secret_key="changeme")
@@ -301,9 +308,10 @@ def test_bootstrap_admin_key_and_settings_refuse_default_secret(tmp_path):
 
 
 def test_query_timeout_answers_503_problem(tmp_path):
+    from test_api_support import LiveServer, build_world, make_settings
+
     from api.auth import create_key
     from graph.store import open_store
-    from test_api_support import LiveServer, build_world, make_settings
 
     settings = make_settings(tmp_path, query_timeout_s=1e-9)
     store = open_store(settings)

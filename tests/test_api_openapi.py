@@ -12,8 +12,14 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
+from test_api_support import live_api
 
-from test_api_support import api  # noqa: F401  (fixture)
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """The live server over the test world (see test_api_support.live_api)."""
+    yield from live_api(tmp_path_factory)
 
 SNAPSHOT = Path(__file__).with_name("openapi.json")
 

@@ -13,7 +13,6 @@ import re
 
 import httpx
 import pytest
-
 from test_api_support import LiveServer, make_settings
 
 pytestmark = pytest.mark.slow

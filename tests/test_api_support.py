@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
@@ -115,7 +116,7 @@ class LiveServer:
                                                     log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -144,9 +145,9 @@ def make_settings(tmp: Path, **kw) -> Settings:
     return Settings(env="test", data_dir=tmp / "data", **kw)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    """A live server over the test world, with one key per role (module-scoped: one store per module)."""
+def live_api(tmp_path_factory):
+    """A live server over the test world, with one key per role. Test modules wrap it in a
+    module-scoped `api` fixture (one store and one server per module)."""
     tmp = tmp_path_factory.mktemp("api")
     settings = make_settings(tmp)
     store = open_store(settings)
