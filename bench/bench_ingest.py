@@ -106,6 +106,9 @@ def sample_bundle(src: Path, dst: Path, n: int) -> None:
 
 
 def du(path: Path) -> int:
+    """Bytes of a file, or of every file under a folder."""
+    if path.is_file():
+        return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
         "ingest_s": rep.duration_s, "wall_s": round(wall, 2),
         "declaration_rows_per_s": rep.declaration_rows_per_s, "all_rows_per_s": rep.rows_per_s,
         "peak_rss_mb": round(peak_rss_mb, 1), "rss_before_mb": round(rss0 / 1024, 1),
-        "store_bytes": du(s.data_dir / "store.grafeo") if (s.data_dir / "store.grafeo").exists() else du(s.data_dir),
+        "store_bytes": sum(du(p) for p in s.data_dir.glob("store.grafeo*")),
         "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
         "naive": {"sample_rows": a.naive_sample, "batch_size": 1,
                   "declaration_rows_per_s": nrep.declaration_rows_per_s},

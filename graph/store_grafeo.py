@@ -103,6 +103,36 @@ class GrafeoStore(GraphStore):
             return pd.DataFrame(columns=cols)
         return df
 
+    def create_linked_nodes(self, name: str, label: str, rows: list[dict[str, Any]],
+                            links: dict[str, tuple[str, str]]) -> None:
+        """Native bulk path: `batch_create_nodes_with_props` then one `batch_create_edges` (each one
+        transaction), end nodes found by key through their index. Same result as the query `name`;
+        a missing end node is skipped, as a MATCH would. Labels and types come from graph.schema."""
+        from graph import schema
+
+        db = self._db
+        if db is None:
+            raise StoreError("the store is closed")
+        schema.label(label)
+        wanted: dict[str, set[str]] = {}
+        for field, (rel, end) in links.items():
+            schema.rel_type(rel)
+            wanted.setdefault(schema.label(end), set()).update(r[field] for r in rows if r.get(field))
+        ids: dict[tuple[str, str], int] = {}
+        for end, keys in wanted.items():
+            for rec in self.execute(f"UNWIND $keys AS k MATCH (n:{end} {{key: k}}) RETURN k AS key, id(n) AS id",
+                                    {"keys": sorted(keys)}):
+                ids[(end, rec["key"])] = rec["id"]
+        try:
+            with self._write_lock:
+                node_ids = db.batch_create_nodes_with_props(label, [_to_grafeo(r["props"]) for r in rows])
+                edges = [(nid, ids[(end, r[field])], rel) for nid, r in zip(node_ids, rows)
+                         for field, (rel, end) in links.items() if r.get(field) and (end, r[field]) in ids]
+                if edges:
+                    db.batch_create_edges(edges)
+        except grafeo.GrafeoError as e:
+            raise StoreError(f"{e}\nin bulk create of {label}") from e
+
     def checkpoint(self) -> None:
         """Fold the WAL into the main file now (also done by the triggers and on close)."""
         if self._db is not None and self.path is not None and not self.read_only:

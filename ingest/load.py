@@ -42,6 +42,12 @@ __all__ = ["ingest_bundle", "IngestReport", "store_status", "last_reports", "Bun
 LOAD_ORDER = ("parties", "officers", "declarations", "offences")
 _IDENT_QUERY = {i.label: f"ingest.link_{i.party_column}" for i in schema.IDENTIFIERS}
 _ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declarant_id -> declarant
+# The relationships of a new declaration item: row field -> (type, end label). The query
+# ingest.create_declarations writes the same ones (the portable path of create_linked_nodes).
+DECLARATION_LINKS: dict[str, tuple[str, str]] = {
+    **{_ROLE_FIELD[c]: (t, "Party") for c, t in schema.PARTY_ROLES.items()},
+    "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"), "hs": ("CLASSIFIED_AS", "HSCode"),
+}
 
 
 # --------------------------------------------------------------------------- the report
@@ -407,7 +413,7 @@ class _Loader:
             new = [i for i in items if i["key"] not in existing]
             partial = [i for i in items if existing.get(i["key"]) is False]
             if new:
-                self.store.run("ingest.create_declarations", rows=new)
+                self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new, DECLARATION_LINKS)
             if partial:
                 self.store.run("ingest.merge_declarations", rows=partial)
             fr.loaded += len(new) + len(partial)

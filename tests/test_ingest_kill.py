@@ -25,14 +25,13 @@ CHILD = textwrap.dedent("""
 
     s = Settings(env="test", data_dir=Path(sys.argv[1]), batch_size=int(sys.argv[3]))
     store = open_store(s)
-    run = store.run
+    create = store.create_linked_nodes
 
-    def traced(name, params=None, /, **kw):
-        if name == "ingest.create_declarations":
-            print("BATCH", flush=True)
-        return run(name, params, **kw)
+    def traced(*args, **kw):
+        print("BATCH", flush=True)
+        return create(*args, **kw)
 
-    store.run = traced  # observe progress only; the product's code runs unchanged
+    store.create_linked_nodes = traced  # observe progress only; the product's code runs unchanged
     ingest_bundle(store, sys.argv[2], settings=s, progress=False)
     print("DONE", flush=True)
 """)
