@@ -223,6 +223,8 @@ def test_the_audit_trail_shows_reads_with_who_what_where_and_request_id(api):
                 ("audit-probe-2", "graph.read", "investigator-user"),
                 ("audit-probe-3", "entity.risk", "auditor-user")} <= got
         assert all(e["client"] == "127.0.0.1" and e["at"].endswith("Z") for e in events)
+        missing = c.get("/api/v1/audit", params={"target": "does-not-exist"}).json()
+        assert [(e["action"], e["status"]) for e in missing] == [("entity.read", 404)]
         denied = c.get("/api/v1/audit", params={"action": "access.denied"}).json()
         assert denied and all(e["status"] == 403 for e in denied)
         mine = c.get("/api/v1/audit", params={"user": "admin-user", "action": "audit.read"}).json()

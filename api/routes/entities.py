@@ -42,6 +42,12 @@ def resolve_party(store: GraphStore, ident: str) -> dict[str, Any] | None:
     return rows[0]["party"] if rows else None
 
 
+def _missing(ctx, action: str, ident: str) -> ApiError:
+    """A read of something that is not there is still a read: audited with status 404."""
+    ctx.audit(action, ident, 404)
+    return ApiError(404, "Not Found", f"no party or entity {ident!r}")
+
+
 def _risk(p: dict[str, Any]) -> dict[str, Any]:
     return {"key": p["key"], "name": p.get("name"), "risk_score": p.get("risk_score"),
             "risk_rank": p.get("risk_rank"), "reasons": parse_json(p.get("risk_reasons")),
@@ -113,7 +119,7 @@ async def get_entity(ctx: EntityRead, entity_id: EntityId) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         p = resolve_party(ctx.store, entity_id)
         if p is None:
-            raise ApiError(404, "Not Found", f"no party or entity {entity_id!r}")
+            raise _missing(ctx, "entity.read", entity_id)
         card = build_card(ctx.store, p)
         ctx.audit("entity.read", p["key"])
         return card
@@ -131,7 +137,7 @@ async def get_entity_risk(ctx: EntityRead, entity_id: EntityId) -> dict[str, Any
         else:
             p = resolve_party(ctx.store, entity_id)
             if p is None:
-                raise ApiError(404, "Not Found", f"no party or entity {entity_id!r}")
+                raise _missing(ctx, "entity.risk", entity_id)
             r = {**p}
         out = _risk(r)
         ctx.audit("entity.risk", out["key"])
@@ -156,7 +162,7 @@ async def get_entity_network(ctx: GraphRead, entity_id: EntityId, depth: Depth =
     def work() -> dict[str, Any]:
         p = resolve_party(ctx.store, entity_id)
         if p is None:
-            raise ApiError(404, "Not Found", f"no party or entity {entity_id!r}")
+            raise _missing(ctx, "graph.read", entity_id)
         sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to)
         ctx.audit("graph.read", p["key"])
         return sub
@@ -173,7 +179,7 @@ async def get_entity_network_page(ctx: GraphRead, entity_id: EntityId, depth: De
     def work() -> tuple[str, str]:
         p = resolve_party(ctx.store, entity_id)
         if p is None:
-            raise ApiError(404, "Not Found", f"no party or entity {entity_id!r}")
+            raise _missing(ctx, "graph.page", entity_id)
         sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to)
         page = subgraph.render_html(sub, f"Network of {p.get('name') or p['key']} ({p['key']})")
         ctx.audit("graph.page", p["key"])
