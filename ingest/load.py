@@ -443,8 +443,7 @@ class _Loader:
                 roles[fld] = k
         self.seen_items.add(natural)
         transit = c.get("transit_countries")
-        mode = c.get("transport_mode")
-        mode = mode.lower() if mode else None
+        mode = nz.normalise_transport_mode(c.get("transport_mode"))
         route_key = "|".join((c.get("origin_country") or "", c.get("dispatch_country") or "", transit or "",
                               c.get("destination_country") or "", c.get("border_post") or "", mode or ""))
         if route_key == "|||||":

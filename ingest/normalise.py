@@ -21,6 +21,7 @@ __all__ = [
     "digits", "normalise_tax_id", "normalise_phone", "normalise_email", "normalise_address",
     "normalise_name", "transliterate", "normalise_hs", "hs_ancestors", "hs_level", "normalise_country",
     "normalise_currency", "normalise_plate", "normalise_bank_account", "normalise_identifier",
+    "normalise_transport_mode",
 ]
 
 _DIGITS = re.compile(r"\D+")
@@ -473,6 +474,30 @@ def normalise_plate(value: str | None) -> str | None:
     v = value.upper().translate(_PLATE_LOOKALIKE)
     v = re.sub(r"[^0-9A-Z]", "", unidecode(v).upper())
     return v or None
+
+
+# WCO / EU transport mode codes (SAD boxes 25-26) and common spellings -> the contract's words.
+_MODES = {
+    "1": "sea", "2": "rail", "3": "road", "4": "air", "5": "post", "7": "pipeline", "8": "inland_waterway",
+    "9": "own_propulsion", "maritime": "sea", "ship": "sea", "vessel": "sea", "railway": "rail", "train": "rail",
+    "truck": "road", "lorry": "road", "car": "road", "aircraft": "air", "plane": "air", "mail": "post",
+    "postal": "post", "courier": "post", "fixed": "pipeline",
+}
+
+
+def normalise_transport_mode(value: str | None) -> str | None:
+    """A transport mode as the contract's word (road, rail, air, sea, post, pipeline ...); a WCO
+    code (`3`, `30`) is translated, an unknown word is kept lower-cased.
+
+    >>> [normalise_transport_mode(v) for v in ("3", "30", "Road", "RAILWAY", "barge")]
+    ['road', 'road', 'road', 'rail', 'barge']
+    """
+    if not value or not value.strip():
+        return None
+    v = value.strip().lower()
+    if v.isdigit():
+        return _MODES.get(v[0], v)
+    return _MODES.get(v, v)
 
 
 def normalise_identifier(label: str, value: str | None, country: str | None = None) -> str | None:
