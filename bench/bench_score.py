@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -41,7 +40,7 @@ PY = sys.executable
 def _child(code: str, *args: str) -> dict:
     """Run python code in a fresh process; it prints one JSON line last. Adds the child's peak RSS."""
     t = time.perf_counter()
-    p = subprocess.run([PY, "-c", code, *args], cwd=ROOT, capture_output=True, text=True)
+    p = subprocess.run([PY, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=False)
     if p.returncode != 0:
         raise RuntimeError(f"child failed:\n{p.stderr[-4000:]}")
     out = json.loads(p.stdout.strip().splitlines()[-1])

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from graph import schema
@@ -96,7 +95,7 @@ def frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _pages(store: "GraphStore", query: str, cursor: str, page: int) -> Iterator[tuple[str, pd.DataFrame]]:
+def _pages(store: GraphStore, query: str, cursor: str, page: int) -> Iterator[tuple[str, pd.DataFrame]]:
     """Pages of a key-range paged query: each page starts after the largest key of the one before.
 
     Key ranges on the indexed key, not SKIP: a page costs the same at the end of the graph as at
@@ -115,7 +114,7 @@ def _pages(store: "GraphStore", query: str, cursor: str, page: int) -> Iterator[
         after = last
 
 
-def _paged_frames(store: "GraphStore", query: str, cursor: str, name: str, page: int,
+def _paged_frames(store: GraphStore, query: str, cursor: str, name: str, page: int,
                   progress: Callable[[str, int], None] | None,
                   post: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
     """All rows of a paged query as one typed frame."""
@@ -138,7 +137,7 @@ _DECLARATION_LINKS = {**{t: c.removesuffix("_id") for c, t in schema.PARTY_ROLES
                       "ON_ROUTE": "route", "TRANSPORTED_BY": "vehicle"}
 
 
-def _declarations(store: "GraphStore", page: int, progress: Callable[[str, int], None] | None) -> pd.DataFrame:
+def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], None] | None) -> pd.DataFrame:
     """Declaration items page by page: properties, then their parties, route and vehicle for the same page."""
     parts: list[pd.DataFrame] = []
     n = 0
@@ -167,8 +166,8 @@ class Frames:
     decisions: pd.DataFrame = field(default_factory=lambda: empty("decisions"))
 
     @classmethod
-    def from_store(cls, store: "GraphStore", *, page: int = PAGE_SIZE,
-                   progress: Callable[[str, int], None] | None = None) -> "Frames":
+    def from_store(cls, store: GraphStore, *, page: int = PAGE_SIZE,
+                   progress: Callable[[str, int], None] | None = None) -> Frames:
         """Read the graph into frames through the `analytics.frames_*` queries, page by page."""
 
         def identifiers(df: pd.DataFrame) -> pd.DataFrame:
@@ -193,10 +192,5 @@ class Frames:
 
     def summary(self) -> dict[str, int]:
         """Row counts per frame, for the score report."""
-        return {name: int(len(getattr(self, name))) for name in COLUMNS}
-
-
-def as_str(values: pd.Series) -> np.ndarray:
-    """Object array of strings with None for missing: a stable key array for the projections."""
-    return values.astype(object).where(values.notna(), None).to_numpy()
+        return {name: len(getattr(self, name)) for name in COLUMNS}
 

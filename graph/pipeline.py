@@ -33,7 +33,7 @@ import pandas as pd
 
 from graph import communities as comm
 from graph.frames import Frames
-from graph.groups import GroupSettings, Groups, find_groups, link_pairs, specificity
+from graph.groups import Groups, GroupSettings, find_groups, link_pairs, specificity
 from graph.phoenix import PhoenixSettings, find_phoenix
 from graph.projection import Projection, project
 from graph.resolution import Resolution, ResolutionSettings, resolve
@@ -78,9 +78,6 @@ class Results:
         """Party key -> entity risk score (0..1): what the declaration analytics read."""
         p = self.projection
         return pd.Series(self.scores.score[p.party_entity], index=p.party_keys, dtype=float)
-
-    def entity_of_party(self, party_key: str) -> int:
-        return int(self.projection.party_entity[np.searchsorted(self.projection.party_keys, party_key)])
 
 
 class _Timer:
@@ -325,11 +322,11 @@ def report(r: Results) -> dict:
     g = r.groups.table
     rep = {
         "frames": r.frames.summary(),
-        "parties": int(len(p.party_keys)), "entities": int(p.n_entities),
+        "parties": len(p.party_keys), "entities": int(p.n_entities),
         "merged_parties": int(len(p.party_keys) - p.n_entities),
-        "link_nodes": int(p.n_links), "entity_links": int(len(r.groups.pairs)),
-        "groups": int(len(g)), "grouped_entities": int((r.groups.group_of >= 0).sum()),
-        "offender_entities": int((r.seeds > 0).sum()), "phoenix_candidates": int(len(r.phoenix)),
+        "link_nodes": int(p.n_links), "entity_links": len(r.groups.pairs),
+        "groups": len(g), "grouped_entities": int((r.groups.group_of >= 0).sum()),
+        "offender_entities": int((r.seeds > 0).sum()), "phoenix_candidates": len(r.phoenix),
         "communities": int(r.community.max() + 1) if r.community is not None and len(r.community) else None,
         "top_entities": [{"entity_id": str(p.entity_ids[e]), "name": str(p.entities["name"].iloc[e] or ""),
                           "risk_score": round(float(sc.score[e]), 4)} for e in top],
@@ -340,16 +337,16 @@ def report(r: Results) -> dict:
     }
     d = r.declarations
     if "cover" in d:
-        rep["cover_items"] = int(len(d["cover"]))
+        rep["cover_items"] = len(d["cover"])
     if "assessment" in d:
         rep["lanes"] = {k: int(v) for k, v in d["assessment"]["lane"].value_counts().items()}
     if "unit_value_anomalies" in d:
-        rep["unit_value_anomalies"] = int(len(d["unit_value_anomalies"]))
+        rep["unit_value_anomalies"] = len(d["unit_value_anomalies"])
     if "hs_switches" in d:
-        rep["hs_switches"] = int(len(d["hs_switches"]))
+        rep["hs_switches"] = len(d["hs_switches"])
     if "audit_targets" in d and len(d["audit_targets"]):
         a = d["audit_targets"]
-        rep["audit_plan"] = {"budget": int(len(a)), "expected_amount": round(float(a["expected_amount"].sum()), 2)}
+        rep["audit_plan"] = {"budget": len(a), "expected_amount": round(float(a["expected_amount"].sum()), 2)}
     return rep
 
 

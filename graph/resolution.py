@@ -191,9 +191,8 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
     conf = np.ones(n)
     merges: list[tuple[int, int, float, list[str]]] = []
     for a, b in same:  # a person's confirmation forces the merge
-        if a in pos and b in pos:
-            if uf.union(pos[a], pos[b]):
-                merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
+        if a in pos and b in pos and uf.union(pos[a], pos[b]):
+            merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
     # equal tax ids first (they define the legal entity), then the strongest pairs
     scored.sort(key=lambda x: (not x[4], -x[0], x[1], x[2]))
     for score, i, j, reasons, _ in scored:

@@ -279,7 +279,7 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
     values = proj.link_nodes["value"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
     pairs = c.groups.pairs
     adj: dict[int, list[tuple[int, float, list[int]]]] = {}
-    want = set(int(e) for e in entities)
+    want = {int(e) for e in entities}
     if len(pairs):
         a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
                           pairs["nodes"].to_numpy())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from network_world import RING, build, k
 
 from graph.groups import GroupSettings, damping, find_groups, link_pairs, specificity
 from graph.projection import project
 from graph.resolution import resolve
 from graph.risk import offence_seeds
-from network_world import RING, build, k
 
 
 def _setup(settings: GroupSettings | None = None):
@@ -58,7 +58,7 @@ def test_recency_makes_sharing_more_suspicious():
 
 
 def test_ring_is_one_group_without_outsiders():
-    _, proj, seeds, g = _setup()
+    _, proj, _seeds, g = _setup()
     ring = [proj.entity_index[f"entity:{k(p)}"] for p in RING]
     gid = {int(g.group_of[e]) for e in ring}
     assert len(gid) == 1 and -1 not in gid
@@ -90,6 +90,6 @@ def test_pairs_skip_huge_values_and_are_noisy_or():
 
 
 def test_stricter_threshold_splits_weakly_linked_members():
-    _, proj, seeds, loose = _setup(GroupSettings(threshold=0.5))
+    _, _proj, _seeds, loose = _setup(GroupSettings(threshold=0.5))
     _, _, _, strict = _setup(GroupSettings(threshold=0.99))
     assert (strict.group_of >= 0).sum() < (loose.group_of >= 0).sum()

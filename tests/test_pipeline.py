@@ -83,7 +83,7 @@ def _source(store) -> str:
 
 
 def test_quality_on_the_small_world(scored):
-    store, s, report, truth = scored
+    store, _s, _report, truth = scored
     from graph.frames import Frames
 
     r = analyse(Frames.from_store(store), declarations=False, communities=False)
@@ -96,7 +96,7 @@ def test_quality_on_the_small_world(scored):
 
 
 def test_results_written_back(scored):
-    store, s, report, truth = scored
+    store, _s, report, truth = scored
     n_parties = store.execute("MATCH (p:Party) RETURN count(p) AS n")[0]["n"]
     scored_parties = store.execute(
         "MATCH (p:Party) WHERE p.risk_score IS NOT NULL AND p.entity_id IS NOT NULL AND p.risk_rank IS NOT NULL "
@@ -126,7 +126,7 @@ def test_results_written_back(scored):
 
 
 def test_rerun_is_idempotent_and_honours_decisions(scored):
-    store, s, report, truth = scored
+    store, s, _report, truth = scored
     before = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"] for lab in ("Entity", "Group")}
     score(store, s, progress=False, declarations=False)
     after = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"] for lab in ("Entity", "Group")}
@@ -150,7 +150,7 @@ def _csv(text: str) -> list[dict]:
 
 
 def test_exports(scored, tmp_path):
-    store, s, report, truth = scored
+    store, _s, _report, _truth = scored
     ents = _csv(export(store, "entities", "csv", None))
     assert list(ents[0]) == ["Party ID", "Entity ID", "Name", "Risk score", "Rank", "Group ID", "Reasons"]
     assert ents[0]["Rank"] == "1" and float(ents[0]["Risk score"]) >= float(ents[1]["Risk score"])
@@ -173,13 +173,13 @@ def test_exports(scored, tmp_path):
 
 
 VARIANTS = [
-    pytest.param(dict(seed=11, ring_size=[6, 12], ring_offender_share=0.25), id="big-rings-few-offenders"),
-    pytest.param(dict(seed=13, ring_size=[3, 5], ring_offender_share=0.5, phoenix=4, newcomers=20), id="small-rings"),
-    pytest.param(dict(seed=21, business_centre_size=[8, 15], business_centres=3, holding_size=[4, 7], holdings=3),
+    pytest.param({"seed": 11, "ring_size": [6, 12], "ring_offender_share": 0.25}, id="big-rings-few-offenders"),
+    pytest.param({"seed": 13, "ring_size": [3, 5], "ring_offender_share": 0.5, "phoenix": 4, "newcomers": 20}, id="small-rings"),
+    pytest.param({"seed": 21, "business_centre_size": [8, 15], "business_centres": 3, "holding_size": [4, 7], "holdings": 3},
                  id="ring-sized-traps", marks=pytest.mark.slow),
-    pytest.param(dict(seed=12, business_centre_size=[60, 100], holding_size=[15, 25], holdings=2,
-                      hub_broker_share=0.7, hub_carrier_share=0.7), id="big-hubs", marks=pytest.mark.slow),
-    pytest.param(dict(seed=14, messy_share=0.6, missing_share=0.2, duplicates=12), id="messy-records",
+    pytest.param({"seed": 12, "business_centre_size": [60, 100], "holding_size": [15, 25], "holdings": 2,
+                      "hub_broker_share": 0.7, "hub_carrier_share": 0.7}, id="big-hubs", marks=pytest.mark.slow),
+    pytest.param({"seed": 14, "messy_share": 0.6, "missing_share": 0.2, "duplicates": 12}, id="messy-records",
                  marks=pytest.mark.slow),
 ]
 
