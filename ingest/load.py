@@ -346,6 +346,7 @@ class _Loader:
         """Parties of a source without a parties file: one per id seen in the role columns
         (read from the declaration files; rows are counted and quarantined in the declarations pass)."""
         synth = self.profile.synthesise_parties
+        validator = RowValidator(plan.name)
         seen: set[str] = set()
         for path in plan.paths:
             apply = plan.mapping.mapper(plan.headers[path])
@@ -353,6 +354,10 @@ class _Loader:
                 if raw.problem is not None:
                     continue
                 values, _ = apply(raw.values)
+                try:
+                    validator(values)  # a row that will be quarantined makes no party
+                except RowError:
+                    continue
                 for col in synth.columns:
                     pid = (values.get(col) or "").strip()
                     if pid and pid not in seen:

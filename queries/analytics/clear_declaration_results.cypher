@@ -1,7 +1,0 @@
-// Clear cover and assessment results of an earlier run on up to $limit declaration items that carry them.
-MATCH (d:Declaration)
-WHERE d.cover_score IS NOT NULL OR d.lane IS NOT NULL
-WITH d LIMIT $limit
-SET d.cover_score = null, d.suspected_hs = null, d.cover_reasons = null, d.assessment_score = null,
-    d.lane = null, d.assessment_reasons = null
-RETURN count(d) AS n
