@@ -533,16 +533,24 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         rts = [int(rng.choice(route_opts[(country, cons_country[i])])) for i in idx]
         return sups, rts
 
+    hub_by_country: dict[str, list[int]] = {}
+    for b in hub_brokers:
+        hub_by_country.setdefault(w.parties[b]["country"], []).append(b)
+    brokers_by_country: dict[str, list[int]] = {}
+    for b in brokers:
+        brokers_by_country.setdefault(w.parties[b]["country"], []).append(b)
     hub_turn = itertools.count()  # hubs take clients in turn: each one ends up serving a like share
 
     def make_trader(party: int, kind: str, *, start: int = 0, end: int = DAYS - 1, weight: float | None = None,
                     broker: int | None = None, hs: list[int] | None = None, sup=None, **extra) -> Trader:
         c = w.canon[party]
         country = w.parties[party]["country"]
-        if broker is None:
+        if broker is None:  # a customs broker works for the country's customs: same country as the trader
             u = rng.random()
-            broker = (hub_brokers[next(hub_turn) % len(hub_brokers)] if u < k["hub_broker_share"]
-                      else brokers[int(rng.integers(len(brokers)))] if u < 0.9 else -1)
+            hubs = hub_by_country.get(country) or hub_brokers
+            local = brokers_by_country.get(country) or brokers
+            broker = (hubs[next(hub_turn) % len(hubs)] if u < k["hub_broker_share"]
+                      else local[int(rng.integers(len(local)))] if u < 0.9 else -1)
         cs = [hub_carriers[next(hub_turn) % len(hub_carriers)] if rng.random() < k["hub_carrier_share"]
               else carriers[int(rng.integers(len(carriers)))] for _ in range(int(rng.integers(1, 3)))]
         sups, rts = sup if sup is not None else pick_sup(country, int(rng.integers(1, 4)))
@@ -697,7 +705,8 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         ring_truth.append({"ring_id": f"R{r + 1:02d}", "members": members, "broker": captured, "dirs": dirs})
     # a captured broker also serves a couple of honest clients (realistic, and a test of caution)
     for rt in ring_truth:
-        for ti in rng.choice(ordinary, size=int(rng.integers(0, 3)), replace=False):
+        same = [i for i in ordinary if traders[i].country == w.parties[rt["broker"]]["country"]]
+        for ti in rng.choice(same, size=min(len(same), int(rng.integers(0, 3))), replace=False):
             traders[int(ti)].broker = rt["broker"]
 
     # ---------------- phoenix firms
