@@ -370,9 +370,7 @@ class _Loader:
     # ---------------------------------------------------------------- officers
 
     def load_officers(self, plan: _FilePlan) -> None:
-        fr = self.report.files["officers"] if "officers" in self.report.files else None
-        rows = self._rows(plan)
-        for batch in self._batched(rows):
+        for batch in self._batched(self._rows(plan)):
             self.resolve_parties({self.key(c["company_id"]) for _, _, c, _, _ in batch})
             out = []
             for path, line, c, raw, extra in batch:
@@ -632,18 +630,22 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
         if quarantine.total:
             report.quarantine_path = str(quarantine.jsonl_path)
             report.quarantine_reasons = {f"{f}: {r}": n for (f, r), n in quarantine.reasons.items()}
+        report.rows_per_s = round(report.rows_read / report.duration_s, 1) if report.duration_s else 0.0
+        d = report.files.get("declarations")
+        if d and loader.decl_seconds:
+            report.declaration_rows_per_s = round(d.read / loader.decl_seconds, 1)
         if report.status != "failed":
             store.checkpoint()
             report.nodes_after, report.rels_after = count_graph(store)
-            d = report.files.get("declarations")
-            report.rows_per_s = round(report.rows_read / report.duration_s, 1) if report.duration_s else 0.0
-            if d and loader.decl_seconds:
-                report.declaration_rows_per_s = round(d.read / loader.decl_seconds, 1)
             _write_report(store, s, report)
+        else:
+            # what was done before the failure, for the operator; the store may be unusable
+            _write_report(None, s, report)
     return report
 
 
-def _write_report(store: GraphStore, s: Settings, report: IngestReport) -> None:
+def _write_report(store: GraphStore | None, s: Settings, report: IngestReport) -> None:
+    """The report as JSON and text in the reports folder, and as an IngestRun node (if a store)."""
     s.reports_dir.mkdir(parents=True, exist_ok=True)
     base = s.reports_dir / f"ingest-{report.run_id}"
     report.report_path = str(base.with_suffix(".json"))
@@ -651,6 +653,8 @@ def _write_report(store: GraphStore, s: Settings, report: IngestReport) -> None:
     text = json.dumps(data, indent=2, default=_json_default)
     base.with_suffix(".json").write_text(text, encoding="utf-8")
     base.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
+    if store is None:
+        return
     store.run("ingest.record_run", key=report.run_id, started_at=report.started_at,
               finished_at=report.finished_at, source=report.source, path=report.path,
               status=report.status, report=json.dumps(data, default=_json_default))

@@ -257,3 +257,26 @@ def test_unknown_party_may_exist_in_store(tmp_path, settings, grafeo_store):
                     officers=[OFFICERS[0]], offences=[OFFENCES[0]])
     rep = ingest_bundle(grafeo_store, b, settings=settings, progress=False)
     assert rep.files["declarations"].loaded == 1 and rep.files["declarations"].quarantined == 0
+
+
+def test_duplicates_and_unknown_references_quarantined(tmp_path, settings, grafeo_store):
+    parties = [*PARTIES, ["P1", "Another name", "company", "UZ", "", "", "", "", "", "", "", ""]]
+    officers = [*OFFICERS, ["P404", "X2", "Nobody", "director", "", "", ""]]
+    offences = [*OFFENCES, ["O2", "2025-05-02", "P404", "", "other", "", "", "", ""],
+                ["O1", "2025-05-01", "P1", "D1", "other", "", "", "", ""]]
+    declarations = [*DECLARATIONS, DECLARATIONS[1]]
+    bundle = make_bundle(tmp_path / "b", parties=parties, officers=officers, offences=offences,
+                         declarations=declarations)
+    rep = ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
+    recs = [json.loads(x) for x in Path(rep.quarantine_path).read_text().splitlines()]
+    got = sorted((r["file"], r["line"], r["column"], r["reason"]) for r in recs)
+    assert got == [
+        ("declarations", 5, "item_no", "duplicate item D1/1 in the bundle"),
+        ("offences", 3, "party_id", "unknown party id 'P404'"),
+        ("offences", 4, "offence_id", "duplicate offence_id (first at line 2)"),
+        ("officers", 4, "company_id", "unknown party id 'P404'"),
+        ("parties", 6, "party_id", "duplicate party_id (first at line 2)"),
+    ]
+    assert graph_counts(grafeo_store) == (EXPECTED_NODES, EXPECTED_RELS)
+    name = grafeo_store.execute("MATCH (p:Party {key: 'customs:P1'}) RETURN p.name AS n")[0]["n"]
+    assert name == "ООО «Восток Трейд»"  # the first record wins, the duplicate is not merged over it
