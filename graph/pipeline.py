@@ -275,7 +275,11 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
 
     dec = r.declarations
     if dec:
-        out["declarations_cleared"] = _drain(store, "analytics.clear_declaration_results", batch_size)
+        # cover flags are few: clear the old ones, then write; assessments cover every item and are
+        # overwritten in place (clearing a million items first would double the write time)
+        out["cover_cleared"] = _drain(store, "analytics.clear_cover_results", batch_size)
+        if dec.get("assessment") is None or not len(dec["assessment"]):
+            out["assessments_cleared"] = _drain(store, "analytics.clear_assessment_results", batch_size)
     cov = dec.get("cover")
     if cov is not None and len(cov):
         rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": _json(rs)}

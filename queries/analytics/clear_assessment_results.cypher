@@ -1,0 +1,6 @@
+// Clear the assessment results of an earlier run on up to $limit items (when this run produced none).
+MATCH (d:Declaration)
+WHERE d.lane IS NOT NULL
+WITH d LIMIT $limit
+SET d.assessment_score = null, d.lane = null, d.assessment_reasons = null
+RETURN count(d) AS n
