@@ -79,7 +79,7 @@ def read_header(path: Path) -> list[str]:
 
 
 # Bytes that are not UTF-8 come out of the `surrogateescape` decoder as lone low surrogates.
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\udc80-\udcff\x00]")  # and NUL, which no text field holds
 
 
 def _csv_rows(path: Path) -> Iterator[RawRow]:
@@ -106,8 +106,9 @@ def _csv_rows(path: Path) -> Iterator[RawRow]:
                         if len(v) > FIELD_CAP:
                             problem = (col, f"field of {len(v)} characters exceeds the cap of {FIELD_CAP}")
                             break
-                        if _SURROGATE.search(v):
-                            problem = (col, "invalid UTF-8")
+                        m = _SURROGATE.search(v)
+                        if m:
+                            problem = (col, "NUL byte in the field" if m.group() == "\x00" else "invalid UTF-8")
                             break
             if problem:
                 yield RawRow(line, {}, problem, _raw_text(rec))
