@@ -91,14 +91,18 @@ def _walkable(label: str, p: dict[str, Any]) -> bool:
 
 def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int,
             rel_types: list[str] | tuple[str, ...] = DEFAULT_RELS, date_from: date | None = None,
-            date_to: date | None = None) -> dict[str, Any] | None:
-    """The capped subgraph around one node as plain data; None when the root does not exist."""
+            date_to: date | None = None, root_props: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The capped subgraph around one node as plain data; None when the root does not exist.
+
+    `root_props` saves the root lookup when the caller already holds the node's properties.
+    """
     schema.label(root_label)
     types = [schema.rel_type(t) for t in rel_types]
-    rows = store.run("api.node_by_key", key=root_key, label=root_label)
-    if not rows:
-        return None
-    root_props = rows[0]["props"]
+    if root_props is None:
+        rows = store.run("api.node_by_key", key=root_key, label=root_label)
+        if not rows:
+            return None
+        root_props = rows[0]["props"]
     root_id = node_id(root_label, root_key)
     nodes: dict[str, dict[str, Any]] = {root_id: {
         "id": root_id, "key": root_key, "kind": root_label, "label": display_label(root_label, root_props),
@@ -108,21 +112,25 @@ def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int
     edges: dict[tuple[str, str, str], dict[str, str]] = {}
     truncated = False
     frontier = [(root_label, root_key)] if nodes[root_id]["expandable"] else []
-    row_cap = max_nodes * 4
     for d in range(1, depth + 1):
         if not frontier or not types:
             break
+        if len(nodes) >= max_nodes:  # full: a further hop could add only links among the nodes shown
+            truncated = True
+            break
+        # rows per hop: room for the nodes still allowed plus links among them (every row costs reads)
+        row_cap = max(50, 3 * (max_nodes - len(nodes)))
         got = store.run("api.expand", frontier=[{"label": lb, "key": k} for lb, k in frontier], types=types,
                         date_from=date_from or DATE_MIN, date_to=date_to or DATE_MAX, limit=row_cap)
         if len(got) >= row_cap:
             truncated = True
-        got.sort(key=lambda r: -(node_risk(r["label"], r["props"]) or 0.0))
+        got.sort(key=lambda r: -(r["risk"] if isinstance(r["risk"], (int, float)) else 0.0))
         nxt: list[tuple[str, str]] = []
         for r in got:
-            m_label, props = r["label"], r["props"]
-            m_key = props.get("key")
+            m_label, m_key = r["label"], r["key"]
             if m_key is None or m_label not in schema.NODE_BY_LABEL:
                 continue
+            props = {"degree": r["degree"]}
             mid = node_id(m_label, m_key)
             sid = node_id(r["src_label"], r["src"])
             if mid not in nodes:
@@ -131,8 +139,11 @@ def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int
                     continue
                 src = nodes[sid]
                 walk = _walkable(m_label, props)
-                nodes[mid] = {"id": mid, "key": m_key, "kind": m_label, "label": display_label(m_label, props),
-                              "risk": node_risk(m_label, props), "depth": d,
+                text = str(r["text"] or m_key)
+                risk = r["risk"]
+                nodes[mid] = {"id": mid, "key": m_key, "kind": m_label,
+                              "label": text if len(text) <= 60 else text[:59] + "…",
+                              "risk": float(risk) if isinstance(risk, (int, float)) else None, "depth": d,
                               "why": _why(r["rel"], r["outgoing"], src["kind"], src["label"]),
                               "expandable": walk}
                 if walk:

@@ -146,13 +146,14 @@ async def get_entity_risk(ctx: EntityRead, entity_id: EntityId) -> dict[str, Any
     return await ctx.limits.run(work)
 
 
-def _network(ctx, root_label: str, root_key: str, depth: int, max_nodes: int | None, rel, date_from, date_to):
+def _network(ctx, root_label: str, root_key: str, depth: int, max_nodes: int | None, rel, date_from, date_to,
+             root_props: dict[str, Any] | None = None):
     if date_from and date_to and date_from > date_to:
         raise ApiError(422, "Unprocessable Content", "date_from is after date_to")
     return subgraph.extract(ctx.store, root_label, root_key, depth=ctx.limits.depth(depth),
                             max_nodes=ctx.limits.nodes(max_nodes),
                             rel_types=tuple(dict.fromkeys(rel)) if rel else subgraph.DEFAULT_RELS,
-                            date_from=date_from, date_to=date_to)
+                            date_from=date_from, date_to=date_to, root_props=root_props)
 
 
 @router.get("/entities/{entity_id}/network", operation_id="get_entity_network", response_model=Subgraph,
@@ -163,7 +164,7 @@ async def get_entity_network(ctx: GraphRead, entity_id: EntityId, depth: Depth =
         p = resolve_party(ctx.store, entity_id)
         if p is None:
             raise _missing(ctx, "graph.read", entity_id)
-        sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to)
+        sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to, root_props=p)
         ctx.audit("graph.read", p["key"])
         return sub
 
@@ -180,7 +181,7 @@ async def get_entity_network_page(ctx: GraphRead, entity_id: EntityId, depth: De
         p = resolve_party(ctx.store, entity_id)
         if p is None:
             raise _missing(ctx, "graph.page", entity_id)
-        sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to)
+        sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to, root_props=p)
         page = subgraph.render_html(sub, f"Network of {p.get('name') or p['key']} ({p['key']})")
         ctx.audit("graph.page", p["key"])
         return page
