@@ -6,8 +6,8 @@ spreadsheet programs read Cyrillic names correctly) and reasons are one readable
 JSON uses the snake_case field names and keeps reasons structured.
 
 Everything is read from the store through key-range paged `analytics.export_*` queries, i.e. what
-the last `tamga score` wrote. The audit plan is computed here for the requested budget from the
-stored risk and assessment scores (graph.audit), because the budget is the caller's choice.
+the last `tamga score` wrote. The audit plan is the one the pipeline computed and stored with its
+run (graph.audit), sliced to the requested budget: no whole-graph work at export or API time.
 """
 
 from __future__ import annotations
@@ -144,23 +144,29 @@ def _rows(store: GraphStore, kind: str, budget: int | None) -> list[dict[str, An
 
 
 def _audit_rows(store: GraphStore, budget: int | None) -> list[dict[str, Any]]:
-    from graph import audit
-    from graph.frames import Frames
+    """The first `budget` targets of the audit plan the last full `tamga score` stored.
 
+    The plan is computed by the pipeline (graph.audit.audit_targets: expected duties recovered, with
+    a seeded random share); here the risk picks are taken in rank order and the random picks keep
+    their share of the budget, so no whole-graph computation runs at export (or API) time.
+    """
     if budget is None or budget <= 0:
         raise ValueError("audit-targets needs --budget N (how many audits), N >= 1")
-    parties = _paged(store, "analytics.export_parties")
-    if not any(p["risk_score"] is not None for p in parties):
+    plan, share = None, 0.0
+    for run in store.run("analytics.latest_score_runs", limit=20):
+        rep = _loads(run["report"]) or {}
+        if rep.get("audit_plan_rows"):
+            plan, share = rep["audit_plan_rows"], float(rep.get("audit_random_share") or 0.0)
+            break
+    if plan is None:
         raise ValueError("no scores in the store yet: run `tamga score` first")
-    party_risk = pd.Series({p["key"]: p["risk_score"] for p in parties if p["risk_score"] is not None}, dtype=float)
-    names = {p["key"]: p["name"] for p in parties}
-    ass = pd.DataFrame(_paged(store, "analytics.export_assessments"), columns=["key", "assessment_score"])
-    frames = Frames.from_store(store)
-    plan = audit.audit_targets(frames, party_risk, budget, assessments=ass if len(ass) else None)
-    return [{"rank": int(r.rank), "target_id": str(r.target_id), "target_kind": r.target_kind,
-             "name": names.get(r.target_id), "expected_amount": float(r.expected_amount), "risk": float(r.risk),
-             "duties_at_stake": float(r.duties_at_stake), "pick": r.pick, "reasons": r.reasons}
-            for r in plan.itertuples()]
+    n_random = min(int(budget * share + 1e-9), sum(1 for p in plan if p["pick"] == "random"))
+    risk = [p for p in plan if p["pick"] != "random"][: budget - n_random]
+    rand = [p for p in plan if p["pick"] == "random"][:n_random]
+    rows = [dict(p) for p in risk + rand]
+    for i, row in enumerate(rows, 1):
+        row["rank"] = i
+    return rows
 
 
 def _csv_value(kind: str, field: str, v: Any) -> Any:

@@ -19,7 +19,6 @@ in code or read once); `score(store)` is the whole run.
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
@@ -56,7 +55,8 @@ class AnalyticsSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     community_seed: int = 42
     reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
-    audit_budget: int = 50
+    audit_plan_size: int = 1000  # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    audit_random_share: float = 0.1
 
 
 @dataclass
@@ -163,7 +163,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
                                                                  cover=r.declarations["cover"])
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
-            frames, party_risk, s.audit_budget, assessments=r.declarations.get("assessment"))
+            frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
+            assessments=r.declarations.get("assessment"))
 
 
 # --------------------------------------------------------------------------- writing back
@@ -350,8 +351,20 @@ def report(r: Results) -> dict:
         rep["hs_switches"] = len(d["hs_switches"])
     if "audit_targets" in d and len(d["audit_targets"]):
         a = d["audit_targets"]
-        rep["audit_plan"] = {"budget": len(a), "expected_amount": round(float(a["expected_amount"].sum()), 2)}
+        rep["audit_plan"] = {"targets": len(a), "expected_amount": round(float(a["expected_amount"].sum()), 2)}
     return rep
+
+
+def audit_plan_rows(r: Results) -> list[dict]:
+    """The stored audit plan (graph.audit.audit_targets for the plan size): what the export slices."""
+    a = r.declarations.get("audit_targets")
+    if a is None or not len(a):
+        return []
+    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object), strict=False))
+    return [{"rank": int(x.rank), "target_id": str(x.target_id), "target_kind": str(x.target_kind),
+             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount), "risk": float(x.risk),
+             "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}
+            for x in a.itertuples()]
 
 
 def peak_rss_mb() -> float:
@@ -380,7 +393,9 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     finished = datetime.now(UTC)
     key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
     rep["run"] = key
+    stored = {**rep, "audit_plan_rows": audit_plan_rows(r),
+              "audit_random_share": (analytics or AnalyticsSettings()).audit_random_share}
     store.run("analytics.write_score_run", key=key, started_at=started.isoformat(timespec="seconds"),
-              finished_at=finished.isoformat(timespec="seconds"), report=json.dumps(rep, default=str))
+              finished_at=finished.isoformat(timespec="seconds"), report=_json(stored))
     store.checkpoint()
     return rep
