@@ -43,6 +43,8 @@ class FileMapping:
             for p in sorted(folder.glob(pattern)):
                 if p.is_file() and p not in out and p.name.lower().endswith(readers.SUFFIXES):
                     out.append(p)
+        if self.columns is None:
+            return out[:1]  # the contract's <name>.csv | .csv.gz | .parquet: one of them, in that order
         return out
 
     def source_column(self, contract_column: str) -> str | None:
