@@ -100,7 +100,7 @@ def _csv_rows(path: Path) -> Iterator[RawRow]:
             if len(rec) != n:
                 problem = ("", f"{len(rec)} fields where the header has {n}")
             else:
-                joined = "\x00".join(rec)  # one scan per record; fields only looked at on a hit
+                joined = "\x01".join(rec)  # one scan per record; fields only looked at on a hit
                 if len(joined) > FIELD_CAP or _SURROGATE.search(joined):
                     for col, v in zip(header, rec):
                         if len(v) > FIELD_CAP:

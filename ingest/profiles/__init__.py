@@ -81,15 +81,15 @@ class FileMapping:
         values = self.values
         defaults = self.defaults
 
+        plain = [(c, s) for c, s in pairs if c not in values]
+        mapped = [(c, s, values[c]) for c, s in pairs if c in values]
+
         def apply(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-            out: dict[str, str] = {}
-            for c, s in pairs:
-                v = raw.get(s, "")
-                v = v.strip() if v else ""
-                vm = values.get(c)
-                if vm is not None and v in vm:
-                    v = vm[v]
-                out[c] = v
+            # raw holds every header column (the readers guarantee it); values come out stripped
+            out: dict[str, str] = {c: raw[s].strip() for c, s in plain}
+            for c, s, vm in mapped:
+                v = raw[s].strip()
+                out[c] = vm.get(v, v)
             for c, v in constants.items():
                 out[c] = v
             for c, v in defaults.items():
