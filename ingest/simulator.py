@@ -1355,16 +1355,20 @@ def _offences(w: _World, traders: list[Trader], goods: Goods, dec: pd.DataFrame,
 
 # --------------------------------------------------------------------------- output
 
-def _write(path: Path, df: pd.DataFrame, name: str) -> int:
+def _write(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> int:
     """Write a bundle file: the contract's columns in its order, UTF-8, empty cell = missing.
 
     Arrow's CSV writer is ~4x faster than pandas' at a million rows (measured: 1.25 s against 5.3 s
     for 300k rows); it quotes every text cell and writes whole floats without ".0", both plain CSV.
     """
-    cols = [c.name for c in FILE_BY_NAME[name].columns]
-    table = pa.Table.from_pandas(df.reindex(columns=cols), preserve_index=False)
-    plain = [c.cast(f.type.value_type) if pa.types.is_dictionary(f.type) else c
-             for f, c in zip(table.schema, table.columns)]
-    table = pa.table(plain, names=cols)
-    pa_csv.write_csv(table, path, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+    spec = FILE_BY_NAME[name].columns
+    cols = [c.name for c in spec]
+    # the contract's types, so every chunk has one schema (a chunk whose cells are all empty included)
+    schema = pa.schema([(c.name, {"int": pa.int64(), "float": pa.float64()}.get(c.type, pa.string()))
+                        for c in spec])
+    df = df.reindex(columns=cols)
+    with pa_csv.CSVWriter(path, schema, write_options=pa_csv.WriteOptions(quoting_style="needed")) as out:
+        for i in range(0, max(len(df), 1), chunk):  # in slices: peak memory stays near the frame's own
+            part = pa.Table.from_pandas(df.iloc[i:i + chunk], preserve_index=False)
+            out.write_table(pa.table([c.cast(f.type) for c, f in zip(part.columns, schema)], schema=schema))
     return path.stat().st_size
