@@ -16,12 +16,14 @@ from pathlib import Path
 
 from graph import schema
 from ingest import readers
+from ingest.validate import BundleError
 
 HERE = Path(__file__).parent
 
 
-class ProfileError(ValueError):
-    """A profile that does not exist or does not fit the contract."""
+class ProfileError(BundleError):
+    """A profile that does not exist or does not fit the contract (a BundleError: nothing is
+    written and the CLI exits with its bad-input status)."""
 
 
 @dataclass(frozen=True)
