@@ -212,15 +212,23 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
         if e not in first_party:
             first_party[int(e)] = str(k)
     rows = []
-    conf = r.resolution.confidence
+    conf = r.resolution.confidence.to_dict()
+    feats = list(r.scores.values.columns)
+    vals, contrib = r.scores.values.to_numpy(), r.scores.contributions.to_numpy()
+    brief: dict[int, dict] = {}
     for i, key in enumerate(p.party_keys):
         e = int(ent[i])
         g = int(groups.group_of[e])
-        reason = r.reasons.get(e) or {
-            "score": round(float(r.scores.score[e]), 4), "rank": int(r.scores.rank[e]),
-            "contributions": [{"feature": f, "value": round(float(r.scores.values.at[e, f]), 4),
-                               "contribution": round(float(r.scores.contributions.at[e, f]), 4)}
-                              for f in r.scores.values.columns if r.scores.values.at[e, f] > 0]}
+        reason = r.reasons.get(e)
+        if reason is None:  # outside the top: the per-feature contributions (evidence paths are for the top)
+            if e not in brief:
+                brief[e] = {"score": round(float(r.scores.score[e]), 4), "rank": int(r.scores.rank[e]),
+                            "contributions": sorted(
+                                ({"feature": f, "value": round(float(vals[e, j]), 4),
+                                  "contribution": round(float(contrib[e, j]), 4)}
+                                 for j, f in enumerate(feats) if vals[e, j] > 0),
+                                key=lambda c: -c["contribution"])}
+            reason = brief[e]
         phoenix_of = phoenix_score = None
         if ph is not None and e in ph.index:
             phoenix_of = first_party.get(int(ph.loc[e, "predecessor"]))
