@@ -206,3 +206,11 @@ def test_quality_across_seeds_and_settings(knobs, tmp_path):
     assert m["trap_share"] <= 0.02, m
     assert m["rings_recovered"] == 1.0, m
     assert m["resolution"]["f1"] >= 0.95, m
+
+
+def test_score_on_an_empty_store(grafeo_store, settings):
+    rep = score(grafeo_store, settings, progress=False, communities=False)
+    assert rep["parties"] == 0 and rep["entities"] == 0 and rep["groups"] == 0
+    assert grafeo_store.execute("MATCH (s:ScoreRun) RETURN count(s) AS n")[0]["n"] == 1
+    with pytest.raises(ValueError, match="no scores"):
+        export(grafeo_store, "audit-targets", "csv", None, budget=3)
