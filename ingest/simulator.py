@@ -30,10 +30,15 @@ ids are renumbered by a seeded permutation, so creation order tells nothing. Mes
 phones as clerks type them (spaces, dashes, brackets, the Kazakh 8-prefix, no country code), tax ids
 and accounts with spaces or dashes, a share of empty optional cells, names in either script.
 
+Also on purpose: a captured broker serves a couple of honest clients besides its ring; hub brokers
+and carriers serve offenders too; honest firms close (deregistered, no successor); individual
+entrepreneurs may share a person's name (namesakes, different tax ids).
+
 Sizes: `default_knobs(declarations)` lists every knob and its default (they scale with the number of
-rows); truth.json records the resolved values. Measured on the 2-core shared build machine (load
-average ~11): 40,000 rows in ~1.5 s (declarations.csv 13 MB); 1,000,000 rows in ~95 s, peak RSS
-1.2 GB (declarations.csv 330 MB, parties.csv 12 MB).
+rows); truth.json records the resolved values. Measured on the 2-core build machine shared with
+other jobs (load average 7-10): 40,000 rows in 2-4 s, peak RSS 0.2 GB (declarations.csv 14.5 MB);
+1,000,000 rows in 50-65 s, peak RSS 1.2 GB (declarations.csv 364 MB, parties.csv 13 MB). CSV is
+written by Arrow: every text cell quoted, whole floats without ".0".
 
 truth.json:
     {
@@ -49,7 +54,8 @@ truth.json:
                 "pairs_national": [[cover_code, risk_code]],   # the codes written in the bundle
                 "planted_declarations": ["declaration_id/item_no"],  # uncaught cover items
                 "caught_declarations": ["declaration_id/item_no"]},  # cover items with an offence
-      "undervaluation": {"planted_declarations": [...], "caught_declarations": [...]},
+      "undervaluation": {"planted_declarations": [...],   # ring imports priced at 25-55 %, uncaught
+                         "caught_declarations": [...]},   # ... and those found (offenders only)
       "duplicates": [[party_id, party_id, ...]],        # the first is the original record
       "traps": {"business_centre": [party_id], "business_centres": [{"address": str, "members": [...]}],
                 "holding": [party_id], "holding_director": [person_id],
