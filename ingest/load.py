@@ -47,6 +47,11 @@ _IDENT_QUERY = {i.label: f"ingest.link_{i.party_column}" for i in schema.IDENTIF
 _ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declarant_id -> declarant
 # The relationships of a new declaration item: row field -> (type, end label). The query
 # ingest.create_declarations writes the same ones (the portable path of create_linked_nodes).
+# Declaration properties taken from the contract row unchanged (the rest are derived).
+_DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "border_post", "hs_code",
+                     "goods_description", "origin_country", "dispatch_country", "destination_country",
+                     "transit_countries", "net_mass_kg", "gross_mass_kg", "quantity", "quantity_unit",
+                     "customs_value", "currency", "duty_rate", "duty_amount", "channel", "inspection_result")
 DECLARATION_LINKS: dict[str, tuple[str, str]] = {
     **{_ROLE_FIELD[c]: (t, "Party") for c, t in schema.PARTY_ROLES.items()},
     "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"), "hs": ("CLASSIFIED_AS", "HSCode"),
@@ -448,32 +453,24 @@ class _Loader:
                     return None
                 roles[fld] = k
         self.seen_items.add(natural)
-        transit = c.get("transit_countries")
-        mode = nz.normalise_transport_mode(c.get("transport_mode"))
-        route_key = "|".join((c.get("origin_country") or "", c.get("dispatch_country") or "", transit or "",
-                              c.get("destination_country") or "", c.get("border_post") or "", mode or ""))
-        if route_key == "|||||":
-            route_key = None
-        props = {
-            "key": self.key(natural), "declaration_key": self.key(c["declaration_id"]),
-            "declaration_id": c["declaration_id"], "item_no": item_no, "source": self.source,
-            "date": c["date"], "regime": c.get("regime"), "customs_office": c.get("customs_office"),
-            "border_post": c.get("border_post"), "transport_mode": mode, "hs_code": c["hs_code"],
-            "goods_description": c.get("goods_description"), "origin_country": c.get("origin_country"),
-            "dispatch_country": c.get("dispatch_country"), "destination_country": c.get("destination_country"),
-            "transit_countries": transit, "net_mass_kg": c.get("net_mass_kg"),
-            "gross_mass_kg": c.get("gross_mass_kg"), "quantity": c.get("quantity"),
-            "quantity_unit": c.get("quantity_unit"), "customs_value": c["customs_value"],
-            "currency": c.get("currency"), "duty_rate": c.get("duty_rate"), "duty_amount": c.get("duty_amount"),
-            "channel": c.get("channel"), "inspection_result": c.get("inspection_result"),
-            "extra": orjson.dumps(extra).decode() if extra else None,
-        }
-        props = {k: v for k, v in props.items() if v is not None}
-        vehicle = nz.normalise_plate(c.get("vehicle_id"))
-        return {"key": props["key"], "props": props, **roles, "hs": c["hs_code"], "route": route_key,
-                "route_parts": (c.get("origin_country"), c.get("dispatch_country"), transit,
-                                c.get("destination_country"), c.get("border_post"), mode),
-                "vehicle": vehicle, "vehicle_raw": c.get("vehicle_id")}
+        transit = c["transit_countries"]
+        mode = nz.normalise_transport_mode(c["transport_mode"])
+        parts = (c["origin_country"], c["dispatch_country"], transit, c["destination_country"],
+                 c["border_post"], mode)
+        route_key = "|".join(p or "" for p in parts) if any(parts) else None
+        key = self.key(natural)
+        # contract columns copied as they are (None dropped: Grafeo stores no nulls, Neo4j neither)
+        props = {k: c[k] for k in _DECLARATION_COPY if c[k] is not None}
+        props.update(key=key, declaration_key=self.key(c["declaration_id"]), item_no=item_no,
+                     source=self.source)
+        if mode is not None:
+            props["transport_mode"] = mode
+        if extra:
+            props["extra"] = orjson.dumps(extra).decode()
+        vehicle_raw = c["vehicle_id"]
+        return {"key": key, "props": props, **roles, "hs": c["hs_code"], "route": route_key,
+                "route_parts": parts, "vehicle": nz.normalise_plate(vehicle_raw) if vehicle_raw else None,
+                "vehicle_raw": vehicle_raw}
 
     def _merge_dimensions(self, items: list[dict[str, Any]]) -> None:
         """HS codes (with their hierarchy), countries, routes and vehicles new to this run."""

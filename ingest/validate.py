@@ -86,10 +86,16 @@ def _converter(col: schema.Column) -> Callable[[str], Any]:
                 raise RowError(col.name, f"{x} is above the maximum {col.max:g}")
             return x
     elif t == "country":
+        seen: dict[str, str] = {}  # a few hundred distinct values in millions of rows
+
         def conv(v: str) -> Any:
-            c = nz.normalise_country(v)
+            c = seen.get(v)
             if c is None:
-                raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
+                c = nz.normalise_country(v)
+                if c is None:
+                    raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
+                if len(seen) < 10_000:
+                    seen[v] = c
             return c
     elif t == "country_list":
         def conv(v: str) -> Any:
