@@ -42,7 +42,7 @@ SMOOTH = 10.0
 MODEL_FILE = "assessment_model.pkl"
 SEED = 7
 
-LGB_PARAMS = dict(objective="binary", learning_rate=0.03, num_leaves=31, min_child_samples=40,
+LGB_PARAMS = dict(objective="binary", learning_rate=0.06, num_leaves=31, min_child_samples=40,
                   feature_fraction=0.7, bagging_fraction=0.8, bagging_freq=1, lambda_l2=5.0,
                   cat_smooth=20, cat_l2=10, seed=SEED, deterministic=True, force_row_wise=True,
                   num_threads=1, verbose=-1)
@@ -155,9 +155,11 @@ def _smoothed(n: np.ndarray, p: np.ndarray, prior: float) -> np.ndarray:
 
 def history_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, groups: tuple[str, ...],
                      horizon: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Past hit rate (smoothed) and log number of past labelled items per group column.
+    """Past hit rate per group column, smoothed towards the prior by SMOOTH pseudo-items.
 
-    Only labels known strictly before the item's date (and before `horizon`, if given) count.
+    Counts themselves are not features: they grow with the length of the history, so a model
+    fitted on a short past would meet values it never saw (measured on KCS: they cost ~0.01
+    macro-F1). The smoothing already says how much history there is. Only labels known strictly before the item's date (and before `horizon`, if given) count.
     """
     ev = lab["y"].notna()
     if horizon is not None:
@@ -167,7 +169,6 @@ def history_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, groups
         n, p = _past_counts(base[gcol], base["date"], base.loc[ev, gcol], lab.loc[ev, "known_at"],
                             lab.loc[ev, "y"].to_numpy())
         out[f"rate_{gcol}"] = _smoothed(n, p, prior)
-        out[f"n_{gcol}"] = np.log1p(n)
     return pd.DataFrame(out, index=base.index)
 
 
@@ -241,12 +242,12 @@ def network_snapshot(base: pd.DataFrame, lab: pd.DataFrame, prior: float, until:
 
 def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, freq: str = "MS",
                      horizon: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Per item and role: neighbour risk and degree of the party, from the snapshot taken at the
-    start of the item's period (monthly by default): strictly earlier data only."""
+    """Per item and role: neighbour risk of the party, from the snapshot taken at the start of the
+    item's period (monthly by default): strictly earlier data only. Degrees stay out of the model
+    (they grow with the history, like counts); they are kept in the snapshot for the reasons."""
     out = pd.DataFrame(index=base.index)
     for r in ROLES:
         out[f"nb_{r}"] = np.nan
-        out[f"deg_{r}"] = np.nan
     period = base["date"].dt.to_period("M" if freq == "MS" else freq).dt.start_time
     for start in sorted(period.dropna().unique()):
         rows = period == start
@@ -255,7 +256,6 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
             keys = base.loc[rows, r]
             if keys.notna().any() and len(snap):
                 out.loc[rows, f"nb_{r}"] = keys.map(snap["nb_risk"]).astype(float).to_numpy()
-                out.loc[rows, f"deg_{r}"] = np.log1p(keys.map(snap["degree"]).astype(float)).to_numpy()
     return out.drop(columns=[c for c in out if out[c].isna().all()])
 
 
@@ -376,7 +376,6 @@ def feature_frame(frames, lab: pd.DataFrame, prior: float, norms: pd.DataFrame, 
     if feature_set in ("party", "network"):
         present = tuple(r for r in ROLES if base[r].notna().any())
         parts.append(history_features(base, lab, prior, present, horizon))
-        parts.append(experience_features(base))
     if feature_set == "network":
         parts.append(network_features(base, lab, prior, horizon=horizon))
     X = pd.concat(parts, axis=1)
@@ -407,6 +406,28 @@ def _train(X: pd.DataFrame, y: np.ndarray, Xv: pd.DataFrame | None, yv: np.ndarr
                      callbacks=[lgb.early_stopping(100, verbose=False)])
 
 
+def feature_columns(columns: list[str], feature_set: str) -> list[str]:
+    """The columns of a feature set: own < party (+ parties' past hit rates) < network (+ nb_)."""
+    party = {f"rate_{r}" for r in ROLES}
+    out = []
+    for c in columns:
+        if c.startswith("nb_"):
+            if feature_set == "network":
+                out.append(c)
+        elif c in party:
+            if feature_set in ("party", "network"):
+                out.append(c)
+        else:
+            out.append(c)
+    return out
+
+
+def _auc(y: np.ndarray, s: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, s))
+
+
 def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05, yellow_share: float = 0.15) -> dict[str, float]:
     """Score thresholds so that about `red_share` of items go red and `yellow_share` yellow."""
     s = np.sort(np.asarray(scores, float))[::-1]
@@ -417,13 +438,15 @@ def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05, yellow_share
     return {"red": float(red), "yellow": float(min(yel, red))}
 
 
-def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "network",
+def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "auto",
         tune_share: float = 0.2, red_share: float = 0.05, yellow_share: float = 0.15,
         extra_categoricals: tuple[str, ...] = (), params: dict | None = None) -> AssessmentModel:
     """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day).
 
-    The last `tune_share` of the fit period (by date) is held out for early stopping and for the
-    lane thresholds and rates; the booster is then refitted on the whole fit period with the
+    The last `tune_share` of the fit period (by date) is held out for early stopping, for the
+    choice of feature set (`auto`: own, party or network, a richer set only where it beats the
+    simpler one on the held-out period: network features must do no harm) and for the lane
+    thresholds and rates; the booster is then refitted on the whole fit period with the
     chosen number of rounds. `party_risk` is not a training feature (it is computed from all
     offences and would leak the labels): it only enters the noisy-OR at scoring time.
     """
@@ -438,24 +461,43 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
         raise ValueError(f"need at least 50 labelled items with both outcomes before {as_of.date()} to fit")
     prior = float(lab.loc[past, "y"].mean())
     norms = hs_norms(d[dates < as_of])
-    X, cats = feature_frame(frames, lab, prior, norms, feature_set=feature_set, horizon=as_of,
-                            extra_categoricals=extra_categoricals)
+    X, cats = feature_frame(frames, lab, prior, norms, feature_set="network" if feature_set == "auto" else feature_set,
+                            horizon=as_of, extra_categoricals=extra_categoricals)
     categorical = {c: sorted(X.loc[past, c].dropna().unique().tolist()) for c in cats}
     X = _encode(X, categorical)
     cut = dates[past].quantile(1 - tune_share)
     tr, tu = past & (dates < cut), past & (dates >= cut)
     y = lab["y"].to_numpy()
-    if tu.sum() >= 20 and tr.sum() >= 50 and len(np.unique(y[tu.to_numpy()])) == 2:
-        b = _train(X[tr], y[tr.to_numpy()], X[tu], y[tu.to_numpy()], params=params)
+    ytu = y[tu.to_numpy()]
+    can_tune = tu.sum() >= 20 and tr.sum() >= 50 and len(np.unique(ytu)) == 2
+    candidates = ("own", "party", "network") if feature_set == "auto" else (feature_set,)
+    if feature_set == "auto" and not can_tune:
+        candidates = ("own",)
+    tried: dict[str, dict] = {}
+    chosen = candidates[0]
+    for fs in candidates:
+        cols = feature_columns(list(X.columns), fs)
+        if not can_tune:
+            tried[fs] = {"rounds": 200}
+            break
+        b = _train(X.loc[tr, cols], y[tr.to_numpy()], X.loc[tu, cols], ytu, params=params)
         rounds = max(b.best_iteration or b.current_iteration(), 20)
-        tune_scores = b.predict(X[tu], num_iteration=rounds)
+        sc = b.predict(X.loc[tu, cols], num_iteration=rounds)
+        tried[fs] = {"rounds": rounds, "auc": _auc(ytu, sc), "scores": sc}
+        # "do no harm": a richer set must beat the simpler one on the tuning period by a margin
+        if tried[fs]["auc"] > tried[chosen]["auc"] + (0.002 if fs != chosen else 0):
+            chosen = fs
+    feature_set = chosen
+    X = X[feature_columns(list(X.columns), chosen)]
+    rounds = tried[chosen]["rounds"]
+    thr, rates = None, {}
+    if can_tune:
+        tune_scores = tried[chosen]["scores"]
         thr = lane_thresholds(tune_scores, red_share=red_share, yellow_share=yellow_share)
-        ytu = y[tu.to_numpy()]
         lane = np.where(tune_scores >= thr["red"], "red", np.where(tune_scores >= thr["yellow"], "yellow", "green"))
         rates = {ln: float(ytu[lane == ln].mean()) if (lane == ln).any() else float("nan")
                  for ln in ("red", "yellow", "green")}
-    else:
-        rounds, thr, rates = 200, None, {}
+    tune_auc = {fs: round(t["auc"], 4) for fs, t in tried.items() if "auc" in t}
     booster = _train(X[past], y[past.to_numpy()], None, None, num_rounds=rounds, params=params)
     if thr is None:
         s = booster.predict(X[past])
@@ -484,7 +526,7 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
         booster_text=booster.model_to_string(), features=list(X.columns), categorical=categorical, prior=prior,
         as_of=as_of, norms=norms, groups=groups, trader_hs=trader_hs, network=net, registered_on=reg,
         thresholds=thr, lane_rates=rates, feature_set=feature_set,
-        metrics={"fit_items": int(past.sum()), "rounds": int(rounds), "prior": prior},
+        metrics={"fit_items": int(past.sum()), "rounds": int(rounds), "prior": prior, "tune_auc": tune_auc},
     )
 
 
