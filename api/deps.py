@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -62,10 +62,10 @@ class AppState:
     search: SearchIndex
     rate: RateLimiter
     assessor: Any = None
-    plans: dict[tuple, list] = field(default_factory=dict)  # audit plans per (data version, budget)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """Async on purpose: FastAPI runs a plain `def` dependency in the thread pool (a hop per request)."""
     return request.app.state.tamga
 
 

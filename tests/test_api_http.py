@@ -170,7 +170,7 @@ def test_groups_alerts_targets_lanes_exports(api):
         assert [a["key"] for a in cover["items"]] == ["t:D2/1", "t:D3/1"]
         targets = c.get("/api/v1/audit-targets", params={"budget": 3}).json()["items"]
         assert [t["rank"] for t in targets] == [1, 2, 3] and all(t["target_kind"] == "party" for t in targets)
-        assert targets == sorted(targets, key=lambda t: -t["expected_amount"]) or targets[-1]["pick"] != targets[0]["pick"]
+        assert [t["target_id"] for t in targets] == ["t:P4", "t:P1", "t:P2"]
         lanes = {x["lane"]: x["items"] for x in c.get("/api/v1/lanes").json()}
         assert lanes == {"green": 1, "red": 1, "yellow": 1}
         assert [x["key"] for x in c.get("/api/v1/lanes/red").json()["items"]] == ["t:D2/1"]

@@ -95,6 +95,14 @@ def build_world(store: GraphStore) -> None:
        "CREATE (o:Offence {key: 't:O1', offence_id: 'O1', source: 't', date: $d, party_id: 'P4', "
        "declaration_id: 'D3', offence_type: 'misclassification', status: 'confirmed', evaded_amount: 4000.0}) "
        "CREATE (o)-[:COMMITTED_BY]->(p) CREATE (o)-[:CONCERNS]->(d)", {"d": date(2024, 8, 1)})
+    plan = [{"rank": i, "target_id": k, "target_kind": "party", "name": n, "expected_amount": amt, "risk": r,
+             "duties_at_stake": amt * 2, "pick": "risk", "reasons": [{"feature": "risk", "detail": "network risk"}]}
+            for i, (k, n, amt, r) in enumerate([("t:P4", "Offender Corp", 9000.0, 0.95),
+                                                ("t:P1", RING_LATIN, 5000.0, 0.91),
+                                                ("t:P2", RING_CYRILLIC, 3000.0, 0.85)], 1)]
+    ex("CREATE (s:ScoreRun {key: 'score:20260101T000000.000000Z', started_at: '2026-01-01T00:00:00Z', "
+       "finished_at: '2026-01-01T00:01:00Z', report: $rep})",
+       {"rep": json.dumps({"audit_plan_rows": plan, "audit_random_share": 0.0})})
     ex("CREATE (r:IngestRun {key: 'run-1', started_at: '2026-01-01T00:00:00Z', source: 't', status: 'ok', "
        "report: $rep})", {"rep": json.dumps({"rows_read": 9, "source": "t"})})
 

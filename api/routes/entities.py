@@ -143,7 +143,7 @@ async def get_entity_risk(ctx: EntityRead, entity_id: EntityId) -> dict[str, Any
         ctx.audit("entity.risk", out["key"])
         return out
 
-    return await ctx.limits.run(work)
+    return await ctx.limits.run(work, point=True, backend=ctx.store.backend)
 
 
 def _network(ctx, root_label: str, root_key: str, depth: int, max_nodes: int | None, rel, date_from, date_to,

@@ -70,25 +70,20 @@ async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip 
 async def list_audit_targets(ctx: EntityRead,
                              budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audits the office can do")] = 20,
                              ) -> dict[str, Any]:
+    """The plan the last scoring run stored (`graph.audit`), sliced to the budget by `graph.export`."""
     from graph.export import export
 
     lim = ctx.limits.page(budget)
 
     def work() -> dict[str, Any]:
-        cache_key = (ctx.state.search._version(), lim)
-        plan = ctx.state.plans.get(cache_key)
-        if plan is None:
-            try:
-                plan = orjson.loads(export(ctx.store, "audit-targets", "json", None, budget=lim))
-            except ValueError as e:
-                raise ApiError(404, "Not Found", str(e)) from None
-            if len(ctx.state.plans) > 20:
-                ctx.state.plans.clear()
-            ctx.state.plans[cache_key] = plan
+        try:
+            plan = orjson.loads(export(ctx.store, "audit-targets", "json", None, budget=lim))
+        except ValueError as e:
+            raise ApiError(404, "Not Found", str(e)) from None
         ctx.audit("audit_targets.read", f"budget={lim}")
         return {"items": plan, "skip": 0, "limit": lim, "total": len(plan)}
 
-    return await ctx.limits.run(work, bulk=True)
+    return await ctx.limits.run(work)
 
 
 @router.get("/lanes", operation_id="get_lane_counts", response_model=list[LaneCount], tags=["alerts"],
