@@ -68,7 +68,7 @@ FLOAT_COLUMNS: dict[str, tuple[str, ...]] = {
 # relationship type -> identifier label (the frames carry labels, the graph carries relationships)
 _LABEL_BY_REL = {i.rel: i.label for i in schema.IDENTIFIERS}
 
-PAGE_SIZE = 100_000
+PAGE_SIZE = 200_000  # rows per page: a few pages at 1M items, ~100 MB per page in Arrow
 
 
 def empty(name: str) -> pd.DataFrame:

@@ -389,7 +389,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     step = _Timer(timings, progress)
     t0 = time.perf_counter()
     with step("frames"):
-        frames = Frames.from_store(store, page=max(1000, s.batch_size * 20))
+        frames = Frames.from_store(store)
     r = analyse(frames, analytics, communities=communities, declarations=declarations, progress=progress,
                 timings=timings, model_settings=s)
     with step("write"):
