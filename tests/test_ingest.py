@@ -291,3 +291,12 @@ def test_simulated_world_loads_without_quarantine(small_world, settings, grafeo_
         n_rows = sum(1 for _ in csv.reader(f)) - 1
     assert nodes["Declaration"] == rep.files["declarations"].loaded == n_rows
     assert nodes["Party"] == rep.files["parties"].loaded
+
+
+def test_counts_and_idempotency_on_any_store(tmp_path, settings, any_store):
+    """The same bundle on Grafeo and, when NEO4J_URI is set, on Neo4j (portable query path)."""
+    bundle = make_bundle(tmp_path / "b")
+    ingest_bundle(any_store, bundle, settings=settings, progress=False)
+    assert graph_counts(any_store) == (EXPECTED_NODES, EXPECTED_RELS)
+    ingest_bundle(any_store, bundle, settings=settings, progress=False)
+    assert graph_counts(any_store) == (EXPECTED_NODES, EXPECTED_RELS)
