@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -172,6 +173,15 @@ class QuarantineRecord:
     raw: Any  # the row as read: a dict of strings, or the record text when it could not be split
 
 
+def _reason_kind(reason: str) -> str:
+    """A reason without its values, to count reasons: `not an ISO date`, `… is below the minimum …`.
+
+    >>> _reason_kind("unknown party id 'P404'"), _reason_kind("-5.0 is below the minimum 0")
+    ('unknown party id …', '… is below the minimum …')
+    """
+    return re.sub(r"'[^']*'|-?\d[\w./-]*", "…", reason).split(":")[0].strip()
+
+
 class Quarantine:
     """Writes quarantine records of one run as JSONL and CSV (files created on the first record)."""
 
@@ -206,7 +216,7 @@ class Quarantine:
         raw_text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
         self._csv_writer.writerow([rec.file, rec.path, rec.line, rec.column, rec.reason, raw_text])
         self.counts[rec.file] += 1
-        self.reasons[(rec.file, rec.reason.split(":")[0])] += 1
+        self.reasons[(f"{rec.file}.{rec.column}" if rec.column else rec.file, _reason_kind(rec.reason))] += 1
 
     @property
     def total(self) -> int:

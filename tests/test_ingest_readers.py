@@ -46,3 +46,12 @@ def test_gzip_and_parquet_read_the_same_values(tmp_path):
     assert [r.line for r in readers.read_rows(tmp_path / "h.parquet")] == [1, 2]
     assert [len(b) for b in readers.read_batches(tmp_path / "f.csv", batch_size=1)] == [1, 1]
     assert readers.find_file(tmp_path, "g") == tmp_path / "g.csv.gz"
+
+
+def test_validate_doctests():
+    import doctest
+
+    import ingest.validate
+
+    res = doctest.testmod(ingest.validate)
+    assert res.attempted >= 1 and res.failed == 0
