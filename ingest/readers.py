@@ -15,7 +15,7 @@ import io
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 FIELD_CAP = 64 * 1024  # bytes-ish (characters) per field; larger fields are quarantined
@@ -34,23 +34,6 @@ class RawRow:
     values: dict[str, str]
     problem: tuple[str, str] | None = None  # (column, reason) found while reading
     raw: str | None = None  # the record as text, for the quarantine, when a problem was found
-
-
-@dataclass
-class FileSource:
-    """A physical file that feeds one bundle file (a profile may feed one from several)."""
-
-    path: Path
-    header: list[str] = field(default_factory=list)
-
-    @property
-    def fmt(self) -> str:
-        name = self.path.name.lower()
-        if name.endswith(".parquet"):
-            return "parquet"
-        if name.endswith(".gz"):
-            return "csv.gz"
-        return "csv"
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
