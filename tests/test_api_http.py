@@ -199,6 +199,10 @@ def test_decisions_are_recorded_soft_deleted_and_audited(api):
         assert c.post("/api/v1/decisions", json={"kind": "confirmed_risk", "subject": "t:NOPE"}).status_code == 404
         insp = c.post("/api/v1/decisions", json={"kind": "inspection", "subject": "t:D2/1", "value": "violation"})
         assert insp.status_code == 201
+        item = api.store.execute("MATCH (d:Declaration {key: 't:D2/1'}) RETURN d.inspection_result AS r")
+        assert item == [{"r": "violation"}]
+        whole = c.post("/api/v1/decisions", json={"kind": "inspection", "subject": "t:D3", "value": "clear"})
+        assert whole.status_code == 201
         listed = c.get("/api/v1/decisions", params={"subject": "t:P1"}).json()
         assert [x["id"] for x in listed] == [d["id"]]
         w = c.delete(f"/api/v1/decisions/{d['id']}").json()
@@ -206,7 +210,9 @@ def test_decisions_are_recorded_soft_deleted_and_audited(api):
         assert c.delete(f"/api/v1/decisions/{d['id']}").status_code == 404
         assert c.get("/api/v1/entities/t:P1").json()["decisions"][0]["deleted_at"]
     stored = api.store.execute("MATCH (d:Decision) RETURN d.kind AS kind, d.deleted_at AS gone ORDER BY kind")
-    assert [(r["kind"], r["gone"] is not None) for r in stored] == [("inspection", False), ("not_same_entity", True)]
+    assert [(r["kind"], r["gone"] is not None) for r in stored] == [
+        ("inspection", False), ("inspection", False), ("not_same_entity", True)]
+    assert api.store.execute("MATCH (d:Declaration {key: 't:D3/1'}) RETURN d.inspection_result AS r") == [{"r": "clear"}]
 
 
 def test_the_audit_trail_shows_reads_with_who_what_where_and_request_id(api):

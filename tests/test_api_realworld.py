@@ -116,3 +116,19 @@ def test_assessment_from_stored_state_and_storing_only_when_asked(scored, small_
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
         runs = c.get("/api/v1/ingest-runs", headers={"X-API-Key": keys["system"]}).json()
         assert len(runs) >= 2  # the bundle, then the one-row write
+
+
+def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
+    from graph.pipeline import score
+
+    server, keys, truth, store = scored
+    settings = server.app.state.tamga.settings
+    offender = next(pid for ring in truth["rings"] for pid in ring["offenders"])
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["investigator"]}, timeout=60) as c:
+        key = c.get(f"/api/v1/entities/{offender}").json()["key"]
+        before = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
+        r = c.post("/api/v1/decisions", json={"kind": "cleared", "subject": key, "note": "audit found nothing"})
+        assert r.status_code == 201
+        score(store, settings, progress=False)  # the next scoring run (same process holds the store)
+        after = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
+    assert after < before, (before, after)

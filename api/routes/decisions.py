@@ -1,4 +1,9 @@
-"""Investigators' decisions and inspection results: append-only, withdrawn by a soft delete."""
+"""Investigators' decisions and inspection results: append-only, withdrawn by a soft delete.
+
+Later scoring runs read them: same / not-same entity decisions steer entity resolution, confirmed
+risk / cleared set a party's risk seed, and an inspection result is also written to the item's
+`inspection_result`, the label the declaration assessment learns from.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,10 @@ def _out(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _exists(ctx, key: str) -> bool:
-    return bool(ctx.store.run("api.party_by_key", key=key)) or bool(
-        ctx.store.run("api.node_by_key", key=key, label="Declaration"))
+    if ctx.store.run("api.party_by_key", key=key):
+        return True
+    r = ctx.store.run("api.declaration_exists", key=key)[0]
+    return bool(r["items"] or r["declaration_items"])
 
 
 @router.post("/decisions", operation_id="create_decision", response_model=DecisionOut, status_code=201,
@@ -44,6 +51,11 @@ async def create_decision(ctx: Decide, body: DecisionIn) -> dict[str, Any]:
         rows = ctx.store.run("api.decision_create", key=key, kind=body.kind, subject=body.subject,
                              object=body.object, value=body.value, note=body.note, user=ctx.principal.owner,
                              at=audit.now_iso())
+        if body.kind == "inspection":
+            # the result also becomes the item's inspection result, which the next scoring run learns from
+            n = ctx.store.run("api.inspection_by_item", subject=body.subject, value=body.value)[0]["items"]
+            if not n:
+                ctx.store.run("api.inspection_by_declaration", subject=body.subject, value=body.value)
         ctx.audit("decision.create", f"{body.kind} {body.subject}" + (f" {body.object}" if body.object else ""), 201)
         return _out(rows[0]["decision"])
 
