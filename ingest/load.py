@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from ingest import readers
 from ingest.profiles import FileMapping, Profile, load_profile
 from ingest.validate import BundleError, Quarantine, QuarantineRecord, RowError, RowValidator
 
-__all__ = ["ingest_bundle", "IngestReport", "store_status", "last_reports", "BundleError", "count_graph"]
+__all__ = ["BundleError", "IngestReport", "count_graph", "ingest_bundle", "last_reports", "store_status"]
 
 LOAD_ORDER = ("parties", "officers", "declarations", "offences")
 _IDENT_QUERY = {i.label: f"ingest.link_{i.party_column}" for i in schema.IDENTIFIERS}
@@ -106,8 +107,8 @@ class IngestReport:
         """The report for a human at a terminal."""
         lines = [f"Ingest {self.run_id}: {self.status}, profile {self.profile}, source {self.source!r}",
                  f"  bundle   {self.path}",
-                 f"  duration {self.duration_s:.1f} s, {self.rows_per_s:,.0f} rows/s "
-                 f"(declarations {self.declaration_rows_per_s:,.0f} rows/s)",
+                 (f"  duration {self.duration_s:.1f} s, {self.rows_per_s:,.0f} rows/s "
+                  f"(declarations {self.declaration_rows_per_s:,.0f} rows/s)"),
                  f"  {'file':<14}{'read':>10}{'loaded':>10}{'existing':>10}{'quarantined':>13}"]
         for name, f in self.files.items():
             lines.append(f"  {name:<14}{f.read:>10,}{f.loaded:>10,}{f.existing:>10,}{f.quarantined:>13,}")
@@ -527,7 +528,7 @@ class _Loader:
         for c in new:
             chain = [c, *nz.hs_ancestors(c)]
             nodes.update(chain)
-            links.update(zip(chain, chain[1:]))
+            links.update(pairwise(chain))
         self._run_batches("ingest.merge_hs_codes", [{"code": c, "level": nz.hs_level(c)} for c in sorted(nodes)])
         self._run_batches("ingest.link_hs_parents", [{"child": a, "parent": b} for a, b in sorted(links)])
         self.hs_done |= nodes

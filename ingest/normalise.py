@@ -18,10 +18,22 @@ import phonenumbers
 from unidecode import unidecode
 
 __all__ = [
-    "digits", "normalise_tax_id", "normalise_phone", "normalise_email", "normalise_address",
-    "normalise_name", "transliterate", "normalise_hs", "hs_ancestors", "hs_level", "normalise_country",
-    "normalise_currency", "normalise_plate", "normalise_bank_account", "normalise_identifier",
+    "digits",
+    "hs_ancestors",
+    "hs_level",
+    "normalise_address",
+    "normalise_bank_account",
+    "normalise_country",
+    "normalise_currency",
+    "normalise_email",
+    "normalise_hs",
+    "normalise_identifier",
+    "normalise_name",
+    "normalise_phone",
+    "normalise_plate",
+    "normalise_tax_id",
     "normalise_transport_mode",
+    "transliterate",
 ]
 
 _DIGITS = re.compile(r"\D+")

@@ -46,7 +46,8 @@ def find_file(folder: Path, stem: str) -> Path | None:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+    """The file as text: UTF-8 (BOM dropped), undecodable bytes kept as lone surrogates."""
+    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
     return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
@@ -133,8 +134,8 @@ def _parquet_rows(path: Path, batch_size: int) -> Iterator[RawRow]:
             values = {k: (cols[k][i] if cols[k][i] is not None else "") for k in names}
             big = next((k for k, v in values.items() if len(v) > FIELD_CAP), None)
             if big:
-                yield RawRow(rownum, {}, (big, f"field of {len(values[big])} characters exceeds the cap of "
-                                             f"{FIELD_CAP}"), _raw_text(list(values.values())))
+                reason = f"field of {len(values[big])} characters exceeds the cap of {FIELD_CAP}"
+                yield RawRow(rownum, {}, (big, reason), _raw_text(list(values.values())))
             else:
                 yield RawRow(rownum, values)
 

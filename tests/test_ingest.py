@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from graph import schema
 from graph.store import GraphStore
 from ingest.load import count_graph, ingest_bundle, last_reports, store_status
 from ingest.validate import BundleError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_kcs_rows_map_onto_the_contract(tmp_path, settings, grafeo_store):
     rep = ingest_bundle(grafeo_store, write_kcs(tmp_path / "kcs"), profile="kcs", settings=settings, progress=False)
     d = rep.files["declarations"]
     assert (d.read, d.loaded, d.quarantined) == (4, 3, 1)
-    rec = json.loads(open(rep.quarantine_path).readline())
+    rec = json.loads(Path(rep.quarantine_path).read_text().splitlines()[0])
     assert (rec["line"], rec["column"]) == (5, "net_mass_kg")
     # DECL1 DECL2 IMP1 IMP2 SEL1 CUR1; DECL9 and IMP9 appear only in the quarantined row
     assert rep.files["parties"].loaded == 6

@@ -10,8 +10,16 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ingest import normalise as nz
-from ingest.normalise import (hs_ancestors, normalise_address, normalise_email, normalise_hs, normalise_name,
-                              normalise_phone, normalise_plate, normalise_tax_id)
+from ingest.normalise import (
+    hs_ancestors,
+    normalise_address,
+    normalise_email,
+    normalise_hs,
+    normalise_name,
+    normalise_phone,
+    normalise_plate,
+    normalise_tax_id,
+)
 
 
 def test_doctests():
