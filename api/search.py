@@ -2,19 +2,22 @@
 
 Names: the query is normalised with `ingest.normalise.normalise_name` (Cyrillic and Latin fold to
 one form, legal forms drop, so `ООО Восток` and `Vostok LLC` meet) and matched against an
-in-memory list of (key, name_norm) loaded from the store: exact and prefix matches first, then
-rapidfuzz's WRatio over the whole list for misspellings and transliteration variants
-(`vostok treid` ~ `vostok trade`). Why in memory: the store has no fuzzy index, and rapidfuzz's
-`process.extract` over 50k names takes a few ms (measured in `bench/bench_api.py`); the list is
-reloaded when the latest IngestRun/ScoreRun changes (checked at most every few seconds).
+in-memory list of (key, name_norm) loaded from the store, reloaded when the latest
+IngestRun/ScoreRun changes (checked at most every few seconds). Why in memory: the store has no
+fuzzy index. Matching, measured on 6.4k names: rapidfuzz WRatio over every name costs ~14 ms
+(~130 ms at 60k names), so names are first narrowed through a token index (names sharing a
+token with the query, or a token starting with its last word, found by bisection in the sorted
+vocabulary), WRatio ranks those; only when that finds too little does the cheap QRatio run over
+every name (~0.7 ms at 6.4k) to catch misspelt single words. Exact and prefix matches rank first.
 Tax ids, phones and party ids go to the store's indexes.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -32,6 +35,28 @@ class _Names:
     norms: list[str]
     rows: list[dict[str, Any]]
     version: tuple
+    tokens: dict[str, list[int]] = field(default_factory=dict)  # token -> indices of names holding it
+    vocab: list[str] = field(default_factory=list)  # sorted tokens, for prefix lookups by bisection
+
+    def __post_init__(self) -> None:
+        for i, n in enumerate(self.norms):
+            for t in set(n.split()):
+                self.tokens.setdefault(t, []).append(i)
+        self.vocab = sorted(self.tokens)
+
+    def candidates(self, norm: str, cap: int = 5000) -> set[int]:
+        """Names sharing a token with the query, or holding a token that starts with its last word."""
+        words = norm.split()
+        out: set[int] = set()
+        for w in words:
+            out.update(self.tokens.get(w, ()))
+        last = words[-1] if words else ""
+        if len(last) >= 2:
+            i = bisect.bisect_left(self.vocab, last)
+            while i < len(self.vocab) and self.vocab[i].startswith(last) and len(out) < cap:
+                out.update(self.tokens[self.vocab[i]])
+                i += 1
+        return out
 
 
 class SearchIndex:
@@ -95,14 +120,21 @@ class SearchIndex:
             self.refresh()
             names = self._names
             assert names is not None
-            for i, n in enumerate(names.norms):
+            cand = sorted(names.candidates(norm))
+            for i in cand:
+                n = names.norms[i]
                 if n == norm:
                     add(names.rows[i], "name", 100.0)
                 elif n.startswith(norm):
                     add(names.rows[i], "name", 95.0)
+            if cand:
+                pool = [names.norms[i] for i in cand]
+                for _n, score, j in process.extract(norm, pool, scorer=fuzz.WRatio, limit=limit,
+                                                    score_cutoff=MIN_FUZZY):
+                    add(names.rows[cand[j]], "name", min(float(score), 94.0))
             if len(hits) < limit:
-                for _n, score, i in process.extract(norm, names.norms, scorer=fuzz.WRatio,
-                                                    limit=limit, score_cutoff=MIN_FUZZY):
-                    add(names.rows[i], "name", min(float(score), 94.0))
+                for _n, score, i in process.extract(norm, names.norms, scorer=fuzz.QRatio, limit=limit,
+                                                    score_cutoff=MIN_FUZZY):
+                    add(names.rows[i], "name", min(float(score), 90.0))
         ranked = sorted(hits.values(), key=lambda h: (-h["score"], -(h["risk_score"] or 0.0), h["key"]))
         return norm, ranked[:limit]
