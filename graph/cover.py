@@ -114,12 +114,47 @@ def _cat_llr(values: pd.Series, cover: pd.Series, cover_w: np.ndarray, genuine: 
     return np.clip(out, -LLR_CAP, LLR_CAP)
 
 
+def _caught_items(d: pd.DataFrame, hs: pd.Series, luv: np.ndarray, D: str, decl_keys: list[str],
+                  caught: pd.Series) -> pd.Series:
+    """The items of caught declarations that carried the cover: offences name a declaration, whose
+    other items under the same code may be genuine. Per declaration the item under D whose value
+    per kg is furthest from D's usual price (median of the uncaught items) is taken."""
+    on_d = (hs == D).to_numpy()
+    ref = luv[on_d & ~caught.to_numpy()]
+    med = np.nanmedian(ref) if np.isfinite(ref).any() else np.nan
+    m = (d["declaration_key"].isin(decl_keys) | d["key"].isin(decl_keys)).to_numpy() & on_d
+    out = pd.Series(False, index=d.index)
+    if not m.any():
+        return out
+    dev = pd.Series(np.abs(luv - med), index=d.index)[m].fillna(-1.0)
+    pick = dev.groupby(d.loc[m, "declaration_key"]).idxmax()
+    out[pick.to_numpy()] = True
+    return out
+
+
 def _route(d: pd.DataFrame) -> pd.Series:
     if "route" in d and d["route"].notna().any():
         return d["route"]
     parts = [d.get(c, pd.Series(None, index=d.index)).astype("string").fillna("")
              for c in ("origin_country", "dispatch_country", "transit_countries", "border_post", "transport_mode")]
     return parts[0].str.cat(parts[1:], sep="|")
+
+
+#: caps of the combined evidence: value per kg is what tells the goods apart; the supplier, countries,
+#: route and parties describe the *trader*, so they are one piece of evidence (their maximum), not four
+UV_CAP = 6.0
+MASS_CAP = 1.5
+PROFILE_CAP = (-2.0, 3.0)
+
+
+def _combine_evidence(llr: dict[str, np.ndarray]) -> np.ndarray:
+    """Sum of bounded evidence: value/kg (wide bound), mass, and the trader profile as one term."""
+    total = np.clip(llr.get("unit_value", 0.0) * (UV_CAP / LLR_CAP), -UV_CAP, UV_CAP)
+    total = total + np.clip(llr.get("mass", 0.0), -MASS_CAP, MASS_CAP)
+    prof = [llr[k] for k in ("consignor", "countries", "route", "parties") if k in llr]
+    if prof:
+        total = total + np.clip(np.max(prof, axis=0), *PROFILE_CAP)
+    return total
 
 
 FEATURES = {
@@ -133,11 +168,13 @@ FEATURES = {
 
 
 def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.Series | None = None, *,
-                     level: int = 6, min_score: float = 0.5, include_caught: bool = False) -> pd.DataFrame:
+                     level: int = 6, min_score: float = 0.5, include_caught: bool = False,
+                     same_heading: bool = False) -> pd.DataFrame:
     """Declaration items whose declared code is a known cover and whose evidence fits the risk goods.
 
     `pairs` defaults to `learn_cover_pairs(frames)`; `party_risk` (party key -> 0..1) adds the
-    parties' network risk. Items already named in an offence are left out unless `include_caught`.
+    parties' network risk. Items already named in an offence are left out unless `include_caught`;
+    pairs within one heading (HS4) are skipped unless `same_heading` (classification errors).
     Returns columns key, declaration_id, declared_hs, suspected_hs, score (0..1), reasons (list of
     dicts: feature, llr, detail), sorted by score; only rows with score >= min_score.
     """
@@ -167,11 +204,14 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     best_reasons: list = [None] * len(d)
     for pr in pairs.itertuples(index=False):
         D, A = pr.declared_hs, pr.actual_hs
+        if D[:4] == A[:4] and not same_heading:
+            # a dispute between two subheadings of one heading is a classification error, not a
+            # cover: covers hide goods under an unrelated, cheaper heading
+            continue
         cand = (hs == D).to_numpy() & (include_caught | ~caught.to_numpy())
         if not cand.any():
             continue
-        cover_rows = d["key"].isin(pr.declaration_keys) | d["declaration_key"].isin(pr.declaration_keys)
-        cover_rows &= (hs == D)
+        cover_rows = _caught_items(d, hs, luv, D, pr.declaration_keys, caught)
         open_rows = (hs == A)
         genuine = (hs == D) & ~caught & ~cover_rows
         ref_mask = (cover_rows | open_rows).to_numpy()
@@ -188,6 +228,11 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
             a = _robust(x[ref_mask], ref_w)
             b = _robust(x[g_mask])
             llr[name] = _normal_llr(x[ci], a, b)
+            if name == "unit_value" and not (np.isnan(a[0]) or np.isnan(b[0])):
+                # only a price on the risk goods' side of the genuine price is evidence of cover; an
+                # item far on the other side (undervalued) is not made likelier by a wide cover profile
+                wrong_side = np.sign(x[ci] - b[0]) != np.sign(a[0] - b[0])
+                llr[name] = np.where(wrong_side, np.minimum(llr[name], 0.0), llr[name])
             unit = "/kg" if name == "unit_value" else " kg"
             details[name] = [
                 f"{np.exp(v):.2f}{unit} vs cover {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
@@ -227,7 +272,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         # prior: the pair's caught rate among the code's declarations, as odds (at least 1 %)
         n_d = int((hs == D).sum())
         prior = min(max((pr.count + 1) / (n_d + 2), 0.01), 0.5)
-        total = np.log(prior / (1 - prior)) + sum(llr.values())
+        total = np.log(prior / (1 - prior)) + _combine_evidence(llr)
         better = total > best_score[ci]
         for j in np.flatnonzero(better):
             i = ci[j]
