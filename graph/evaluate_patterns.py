@@ -10,7 +10,8 @@ several transfers on the same day (structuring). Two signals follow, neither tie
 the amounts: *bursts* (two or more transfers between the same pair in one time step) and *amount
 conservation* (the same sum, within a small tolerance, on consecutive hops).
 - cycles: strongly connected sets of accounts in the graph of amount-compatible transfers (each
-  log-amount band of `width`, with its neighbour band) and in the graph of bursts;
+  log-amount band of `width`, with its neighbour band), in the graph of bursts, and in the graph
+  of all transfers among accounts that burst (structuring accounts passing money round);
 - fan-in: a target receiving bursts from `min_sources`+ distinct sources (and those sources).
 """
 
@@ -66,8 +67,17 @@ def cycle_accounts(tx: pd.DataFrame, *, width: float = 0.02, min_repeats: int = 
         lab, size = _scc_members(n, ids.get_indexer(be["src"]), ids.get_indexer(be["dst"]))
         for i in np.flatnonzero(size >= 2):
             found.setdefault(int(i), (f"burst:{lab[i]}", int(size[i])))
-    rows = [{"account": ids[i], "cycle": c, "size": sz,
-             "evidence": "same sum passed round" if c.startswith("amount") else "repeated same-step transfers round"}
+        # money going round among accounts that structure their transfers (any transfer between them)
+        structuring = np.zeros(n, bool)
+        structuring[ids.get_indexer(be["src"])] = True
+        structuring[ids.get_indexer(be["dst"])] = True
+        m = structuring[s] & structuring[d]
+        lab, size = _scc_members(n, s[m], d[m])
+        for i in np.flatnonzero((size >= 2) & structuring):
+            found.setdefault(int(i), (f"structuring:{lab[i]}", int(size[i])))
+    evidence = {"amount": "same sum passed round", "burst": "repeated same-step transfers round",
+                "structuring": "funds circulate among accounts that split transfers"}
+    rows = [{"account": ids[i], "cycle": c, "size": sz, "evidence": evidence[c.split(":")[0].split("~")[0]]}
             for i, (c, sz) in sorted(found.items())]
     return pd.DataFrame(rows, columns=["account", "cycle", "size", "evidence"])
 
