@@ -320,6 +320,7 @@ class AssessmentModel:
     cover_weight: float = 0.6
     feature_set: str = "network"
     metrics: dict[str, Any] = field(default_factory=dict)
+    cover_profiles: list[dict] = field(default_factory=list)  # graph.cover.cover_profiles as of `as_of`
     _booster: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -388,7 +389,8 @@ def feature_frame(frames, lab: pd.DataFrame, prior: float, norms: pd.DataFrame, 
 def _encode(X: pd.DataFrame, categorical: dict[str, list[str]]) -> pd.DataFrame:
     X = X.copy()
     for c, levels in categorical.items():
-        X[c] = pd.Categorical(X[c].astype("string"), categories=levels)
+        v = X[c].astype("string")
+        X[c] = pd.Categorical(v.where(v.isin(levels)), categories=levels)  # unseen levels -> missing
     return X
 
 
@@ -527,7 +529,14 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
         as_of=as_of, norms=norms, groups=groups, trader_hs=trader_hs, network=net, registered_on=reg,
         thresholds=thr, lane_rates=rates, feature_set=feature_set,
         metrics={"fit_items": int(past.sum()), "rounds": int(rounds), "prior": prior, "tune_auc": tune_auc},
+        cover_profiles=_cover_profiles(frames, as_of),
     )
+
+
+def _cover_profiles(frames, as_of) -> list[dict]:
+    from graph.cover import cover_profiles
+
+    return cover_profiles(frames, as_of=as_of)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -752,6 +761,15 @@ class Assessor:
         keys = [row[r] for r in ROLES if row.get(r)]
         pr = self.party_risk(keys)
         who, net = max(pr.items(), key=lambda kv: kv[1]) if pr else (None, 0.0)
+        cov_info = None
+        if cover_score is None and self.model.cover_profiles:
+            from graph.cover import cover_score_one
+
+            net_kg = _num(row.get("net_mass_kg"))
+            mass = net_kg if net_kg > 0 else _num(row.get("gross_mass_kg"))
+            cov_info = cover_score_one(row.get("hs_code"), row.get("customs_value"), mass, keys,
+                                       self.model.cover_profiles)
+            cover_score = cov_info["score"] if cov_info and cov_info["score"] >= 0.5 else None
         cov = float(cover_score or 0.0)
         score = float(_combine(np.array([p]), np.array([net]), np.array([cov]), self.model)[0])
         contrib = self.model.booster.predict(X, pred_contrib=True, num_threads=1)[0, :-1]
@@ -761,6 +779,8 @@ class Assessor:
                           "doc": "stored network risk of the riskiest party on the item (noisy-OR)"})
         if cov > 0:
             extra.append({"feature": "cover_item", "value": round(cov, 4),
+                          "suspected_hs": cov_info["suspected_hs"] if cov_info else None,
+                          "detail": cov_info["detail"] if cov_info else None,
                           "doc": "declared code is a known cover; evidence fits the suspected goods"})
         return {"score": round(score, 5), "model_score": round(p, 5), "lane": _lane(score, self.model),
                 "expected_rate": self.model.lane_rates.get(_lane(score, self.model)),

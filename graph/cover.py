@@ -298,3 +298,68 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         "reasons": [best_reasons[i] for i in np.flatnonzero(keep)],
     }, columns=FLAG_COLUMNS)
     return out.sort_values(["score", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
+    """Per cover pair, the small summary that scores one posted item without the whole history:
+    value/kg profiles (cover and genuine), the pair's prior, and the parties who committed it.
+    Used by `graph.assessment.Assessor` (per request) through `cover_score_one`."""
+    d = frames.declarations
+    pairs = learn_cover_pairs(frames, level=level, as_of=as_of)
+    if d.empty or pairs.empty:
+        return []
+    if as_of is not None:
+        d = d[pd.to_datetime(d["date"]) < pd.Timestamp(as_of)]
+    d = d.reset_index(drop=True)
+    hs = hs_prefix(d["hs_code"], level)
+    luv = log_unit_value(d).to_numpy()
+    o = frames.offences
+    caught = d["declaration_key"].isin(set(o["declaration_key"].dropna())) if not o.empty else \
+        pd.Series(False, index=d.index)
+    oh = o.assign(dh=hs_prefix(o["declared_hs_code"], level), ah=hs_prefix(o["actual_hs_code"], level))
+    out = []
+    for pr in pairs.itertuples(index=False):
+        D, A = pr.declared_hs, pr.actual_hs
+        if D[:4] == A[:4]:
+            continue
+        cover_rows = _caught_items(d, hs, luv, D, pr.declaration_keys, caught)
+        ref = (cover_rows | (hs == A)).to_numpy()
+        w = np.where(cover_rows.to_numpy(), 1.0, OPEN_WEIGHT)[ref]
+        gen = ((hs == D) & ~caught & ~cover_rows).to_numpy()
+        if gen.sum() < 3 or ref.sum() == 0:
+            continue
+        n_d = int((hs == D).sum())
+        out.append({"declared_hs": D, "actual_hs": A, "count": int(pr.count),
+                    "prior": min(max((pr.count + 1) / (n_d + 2), 0.01), 0.5),
+                    "cover_uv": _robust(luv[ref], w), "genuine_uv": _robust(luv[gen]),
+                    "offenders": sorted(set(oh.loc[(oh["dh"] == D) & (oh["ah"] == A), "party"].dropna()))})
+    return out
+
+
+def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: list[dict]) -> dict | None:
+    """Cover evidence for one item from `cover_profiles`: value/kg (only on the risk goods' side)
+    and whether a party on the item committed this cover before. None when the code is no cover."""
+    digits = "".join(ch for ch in str(hs_code or "") if ch.isdigit())[:6]
+    best = None
+    for p in profiles:
+        if p["declared_hs"] != digits:
+            continue
+        try:
+            x = float(np.log(float(customs_value) / float(mass)))
+        except (TypeError, ValueError, ZeroDivisionError):
+            x = float("nan")
+        a, b = p["cover_uv"], p["genuine_uv"]
+        uv = float(_normal_llr(np.array([x]), a, b)[0]) if not np.isnan(x) else 0.0
+        if not np.isnan(x) and np.sign(x - b[0]) != np.sign(a[0] - b[0]):
+            uv = min(uv, 0.0)
+        same = [q for q in parties if q in set(p["offenders"])]
+        total = np.log(p["prior"] / (1 - p["prior"])) + _combine_evidence(
+            {"unit_value": np.array([uv]), "parties": np.array([2.0 if same else 0.0])})[0]
+        score = float(1 / (1 + np.exp(-total)))
+        if best is None or score > best["score"]:
+            detail = (f"{np.exp(x):.2f}/kg vs cover {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
+                      if not np.isnan(x) else "value/kg missing")
+            best = {"score": round(score, 4), "suspected_hs": p["actual_hs"],
+                    "detail": f"{digits} is a known cover for {p['actual_hs']} ({p['count']} offences); {detail}"
+                              + (f"; {', '.join(same)} committed it before" if same else "")}
+    return best

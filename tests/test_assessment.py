@@ -118,3 +118,25 @@ def test_assessor_matches_batch_scoring_and_is_fast(world, model, settings, graf
 def test_fit_refuses_too_little_history(world):
     with pytest.raises(ValueError, match="labelled items"):
         A.fit(world, None, as_of="2023-01-05")
+
+
+def test_assessor_flags_a_posted_cover_item_from_stored_profiles():
+    """A posted item under a known cover code priced like the risk goods carries the cover reason."""
+    from helpers_declarations import A as RISK, cover_world
+
+    frames, planted = cover_world(4)
+    d = frames.declarations
+    rng = np.random.default_rng(0)
+    d = d.assign(inspection_result=np.where(rng.random(len(d)) < 0.5, "clear", None))
+    d.loc[d["declaration_key"].isin(frames.offences["declaration_key"]), "inspection_result"] = "violation"
+    f = Frames(declarations=d, offences=frames.offences)
+    model = A.fit(f, None, feature_set="own")
+    assert model.cover_profiles and model.cover_profiles[0]["actual_hs"] == RISK
+    a = A.Assessor(model)
+    row = d[d["key"] == sorted(planted)[0]].iloc[0].to_dict()
+    got = a.assess(row)
+    cov = [r for r in got["reasons"] if r["feature"] == "cover_item"]
+    assert cov and cov[0]["suspected_hs"] == RISK
+    genuine = d[(d["hs_code"] == row["hs_code"]) & ~d["key"].isin(planted)
+                & (d["inspection_result"] != "violation")].iloc[0].to_dict()
+    assert not any(r["feature"] == "cover_item" for r in a.assess(genuine)["reasons"])
