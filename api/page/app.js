@@ -30,6 +30,7 @@ async function api(path) {
 }
 
 function riskClass(v) { return v === null || v === undefined ? "" : v >= 0.7 ? "high" : v >= 0.4 ? "mid" : "low"; }
+function fmtNum(v) { return v === null || v === undefined ? "n/a" : Number(v).toLocaleString("en", { maximumFractionDigits: 2 }); }
 function fmtRisk(v) { return v === null || v === undefined ? "n/a" : Number(v).toFixed(2); }
 
 function colorFor(kind, risk, legend) {
@@ -127,9 +128,9 @@ function renderCard(c) {
   const t = c.trade;
   const trade = [
     ...Object.entries(c.roles).map(([role, n]) => `${role}: ${n} item(s)`),
-    `${t.declarations} declaration(s), ${t.items} item(s), value ${t.value}` +
+    `${t.declarations} declaration(s), ${t.items} item(s), value ${fmtNum(t.value)}` +
       (t.first_date ? `, ${t.first_date} … ${t.last_date}` : ""),
-    ...t.top_hs.map((h) => `HS ${h.hs_code}: ${h.items} item(s), value ${h.value}`),
+    ...t.top_hs.map((h) => `HS ${h.hs_code}: ${h.items} item(s), value ${fmtNum(h.value)}`),
     ...t.top_counterparties.map((p) => `with ${p.name || p.key}: ${p.items} item(s), risk ${fmtRisk(p.risk_score)}`),
   ];
   list("card-trade", trade, (x) => x);
@@ -137,7 +138,7 @@ function renderCard(c) {
     (i.degree ? ` (shared by ${i.degree})` : "")), ...c.officers.map((o) => `officer: ${o.name || o.key} (${o.role || ""})`)],
   (x) => x);
   renderPath(c.offence_paths);
-  list("card-offences", c.offences, (o) => `${o.date || ""} ${o.offence_type || ""} (${o.status || ""}), evaded ${o.evaded_amount ?? "n/a"}`);
+  list("card-offences", c.offences, (o) => `${o.date || ""} ${o.offence_type || ""} (${o.status || ""}), evaded ${fmtNum(o.evaded_amount)}`);
   list("card-decisions", c.decisions, (d) => `${d.at || ""} ${d.kind} ${d.object || d.value || ""} by ${d.user || ""}` +
     (d.deleted_at ? ` — withdrawn by ${d.deleted_by}` : ""));
 }
