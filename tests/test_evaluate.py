@@ -64,3 +64,29 @@ def test_amlsim_detectors_precise(sample, detector):
     folder = dataset("amlsim", sample, "nodes.csv").parent
     r = evaluate_amlsim(folder)
     assert r[detector]["precision"] >= 0.9 and r[detector]["true_positives"] >= 100
+
+
+def test_kcs_mapping_onto_the_contract():
+    from graph.evaluate_kcs import load_kcs
+
+    folder = dataset("kcs", "df_syn_train_eng.csv").parent
+    frames, split = load_kcs(folder)
+    d = frames.declarations
+    assert split.value_counts().to_dict() == {"train": 37385, "test": 8481, "valid": 8134}
+    assert (d["hs_code"].str.len() == 6).all() and "071080" in set(d["hs_code"])
+    assert (d["inspection_result"] == "violation").sum() == 11653
+    assert d["declarant"].str.startswith("kcs:").all() and d["carrier"].notna().sum() == 9538
+    # the splits are in time order: fit on the past only
+    assert d.loc[split == "train", "date"].max() < d.loc[split == "valid", "date"].min()
+    assert d.loc[split == "valid", "date"].max() < d.loc[split == "test", "date"].min()
+
+
+def test_kcs_metrics_at_inspection_rates():
+    from graph.evaluate_kcs import _best_threshold, _metrics
+
+    y = np.array([1] * 10 + [0] * 90)
+    s = np.r_[np.linspace(1, 0.9, 10), np.linspace(0.5, 0, 90)]
+    m = _metrics(y, s, 0.8)
+    assert m["precision@1%"] == 1.0 and m["recall@10%"] == 1.0 and m["precision@10%"] == 1.0
+    assert m["macro_f1"] == 1.0 and m["auc"] == 1.0
+    assert 0.5 <= _best_threshold(y, s) <= 0.9
