@@ -442,7 +442,8 @@ def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05, yellow_share
 
 def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "auto",
         tune_share: float = 0.2, red_share: float = 0.05, yellow_share: float = 0.15,
-        extra_categoricals: tuple[str, ...] = (), params: dict | None = None) -> AssessmentModel:
+        extra_categoricals: tuple[str, ...] = (), params: dict | None = None,
+        max_rows: int | None = 400_000) -> AssessmentModel:
     """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day).
 
     The last `tune_share` of the fit period (by date) is held out for early stopping, for the
@@ -459,6 +460,11 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     lab = labels(frames)
     dates = pd.to_datetime(d["date"])
     past = (dates < as_of) & lab["y"].notna() & (lab["known_at"] < as_of)
+    known = past.copy()  # every outcome known at as_of: the tables for single items use all of them
+    if max_rows and past.sum() > max_rows:
+        # the most recent labelled items: bounded fit time on million-row stores, and the recent past
+        # is the better guide to the next declarations
+        past &= dates >= dates[past].sort_values().iloc[-max_rows]
     if past.sum() < 50 or lab.loc[past, "y"].nunique() < 2:
         raise ValueError(f"need at least 50 labelled items with both outcomes before {as_of.date()} to fit")
     prior = float(lab.loc[past, "y"].mean())
@@ -506,7 +512,7 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
         thr = lane_thresholds(s, red_share=red_share, yellow_share=yellow_share)
     # tables as of `as_of` for scoring single posted declarations
     base = _base(d)
-    ev = past.to_numpy()
+    ev = known.to_numpy()
     groups: dict[str, dict[str, tuple[float, float]]] = {}
     for gcol in (*OWN_GROUPS, *ROLES):
         g = pd.DataFrame({"g": base.loc[ev, gcol], "y": y[ev]}).dropna()
