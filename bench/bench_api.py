@@ -127,6 +127,13 @@ def serve(dirpath: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not become ready")
 
 
+def _server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used: per-request CPU is robust to a busy
+    machine, where wall-clock latency mostly measures waiting for a core."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _stats(lat: list[float], wall: float) -> dict:
     lat = sorted(lat)
     q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
@@ -213,7 +220,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     a = ap.parse_args()
 
-    report: dict = {"declarations_requested": a.declarations}
+    report: dict = {"declarations_requested": a.declarations, "cpus": os.cpu_count(),
+                    "load_avg_at_start": os.getloadavg()}
     if not a.reuse:
         report["build"] = build(a.dir, a.declarations, a.seed, a.score)
         print("built:", report["build"], flush=True)
@@ -229,13 +237,16 @@ def main() -> int:
         for case in cases:
             n = a.requests if case != "search" else max(200, a.requests // 5)
             for clients in (1, 32):
+                cpu0 = _server_cpu_s(proc.pid)
                 r = _run(base, prep["key"], case, data, n, clients)
+                r["server_cpu_ms_per_request"] = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
                 results[f"{case}@{clients}"] = r
                 print(f"{case:14s} clients={clients:2d} {json.dumps(r)}", flush=True)
         report["results"] = results
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    report["load_avg_at_end"] = os.getloadavg()
     if a.out:
         a.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(json.dumps(report, indent=2))
