@@ -42,10 +42,10 @@ SMOOTH = 10.0
 MODEL_FILE = "assessment_model.pkl"
 SEED = 7
 
-LGB_PARAMS = dict(objective="binary", learning_rate=0.06, num_leaves=31, min_child_samples=40,
-                  feature_fraction=0.7, bagging_fraction=0.8, bagging_freq=1, lambda_l2=5.0,
-                  cat_smooth=20, cat_l2=10, seed=SEED, deterministic=True, force_row_wise=True,
-                  num_threads=1, verbose=-1)
+LGB_PARAMS = {"objective": "binary", "learning_rate": 0.06, "num_leaves": 31, "min_child_samples": 40,
+                  "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 5.0,
+                  "cat_smooth": 20, "cat_l2": 10, "seed": SEED, "deterministic": True, "force_row_wise": True,
+                  "num_threads": 1, "verbose": -1}
 
 FEATURE_DOCS = {
     "log_value": "customs value (log)",
@@ -358,7 +358,7 @@ class AssessmentModel:
         return path
 
     @classmethod
-    def load(cls, path: Path) -> "AssessmentModel":
+    def load(cls, path: Path) -> AssessmentModel:
         with open(path, "rb") as fh:  # our own file under settings.data_dir, written by save()
             state = pickle.load(fh)
         return cls(**state)
@@ -435,8 +435,8 @@ def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05, yellow_share
     s = np.sort(np.asarray(scores, float))[::-1]
     if len(s) == 0:
         return {"red": 1.0, "yellow": 1.0}
-    red = s[min(int(math.ceil(red_share * len(s))) - 1, len(s) - 1)] if red_share > 0 else np.inf
-    yel = s[min(int(math.ceil((red_share + yellow_share) * len(s))) - 1, len(s) - 1)] if yellow_share > 0 else red
+    red = s[min(math.ceil(red_share * len(s)) - 1, len(s) - 1)] if red_share > 0 else np.inf
+    yel = s[min(math.ceil((red_share + yellow_share) * len(s)) - 1, len(s) - 1)] if yellow_share > 0 else red
     return {"red": float(red), "yellow": float(min(yel, red))}
 
 
@@ -737,7 +737,7 @@ class Assessor:
         self.source = source
 
     @classmethod
-    def load(cls, store, settings, *, source: str | None = None) -> "Assessor":
+    def load(cls, store, settings, *, source: str | None = None) -> Assessor:
         path = Path(settings.data_dir) / "models" / MODEL_FILE
         if not path.exists():
             raise FileNotFoundError(f"no assessment model at {path}: run the analytics (tamga score) first")

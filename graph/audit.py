@@ -83,7 +83,7 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     agg["stake"] = agg["duty"] + agg["shortfall"]
     agg["expected"] = agg["risk"] * agg["stake"]
     agg = agg.sort_values(["expected", "risk"], ascending=False, kind="stable")
-    n_random = int(math.floor(budget * random_share + 1e-9)) if random_share > 0 else 0
+    n_random = math.floor(budget * random_share + 1e-9) if random_share > 0 else 0
     n_risk = min(budget - n_random, len(agg))
     chosen = agg.iloc[:n_risk].assign(pick="risk")
     rest = agg.iloc[n_risk:]
@@ -134,8 +134,8 @@ def lanes(scores: pd.Series, *, red_share: float = 0.05, yellow_share: float = 0
     s = pd.to_numeric(scores, errors="coerce").fillna(0.0)
     n = len(s)
     order = s.sort_values(ascending=False, kind="stable").index
-    n_red = int(math.ceil(red_share * n)) if red_share > 0 else 0
-    n_yel = int(math.ceil((red_share + yellow_share) * n)) - n_red if yellow_share > 0 else 0
+    n_red = math.ceil(red_share * n) if red_share > 0 else 0
+    n_yel = math.ceil((red_share + yellow_share) * n) - n_red if yellow_share > 0 else 0
     lane = pd.Series("green", index=s.index, dtype=object)
     lane.loc[order[:n_red]] = "red"
     lane.loc[order[n_red:n_red + n_yel]] = "yellow"
@@ -143,7 +143,7 @@ def lanes(scores: pd.Series, *, red_share: float = 0.05, yellow_share: float = 0
     green = lane.index[lane == "green"]
     if random_share > 0 and len(green):
         rng = np.random.default_rng(seed)
-        k = min(int(math.ceil(random_share * len(green))), len(green))
+        k = min(math.ceil(random_share * len(green)), len(green))
         sel = green[np.sort(rng.choice(len(green), size=k, replace=False))]
         lane.loc[sel] = "yellow"
         pick.loc[sel] = "random"

@@ -74,7 +74,7 @@ def _metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict:
     out = {"auc": round(float(roc_auc_score(y, s)), 4)}
     order = np.argsort(-s, kind="stable")
     for r in RATES:
-        k = max(int(round(r * len(s))), 1)
+        k = max(round(r * len(s)), 1)
         hits = y[order[:k]].sum()
         out[f"precision@{int(r * 100)}%"] = round(float(hits / k), 4)
         out[f"recall@{int(r * 100)}%"] = round(float(hits / y.sum()), 4)
@@ -150,7 +150,7 @@ def table(results: dict) -> str:
         mode, fs = name.split("/")
         mark = " (chosen on Q1)" if results.get("chosen", {}).get(mode) == fs else ""
         lines.append(f"| {name}{mark} | " + " | ".join(f"{t[c]:.4f}" for c in cols) + f" | {run['valid']['macro_f1']:.4f} |")
-    lines.append(f"| published XGBoost baseline | " + " | ".join("" for _ in cols[:-1])
+    lines.append("| published XGBoost baseline | " + " | ".join("" for _ in cols[:-1])
                  + f" | {results['baseline_macro_f1']:.4f} | 0.7151 |")
     return "\n".join(lines)
 

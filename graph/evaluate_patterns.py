@@ -24,7 +24,6 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-
 # --------------------------------------------------------------------------- money flows
 
 def _index(tx: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from helpers_declarations import labelled_world
 
 from graph import assessment as A
 from graph.frames import Frames
-from helpers_declarations import labelled_world
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,8 @@ def test_fit_refuses_too_little_history(world):
 
 def test_assessor_flags_a_posted_cover_item_from_stored_profiles():
     """A posted item under a known cover code priced like the risk goods carries the cover reason."""
-    from helpers_declarations import A as RISK, cover_world
+    from helpers_declarations import A as RISK
+    from helpers_declarations import cover_world
 
     frames, planted = cover_world(4)
     d = frames.declarations
@@ -133,7 +134,7 @@ def test_assessor_flags_a_posted_cover_item_from_stored_profiles():
     model = A.fit(f, None, feature_set="own")
     assert model.cover_profiles and model.cover_profiles[0]["actual_hs"] == RISK
     a = A.Assessor(model)
-    row = d[d["key"] == sorted(planted)[0]].iloc[0].to_dict()
+    row = d[d["key"] == min(planted)].iloc[0].to_dict()
     got = a.assess(row)
     cov = [r for r in got["reasons"] if r["feature"] == "cover_item"]
     assert cov and cov[0]["suspected_hs"] == RISK

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from helpers_declarations import cover_world
 
 from graph.audit import TARGET_COLUMNS, audit_targets, duties_at_stake, lanes
-from helpers_declarations import cover_world
 
 
 def test_budget_split_between_risk_and_random_and_reproducible():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers_declarations import A, D, cover_world
 
 from graph.cover import FLAG_COLUMNS, flag_cover_items, learn_cover_pairs
 from graph.frames import Frames
-from helpers_declarations import A, D, cover_world
 
 
 def test_pairs_learnt_from_offences_at_hs6():
@@ -38,7 +38,7 @@ def test_planted_covers_ranked_first(seed):
 
 
 def test_flags_name_the_evidence_and_are_deterministic():
-    frames, planted = cover_world(5)
+    frames, _planted = cover_world(5)
     a = flag_cover_items(frames)
     b = flag_cover_items(frames)
     pd.testing.assert_frame_equal(a, b)

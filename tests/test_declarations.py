@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from helpers_declarations import _decl_frame
 
 from graph.declarations import hs_novelty, hs_switches, robust_z, unit_value_anomalies
 from graph.frames import Frames
-from helpers_declarations import _decl_frame
 
 
 def _rows(n, hs, uv, trader, start, rate=5.0, step=3, seed=0):

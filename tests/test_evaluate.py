@@ -9,10 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import dataset
-from graph.evaluate_patterns import (burst_edges, cycle_accounts, evaluate_amlsim, evaluate_kek, fan_in_accounts,
-                                     ownership_loops, oversubscribed)
+
+from graph.evaluate_patterns import (
+    burst_edges,
+    cycle_accounts,
+    evaluate_amlsim,
+    evaluate_kek,
+    fan_in_accounts,
+    oversubscribed,
+    ownership_loops,
+)
 
 
 def _background(seed=0, n=300, m=3000):
