@@ -186,7 +186,7 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
     # one event per (trader, new code): its first date
     firsts = firsts.sort_values("date").drop_duplicates(["t", "hs"])
     rows = []
-    by_t = dict(tuple(df.groupby("t")))
+    by_t = dict(tuple(df[df["t"].isin(set(firsts["t"]))].groupby("t")))  # only traders with an event
     win = pd.Timedelta(days=window_days)
     for ev in firsts.itertuples(index=False):
         g = by_t[ev.t]
