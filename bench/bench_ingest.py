@@ -120,12 +120,20 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--naive-sample", type=int, default=1000, help="rows for the one-statement-per-row baseline")
     ap.add_argument("--workdir", type=Path, default=None, help="keep bundle and store here (default: temp dir)")
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--reuse-bundle", action="store_true", help="keep a bundle already in --workdir")
     a = ap.parse_args(argv)
 
     work = a.workdir or Path(tempfile.mkdtemp(prefix="tamga-bench-ingest-"))
     bundle = work / "bundle"
     print(f"generating {a.rows:,} declaration rows into {bundle} ...", flush=True)
-    info = make_bundle(bundle, a.rows, a.seed)
+    if a.reuse_bundle and (bundle / "declarations.csv").exists():
+        info = {"generator": "reused", "path": str(bundle)}
+    else:
+        info = make_bundle(bundle, a.rows, a.seed)
+    if (work / "store").exists():
+        shutil.rmtree(work / "store")  # always a fresh store
+    if (work / "naive").exists():
+        shutil.rmtree(work / "naive")
     bundle_bytes = du(bundle)
 
     # the measured run

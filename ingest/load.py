@@ -137,12 +137,10 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> str:
 
 def count_graph(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     """Nodes per label and relationships per type, every kind of `graph.schema` listed (0 if none)."""
-    nodes = {n.label: 0 for n in schema.NODES}
-    for r in store.run("status.count_nodes"):
-        nodes[r["label"]] = int(r["n"])
-    rels = {r.type: 0 for r in schema.RELS}
-    for r in store.run("status.count_relationships"):
-        rels[r["type"]] = int(r["n"])
+    row = store.run("status.count_nodes")[0]
+    nodes = {n.label: int(row.get(n.label) or 0) for n in schema.NODES}
+    row = store.run("status.count_relationships")[0]
+    rels = {r.type: int(row.get(r.type) or 0) for r in schema.RELS}
     return nodes, rels
 
 

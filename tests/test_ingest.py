@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from graph import schema
 from graph.store import GraphStore
 from ingest.load import count_graph, ingest_bundle, last_reports, store_status
 from ingest.validate import BundleError
@@ -299,3 +300,14 @@ def test_counts_and_idempotency_on_any_store(tmp_path, settings, any_store):
     assert graph_counts(any_store) == (EXPECTED_NODES, EXPECTED_RELS)
     ingest_bundle(any_store, bundle, settings=settings, progress=False)
     assert graph_counts(any_store) == (EXPECTED_NODES, EXPECTED_RELS)
+
+
+def test_status_queries_cover_the_schema():
+    """count_graph reads one column per label / type: the named queries must list them all."""
+    import queries
+
+    nodes_q, rels_q = queries.get("status.count_nodes"), queries.get("status.count_relationships")
+    assert all(f"COUNT {{ MATCH (:{n.label}) }} AS {n.label}" in nodes_q for n in schema.NODES)
+    assert all(f"COUNT {{ MATCH ()-[:{r.type}]->() }} AS {r.type}" in rels_q for r in schema.RELS)
+    assert nodes_q.count("COUNT { MATCH") == len(schema.NODES)
+    assert rels_q.count("COUNT { MATCH") == len(schema.RELS)

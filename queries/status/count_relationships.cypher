@@ -1,3 +1,24 @@
-// Status: number of relationships per type.
-MATCH ()-[r]->()
-RETURN type(r) AS type, count(*) AS n
+// Status: number of relationships per type, one column per type of graph.schema (tests check
+// the list). COUNT {} per type: a whole-graph scan timed out at 8M relationships.
+RETURN COUNT { MATCH ()-[:DECLARED_BY]->() } AS DECLARED_BY,
+       COUNT { MATCH ()-[:CONSIGNED_TO]->() } AS CONSIGNED_TO,
+       COUNT { MATCH ()-[:CONSIGNED_BY]->() } AS CONSIGNED_BY,
+       COUNT { MATCH ()-[:CARRIED_BY]->() } AS CARRIED_BY,
+       COUNT { MATCH ()-[:BROKERED_BY]->() } AS BROKERED_BY,
+       COUNT { MATCH ()-[:CLASSIFIED_AS]->() } AS CLASSIFIED_AS,
+       COUNT { MATCH ()-[:PART_OF]->() } AS PART_OF,
+       COUNT { MATCH ()-[:ON_ROUTE]->() } AS ON_ROUTE,
+       COUNT { MATCH ()-[:ROUTE_COUNTRY]->() } AS ROUTE_COUNTRY,
+       COUNT { MATCH ()-[:TRANSPORTED_BY]->() } AS TRANSPORTED_BY,
+       COUNT { MATCH ()-[:OFFICER_OF]->() } AS OFFICER_OF,
+       COUNT { MATCH ()-[:HAS_TAX_ID]->() } AS HAS_TAX_ID,
+       COUNT { MATCH ()-[:HAS_BANK_ACCOUNT]->() } AS HAS_BANK_ACCOUNT,
+       COUNT { MATCH ()-[:HAS_PHONE]->() } AS HAS_PHONE,
+       COUNT { MATCH ()-[:HAS_EMAIL]->() } AS HAS_EMAIL,
+       COUNT { MATCH ()-[:HAS_ADDRESS]->() } AS HAS_ADDRESS,
+       COUNT { MATCH ()-[:COMMITTED_BY]->() } AS COMMITTED_BY,
+       COUNT { MATCH ()-[:CONCERNS]->() } AS CONCERNS,
+       COUNT { MATCH ()-[:DECLARED_AS]->() } AS DECLARED_AS,
+       COUNT { MATCH ()-[:FOUND_AS]->() } AS FOUND_AS,
+       COUNT { MATCH ()-[:RESOLVED_TO]->() } AS RESOLVED_TO,
+       COUNT { MATCH ()-[:MEMBER_OF]->() } AS MEMBER_OF
