@@ -94,7 +94,7 @@ def _best_threshold(y: np.ndarray, s: np.ndarray) -> float:
 
 
 def evaluate(folder: Path, *, feature_sets=("own", "party", "network"), modes=("frozen", "online"),
-             drop: tuple[str, ...] = ()) -> dict:
+             drop: tuple[str, ...] = (), num_rounds: int = 6000) -> dict:
     """Fit on train, early-stop and tune the threshold on valid, report test: per mode and feature set."""
     frames, split = load_kcs(folder)
     lab = A.labels(frames)
@@ -120,7 +120,7 @@ def evaluate(folder: Path, *, feature_sets=("own", "party", "network"), modes=("
             X = X.drop(columns=[c for c in X if c.startswith(drop)] if drop else [])
             categorical = {c: sorted(X.loc[tr, c].dropna().unique().tolist()) for c in cats}
             X = A._encode(X, categorical)
-            b = A._train(X[tr], y[tr], X[va], y[va])
+            b = A._train(X[tr], y[tr], X[va], y[va], num_rounds=num_rounds)
             it = b.best_iteration
             sv, st = b.predict(X[va], num_iteration=it), b.predict(X[te], num_iteration=it)
             thr = _best_threshold(y[va], sv)
