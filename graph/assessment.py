@@ -172,15 +172,6 @@ def history_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, groups
     return pd.DataFrame(out, index=base.index)
 
 
-def experience_features(base: pd.DataFrame) -> pd.DataFrame:
-    """How many items each party declared before (all items, labelled or not): log counts."""
-    out = {}
-    for r in ("declarant", "consignee", "consignor"):
-        n, _ = _past_counts(base[r], base["date"], base[r], base["date"], np.zeros(len(base)))
-        out[f"exp_{r}"] = np.log1p(n)
-    return pd.DataFrame(out, index=base.index)
-
-
 # --------------------------------------------------------------------------- network features
 
 def _party_graph(base: pd.DataFrame, mask: np.ndarray, index: pd.Index) -> sp.csr_matrix:
@@ -523,9 +514,6 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     trader_hs: dict[str, dict[str, float]] = {}
     for (t, h), n in th.groupby(["t", "h"]).size().items():
         trader_hs.setdefault(t, {})[h] = float(n)
-    for r in ("declarant", "consignee", "consignor"):
-        cnt = base.loc[seen, r].dropna().value_counts()
-        groups[f"exp_{r}"] = {k: (float(v), 0.0) for k, v in cnt.items()}
     net = network_snapshot(base, lab, prior, as_of, as_of) if feature_set == "network" else pd.DataFrame()
     reg = {}
     if not frames.parties.empty and frames.parties["registered_on"].notna().any():
@@ -575,14 +563,8 @@ def _reasons(x: dict, contrib: np.ndarray, names: list[str], extra: list[dict], 
 def _doc(f: str) -> str:
     if f.startswith("rate_"):
         return f"past hit rate of the item's {f[5:]} (earlier outcomes only)"
-    if f.startswith("n_"):
-        return f"number of earlier inspected items of the item's {f[2:]} (log)"
     if f.startswith("nb_"):
         return f"risk propagated to the {f[3:]} from past violations of its co-parties (2 hops)"
-    if f.startswith("deg_"):
-        return f"distinct co-parties of the {f[4:]} (log)"
-    if f.startswith("exp_"):
-        return f"earlier items of the {f[4:]} (log)"
     return f
 
 
@@ -699,16 +681,10 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
     for gcol, v in keys.items():
         nn, pp = model.groups.get(gcol, {}).get(v, (0.0, 0.0)) if v else (0.0, 0.0)
         f[f"rate_{gcol}"] = (pp + SMOOTH * model.prior) / (nn + SMOOTH)
-        f[f"n_{gcol}"] = math.log1p(nn)
-    for r in ("declarant", "consignee", "consignor"):
-        v = parties[r]
-        f[f"exp_{r}"] = math.log1p(model.groups.get(f"exp_{r}", {}).get(v, (0.0, 0.0))[0]) if v else 0.0
     net_tab = model.network_dict
     for r in ROLES:
         v = parties[r]
-        nb, deg = net_tab.get(v, (nan, nan)) if v else (nan, nan)
-        f[f"nb_{r}"] = nb
-        f[f"deg_{r}"] = math.log1p(deg) if not math.isnan(deg) else nan
+        f[f"nb_{r}"] = net_tab.get(v, (nan, nan))[0] if v else nan
     cats = {"hs2": hs2, "transport_mode": mode, "origin_country": origin, "dispatch_country": dispatch}
     vec = np.empty((1, len(model.features)))
     shown: dict[str, Any] = {}
