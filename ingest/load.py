@@ -612,12 +612,13 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
     report.nodes_before, report.rels_before = count_graph(store)
     loader = _Loader(store, prof, src, s, report, quarantine, progress)
     try:
-        loader.load_parties(plans)
-        if "officers" in plans:
-            loader.load_officers(plans["officers"])
-        loader.load_declarations(plans["declarations"])
-        if "offences" in plans:
-            loader.load_offences(plans["offences"])
+        with store.bulk_load():
+            loader.load_parties(plans)
+            if "officers" in plans:
+                loader.load_officers(plans["officers"])
+            loader.load_declarations(plans["declarations"])
+            if "offences" in plans:
+                loader.load_offences(plans["offences"])
         report.status = "ok" if quarantine.total == 0 else "ok_with_quarantine"
     except BaseException:
         report.status = "failed"

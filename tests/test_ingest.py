@@ -311,3 +311,17 @@ def test_status_queries_cover_the_schema():
     assert all(f"COUNT {{ MATCH ()-[:{r.type}]->() }} AS {r.type}" in rels_q for r in schema.RELS)
     assert nodes_q.count("COUNT { MATCH") == len(schema.NODES)
     assert rels_q.count("COUNT { MATCH") == len(schema.RELS)
+
+
+def test_bulk_load_defers_then_restores_checkpoints(tmp_path, settings, grafeo_store):
+    """Grafeo's automatic checkpoints are off during an ingest, back on after it, WAL folded."""
+    db = grafeo_store._db
+    assert db.checkpoint_status()["wal_bytes"] == settings.checkpoint_wal_bytes
+    with grafeo_store.bulk_load():
+        assert db.checkpoint_status()["wal_bytes"] is None
+        ingest_bundle(grafeo_store, make_bundle(tmp_path / "b"), settings=settings, progress=False)
+        assert db.checkpoint_status()["wal_bytes"] is None  # nested blocks: the outermost decides
+        assert db.wal_status()["record_count"] > 0
+    assert db.checkpoint_status()["wal_bytes"] == settings.checkpoint_wal_bytes
+    assert db.checkpoint_status()["interval_secs"] == settings.checkpoint_interval_s
+    assert db.wal_status()["record_count"] == 0  # folded into the file at the end of the block
