@@ -187,6 +187,14 @@ def test_search_finds_the_latin_party_by_its_cyrillic_spelling(world):
     assert keys.index("t:P1") < keys.index("t:P6") if "t:P6" in keys else True
 
 
+def test_search_tolerates_misspellings(world):
+    from api.search import SearchIndex
+
+    idx = SearchIndex(world)
+    assert idx.search("Vostak Trade", 5)[1][0]["key"] == "t:P1"  # a shared word, then fuzzy ranking
+    assert [h["key"] for h in idx.search("Ofender Korp", 5)[1]][:1] == ["t:P4"]  # no shared word at all
+
+
 def test_search_by_tax_id_phone_and_party_id(world):
     from api.search import SearchIndex
 
