@@ -140,9 +140,11 @@ class GrafeoStore(GraphStore):
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Automatic checkpoints rewrite the whole file, so during a bulk load they grow with it:
-        they are off inside this block and one checkpoint is made at its end (measured: 100k-row
-        ingest 25% faster, lower peak RSS). The WAL still records every statement, so `kill -9`
-        loses nothing that returned; recovery replays a longer WAL."""
+        they are off inside this block and one checkpoint is made at its end. Measured on simulated
+        worlds: item phase 17-25% faster at 100k-300k rows, total time about equal at 300k-1M (the
+        one final checkpoint folds the whole WAL), peak RSS lower (1M rows: 2,997 vs 3,058 MiB).
+        The WAL still records every statement, so `kill -9` loses nothing that returned; recovery
+        replays a longer WAL."""
         db = self._db
         if db is None or self.path is None or self.read_only or self._bulk_depth:
             self._bulk_depth += 1  # nested: the outermost block decides

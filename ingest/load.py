@@ -5,7 +5,8 @@ The order is parties (and their identifier nodes), officers, declarations, offen
 every reference points at something already stored. Everything goes through named queries in
 `queries/ingest/` in client-side batches of `settings.batch_size` rows; declaration items go
 through `store.create_linked_nodes`, whose portable form is the query
-`ingest.create_declarations` and which Grafeo runs with its bulk calls (~1.4x faster, measured).
+`ingest.create_declarations` and which Grafeo runs with its bulk calls (~1.4x faster, measured); the whole load runs inside
+`store.bulk_load()` (Grafeo: automatic checkpoints deferred to its end).
 
 Idempotency and `kill -9`: parties, identifiers, codes, routes, officers and offences are MERGEd.
 Declaration items, the bulk, are CREATEd for speed, but only for keys the store does not hold yet
