@@ -44,14 +44,18 @@ class _Names:
                 self.tokens.setdefault(t, []).append(i)
         self.vocab = sorted(self.tokens)
 
-    def candidates(self, norm: str, cap: int = 5000) -> set[int]:
-        """Names sharing a token with the query, or holding a token that starts with its last word."""
+    def candidates(self, norm: str, cap: int = 600) -> set[int]:
+        """Names sharing a token with the query (rarest words first: `inter` or `trade` match
+        thousands of firms, a distinctive word a few), or holding a token that starts with its last
+        word; at most about `cap` names, so the fuzzy ranking stays within a few ms."""
         words = norm.split()
         out: set[int] = set()
-        for w in words:
+        for w in sorted(set(words), key=lambda w: len(self.tokens.get(w, ()))):
+            if out and len(out) + len(self.tokens.get(w, ())) > cap:
+                break
             out.update(self.tokens.get(w, ()))
         last = words[-1] if words else ""
-        if len(last) >= 2:
+        if len(last) >= 2 and len(out) < cap:
             i = bisect.bisect_left(self.vocab, last)
             while i < len(self.vocab) and self.vocab[i].startswith(last) and len(out) < cap:
                 out.update(self.tokens[self.vocab[i]])
