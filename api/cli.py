@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,6 +44,17 @@ def _open(settings: Settings) -> GraphStore:
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def _session() -> Iterator[tuple[Settings, GraphStore]]:
+    """Settings and the open store for one command; the store is closed whatever happens."""
+    s = _settings()
+    store = _open(s)
+    try:
+        yield s, store
+    finally:
+        store.close()
+
+
 def _settings() -> Settings:
     try:
         return get_settings()
@@ -67,23 +80,20 @@ def world(
 def ingest(
     path: Annotated[Path, typer.Argument(help="bundle folder (CSV, .csv.gz or Parquet files)")],
     profile: Annotated[str, typer.Option(help="mapping profile: contract, kcs, ...")] = "contract",
-    source: Annotated[Optional[str], typer.Option(help="source name used in node keys")] = None,
+    source: Annotated[str | None, typer.Option(help="source name used in node keys")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Load a bundle into the store; bad rows go to quarantine, the rest loads."""
     from ingest.load import ingest_bundle
     from ingest.validate import BundleError
 
-    s = _settings()
     if not path.exists():
         _fail(f"no such bundle: {path}", EXIT_BAD_INPUT)
-    store = _open(s)
-    try:
-        report = ingest_bundle(store, path, profile=profile, source=source, settings=s, progress=progress)
-    except BundleError as e:
-        _fail(str(e), EXIT_BAD_INPUT)
-    finally:
-        store.close()
+    with _session() as (s, store):
+        try:
+            report = ingest_bundle(store, path, profile=profile, source=source, settings=s, progress=progress)
+        except BundleError as e:
+            _fail(str(e), EXIT_BAD_INPUT)
     typer.echo(report.summary() if hasattr(report, "summary") else json.dumps(report, indent=2, default=str))
 
 
@@ -92,12 +102,8 @@ def status() -> None:
     """Counts per node kind and relationship type, and the last ingest report."""
     from ingest.load import store_status
 
-    s = _settings()
-    store = _open(s)
-    try:
+    with _session() as (_, store):
         typer.echo(json.dumps(store_status(store), indent=2, default=str))
-    finally:
-        store.close()
 
 
 @app.command()
@@ -107,12 +113,8 @@ def score(
     """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the results."""
     from graph.pipeline import score as run_score
 
-    s = _settings()
-    store = _open(s)
-    try:
+    with _session() as (s, store):
         report = run_score(store, s, communities=communities)
-    finally:
-        store.close()
     typer.echo(json.dumps(report, indent=2, default=str))
 
 
@@ -120,22 +122,19 @@ def score(
 def export(
     kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, resolved-entities or audit-targets")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
-    out: Annotated[Optional[Path], typer.Option(help="file to write (default: standard output)")] = None,
-    budget: Annotated[Optional[int], typer.Option(help="audit-targets: how many targets")] = None,
+    out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
+    budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,
 ) -> None:
     """Write a table of results for a spreadsheet or another system."""
     from graph.export import export as run_export
 
     if format not in ("csv", "json"):
         _fail("--format must be csv or json", EXIT_BAD_INPUT)
-    s = _settings()
-    store = _open(s)
-    try:
-        result = run_export(store, kind, format, out, budget=budget)
-    except ValueError as e:
-        _fail(str(e), EXIT_BAD_INPUT)
-    finally:
-        store.close()
+    with _session() as (_, store):
+        try:
+            result = run_export(store, kind, format, out, budget=budget)
+        except ValueError as e:
+            _fail(str(e), EXIT_BAD_INPUT)
     if out is None:
         sys.stdout.write(str(result))
     else:
@@ -220,14 +219,11 @@ def keys_create(
     """Create an API key; it is printed once and stored only as a hash."""
     from api.auth import create_key
 
-    s = _settings()
-    store = _open(s)
-    try:
-        key = create_key(store, owner, role, expires_days=expires_days)
-    except ValueError as e:
-        _fail(str(e), EXIT_BAD_INPUT)
-    finally:
-        store.close()
+    with _session() as (_, store):
+        try:
+            key = create_key(store, owner, role, expires_days=expires_days)
+        except ValueError as e:
+            _fail(str(e), EXIT_BAD_INPUT)
     typer.echo(key)
 
 
@@ -236,12 +232,8 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix as 
     """Revoke an API key."""
     from api.auth import revoke_key
 
-    s = _settings()
-    store = _open(s)
-    try:
+    with _session() as (_, store):
         done = revoke_key(store, prefix)
-    finally:
-        store.close()
     if not done:
         _fail(f"no active key with prefix {prefix!r}", EXIT_BAD_INPUT)
     typer.echo(f"revoked {prefix}")
@@ -252,12 +244,8 @@ def keys_list() -> None:
     """List API keys (prefix, owner, role, expiry; never the key)."""
     from api.auth import list_keys
 
-    s = _settings()
-    store = _open(s)
-    try:
+    with _session() as (_, store):
         typer.echo(json.dumps(list_keys(store), indent=2, default=str))
-    finally:
-        store.close()
 
 
 def main() -> None:

@@ -183,6 +183,9 @@ def export(store: GraphStore, kind: str, fmt: str, out: Path | None, *, budget: 
         raise ValueError(f"unknown export kind {kind!r}: choose one of {', '.join(KINDS)}")
     if fmt not in ("csv", "json"):
         raise ValueError("format must be csv or json")
+    if not store.run("analytics.latest_score_runs", limit=1):
+        # an empty table would read as "nothing risky": say what is missing instead
+        raise ValueError("no scores in the store yet: run `tamga score` first")
     rows = _rows(store, kind, budget)
     cols = COLUMNS[kind]
     if fmt == "json":

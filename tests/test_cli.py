@@ -17,7 +17,7 @@ TAMGA = [sys.executable, "-m", "api.cli"]
 
 def _run(args: list[str], data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "TAMGA_DATA_DIR": str(data_dir), "TAMGA_ENV": "development"}
-    return subprocess.run([*TAMGA, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*TAMGA, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _rows(path: Path) -> int:
@@ -87,8 +87,8 @@ def test_a_held_store_is_reported_with_what_to_do(world: Path, tmp_path: Path) -
     assert _run(["status"], data).returncode == 0  # creates the store
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys,time; from graph.settings import Settings; from graph.store import open_store;"
-         f"s=open_store(Settings(data_dir={str(data)!r})); print('held', flush=True); time.sleep(60)"],
+         ("import sys,time; from graph.settings import Settings; from graph.store import open_store;"
+          f"s=open_store(Settings(data_dir={str(data)!r})); print('held', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -100,3 +100,36 @@ def test_a_held_store_is_reported_with_what_to_do(world: Path, tmp_path: Path) -
         holder.wait()
     time.sleep(0.2)
     assert _run(["status"], data).returncode == 0  # free again once the holder is gone
+
+
+def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert _run(["ingest", str(world), "--no-progress"], data).returncode == 0
+    r = _run(["export", "entities"], data)
+    assert r.returncode == 2 and "score" in r.stderr  # nothing scored yet: said, not an empty file
+    r = _run(["score", "--no-communities"], data)
+    assert r.returncode == 0, r.stderr
+
+    out = tmp_path / "entities.csv"
+    r = _run(["export", "entities", "--format", "csv", "--out", str(out)], data)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets open the Cyrillic names right
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == _rows(world / "parties.csv")
+    assert "Party ID" in rows[0] and "Risk score" in rows[0]
+    assert all(0.0 <= float(row["Risk score"]) <= 1.0 for row in rows)
+
+    r = _run(["export", "audit-targets", "--format", "json", "--budget", "5"], data)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 5
+    assert _run(["export", "nonsense"], data).returncode == 2
+
+    key = _run(["keys", "create", "analyst-1", "--role", "auditor"], data).stdout.strip()
+    assert key.startswith("tmg_")
+    listed = json.loads(_run(["keys", "list"], data).stdout)
+    mine = [k for k in listed if k["owner"] == "analyst-1"]
+    assert len(mine) == 1 and key not in json.dumps(listed)  # only the hash is stored, never shown again
+    assert _run(["keys", "revoke", mine[0]["prefix"]], data).returncode == 0
+    assert _run(["keys", "revoke", mine[0]["prefix"]], data).returncode == 2
+    assert _run(["keys", "create", "x", "--role", "emperor"], data).returncode == 2
