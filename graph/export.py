@@ -40,16 +40,7 @@ COLUMNS: dict[str, dict[str, str]] = {
 
 
 def _paged(store: GraphStore, name: str, page: int = 50_000) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    after = ""
-    while True:
-        rows = store.run(name, after=after, limit=page)
-        if not rows:
-            return out
-        out.extend(rows)
-        if rows[-1]["key"] <= after:
-            return out
-        after = rows[-1]["key"]
+    return [row for _after, rows in store.pages(name, page=page) for row in rows]
 
 
 def _loads(x: Any) -> Any:

@@ -23,7 +23,7 @@ Columns (every frame has at least these; missing values are NaN / None):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,32 +95,13 @@ def frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _pages(store: GraphStore, query: str, cursor: str, page: int) -> Iterator[tuple[str, pd.DataFrame]]:
-    """Pages of a key-range paged query: each page starts after the largest key of the one before.
-
-    Key ranges on the indexed key, not SKIP: a page costs the same at the end of the graph as at
-    the start, and Neo4j and Grafeo page identically. Yields (after, page frame); the page frame
-    comes through `store.run_frame` (columnar on Grafeo), so memory holds one page at a time.
-    """
-    after = ""
-    while True:
-        df = store.run_frame(query, after=after, limit=page)
-        if df.empty:
-            return
-        yield after, df
-        last = df[cursor].dropna().max()
-        if not isinstance(last, str) or last <= after:  # defensive: never loop on a store that ignores the range
-            return
-        after = last
-
-
 def _paged_frames(store: GraphStore, query: str, cursor: str, name: str, page: int,
                   progress: Callable[[str, int], None] | None,
                   post: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
     """All rows of a paged query as one typed frame."""
     parts: list[pd.DataFrame] = []
     n = 0
-    for _after, df in _pages(store, query, cursor, page):
+    for _after, df in store.pages(query, page=page, cursor=cursor, frame=True):
         if post is not None:
             df = post(df)
         parts.append(frame(name, df))
