@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from graph import schema
 from graph.declarations import hs_norms, hs_prefix, log_unit_value, mass_kg
 
 ROLES = ("declarant", "consignee", "consignor", "carrier", "broker")
@@ -726,7 +727,7 @@ class Assessor:
         for r in ROLES:
             if out.get(r) is None and row.get(f"{r}_id") not in (None, ""):
                 pid = str(row[f"{r}_id"])
-                out[r] = f"{src}:{pid}" if src else pid
+                out[r] = schema.node_key(src, pid) if src else pid
         return out
 
     def party_risk(self, keys: list[str]) -> dict[str, float]:

@@ -314,6 +314,12 @@ REL_BY_TYPE: dict[str, RelKind] = {r.type: r for r in RELS}
 IDENTIFIER_BY_LABEL: dict[str, IdentifierKind] = {i.label: i for i in IDENTIFIERS}
 
 
+def node_key(source: str, natural: str) -> str:
+    """The stable key of a node that comes from a source (party, person, declaration item, offence):
+    `source:natural id`, so loading the same bundle again finds the same nodes."""
+    return f"{source}:{natural}"
+
+
 def label(name: str) -> str:
     """Return a label known to the schema; raise for anything else (labels never come from users)."""
     if name not in NODE_BY_LABEL:

@@ -240,7 +240,7 @@ class _Loader:
     # ---------------------------------------------------------------- helpers
 
     def key(self, natural: str) -> str:
-        return f"{self.source}:{natural}"
+        return schema.node_key(self.source, natural)
 
     def _rows(self, plan: _FilePlan) -> Iterator[tuple[Path, int, dict[str, Any], dict[str, str], dict[str, str]]]:
         """(path, line, clean contract values, the raw row, extra columns) per valid row, through

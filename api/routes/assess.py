@@ -58,7 +58,7 @@ def _store_row(state: AppState, row: dict[str, Any], source: str) -> dict[str, A
     pids = [row[c] for c in schema.PARTY_ROLES if row.get(c)]
     parties = []
     for pid in dict.fromkeys(pids):
-        got = state.store.run("api.party_by_key", key=f"{source}:{pid}")
+        got = state.store.run("api.party_by_key", key=schema.node_key(source, pid))
         if not got:
             raise ApiError(422, "Unprocessable Content",
                            f"party {pid!r} of source {source!r} is not in the store: ingest its record first")
