@@ -22,6 +22,14 @@ import pandas as pd
 
 from graph.store import GraphStore
 
+
+class NotScoredError(ValueError):
+    """The store holds no score run yet: an export would be empty, which reads as "nothing risky"."""
+
+    def __init__(self) -> None:
+        super().__init__("no scores in the store yet: run `tamga score` first")
+
+
 KINDS = ("entities", "groups", "cover-items", "resolved-entities", "audit-targets")
 
 # JSON field -> CSV header, per kind (order = column order)
@@ -150,7 +158,7 @@ def _audit_rows(store: GraphStore, budget: int | None) -> list[dict[str, Any]]:
             plan, share = rep["audit_plan_rows"], float(rep.get("audit_random_share") or 0.0)
             break
     if plan is None:
-        raise ValueError("no scores in the store yet: run `tamga score` first")
+        raise NotScoredError()
     n_random = min(int(budget * share + 1e-9), sum(1 for p in plan if p["pick"] == "random"))
     risk = [p for p in plan if p["pick"] != "random"][: budget - n_random]
     rand = [p for p in plan if p["pick"] == "random"][:n_random]
@@ -176,7 +184,7 @@ def export(store: GraphStore, kind: str, fmt: str, out: Path | None, *, budget: 
         raise ValueError("format must be csv or json")
     if not store.run("analytics.latest_score_runs", limit=1):
         # an empty table would read as "nothing risky": say what is missing instead
-        raise ValueError("no scores in the store yet: run `tamga score` first")
+        raise NotScoredError()
     rows = _rows(store, kind, budget)
     cols = COLUMNS[kind]
     if fmt == "json":

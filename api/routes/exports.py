@@ -48,14 +48,15 @@ async def export_table(
     format: Annotated[Literal["csv", "json"], Query()] = "csv",
     budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audit-targets: how many audits")] = 50,
 ) -> Response:
-    from graph.export import export
+    from graph.export import NotScoredError, export
 
     def work() -> str:
         try:
             text = export(ctx.store, kind, format, None, budget=budget if kind == "audit-targets" else None)
+        except NotScoredError as e:
+            raise ApiError(404, "Not Found", str(e)) from None
         except ValueError as e:
-            raise ApiError(404 if "no scores" in str(e) else 422, "Unprocessable Content"
-                           if "no scores" not in str(e) else "Not Found", str(e)) from None
+            raise ApiError(422, "Unprocessable Content", str(e)) from None
         ctx.audit("export.read", f"{kind} {format}" + (f" budget={budget}" if kind == "audit-targets" else ""))
         return str(text)
 
