@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     checkpoint_wal_bytes: int = 64 * 1024 * 1024
 
     @model_validator(mode="after")
-    def _refuse_insecure_defaults(self) -> "Settings":
+    def _refuse_insecure_defaults(self) -> Settings:
         if self.env == "production":
             sk = self.secret_key.get_secret_value() if self.secret_key else ""
             if sk.lower() in _PLACEHOLDERS or len(sk) < 16:
