@@ -114,22 +114,22 @@ def _cat_llr(values: pd.Series, cover: pd.Series, cover_w: np.ndarray, genuine: 
     return np.clip(out, -LLR_CAP, LLR_CAP)
 
 
-def _caught_items(d: pd.DataFrame, hs: pd.Series, luv: np.ndarray, D: str, decl_keys: list[str],
-                  caught: pd.Series) -> pd.Series:
-    """The items of caught declarations that carried the cover: offences name a declaration, whose
-    other items under the same code may be genuine. Per declaration the item under D whose value
-    per kg is furthest from D's usual price (median of the uncaught items) is taken."""
-    on_d = (hs == D).to_numpy()
-    ref = luv[on_d & ~caught.to_numpy()]
+def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarray, on_d: np.ndarray,
+                  caught: np.ndarray, named: list[str]) -> np.ndarray:
+    """Positions of the items of caught declarations that carried the cover: offences name a
+    declaration, whose other items under the same code may be genuine. Per declaration the item under
+    D (`on_d`: positions of D's items) whose value per kg is furthest from D's usual price (median
+    of the uncaught items) is taken."""
+    ref = luv[on_d[~caught[on_d]]]
     med = np.nanmedian(ref) if np.isfinite(ref).any() else np.nan
-    m = (d["declaration_key"].isin(decl_keys) | d["key"].isin(decl_keys)).to_numpy() & on_d
-    out = pd.Series(False, index=d.index)
-    if not m.any():
-        return out
-    dev = pd.Series(np.abs(luv - med), index=d.index)[m].fillna(-1.0)
-    pick = dev.groupby(d.loc[m, "declaration_key"]).idxmax()
-    out[pick.to_numpy()] = True
-    return out
+    named_set = set(named)
+    hit = np.fromiter(((a in named_set) or (b in named_set) for a, b in zip(declaration_keys[on_d], keys[on_d])),
+                      bool, len(on_d))
+    m = on_d[hit]
+    if not len(m):
+        return m
+    dev = pd.Series(np.abs(luv[m] - med), index=m).fillna(-1.0)
+    return np.sort(dev.groupby(declaration_keys[m]).idxmax().to_numpy())
 
 
 def _route(d: pd.DataFrame) -> pd.Series:
@@ -185,19 +185,33 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         return pd.DataFrame(columns=FLAG_COLUMNS)
     d = d.reset_index(drop=True)
     hs = hs_prefix(d["hs_code"], level)
+    # each pair only touches the items under its two codes: positions per code, computed once
+    by_hs = pd.Series(np.arange(len(d))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
+    none = np.zeros(0, dtype=np.int64)
     luv = log_unit_value(d).to_numpy()
     lmass = np.log(mass_kg(d)).to_numpy()
     route = _route(d)
     countries = (d.get("origin_country", pd.Series(None, index=d.index)).astype("string").fillna("?") + ">"
                  + d.get("dispatch_country", pd.Series(None, index=d.index)).astype("string").fillna("?"))
+    decl_keys = d["declaration_key"].to_numpy(dtype=object)
+    item_keys = d["key"].to_numpy(dtype=object)
     o = frames.offences
     caught_keys = set(o["declaration_key"].dropna()) if not o.empty else set()
-    caught = d["declaration_key"].isin(caught_keys) | d["key"].isin(caught_keys)
+    caught = (d["declaration_key"].isin(caught_keys) | d["key"].isin(caught_keys)).to_numpy()
     # offenders per pair, and all offenders (any offence) for the parties' evidence
-    o_pairs = o.assign(dh=hs_prefix(o["declared_hs_code"], level), ah=hs_prefix(o["actual_hs_code"], level)) \
-        if not o.empty else None
+    pair_offenders: dict[tuple[str, str], set[str]] = {}
+    any_off: set[str] = set()
+    if not o.empty:
+        op = pd.DataFrame({"dh": hs_prefix(o["declared_hs_code"], level), "ah": hs_prefix(o["actual_hs_code"], level),
+                           "party": o["party"]}).dropna()
+        pair_offenders = {k: set(g) for k, g in op.groupby(["dh", "ah"])["party"]}
+        any_off = set(o["party"].dropna())
     roles = [c for c in ("declarant", "consignee", "consignor", "broker", "carrier") if c in d]
-    risk = party_risk if party_risk is not None else pd.Series(dtype=float)
+    role_values = {r: d[r].to_numpy(dtype=object) for r in roles}
+    role_risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if party_risk is not None
+                     and len(party_risk) else np.zeros(len(d))) for r in roles}
+    # the reasons are written only where a row can end up flagged (the score of a flag is >= min_score)
+    min_total = -np.inf if min_score <= 0 else float(np.log(min_score / (1 - min_score))) if min_score < 1 else np.inf
 
     best_score = np.full(len(d), -np.inf)
     best_hs = np.array([None] * len(d), dtype=object)
@@ -208,82 +222,67 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
             # a dispute between two subheadings of one heading is a classification error, not a
             # cover: covers hide goods under an unrelated, cheaper heading
             continue
-        cand = (hs == D).to_numpy() & (include_caught | ~caught.to_numpy())
-        if not cand.any():
+        on_d = by_hs.get(D, none)
+        ci = on_d if include_caught else on_d[~caught[on_d]]
+        if not len(ci):
             continue
-        cover_rows = _caught_items(d, hs, luv, D, pr.declaration_keys, caught)
-        open_rows = (hs == A)
-        genuine = (hs == D) & ~caught & ~cover_rows
-        ref_mask = (cover_rows | open_rows).to_numpy()
-        ref_w = np.where(cover_rows.to_numpy(), 1.0, OPEN_WEIGHT)[ref_mask]
-        g_mask = genuine.to_numpy()
-        if g_mask.sum() < 3 or ref_mask.sum() == 0:
+        cover_idx = _caught_items(decl_keys, item_keys, luv, on_d, caught, pr.declaration_keys)
+        on_a = by_hs.get(A, none)
+        ref_idx = np.concatenate([cover_idx, on_a])  # D != A: disjoint
+        ref_w = np.concatenate([np.ones(len(cover_idx)), np.full(len(on_a), OPEN_WEIGHT)])
+        g_idx = on_d[~caught[on_d]]  # cover items are caught ones
+        if len(g_idx) < 3 or len(ref_idx) == 0:
             continue
-        ci = np.flatnonzero(cand)
         llr: dict[str, np.ndarray] = {}
-        details: dict[str, list[str]] = {}
+        profiles: dict[str, tuple] = {}
         # continuous evidence: value/kg and mass. Genuine profile excludes the candidate itself only
         # through the median's robustness (one row cannot move a median of >= 3 rows much).
         for name, x in (("unit_value", luv), ("mass", lmass)):
-            a = _robust(x[ref_mask], ref_w)
-            b = _robust(x[g_mask])
+            a = _robust(x[ref_idx], ref_w)
+            b = _robust(x[g_idx])
             llr[name] = _normal_llr(x[ci], a, b)
             if name == "unit_value" and not (np.isnan(a[0]) or np.isnan(b[0])):
                 # only a price on the risk goods' side of the genuine price is evidence of cover; an
                 # item far on the other side (undervalued) is not made likelier by a wide cover profile
                 wrong_side = np.sign(x[ci] - b[0]) != np.sign(a[0] - b[0])
                 llr[name] = np.where(wrong_side, np.minimum(llr[name], 0.0), llr[name])
-            unit = "/kg" if name == "unit_value" else " kg"
-            details[name] = [
-                f"{np.exp(v):.2f}{unit} vs cover {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
-                if not np.isnan(v) and not np.isnan(a[0]) and not np.isnan(b[0]) else "missing"
-                for v in x[ci]]
-        ref_idx = np.flatnonzero(ref_mask)
+            profiles[name] = (x, a, b)
+        cats: dict[str, pd.Series] = {}
         for name, col in (("consignor", d.get("consignor")), ("countries", countries), ("route", route)):
             if col is None or col.isna().all():
                 continue
             vals = col.iloc[ci]
             # the route key repeats the countries: half weight, so one fact is not counted twice
-            llr[name] = _cat_llr(vals, col.iloc[ref_idx], ref_w, col[g_mask]) * (0.5 if name == "route" else 1.0)
-            details[name] = [f"{v}" for v in vals]
+            llr[name] = _cat_llr(vals, col.iloc[ref_idx], ref_w, col.iloc[g_idx]) * (0.5 if name == "route" else 1.0)
+            cats[name] = col
         # parties: committed this cover before (strong), other offences, network risk
-        party_llr = np.zeros(len(ci))
-        party_detail = [""] * len(ci)
-        if o_pairs is not None and roles:
-            pair_off = set(o_pairs.loc[(o_pairs["dh"] == D) & (o_pairs["ah"] == A), "party"].dropna())
-            any_off = set(o_pairs["party"].dropna())
-            for j, i in enumerate(ci):
-                ps = [d.at[i, r] for r in roles if isinstance(d.at[i, r], str)]
-                same = [p for p in ps if p in pair_off]
-                other = [p for p in ps if p in any_off and p not in pair_off]
-                nr = max((float(risk.get(p, 0.0)) for p in ps), default=0.0) if len(risk) else 0.0
-                v = 2.0 * bool(same) + 0.7 * bool(other) + 2.0 * nr
-                party_llr[j] = min(v, LLR_CAP)
-                bits = []
-                if same:
-                    bits.append(f"{', '.join(same)} committed {D}->{A} before")
-                if other:
-                    bits.append(f"{', '.join(other)} has other offences")
-                if nr > 0:
-                    bits.append(f"network risk {nr:.2f}")
-                party_detail[j] = "; ".join(bits)
-        llr["parties"] = party_llr
-        details["parties"] = party_detail
+        pair_off = pair_offenders.get((D, A), set())
+        same = np.zeros(len(ci), bool)
+        other = np.zeros(len(ci), bool)
+        nr = np.zeros(len(ci))
+        for r in roles:
+            v = pd.Series(role_values[r][ci])
+            in_pair = v.isin(pair_off).to_numpy()
+            same |= in_pair
+            other |= v.isin(any_off).to_numpy() & ~in_pair
+            nr = np.maximum(nr, role_risk[r][ci])
+        llr["parties"] = np.minimum(2.0 * same + 0.7 * other + 2.0 * nr, LLR_CAP) if roles else np.zeros(len(ci))
         # prior: the pair's caught rate among the code's declarations, as odds (at least 1 %)
-        n_d = int((hs == D).sum())
-        prior = min(max((pr.count + 1) / (n_d + 2), 0.01), 0.5)
-        total = np.log(prior / (1 - prior)) + _combine_evidence(llr)
+        prior = min(max((pr.count + 1) / (len(on_d) + 2), 0.01), 0.5)
+        logit_prior = float(np.log(prior / (1 - prior)))
+        total = logit_prior + _combine_evidence(llr)
         better = total > best_score[ci]
-        for j in np.flatnonzero(better):
+        best_score[ci[better]] = total[better]
+        best_hs[ci[better]] = A
+        for j in np.flatnonzero(better & (total >= min_total)):
             i = ci[j]
-            best_score[i] = total[j]
-            best_hs[i] = A
-            rs = [{"feature": "cover_pair", "llr": round(float(np.log(prior / (1 - prior))), 3),
+            rs = [{"feature": "cover_pair", "llr": round(logit_prior, 3),
                    "detail": f"{D} declared where {A} was found in {pr.count} offences "
                              f"({pr.parties} offenders, evaded {pr.evaded:.0f})"}]
             for f, arr in llr.items():
                 if abs(arr[j]) >= 0.05:
-                    rs.append({"feature": f, "llr": round(float(arr[j]), 3), "detail": details[f][j]})
+                    rs.append({"feature": f, "llr": round(float(arr[j]), 3),
+                               "detail": _detail(f, i, profiles, cats, role_values, role_risk, pair_off, any_off, D, A)})
             rs[1:] = sorted(rs[1:], key=lambda r: -r["llr"])
             best_reasons[i] = rs
     hit = np.isfinite(best_score)
@@ -300,6 +299,32 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     return out.sort_values(["score", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+def _detail(feature: str, i: int, profiles: dict, cats: dict, role_values: dict, role_risk: dict,
+            pair_off: set, any_off: set, D: str, A: str) -> str:
+    """The readable detail of one piece of evidence for item position `i` (built for flags only)."""
+    if feature in profiles:
+        x, a, b = profiles[feature]
+        v = x[i]
+        unit = "/kg" if feature == "unit_value" else " kg"
+        if np.isnan(v) or np.isnan(a[0]) or np.isnan(b[0]):
+            return "missing"
+        return f"{np.exp(v):.2f}{unit} vs cover {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
+    if feature in cats:
+        return f"{cats[feature].iloc[i]}"
+    ps = [role_values[r][i] for r in role_values if isinstance(role_values[r][i], str)]
+    same = [p for p in ps if p in pair_off]
+    other = [p for p in ps if p in any_off and p not in pair_off]
+    nr = max((float(role_risk[r][i]) for r in role_risk), default=0.0)
+    bits = []
+    if same:
+        bits.append(f"{', '.join(same)} committed {D}->{A} before")
+    if other:
+        bits.append(f"{', '.join(other)} has other offences")
+    if nr > 0:
+        bits.append(f"network risk {nr:.2f}")
+    return "; ".join(bits)
+
+
 def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
     """Per cover pair, the small summary that scores one posted item without the whole history:
     value/kg profiles (cover and genuine), the pair's prior, and the parties who committed it.
@@ -314,23 +339,26 @@ def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
     hs = hs_prefix(d["hs_code"], level)
     luv = log_unit_value(d).to_numpy()
     o = frames.offences
-    caught = d["declaration_key"].isin(set(o["declaration_key"].dropna())) if not o.empty else \
-        pd.Series(False, index=d.index)
+    caught = (d["declaration_key"].isin(set(o["declaration_key"].dropna())) if not o.empty else
+              pd.Series(False, index=d.index)).to_numpy()
+    by_hs = pd.Series(np.arange(len(d))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
+    none = np.zeros(0, dtype=np.int64)
+    decl_keys, item_keys = d["declaration_key"].to_numpy(dtype=object), d["key"].to_numpy(dtype=object)
     oh = o.assign(dh=hs_prefix(o["declared_hs_code"], level), ah=hs_prefix(o["actual_hs_code"], level))
     out = []
     for pr in pairs.itertuples(index=False):
         D, A = pr.declared_hs, pr.actual_hs
         if D[:4] == A[:4]:
             continue
-        cover_rows = _caught_items(d, hs, luv, D, pr.declaration_keys, caught)
-        ref = (cover_rows | (hs == A)).to_numpy()
-        w = np.where(cover_rows.to_numpy(), 1.0, OPEN_WEIGHT)[ref]
-        gen = ((hs == D) & ~caught & ~cover_rows).to_numpy()
-        if gen.sum() < 3 or ref.sum() == 0:
+        on_d, on_a = by_hs.get(D, none), by_hs.get(A, none)
+        cover_idx = _caught_items(decl_keys, item_keys, luv, on_d, caught, pr.declaration_keys)
+        ref = np.concatenate([cover_idx, on_a])
+        w = np.concatenate([np.ones(len(cover_idx)), np.full(len(on_a), OPEN_WEIGHT)])
+        gen = on_d[~caught[on_d]]
+        if len(gen) < 3 or len(ref) == 0:
             continue
-        n_d = int((hs == D).sum())
         out.append({"declared_hs": D, "actual_hs": A, "count": int(pr.count),
-                    "prior": min(max((pr.count + 1) / (n_d + 2), 0.01), 0.5),
+                    "prior": min(max((pr.count + 1) / (len(on_d) + 2), 0.01), 0.5),
                     "cover_uv": _robust(luv[ref], w), "genuine_uv": _robust(luv[gen]),
                     "offenders": sorted(set(oh.loc[(oh["dh"] == D) & (oh["ah"] == A), "party"].dropna()))})
     return out
