@@ -141,3 +141,23 @@ def test_assessor_flags_a_posted_cover_item_from_stored_profiles():
     genuine = d[(d["hs_code"] == row["hs_code"]) & ~d["key"].isin(planted)
                 & (d["inspection_result"] != "violation")].iloc[0].to_dict()
     assert not any(r["feature"] == "cover_item" for r in a.assess(genuine)["reasons"])
+
+
+@pytest.mark.parametrize("horizon", [None, "2024-05-01"])
+def test_incremental_network_features_equal_each_period_snapshot(world, horizon):
+    """The month-by-month incremental build gives, for every item, the neighbour risk of its
+    parties in the snapshot taken from scratch at the start of the item's month."""
+    lab, base = A.labels(world), A._base(world.declarations)
+    hz = pd.Timestamp(horizon) if horizon else None
+    X = A.network_features(base, lab, 0.2, horizon=hz)
+    assert {"nb_declarant", "nb_consignee"} <= set(X.columns)
+    start = base["date"].dt.to_period("M").dt.start_time
+    checked = 0
+    for month in sorted(start.unique())[1:]:
+        snap = A.network_snapshot(base, lab, 0.2, pd.Timestamp(month), hz)
+        rows = (start == month).to_numpy()
+        for col in X.columns:
+            want = base.loc[rows, col.removeprefix("nb_")].map(snap["nb_risk"]).astype(float).to_numpy()
+            np.testing.assert_allclose(X.loc[rows, col].to_numpy(), want, rtol=1e-9, atol=1e-12)
+            checked += int(np.isfinite(want).sum())
+    assert checked > 100
