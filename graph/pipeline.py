@@ -57,6 +57,10 @@ class AnalyticsSettings:
     reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
     audit_plan_size: int = 1000  # audit targets stored per run; `export audit-targets --budget N` takes the first N
     audit_random_share: float = 0.1
+    # the assessment model's fit budget: the most recent labelled items, boosting rounds, patience
+    assessment_max_rows: int = 200_000
+    assessment_max_rounds: int = 600
+    assessment_early_stopping: int = 40
 
 
 @dataclass
@@ -152,15 +156,18 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
         r.declarations["hs_switches"] = declarations.hs_switches(frames)
     with step("assessment"):
         try:
-            model = assessment.fit(frames, party_risk)
+            model, X = assessment.fit(frames, party_risk, max_rows=s.assessment_max_rows,
+                                      max_rounds=s.assessment_max_rounds,
+                                      early_stopping=s.assessment_early_stopping, with_features=True)
         except ValueError as e:  # e.g. no labelled items to learn from: say so, do not invent scores
             r.notes.append(f"assessment model not fitted: {e}")
-            model = None
+            model = X = None
         if model is not None:
             if model_settings is not None:
                 assessment.save_model(model, model_settings)
             r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
-                                                                 cover=r.declarations["cover"])
+                                                                 cover=r.declarations["cover"], features=X)
+            del X
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,

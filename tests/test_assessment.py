@@ -161,3 +161,13 @@ def test_incremental_network_features_equal_each_period_snapshot(world, horizon)
             np.testing.assert_allclose(X.loc[rows, col].to_numpy(), want, rtol=1e-9, atol=1e-12)
             checked += int(np.isfinite(want).sum())
     assert checked > 100
+
+
+def test_path_contributions_decompose_the_raw_score(world, model):
+    """Bias plus each row's per-feature path contributions is the booster's raw score (log-odds)."""
+    X, _ = A.feature_frame(world, A.labels(world), model.prior, model.norms, feature_set=model.feature_set)
+    X = A._encode(X.reindex(columns=model.features), model.categorical).head(300)
+    contrib = A.contributions(model, X)
+    raw = model.booster.predict(X, raw_score=True)
+    np.testing.assert_allclose(contrib.sum(axis=1) + model.paths[1], raw, rtol=1e-6, atol=1e-6)
+    assert (np.abs(contrib) > 1e-9).sum(axis=0).astype(bool).sum() >= 3  # several features carry weight
