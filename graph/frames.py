@@ -10,7 +10,8 @@ Columns (every frame has at least these; missing values are NaN / None):
 - declarations: key, declaration_key, declaration_id, item_no, date (datetime64), regime,
   hs_code (str, digits), customs_value, currency, net_mass_kg, gross_mass_kg, quantity, duty_rate,
   duty_amount, origin_country, dispatch_country, destination_country, transit_countries,
-  border_post, transport_mode, channel, inspection_result, route (Route key), vehicle (Vehicle key),
+  border_post, transport_mode, channel, inspection_result, lane (yellow / red proposed by the last
+  scoring run, else None), route (Route key), vehicle (Vehicle key),
   declarant, consignee, consignor, carrier, broker (Party keys)
 - parties: key, party_id, source, name, name_norm, kind, country, tax_id_norm, registered_on,
   deregistered_on (datetime64)
@@ -41,7 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "key", "declaration_key", "declaration_id", "item_no", "date", "regime", "hs_code", "customs_value",
         "currency", "net_mass_kg", "gross_mass_kg", "quantity", "duty_rate", "duty_amount", "origin_country",
         "dispatch_country", "destination_country", "transit_countries", "border_post", "transport_mode",
-        "channel", "inspection_result", "route", "vehicle", *ROLE_COLUMNS,
+        "channel", "inspection_result", "lane", "route", "vehicle", *ROLE_COLUMNS,
     ),
     "parties": ("key", "party_id", "source", "name", "name_norm", "kind", "country", "tax_id_norm",
                 "registered_on", "deregistered_on"),

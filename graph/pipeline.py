@@ -255,9 +255,19 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
     """Write every result back in batches; earlier Entity/Group nodes and declaration results replaced."""
     scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
     p = r.projection
-    out: dict[str, int] = {}
+    out: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        seconds[name] = round(now - t, 2)
+        t = now
+
     out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at), batch_size))
 
+    lap("parties")
     out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
     members = r.resolution.members()
     conf = r.resolution.confidence
@@ -271,6 +281,7 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
     _consume(store.run_batches("analytics.write_entities", ent_rows, batch_size))
     _consume(store.run_batches("analytics.write_resolved_to", link_rows, batch_size))
 
+    lap("entities")
     out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
     parties_of_entity: dict[int, list[str]] = {}
     for k, e in zip(p.party_keys, p.party_entity):
@@ -285,14 +296,15 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
     _consume(store.run_batches("analytics.write_groups", g_rows, batch_size))
     _consume(store.run_batches("analytics.write_member_of", member_rows, batch_size))
 
+    lap("groups")
     out["identifiers"] = 0
     for label, rows in identifier_rows(r).items():
         out["identifiers"] += _consume(store.run_batches(SPECIFICITY_QUERIES[label], rows, batch_size))
 
+    lap("identifiers")
     dec = r.declarations
     if dec:
-        # cover flags are few: clear the old ones, then write; assessments cover every item and are
-        # overwritten in place (clearing a million items first would double the write time)
+        # cover flags are few: clear the old ones, then write
         out["cover_cleared"] = _drain(store, "analytics.clear_cover_results", batch_size)
         if dec.get("assessment") is None or not len(dec["assessment"]):
             out["assessments_cleared"] = _drain(store, "analytics.clear_assessment_results", batch_size)
@@ -301,11 +313,23 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
         rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": _json(rs)}
                 for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
         out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
+    lap("cover")
     ass = dec.get("assessment")
     if ass is not None and len(ass):
+        # the yellow and red proposals are stored (with reasons); green is every other item. Writing
+        # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
+        # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
+        flagged = ass[ass["lane"] != "green"]
         rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": _json(rs)}
-                for k, sc, ln, rs in zip(ass["key"], ass["assessment_score"], ass["lane"], ass["assessment_reasons"]))
+                for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
+                                         flagged["assessment_reasons"]))
         out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows, batch_size))
+        stored = r.frames.declarations
+        stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
+        out["assessments_cleared"] = _consume(store.run_batches(
+            "analytics.clear_assessment_items", ({"key": k} for k in stale), batch_size))
+    lap("assessments")
+    out["seconds"] = seconds
     return out
 
 

@@ -123,6 +123,24 @@ def test_results_written_back(scored):
     if report.get("cover_items"):
         assert store.execute("MATCH (d:Declaration) WHERE d.cover_score IS NOT NULL RETURN count(d) AS n")[0]["n"] \
             == report["cover_items"]
+    # the yellow and red proposals are stored with reasons; green is every other item
+    stored = {r["lane"]: r["n"] for r in store.execute(
+        "MATCH (d:Declaration) WHERE d.lane IS NOT NULL RETURN d.lane AS lane, count(d) AS n")}
+    assert stored == {k: v for k, v in report["lanes"].items() if k != "green"} and stored.get("red")
+    red = store.execute("MATCH (d:Declaration {lane: 'red'}) RETURN d.assessment_reasons AS r LIMIT 1")[0]["r"]
+    assert json.loads(red)
+
+
+def test_a_rerun_clears_lanes_no_longer_proposed(scored):
+    """An item stored red that the next run puts in the green lane loses its stored proposal."""
+    store, s, _report, _truth = scored
+    green = store.execute("MATCH (d:Declaration) WHERE d.lane IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.assessment_score = 0.99", {"k": green})
+    report = score(store, s, progress=False, communities=False)
+    assert report["written"]["assessments_cleared"] >= 1
+    assert store.execute("MATCH (d:Declaration {key: $k}) RETURN d.lane AS l", {"k": green})[0]["l"] is None
+    stored = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL RETURN count(d) AS n")[0]["n"]
+    assert stored == report["lanes"].get("red", 0) + report["lanes"].get("yellow", 0)
 
 
 def test_rerun_is_idempotent_and_honours_decisions(scored):

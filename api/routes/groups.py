@@ -99,7 +99,7 @@ async def get_lane_counts(ctx: EntityRead) -> list[dict[str, Any]]:
 
 @router.get("/lanes/{lane}", operation_id="list_lane_items", response_model=Page[LaneItem], tags=["alerts"],
             summary="Declaration items in one proposed lane, highest score first")
-async def list_lane_items(ctx: EntityRead, lane: Literal["green", "yellow", "red"], skip: Skip = 0,
+async def list_lane_items(ctx: EntityRead, lane: Literal["yellow", "red"], skip: Skip = 0,
                           limit: Limit = 50) -> dict[str, Any]:
     lim = ctx.limits.page(limit)
 

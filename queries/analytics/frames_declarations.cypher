@@ -11,4 +11,5 @@ RETURN d.key AS key, d.declaration_key AS declaration_key, d.declaration_id AS d
        d.duty_amount AS duty_amount, d.origin_country AS origin_country,
        d.dispatch_country AS dispatch_country, d.destination_country AS destination_country,
        d.transit_countries AS transit_countries, d.border_post AS border_post,
-       d.transport_mode AS transport_mode, d.channel AS channel, d.inspection_result AS inspection_result
+       d.transport_mode AS transport_mode, d.channel AS channel, d.inspection_result AS inspection_result,
+       d.lane AS lane
