@@ -122,11 +122,28 @@ def prepare(dirpath: Path, n_parties: int, seed: int) -> dict:
             "has_model": has_model}
 
 
-def serve(dirpath: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "TAMGA_DATA_DIR": str(dirpath / "data"), "TAMGA_ENV": "development",
-           "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9)}
-    code = ("import uvicorn; from api.app import create_app; "
-            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', workers=1)")
+#: The floor under every case: a bare ASGI app (no framework, no auth, no store, no audit) that
+#: answers a constant 20-byte JSON, served by the same uvicorn, one worker, same clients. No server
+#: in Python on this machine can answer faster than this; with 32 concurrent clients its latency is
+#: about 32 / its throughput (Little's law), which bounds what any of the real routes can reach.
+CEILING_APP = """
+import uvicorn
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": b'{"risk_score": 0.5}'})
+uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", workers=1, lifespan="off")
+"""
+
+
+def serve(dirpath: Path | None, port: int) -> subprocess.Popen:
+    """The Tamga API over the store in `dirpath` (or, with None, the bare ASGI ceiling app)."""
+    env = {**os.environ, "TAMGA_ENV": "development", "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9)}
+    if dirpath is None:
+        code = CEILING_APP.replace("PORT", str(port))
+    else:
+        env["TAMGA_DATA_DIR"] = str(dirpath / "data")
+        code = ("import uvicorn; from api.app import create_app; "
+                f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', workers=1)")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -167,6 +184,8 @@ def _request(case: str, i: int, data: dict) -> tuple[str, str, dict]:
         return "GET", "/api/v1/entities/search", {"params": {"q": (p["name"] or "x")[:40], "limit": 10}}
     if case == "assess":
         return "POST", "/api/v1/assess", {"json": rows[i % len(rows)]}
+    if case == "ceiling":
+        return "GET", "/ceiling", {}
     raise ValueError(case)
 
 
@@ -224,6 +243,26 @@ def _run(base: str, key: str, case: str, data: dict, n: int, clients: int) -> di
     return out
 
 
+def measure(proc: subprocess.Popen, base: str, key: str, case: str, data: dict, n: int, clients: int) -> dict:
+    cpu0 = _server_cpu_s(proc.pid)
+    r = _run(base, key, case, data, n, clients)
+    r["server_cpu_ms_per_request"] = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
+    print(f"{case:14s} clients={clients:2d} {json.dumps(r)}", flush=True)
+    return r
+
+
+def ceiling(n: int) -> dict:
+    """The bare ASGI app with 1 and 32 clients (see CEILING_APP)."""
+    port = _free_port()
+    proc = serve(None, port)
+    try:
+        return {f"ceiling@{c}": measure(proc, f"http://127.0.0.1:{port}", "-", "ceiling", {"parties": [{}], "rows": []},
+                                        n, c) for c in (1, 32)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--declarations", type=int, default=1_000_000)
@@ -233,10 +272,15 @@ def main() -> int:
     ap.add_argument("--no-score", dest="score", action="store_false")
     ap.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    ap.add_argument("--ceiling-only", action="store_true", help="measure only the bare ASGI ceiling (no store)")
     a = ap.parse_args()
 
     report: dict = {"declarations_requested": a.declarations, "cpus": os.cpu_count(),
                     "load_avg_at_start": os.getloadavg()}
+    report["ceiling"] = ceiling(a.requests)
+    if a.ceiling_only:
+        print(json.dumps(report, indent=2))
+        return 0
     if not a.reuse:
         report["build"] = build(a.dir, a.declarations, a.seed, a.score)
         print("built:", report["build"], flush=True)
@@ -252,11 +296,7 @@ def main() -> int:
         for case in cases:
             n = a.requests if case != "search" else max(200, a.requests // 5)
             for clients in (1, 32):
-                cpu0 = _server_cpu_s(proc.pid)
-                r = _run(base, prep["key"], case, data, n, clients)
-                r["server_cpu_ms_per_request"] = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
-                results[f"{case}@{clients}"] = r
-                print(f"{case:14s} clients={clients:2d} {json.dumps(r)}", flush=True)
+                results[f"{case}@{clients}"] = measure(proc, base, prep["key"], case, data, n, clients)
         report["results"] = results
     finally:
         proc.terminate()
