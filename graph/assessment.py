@@ -115,14 +115,13 @@ def _past_counts(groups: pd.Series, qtime: pd.Series, ev_groups: pd.Series, ev_t
     a query sort after it, so they are not counted (strictly earlier only).
     """
     nq = len(groups)
-    qg = groups.to_numpy(dtype=object)
-    eg = ev_groups.to_numpy(dtype=object)
-    ok_q = pd.notna(qg)
-    ok_e = pd.notna(eg)
-    all_g = pd.Index(pd.unique(np.concatenate([qg[ok_q], eg[ok_e]])))
-    qcode = np.full(nq, -1)
-    qcode[ok_q] = all_g.get_indexer(qg[ok_q])
-    ecode = all_g.get_indexer(eg[ok_e])
+    # one factorize over queries and events together (Arrow strings stay in Arrow: no Python objects)
+    codes, _ = pd.factorize(pd.concat([pd.Series(groups).reset_index(drop=True),
+                                       pd.Series(ev_groups).reset_index(drop=True)], ignore_index=True))
+    qcode = codes[:nq]
+    ok_q = qcode >= 0
+    ok_e = codes[nq:] >= 0
+    ecode = codes[nq:][ok_e]
     et = ev_time.to_numpy(dtype="datetime64[ns]")[ok_e].astype(np.int64)
     ey = np.asarray(ev_y, float)[ok_e]
     qt = qtime.to_numpy(dtype="datetime64[ns]").astype(np.int64)

@@ -61,6 +61,9 @@ class AnalyticsSettings:
     assessment_max_rows: int = 200_000
     assessment_max_rounds: int = 600
     assessment_early_stopping: int = 40
+    # LightGBM threads: results are reproducible for a fixed count (deterministic mode), and the
+    # KCS evaluation keeps its one thread (graph.assessment.LGB_PARAMS)
+    assessment_threads: int = 2
 
 
 @dataclass
@@ -158,7 +161,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
         try:
             model, X = assessment.fit(frames, party_risk, max_rows=s.assessment_max_rows,
                                       max_rounds=s.assessment_max_rounds,
-                                      early_stopping=s.assessment_early_stopping, with_features=True)
+                                      early_stopping=s.assessment_early_stopping, with_features=True,
+                                      params={"num_threads": s.assessment_threads})
         except ValueError as e:  # e.g. no labelled items to learn from: say so, do not invent scores
             r.notes.append(f"assessment model not fitted: {e}")
             model = X = None
