@@ -61,9 +61,9 @@ class AnalyticsSettings:
     assessment_max_rows: int = 200_000
     assessment_max_rounds: int = 600
     assessment_early_stopping: int = 40
-    # LightGBM threads: results are reproducible for a fixed count (deterministic mode), and the
-    # KCS evaluation keeps its one thread (graph.assessment.LGB_PARAMS)
-    assessment_threads: int = 2
+    # LightGBM training threads: reproducible for a fixed count (deterministic mode); one by default,
+    # as two fought the rest of the machine for its 2 cores (measured: 2-4x slower under load)
+    assessment_threads: int = 1
 
 
 @dataclass
