@@ -120,7 +120,8 @@ def score(
 
 @app.command()
 def export(
-    kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, resolved-entities or audit-targets")],
+    kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, hs-switches, "
+                                             "resolved-entities or audit-targets")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,

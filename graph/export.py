@@ -1,9 +1,10 @@
 """`tamga export KIND --format csv|json`: tables for a spreadsheet or another system.
 
-Kinds: entities, groups, cover-items, resolved-entities, audit-targets (with a budget). One row per
-item. CSV headers are plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so
-spreadsheet programs read Cyrillic names correctly) and reasons are one readable sentence list;
-JSON uses the snake_case field names and keeps reasons structured.
+Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
+audit-targets (with a budget). One row per item (per switch event for hs-switches). CSV headers are
+plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so spreadsheet programs
+read Cyrillic names correctly) and reasons are one readable sentence list; JSON uses the
+snake_case field names and keeps reasons structured.
 
 Everything is read from the store through key-range paged `analytics.export_*` queries, i.e. what
 the last `tamga score` wrote. The audit plan is the one the pipeline computed and stored with its
@@ -30,7 +31,8 @@ class NotScoredError(ValueError):
         super().__init__("no scores in the store yet: run `tamga score` first")
 
 
-KINDS = ("entities", "groups", "cover-items", "resolved-entities", "audit-targets")
+KINDS = ("entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
+         "audit-targets")
 
 # JSON field -> CSV header, per kind (order = column order)
 COLUMNS: dict[str, dict[str, str]] = {
@@ -40,6 +42,14 @@ COLUMNS: dict[str, dict[str, str]] = {
                "links": "Links"},
     "cover-items": {"declaration_id": "Declaration ID", "item_no": "Item", "declared_hs": "Declared HS",
                     "suspected_hs": "Suspected HS", "score": "Score", "reasons": "Reasons"},
+    "unit-value-anomalies": {"declaration_id": "Declaration ID", "item_no": "Item", "date": "Date",
+                             "hs_code": "HS code", "unit_value": "Value per kg",
+                             "norm_unit_value": "Usual value per kg", "robust_z": "Robust z",
+                             "direction": "Direction", "duties_at_stake": "Duties at stake", "reasons": "Reasons"},
+    "hs-switches": {"party_id": "Party ID", "name": "Name", "date": "Date", "from_hs": "From HS", "to_hs": "To HS",
+                    "n_new": "Items under the new code", "n_old_after": "Items still under the old code",
+                    "duty_rate_before": "Duty rate before", "duty_rate_after": "Duty rate after", "score": "Score",
+                    "reasons": "Reasons"},
     "resolved-entities": {"party_id": "Party ID", "entity_id": "Entity ID", "confidence": "Confidence"},
     "audit-targets": {"rank": "Rank", "target_id": "Target ID", "target_kind": "Target kind", "name": "Name",
                       "expected_amount": "Expected amount", "risk": "Risk", "duties_at_stake": "Duties at stake",
@@ -136,6 +146,23 @@ def _rows(store: GraphStore, kind: str, budget: int | None) -> list[dict[str, An
                  "suspected_hs": d["suspected_hs"], "score": d["score"], "reasons": _loads(d["reasons"])}
                 for d in _paged(store, "analytics.export_cover_items")]
         rows.sort(key=lambda r: (-(r["score"] or 0.0), r["declaration_id"], r["item_no"] or 0))
+        return rows
+    if kind == "unit-value-anomalies":
+        rows = [{"declaration_id": d["declaration_id"], "item_no": d["item_no"], "date": d["date"],
+                 "hs_code": d["hs_code"], "unit_value": d["unit_value"], "norm_unit_value": d["norm_unit_value"],
+                 "robust_z": d["robust_z"], "direction": "under" if d["robust_z"] < 0 else "over",
+                 "duties_at_stake": d["duties_at_stake"], "reasons": _loads(d["reasons"])}
+                for d in _paged(store, "analytics.export_unit_value_anomalies")]
+        rows.sort(key=lambda r: (-abs(r["robust_z"]), r["declaration_id"], r["item_no"] or 0))
+        return rows
+    if kind == "hs-switches":
+        # one row per switch event: the events are stored as a JSON list on their trader's Party node
+        rows = [{"party_id": p["party_id"], "name": p["name"], "date": ev.get("date"), "from_hs": ev.get("from_hs"),
+                 "to_hs": ev.get("to_hs"), "n_new": ev.get("n_new"), "n_old_after": ev.get("n_old_after"),
+                 "duty_rate_before": ev.get("duty_rate_before"), "duty_rate_after": ev.get("duty_rate_after"),
+                 "score": ev.get("score"), "reasons": ev.get("reasons")}
+                for p in _paged(store, "analytics.export_hs_switches") for ev in _loads(p["hs_switches"]) or []]
+        rows.sort(key=lambda r: (-(r["score"] or 0.0), r["party_id"] or "", r["date"] or ""))
         return rows
     if kind == "audit-targets":
         return _audit_rows(store, budget)

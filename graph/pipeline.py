@@ -318,6 +318,22 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
                 for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
         out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
     lap("cover")
+    if dec:
+        # unit-value anomalies (~1% of items) and HS switches (few parties): clear the old ones, then write
+        out["unit_values_cleared"] = _drain(store, "analytics.clear_unit_value_results", batch_size)
+        out["hs_switches_cleared"] = _drain(store, "analytics.clear_hs_switch_results", batch_size)
+    uv = dec.get("unit_value_anomalies")
+    if uv is not None and len(uv):
+        rows = [{"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
+                 "reasons": _json(rs)}
+                for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
+                                                uv["duties_at_stake"], uv["reasons"])]
+        out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values", rows, batch_size))
+    sw = dec.get("hs_switches")
+    if sw is not None and len(sw):
+        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches", hs_switch_rows(sw),
+                                                              batch_size))
+    lap("unit_values")
     ass = dec.get("assessment")
     if ass is not None and len(ass):
         # the yellow and red proposals are stored (with reasons); green is every other item. Writing
@@ -335,6 +351,31 @@ def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scor
     lap("assessments")
     out["seconds"] = seconds
     return out
+
+
+#: item keys kept per stored HS switch: enough to open the items, n_new says how many there are
+SWITCH_KEYS = 20
+
+
+def hs_switch_rows(sw: pd.DataFrame) -> list[dict]:
+    """One row per trading party: its HS switch events as JSON (highest score first) and the highest score.
+
+    The events go on the Party node as text, so the score is stored beside them: Cypher can filter
+    and order parties by it without reading the JSON.
+    """
+    events: dict[str, list[dict]] = {}
+    for ev in sw.itertuples(index=False):
+        events.setdefault(str(ev.party), []).append({
+            "date": pd.Timestamp(ev.date).date().isoformat(), "from_hs": ev.from_hs, "to_hs": ev.to_hs,
+            "n_before": int(ev.n_before), "n_new": int(ev.n_new), "n_old_after": int(ev.n_old_after),
+            "duty_rate_before": None if pd.isna(ev.duty_rate_before) else float(ev.duty_rate_before),
+            "duty_rate_after": None if pd.isna(ev.duty_rate_after) else float(ev.duty_rate_after),
+            "score": float(ev.score), "keys": list(ev.keys[:SWITCH_KEYS]), "reasons": ev.reasons})
+    rows = []
+    for party, evs in events.items():
+        evs.sort(key=lambda e: (-e["score"], e["date"], e["to_hs"]))
+        rows.append({"key": party, "switches": _json(evs), "score": evs[0]["score"]})
+    return rows
 
 
 def identifier_rows(r: Results) -> dict[str, list[dict]]:

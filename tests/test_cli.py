@@ -123,6 +123,10 @@ def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path
     r = _run(["export", "audit-targets", "--format", "json", "--budget", "5"], data)
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 5
+    r = _run(["export", "unit-value-anomalies"], data)
+    assert r.returncode == 0 and r.stdout.startswith("Declaration ID,Item,Date,HS code,Value per kg"), r.stderr
+    r = _run(["export", "hs-switches", "--format", "json"], data)
+    assert r.returncode == 0 and isinstance(json.loads(r.stdout), list), r.stderr
     assert _run(["export", "nonsense"], data).returncode == 2
 
     key = _run(["keys", "create", "analyst-1", "--role", "auditor"], data).stdout.strip()

@@ -64,6 +64,28 @@ def world_metrics(results, truth: dict, source: str) -> dict:
     }
 
 
+SWITCH_TO = "9405100000"  # the code the planted trader switches to (never used by it before)
+
+
+def _plant_hs_switch(store, truth: dict) -> str:
+    """The simulator plants no sudden HS switch: one ordinary importer's history is rewritten into one
+    (its main code at 15 % duty, then from the middle of its history a code it never used, duty free),
+    so the switch write-back and exports have a known event. Returns the party key."""
+    named = json.dumps(truth)
+    busiest = store.execute("MATCH (d:Declaration)-[:CONSIGNED_TO]->(p:Party) "
+                            "RETURN p.key AS k, p.party_id AS pid, count(d) AS n ORDER BY n DESC, k")
+    key = next(r["k"] for r in busiest if r["pid"] not in named)
+    items = store.execute("MATCH (d:Declaration)-[:CONSIGNED_TO]->(:Party {key: $k}) "
+                          "RETURN d.date AS date, d.hs_code AS hs", {"k": key})
+    assert not any(i["hs"].startswith(SWITCH_TO[:6]) for i in items)
+    main = max(sorted({i["hs"] for i in items}), key=[i["hs"] for i in items].count)
+    cut = sorted(i["date"] for i in items)[len(items) // 2]
+    for when, hs, rate in (("d.date < $cut", main, 15.0), ("d.date >= $cut", SWITCH_TO, 0.0)):
+        store.execute(f"MATCH (d:Declaration)-[:CONSIGNED_TO]->(:Party {{key: $k}}) WHERE {when} "
+                      "SET d.hs_code = $hs, d.duty_rate = $rate", {"k": key, "cut": cut, "hs": hs, "rate": rate})
+    return key
+
+
 @pytest.fixture(scope="module")
 def scored(small_world: Path, tmp_path_factory):
     from ingest.load import ingest_bundle
@@ -73,8 +95,10 @@ def scored(small_world: Path, tmp_path_factory):
     store = open_store(s)
     store.ensure_schema()
     ingest_bundle(store, small_world, settings=s, progress=False)
+    truth = json.loads((small_world / "truth.json").read_text())
+    truth["hs_switch_party"] = _plant_hs_switch(store, truth)
     report = score(store, s, progress=False)
-    yield store, s, report, json.loads((small_world / "truth.json").read_text())
+    yield store, s, report, truth
     store.close()
 
 
@@ -129,6 +153,51 @@ def test_results_written_back(scored):
     assert stored == {k: v for k, v in report["lanes"].items() if k != "green"} and stored.get("red")
     red = store.execute("MATCH (d:Declaration {lane: 'red'}) RETURN d.assessment_reasons AS r LIMIT 1")[0]["r"]
     assert json.loads(red)
+    # unit-value anomalies on their items, strongest first as in graph.declarations
+    assert report["unit_value_anomalies"] > 0
+    assert _uv_flags(store) == report["unit_value_anomalies"] == report["written"]["unit_value_anomalies"]
+    top = store.execute("MATCH (d:Declaration) WHERE d.uv_z IS NOT NULL RETURN d.uv_z AS z, d.uv_value AS v, "
+                        "d.uv_norm AS norm, d.uv_duties_at_stake AS dts, d.uv_reasons AS r "
+                        "ORDER BY abs(z) DESC LIMIT 1")[0]
+    reason = json.loads(top["r"])[0]
+    assert reason["feature"] == "unit_value" and reason["robust_z"] == top["z"] and abs(top["z"]) >= 3.5
+    assert reason["value"] == top["v"] and reason["norm"] == top["norm"] and top["dts"] >= 0
+    # HS switches on their traders' Party nodes: every event of the report stored once, the planted one found
+    stored_sw = {r["k"]: (r["s"], json.loads(r["j"])) for r in store.execute(
+        "MATCH (p:Party) WHERE p.hs_switches IS NOT NULL RETURN p.key AS k, p.hs_switch_score AS s, p.hs_switches AS j")}
+    assert len(stored_sw) == report["written"]["hs_switch_parties"]
+    assert sum(len(evs) for _s, evs in stored_sw.values()) == report["hs_switches"] >= 1
+    assert all(s == max(e["score"] for e in evs) for s, evs in stored_sw.values())
+    ev = stored_sw[truth["hs_switch_party"]][1][0]
+    assert ev["to_hs"] == SWITCH_TO[:6] and ev["from_hs"] != ev["to_hs"] and ev["n_old_after"] == 0
+    assert ev["duty_rate_before"] == 15.0 and ev["duty_rate_after"] == 0.0 and ev["score"] >= 0.5
+    assert ev["date"] == str(ev["date"])[:10] and 2 <= ev["n_new"] and len(ev["keys"]) == min(ev["n_new"], 20)
+    assert {r["feature"] for r in ev["reasons"]} == {"habit", "switch", "duty_drop"}
+
+
+def _uv_flags(store) -> int:
+    return store.execute("MATCH (d:Declaration) WHERE d.uv_z IS NOT NULL RETURN count(d) AS n")[0]["n"]
+
+
+def test_a_rerun_replaces_unit_value_and_hs_switch_flags(scored):
+    """Flags of an earlier run that the next run does not raise are cleared, none are written twice."""
+    store, s, _report, _truth = scored
+    plain = store.execute("MATCH (d:Declaration) WHERE d.uv_z IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    store.execute("MATCH (d:Declaration {key: $k}) SET d.uv_z = -99.0, d.uv_reasons = '[]'", {"k": plain})
+    calm = store.execute("MATCH (p:Party) WHERE p.hs_switches IS NULL RETURN p.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    store.execute("MATCH (p:Party {key: $k}) SET p.hs_switches = '[]', p.hs_switch_score = 0.99", {"k": calm})
+    report = score(store, s, progress=False, communities=False)
+    assert report["written"]["unit_values_cleared"] == report["unit_value_anomalies"] + 1
+    assert _uv_flags(store) == report["unit_value_anomalies"]
+    assert store.execute("MATCH (d:Declaration {key: $k}) RETURN d.uv_z AS z", {"k": plain})[0]["z"] is None
+    assert store.execute("MATCH (p:Party {key: $k}) RETURN p.hs_switches AS j", {"k": calm})[0]["j"] is None
+    assert store.execute("MATCH (p:Party) WHERE p.hs_switches IS NOT NULL RETURN count(p) AS n")[0]["n"] \
+        == report["written"]["hs_switch_parties"]
+    # a run without the declaration analytics keeps the flags of the last run that computed them
+    score(store, s, progress=False, communities=False, declarations=False)
+    assert _uv_flags(store) == report["unit_value_anomalies"]
+    assert store.execute("MATCH (p:Party) WHERE p.hs_switches IS NOT NULL RETURN count(p) AS n")[0]["n"] \
+        == report["written"]["hs_switch_parties"]
 
 
 def test_a_rerun_clears_lanes_no_longer_proposed(scored):
@@ -168,7 +237,7 @@ def _csv(text: str) -> list[dict]:
 
 
 def test_exports(scored, tmp_path):
-    store, _s, _report, _truth = scored
+    store, _s, _report, truth = scored
     ents = _csv(export(store, "entities", "csv", None))
     assert list(ents[0]) == ["Party ID", "Entity ID", "Name", "Risk score", "Rank", "Group ID", "Reasons"]
     assert ents[0]["Rank"] == "1" and float(ents[0]["Risk score"]) >= float(ents[1]["Risk score"])
@@ -180,6 +249,30 @@ def test_exports(scored, tmp_path):
     assert len({r["entity_id"] for r in res}) < len(res)
     out = export(store, "cover-items", "json", tmp_path / "cover.json")
     assert isinstance(out, Path) and out.exists()
+    uv = _csv(export(store, "unit-value-anomalies", "csv", None))
+    assert list(uv[0]) == ["Declaration ID", "Item", "Date", "HS code", "Value per kg", "Usual value per kg",
+                           "Robust z", "Direction", "Duties at stake", "Reasons"]
+    assert len(uv) == _uv_flags(store) and "usual" in uv[0]["Reasons"]
+    zs = [abs(float(r["Robust z"])) for r in uv]
+    assert zs == sorted(zs, reverse=True) and zs[-1] >= 3.5
+    assert all(r["Direction"] == ("under" if float(r["Robust z"]) < 0 else "over") for r in uv)
+    uv_json = json.loads(export(store, "unit-value-anomalies", "json", None))
+    assert uv_json[0]["declaration_id"] == uv[0]["Declaration ID"] and uv_json[0]["reasons"][0]["feature"] == "unit_value"
+    sw = _csv(export(store, "hs-switches", "csv", None))
+    assert list(sw[0]) == ["Party ID", "Name", "Date", "From HS", "To HS", "Items under the new code",
+                           "Items still under the old code", "Duty rate before", "Duty rate after", "Score", "Reasons"]
+    scores = [float(r["Score"]) for r in sw]
+    assert scores == sorted(scores, reverse=True)
+    planted = store.execute("MATCH (p:Party {key: $k}) RETURN p.party_id AS pid",
+                            {"k": truth["hs_switch_party"]})[0]["pid"]
+    row = next(r for r in sw if r["Party ID"] == planted)
+    assert row["To HS"] == SWITCH_TO[:6] and row["Items still under the old code"] == "0"
+    assert "duty rate 15.0% -> 0.0%" in row["Reasons"] and row["Name"]
+    sw_json = json.loads(export(store, "hs-switches", "json", None))
+    assert len(sw_json) == len(sw) and set(sw_json[0]) == {
+        "party_id", "name", "date", "from_hs", "to_hs", "n_new", "n_old_after", "duty_rate_before",
+        "duty_rate_after", "score", "reasons"}
+    assert next(r for r in sw_json if r["party_id"] == planted)["duty_rate_before"] == 15.0
     plan = _csv(export(store, "audit-targets", "csv", None, budget=5))
     assert len(plan) == 5 and plan[0]["Rank"] == "1" and float(plan[0]["Expected amount"]) >= 0
     with pytest.raises(ValueError):
