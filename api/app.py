@@ -236,8 +236,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     app = FastAPI(
         title="Tamga API", version=API_VERSION, lifespan=lifespan,
-        description="Customs fraud networks: entity risk with reasons, subgraphs, groups, cover-item alerts, "
-                    "audit targets, declaration assessment, decisions, audit trail. Send your key in X-API-Key.",
+        description="Customs fraud networks: entity risk with reasons, subgraphs, groups, cover-item, "
+                    "unit-value and HS-switch alerts, audit targets, declaration assessment, decisions, "
+                    "audit trail. Send your key in X-API-Key.",
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
     )
     app.state.metrics = metrics

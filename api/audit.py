@@ -19,7 +19,8 @@ from graph.store import GraphStore
 
 ACTIONS = (
     "entity.search", "entity.read", "entity.risk", "graph.read", "graph.page", "group.read",
-    "groups.list", "alerts.cover", "audit_targets.read", "lanes.read", "assess", "assess.store",
+    "groups.list", "alerts.cover", "alerts.unit_values", "alerts.hs_switches", "audit_targets.read",
+    "lanes.read", "assess", "assess.store",
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
 )

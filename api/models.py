@@ -269,6 +269,50 @@ class CoverAlert(Public):
     goods_description: str | None = None
 
 
+class UnitValueAlert(Public):
+    """A declaration item whose value per kg is far from the usual price of its HS code."""
+
+    key: str
+    declaration_key: str | None = None
+    date: dt.date | None = None
+    hs_code: str | None = None
+    unit_value: float | None = Field(default=None, description="declared value per kg")
+    norm_unit_value: float | None = Field(default=None, description="usual value per kg of the HS code")
+    robust_z: float | None = Field(default=None, description="robust z of log value per kg (median / MAD)")
+    direction: Literal["under", "over"] | None = None
+    duties_at_stake: float | None = Field(default=None, description="duties lost if undervalued (0 when over)")
+    reasons: Json = None
+    customs_value: float | None = None
+    goods_description: str | None = None
+
+
+class HsSwitch(Public):
+    """One sudden switch of a trader's HS code (`graph.declarations.hs_switches`)."""
+
+    date: dt.date | None = Field(default=None, description="first item under the new code")
+    from_hs: str | None = None
+    to_hs: str | None = None
+    n_before: int | None = Field(default=None, description="the trader's items before the switch")
+    n_new: int | None = Field(default=None, description="items under the new code within the window")
+    n_old_after: int | None = Field(default=None, description="items still under the old code within the window")
+    duty_rate_before: float | None = None
+    duty_rate_after: float | None = None
+    score: float | None = None
+    keys: list[str] = Field(default=[], description="declaration items under the new code (the first 20)")
+    reasons: Json = None
+
+
+class HsSwitchAlert(Public):
+    """A party whose HS codes switched suddenly, with its switch events (highest score first)."""
+
+    key: str
+    party_id: str | None = None
+    name: str | None = None
+    risk_score: float | None = None
+    score: float | None = Field(default=None, description="highest score of the party's switches")
+    switches: list[HsSwitch]
+
+
 class AuditTarget(Public):
     """One audit of the plan (`graph.audit`): ranked by duties expected to be recovered."""
 

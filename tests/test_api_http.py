@@ -168,6 +168,29 @@ def test_groups_alerts_targets_lanes_exports(api):
         assert "enforcement record" in g["reasons"][1]
         cover = c.get("/api/v1/alerts/cover", params={"min_score": 0.5}).json()
         assert [a["key"] for a in cover["items"]] == ["t:D2/1", "t:D3/1"]
+        uv = c.get("/api/v1/alerts/unit-values").json()["items"]
+        assert [(a["key"], a["robust_z"], a["direction"]) for a in uv] == [("t:D2/1", -6.2, "under"),
+                                                                           ("t:D3/1", 4.1, "over")]
+        assert (uv[0]["unit_value"], uv[0]["norm_unit_value"], uv[0]["duties_at_stake"]) == (0.5, 4.0, 1500.0)
+        assert uv[0]["reasons"][0]["feature"] == "unit_value" and uv[0]["declaration_key"] == "t:D2"
+        over = c.get("/api/v1/alerts/unit-values", params={"direction": "over"}).json()["items"]
+        assert [a["key"] for a in over] == ["t:D3/1"]
+        assert [a["key"] for a in c.get("/api/v1/alerts/unit-values", params={"min_abs_z": 5}).json()["items"]] \
+            == ["t:D2/1"]
+        assert [a["key"] for a in c.get("/api/v1/alerts/unit-values", params={"skip": 1}).json()["items"]] \
+            == ["t:D3/1"]
+        assert c.get("/api/v1/alerts/unit-values", params={"direction": "sideways"}).status_code == 422
+        sw = c.get("/api/v1/alerts/hs-switches").json()["items"]
+        assert [(a["key"], a["score"]) for a in sw] == [("t:P4", 0.9), ("t:P1", 0.6)]
+        assert [(s["from_hs"], s["to_hs"], s["date"]) for s in sw[0]["switches"]] == [("851712", "090111", "2025-02-01")]
+        assert sw[0]["name"] == "Offender Corp" and sw[0]["switches"][0]["reasons"][0]["feature"] == "switch"
+        low = c.get("/api/v1/alerts/hs-switches", params={"min_score": 0.3, "limit": 1}).json()["items"]
+        assert [a["key"] for a in low] == ["t:P4"] and [s["score"] for s in low[0]["switches"]] == [0.9, 0.4]
+        assert c.get("/api/v1/alerts/hs-switches", params={"min_score": 0.95}).json()["items"] == []
+        for action, target in (("alerts.unit_values", "min_abs_z=5.0 direction=None"),
+                               ("alerts.hs_switches", "min_score=0.95")):
+            events = c.get("/api/v1/audit", params={"action": action}).json()
+            assert target in {e["target"] for e in events}, (action, events)
         targets = c.get("/api/v1/audit-targets", params={"budget": 3}).json()["items"]
         assert [t["rank"] for t in targets] == [1, 2, 3] and all(t["target_kind"] == "party" for t in targets)
         assert [t["target_id"] for t in targets] == ["t:P4", "t:P1", "t:P2"]

@@ -91,6 +91,21 @@ def build_world(store: GraphStore) -> None:
            "CREATE (d)-[:DECLARED_BY]->(a) CREATE (d)-[:CONSIGNED_TO]->(b)",
            {"decl": decl, "cons": cons, "key": key, "dkey": f"t:{did}", "did": did, "date": d, "hs": hs,
             "value": value, "cover": cover, "lane": lane, "reasons": json.dumps([{"feature": "unit_value_z"}])})
+    # unit-value anomalies and HS switches in the shapes graph.pipeline.write_results stores
+    for key, z, value, norm, at_stake in (("t:D2/1", -6.2, 0.5, 4.0, 1500.0), ("t:D3/1", 4.1, 90.0, 12.0, 0.0)):
+        ex("MATCH (d:Declaration {key: $key}) SET d.uv_z = $z, d.uv_value = $value, d.uv_norm = $norm, "
+           "d.uv_duties_at_stake = $at_stake, d.uv_reasons = $reasons",
+           {"key": key, "z": z, "value": value, "norm": norm, "at_stake": at_stake,
+            "reasons": json.dumps([{"feature": "unit_value", "value": value, "norm": norm, "robust_z": z,
+                                    "hs_level": 6, "detail": f"value/kg {value:.2f} vs usual {norm:.2f}"}])})
+    for key, events in (("t:P4", [("2025-02-01", "851712", "090111", 0.9), ("2024-06-01", "851712", "940510", 0.4)]),
+                        ("t:P1", [("2025-04-01", "090111", "851712", 0.6)])):
+        switches = [{"date": d, "from_hs": a, "to_hs": b, "n_before": 12, "n_new": 3, "n_old_after": 0,
+                     "duty_rate_before": 10.0, "duty_rate_after": 0.0, "score": sc, "keys": ["t:D3/1"],
+                     "reasons": [{"feature": "switch", "value": 1.0, "detail": f"from {d} 3 items under {b}"}]}
+                    for d, a, b, sc in events]
+        ex("MATCH (p:Party {key: $key}) SET p.hs_switches = $switches, p.hs_switch_score = $score",
+           {"key": key, "switches": json.dumps(switches), "score": max(e[3] for e in events)})
     ex("MATCH (p:Party {key: 't:P4'}), (d:Declaration {key: 't:D3/1'}) "
        "CREATE (o:Offence {key: 't:O1', offence_id: 'O1', source: 't', date: $d, party_id: 'P4', "
        "declaration_id: 'D3', offence_type: 'misclassification', status: 'confirmed', evaded_amount: 4000.0}) "

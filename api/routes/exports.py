@@ -14,7 +14,8 @@ from api.routes.common import ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], responses=ERRORS)
 
-ExportKind = Literal["entities", "groups", "cover-items", "resolved-entities", "audit-targets"]
+ExportKind = Literal["entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
+                     "audit-targets"]
 
 
 def _cell_safe(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Linked groups (shell-company networks), cover-item alerts, audit targets and lanes."""
+"""Linked groups (shell-company networks), cover-item, unit-value and HS-switch alerts, audit targets and lanes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ApiError, EntityRead
 from api.limits import PAGE_MAX
-from api.models import AuditTarget, CoverAlert, GroupDetail, GroupSummary, LaneCount, LaneItem, Page
+from api.models import (
+    AuditTarget,
+    CoverAlert,
+    GroupDetail,
+    GroupSummary,
+    HsSwitchAlert,
+    LaneCount,
+    LaneItem,
+    Page,
+    UnitValueAlert,
+)
 from api.routes.common import ERRORS, parse_json
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -61,6 +71,44 @@ async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip 
         ctx.audit("alerts.cover", f"min_score={min_score}")
         return {"items": [{**r, "reasons": parse_json(r.pop("cover_reasons"))} for r in rows],
                 "skip": skip, "limit": lim}
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/alerts/unit-values", operation_id="list_unit_value_alerts", response_model=Page[UnitValueAlert],
+            tags=["alerts"], summary="Unit-value alerts: items priced far from their HS code's usual value per kg")
+async def list_unit_value_alerts(
+        ctx: EntityRead,
+        min_abs_z: Annotated[float, Query(ge=0.0, le=1000.0, description="smallest |robust z| listed")] = 3.5,
+        direction: Annotated[Literal["under", "over"] | None,
+                             Query(description="under (below the usual price) or over; both when absent")] = None,
+        skip: Skip = 0, limit: Limit = 50) -> dict[str, Any]:
+    lim = ctx.limits.page(limit)
+
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.unit_value_alerts", min_abs_z=min_abs_z, direction=direction, skip=skip,
+                             limit=lim)
+        ctx.audit("alerts.unit_values", f"min_abs_z={min_abs_z} direction={direction}")
+        return {"items": [{**r, "direction": "under" if r["robust_z"] < 0 else "over",
+                           "reasons": parse_json(r.pop("uv_reasons"))} for r in rows],
+                "skip": skip, "limit": lim}
+
+    return await ctx.limits.run(work)
+
+
+@router.get("/alerts/hs-switches", operation_id="list_hs_switch_alerts", response_model=Page[HsSwitchAlert],
+            tags=["alerts"], summary="HS-switch alerts: traders who suddenly declare their goods under another code")
+async def list_hs_switch_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip = 0,
+                                limit: Limit = 50) -> dict[str, Any]:
+    """One item per party, highest switch score first, with its switches of at least `min_score`."""
+    lim = ctx.limits.page(limit)
+
+    def work() -> dict[str, Any]:
+        rows = ctx.store.run("api.hs_switch_alerts", min_score=min_score, skip=skip, limit=lim)
+        ctx.audit("alerts.hs_switches", f"min_score={min_score}")
+        items = [{**r, "switches": [s for s in parse_json(r.pop("hs_switches")) or [] if s["score"] >= min_score]}
+                 for r in rows]
+        return {"items": items, "skip": skip, "limit": lim}
 
     return await ctx.limits.run(work)
 
