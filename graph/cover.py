@@ -311,7 +311,7 @@ def _detail(feature: str, i: int, profiles: dict, cats: dict, role_values: dict,
         return f"{np.exp(v):.2f}{unit} vs cover {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
     if feature in cats:
         return f"{cats[feature].iloc[i]}"
-    ps = [role_values[r][i] for r in role_values if isinstance(role_values[r][i], str)]
+    ps = list(dict.fromkeys(role_values[r][i] for r in role_values if isinstance(role_values[r][i], str)))
     same = [p for p in ps if p in pair_off]
     other = [p for p in ps if p in any_off and p not in pair_off]
     nr = max((float(role_risk[r][i]) for r in role_risk), default=0.0)
