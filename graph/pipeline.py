@@ -497,6 +497,9 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
         t = time.perf_counter()
         out = write_network_results(store, r, batch_size=s.batch_size, scored_at=started.isoformat(timespec="seconds"))
         timings["write_network"] = round(time.perf_counter() - t, 3)
+        if progress:
+            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
+                  file=sys.stderr, flush=True)
         return out
 
     # the network results go to the store on a second thread while the declaration analytics run on
