@@ -178,20 +178,8 @@ def history_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, groups
 
 def _party_graph(base: pd.DataFrame, mask: np.ndarray, index: pd.Index) -> sp.csr_matrix:
     """Party co-occurrence graph (parties on the same item are linked), weights = shared items."""
-    rows, cols = [], []
-    present = [r for r in ROLES if base[r].notna().any()]
-    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in present}
-    for i, a in enumerate(present):
-        for b in present[i + 1:]:
-            ca, cb = codes[a], codes[b]
-            ok = (ca >= 0) & (cb >= 0) & (ca != cb)
-            rows.append(ca[ok]); cols.append(cb[ok])
-    n = len(index)
-    if not rows:
-        return sp.csr_matrix((n, n))
-    r = np.concatenate(rows); c = np.concatenate(cols)
-    m = sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n)).tocsr()
-    return (m + m.T).tocsr()
+    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in ROLES if base[r].notna().any()}
+    return _party_pairs(codes, len(index))
 
 
 def propagate(adj: sp.csr_matrix, seed: np.ndarray, *, hops: int = 2, decay: float = 0.5) -> np.ndarray:
