@@ -14,11 +14,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-from hypothesis import given
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
 
 from graph.export import export
 from graph.pipeline import analyse, score
@@ -332,12 +328,11 @@ def test_score_on_an_empty_store(grafeo_store, settings):
 
 
 def test_frames_paging_gives_the_same_frames(scored):
-    """Key-range pages and declaration ranges (here 700 rows) read exactly what one big page reads."""
+    """Key-range pages (here 700 rows) read exactly what one big page reads."""
     from graph.frames import COLUMNS, Frames
 
     store = scored[0]
-    small, big = Frames.from_store(store, page=700, declaration_range=700), Frames.from_store(store)
-    assert len(big.declarations) > 3 * 700
+    small, big = Frames.from_store(store, page=700), Frames.from_store(store)
     for name in COLUMNS:
         a, b = getattr(small, name), getattr(big, name)
         assert len(a) == len(b), name
@@ -346,16 +341,3 @@ def test_frames_paging_gives_the_same_frames(scored):
             sb = b.astype(str).sort_values(list(b.columns)).reset_index(drop=True)
             assert sa.equals(sb), name
     assert small.declarations["consignee"].notna().mean() > 0.9
-
-
-@given(st.lists(st.text(min_size=1, max_size=6), max_size=60), st.integers(min_value=1, max_value=25))
-@hsettings(max_examples=200, deadline=None)
-def test_key_ranges_cover_every_key_once(keys, page):
-    """The ranges (after, until] cut from the keys partition them: each key in exactly one range."""
-    from graph.frames import key_ranges
-
-    ranges = key_ranges(pd.Series(keys, dtype=object), page)
-    for k in set(keys):
-        inside = [r for r in ranges if k > r[0] and (r[1] is None or k <= r[1])]
-        assert len(inside) == 1, (k, ranges)
-    assert len(ranges) == (-(-len(keys) // page) if keys else 0)
