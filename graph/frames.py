@@ -7,11 +7,10 @@ declaration items `source:declaration_id/item_no`, identifiers their normalised 
 
 Columns (every frame has at least these; missing values are NaN / None):
 
-- declarations: key, declaration_key, declaration_id, item_no, date (datetime64), regime,
-  hs_code (str, digits), customs_value, currency, net_mass_kg, gross_mass_kg, quantity, duty_rate,
-  duty_amount, origin_country, dispatch_country, destination_country, transit_countries,
-  border_post, transport_mode, channel, inspection_result, lane (yellow / red proposed by the last
-  scoring run, else None), route (Route key), vehicle (Vehicle key),
+- declarations: key, declaration_key, declaration_id, item_no, date (datetime64), hs_code (str,
+  digits), customs_value, net_mass_kg, gross_mass_kg, duty_rate, duty_amount, origin_country,
+  dispatch_country, transit_countries, border_post, transport_mode, inspection_result, lane
+  (yellow / red proposed by the last scoring run, else None), route (Route key), vehicle (Vehicle key),
   declarant, consignee, consignor, carrier, broker (Party keys)
 - parties: key, party_id, source, name, name_norm, kind, country, tax_id_norm, registered_on,
   deregistered_on (datetime64)
@@ -39,10 +38,12 @@ ROLE_COLUMNS = ("declarant", "consignee", "consignor", "carrier", "broker")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "declarations": (
-        "key", "declaration_key", "declaration_id", "item_no", "date", "regime", "hs_code", "customs_value",
-        "currency", "net_mass_kg", "gross_mass_kg", "quantity", "duty_rate", "duty_amount", "origin_country",
-        "dispatch_country", "destination_country", "transit_countries", "border_post", "transport_mode",
-        "channel", "inspection_result", "lane", "route", "vehicle", *ROLE_COLUMNS,
+        # only what the analytics read (regime, currency, quantity, destination country and channel
+        # are shown by the API and read by no analysis): each property read costs time in the store
+        "key", "declaration_key", "declaration_id", "item_no", "date", "hs_code", "customs_value",
+        "net_mass_kg", "gross_mass_kg", "duty_rate", "duty_amount", "origin_country",
+        "dispatch_country", "transit_countries", "border_post", "transport_mode",
+        "inspection_result", "lane", "route", "vehicle", *ROLE_COLUMNS,
     ),
     "parties": ("key", "party_id", "source", "name", "name_norm", "kind", "country", "tax_id_norm",
                 "registered_on", "deregistered_on"),
@@ -61,7 +62,7 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "offences": ("date",),
 }
 FLOAT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "declarations": ("customs_value", "net_mass_kg", "gross_mass_kg", "quantity", "duty_rate", "duty_amount",
+    "declarations": ("customs_value", "net_mass_kg", "gross_mass_kg", "duty_rate", "duty_amount",
                      "item_no"),
     "officers": ("share_pct",),
     "offences": ("evaded_amount",),

@@ -5,11 +5,9 @@ MATCH (d:Declaration)
 WHERE d.key > $after
 WITH d ORDER BY d.key LIMIT $limit
 RETURN d.key AS key, d.declaration_key AS declaration_key, d.declaration_id AS declaration_id,
-       d.item_no AS item_no, d.date AS date, d.regime AS regime, d.hs_code AS hs_code,
-       d.customs_value AS customs_value, d.currency AS currency, d.net_mass_kg AS net_mass_kg,
-       d.gross_mass_kg AS gross_mass_kg, d.quantity AS quantity, d.duty_rate AS duty_rate,
+       d.item_no AS item_no, d.date AS date, d.hs_code AS hs_code, d.customs_value AS customs_value,
+       d.net_mass_kg AS net_mass_kg, d.gross_mass_kg AS gross_mass_kg, d.duty_rate AS duty_rate,
        d.duty_amount AS duty_amount, d.origin_country AS origin_country,
-       d.dispatch_country AS dispatch_country, d.destination_country AS destination_country,
-       d.transit_countries AS transit_countries, d.border_post AS border_post,
-       d.transport_mode AS transport_mode, d.channel AS channel, d.inspection_result AS inspection_result,
-       d.lane AS lane
+       d.dispatch_country AS dispatch_country, d.transit_countries AS transit_countries,
+       d.border_post AS border_post, d.transport_mode AS transport_mode,
+       d.inspection_result AS inspection_result, d.lane AS lane
