@@ -42,6 +42,9 @@ OWN_GROUPS = ("hs6", "hs4", "origin_country", "dispatch_country", "route")
 SMOOTH = 10.0
 MODEL_FILE = "assessment_model.pkl"
 SEED = 7
+#: weights of the parties' stored network risk and of the cover score in the noisy-OR after the model
+NETWORK_WEIGHT = 0.5
+COVER_WEIGHT = 0.6
 #: threads for batch prediction (scoring every stored item); training stays on one thread (LGB_PARAMS)
 NUM_THREADS = 2
 
@@ -358,8 +361,8 @@ class AssessmentModel:
     registered_on: dict[str, pd.Timestamp]
     thresholds: dict[str, float]  # red, yellow: score thresholds
     lane_rates: dict[str, float]  # expected hit rate per lane on the tuning period
-    network_weight: float = 0.5
-    cover_weight: float = 0.6
+    network_weight: float = NETWORK_WEIGHT
+    cover_weight: float = COVER_WEIGHT
     feature_set: str = "network"
     metrics: dict[str, Any] = field(default_factory=dict)
     cover_profiles: list[dict] = field(default_factory=list)  # graph.cover.cover_profiles as of `as_of`
@@ -395,13 +398,6 @@ class AssessmentModel:
 
             self._booster = lgb.Booster(model_str=self.booster_text)
         return self._booster
-
-    @classmethod
-    def defaults(cls) -> AssessmentModel:
-        """An empty model carrying the default weights (what `_combine` reads before a model exists)."""
-        return cls(booster_text="", features=[], categorical={}, prior=0.0, as_of=pd.Timestamp(0),
-                   norms=pd.DataFrame(), groups={}, trader_hs={}, network=pd.DataFrame(), registered_on={},
-                   thresholds={}, lane_rates={})
 
     def save(self, path: Path) -> Path:
         path = Path(path)
@@ -562,12 +558,13 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     X = X[feature_columns(list(X.columns), chosen)]
     rounds = tried[chosen]["rounds"]
     thr, rates = None, {}
+    base = _base(d)  # grouping keys of every item: the parties for the lanes, the tables below
     if can_tune:
         # lanes are cut on the score the items will get: the model's with the parties' network risk
         # (noisy-OR). That risk is computed from all offences, so the tuning period's lane rates
         # are optimistic where the network decides; the thresholds themselves need no labels.
-        net_tu, _ = party_network(_base(d[tu.to_numpy()]), party_risk)
-        tune_scores = _combine(tried[chosen]["scores"], net_tu, np.zeros(len(net_tu)), AssessmentModel.defaults())
+        net_tu, _ = party_network(base[tu.to_numpy()], party_risk)
+        tune_scores = _combine(tried[chosen]["scores"], net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
         thr = lane_thresholds(tune_scores, red_share=red_share, yellow_share=yellow_share)
         lane = np.where(tune_scores >= thr["red"], "red", np.where(tune_scores >= thr["yellow"], "yellow", "green"))
         rates = {ln: float(ytu[lane == ln].mean()) if (lane == ln).any() else float("nan")
@@ -575,11 +572,10 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     tune_auc = {fs: round(t["auc"], 4) for fs, t in tried.items() if "auc" in t}
     booster = _train(X[past], y[past.to_numpy()], None, None, num_rounds=rounds, params=params)
     if thr is None:
-        net_past, _ = party_network(_base(d[past.to_numpy()]), party_risk)
-        s = _combine(booster.predict(X[past]), net_past, np.zeros(len(net_past)), AssessmentModel.defaults())
+        net_past, _ = party_network(base[past.to_numpy()], party_risk)
+        s = _combine(booster.predict(X[past]), net_past, np.zeros(len(net_past)), NETWORK_WEIGHT, COVER_WEIGHT)
         thr = lane_thresholds(s, red_share=red_share, yellow_share=yellow_share)
     # tables as of `as_of` for scoring single posted declarations
-    base = _base(d)
     ev = known.to_numpy()
     groups: dict[str, dict[str, tuple[float, float]]] = {}
     for gcol in (*OWN_GROUPS, *ROLES):
@@ -613,10 +609,11 @@ def _cover_profiles(frames, as_of) -> list[dict]:
 
 # --------------------------------------------------------------------------- scoring
 
-def _combine(p_model: np.ndarray, party_net: np.ndarray, cover: np.ndarray, model: AssessmentModel) -> np.ndarray:
+def _combine(p_model: np.ndarray, party_net: np.ndarray, cover: np.ndarray, network_weight: float,
+             cover_weight: float) -> np.ndarray:
     """Noisy-OR of the model's probability with the parties' network risk and the cover score."""
-    keep = (1 - p_model) * (1 - model.network_weight * np.nan_to_num(party_net)) \
-        * (1 - model.cover_weight * np.nan_to_num(cover))
+    keep = (1 - p_model) * (1 - network_weight * np.nan_to_num(party_net)) \
+        * (1 - cover_weight * np.nan_to_num(cover))
     return 1 - keep
 
 
@@ -737,7 +734,7 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
         cs = cover.set_index("key")
         cov = d["key"].map(cs["score"]).astype(float).fillna(0.0).to_numpy()
         cov_hs = cs["suspected_hs"]
-    score = _combine(p, net, cov, model)
+    score = _combine(p, net, cov, model.network_weight, model.cover_weight)
     lanes = np.where(score >= model.thresholds["red"], "red", np.where(score >= model.thresholds["yellow"], "yellow",
                                                                         "green"))
     out = pd.DataFrame({"key": d["key"].values, "assessment_score": np.round(score, 5),
@@ -889,7 +886,8 @@ class Assessor:
                                        self.model.cover_profiles)
             cover_score = cov_info["score"] if cov_info and cov_info["score"] >= 0.5 else None
         cov = float(cover_score or 0.0)
-        score = float(_combine(np.array([p]), np.array([net]), np.array([cov]), self.model)[0])
+        score = float(_combine(np.array([p]), np.array([net]), np.array([cov]), self.model.network_weight,
+                               self.model.cover_weight)[0])
         contrib = contributions(self.model, X)[0]
         extra = []
         if net > 0:
