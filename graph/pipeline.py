@@ -268,14 +268,6 @@ class _Laps:
         self.t = now
 
 
-def write_results(store: GraphStore, r: Results, *, batch_size: int = 5000, scored_at: str | None = None) -> dict:
-    """Write every result back in batches; earlier Entity/Group nodes and declaration results replaced."""
-    out = write_network_results(store, r, batch_size=batch_size, scored_at=scored_at)
-    dec = write_declaration_results(store, r, batch_size=batch_size)
-    out["seconds"].update(dec.pop("seconds"))
-    return {**out, **dec}
-
-
 def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 5000,
                           scored_at: str | None = None) -> dict:
     """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes replaced)."""

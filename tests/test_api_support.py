@@ -91,7 +91,7 @@ def build_world(store: GraphStore) -> None:
            "CREATE (d)-[:DECLARED_BY]->(a) CREATE (d)-[:CONSIGNED_TO]->(b)",
            {"decl": decl, "cons": cons, "key": key, "dkey": f"t:{did}", "did": did, "date": d, "hs": hs,
             "value": value, "cover": cover, "lane": lane, "reasons": json.dumps([{"feature": "unit_value_z"}])})
-    # unit-value anomalies and HS switches in the shapes graph.pipeline.write_results stores
+    # unit-value anomalies and HS switches in the shapes graph.pipeline.write_declaration_results stores
     for key, z, value, norm, at_stake in (("t:D2/1", -6.2, 0.5, 4.0, 1500.0), ("t:D3/1", 4.1, 90.0, 12.0, 0.0)):
         ex("MATCH (d:Declaration {key: $key}) SET d.uv_z = $z, d.uv_value = $value, d.uv_norm = $norm, "
            "d.uv_duties_at_stake = $at_stake, d.uv_reasons = $reasons",
