@@ -122,13 +122,15 @@ _DECLARATION_LINKS = {**{t: c.removesuffix("_id") for c, t in schema.PARTY_ROLES
 
 def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], None] | None) -> pd.DataFrame:
     """Declaration items page by page: properties and, for the same page (same key range), their
-    parties, route and vehicle. The two queries of a page run side by side (reads run concurrently
+    parties, route and vehicle; the route's columns joined from the (few) routes. The two queries of a page run side by side (reads run concurrently
     on both stores; measured ~1.3-1.5x on 2 cores)."""
     from concurrent.futures import ThreadPoolExecutor
 
     parts: list[pd.DataFrame] = []
     n = 0
     after = ""
+    routes = store.run_frame("analytics.frames_routes")
+    routes = routes.drop_duplicates("route").set_index("route") if not routes.empty else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         while True:
             links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", after=after, limit=page)
@@ -140,6 +142,8 @@ def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], N
                 links = links.assign(col=links["rel"].map(_DECLARATION_LINKS)).dropna(subset=["col"])
                 wide = links.drop_duplicates(["key", "col"]).pivot(index="key", columns="col", values="target")
                 df = df.join(wide, on="key")
+            if routes is not None and "route" in df.columns:
+                df = df.join(routes, on="route")
             parts.append(frame("declarations", df).sort_values("key", kind="stable"))
             n += len(df)
             if progress:

@@ -19,7 +19,10 @@ Modelling choices (why):
 - Goods form a hierarchy: national code -> subheading (6) -> heading (4) -> chapter (2).
 - A route is a node keyed by its countries, border post and mode, so parties that use the same
   unusual route meet there; countries hang off the route, not off every declaration (no
-  million-edge supernodes).
+  million-edge supernodes). The route's columns (origin, dispatch, transit and destination
+  countries, border post, transport mode) live on the Route only, and the item's source is the
+  prefix of its key: the embedded store pays ~2.3 us per stored property per node (measured:
+  24 properties 14.4k nodes/s, 18 properties 19.7k/s), and these seven were copies.
 """
 
 from __future__ import annotations
@@ -87,18 +90,11 @@ NODES: tuple[NodeKind, ...] = (
             _P("declaration_key", doc="source:declaration_id, shared by the items of one declaration", indexed=True),
             _P("declaration_id", doc="declaration number (box A)"),
             _P("item_no", "int", "goods item number (box 32)"),
-            _P("source", doc="bundle source the row came from"),
             _P("date", "date", "date of acceptance", indexed=True),
             _P("regime", doc="procedure code"),
             _P("customs_office"),
-            _P("border_post"),
-            _P("transport_mode"),
             _P("hs_code", "hs", "declared commodity code", indexed=True),
             _P("goods_description"),
-            _P("origin_country", "country"),
-            _P("dispatch_country", "country"),
-            _P("destination_country", "country"),
-            _P("transit_countries", doc="';'-separated, in route order"),
             _P("net_mass_kg", "float"),
             _P("gross_mass_kg", "float"),
             _P("quantity", "float"),

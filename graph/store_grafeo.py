@@ -48,6 +48,7 @@ class GrafeoStore(GraphStore):
         self._write_lock = threading.Lock()
         self._checkpoint_triggers = {"interval_secs": s.checkpoint_interval_s, "wal_bytes": s.checkpoint_wal_bytes}
         self._bulk_depth = 0
+        self._bulk_ids: dict[tuple[str, str], int] | None = None  # (label, key) -> node id, in a bulk load
         try:
             if path is None:
                 self._db = grafeo.GrafeoDB()
@@ -118,15 +119,19 @@ class GrafeoStore(GraphStore):
         if db is None:
             raise StoreError("the store is closed")
         schema.label(label)
+        # end nodes' ids: remembered for the whole bulk load (ingest creates, never deletes), so
+        # each party, route or code is looked up once per load rather than once per batch
+        ids = self._bulk_ids if self._bulk_ids is not None else {}
         wanted: dict[str, set[str]] = {}
         for field, (rel, end) in links.items():
             schema.rel_type(rel)
-            wanted.setdefault(schema.label(end), set()).update(r[field] for r in rows if r.get(field))
-        ids: dict[tuple[str, str], int] = {}
+            wanted.setdefault(schema.label(end), set()).update(
+                r[field] for r in rows if r.get(field) and (end, r[field]) not in ids)
         for end, keys in wanted.items():
-            for rec in self.execute(f"UNWIND $keys AS k MATCH (n:{end} {{key: k}}) RETURN k AS key, id(n) AS id",
-                                    {"keys": sorted(keys)}):
-                ids[(end, rec["key"])] = rec["id"]
+            if keys:
+                for rec in self.execute(f"UNWIND $keys AS k MATCH (n:{end} {{key: k}}) RETURN k AS key, id(n) AS id",
+                                        {"keys": sorted(keys)}):
+                    ids[(end, rec["key"])] = rec["id"]
         try:
             with self._write_lock:
                 node_ids = db.batch_create_nodes_with_props(label, [_to_grafeo(r["props"]) for r in rows])
@@ -148,17 +153,24 @@ class GrafeoStore(GraphStore):
         db = self._db
         if db is None or self.path is None or self.read_only or self._bulk_depth:
             self._bulk_depth += 1  # nested: the outermost block decides
+            outer = self._bulk_ids is None
+            if outer:
+                self._bulk_ids = {}
             try:
                 yield
             finally:
                 self._bulk_depth -= 1
+                if outer:
+                    self._bulk_ids = None
             return
         db.set_checkpoint_triggers()  # no arguments: automatic checkpoints off
         self._bulk_depth = 1
+        self._bulk_ids = {}
         try:
             yield
         finally:
             self._bulk_depth = 0
+            self._bulk_ids = None
             if self._db is not None:
                 self._db.set_checkpoint_triggers(**self._checkpoint_triggers)
                 self.checkpoint()
@@ -181,10 +193,15 @@ class GrafeoStore(GraphStore):
             db.close()
 
 
+_PLAIN = frozenset((str, int, float, bool, dt.date, type(None)))
+
+
 def _to_grafeo(v: Any) -> Any:
     """Parameters for Grafeo: datetimes as UTC wall-clock time (Grafeo keeps no zone), tuples as lists."""
     t = type(v)
     if t is dict:
+        if _PLAIN.issuperset(map(type, v.values())):  # the common case (ingest rows): nothing to convert
+            return v
         return {k: _to_grafeo(x) for k, x in v.items()}
     if t is list or t is tuple:
         return [_to_grafeo(x) for x in v]

@@ -50,10 +50,10 @@ _ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declaran
 # The relationships of a new declaration item: row field -> (type, end label). The query
 # ingest.create_declarations writes the same ones (the portable path of create_linked_nodes).
 # Declaration properties taken from the contract row unchanged (the rest are derived).
-_DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "border_post", "hs_code",
-                     "goods_description", "origin_country", "dispatch_country", "destination_country",
-                     "transit_countries", "net_mass_kg", "gross_mass_kg", "quantity", "quantity_unit",
-                     "customs_value", "currency", "duty_rate", "duty_amount", "channel", "inspection_result")
+# The route's columns are not copied: they live on the Route node (see graph.schema).
+_DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "hs_code", "goods_description",
+                     "net_mass_kg", "gross_mass_kg", "quantity", "quantity_unit", "customs_value", "currency",
+                     "duty_rate", "duty_amount", "channel", "inspection_result")
 DECLARATION_LINKS: dict[str, tuple[str, str]] = {
     **{_ROLE_FIELD[c]: (t, "Party") for c, t in schema.PARTY_ROLES.items()},
     "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"), "hs": ("CLASSIFIED_AS", "HSCode"),
@@ -402,34 +402,56 @@ class _Loader:
     # ---------------------------------------------------------------- declarations
 
     def load_declarations(self, plan: _FilePlan) -> None:
+        """Items in batches, as a two-stage pipeline: this thread reads, validates and builds a
+        batch while one writer thread stores the batch before it (the store releases the GIL while
+        it writes, so the two overlap on two cores). One writer keeps the batches in file order,
+        so dimensions are merged before the items that point at them, and at most two batches
+        wait for it (bounded memory). A writer failure stops the load at the next batch."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         t0 = time.perf_counter()
         fr = self.report.files.setdefault("declarations", FileReport())
-        for batch in self._batched(self._rows(plan)):
-            refs = set()
-            for _, _, c, _, _ in batch:
-                for col in schema.PARTY_ROLES:
-                    if c.get(col):
-                        refs.add(self.key(c[col]))
-            self.resolve_parties(refs)
-            items = []
-            for path, line, c, raw, extra in batch:
-                item = self._declaration_item(path, line, c, raw, extra)
-                if item is not None:
-                    items.append(item)
-            if not items:
-                continue
-            self._merge_dimensions(items)
-            existing = {r["key"]: r["complete"] for r in
-                        self.store.run("ingest.existing_declarations", keys=[i["key"] for i in items])}
-            new = [i for i in items if i["key"] not in existing]
-            partial = [i for i in items if existing.get(i["key"]) is False]
-            if new:
-                self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new, DECLARATION_LINKS)
-            if partial:
-                self.store.run("ingest.merge_declarations", rows=partial)
-            fr.loaded += len(new) + len(partial)
-            fr.existing += len(items) - len(new) - len(partial)
+        pending: list[Future[None]] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-ingest-writer") as writer:
+            try:
+                for batch in self._batched(self._rows(plan)):
+                    refs = set()
+                    for _, _, c, _, _ in batch:
+                        for col in schema.PARTY_ROLES:
+                            if c.get(col):
+                                refs.add(self.key(c[col]))
+                    self.resolve_parties(refs)
+                    items = []
+                    for path, line, c, raw, extra in batch:
+                        item = self._declaration_item(path, line, c, raw, extra)
+                        if item is not None:
+                            items.append(item)
+                    if not items:
+                        continue
+                    while len(pending) >= 2:
+                        pending.pop(0).result()  # raises the writer's error here
+                    pending.append(writer.submit(self._store_declarations, items, fr))
+                for f in pending:
+                    f.result()
+            finally:
+                for f in pending:
+                    f.cancel()
         self.decl_seconds = time.perf_counter() - t0
+
+    def _store_declarations(self, items: list[dict[str, Any]], fr: FileReport) -> None:
+        """The writer's part for one batch: dimensions, then the items new to the store (created
+        with their relationships) and those a killed run left incomplete (merged)."""
+        self._merge_dimensions(items)
+        existing = {r["key"]: r["complete"] for r in
+                    self.store.run("ingest.existing_declarations", keys=[i["key"] for i in items])}
+        new = [i for i in items if i["key"] not in existing]
+        partial = [i for i in items if existing.get(i["key"]) is False]
+        if new:
+            self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new, DECLARATION_LINKS)
+        if partial:
+            self.store.run("ingest.merge_declarations", rows=partial)
+        fr.loaded += len(new) + len(partial)
+        fr.existing += len(items) - len(new) - len(partial)
 
     def _declaration_item(self, path: Path, line: int, c: dict[str, Any], raw: dict[str, str],
                           extra: dict[str, str]) -> dict[str, Any] | None:
@@ -461,10 +483,7 @@ class _Loader:
         key = self.key(natural)
         # contract columns copied as they are (None dropped: Grafeo stores no nulls, Neo4j neither)
         props = {k: c[k] for k in _DECLARATION_COPY if c[k] is not None}
-        props.update(key=key, declaration_key=self.key(c["declaration_id"]), item_no=item_no,
-                     source=self.source)
-        if mode is not None:
-            props["transport_mode"] = mode
+        props.update(key=key, declaration_key=self.key(c["declaration_id"]), item_no=item_no)
         if extra:
             props["extra"] = orjson.dumps(extra).decode()
         vehicle_raw = c["vehicle_id"]

@@ -34,14 +34,17 @@ def test_kcs_loads_all_rows(settings, grafeo_store):
     hs = grafeo_store.execute("MATCH (d:Declaration)-[:CLASSIFIED_AS]->(h:HSCode {key: '071080'}) "
                               "RETURN count(d) AS n")
     assert hs[0]["n"] == 959
-    modes = grafeo_store.execute("MATCH (d:Declaration) RETURN d.transport_mode AS m, count(*) AS n ORDER BY m")
+    # the route's columns live on the Route (graph.schema): one hop away
+    modes = grafeo_store.execute("MATCH (d:Declaration)-[:ON_ROUTE]->(rt:Route) "
+                                 "RETURN rt.transport_mode AS m, count(*) AS n ORDER BY m")
     assert {r["m"]: r["n"] for r in modes} == {"sea": 30729, "air": 22064, "post": 886, "road": 186,
                                                "other": 122, "rail": 13}
     one = grafeo_store.execute("MATCH (d:Declaration {key: 'kcs:97061800/1'})-[:DECLARED_BY]->(p:Party) "
-                               "RETURN d {.*} AS d, p.key AS p, p.name AS name")[0]
+                               "MATCH (d)-[:ON_ROUTE]->(rt:Route) "
+                               "RETURN d {.*} AS d, rt {.*} AS rt, p.key AS p, p.name AS name")[0]
     assert one["p"] == "kcs:ZZR1LT6" and one["name"] == "ZZR1LT6"
-    assert one["d"]["hs_code"] == "440890" and one["d"]["destination_country"] == "KR"
-    assert one["d"]["customs_value"] == 372254.4 and one["d"]["dispatch_country"] == "BE"
+    assert one["d"]["hs_code"] == "440890" and one["rt"]["destination_country"] == "KR"
+    assert one["d"]["customs_value"] == 372254.4 and one["rt"]["dispatch_country"] == "BE"
     assert json.loads(one["d"]["extra"]) == {"Process Type": "B", "Import Use": "21", "Payment Type": "11",
                                              "Tax Type": "FEU1", "Country of Origin Indicator": "G",
                                              "Critical Fraud": "0"}

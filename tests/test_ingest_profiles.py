@@ -46,9 +46,9 @@ def test_kcs_rows_map_onto_the_contract(tmp_path, settings, grafeo_store):
     nodes, rels = count_graph(grafeo_store)
     assert nodes["Party"] == 6
     rows = grafeo_store.execute(
-        "MATCH (d:Declaration)-[:DECLARED_BY]->(p:Party) "
-        "RETURN d.declaration_id AS id, d.hs_code AS hs, d.transport_mode AS mode, d.inspection_result AS res, "
-        "d.destination_country AS dest, d.origin_country AS origin, d.duty_rate AS rate, p.key AS declarant "
+        "MATCH (d:Declaration)-[:DECLARED_BY]->(p:Party) MATCH (d)-[:ON_ROUTE]->(rt:Route) "
+        "RETURN d.declaration_id AS id, d.hs_code AS hs, rt.transport_mode AS mode, d.inspection_result AS res, "
+        "rt.destination_country AS dest, rt.origin_country AS origin, d.duty_rate AS rate, p.key AS declarant "
         "ORDER BY id")
     assert rows == [
         {"id": "77854751", "hs": "690722", "mode": "air", "res": "violation", "dest": "KR", "origin": "CN",

@@ -341,3 +341,26 @@ def test_frames_paging_gives_the_same_frames(scored):
             sb = b.astype(str).sort_values(list(b.columns)).reset_index(drop=True)
             assert sa.equals(sb), name
     assert small.declarations["consignee"].notna().mean() > 0.9
+
+
+def test_frames_take_the_route_columns_from_the_route(scored, small_world: Path):
+    """Items do not store their route's columns (graph.schema): the frames join them from the
+    Route, and they equal the bundle's values row for row."""
+    import pandas as pd
+
+    from graph.frames import Frames
+    from ingest.normalise import normalise_transport_mode
+
+    store = scored[0]
+    stored = store.execute("MATCH (d:Declaration) WHERE d.origin_country IS NOT NULL OR d.border_post IS NOT NULL "
+                           "RETURN count(d) AS n")
+    assert stored[0]["n"] == 0
+    decl = Frames.from_store(store).declarations
+    src = pd.read_csv(small_world / "declarations.csv", dtype=str, keep_default_na=False)
+    src["key"] = _source(store) + ":" + src["declaration_id"] + "/" + src["item_no"].astype(int).astype(str)
+    both = decl.merge(src, on="key", suffixes=("", "_file"))
+    assert len(both) == len(src) == len(decl)
+    for col in ("origin_country", "dispatch_country", "border_post"):
+        assert (both[col].fillna("") == both[f"{col}_file"]).all(), col
+    modes = both["transport_mode_file"].map(lambda m: normalise_transport_mode(m) or "")
+    assert (both["transport_mode"].fillna("") == modes).all()

@@ -1,13 +1,11 @@
 // Frames: the properties of one page of declaration items (key range after $after, $limit rows).
 // Paged on the indexed key so memory stays bounded at millions of items; parties, route and vehicle
-// come from analytics.frames_declaration_links for the same page (one pattern each was 10x slower).
+// come from analytics.frames_declaration_links for the same page (one pattern each was 10x slower),
+// the route's columns from analytics.frames_routes.
 MATCH (d:Declaration)
 WHERE d.key > $after
 WITH d ORDER BY d.key LIMIT $limit
 RETURN d.key AS key, d.declaration_key AS declaration_key, d.declaration_id AS declaration_id,
        d.item_no AS item_no, d.date AS date, d.hs_code AS hs_code, d.customs_value AS customs_value,
        d.net_mass_kg AS net_mass_kg, d.gross_mass_kg AS gross_mass_kg, d.duty_rate AS duty_rate,
-       d.duty_amount AS duty_amount, d.origin_country AS origin_country,
-       d.dispatch_country AS dispatch_country, d.transit_countries AS transit_countries,
-       d.border_post AS border_post, d.transport_mode AS transport_mode,
-       d.inspection_result AS inspection_result, d.lane AS lane
+       d.duty_amount AS duty_amount, d.inspection_result AS inspection_result, d.lane AS lane
