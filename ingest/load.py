@@ -40,7 +40,7 @@ from graph.store import GraphStore
 from ingest import normalise as nz
 from ingest import readers
 from ingest.profiles import FileMapping, Profile, load_profile
-from ingest.validate import BundleError, Quarantine, QuarantineRecord, RowError, RowValidator
+from ingest.validate import BatchValidator, BundleError, Quarantine, QuarantineRecord
 
 __all__ = ["BundleError", "IngestReport", "count_graph", "ingest_bundle", "last_reports", "store_status"]
 
@@ -92,6 +92,7 @@ class IngestReport:
     report_path: str | None = None
     declaration_rows_per_s: float = 0.0
     rows_per_s: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # parties, officers, ..., checkpoint
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +111,7 @@ class IngestReport:
                  f"  bundle   {self.path}",
                  (f"  duration {self.duration_s:.1f} s, {self.rows_per_s:,.0f} rows/s "
                   f"(declarations {self.declaration_rows_per_s:,.0f} rows/s)"),
+                 "  seconds  " + ", ".join(f"{k} {v:.1f}" for k, v in self.phase_seconds.items()),
                  f"  {'file':<14}{'read':>10}{'loaded':>10}{'existing':>10}{'quarantined':>13}"]
         for name, f in self.files.items():
             lines.append(f"  {name:<14}{f.read:>10,}{f.loaded:>10,}{f.existing:>10,}{f.quarantined:>13,}")
@@ -216,6 +218,42 @@ def _plan(profile: Profile, folder: Path) -> dict[str, _FilePlan]:
 # --------------------------------------------------------------------------- the loader
 
 
+@dataclass
+class _Batch:
+    """The valid rows of one batch of one physical file, column-wise (bad rows already quarantined)."""
+
+    path: Path
+    lines: list[int]
+    raw: list[dict[str, str]]  # as read, for the quarantine
+    cols: dict[str, list[Any]]  # clean contract values, None where empty
+    extra: list[dict[str, str]] | None  # columns outside the contract, per row (None: the file has none)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def rows(self) -> Iterator[tuple[Path, int, dict[str, Any], dict[str, str], dict[str, str]]]:
+        """(path, line, clean values, raw row, extra columns) per row, for the small files."""
+        names = list(self.cols)
+        for i, values in enumerate(zip(*self.cols.values())):
+            yield self.path, self.lines[i], dict(zip(names, values)), self.raw[i], (self.extra[i] if self.extra else {})
+
+
+def _mapped(col: list[str | None], fn) -> list[Any]:
+    """`fn` over a column, called once per distinct value (normalisers of codes and plates)."""
+    memo: dict[str, Any] = {}
+    out = []
+    for v in col:
+        if v is None:
+            out.append(None)
+            continue
+        x = memo.get(v, memo)
+        if x is memo:
+            x = memo[v] = fn(v)
+        out.append(x)
+    return out
+
+
+
 class _Loader:
     def __init__(self, store: GraphStore, profile: Profile, source: str, settings: Settings,
                  report: IngestReport, quarantine: Quarantine, progress: bool):
@@ -236,41 +274,65 @@ class _Loader:
         self.seen_items: set[str] = set()
         self.seen_ids: dict[str, dict[str, int]] = defaultdict(dict)
         self.decl_seconds = 0.0
+        self.fresh_store = not report.nodes_before.get("Declaration")  # no item stored before this run
+        self._quarantined: list[QuarantineRecord] = []  # records of the current batch, written in line order
 
     # ---------------------------------------------------------------- helpers
 
     def key(self, natural: str) -> str:
         return schema.node_key(self.source, natural)
 
-    def _rows(self, plan: _FilePlan) -> Iterator[tuple[Path, int, dict[str, Any], dict[str, str], dict[str, str]]]:
-        """(path, line, clean contract values, the raw row, extra columns) per valid row, through
-        the profile's mapping; every row is counted as read, bad ones are quarantined here."""
-        validator = RowValidator(plan.name)
+    def _batches(self, plan: _FilePlan, *, record: bool = True) -> Iterator[_Batch]:
+        """The valid rows of a contract file, a batch (column-wise) at a time, through the profile's
+        mapping. Every row is counted as read and bad ones are quarantined here (with
+        `record=False`, a second pass over a file, neither). The quarantine records of a batch,
+        including those its consumer adds, are written in line order when the next batch is read."""
+        validator = BatchValidator(plan.name)
         fr = self.report.files.setdefault(plan.name, FileReport())
         for path in plan.paths:
-            fr.paths.append(path.name)
+            if record:
+                fr.paths.append(path.name)
             apply = plan.mapping.mapper(plan.headers[path])
-            bar = _bar(self.progress, f"{plan.name} ({path.name})")
-            for raw in readers.read_rows(path, self.bs):
-                fr.read += 1
-                if bar is not None:
-                    bar.update(1)
-                if raw.problem is not None:
-                    self.quarantine(plan.name, path, raw.line, raw.problem[0], raw.problem[1], raw.raw)
+            bar = _bar(self.progress and record, f"{plan.name} ({path.name})")
+            for raws in readers.read_batches(path, self.bs):
+                self._flush_quarantine()
+                good = []
+                for raw in raws:
+                    if raw.problem is None:
+                        good.append(raw)
+                    elif record:
+                        self.quarantine(plan.name, path, raw.line, raw.problem[0], raw.problem[1], raw.raw)
+                if record:
+                    fr.read += len(raws)
+                    if bar is not None:
+                        bar.update(len(raws))
+                if not good:
                     continue
-                values, extra = apply(raw.values)
-                try:
-                    clean = validator(values)
-                except RowError as e:
-                    self.quarantine(plan.name, path, raw.line, e.column, e.reason, raw.values)
-                    continue
-                yield path, raw.line, clean, raw.values, extra
+                cols, extra = apply([r.values for r in good])
+                clean, errors = validator(cols, len(good))
+                if any(e is not None for e in errors):
+                    keep = [i for i, e in enumerate(errors) if e is None]
+                    if record:
+                        for r, e in zip(good, errors):
+                            if e is not None:
+                                self.quarantine(plan.name, path, r.line, e.column, e.reason, r.values)
+                    clean = {k: [v[i] for i in keep] for k, v in clean.items()}
+                    extra = [extra[i] for i in keep] if extra is not None else None
+                    good = [good[i] for i in keep]
+                if good:
+                    yield _Batch(path, [r.line for r in good], [r.values for r in good], clean, extra)
             if bar is not None:
                 bar.close()
+        self._flush_quarantine()
 
     def quarantine(self, file: str, path: Path, line: int, column: str, reason: str, raw: Any) -> None:
-        self.q.add(QuarantineRecord(file, path.name, line, column, reason, raw))
+        self._quarantined.append(QuarantineRecord(file, path.name, line, column, reason, raw))
         self.report.files.setdefault(file, FileReport()).quarantined += 1
+
+    def _flush_quarantine(self) -> None:
+        for rec in sorted(self._quarantined, key=lambda r: (r.file, r.path, r.line)):
+            self.q.add(rec)
+        self._quarantined.clear()
 
     def _duplicate(self, file: str, natural: str, line: int) -> int | None:
         """The line where this natural key was first seen in the bundle (None if first)."""
@@ -322,12 +384,14 @@ class _Loader:
             fr.loaded += len(batch)
 
     def _party_rows_from_file(self, plan: _FilePlan) -> Iterator[dict[str, Any]]:
-        for path, line, c, raw, extra in self._rows(plan):
-            first = self._duplicate("parties", c["party_id"], line)
-            if first is not None:
-                self.quarantine("parties", path, line, "party_id", f"duplicate party_id (first at line {first})", raw)
-                continue
-            yield self._party_row(c, extra)
+        for batch in self._batches(plan):
+            for path, line, c, raw, extra in batch.rows():
+                first = self._duplicate("parties", c["party_id"], line)
+                if first is not None:
+                    self.quarantine("parties", path, line, "party_id", f"duplicate party_id (first at line {first})",
+                                    raw)
+                    continue
+                yield self._party_row(c, extra)
 
     def _party_row(self, c: dict[str, Any], extra: dict[str, str]) -> dict[str, Any]:
         key = self.key(c["party_id"])
@@ -354,23 +418,14 @@ class _Loader:
         """Parties of a source without a parties file: one per id seen in the role columns
         (read from the declaration files; rows are counted and quarantined in the declarations pass)."""
         synth = self.profile.synthesise_parties
-        validator = RowValidator(plan.name)
         seen: set[str] = set()
-        for path in plan.paths:
-            apply = plan.mapping.mapper(plan.headers[path])
-            for raw in readers.read_rows(path, self.bs):
-                if raw.problem is not None:
-                    continue
-                values, _ = apply(raw.values)
-                try:
-                    validator(values)  # a row that will be quarantined makes no party
-                except RowError:
-                    continue
-                for col in synth.columns:
-                    pid = (values.get(col) or "").strip()
+        fr = self.report.files.setdefault("parties", FileReport())
+        for batch in self._batches(plan, record=False):  # a row that will be quarantined makes no party
+            for pids in zip(*(batch.cols[col] for col in synth.columns)):
+                for col, pid in zip(synth.columns, pids):
                     if pid and pid not in seen:
                         seen.add(pid)
-                        self.report.files.setdefault("parties", FileReport()).read += 1
+                        fr.read += 1
                         c = {"party_id": pid, "name": synth.name.format(party_id=pid, role=col.removesuffix("_id")),
                              "kind": synth.kind}
                         yield self._party_row(c, {"synthesised_from": col})
@@ -378,10 +433,10 @@ class _Loader:
     # ---------------------------------------------------------------- officers
 
     def load_officers(self, plan: _FilePlan) -> None:
-        for batch in self._batched(self._rows(plan)):
-            self.resolve_parties({self.key(c["company_id"]) for _, _, c, _, _ in batch})
+        for batch in self._batches(plan):
+            self.resolve_parties({self.key(pid) for pid in batch.cols["company_id"]})
             out = []
-            for path, line, c, raw, extra in batch:
+            for path, line, c, raw, extra in batch.rows():
                 company = self.key(c["company_id"])
                 if company not in self.known_parties:
                     self.quarantine("officers", path, line, "company_id", f"unknown party id {c['company_id']!r}", raw)
@@ -414,18 +469,8 @@ class _Loader:
         pending: list[Future[None]] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-ingest-writer") as writer:
             try:
-                for batch in self._batched(self._rows(plan)):
-                    refs = set()
-                    for _, _, c, _, _ in batch:
-                        for col in schema.PARTY_ROLES:
-                            if c.get(col):
-                                refs.add(self.key(c[col]))
-                    self.resolve_parties(refs)
-                    items = []
-                    for path, line, c, raw, extra in batch:
-                        item = self._declaration_item(path, line, c, raw, extra)
-                        if item is not None:
-                            items.append(item)
+                for batch in self._batches(plan):
+                    items = self._declaration_items(batch)
                     if not items:
                         continue
                     while len(pending) >= 2:
@@ -442,8 +487,11 @@ class _Loader:
         """The writer's part for one batch: dimensions, then the items new to the store (created
         with their relationships) and those a killed run left incomplete (merged)."""
         self._merge_dimensions(items)
-        existing = {r["key"]: r["complete"] for r in
-                    self.store.run("ingest.existing_declarations", keys=[i["key"] for i in items])}
+        # A store that held no item when the run began holds only this run's items, and the bundle's
+        # keys are unique (seen_items): nothing to look up. A re-run, or a run after a killed one, looks.
+        existing = {} if self.fresh_store else {
+            r["key"]: r["complete"] for r in
+            self.store.run("ingest.existing_declarations", keys=[i["key"] for i in items])}
         new = [i for i in items if i["key"] not in existing]
         partial = [i for i in items if existing.get(i["key"]) is False]
         if new:
@@ -453,43 +501,59 @@ class _Loader:
         fr.loaded += len(new) + len(partial)
         fr.existing += len(items) - len(new) - len(partial)
 
-    def _declaration_item(self, path: Path, line: int, c: dict[str, Any], raw: dict[str, str],
-                          extra: dict[str, str]) -> dict[str, Any] | None:
-        item_no = int(c["item_no"]) if c.get("item_no") is not None else 1
-        natural = f"{c['declaration_id']}/{item_no}"
-        if natural in self.seen_items:
-            self.quarantine("declarations", path, line, "item_no",
-                            f"duplicate item {natural} in the bundle", raw)
-            return None
-        regime = (c.get("regime") or "").upper()
-        if not c.get("consignee_id") and regime.startswith("IM"):
-            self.quarantine("declarations", path, line, "consignee_id", "required value missing (import)", raw)
-            return None
-        roles = {}
-        for col, fld in _ROLE_FIELD.items():
-            pid = c.get(col)
-            if pid:
-                k = self.key(pid)
-                if k not in self.known_parties:
-                    self.quarantine("declarations", path, line, col, f"unknown party id {pid!r}", raw)
-                    return None
-                roles[fld] = k
-        self.seen_items.add(natural)
-        transit = c["transit_countries"]
-        mode = nz.normalise_transport_mode(c["transport_mode"])
-        parts = (c["origin_country"], c["dispatch_country"], transit, c["destination_country"],
-                 c["border_post"], mode)
-        route_key = "|".join(p or "" for p in parts) if any(parts) else None
-        key = self.key(natural)
-        # contract columns copied as they are (None dropped: Grafeo stores no nulls, Neo4j neither)
-        props = {k: c[k] for k in _DECLARATION_COPY if c[k] is not None}
-        props.update(key=key, declaration_key=self.key(c["declaration_id"]), item_no=item_no)
-        if extra:
-            props["extra"] = orjson.dumps(extra).decode()
-        vehicle_raw = c["vehicle_id"]
-        return {"key": key, "props": props, **roles, "hs": c["hs_code"], "route": route_key,
-                "route_parts": parts, "vehicle": nz.normalise_plate(vehicle_raw) if vehicle_raw else None,
-                "vehicle_raw": vehicle_raw}
+    def _declaration_items(self, b: _Batch) -> list[dict[str, Any]]:
+        """The items of a batch to store, column-wise; quarantines the rows that break a rule only
+        the loader can check: an item seen before in the bundle, an import without a consignee, a
+        party id neither in the bundle nor in the store."""
+        c = b.cols
+        pre = self.key("")
+        roles = [(col, fld, c[col], [pre + v if v else None for v in c[col]]) for col, fld in _ROLE_FIELD.items()]
+        self.resolve_parties({k for *_, keys in roles for k in keys if k is not None})
+        known, seen = self.known_parties, self.seen_items
+        item_nos = [int(x) if x is not None else 1 for x in c["item_no"]]
+        naturals = [f"{d}/{i}" for d, i in zip(c["declaration_id"], item_nos)]
+        regimes, consignees = c["regime"], c["consignee_id"]
+        ok = []
+        for i, natural in enumerate(naturals):
+            if natural in seen:
+                self.quarantine("declarations", b.path, b.lines[i], "item_no",
+                                f"duplicate item {natural} in the bundle", b.raw[i])
+                continue
+            if consignees[i] is None and (regimes[i] or "").upper().startswith("IM"):
+                self.quarantine("declarations", b.path, b.lines[i], "consignee_id",
+                                "required value missing (import)", b.raw[i])
+                continue
+            unknown = next((col for col, _, _, keys in roles if keys[i] is not None and keys[i] not in known), None)
+            if unknown is not None:
+                self.quarantine("declarations", b.path, b.lines[i], unknown, f"unknown party id {c[unknown][i]!r}",
+                                b.raw[i])
+                continue
+            seen.add(natural)
+            ok.append(i)
+        if not ok:
+            return []
+        modes = _mapped(c["transport_mode"], nz.normalise_transport_mode)
+        plates = _mapped(c["vehicle_id"], nz.normalise_plate)
+        route_cols = (c["origin_country"], c["dispatch_country"], c["transit_countries"], c["destination_country"],
+                      c["border_post"], modes)
+        copy = [(k, c[k]) for k in _DECLARATION_COPY]
+        items = []
+        for i in ok:
+            parts = tuple(col[i] for col in route_cols)
+            key = pre + naturals[i]
+            # contract columns copied as they are (None dropped: Grafeo stores no nulls, Neo4j neither)
+            props = {k: col[i] for k, col in copy if col[i] is not None}
+            props.update(key=key, declaration_key=pre + c["declaration_id"][i], item_no=item_nos[i])
+            if b.extra and b.extra[i]:
+                props["extra"] = orjson.dumps(b.extra[i]).decode()
+            item = {"key": key, "props": props, "hs": c["hs_code"][i],
+                    "route": "|".join(p or "" for p in parts) if any(parts) else None, "route_parts": parts,
+                    "vehicle": plates[i], "vehicle_raw": c["vehicle_id"][i]}
+            for _, fld, _, keys in roles:
+                if keys[i] is not None:
+                    item[fld] = keys[i]
+            items.append(item)
+        return items
 
     def _merge_dimensions(self, items: list[dict[str, Any]]) -> None:
         """HS codes (with their hierarchy), countries, routes and vehicles new to this run."""
@@ -555,10 +619,10 @@ class _Loader:
 
     def load_offences(self, plan: _FilePlan) -> None:
         fr = self.report.files.setdefault("offences", FileReport())
-        for batch in self._batched(self._rows(plan)):
-            self.resolve_parties({self.key(c["party_id"]) for _, _, c, _, _ in batch})
+        for batch in self._batches(plan):
+            self.resolve_parties({self.key(pid) for pid in batch.cols["party_id"]})
             rows = []
-            for path, line, c, raw, extra in batch:
+            for path, line, c, raw, extra in batch.rows():
                 party = self.key(c["party_id"])
                 if party not in self.known_parties:
                     self.quarantine("offences", path, line, "party_id", f"unknown party id {c['party_id']!r}", raw)
@@ -632,13 +696,20 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
     report.nodes_before, report.rels_before = count_graph(store)
     loader = _Loader(store, prof, src, s, report, quarantine, progress)
     try:
+        def phase(name: str, fn, *args) -> None:
+            t = time.perf_counter()
+            fn(*args)
+            report.phase_seconds[name] = round(time.perf_counter() - t, 2)
+
         with store.bulk_load():
-            loader.load_parties(plans)
+            phase("parties", loader.load_parties, plans)
             if "officers" in plans:
-                loader.load_officers(plans["officers"])
-            loader.load_declarations(plans["declarations"])
+                phase("officers", loader.load_officers, plans["officers"])
+            phase("declarations", loader.load_declarations, plans["declarations"])
             if "offences" in plans:
-                loader.load_offences(plans["offences"])
+                phase("offences", loader.load_offences, plans["offences"])
+            t_end = time.perf_counter()
+        report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)  # the bulk load's one checkpoint
         report.status = "ok" if quarantine.total == 0 else "ok_with_quarantine"
     except BaseException:
         report.status = "failed"

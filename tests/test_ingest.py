@@ -173,6 +173,24 @@ def test_portable_cypher_path_gives_the_same_graph(tmp_path, settings, grafeo_st
     assert graph_counts(grafeo_store) == (EXPECTED_NODES, EXPECTED_RELS)
 
 
+def test_a_failing_write_stops_the_load_and_is_reported(tmp_path, settings, grafeo_store):
+    """Items are written on a writer thread: its error reaches the caller, the run is recorded as
+    failed, and a second run completes the bundle to the counts of one clean run."""
+    from graph.store import StoreError
+
+    def broken(*a, **k):
+        raise StoreError("disk full (simulated)")
+
+    grafeo_store.create_linked_nodes = broken
+    with pytest.raises(StoreError, match="disk full"):
+        ingest_bundle(grafeo_store, make_bundle(tmp_path / "b"), settings=settings, progress=False)
+    assert json.loads(sorted(settings.reports_dir.glob("ingest-*.json"))[-1].read_text())["status"] == "failed"
+    del grafeo_store.create_linked_nodes
+    rep = ingest_bundle(grafeo_store, make_bundle(tmp_path / "b"), settings=settings, progress=False)
+    assert rep.status == "ok" and rep.files["declarations"].loaded == 3
+    assert graph_counts(grafeo_store) == (EXPECTED_NODES, EXPECTED_RELS)
+
+
 @pytest.mark.parametrize("fmt", ["csv.gz", "parquet"])
 def test_formats_give_same_counts(tmp_path, settings, grafeo_store, fmt):
     bundle = make_bundle(tmp_path / "b", fmt=fmt)

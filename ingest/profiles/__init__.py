@@ -69,7 +69,9 @@ class FileMapping:
         return out
 
     def mapper(self, header: list[str]):
-        """A function raw values -> (contract values, extra values) for files with this header."""
+        """A function: a batch of raw rows (dicts holding every header column, as the readers give
+        them) -> (contract columns as lists of stripped strings, extra columns per row or None when
+        the files have no column outside the mapping). Column-wise: the loader validates columns."""
         bf = schema.FILE_BY_NAME[self.name]
         contract_cols = [c.name for c in bf.columns]
         if self.columns is None:
@@ -83,21 +85,21 @@ class FileMapping:
         values = self.values
         defaults = self.defaults
 
-        plain = [(c, s) for c, s in pairs if c not in values]
-        mapped = [(c, s, values[c]) for c, s in pairs if c in values]
-
-        def apply(raw: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-            # raw holds every header column (the readers guarantee it); values come out stripped
-            out: dict[str, str] = {c: raw[s].strip() for c, s in plain}
-            for c, s, vm in mapped:
-                v = raw[s].strip()
-                out[c] = vm.get(v, v)
+        def apply(raws: list[dict[str, str]]) -> tuple[dict[str, list[str]], list[dict[str, str]] | None]:
+            n = len(raws)
+            out: dict[str, list[str]] = {}
+            for c, s in pairs:
+                col = [r[s].strip() for r in raws]
+                vm = values.get(c)
+                out[c] = [vm.get(v, v) for v in col] if vm else col
             for c, v in constants.items():
-                out[c] = v
+                out[c] = [v] * n
             for c, v in defaults.items():
-                if not out.get(c):
-                    out[c] = v
-            extra = {h: raw[h] for h in extra_cols if raw.get(h, "") != ""}
+                col = out.get(c)
+                out[c] = [x or v for x in col] if col is not None else [v] * n
+            extra = None
+            if extra_cols:
+                extra = [{h: r[h] for h in extra_cols if r.get(h, "") != ""} for r in raws]
             return out, extra
 
         return apply
