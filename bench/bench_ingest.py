@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> dict:
         "declaration_rows": decl.read, "declarations_loaded": decl.loaded, "quarantined": rep.rows_quarantined,
         "ingest_s": rep.duration_s, "wall_s": round(wall, 2),
         "declaration_rows_per_s": rep.declaration_rows_per_s, "all_rows_per_s": rep.rows_per_s,
-        "peak_rss_mb": round(peak_rss_mb, 1), "rss_before_mb": round(rss0 / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb, 1), "reader_process_peak_rss_mb": rep.reader_peak_rss_mb,
+        "rss_before_mb": round(rss0 / 1024, 1),
         "store_bytes": sum(du(p) for p in s.data_dir.glob("store.grafeo*")),
         "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
         "naive": {"sample_rows": a.naive_sample, "batch_size": 1,
@@ -239,7 +240,8 @@ def main(argv: list[str] | None = None) -> dict:
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(rep.summary())
     print(f"\n{a.rows:,} rows: declarations {out['declaration_rows_per_s']:,.0f} rows/s, all rows "
-          f"{out['all_rows_per_s']:,.0f} rows/s, ingest {out['ingest_s']:.1f} s, peak RSS {out['peak_rss_mb']:,.0f} MB, "
+          f"{out['all_rows_per_s']:,.0f} rows/s, ingest {out['ingest_s']:.1f} s, peak RSS {out['peak_rss_mb']:,.0f} MB "
+          f"(+ reader process {rep.reader_peak_rss_mb:,.0f} MB), "
           f"store {out['store_bytes'] / 2**20:,.0f} MiB (bundle {bundle_bytes / 2**20:,.0f} MiB); "
           f"naive (batch 1, {a.naive_sample} rows) {out['naive']['declaration_rows_per_s']:,.0f} rows/s -> "
           f"{out['speedup_vs_naive']}x; store ceiling (Grafeo batch calls, {ceiling['rows']:,} prepared rows) "

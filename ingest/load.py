@@ -93,6 +93,7 @@ class IngestReport:
     declaration_rows_per_s: float = 0.0
     rows_per_s: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)  # parties, officers, ..., checkpoint
+    reader_peak_rss_mb: float = 0.0  # of the reader process, when big files had one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -238,6 +239,119 @@ class _Batch:
             yield self.path, self.lines[i], dict(zip(names, values)), self.raw[i], (self.extra[i] if self.extra else {})
 
 
+# Files at least this big are read, mapped and validated in a reader process while this process
+# builds items and the writer thread stores them: parsing and the store's write both need the GIL,
+# so on one process they take turns (measured at 1M rows: the two threads overlapped little).
+READER_PROCESS_MIN_BYTES = 16 * 2**20
+
+
+def _valid_batches(file: str, mapping: FileMapping, paths: list[Path], headers: dict[Path, list[str]],
+                   batch_size: int) -> Iterator[tuple[Path, list[tuple[int, str, str, Any]], int, _Batch | None]]:
+    """Read, map and validate a contract file's physical files a batch at a time: per batch (path,
+    the rows refused as (line, column, reason, raw), rows read, the valid rows or None). Touches no
+    store and writes nothing, so it runs the same here or in a reader process."""
+    validator = BatchValidator(file)
+    for path in paths:
+        apply = mapping.mapper(headers[path])
+        yielded = False
+        for raws in readers.read_batches(path, batch_size):
+            problems = [(r.line, r.problem[0], r.problem[1], r.raw) for r in raws if r.problem is not None]
+            good = [r for r in raws if r.problem is None] if problems else raws
+            batch = None
+            if good:
+                cols, extra = apply([r.values for r in good])
+                clean, errors = validator(cols, len(good))
+                if any(e is not None for e in errors):
+                    problems += [(r.line, e.column, e.reason, r.values) for r, e in zip(good, errors) if e is not None]
+                    keep = [i for i, e in enumerate(errors) if e is None]
+                    clean = {k: [v[i] for i in keep] for k, v in clean.items()}
+                    extra = [extra[i] for i in keep] if extra is not None else None
+                    good = [good[i] for i in keep]
+                if good:
+                    batch = _Batch(path, [r.line for r in good], [r.values for r in good], clean, extra)
+            yielded = True
+            yield path, problems, len(raws), batch
+        if not yielded:
+            yield path, [], 0, None  # an empty file is still a file of the bundle
+
+
+def _in_reader_process(args: tuple, stats: dict[str, float]) -> Iterator[Any]:
+    """`_valid_batches(*args)` run in a child Python process, its batches received here one at a time
+    (pickled down a pipe of their own). The pipe holds about one batch, so the reader runs at most
+    a batch or two ahead (bounded memory). A fresh interpreter (`python -c`), not multiprocessing:
+    spawn would run the caller's main script again in the child, and fork is unsafe in a process
+    with threads (the writer's, the store's). An error in the reader is raised here; leaving early
+    stops the reader; if this process dies, the reader's next write fails and it exits."""
+    import pickle
+    import subprocess
+
+    rfd, wfd = os.pipe()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, "-c", "from ingest.load import _reader_main; _reader_main()", str(wfd)],
+                            stdin=subprocess.PIPE, pass_fds=(wfd,), env=env)
+    os.close(wfd)
+    try:
+        with os.fdopen(rfd, "rb") as pipe:
+            proc.stdin.write(pickle.dumps(args))
+            proc.stdin.close()
+            while True:
+                try:
+                    kind, value = pickle.load(pipe)
+                except EOFError:
+                    proc.wait(5)
+                    raise RuntimeError("the ingest reader process stopped unexpectedly "
+                                       f"(exit code {proc.returncode})") from None
+                if kind == "batch":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    stats["peak_rss_mb"] = value
+                    return
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def _reader_main() -> None:
+    """The reader process: the arguments of `_valid_batches` from stdin, every batch down the pipe
+    (file descriptor in argv[1]), then its peak RSS (MB), or the error."""
+    import pickle
+
+    with os.fdopen(int(sys.argv[1]), "wb", buffering=1 << 20) as pipe:
+        def send(msg: tuple) -> None:
+            pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pipe.flush()
+
+        try:
+            for item in _valid_batches(*pickle.load(sys.stdin.buffer)):
+                send(("batch", item))
+            send(("done", _peak_rss_mb()))
+        except BrokenPipeError:
+            pass  # the loader is gone
+        except BaseException as e:  # noqa: BLE001 - every failure goes back to the loader, which raises it
+            try:
+                send(("error", e))
+            except Exception:  # an exception that does not pickle
+                send(("error", RuntimeError(f"{type(e).__name__}: {e}")))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec (ru_maxrss keeps
+    the high-water mark of the parent's pages this process was forked with, 0.6 GB at 1M rows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _mapped(col: list[str | None], fn) -> list[Any]:
     """`fn` over a column, called once per distinct value (normalisers of codes and plates)."""
     memo: dict[str, Any] = {}
@@ -284,46 +398,34 @@ class _Loader:
 
     def _batches(self, plan: _FilePlan, *, record: bool = True) -> Iterator[_Batch]:
         """The valid rows of a contract file, a batch (column-wise) at a time, through the profile's
-        mapping. Every row is counted as read and bad ones are quarantined here (with
-        `record=False`, a second pass over a file, neither). The quarantine records of a batch,
+        mapping (`_valid_batches`; for big files in a reader process beside this one, see
+        `READER_PROCESS_MIN_BYTES`). Every row is counted as read and bad ones are quarantined here
+        (with `record=False`, a second pass over a file, neither). The quarantine records of a batch,
         including those its consumer adds, are written in line order when the next batch is read."""
-        validator = BatchValidator(plan.name)
         fr = self.report.files.setdefault(plan.name, FileReport())
-        for path in plan.paths:
+        args = (plan.name, plan.mapping, plan.paths, plan.headers, self.bs)
+        big = sum(p.stat().st_size for p in plan.paths) >= READER_PROCESS_MIN_BYTES
+        bar = None
+        stats: dict[str, float] = {}
+        for path, problems, n_read, batch in (_in_reader_process(args, stats) if big else _valid_batches(*args)):
+            self._flush_quarantine()
             if record:
-                fr.paths.append(path.name)
-            apply = plan.mapping.mapper(plan.headers[path])
-            bar = _bar(self.progress and record, f"{plan.name} ({path.name})")
-            for raws in readers.read_batches(path, self.bs):
-                self._flush_quarantine()
-                good = []
-                for raw in raws:
-                    if raw.problem is None:
-                        good.append(raw)
-                    elif record:
-                        self.quarantine(plan.name, path, raw.line, raw.problem[0], raw.problem[1], raw.raw)
-                if record:
-                    fr.read += len(raws)
+                if path.name not in fr.paths:
+                    fr.paths.append(path.name)
                     if bar is not None:
-                        bar.update(len(raws))
-                if not good:
-                    continue
-                cols, extra = apply([r.values for r in good])
-                clean, errors = validator(cols, len(good))
-                if any(e is not None for e in errors):
-                    keep = [i for i, e in enumerate(errors) if e is None]
-                    if record:
-                        for r, e in zip(good, errors):
-                            if e is not None:
-                                self.quarantine(plan.name, path, r.line, e.column, e.reason, r.values)
-                    clean = {k: [v[i] for i in keep] for k, v in clean.items()}
-                    extra = [extra[i] for i in keep] if extra is not None else None
-                    good = [good[i] for i in keep]
-                if good:
-                    yield _Batch(path, [r.line for r in good], [r.values for r in good], clean, extra)
-            if bar is not None:
-                bar.close()
+                        bar.close()
+                    bar = _bar(self.progress, f"{plan.name} ({path.name})")
+                fr.read += n_read
+                if bar is not None:
+                    bar.update(n_read)
+                for line, column, reason, raw in problems:
+                    self.quarantine(plan.name, path, line, column, reason, raw)
+            if batch is not None:
+                yield batch
+        if bar is not None:
+            bar.close()
         self._flush_quarantine()
+        self.report.reader_peak_rss_mb = max(self.report.reader_peak_rss_mb, stats.get("peak_rss_mb", 0.0))
 
     def quarantine(self, file: str, path: Path, line: int, column: str, reason: str, raw: Any) -> None:
         self._quarantined.append(QuarantineRecord(file, path.name, line, column, reason, raw))

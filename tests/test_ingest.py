@@ -266,6 +266,47 @@ def test_bad_rows_quarantined_exactly(tmp_path, settings, grafeo_store):
     assert desc[0]["g"] == "two\nlines"
 
 
+def test_the_reader_process_loads_exactly_what_the_loader_reads_itself(tmp_path, settings, grafeo_store,
+                                                                       monkeypatch):
+    """Big files are read in a spawned reader process: forced here for every file, the same bundle
+    with bad rows gives the same graph, report and quarantine as reading in process."""
+    import ingest.load
+
+    bundle = make_bundle(tmp_path / "b", declarations=[
+        *DECLARATIONS, ["D3", "1", "2025-13-45", *DECLARATIONS[1][3:]], ["D4", "1", *DECLARATIONS[1][2:6], "NOPE",
+                                                                         *DECLARATIONS[1][7:]]])
+    here = ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
+    counts = graph_counts(grafeo_store)
+    first = [json.loads(x) for x in Path(here.quarantine_path).read_text().splitlines()]
+
+    monkeypatch.setattr(ingest.load, "READER_PROCESS_MIN_BYTES", 0)
+    s2 = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    from graph.store import open_store
+    with open_store(s2) as other:
+        there = ingest_bundle(other, bundle, settings=s2, progress=False)
+        assert graph_counts(other) == counts
+    assert [json.loads(x) for x in Path(there.quarantine_path).read_text().splitlines()] == first
+    assert [(r["line"], r["column"]) for r in first] == [(5, "date"), (6, "declarant_id")]
+    assert {k: vars(v) for k, v in there.files.items()} == {k: vars(v) for k, v in here.files.items()}
+    assert there.reader_peak_rss_mb > 0 and here.reader_peak_rss_mb == 0  # it did run in its own process
+
+
+def test_a_reader_process_error_is_raised_as_in_process(tmp_path, settings, grafeo_store, monkeypatch):
+    """A file that breaks mid-way (a truncated .csv.gz) fails the same way whichever process reads it."""
+    import ingest.load
+
+    bundle = make_bundle(tmp_path / "b", fmt="csv.gz")
+    gz = bundle / "declarations.csv.gz"
+    gz.write_bytes(gz.read_bytes()[:-12])  # header readable, the end of the stream gone
+    errors = []
+    for threshold in (2**60, 0):
+        monkeypatch.setattr(ingest.load, "READER_PROCESS_MIN_BYTES", threshold)
+        with pytest.raises(Exception) as e:
+            ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
+        errors.append((type(e.value), str(e.value)))
+    assert errors[0] == errors[1] and errors[0][0] is EOFError
+
+
 def test_unknown_party_may_exist_in_store(tmp_path, settings, grafeo_store):
     """Ids must exist in parties.csv or already in the store (an earlier bundle of the source)."""
     ingest_bundle(grafeo_store, make_bundle(tmp_path / "a"), settings=settings, progress=False)
