@@ -497,7 +497,8 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
         extra_categoricals: tuple[str, ...] = (), params: dict | None = None,
         max_rows: int | None = 400_000, max_rounds: int = 2000, early_stopping: int = 100,
         with_features: bool = False) -> AssessmentModel | tuple[AssessmentModel, pd.DataFrame]:
-    """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day).
+    """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day):
+    `train`, then `finish` with the parties' network risk.
 
     The last `tune_share` of the fit period (by date) is held out for early stopping, for the
     choice of feature set (`auto`: own, party or network, a richer set only where it beats the
@@ -511,6 +512,31 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     all items with it instead of computing the features a second time: with `as_of` after the
     last item, the horizon cuts nothing that an item's own strictly-earlier view would see).
     """
+    t = train(frames, as_of, feature_set=feature_set, tune_share=tune_share, extra_categoricals=extra_categoricals,
+              params=params, max_rows=max_rows, max_rounds=max_rounds, early_stopping=early_stopping)
+    model = finish(t, party_risk, red_share=red_share, yellow_share=yellow_share)
+    return (model, t.X) if with_features else model
+
+
+@dataclass
+class Trained:
+    """What `train` leaves for `finish`: the model without its lane thresholds (which need the
+    parties' network risk) and the tuning period's scores to cut them on."""
+
+    model: AssessmentModel
+    X: pd.DataFrame  # the encoded features of every item, in the chosen set
+    base: pd.DataFrame  # grouping keys of every item
+    tune: np.ndarray | None  # items of the tuning period (None: too few to tune on)
+    tune_scores: np.ndarray | None  # the chosen booster's tuning-period scores
+    tune_y: np.ndarray | None
+    past: np.ndarray  # items the booster was fitted on
+
+
+def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 0.2,
+          extra_categoricals: tuple[str, ...] = (), params: dict | None = None, max_rows: int | None = 400_000,
+          max_rounds: int = 2000, early_stopping: int = 100) -> Trained:
+    """Everything of `fit` that needs no network risk: features, the choice of feature set, the
+    booster and the scoring tables. The pipeline runs it beside the network analytics."""
     d = frames.declarations
     if d.empty:
         raise ValueError("no declarations to fit on")
@@ -557,24 +583,9 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     feature_set = chosen
     X = X[feature_columns(list(X.columns), chosen)]
     rounds = tried[chosen]["rounds"]
-    thr, rates = None, {}
     base = _base(d)  # grouping keys of every item: the parties for the lanes, the tables below
-    if can_tune:
-        # lanes are cut on the score the items will get: the model's with the parties' network risk
-        # (noisy-OR). That risk is computed from all offences, so the tuning period's lane rates
-        # are optimistic where the network decides; the thresholds themselves need no labels.
-        net_tu, _ = party_network(base[tu.to_numpy()], party_risk)
-        tune_scores = _combine(tried[chosen]["scores"], net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
-        thr = lane_thresholds(tune_scores, red_share=red_share, yellow_share=yellow_share)
-        lane = np.where(tune_scores >= thr["red"], "red", np.where(tune_scores >= thr["yellow"], "yellow", "green"))
-        rates = {ln: float(ytu[lane == ln].mean()) if (lane == ln).any() else float("nan")
-                 for ln in ("red", "yellow", "green")}
     tune_auc = {fs: round(t["auc"], 4) for fs, t in tried.items() if "auc" in t}
     booster = _train(X[past], y[past.to_numpy()], None, None, num_rounds=rounds, params=params)
-    if thr is None:
-        net_past, _ = party_network(base[past.to_numpy()], party_risk)
-        s = _combine(booster.predict(X[past]), net_past, np.zeros(len(net_past)), NETWORK_WEIGHT, COVER_WEIGHT)
-        thr = lane_thresholds(s, red_share=red_share, yellow_share=yellow_share)
     # tables as of `as_of` for scoring single posted declarations
     ev = known.to_numpy()
     groups: dict[str, dict[str, tuple[float, float]]] = {}
@@ -594,11 +605,36 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     model = AssessmentModel(
         booster_text=booster.model_to_string(), features=list(X.columns), categorical=categorical, prior=prior,
         as_of=as_of, norms=norms, groups=groups, trader_hs=trader_hs, network=net, registered_on=reg,
-        thresholds=thr, lane_rates=rates, feature_set=feature_set,
+        thresholds={}, lane_rates={}, feature_set=feature_set,
         metrics={"fit_items": int(past.sum()), "rounds": int(rounds), "prior": prior, "tune_auc": tune_auc},
         cover_profiles=_cover_profiles(frames, as_of),
     )
-    return (model, X) if with_features else model
+    if can_tune:
+        return Trained(model, X, base, tu.to_numpy(), tried[chosen]["scores"], ytu, past.to_numpy())
+    return Trained(model, X, base, None, None, None, past.to_numpy())
+
+
+def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = 0.05,
+           yellow_share: float = 0.15) -> AssessmentModel:
+    """The lane thresholds and the expected rate per lane: cut on the score the items will get, the
+    model's with the parties' network risk (noisy-OR). That risk is computed from all offences, so
+    the tuning period's lane rates are optimistic where the network decides; the thresholds
+    themselves need no labels. Without a tuning period, cut on the fitted items."""
+    m = t.model
+    if t.tune is not None:
+        net_tu, _ = party_network(t.base[t.tune], party_risk)
+        scores = _combine(t.tune_scores, net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
+        m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)
+        lane = np.where(scores >= m.thresholds["red"], "red",
+                        np.where(scores >= m.thresholds["yellow"], "yellow", "green"))
+        m.lane_rates = {ln: float(t.tune_y[lane == ln].mean()) if (lane == ln).any() else float("nan")
+                        for ln in ("red", "yellow", "green")}
+    else:
+        net_past, _ = party_network(t.base[t.past], party_risk)
+        scores = _combine(m.booster.predict(t.X[t.past]), net_past, np.zeros(len(net_past)), NETWORK_WEIGHT,
+                          COVER_WEIGHT)
+        m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)
+    return m
 
 
 def _cover_profiles(frames, as_of) -> list[dict]:

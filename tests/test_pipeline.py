@@ -360,7 +360,7 @@ def test_frames_take_the_route_columns_from_the_route(scored, small_world: Path)
     src["key"] = _source(store) + ":" + src["declaration_id"] + "/" + src["item_no"].astype(int).astype(str)
     both = decl.merge(src, on="key", suffixes=("", "_file"))
     assert len(both) == len(src) == len(decl)
-    for col in ("origin_country", "dispatch_country", "border_post"):
+    for col in ("origin_country", "dispatch_country", "transit_countries", "border_post"):
         assert (both[col].fillna("") == both[f"{col}_file"]).all(), col
     modes = both["transport_mode_file"].map(lambda m: normalise_transport_mode(m) or "")
     assert (both["transport_mode"].fillna("") == modes).all()
