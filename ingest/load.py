@@ -333,7 +333,7 @@ def _reader_main() -> None:
         except BaseException as e:  # noqa: BLE001 - every failure goes back to the loader, which raises it
             try:
                 send(("error", e))
-            except Exception:  # an exception that does not pickle
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
                 send(("error", RuntimeError(f"{type(e).__name__}: {e}")))
 
 

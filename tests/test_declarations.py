@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from helpers_declarations import _decl_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph.declarations import hs_novelty, hs_switches, robust_z, unit_value_anomalies
 from graph.frames import Frames
@@ -68,3 +70,16 @@ def test_switch_to_cheaper_code_found_and_steady_trader_not():
     assert (ev["from_hs"], ev["to_hs"], ev["n_new"], ev["n_old_after"]) == ("852352", "940510", 8, 0)
     assert ev["score"] > 0.7 and any(r["feature"] == "duty_drop" for r in ev["reasons"])
     assert len(ev["keys"]) == 8
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789. -x", max_size=12)), max_size=40),
+       st.sampled_from([2, 4, 6]))
+@settings(derandomize=True, max_examples=200, deadline=None)
+def test_hs_prefix_cut_per_distinct_code_equals_cutting_every_row(codes, level):
+    from graph.declarations import hs_prefix
+
+    s = pd.Series(codes, dtype=object, index=range(100, 100 + len(codes)), name="hs_code")
+    plain = s.astype("string").str.replace(r"\D", "", regex=True)
+    want = plain.str.slice(0, level).where(plain.str.len() >= level)
+    got = hs_prefix(s, level)
+    assert got.equals(want) and got.dtype == want.dtype and got.index.equals(want.index)
