@@ -53,29 +53,38 @@ def _party_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None) -
 
 
 def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_share: float = 0.1, seed: int = 7,
-                  assessments: pd.DataFrame | None = None, min_items: int = 1) -> pd.DataFrame:
+                  assessments: pd.DataFrame | None = None, min_items: int = 1,
+                  entity_of: pd.Series | None = None) -> pd.DataFrame:
     """The audit plan: `budget` entities, most by expected duties recovered, a share at random.
 
-    risk = max(stored network risk, mean assessment score of the entity's items, past offence rate);
-    expected_amount = risk x (duties + undervaluation shortfall); amounts of recorded offences are
-    not added (those are known cases, not targets). Returns rank, target_id,
-    target_kind ('party'), expected_amount, risk, duties_at_stake, reasons (list of dicts),
-    pick ('risk' | 'random').
+    With `entity_of` (party key -> resolved entity id) the targets are entities: the party records
+    of one company are one audit, their items summed (an item both records appear on counts once);
+    without it, party records. risk = max(stored network risk, mean assessment score of the
+    target's items, past offence rate); expected_amount = risk x (duties + undervaluation shortfall);
+    amounts of recorded offences are not added (those are known cases, not targets). Returns rank,
+    target_id, target_kind ('entity' or 'party'), expected_amount, risk, duties_at_stake, reasons
+    (list of dicts), pick ('risk' | 'random').
     """
     if budget <= 0 or frames.declarations.empty:
         return pd.DataFrame(columns=TARGET_COLUMNS)
     stake = duties_at_stake(frames)
     x = _party_rows(frames, stake, assessments)
-    g = x.groupby("party")
+    unit_of = entity_of.astype(object) if entity_of is not None else None
+    x["unit"] = x["party"].map(unit_of).fillna(x["party"]) if unit_of is not None else x["party"]
+    x = x.drop_duplicates(["unit", "key"])
+    g = x.groupby("unit")
     agg = pd.DataFrame({"items": g.size(), "duty": g["duty"].sum(), "shortfall": g["shortfall"].sum(),
-                        "assessment": g["assessment"].mean(), "top_item": g["assessment"].idxmax()
-                        if x["assessment"].notna().any() else None})
+                        "assessment": g["assessment"].mean(), "records": g["party"].unique()})
     agg = agg[agg["items"] >= min_items]
-    net = party_risk.reindex(agg.index).astype(float).fillna(0.0) if party_risk is not None \
-        else pd.Series(0.0, index=agg.index)
+    net = pd.Series(0.0, index=agg.index)
+    if party_risk is not None:
+        per_party = pd.DataFrame({"unit": x["unit"], "r": x["party"].map(party_risk).astype(float)})
+        net = per_party.groupby("unit")["r"].max().reindex(agg.index).fillna(0.0)
     o = frames.offences
-    off = o.groupby("party").size().reindex(agg.index).fillna(0) if o is not None and not o.empty \
-        else pd.Series(0.0, index=agg.index)
+    off = pd.Series(0.0, index=agg.index)
+    if o is not None and not o.empty:
+        units = o["party"].map(unit_of).fillna(o["party"]) if unit_of is not None else o["party"]
+        off = units.value_counts().reindex(agg.index).fillna(0)
     off_rate = (off / (agg["items"] + 5)).clip(upper=1.0)
     ass = agg["assessment"].fillna(0.0)
     risk = np.maximum.reduce([net.to_numpy(), ass.to_numpy(), off_rate.to_numpy()])
@@ -103,6 +112,9 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
                        "detail": "mean assessment score of its items"})
         if off.get(pid, 0) > 0:
             rs.append({"feature": "offences", "value": int(off[pid]), "detail": f"{int(off[pid])} recorded offences"})
+        if len(r["records"]) > 1:
+            rs.append({"feature": "party_records", "value": len(r["records"]),
+                       "detail": "one company recorded as " + ", ".join(sorted(map(str, r["records"])))})
         if r["pick"] == "random":
             rs.append({"feature": "random_pick", "value": None,
                        "detail": f"random audit (share {random_share:.0%}, seed {seed}): keeps the hit rate unbiased"})
@@ -110,7 +122,7 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     out = pd.DataFrame({
         "rank": np.arange(1, len(chosen) + 1),
         "target_id": chosen.index.to_numpy(),
-        "target_kind": "party",
+        "target_kind": "entity" if entity_of is not None else "party",
         "expected_amount": chosen["expected"].round(2).to_numpy(),
         "risk": chosen["risk"].round(4).to_numpy(),
         "duties_at_stake": chosen["stake"].round(2).to_numpy(),

@@ -196,7 +196,7 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
-            assessments=r.declarations.get("assessment"))
+            assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of)
 
 
 # --------------------------------------------------------------------------- writing back
@@ -481,6 +481,7 @@ def audit_plan_rows(r: Results) -> list[dict]:
     if a is None or not len(a):
         return []
     names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object), strict=False))
+    names.update(r.resolution.names)  # entity id -> display name
     return [{"rank": int(x.rank), "target_id": str(x.target_id), "target_kind": str(x.target_kind),
              "name": names.get(x.target_id), "expected_amount": float(x.expected_amount), "risk": float(x.risk),
              "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}

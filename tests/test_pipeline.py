@@ -275,6 +275,9 @@ def test_exports(scored, tmp_path):
     assert next(r for r in sw_json if r["party_id"] == planted)["duty_rate_before"] == 15.0
     plan = _csv(export(store, "audit-targets", "csv", None, budget=5))
     assert len(plan) == 5 and plan[0]["Rank"] == "1" and float(plan[0]["Expected amount"]) >= 0
+    # audits are of resolved entities, named, and their ids open the entity card (api resolve_party)
+    entities = {r["e"] for r in store.execute("MATCH (p:Party) RETURN DISTINCT p.entity_id AS e")}
+    assert all(r["Target kind"] == "entity" and r["Target ID"] in entities and r["Name"] for r in plan)
     with pytest.raises(ValueError):
         export(store, "audit-targets", "csv", None)
     with pytest.raises(ValueError):
