@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from graph.settings import Settings
 from graph.store import open_store
 from ingest.load import count_graph, ingest_bundle
@@ -19,9 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
+    import ingest.load
     from graph.settings import Settings
     from graph.store import open_store
     from ingest.load import ingest_bundle
+
+    ingest.load.READER_PROCESS_MIN_BYTES = int(sys.argv[4])
 
     s = Settings(env="test", data_dir=Path(sys.argv[1]), batch_size=int(sys.argv[3]))
     store = open_store(s)
@@ -44,7 +49,31 @@ def _counts(settings: Settings):
     return nodes, rels
 
 
-def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world):
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _gone(pid: int, within_s: float = 15.0) -> bool:
+    import time
+
+    end = time.monotonic() + within_s
+    while time.monotonic() < end:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):  # exited, not yet reaped by its new parent
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("reader_process", [False, True], ids=["in-process", "reader-process"])
+def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world, reader_process):
+    """With a reader process too: killing the loader leaves no reader behind (its next write fails)."""
     batch = 200
     ref = Settings(env="test", data_dir=tmp_path / "ref", batch_size=batch)
     with open_store(ref) as store:
@@ -53,18 +82,23 @@ def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world):
     assert expected[0]["Declaration"] > 5 * batch
 
     killed = Settings(env="test", data_dir=tmp_path / "killed", batch_size=batch)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(killed.data_dir), str(small_world), str(batch)],
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(killed.data_dir), str(small_world), str(batch),
+                             "0" if reader_process else str(2**60)],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     seen = 0
+    readers = []
     for line in proc.stdout:
         if line.startswith("BATCH"):
             seen += 1
             if seen == 4:
+                readers = _children(proc.pid)
                 os.kill(proc.pid, signal.SIGKILL)
                 break
         assert not line.startswith("DONE"), "the ingest finished before it could be killed"
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
+    assert len(readers) == (1 if reader_process else 0)
+    assert all(_gone(pid) for pid in readers), "the reader process outlived the loader"
 
     partial = _counts(killed)
     print("declarations after the kill:", partial[0]["Declaration"], "of", expected[0]["Declaration"])
