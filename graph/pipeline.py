@@ -506,7 +506,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
         frames = Frames.from_store(store)
     from concurrent.futures import ThreadPoolExecutor
 
-    # the declaration steps that need no network result run beside the network analytics
+    # the assessment model trains (it needs no network result) beside the network analytics
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-declaration-prep") as pool:
         prep = pool.submit(_declaration_prep, frames, a, step) \
             if declarations and not frames.declarations.empty else None
