@@ -106,7 +106,7 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
                "detail": f"{int(r['items'])} items, duties {r['duty']:.0f}, undervaluation shortfall {r['shortfall']:.0f}"}]
         if net.get(pid, 0) > 0:
             rs.append({"feature": "network_risk", "value": round(float(net[pid]), 4),
-                       "detail": "stored network risk of the party"})
+                       "detail": "stored network risk" + (" (the highest of its records)" if len(r["records"]) > 1 else "")})
         if r["assessment"] > 0:
             rs.append({"feature": "assessment", "value": round(float(r["assessment"]), 4),
                        "detail": "mean assessment score of its items"})
