@@ -74,8 +74,10 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     x = x.drop_duplicates(["unit", "key"])
     g = x.groupby("unit")
     agg = pd.DataFrame({"items": g.size(), "duty": g["duty"].sum(), "shortfall": g["shortfall"].sum(),
-                        "assessment": g["assessment"].mean(), "records": g["party"].unique()})
+                        "assessment": g["assessment"].mean(), "records": g["party"].nunique()})
     agg = agg[agg["items"] >= min_items]
+    multi = agg.index[agg["records"] > 1]  # companies with several records: few, so their lists are cheap
+    records = x[x["unit"].isin(multi)].groupby("unit")["party"].unique() if len(multi) else pd.Series(dtype=object)
     net = pd.Series(0.0, index=agg.index)
     if party_risk is not None:
         per_party = pd.DataFrame({"unit": x["unit"], "r": x["party"].map(party_risk).astype(float)})
@@ -106,15 +108,15 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
                "detail": f"{int(r['items'])} items, duties {r['duty']:.0f}, undervaluation shortfall {r['shortfall']:.0f}"}]
         if net.get(pid, 0) > 0:
             rs.append({"feature": "network_risk", "value": round(float(net[pid]), 4),
-                       "detail": "stored network risk" + (" (the highest of its records)" if len(r["records"]) > 1 else "")})
+                       "detail": "stored network risk" + (" (the highest of its records)" if r["records"] > 1 else "")})
         if r["assessment"] > 0:
             rs.append({"feature": "assessment", "value": round(float(r["assessment"]), 4),
                        "detail": "mean assessment score of its items"})
         if off.get(pid, 0) > 0:
             rs.append({"feature": "offences", "value": int(off[pid]), "detail": f"{int(off[pid])} recorded offences"})
-        if len(r["records"]) > 1:
-            rs.append({"feature": "party_records", "value": len(r["records"]),
-                       "detail": "one company recorded as " + ", ".join(sorted(map(str, r["records"])))})
+        if r["records"] > 1:
+            rs.append({"feature": "party_records", "value": int(r["records"]),
+                       "detail": "one company recorded as " + ", ".join(sorted(map(str, records[pid])))})
         if r["pick"] == "random":
             rs.append({"feature": "random_pick", "value": None,
                        "detail": f"random audit (share {random_share:.0%}, seed {seed}): keeps the hit rate unbiased"})

@@ -23,6 +23,7 @@ Columns (every frame has at least these; missing values are NaN / None):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -120,41 +121,58 @@ _DECLARATION_LINKS = {**{t: c.removesuffix("_id") for c, t in schema.PARTY_ROLES
                       "ON_ROUTE": "route", "TRANSPORTED_BY": "vehicle"}
 
 
+def date_pages(counts: pd.DataFrame, page: int) -> list[tuple[dt.date, dt.date]]:
+    """[since, before) date ranges of consecutive dates holding at most `page` items each (a single
+    date with more items is a page of its own), from a frame of (date, items)."""
+    if counts.empty:
+        return []
+    c = counts.dropna(subset=["date"]).assign(date=lambda x: pd.to_datetime(x["date"]).dt.date)
+    c = c.groupby("date")["items"].sum().sort_index()
+    out: list[tuple[dt.date, dt.date]] = []
+    start, n = None, 0
+    for day, items in c.items():
+        if start is not None and n + items > page:
+            out.append((start, day))
+            start, n = None, 0
+        if start is None:
+            start = day
+        n += int(items)
+    out.append((start, c.index[-1] + dt.timedelta(days=1)))
+    return out
+
+
 def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], None] | None) -> pd.DataFrame:
-    """Declaration items page by page: properties and, for the same page (same key range), their
-    parties, route and vehicle; the route's columns joined from the (few) routes. The two queries of a page run side by side (reads run concurrently
-    on both stores; measured ~1.3-1.5x on 2 cores)."""
+    """Declaration items page by page (date ranges of at most `page` items): properties and, for the
+    same page, their parties, route and vehicle; the route's columns joined from the (few) routes.
+    The two queries of a page run side by side (reads run concurrently on both stores; measured
+    ~1.3-1.5x on 2 cores). The frame is in key order, whatever the pages."""
     from concurrent.futures import ThreadPoolExecutor
 
     parts: list[pd.DataFrame] = []
     n = 0
-    after = ""
     routes = store.run_frame("analytics.frames_routes")
     routes = routes.drop_duplicates("route").set_index("route") if not routes.empty else None
+    pages = date_pages(store.run_frame("analytics.frames_declaration_dates"), page)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        while True:
-            links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", after=after, limit=page)
-            df = store.run_frame("analytics.frames_declarations", after=after, limit=page)
+        for since, before in pages:
+            links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", since=since, before=before)
+            df = store.run_frame("analytics.frames_declarations", since=since, before=before)
             links = links_f.result()
             if df.empty:
-                break
+                continue
             if not links.empty:
                 links = links.assign(col=links["rel"].map(_DECLARATION_LINKS)).dropna(subset=["col"])
                 wide = links.drop_duplicates(["key", "col"]).pivot(index="key", columns="col", values="target")
                 df = df.join(wide, on="key")
             if routes is not None and "route" in df.columns:
                 df = df.join(routes, on="route")
-            parts.append(frame("declarations", df).sort_values("key", kind="stable"))
+            parts.append(frame("declarations", df))
             n += len(df)
             if progress:
                 progress("analytics.frames_declarations", n)
-            last = df["key"].dropna().max()
-            if not isinstance(last, str) or last <= after:
-                break
-            after = last
     if not parts:
         return empty("declarations")
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True).sort_values("key", kind="stable", ignore_index=True)
 
 
 @dataclass

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from graph.export import export
@@ -367,3 +369,20 @@ def test_frames_take_the_route_columns_from_the_route(scored, small_world: Path)
         assert (both[col].fillna("") == both[f"{col}_file"]).all(), col
     modes = both["transport_mode_file"].map(lambda m: normalise_transport_mode(m) or "")
     assert (both["transport_mode"].fillna("") == modes).all()
+
+
+def test_date_pages_cover_every_date_once_within_the_page_size():
+    import datetime as dt
+
+    from graph.frames import date_pages
+
+    d = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(10)]
+    counts = pd.DataFrame({"date": d, "items": [3, 3, 3, 9, 1, 1, 1, 1, 2, 2]})
+    pages = date_pages(counts.sample(frac=1, random_state=1), 6)  # any row order
+    assert pages == [(d[0], d[2]), (d[2], d[3]), (d[3], d[4]), (d[4], d[9]), (d[9], d[9] + dt.timedelta(days=1))]
+    # consecutive, no gaps, every page within the size except a single date that alone exceeds it
+    assert all(a[1] == b[0] for a, b in pairwise(pages))
+    per = counts.set_index("date")["items"]
+    sizes = [int(per[(per.index >= lo) & (per.index < hi)].sum()) for lo, hi in pages]
+    assert sizes == [6, 3, 9, 6, 2]
+    assert date_pages(counts.iloc[:0], 6) == []
