@@ -140,17 +140,19 @@ class BatchValidator:
 
     The loader's validator: per row it gives what `RowValidator` gives (the same converters, the
     same first error: conversions in column order, then required values; tests check the two agree
-    on random rows), but a column at a time, and each distinct value of a date, code or choice
-    column is converted once per batch (a batch of 5,000 items holds a few hundred dates and codes),
-    which makes validation ~4x cheaper per row than one dict at a time (measured at 100k rows).
+    on generated rows), but a column at a time, as the loader holds its batches: a date, code or
+    choice column is converted once per distinct value (a batch of 5,000 items holds a few hundred
+    dates and codes), a number column in one pass, and only a column holding a bad value is walked
+    value by value to find its rows. Measured on 100k simulated items: 6.5 us a row with the columns
+    built, as fast as `RowValidator` on ready row dicts (6.4 us): Python's own work per value is
+    the floor either way; what it saves is building a dict per row for the loader's columns.
     """
 
     def __init__(self, file: str):
         self.file = schema.FILE_BY_NAME[file]
         self.names = [c.name for c in self.file.columns]
         self.required = [c.name for c in self.file.columns if c.required]
-        self.convs = [(c.name, c.type in ("float", "int"), _converter(c)) for c in self.file.columns
-                      if c.type != "str" or c.choices]
+        self.convs = [(c, _converter(c)) for c in self.file.columns if c.type != "str" or c.choices]
 
     def __call__(self, cols: dict[str, list[str]], n: int) -> tuple[dict[str, list[Any]], list[RowError | None]]:
         """(clean columns, None where empty; the first error of each row or None). `cols` holds
@@ -159,36 +161,53 @@ class BatchValidator:
         nothing = [None] * n
         out: dict[str, list[Any]] = {name: ([v or None for v in cols[name]] if name in cols else nothing)
                                      for name in self.names}
-        for name, numeric, conv in self.convs:
-            col = out[name]
-            if col is nothing:
+        for col, conv in self.convs:
+            values = out[col.name]
+            if values is nothing:
                 continue
-            cache: dict[str, Any] = {}
-            clean: list[Any] = []
-            for i, v in enumerate(col):
-                if v is None:
-                    clean.append(None)
-                    continue
-                x = cache.get(v, _MISSING) if not numeric else _MISSING
-                if x is _MISSING:
-                    try:
-                        x = conv(v)
-                    except RowError as e:
-                        x = e
-                    if not numeric:
-                        cache[v] = x
-                if type(x) is RowError:
-                    if errors[i] is None:
-                        errors[i] = x
-                    x = None
-                clean.append(x)
-            out[name] = clean
+            clean = _floats(values, col) if col.type == "float" else None
+            if clean is None:
+                memo: dict[str, Any] = {}
+                if col.type != "int":  # numbers are (nearly) all distinct: nothing to share
+                    for v in set(values):
+                        if v is not None:
+                            memo[v] = _attempt(conv, v)
+                clean = [memo.get(v) if v is None or v in memo else _attempt(conv, v) for v in values]
+                if any(type(x) is RowError for x in (memo.values() if memo else clean)):
+                    for i, x in enumerate(clean):
+                        if type(x) is RowError:
+                            if errors[i] is None:
+                                errors[i] = x
+                            clean[i] = None
+            out[col.name] = clean
         for name in self.required:
-            col = out[name]
-            for i, v in enumerate(col):
+            for i, v in enumerate(out[name]):
                 if v is None and errors[i] is None:
                     errors[i] = RowError(name, "required value missing")
         return out, errors
+
+
+def _attempt(conv: Callable[[str], Any], v: str) -> Any:
+    """The converted value, or the RowError it raised."""
+    try:
+        return conv(v)
+    except RowError as e:
+        return e
+
+
+def _floats(values: list[str | None], col: schema.Column) -> list[float | None] | None:
+    """A number column in one pass, or None when some value needs the converter's message (not a
+    number, not finite, out of range): then the caller walks the column."""
+    try:
+        xs = [float(v) if v is not None else None for v in values]
+    except ValueError:
+        return None
+    lo = -math.inf if col.min is None else col.min
+    hi = math.inf if col.max is None else col.max
+    # NaN fails every comparison; an infinity passes only an open bound, hence the second test
+    if all(x is None or lo <= x <= hi for x in xs) and not any(x is not None and math.isinf(x) for x in xs):
+        return xs
+    return None
 
 
 _MISSING = object()
