@@ -132,6 +132,36 @@ def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarra
     return np.sort(dev.groupby(declaration_keys[m]).idxmax().to_numpy())
 
 
+def _positions_by_code(hs: pd.Series) -> dict:
+    """Code -> positions of its items: each pair then touches only the items under its two codes."""
+    return pd.Series(np.arange(len(hs))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
+
+
+def _pair_samples(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarray, on_d: np.ndarray,
+                  on_a: np.ndarray, caught: np.ndarray, named: list[str]):
+    """A pair's samples, the same for flagging items and for the per-request profiles: the risk
+    goods' reference (the caught cover items, weight 1, and the open items declared under the actual
+    code, weight OPEN_WEIGHT) and the genuine items under the declared code (not caught). Returns
+    (reference positions, their weights, genuine positions), or None when there are too few to
+    compare (fewer than 3 genuine items or no reference)."""
+    cover_idx = _caught_items(declaration_keys, keys, luv, on_d, caught, named)
+    ref = np.concatenate([cover_idx, on_a])  # D != A: disjoint
+    w = np.concatenate([np.ones(len(cover_idx)), np.full(len(on_a), OPEN_WEIGHT)])
+    gen = on_d[~caught[on_d]]
+    if len(gen) < 3 or len(ref) == 0:
+        return None
+    return ref, w, gen
+
+
+def _pair_offenders(o: pd.DataFrame, level: int) -> dict[tuple[str, str], set[str]]:
+    """(declared code, actual code) -> the parties who committed that cover."""
+    if o.empty:
+        return {}
+    op = pd.DataFrame({"dh": hs_prefix(o["declared_hs_code"], level), "ah": hs_prefix(o["actual_hs_code"], level),
+                       "party": o["party"]}).dropna()
+    return {k: set(g) for k, g in op.groupby(["dh", "ah"])["party"]}
+
+
 def _route(d: pd.DataFrame) -> pd.Series:
     if "route" in d and d["route"].notna().any():
         return d["route"]
@@ -185,8 +215,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         return pd.DataFrame(columns=FLAG_COLUMNS)
     d = d.reset_index(drop=True)
     hs = hs_prefix(d["hs_code"], level)
-    # each pair only touches the items under its two codes: positions per code, computed once
-    by_hs = pd.Series(np.arange(len(d))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
+    by_hs = _positions_by_code(hs)
     none = np.zeros(0, dtype=np.int64)
     luv = log_unit_value(d).to_numpy()
     lmass = np.log(mass_kg(d)).to_numpy()
@@ -199,13 +228,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     caught_keys = set(o["declaration_key"].dropna()) if not o.empty else set()
     caught = (d["declaration_key"].isin(caught_keys) | d["key"].isin(caught_keys)).to_numpy()
     # offenders per pair, and all offenders (any offence) for the parties' evidence
-    pair_offenders: dict[tuple[str, str], set[str]] = {}
-    any_off: set[str] = set()
-    if not o.empty:
-        op = pd.DataFrame({"dh": hs_prefix(o["declared_hs_code"], level), "ah": hs_prefix(o["actual_hs_code"], level),
-                           "party": o["party"]}).dropna()
-        pair_offenders = {k: set(g) for k, g in op.groupby(["dh", "ah"])["party"]}
-        any_off = set(o["party"].dropna())
+    pair_offenders = _pair_offenders(o, level)
+    any_off = set(o["party"].dropna()) if not o.empty else set()
     roles = [c for c in ("declarant", "consignee", "consignor", "broker", "carrier") if c in d]
     role_values = {r: d[r].to_numpy(dtype=object) for r in roles}
     role_risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if party_risk is not None
@@ -226,13 +250,10 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         ci = on_d if include_caught else on_d[~caught[on_d]]
         if not len(ci):
             continue
-        cover_idx = _caught_items(decl_keys, item_keys, luv, on_d, caught, pr.declaration_keys)
-        on_a = by_hs.get(A, none)
-        ref_idx = np.concatenate([cover_idx, on_a])  # D != A: disjoint
-        ref_w = np.concatenate([np.ones(len(cover_idx)), np.full(len(on_a), OPEN_WEIGHT)])
-        g_idx = on_d[~caught[on_d]]  # cover items are caught ones
-        if len(g_idx) < 3 or len(ref_idx) == 0:
+        samples = _pair_samples(decl_keys, item_keys, luv, on_d, by_hs.get(A, none), caught, pr.declaration_keys)
+        if samples is None:
             continue
+        ref_idx, ref_w, g_idx = samples
         llr: dict[str, np.ndarray] = {}
         profiles: dict[str, tuple] = {}
         # continuous evidence: value/kg and mass. Genuine profile excludes the candidate itself only
@@ -341,26 +362,24 @@ def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
     o = frames.offences
     caught = (d["declaration_key"].isin(set(o["declaration_key"].dropna())) if not o.empty else
               pd.Series(False, index=d.index)).to_numpy()
-    by_hs = pd.Series(np.arange(len(d))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
+    by_hs = _positions_by_code(hs)
     none = np.zeros(0, dtype=np.int64)
     decl_keys, item_keys = d["declaration_key"].to_numpy(dtype=object), d["key"].to_numpy(dtype=object)
-    oh = o.assign(dh=hs_prefix(o["declared_hs_code"], level), ah=hs_prefix(o["actual_hs_code"], level))
+    pair_offenders = _pair_offenders(o, level)
     out = []
     for pr in pairs.itertuples(index=False):
         D, A = pr.declared_hs, pr.actual_hs
         if D[:4] == A[:4]:
             continue
-        on_d, on_a = by_hs.get(D, none), by_hs.get(A, none)
-        cover_idx = _caught_items(decl_keys, item_keys, luv, on_d, caught, pr.declaration_keys)
-        ref = np.concatenate([cover_idx, on_a])
-        w = np.concatenate([np.ones(len(cover_idx)), np.full(len(on_a), OPEN_WEIGHT)])
-        gen = on_d[~caught[on_d]]
-        if len(gen) < 3 or len(ref) == 0:
+        on_d = by_hs.get(D, none)
+        samples = _pair_samples(decl_keys, item_keys, luv, on_d, by_hs.get(A, none), caught, pr.declaration_keys)
+        if samples is None:
             continue
+        ref, w, gen = samples
         out.append({"declared_hs": D, "actual_hs": A, "count": int(pr.count),
                     "prior": min(max((pr.count + 1) / (len(on_d) + 2), 0.01), 0.5),
                     "cover_uv": _robust(luv[ref], w), "genuine_uv": _robust(luv[gen]),
-                    "offenders": sorted(set(oh.loc[(oh["dh"] == D) & (oh["ah"] == A), "party"].dropna()))})
+                    "offenders": sorted(pair_offenders.get((D, A), set()))})
     return out
 
 
