@@ -29,7 +29,7 @@ from api.deps import ApiError, AppState, RateLimiter
 from api.limits import Limits, QueryTimeout
 from api.routes import admin, assess, decisions, entities, exports, groups, ops, page
 from api.routes.common import ERROR_CODES
-from api.search import SearchIndex
+from api.services.search import SearchIndex
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore, StoreError, open_store
 

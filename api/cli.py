@@ -111,7 +111,7 @@ def score(
     communities: Annotated[bool, typer.Option(help="run community detection on the trading network")] = True,
 ) -> None:
     """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the results."""
-    from graph.pipeline import score as run_score
+    from graph.pipeline.run import score as run_score
 
     with _session() as (s, store):
         report = run_score(store, s, communities=communities)
@@ -127,7 +127,7 @@ def export(
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,
 ) -> None:
     """Write a table of results for a spreadsheet or another system."""
-    from graph.export import export as run_export
+    from graph.pipeline.export import export as run_export
 
     if format not in ("csv", "json"):
         _fail("--format must be csv or json", EXIT_BAD_INPUT)
@@ -163,7 +163,7 @@ def demo(
 ) -> None:
     """Generate a world, load it into the embedded store, score it, and serve it."""
     from api.auth import create_key
-    from graph.pipeline import score as run_score
+    from graph.pipeline.run import score as run_score
     from ingest.load import ingest_bundle
     from ingest.simulator import generate_world
 

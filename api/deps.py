@@ -19,7 +19,7 @@ from fastapi.security import APIKeyHeader
 from api import audit
 from api.auth import Principal, verify_key
 from api.limits import Limits
-from api.search import SearchIndex
+from api.services.search import SearchIndex
 from graph.settings import Settings
 from graph.store import GraphStore
 

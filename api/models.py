@@ -3,7 +3,7 @@
 Why separate: an input model validates strictly and forbids unknown fields; a public model says
 exactly what leaves the service (never a key hash, never internal fields), so the OpenAPI schema
 documents both sides. The declaration input is generated from the data contract in
-`graph.schema.FILES`, so the API accepts exactly the columns the ingest accepts.
+`graph.domain.schema.FILES`, so the API accepts exactly the columns the ingest accepts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from graph import schema
+from graph.domain import schema
 
 Json = Any  # a JSON value written by the analytics (reasons, links): passed through as parsed JSON
 
@@ -287,7 +287,7 @@ class UnitValueAlert(Public):
 
 
 class HsSwitch(Public):
-    """One sudden switch of a trader's HS code (`graph.declarations.hs_switches`)."""
+    """One sudden switch of a trader's HS code (`graph.declarations.goods.hs_switches`)."""
 
     date: dt.date | None = Field(default=None, description="first item under the new code")
     from_hs: str | None = None
@@ -314,7 +314,7 @@ class HsSwitchAlert(Public):
 
 
 class AuditTarget(Public):
-    """One audit of the plan (`graph.audit`): ranked by duties expected to be recovered."""
+    """One audit of the plan (`graph.declarations.audit_plan`): ranked by duties expected to be recovered."""
 
     rank: int
     target_id: str

@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_api.py --dir /tmp/tamga-bench --reuse      # measure again, same store
 
 Steps: simulate a world (`ingest.simulator.generate_world`), load it (`ingest.load.ingest_bundle`),
-score it (`graph.pipeline.score`, skipped with --no-score: risk fields then read as null, same
+score it (`graph.pipeline.run.score`, skipped with --no-score: risk fields then read as null, same
 cost per lookup, and the assessment is not measured), create an API key, then serve the app with
 uvicorn (one worker, in a subprocess so the clients do not share its interpreter) and measure over
 real HTTP with httpx:
@@ -84,7 +84,7 @@ def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
         ingest_bundle(store, world, settings=s, progress=False)
         out["ingest_s"] = round(time.perf_counter() - t, 1)
         if do_score:
-            from graph.pipeline import score
+            from graph.pipeline.run import score
 
             t = time.perf_counter()
             score(store, s, progress=False)

@@ -5,7 +5,7 @@
 
 1. prepare (once per --data folder, reused afterwards): a world from `ingest.simulator` and its
    ingest into an embedded Grafeo store, each in a child process;
-2. score: `graph.pipeline.score` in a fresh child process (wall time, per-step timings, peak RSS
+2. score: `graph.pipeline.run.score` in a fresh child process (wall time, per-step timings, peak RSS
    of that process) -- the full pipeline, community detection included; with
    `--network-only` the declaration engineer's steps (cover items, assessment model, audit) are
    left out, so the network analytics can be timed alone;
@@ -72,7 +72,7 @@ import json, resource, sys, time
 from pathlib import Path
 from graph.settings import Settings
 from graph.store import open_store
-from graph.pipeline import score
+from graph.pipeline.run import score
 data, network_only = Path(sys.argv[1]), sys.argv[2] == "1"
 s = Settings(env="test", data_dir=data / "data")
 st = open_store(s)
@@ -92,11 +92,12 @@ from pathlib import Path
 import numpy as np, pandas as pd, networkx as nx
 from graph.settings import Settings
 from graph.store import open_store
-from graph.frames import Frames
-from graph import csr, communities as comm
-from graph.pipeline import analyse
-from graph.groups import GroupSettings
-from graph.risk import RiskSettings, propagation_graph
+from graph.store.frames import Frames
+from graph.engine import csr
+from graph.network import communities as comm
+from graph.pipeline.run import analyse
+from graph.network.groups import GroupSettings
+from graph.network.risk import RiskSettings, propagation_graph
 data, skip_nx = Path(sys.argv[1]), sys.argv[2] == "1"
 s = Settings(env="test", data_dir=data / "data")
 st = open_store(s)
@@ -149,8 +150,8 @@ from pathlib import Path
 sys.path.insert(0, "tests")
 from graph.settings import Settings
 from graph.store import open_store
-from graph.frames import Frames
-from graph.pipeline import analyse
+from graph.store.frames import Frames
+from graph.pipeline.run import analyse
 from test_pipeline import world_metrics
 data = Path(sys.argv[1])
 s = Settings(env="test", data_dir=data / "data")

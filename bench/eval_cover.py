@@ -12,7 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from graph.evaluate_cover import assessment_on_world, evaluate_world
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for bench.evaluations
+
+from bench.evaluations.cover import assessment_on_world, evaluate_world
 from ingest.simulator import generate_world
 
 HERE = Path(__file__).resolve().parent

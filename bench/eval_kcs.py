@@ -11,7 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from graph.evaluate_kcs import evaluate, table
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for bench.evaluations
+
+from bench.evaluations.kcs import evaluate, table
 
 HERE = Path(__file__).resolve().parent
 DEFAULT = HERE.parents[1] / "shared" / "datasets" / "kcs"

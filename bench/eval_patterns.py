@@ -10,7 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from graph.evaluate_patterns import evaluate_amlsim, evaluate_kek
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for bench.evaluations
+
+from bench.evaluations.patterns import evaluate_amlsim, evaluate_kek
 
 HERE = Path(__file__).resolve().parent
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from graph import schema
+from graph.domain import schema
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
 from ingest import normalise as nz
@@ -56,7 +56,7 @@ _ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declaran
 # The relationships of a new declaration item: row field -> (type, end label). The query
 # ingest.create_declarations writes the same ones (the portable path of create_linked_nodes).
 # Declaration properties taken from the contract row unchanged (the rest are derived).
-# The route's columns are not copied: they live on the Route node (see graph.schema).
+# The route's columns are not copied: they live on the Route node (see graph.domain.schema).
 _DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "hs_code", "goods_description",
                      "net_mass_kg", "gross_mass_kg", "quantity", "quantity_unit", "customs_value", "currency",
                      "duty_rate", "duty_amount", "channel", "inspection_result")
@@ -146,7 +146,7 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> str:
 
 
 def count_graph(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
-    """Nodes per label and relationships per type, every kind of `graph.schema` listed (0 if none)."""
+    """Nodes per label and relationships per type, every kind of `graph.domain.schema` listed (0 if none)."""
     row = store.run("status.count_nodes")[0]
     nodes = {n.label: int(row.get(n.label) or 0) for n in schema.NODES}
     row = store.run("status.count_relationships")[0]

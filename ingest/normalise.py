@@ -509,7 +509,7 @@ def normalise_transport_mode(value: str | None) -> str | None:
 
 
 def normalise_identifier(label: str, value: str | None, country: str | None = None) -> str | None:
-    """The node key of an identifier of kind `label` (graph.schema.IDENTIFIERS)."""
+    """The node key of an identifier of kind `label` (graph.domain.schema.IDENTIFIERS)."""
     if label == "TaxId":
         return normalise_tax_id(value)
     if label == "Phone":

@@ -3,7 +3,7 @@
 Why: no public customs data carries realistic fraud *networks* (the Korea Customs sample's party ids
 were synthesised column by column), so the analytics are measured on worlds whose schemes we plant
 ourselves and whose answers we keep. A world is an ordinary contract bundle
-(`../shared/data-contract.md`, `graph.schema.FILES`) plus `truth.json`.
+(`../shared/data-contract.md`, `graph.domain.schema.FILES`) plus `truth.json`.
 
 `generate_world(out_dir, seed=7, declarations=40000, **knobs)` writes `parties.csv`,
 `declarations.csv` (exactly `declarations` goods-item rows), `officers.csv`, `offences.csv` and
@@ -82,7 +82,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from graph.schema import FILE_BY_NAME
+from graph.domain.schema import FILE_BY_NAME
 from ingest import sim_vocab as V
 
 START = np.datetime64("2024-01-01")

@@ -1,4 +1,4 @@
-"""Validation against the bundle contract (`graph.schema.FILES`) and the quarantine.
+"""Validation against the bundle contract (`graph.domain.schema.FILES`) and the quarantine.
 
 A row that breaks a rule is not loaded: it becomes one quarantine record (file, line, column,
 reason, the raw row), written as JSONL and CSV under `settings.quarantine_dir/<run id>/`, and the
@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from graph import schema
+from graph.domain import schema
 from ingest import normalise as nz
 
 

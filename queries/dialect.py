@@ -14,7 +14,7 @@ VARIANTS: dict[str, dict[str, tuple[str, str]]] = {}
 NOTES: dict[str, str] = {
     "key index": (
         "Grafeo 0.6.0's uniqueness constraint builds no index (MERGE on the key then scans: ~500 rows/s "
-        "instead of 70-115k rows/s with an index), so graph.schema.ddl_statements('grafeo') adds "
+        "instead of 70-115k rows/s with an index), so graph.domain.schema.ddl_statements('grafeo') adds "
         "CREATE INDEX on each key. Neo4j 5 backs a uniqueness constraint with a range index of its own "
         "and refuses a second range index on the same label and property even with IF NOT EXISTS "
         "(Cypher manual, 'Create indexes': 'It may still throw an error if conflicting constraints "
@@ -35,7 +35,7 @@ NOTES: dict[str, str] = {
     "datetimes": (
         "Grafeo drops the zone of a datetime. Both adapters send datetimes as UTC (a naive one is "
         "taken as UTC) and return aware UTC datetimes; Neo4j's Date/DateTime become datetime.date / "
-        "datetime.datetime (graph.store_grafeo, graph.store_neo4j)."
+        "datetime.datetime (graph.store.grafeo_adapter, graph.store.neo4j_adapter)."
     ),
     "toString of floats": "toString(1.0) differs ('1' vs '1.0'): format numbers in Python, not in Cypher.",
     "raw nodes": (

@@ -1,6 +1,6 @@
 """Declaration assessment: another system posts a declaration item and gets a score, a lane and reasons.
 
-Scoring is `graph.assessment.Assessor` (the declaration analytics' own model and tables, loaded
+Scoring is `graph.declarations.assessment.Assessor` (the declaration analytics' own model and tables, loaded
 once per data version), never reimplemented here. Nothing is written unless `store=true`, which
 also needs the `ingest:write` scope and goes through the ingest itself (a one-row bundle, so the
 same validation, keys and quarantine apply as for any file).
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query
 from api.deps import ApiError, AppState, Assess
 from api.models import Assessment, DeclarationIn
 from api.routes.common import ERRORS
-from graph import schema
+from graph.domain import schema
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], responses=ERRORS)
 _LOCK = threading.Lock()
@@ -37,7 +37,7 @@ def _default_source(state: AppState) -> str | None:
 
 def assessor_for(state: AppState):
     """The loaded assessor, reloaded when a new ingest or score run changed the data."""
-    from graph.assessment import Assessor
+    from graph.declarations.assessment import Assessor
 
     version = state.search._version()
     with _LOCK:

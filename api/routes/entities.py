@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api import subgraph
+from api.services import subgraph
 from api.deps import ApiError, EntityRead, GraphRead
 from api.limits import DEPTH_MAX, NODES_MAX, PAGE_MAX
 from api.models import EntityCard, Risk, SearchResult, Subgraph
 from api.routes.common import ERRORS, parse_json
-from graph import schema
+from graph.domain import schema
 from graph.store import GraphStore
 
 router = APIRouter(prefix="/api/v1", tags=["entities"], responses=ERRORS)

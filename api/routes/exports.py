@@ -1,4 +1,4 @@
-"""Exports for auditors: the same tables as `tamga export` (one implementation: `graph.export`),
+"""Exports for auditors: the same tables as `tamga export` (one implementation: `graph.pipeline.export`),
 as CSV (UTF-8 with BOM, plain-word headers, for a spreadsheet) or JSON."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ async def export_table(
     format: Annotated[Literal["csv", "json"], Query()] = "csv",
     budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audit-targets: how many audits")] = 50,
 ) -> Response:
-    from graph.export import NotScoredError, export
+    from graph.pipeline.export import NotScoredError, export
 
     def work() -> str:
         try:

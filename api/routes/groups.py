@@ -118,8 +118,8 @@ async def list_hs_switch_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: S
 async def list_audit_targets(ctx: EntityRead,
                              budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audits the office can do")] = 20,
                              ) -> dict[str, Any]:
-    """The plan the last scoring run stored (`graph.audit`), sliced to the budget by `graph.export`."""
-    from graph.export import export
+    """The plan the last scoring run stored (`graph.declarations.audit_plan`), sliced to the budget by `graph.pipeline.export`."""
+    from graph.pipeline.export import export
 
     lim = ctx.limits.page(budget)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from graph import schema
+from graph.domain import schema
 from ingest import readers
 from ingest.validate import BundleError
 

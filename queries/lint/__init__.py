@@ -5,7 +5,7 @@ Neo4j's `@neo4j-cypher/language-support` (an npm package, pinned in `package.jso
 with `npm ci --prefix queries/lint`; node runs once for the whole set, so a lint takes seconds.
 
 Every diagnostic fails the build: grammar and semantic errors, unknown functions or procedures, and
-labels, relationship types or property keys that `graph.schema` does not declare (a misspelt name
+labels, relationship types or property keys that `graph.domain.schema` does not declare (a misspelt name
 would otherwise silently create a new label or key, or match nothing), and patterns the schema
 cannot have (`(:Party)-[:DECLARED_BY]->(:Declaration)` runs the wrong way). Only undeclared
 `$parameters` are ignored, as values arrive at run time.
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import queries
-from graph import schema
+from graph.domain import schema
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "lint.mjs"
@@ -35,7 +35,7 @@ class LintUnavailable(RuntimeError):
 
 
 def lint_schema() -> dict:
-    """`graph.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are flagged."""
+    """`graph.domain.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are flagged."""
     s = dict(schema.lint_schema())
     s["graphSchema"] = [{"from": r.start, "to": r.end, "relType": r.type} for r in schema.RELS]
     return s
@@ -52,7 +52,7 @@ def statements() -> list[dict]:
             if backend == "neo4j":
                 items.append({"name": f"{name} [neo4j variant]", "text": text, "plugins": True})
     for i, stmt in enumerate(schema.ddl_statements("neo4j")):
-        items.append({"name": f"graph.schema.ddl_statements('neo4j')[{i}]", "text": stmt, "plugins": False})
+        items.append({"name": f"graph.domain.schema.ddl_statements('neo4j')[{i}]", "text": stmt, "plugins": False})
     return items
 
 

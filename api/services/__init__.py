@@ -1,0 +1,1 @@
+"""What the routes call that is more than a query: search and the subgraph (extraction and rendering)."""

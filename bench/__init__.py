@@ -1,0 +1,1 @@
+"""Benchmarks and offline evaluations (not part of the installed package)."""

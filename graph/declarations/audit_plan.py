@@ -1,0 +1,174 @@
+"""Audit targets (post-clearance audit of entities) and lanes (selectivity of declarations) under a budget.
+
+Entities are ranked by the duties expected to be recovered: their probability of a finding times
+the duties at stake (duties assessed on their declarations plus the shortfall of undervalued
+items against the HS code's usual price). A configurable share of the budget is drawn at random
+(seeded) from the remaining entities: those audits keep an unbiased measure of the hit rate and
+give the model outcomes outside its own selection (otherwise it only ever learns what it already
+suspects).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from graph.declarations.goods import mass_kg, robust_z
+
+TARGET_COLUMNS = ["rank", "target_id", "target_kind", "expected_amount", "risk", "duties_at_stake", "reasons", "pick"]
+
+
+def duties_at_stake(frames) -> pd.DataFrame:
+    """Per item: duties assessed (duty_amount, else value x rate) and the undervaluation shortfall
+    (usual price per kg x mass - value) x rate for items priced below their HS norm (robust z < -2)."""
+    d = frames.declarations
+    value = pd.to_numeric(d["customs_value"], errors="coerce").fillna(0.0)
+    rate = pd.to_numeric(d["duty_rate"], errors="coerce").fillna(0.0)
+    duty = pd.to_numeric(d["duty_amount"], errors="coerce")
+    duty = duty.where(duty.notna(), value * rate / 100.0)
+    rz = robust_z(d)
+    usual = np.exp(rz["norm_median"]) * mass_kg(d)
+    short = ((usual - value).clip(lower=0) * rate / 100.0).where(rz["z"] < -2, 0.0).fillna(0.0)
+    return pd.DataFrame({"key": d["key"], "duty": duty.fillna(0.0), "shortfall": short}, index=d.index)
+
+
+def _party_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None) -> pd.DataFrame:
+    """Items per party (as declarant or consignee: the parties liable for the duties)."""
+    d = frames.declarations
+    parts = []
+    for role in ("consignee", "declarant"):
+        if role in d:
+            parts.append(pd.DataFrame({"party": d[role], "key": d["key"], "role": role, "duty": stake["duty"],
+                                       "shortfall": stake["shortfall"]}))
+    x = pd.concat(parts, ignore_index=True).dropna(subset=["party"])
+    # a party that is both declarant and consignee of an item counts the item once
+    x = x.drop_duplicates(["party", "key"])
+    if assessments is not None and not assessments.empty:
+        x["assessment"] = x["key"].map(assessments.set_index("key")["assessment_score"]).astype(float)
+    else:
+        x["assessment"] = np.nan
+    return x
+
+
+def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_share: float = 0.1, seed: int = 7,
+                  assessments: pd.DataFrame | None = None, min_items: int = 1,
+                  entity_of: pd.Series | None = None) -> pd.DataFrame:
+    """The audit plan: `budget` entities, most by expected duties recovered, a share at random.
+
+    With `entity_of` (party key -> resolved entity id) the targets are entities: the party records
+    of one company are one audit, their items summed (an item both records appear on counts once);
+    without it, party records. risk = max(stored network risk, mean assessment score of the
+    target's items, past offence rate); expected_amount = risk x (duties + undervaluation shortfall);
+    amounts of recorded offences are not added (those are known cases, not targets). Returns rank,
+    target_id, target_kind ('entity' or 'party'), expected_amount, risk, duties_at_stake, reasons
+    (list of dicts), pick ('risk' | 'random').
+    """
+    if budget <= 0 or frames.declarations.empty:
+        return pd.DataFrame(columns=TARGET_COLUMNS)
+    stake = duties_at_stake(frames)
+    x = _party_rows(frames, stake, assessments)
+    unit_of = entity_of.astype(object) if entity_of is not None else None
+    x["unit"] = x["party"].map(unit_of).fillna(x["party"]) if unit_of is not None else x["party"]
+    x = x.drop_duplicates(["unit", "key"])
+    g = x.groupby("unit")
+    agg = pd.DataFrame({"items": g.size(), "duty": g["duty"].sum(), "shortfall": g["shortfall"].sum(),
+                        "assessment": g["assessment"].mean(), "records": g["party"].nunique()})
+    agg = agg[agg["items"] >= min_items]
+    multi = agg.index[agg["records"] > 1]  # companies with several records: few, so their lists are cheap
+    records = x[x["unit"].isin(multi)].groupby("unit")["party"].unique() if len(multi) else pd.Series(dtype=object)
+    net = pd.Series(0.0, index=agg.index)
+    if party_risk is not None:
+        per_party = pd.DataFrame({"unit": x["unit"], "r": x["party"].map(party_risk).astype(float)})
+        net = per_party.groupby("unit")["r"].max().reindex(agg.index).fillna(0.0)
+    o = frames.offences
+    off = pd.Series(0.0, index=agg.index)
+    if o is not None and not o.empty:
+        units = o["party"].map(unit_of).fillna(o["party"]) if unit_of is not None else o["party"]
+        off = units.value_counts().reindex(agg.index).fillna(0)
+    off_rate = (off / (agg["items"] + 5)).clip(upper=1.0)
+    ass = agg["assessment"].fillna(0.0)
+    risk = np.maximum.reduce([net.to_numpy(), ass.to_numpy(), off_rate.to_numpy()])
+    agg["risk"] = risk
+    agg["stake"] = agg["duty"] + agg["shortfall"]
+    agg["expected"] = agg["risk"] * agg["stake"]
+    agg = agg.sort_values(["expected", "risk"], ascending=False, kind="stable")
+    n_random = math.floor(budget * random_share + 1e-9) if random_share > 0 else 0
+    n_risk = min(budget - n_random, len(agg))
+    chosen = agg.iloc[:n_risk].assign(pick="risk")
+    rest = agg.iloc[n_risk:]
+    if n_random and len(rest):
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(len(rest), size=min(n_random, len(rest)), replace=False)
+        chosen = pd.concat([chosen, rest.iloc[np.sort(idx)].assign(pick="random")])
+    reasons = []
+    for pid, r in chosen.iterrows():
+        rs = [{"feature": "duties_at_stake", "value": round(float(r["stake"]), 2),
+               "detail": f"{int(r['items'])} items, duties {r['duty']:.0f}, undervaluation shortfall {r['shortfall']:.0f}"}]
+        if net.get(pid, 0) > 0:
+            rs.append({"feature": "network_risk", "value": round(float(net[pid]), 4),
+                       "detail": "stored network risk" + (" (the highest of its records)" if r["records"] > 1 else "")})
+        if r["assessment"] > 0:
+            rs.append({"feature": "assessment", "value": round(float(r["assessment"]), 4),
+                       "detail": "mean assessment score of its items"})
+        if off.get(pid, 0) > 0:
+            rs.append({"feature": "offences", "value": int(off[pid]), "detail": f"{int(off[pid])} recorded offences"})
+        if r["records"] > 1:
+            rs.append({"feature": "party_records", "value": int(r["records"]),
+                       "detail": "one company recorded as " + ", ".join(sorted(map(str, records[pid])))})
+        if r["pick"] == "random":
+            rs.append({"feature": "random_pick", "value": None,
+                       "detail": f"random audit (share {random_share:.0%}, seed {seed}): keeps the hit rate unbiased"})
+        reasons.append(rs)
+    out = pd.DataFrame({
+        "rank": np.arange(1, len(chosen) + 1),
+        "target_id": chosen.index.to_numpy(),
+        "target_kind": "entity" if entity_of is not None else "party",
+        "expected_amount": chosen["expected"].round(2).to_numpy(),
+        "risk": chosen["risk"].round(4).to_numpy(),
+        "duties_at_stake": chosen["stake"].round(2).to_numpy(),
+        "reasons": reasons,
+        "pick": chosen["pick"].to_numpy(),
+    }, columns=TARGET_COLUMNS)
+    return out
+
+
+def lanes(scores: pd.Series, *, red_share: float = 0.05, yellow_share: float = 0.15, random_share: float = 0.0,
+          seed: int = 7, outcomes: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A lane per item (red: physical check, yellow: documents, green: release) and the expected hit
+    rate per lane.
+
+    The top `red_share` of items by score go red, the next `yellow_share` yellow. `random_share`
+    of the green items are sent to yellow at random (seeded), so green keeps being measured.
+    The expected rate per lane is the mean score of its items (scores are probabilities); where
+    past `outcomes` (1/0, same index) are given the observed rate is reported beside it.
+    Returns (per item: lane, score, pick; per lane: items, share, expected_rate, observed_rate).
+    """
+    s = pd.to_numeric(scores, errors="coerce").fillna(0.0)
+    n = len(s)
+    order = s.sort_values(ascending=False, kind="stable").index
+    n_red = math.ceil(red_share * n) if red_share > 0 else 0
+    n_yel = math.ceil((red_share + yellow_share) * n) - n_red if yellow_share > 0 else 0
+    lane = pd.Series("green", index=s.index, dtype=object)
+    lane.loc[order[:n_red]] = "red"
+    lane.loc[order[n_red:n_red + n_yel]] = "yellow"
+    pick = pd.Series("risk", index=s.index, dtype=object)
+    green = lane.index[lane == "green"]
+    if random_share > 0 and len(green):
+        rng = np.random.default_rng(seed)
+        k = min(math.ceil(random_share * len(green)), len(green))
+        sel = green[np.sort(rng.choice(len(green), size=k, replace=False))]
+        lane.loc[sel] = "yellow"
+        pick.loc[sel] = "random"
+    per_item = pd.DataFrame({"lane": lane, "score": s, "pick": pick})
+    rows = []
+    for ln in ("red", "yellow", "green"):
+        m = lane == ln
+        r = {"lane": ln, "items": int(m.sum()), "share": round(float(m.mean()), 4) if n else 0.0,
+             "expected_rate": round(float(s[m].mean()), 4) if m.any() else float("nan")}
+        if outcomes is not None:
+            ob = pd.to_numeric(outcomes.reindex(s.index), errors="coerce")[m].dropna()
+            r["observed_rate"] = round(float(ob.mean()), 4) if len(ob) else float("nan")
+        rows.append(r)
+    return per_item, pd.DataFrame(rows)

@@ -1,0 +1,451 @@
+"""The domain schema of Tamga, declared once, as data.
+
+Everything that needs to know what the graph looks like reads it from here: the store's
+constraints and indexes (`ddl_statements`), the ingest validators (`FILES`), the Cypher linter's
+schema (`lint_schema`), the API's models and the legend of the visual graph (`legend`).
+Labels and relationship types reach Cypher only from this module, never from user input.
+
+Modelling choices (why):
+- One `Declaration` node per goods item (the contract's row). Risk lives on the item: its HS code,
+  its value per kg, its cover-code pattern. Items of one declaration share `declaration_key`,
+  which is indexed, so a declaration is one index lookup away. A separate item node would double
+  the node count for the 1M-row loads with no query that needs it.
+- Parties keep one node per (source, party_id) and carry their roles as relationships from the
+  declaration; the same party may be declarant in one row and consignee in another.
+- Identifiers that link entities (address, phone, email, bank account, tax id) are nodes of their
+  own, keyed by their normalised value and shared across sources, so two parties that share a
+  phone meet in one node. Each kind has a prior specificity; the analytics lower it by degree
+  (a business-centre address shared by 60 firms is weak evidence).
+- Goods form a hierarchy: national code -> subheading (6) -> heading (4) -> chapter (2).
+- A route is a node keyed by its countries, border post and mode, so parties that use the same
+  unusual route meet there; countries hang off the route, not off every declaration (no
+  million-edge supernodes). The route's columns (origin, dispatch, transit and destination
+  countries, border post, transport mode) live on the Route only, and the item's source is the
+  prefix of its key: the embedded store pays ~2.3 us per stored property per node (measured:
+  24 properties 14.4k nodes/s, 18 properties 19.7k/s), and these seven were copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PropType = Literal["str", "int", "float", "date", "bool", "country", "currency", "hs", "json", "datetime"]
+
+
+@dataclass(frozen=True)
+class Prop:
+    name: str
+    type: PropType = "str"
+    doc: str = ""
+    indexed: bool = False
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    label: str
+    doc: str
+    props: tuple[Prop, ...] = ()
+    color: str = "#9e9e9e"
+    shape: str = "dot"
+    key: str = "key"  # unique, stable id: derived from source + natural key, or the normalised value
+
+    def prop(self, name: str) -> Prop:
+        for p in self.props:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.label} has no property {name!r}")
+
+
+@dataclass(frozen=True)
+class RelKind:
+    type: str
+    start: str
+    end: str
+    doc: str
+    props: tuple[Prop, ...] = ()
+
+
+@dataclass(frozen=True)
+class IdentifierKind:
+    """A party attribute that becomes a node of its own and links the parties that share it."""
+
+    label: str
+    rel: str
+    party_column: str
+    specificity: float  # prior weight of a shared value as evidence of a real link (0..1)
+    same_entity: bool = False  # a shared value means the same legal entity, not merely a link
+    doc: str = ""
+
+
+# --------------------------------------------------------------------------- nodes
+
+_P = Prop
+
+NODES: tuple[NodeKind, ...] = (
+    NodeKind(
+        "Declaration",
+        "One goods item of a customs declaration (SAD / EAEU goods declaration row).",
+        (
+            _P("declaration_key", doc="source:declaration_id, shared by the items of one declaration", indexed=True),
+            _P("declaration_id", doc="declaration number (box A)"),
+            _P("item_no", "int", "goods item number (box 32)"),
+            _P("date", "date", "date of acceptance", indexed=True),
+            _P("regime", doc="procedure code"),
+            _P("customs_office"),
+            _P("hs_code", "hs", "declared commodity code", indexed=True),
+            _P("goods_description"),
+            _P("net_mass_kg", "float"),
+            _P("gross_mass_kg", "float"),
+            _P("quantity", "float"),
+            _P("quantity_unit"),
+            _P("customs_value", "float"),
+            _P("currency", "currency"),
+            _P("duty_rate", "float"),
+            _P("duty_amount", "float"),
+            _P("channel", doc="selectivity lane assigned at the time: green, yellow, red, blue"),
+            _P("inspection_result", doc="empty, clear or violation"),
+            _P("extra", "json", "columns outside the contract, kept as JSON"),
+            # written by the analytics
+            _P("cover_score", "float", "likelihood that the declared code covers other goods"),
+            _P("suspected_hs", "hs", "the risk goods the declared code may cover"),
+            _P("cover_reasons", "json"),
+            _P("assessment_score", "float", "declaration risk: own features plus parties' network risk"),
+            _P("lane", doc="lane proposed by Tamga: green, yellow, red"),
+            _P("assessment_reasons", "json"),
+            _P("uv_z", "float", "robust z of the value per kg against the usual price of its HS code (flagged items)"),
+            _P("uv_value", "float", "declared value per kg of a flagged item"),
+            _P("uv_norm", "float", "usual value per kg of the item's HS code"),
+            _P("uv_duties_at_stake", "float", "duties lost if an undervalued item was worth the usual price"),
+            _P("uv_reasons", "json"),
+        ),
+        color="#607d8b",
+        shape="square",
+    ),
+    NodeKind(
+        "Party",
+        "A company or person appearing in declarations (declarant, consignee, consignor, carrier, broker).",
+        (
+            _P("party_id", doc="id used in the source bundle", indexed=True),
+            _P("source"),
+            _P("name", doc="legal name as recorded"),
+            _P("name_norm", doc="normalised name: legal form dropped, Latin transliteration", indexed=True),
+            _P("kind", doc="company or person"),
+            _P("country", "country"),
+            _P("tax_id", doc="as recorded"),
+            _P("tax_id_norm", doc="digits only", indexed=True),
+            _P("registered_on", "date"),
+            _P("deregistered_on", "date"),
+            _P("address"),
+            _P("phone"),
+            _P("email"),
+            _P("bank_account"),
+            _P("extra", "json"),
+            # written by the analytics
+            _P("entity_id", doc="resolved entity this party belongs to", indexed=True),
+            _P("entity_confidence", "float"),
+            _P("group_id", doc="linked group (shell-company network)", indexed=True),
+            _P("community_id", "int", "community in the trading network"),
+            _P("risk_score", "float", "network risk 0..1", indexed=True),
+            _P("risk_rank", "int"),
+            _P("risk_reasons", "json", "per-feature contributions and evidence paths"),
+            _P("phoenix_of", doc="party key of the offender this firm may succeed"),
+            _P("phoenix_score", "float"),
+            _P("hs_switches", "json", "sudden switches of the trader's HS codes (graph.declarations.goods.hs_switches)"),
+            _P("hs_switch_score", "float", "highest score of the trader's HS switches"),
+            _P("scored_at", "datetime"),
+        ),
+        color="#1e88e5",
+    ),
+    NodeKind(
+        "Person",
+        "A natural person who runs or owns companies (officers.csv).",
+        (
+            _P("person_id", indexed=True),
+            _P("source"),
+            _P("name"),
+            _P("name_norm", indexed=True),
+        ),
+        color="#8e24aa",
+        shape="triangle",
+    ),
+    NodeKind("Address", "A normalised address; specificity tells a private flat from a business centre.",
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#6d4c41", shape="diamond"),
+    NodeKind("Phone", "A phone number in E.164 where the country is known.",
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#00897b", shape="diamond"),
+    NodeKind("Email", "A lower-cased email address.",
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#3949ab", shape="diamond"),
+    NodeKind("BankAccount", "An IBAN or national account number, spaces removed.",
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#f9a825", shape="diamond"),
+    NodeKind("TaxId", "A tax identification number, digits only (TIN / INN / BIN / STIR).",
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#c0ca33", shape="diamond"),
+    NodeKind(
+        "HSCode",
+        "A commodity code at one level of the Harmonized System.",
+        (_P("code", "hs", indexed=True), _P("level", doc="chapter, heading, subheading or national"),
+         _P("description")),
+        color="#43a047",
+        shape="star",
+    ),
+    NodeKind(
+        "Route",
+        "A route: origin, dispatch, transit and destination countries, border post and transport mode.",
+        (_P("origin_country", "country"), _P("dispatch_country", "country"), _P("transit_countries"),
+         _P("destination_country", "country"), _P("border_post"), _P("transport_mode")),
+        color="#5e35b1",
+        shape="hexagon",
+    ),
+    NodeKind("Country", "An ISO 3166-1 alpha-2 country.", (_P("code", "country"),), color="#90a4ae"),
+    NodeKind("Vehicle", "A means of transport: plate, wagon or flight.", (_P("value"),), color="#78909c"),
+    NodeKind(
+        "Offence",
+        "An enforcement record: seizure, violation or audit finding.",
+        (
+            _P("offence_id"),
+            _P("source"),
+            _P("date", "date", indexed=True),
+            _P("party_id"),
+            _P("declaration_id"),
+            _P("offence_type"),
+            _P("declared_hs_code", "hs"),
+            _P("actual_hs_code", "hs"),
+            _P("evaded_amount", "float"),
+            _P("status", doc="suspected or confirmed"),
+            _P("extra", "json"),
+        ),
+        color="#e53935",
+        shape="triangleDown",
+    ),
+    NodeKind(
+        "Entity",
+        "A resolved real-world entity: the party records that are the same company.",
+        (_P("name"), _P("confidence", "float"), _P("evidence", "json"), _P("size", "int")),
+        color="#0d47a1",
+    ),
+    NodeKind(
+        "Group",
+        "A linked group of entities (shell-company network) held together by shared identifiers and officers.",
+        (_P("risk", "float"), _P("size", "int"), _P("links", "json"), _P("reasons", "json")),
+        color="#ff7043",
+    ),
+    NodeKind(
+        "Decision",
+        "A human decision, stored append-only: same entity / not the same, confirmed risk / cleared.",
+        (
+            _P("kind", doc="same_entity, not_same_entity, confirmed_risk, cleared, inspection"),
+            _P("subject", indexed=True),
+            _P("object"),
+            _P("value"),
+            _P("note"),
+            _P("user"),
+            _P("at", "datetime"),
+            _P("deleted_at", "datetime"),
+            _P("deleted_by"),
+        ),
+        color="#546e7a",
+    ),
+    NodeKind(
+        "IngestRun",
+        "One run of the ingest: what was read, loaded and quarantined.",
+        (_P("started_at", "datetime", indexed=True), _P("finished_at", "datetime"), _P("source"),
+         _P("path"), _P("status"), _P("report", "json")),
+    ),
+    NodeKind(
+        "ScoreRun",
+        "One run of the analytics: when, with what settings, and the figures it produced.",
+        (_P("started_at", "datetime", indexed=True), _P("finished_at", "datetime"), _P("report", "json")),
+    ),
+    NodeKind(
+        "AuditEvent",
+        "One read or decision by a user, append-only: when, who, what, from where, request id.",
+        (_P("at", "datetime", indexed=True), _P("user", indexed=True), _P("action"), _P("target"),
+         _P("client"), _P("request_id"), _P("status", "int")),
+    ),
+    NodeKind(
+        "ApiKey",
+        "An API key, stored as a hash, with its owner, role, scopes and expiry.",
+        (_P("key_hash", indexed=True), _P("prefix"), _P("owner"), _P("role"), _P("scopes", "json"),
+         _P("created_at", "datetime"), _P("expires_at", "datetime"), _P("revoked_at", "datetime")),
+    ),
+)
+
+# --------------------------------------------------------------------------- relationships
+
+PARTY_ROLES: dict[str, str] = {
+    # contract column -> relationship type from the declaration to the party
+    "declarant_id": "DECLARED_BY",
+    "consignee_id": "CONSIGNED_TO",
+    "consignor_id": "CONSIGNED_BY",
+    "carrier_id": "CARRIED_BY",
+    "broker_id": "BROKERED_BY",
+}
+
+IDENTIFIERS: tuple[IdentifierKind, ...] = (
+    IdentifierKind("TaxId", "HAS_TAX_ID", "tax_id", 1.0, same_entity=True,
+                   doc="the same tax id is the same legal entity"),
+    IdentifierKind("BankAccount", "HAS_BANK_ACCOUNT", "bank_account", 0.95,
+                   doc="an account belongs to one holder; sharing it is strong evidence"),
+    IdentifierKind("Phone", "HAS_PHONE", "phone", 0.85, doc="a mobile shared by firms is strong evidence"),
+    IdentifierKind("Email", "HAS_EMAIL", "email", 0.8),
+    IdentifierKind("Address", "HAS_ADDRESS", "address", 0.6,
+                   doc="a private flat is strong, a business centre weak: lowered by degree"),
+)
+
+RELS: tuple[RelKind, ...] = (
+    *(RelKind(t, "Declaration", "Party", f"the party is the declaration's {c.removesuffix('_id')}")
+      for c, t in PARTY_ROLES.items()),
+    RelKind("CLASSIFIED_AS", "Declaration", "HSCode", "the declared commodity code"),
+    RelKind("PART_OF", "HSCode", "HSCode", "code hierarchy: national -> subheading -> heading -> chapter"),
+    RelKind("ON_ROUTE", "Declaration", "Route", "the declaration's route"),
+    RelKind("ROUTE_COUNTRY", "Route", "Country", "a country on the route",
+            (_P("role", doc="origin, dispatch, transit, destination"), _P("order", "int"))),
+    RelKind("TRANSPORTED_BY", "Declaration", "Vehicle", "means of transport"),
+    RelKind("OFFICER_OF", "Person", "Party", "the person runs or owns the company",
+            (_P("role"), _P("share_pct", "float"), _P("since", "date"), _P("until", "date"), _P("source"))),
+    *(RelKind(i.rel, "Party", i.label, f"the party's {i.party_column}") for i in IDENTIFIERS),
+    RelKind("COMMITTED_BY", "Offence", "Party", "the offender"),
+    RelKind("CONCERNS", "Offence", "Declaration", "the declaration items concerned"),
+    RelKind("DECLARED_AS", "Offence", "HSCode", "the code the goods were declared under"),
+    RelKind("FOUND_AS", "Offence", "HSCode", "the code of the goods actually found"),
+    RelKind("RESOLVED_TO", "Party", "Entity", "the party record belongs to the entity",
+            (_P("confidence", "float"),)),
+    RelKind("MEMBER_OF", "Party", "Group", "the party belongs to the linked group"),
+)
+
+NODE_BY_LABEL: dict[str, NodeKind] = {n.label: n for n in NODES}
+REL_BY_TYPE: dict[str, RelKind] = {r.type: r for r in RELS}
+IDENTIFIER_BY_LABEL: dict[str, IdentifierKind] = {i.label: i for i in IDENTIFIERS}
+
+
+def node_key(source: str, natural: str) -> str:
+    """The stable key of a node that comes from a source (party, person, declaration item, offence):
+    `source:natural id`, so loading the same bundle again finds the same nodes."""
+    return f"{source}:{natural}"
+
+
+def label(name: str) -> str:
+    """Return a label known to the schema; raise for anything else (labels never come from users)."""
+    if name not in NODE_BY_LABEL:
+        raise ValueError(f"unknown node label {name!r}")
+    return name
+
+
+def rel_type(name: str) -> str:
+    """Return a relationship type known to the schema; raise for anything else."""
+    if name not in REL_BY_TYPE:
+        raise ValueError(f"unknown relationship type {name!r}")
+    return name
+
+
+# --------------------------------------------------------------------------- DDL
+
+def ddl_statements(backend: str) -> list[str]:
+    """Constraints and indexes for a store, generated from the schema.
+
+    Every node kind gets a uniqueness constraint on its key. Grafeo's constraint does not build an
+    index (MERGE on the key then scans: ~500 rows/s instead of ~70k/s, measured with grafeo 0.6.0),
+    so Grafeo also gets a plain index on the key; Neo4j backs the constraint with an index itself
+    and refuses a second one on the same schema. See `queries.dialect`.
+    """
+    out: list[str] = []
+    for n in NODES:
+        out.append(
+            f"CREATE CONSTRAINT {n.label.lower()}_key IF NOT EXISTS "
+            f"FOR (n:{n.label}) REQUIRE n.{n.key} IS UNIQUE"
+        )
+        if backend == "grafeo":
+            out.append(f"CREATE INDEX {n.label.lower()}_key_idx IF NOT EXISTS FOR (n:{n.label}) ON (n.{n.key})")
+        for p in n.props:
+            if p.indexed:
+                out.append(
+                    f"CREATE INDEX {n.label.lower()}_{p.name} IF NOT EXISTS FOR (n:{n.label}) ON (n.{p.name})"
+                )
+    return out
+
+
+# --------------------------------------------------------------------------- other views
+
+def lint_schema() -> dict:
+    """The schema in the shape Neo4j's language-support linter takes (labels, types, property keys)."""
+    keys = sorted({n.key for n in NODES} | {p.name for n in NODES for p in n.props}
+                  | {p.name for r in RELS for p in r.props})
+    return {
+        "labels": [n.label for n in NODES],
+        "relationshipTypes": [r.type for r in RELS],
+        "propertyKeys": keys,
+    }
+
+
+def legend() -> list[dict]:
+    """Colour, shape and description per node kind: the legend of the visual graph."""
+    return [{"label": n.label, "color": n.color, "shape": n.shape, "doc": n.doc} for n in NODES]
+
+
+# --------------------------------------------------------------------------- the ingest contract
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: PropType | Literal["hs_list", "country_list"] = "str"
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One file of the ingest bundle (../shared/data-contract.md), read as `<name>.csv|.csv.gz|.parquet`."""
+
+    name: str
+    required: bool
+    key: tuple[str, ...]
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+_C = Column
+FILES: tuple[BundleFile, ...] = (
+    BundleFile("parties", True, ("party_id",), (
+        _C("party_id", required=True), _C("name", required=True),
+        _C("kind", choices=("company", "person")), _C("country", "country"), _C("tax_id"),
+        _C("registered_on", "date"), _C("deregistered_on", "date"), _C("address"), _C("phone"),
+        _C("email"), _C("bank_account"),
+    )),
+    BundleFile("declarations", True, ("declaration_id", "item_no"), (
+        _C("declaration_id", required=True), _C("item_no", "int", min=1), _C("date", "date", required=True),
+        _C("regime"), _C("customs_office"), _C("border_post"),
+        _C("declarant_id", required=True), _C("consignee_id", doc="required for imports"),
+        _C("consignor_id"), _C("carrier_id"), _C("broker_id"), _C("vehicle_id"), _C("transport_mode"),
+        _C("hs_code", "hs", required=True), _C("goods_description"),
+        _C("origin_country", "country"), _C("dispatch_country", "country"),
+        _C("destination_country", "country"), _C("transit_countries", "country_list"),
+        _C("net_mass_kg", "float", min=0), _C("gross_mass_kg", "float", min=0),
+        _C("quantity", "float", min=0), _C("quantity_unit"),
+        _C("customs_value", "float", required=True, min=0), _C("currency", "currency"),
+        _C("duty_rate", "float"), _C("duty_amount", "float", min=0),
+        _C("channel", choices=("green", "yellow", "red", "blue")),
+        _C("inspection_result", choices=("clear", "violation")),
+    )),
+    BundleFile("officers", False, ("company_id", "person_id", "role"), (
+        _C("company_id", required=True), _C("person_id", required=True), _C("person_name"),
+        _C("role", choices=("director", "founder", "shareholder", "accountant", "beneficial_owner")),
+        _C("share_pct", "float", min=0, max=100), _C("since", "date"), _C("until", "date"),
+    )),
+    BundleFile("offences", False, ("offence_id",), (
+        _C("offence_id", required=True), _C("date", "date", required=True), _C("party_id", required=True),
+        _C("declaration_id"),
+        _C("offence_type", choices=("undervaluation", "misclassification", "smuggling", "origin",
+                                    "prohibited", "documentation", "other")),
+        _C("declared_hs_code", "hs"), _C("actual_hs_code", "hs"),
+        _C("evaded_amount", "float", min=0), _C("status", choices=("suspected", "confirmed")),
+    )),
+)
+FILE_BY_NAME: dict[str, BundleFile] = {f.name: f for f in FILES}

@@ -1,0 +1,1 @@
+"""The in-memory analytics engine: integer-id CSR graphs and shared statistics, pure array code."""

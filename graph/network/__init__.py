@@ -1,0 +1,1 @@
+"""Network analytics on resolved entities: resolution, projection, groups, phoenix, communities, risk."""

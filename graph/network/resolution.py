@@ -1,0 +1,261 @@
+"""Entity resolution: which party records are the same real company.
+
+Why this design (blocking -> pair scores -> constrained union-find), after splink / nomenklatura:
+- Blocking on exact keys (normalised tax id, normalised name, and the linking identifiers: bank
+  account, phone, email, address) keeps the candidate pairs near-linear; a block larger than
+  `max_block` is skipped (a business-centre address says nothing about sameness).
+- A pair is scored from name similarity (rapidfuzz on the normalised names, which fold Cyrillic
+  and Latin and drop legal forms) and the identifiers the two records share, each weighted by its
+  prior specificity lowered by how many records carry it. Equal tax ids are the same legal entity;
+  two different tax ids never merge automatically (a phoenix successor has its own tax id).
+- Union-find in descending score order with cannot-links: a component never holds two different
+  tax ids or two records a person said are not the same. Human decisions override the machine:
+  `same_entity` forces a merge, `not_same_entity` is a cannot-link that every later run honours.
+Party ids stay traceable: every party keeps its key and gets an `entity_id`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+
+from graph.domain import schema
+from graph.store.frames import Frames
+
+
+@dataclass(frozen=True)
+class ResolutionSettings:
+    max_block: int = 40  # larger blocks are not informative (shared business-centre address, mass registrar)
+    threshold: float = 0.80  # pair score needed to merge
+    min_name_similarity: float = 0.85  # without an equal tax id, names must agree at least this much
+    name_weight: float = 0.55
+    identifier_weight: float = 0.45
+
+
+@dataclass
+class Resolution:
+    entity_of: pd.Series  # party key -> entity id
+    confidence: pd.Series  # party key -> confidence that the party belongs to its entity (0..1)
+    evidence: dict[str, list[dict]] = field(default_factory=dict)  # entity id -> merge evidence
+    names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
+    pairs_scored: int = 0
+
+    def entity_confidence(self, entity_id: str) -> float:
+        members = self.entity_of[self.entity_of == entity_id].index
+        return float(self.confidence.loc[members].min()) if len(members) else 0.0
+
+    def members(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for party, ent in self.entity_of.items():
+            out[ent].append(party)
+        return dict(out)
+
+
+class _UnionFind:
+    """Union-find over party indices that carries each component's tax ids and cannot-links."""
+
+    def __init__(self, n: int, tax: list[str | None]):
+        self.parent = list(range(n))
+        self.members: dict[int, list[int]] = {i: [i] for i in range(n)}
+        self.tax: dict[int, set[str]] = {i: ({t} if t else set()) for i, t in enumerate(tax)}
+        self.cannot: dict[int, set[int]] = defaultdict(set)  # party index -> party indices it must not join
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def can_join(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if self.tax[ra] and self.tax[rb] and self.tax[ra] != self.tax[rb]:
+            return False
+        small, big = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
+        for m in self.members[small]:
+            for x in self.cannot.get(m, ()):
+                if self.find(x) == big:
+                    return False
+        return True
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+        self.tax[ra] |= self.tax.pop(rb)
+        return True
+
+
+def _damping(degree: float, knee: float = 6.0) -> float:
+    """How much an identifier shared by `degree` records still says (1 for 2, ~0.5 at knee+1, ~0 at 60)."""
+    return 1.0 / (1.0 + ((max(degree, 1.0) - 1.0) / knee) ** 2)
+
+
+def _decisions(frames: Frames) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The live same / not-same decisions; for a pair decided several times, the latest wins."""
+    d = frames.decisions
+    if d is None or d.empty:
+        return [], []
+    last: dict[frozenset, str] = {}
+    for kind, a, b in zip(d["kind"], d["subject"], d["object"]):
+        if kind in ("same_entity", "not_same_entity") and isinstance(a, str) and isinstance(b, str) and a != b:
+            last[frozenset((a, b))] = kind
+    same = [tuple(sorted(k)) for k, v in last.items() if v == "same_entity"]
+    not_same = [tuple(sorted(k)) for k, v in last.items() if v == "not_same_entity"]
+    return same, not_same
+
+
+def _blocks(parties: pd.DataFrame, identifiers: pd.DataFrame, max_block: int) -> pd.DataFrame:
+    """Candidate pairs (i < j, party row indices) from every blocking key with a small enough block."""
+    idx = pd.Series(np.arange(len(parties)), index=parties["key"].to_numpy())
+    keys = [
+        pd.DataFrame({"i": np.arange(len(parties)), "b": "t:" + parties["tax_id_norm"].astype(object)}),
+        pd.DataFrame({"i": np.arange(len(parties)), "b": "n:" + parties["name_norm"].astype(object)}),
+    ]
+    ids = identifiers[identifiers["label"] != "TaxId"]
+    ids = ids[ids["party"].isin(idx.index)]
+    keys.append(pd.DataFrame({"i": idx.loc[ids["party"].to_numpy()].to_numpy(),
+                              "b": "i:" + ids["label"].astype(object) + ":" + ids["value"].astype(object)}))
+    k = pd.concat(keys, ignore_index=True).dropna()
+    k = k[~k["b"].isin(["t:", "n:"])].drop_duplicates()
+    size = k.groupby("b")["i"].transform("size")
+    k = k[(size >= 2) & (size <= max_block)]
+    pairs = k.merge(k, on="b")
+    pairs = pairs[pairs["i_x"] < pairs["i_y"]]
+    return pairs[["i_x", "i_y"]].drop_duplicates().rename(columns={"i_x": "i", "i_y": "j"})
+
+
+def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resolution:
+    """Resolve the parties of `frames` into entities (see the module docstring for the rules)."""
+    s = settings or ResolutionSettings()
+    parties = frames.parties.reset_index(drop=True)
+    n = len(parties)
+    keys = parties["key"].astype(object).tolist()
+    if n == 0:
+        empty = pd.Series(dtype=object)
+        return Resolution(empty, pd.Series(dtype=float))
+    pos = {k: i for i, k in enumerate(keys)}
+    tax = [t if isinstance(t, str) and t else None for t in parties["tax_id_norm"].astype(object)]
+    names = [x if isinstance(x, str) else "" for x in parties["name_norm"].astype(object)]
+    kinds = [x if isinstance(x, str) else "company" for x in parties["kind"].astype(object)]
+
+    # identifiers per party (non-tax), with the prior specificity damped by the value's degree
+    ids = frames.identifiers[(frames.identifiers["label"] != "TaxId") & frames.identifiers["party"].isin(pos)]
+    degree = ids.groupby(["label", "value"])["party"].nunique()
+    prior = {i.label: i.specificity for i in schema.IDENTIFIERS}
+    party_ids: dict[int, dict[tuple[str, str], float]] = defaultdict(dict)
+    for p, lab, val in zip(ids["party"], ids["label"], ids["value"]):
+        party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * _damping(degree.loc[(lab, val)])
+
+    pairs = _blocks(parties, frames.identifiers, s.max_block)
+    scored: list[tuple[float, int, int, list[str], bool]] = []
+    for i, j in zip(pairs["i"].tolist(), pairs["j"].tolist()):
+        if kinds[i] != kinds[j]:
+            continue
+        ti, tj = tax[i], tax[j]
+        if ti and tj and ti != tj:
+            continue  # two different tax ids: two legal entities
+        name_sim = fuzz.token_sort_ratio(names[i], names[j]) / 100.0 if names[i] and names[j] else 0.0
+        reasons: list[str] = []
+        if ti and ti == tj:
+            score = 0.9 + 0.1 * name_sim
+            reasons.append(f"same tax id {ti}")
+        else:
+            if name_sim < s.min_name_similarity:
+                continue
+            shared = set(party_ids[i]) & set(party_ids[j])
+            miss = 1.0
+            for key in sorted(shared):
+                miss *= 1.0 - party_ids[i][key]
+                reasons.append(f"share {key[0]} {key[1]}")
+            score = s.name_weight * name_sim + s.identifier_weight * (1.0 - miss)
+        reasons.insert(0 if not (ti and ti == tj) else 1, f"names {round(name_sim * 100)}% alike")
+        if score >= s.threshold:
+            scored.append((score, i, j, reasons, bool(ti and ti == tj)))
+
+    uf = _UnionFind(n, tax)
+    same, not_same = _decisions(frames)
+    for a, b in not_same:
+        if a in pos and b in pos:
+            uf.cannot[pos[a]].add(pos[b])
+            uf.cannot[pos[b]].add(pos[a])
+    conf = np.ones(n)
+    merges: list[tuple[int, int, float, list[str]]] = []
+    for a, b in same:  # a person's confirmation forces the merge
+        if a in pos and b in pos and uf.union(pos[a], pos[b]):
+            merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
+    # equal tax ids first (they define the legal entity), then the strongest pairs
+    scored.sort(key=lambda x: (not x[4], -x[0], x[1], x[2]))
+    for score, i, j, reasons, _ in scored:
+        if uf.find(i) != uf.find(j) and uf.can_join(i, j):
+            uf.union(i, j)
+            merges.append((i, j, score, reasons))
+            conf[i] = min(conf[i], score)
+            conf[j] = min(conf[j], score)
+
+    root = [uf.find(i) for i in range(n)]
+    # entity id: derived from the smallest party key of the entity, so it is stable across runs
+    smallest: dict[int, str] = {}
+    for i, r in enumerate(root):
+        if r not in smallest or keys[i] < smallest[r]:
+            smallest[r] = keys[i]
+    entity = [f"entity:{smallest[r]}" for r in root]
+    evidence: dict[str, list[dict]] = defaultdict(list)
+    for i, j, score, reasons in merges:
+        evidence[entity[i]].append({"parties": [keys[i], keys[j]], "score": round(float(score), 4),
+                                    "reasons": reasons})
+    # an entity's display name: the first Latin-script name among its records, else the first name
+    raw_names = parties["name"].astype(object).tolist()
+    disp: dict[str, str] = {}
+    for i in np.argsort(np.array(keys, dtype=object), kind="stable"):
+        e = entity[i]
+        nm = raw_names[i] if isinstance(raw_names[i], str) else ""
+        if e not in disp or (not disp[e].isascii() and nm.isascii() and nm):
+            disp[e] = nm
+    conf_by_entity: dict[str, float] = {}
+    for i, e in enumerate(entity):
+        conf_by_entity[e] = min(conf_by_entity.get(e, 1.0), float(conf[i]))
+    return Resolution(
+        entity_of=pd.Series(entity, index=keys, dtype=object),
+        confidence=pd.Series([conf_by_entity[e] for e in entity], index=keys, dtype=float),
+        evidence=dict(evidence),
+        names=disp,
+        pairs_scored=len(pairs),
+    )
+
+
+def pairwise_f1(entity_of: pd.Series, truth_groups: list[list[str]]) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of a resolution against true duplicate groups (party keys).
+
+    Pairs are counted among the parties that appear in the resolution; a party absent from every
+    truth group is its own entity.
+    """
+    def pairs_of(groups) -> set[frozenset]:
+        out: set[frozenset] = set()
+        for g in groups:
+            g = sorted(set(g))
+            for x in range(len(g)):
+                for y in range(x + 1, len(g)):
+                    out.add(frozenset((g[x], g[y])))
+        return out
+
+    known = set(entity_of.index)
+    truth = pairs_of([[p for p in g if p in known] for g in truth_groups])
+    pred_groups: dict[str, list[str]] = defaultdict(list)
+    for p, e in entity_of.items():
+        pred_groups[e].append(p)
+    pred = pairs_of(pred_groups.values())
+    tp = len(truth & pred)
+    precision = tp / len(pred) if pred else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(truth), "predicted_pairs": len(pred)}

@@ -1,0 +1,346 @@
+"""Network risk: enforcement history propagated through the graph, combined with declared features.
+
+1. Seeds. Each entity's enforcement history: offences weighted by type, amount, status (suspected
+   counts half) and age (half-life), inspection violations, and investigators' confirmed-risk /
+   cleared decisions.
+2. Propagation. Personalised PageRank from the seeds over one graph of entities and the link
+   nodes between them: shared identifiers and officers weighted by specificity (graph.network.groups), and
+   trade (declarant, supplier, broker, carrier) weighted by volume and damped by the partner's
+   number of trading partners, so mass that reaches a big broker, carrier or business centre is
+   spread thin and does not lift its honest neighbours. Every entity also has a fixed way back to
+   the seeds (`ground`), so edge weights count in absolute terms: a firm whose only link is a
+   business-centre address passes on almost nothing. The exposure of an entity is the PageRank
+   mass that reached it through the network, relative to the mean.
+3. Score. A declared, weighted list of features (`FEATURES`, each with a docstring the API serves),
+   each 0..1; risk_score = sum(weight x value), so every score splits into per-feature
+   contributions. Reasons add the evidence: which offenders, through which shared identifiers,
+   officers or trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from graph.engine import csr
+from graph.store.frames import Frames
+from graph.network.groups import Groups, damping, severity
+from graph.network.projection import Projection
+from graph.network.resolution import Resolution
+
+OFFENCE_TYPE_WEIGHT: dict[str, float] = {
+    "smuggling": 1.0, "prohibited": 1.0, "misclassification": 0.8, "undervaluation": 0.8, "origin": 0.7,
+    "other": 0.5, "documentation": 0.25,
+}
+STATUS_WEIGHT: dict[str, float] = {"confirmed": 1.0, "suspected": 0.5}
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    half_life_years: float = 3.0
+    violation_weight: float = 0.35  # an inspection violation without an offence record
+    confirmed_risk_weight: float = 1.5  # an investigator's confirmed-risk decision
+    alpha: float = 0.85  # PageRank: probability to follow an edge rather than jump back to the seeds
+    link_weights: dict[str, float] = field(default_factory=lambda: {
+        "BankAccount": 1.0, "Phone": 1.0, "Email": 0.9, "Address": 0.8, "Person": 1.0})
+    trade_weights: dict[str, float] = field(default_factory=lambda: {
+        "declarant": 0.1, "supplier": 0.05, "broker": 0.03, "carrier": 0.01})
+    trade_knee: float = 8.0  # a partner with this many trading partners keeps about half of the trade weight
+    exposure_scale: float = 20.0  # exposure (PPR / mean) at which the network feature reaches ~0.63
+    ground: float = 1.0  # weight of every entity's way back to the seeds: weak links pass on little
+    recent_years: float = 2.0  # newness feature: registered within this many years of the data's end
+
+
+# --------------------------------------------------------------------------- seeds
+
+def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = None) -> np.ndarray:
+    """Enforcement-history weight per entity (0 = no record), see the module docstring."""
+    s = s or RiskSettings()
+    seeds = np.zeros(proj.n_entities)
+    party_pos = pd.Series(np.arange(len(proj.party_keys)), index=proj.party_keys)
+    ref = proj.reference_date
+    off = frames.offences
+    if len(off):
+        known = off["party"].isin(party_pos.index)
+        off = off[known]
+        ent = proj.party_entity[party_pos.loc[off["party"].to_numpy()].to_numpy()]
+        tw = off["offence_type"].map(OFFENCE_TYPE_WEIGHT).fillna(0.5).to_numpy()
+        sw = off["status"].map(STATUS_WEIGHT).fillna(1.0).to_numpy()
+        amount = off["evaded_amount"].fillna(0.0).clip(lower=0).to_numpy()
+        aw = 0.6 + 0.4 * np.minimum(1.0, np.log1p(amount) / np.log1p(1e6))
+        age = ((ref - off["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
+        decay = 0.5 ** (age / s.half_life_years)
+        np.add.at(seeds, ent, tw * sw * aw * decay)
+    d = frames.declarations
+    if len(d):
+        viol = d[d["inspection_result"] == "violation"]
+        if len(viol):
+            age = ((ref - viol["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
+            decay = 0.5 ** (age / s.half_life_years)
+            # the importer (consignee) answers for a violation; the declarant only where there is no
+            # consignee (exports): a broker or representative lodging for many clients is not the offender
+            liable = viol["consignee"].where(viol["consignee"].notna(), viol["declarant"])
+            ok = liable.isin(party_pos.index).to_numpy()
+            ent = proj.party_entity[party_pos.loc[liable[ok].to_numpy()].to_numpy()]
+            np.add.at(seeds, ent, s.violation_weight * decay[ok])
+    dec = frames.decisions
+    if len(dec):
+        for kind, subject in zip(dec["kind"], dec["subject"]):
+            if subject in party_pos.index:
+                e = proj.party_entity[party_pos.loc[subject]]
+                if kind == "confirmed_risk":
+                    seeds[e] += s.confirmed_risk_weight
+                elif kind == "cleared":
+                    seeds[e] = 0.0
+    return seeds
+
+
+# --------------------------------------------------------------------------- propagation
+
+@dataclass
+class Propagation:
+    graph: csr.CSR  # entities 0..E-1, then link nodes
+    ppr: np.ndarray
+    exposure: np.ndarray  # per entity
+
+
+def propagation_graph(proj: Projection, spec: np.ndarray, s: RiskSettings | None = None) -> csr.CSR:
+    """Entities + link nodes, typed weights: links by specificity, trade by volume with hub damping."""
+    s = s or RiskSettings()
+    E, L = proj.n_entities, proj.n_links
+    links = proj.links
+    kw = links["kind"].map(s.link_weights).fillna(0.5).to_numpy()
+    node = links["node"].to_numpy()
+    src = [links["entity"].to_numpy()]
+    dst = [E + node]
+    w = [kw * spec[node]]
+    t = proj.trade
+    if len(t):
+        partners = np.bincount(np.concatenate([t["a"].to_numpy(), t["b"].to_numpy()]), minlength=E)
+        hub = np.maximum(partners[t["a"].to_numpy()], partners[t["b"].to_numpy()])
+        tw = t["kind"].map(s.trade_weights).fillna(0.0).to_numpy()
+        src.append(t["a"].to_numpy())
+        dst.append(t["b"].to_numpy())
+        w.append(tw * np.log1p(t["count"].to_numpy()) * damping(hub, s.trade_knee))
+    return csr.from_edges(np.concatenate(src), np.concatenate(dst), np.concatenate(w), n=E + L)
+
+
+def propagate(proj: Projection, spec: np.ndarray, seeds: np.ndarray, s: RiskSettings | None = None,
+              graph: csr.CSR | None = None) -> Propagation:
+    s = s or RiskSettings()
+    g = graph if graph is not None else propagation_graph(proj, spec, s)
+    E = proj.n_entities
+    pers = np.zeros(g.n)
+    pers[:E] = seeds
+    ground = np.zeros(g.n)
+    ground[:E] = s.ground
+    ppr = csr.personalized_pagerank(g, pers, alpha=s.alpha, tol=1e-9, max_iter=100, ground=ground)
+    exposure = np.zeros(E)
+    if ppr.sum() > 0:
+        # only mass that arrived over edges is evidence (the restart mass is the seed itself)
+        out_w = csr.strength(g) + ground
+        inv = np.divide(1.0, out_w, out=np.zeros_like(out_w), where=out_w > 0)
+        arrived = (s.alpha * (g.matrix.T @ (ppr * inv)))[:E]
+        mean = arrived.mean()
+        if mean > 0:
+            exposure = arrived / mean
+    return Propagation(graph=g, ppr=ppr, exposure=exposure)
+
+
+# --------------------------------------------------------------------------- features
+
+@dataclass
+class Context:
+    """Everything a feature may read."""
+
+    frames: Frames
+    proj: Projection
+    resolution: Resolution
+    seeds: np.ndarray
+    groups: Groups
+    propagation: Propagation
+    phoenix: pd.DataFrame
+    settings: RiskSettings
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    weight: float
+    compute: Callable[[Context], np.ndarray]
+
+    @property
+    def doc(self) -> str:
+        return (self.compute.__doc__ or "").strip()
+
+
+def own_record(c: Context) -> np.ndarray:
+    """The entity's own enforcement history: offences weighted by type, amount, status and age, and
+    inspection violations (saturating: one serious recent offence ~0.6, three ~0.95)."""
+    return severity(c.seeds)
+
+
+def network_exposure(c: Context) -> np.ndarray:
+    """Risk that reaches the entity through the network from offenders (personalised PageRank over
+    shared identifiers, officers and trade, relative to the entity's own connectedness; hubs damped)."""
+    return 1.0 - np.exp(-c.propagation.exposure / c.settings.exposure_scale)
+
+
+def offender_links(c: Context) -> np.ndarray:
+    """The strongest direct link to an offender: a specific identifier or officer shared with an
+    entity that has an enforcement record (link weight x the offender's severity)."""
+    out = np.zeros(c.proj.n_entities)
+    p = c.groups.pairs
+    if p.empty:
+        return out
+    sev = severity(c.seeds)
+    a, b, w = p["a"].to_numpy(), p["b"].to_numpy(), p["weight"].to_numpy()
+    np.maximum.at(out, a, w * sev[b])
+    np.maximum.at(out, b, w * sev[a])
+    return out
+
+
+def group_risk(c: Context) -> np.ndarray:
+    """The risk of the linked group the entity belongs to (members' enforcement records), shared by
+    all members: a shell network is judged as a whole."""
+    out = np.zeros(c.proj.n_entities)
+    g = c.groups
+    if len(g.table):
+        risks = g.table["risk"].to_numpy()
+        inside = g.group_of >= 0
+        out[inside] = risks[g.group_of[inside]]
+    return out
+
+
+def phoenix_succession(c: Context) -> np.ndarray:
+    """Likely successor of a deregistered offender: registered after it, sharing its director, phone,
+    bank or address, trading the same goods with the same suppliers."""
+    out = np.zeros(c.proj.n_entities)
+    if len(c.phoenix):
+        out[c.phoenix["successor"].to_numpy().astype(int)] = c.phoenix["score"].to_numpy()
+    return out
+
+
+def newness(c: Context) -> np.ndarray:
+    """Recently registered (within `recent_years` of the data's last date): weak on its own, it
+    separates fresh shells from established firms when the network evidence ties."""
+    reg = pd.to_datetime(c.proj.entities["registered_on"])
+    age = (c.proj.reference_date - reg).dt.days.to_numpy() / 365.25
+    f = 1.0 - age / c.settings.recent_years
+    return np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0)
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("own_record", 0.30, own_record),
+    Feature("network_exposure", 0.15, network_exposure),
+    Feature("offender_links", 0.20, offender_links),
+    Feature("group_risk", 0.20, group_risk),
+    Feature("phoenix_succession", 0.12, phoenix_succession),
+    Feature("newness", 0.03, newness),
+)
+
+
+def feature_docs() -> list[dict]:
+    """The declared features with their weights and docstrings (served by the API)."""
+    return [{"name": f.name, "weight": f.weight, "doc": f.doc} for f in FEATURES]
+
+
+@dataclass
+class Scores:
+    score: np.ndarray  # per entity, 0..1
+    rank: np.ndarray  # 1 = riskiest; ties broken by entity id
+    values: pd.DataFrame  # per entity x feature value
+    contributions: pd.DataFrame  # per entity x feature weight*value
+
+
+def score_entities(c: Context, features: tuple[Feature, ...] = FEATURES) -> Scores:
+    total = sum(f.weight for f in features)
+    values = pd.DataFrame({f.name: np.clip(f.compute(c), 0.0, 1.0) for f in features})
+    contrib = pd.DataFrame({f.name: values[f.name] * (f.weight / total) for f in features})
+    score = contrib.sum(axis=1).to_numpy()
+    order = np.lexsort((c.proj.entity_ids, -np.round(score, 12)))
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[order] = np.arange(1, len(score) + 1)
+    return Scores(score=score, rank=rank, values=values, contributions=contrib)
+
+
+# --------------------------------------------------------------------------- reasons
+
+def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int = 5) -> dict[int, dict]:
+    """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
+    through which shared identifiers / officers (direct or via one intermediary), which trade, which
+    group, which phoenix predecessor."""
+    proj, spec = c.proj, c.groups.specificity
+    names = proj.entities["name"].to_numpy()
+    kinds = proj.link_nodes["kind"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
+    values = proj.link_nodes["value"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
+    pairs = c.groups.pairs
+    adj: dict[int, list[tuple[int, float, list[int]]]] = {}
+    want = {int(e) for e in entities}
+    if len(pairs):
+        a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
+                          pairs["nodes"].to_numpy())
+        for x, y, ww, nn in zip(a, b, w, nodes):
+            adj.setdefault(int(x), []).append((int(y), float(ww), nn))
+            adj.setdefault(int(y), []).append((int(x), float(ww), nn))
+    trade = proj.trade
+    trade_adj: dict[int, list[tuple[int, str, int]]] = {}
+    if len(trade):
+        off = c.seeds > 0
+        t = trade[off[trade["a"].to_numpy()] | off[trade["b"].to_numpy()]]
+        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"]):
+            if int(x) in want and off[int(y)]:
+                trade_adj.setdefault(int(x), []).append((int(y), k, int(n)))
+            if int(y) in want and off[int(x)]:
+                trade_adj.setdefault(int(y), []).append((int(x), k, int(n)))
+
+    def via(nodes) -> list[dict]:
+        return [{"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3)}
+                for x in sorted(nodes, key=lambda x: -spec[x])]
+
+    def who(e: int) -> dict:
+        return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
+
+    ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
+    out: dict[int, dict] = {}
+    for e in entities:
+        e = int(e)
+        contrib = [{"feature": f, "value": round(float(sc.values.at[e, f]), 4),
+                    "contribution": round(float(sc.contributions.at[e, f]), 4)}
+                   for f in sc.values.columns if sc.values.at[e, f] > 0]
+        contrib.sort(key=lambda r: -r["contribution"])
+        paths = []
+        for y, w, nn in sorted(adj.get(e, []), key=lambda r: -r[1]):
+            if c.seeds[y] > 0:
+                paths.append({"offender": who(y), "link_weight": round(w, 3), "via": via(nn)})
+            else:  # one intermediary: e - y - offender
+                for z, w2, nn2 in adj.get(y, []):
+                    if z != e and c.seeds[z] > 0 and w * w2 >= 0.1:
+                        paths.append({"offender": who(z), "link_weight": round(w * w2, 3),
+                                      "via": via(nn), "through": who(y), "then_via": via(nn2)})
+        paths.sort(key=lambda r: -r["link_weight"])
+        seen, uniq = set(), []
+        for p in paths:
+            k = p["offender"]["entity_id"]
+            if k not in seen:
+                seen.add(k)
+                uniq.append(p)
+        r: dict = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]), "contributions": contrib,
+                   "offender_paths": uniq[:max_offenders]}
+        tr = sorted(trade_adj.get(e, []), key=lambda r: -r[2])[:max_offenders]
+        if tr:
+            r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]
+        if c.seeds[e] > 0:
+            r["own_record_weight"] = round(float(c.seeds[e]), 3)
+        g = int(c.groups.group_of[e])
+        if g >= 0:
+            row = c.groups.table.iloc[g]
+            r["group"] = {"group_id": row["group_id"], "size": int(row["size"]), "risk": float(row["risk"])}
+        if ph is not None and e in ph.index:
+            r["phoenix"] = {**ph.loc[e, "evidence"], "score": float(ph.loc[e, "score"]),
+                            "predecessor_name": str(names[int(ph.loc[e, "predecessor"])] or "")}
+        out[e] = r
+    return out

@@ -1,0 +1,95 @@
+"""Linked groups: specificity by kind, degree and recency; rings recovered; traps not grouped."""
+
+from __future__ import annotations
+
+import numpy as np
+from network_world import RING, build, k
+
+from graph.network.groups import GroupSettings, damping, find_groups, link_pairs, specificity
+from graph.network.projection import project
+from graph.network.resolution import resolve
+from graph.network.risk import offence_seeds
+
+
+def _setup(settings: GroupSettings | None = None):
+    f = build()
+    res = resolve(f)
+    proj = project(f, res)
+    seeds = offence_seeds(f, proj)
+    return f, proj, seeds, find_groups(proj, seeds, settings)
+
+
+def _spec_of(proj, spec, kind, value):
+    ln = proj.link_nodes
+    i = ln.index[(ln["kind"] == kind) & (ln["value"] == value)][0]
+    return float(spec[i])
+
+
+def test_damping_shape():
+    d = damping(np.array([1, 2, 5, 15, 60]), 7.0)
+    assert d[0] == 1.0 and d[1] > 0.95 and d[2] > 0.7
+    assert d[3] < 0.25 and d[4] < 0.02
+    assert np.all(np.diff(d) < 0)
+
+
+def test_specificity_ranks_ring_over_traps():
+    _, proj, _, g = _setup()
+    spec = g.specificity
+    ring_phone = _spec_of(proj, spec, "Phone", "+998901111111")
+    ring_bank = _spec_of(proj, spec, "BankAccount", "UZ00RING")
+    nominee = _spec_of(proj, spec, "Person", k("nominee"))
+    holding = _spec_of(proj, spec, "Person", k("holding_director"))
+    centre = _spec_of(proj, spec, "Address", "tashkent business centre 1")
+    assert min(ring_phone, ring_bank, nominee) > 0.6
+    assert holding < 0.2
+    assert centre < 0.02
+    assert ring_phone > holding > centre
+
+
+def test_recency_makes_sharing_more_suspicious():
+    _, proj, _, _ = _setup()
+    fresh = specificity(proj, GroupSettings(recency_weight=0.3))
+    ring_phone = proj.link_nodes.index[proj.link_nodes["value"] == "+998901111111"][0]
+    holding = proj.link_nodes.index[proj.link_nodes["value"] == k("holding_director")][0]
+    flat = specificity(proj, GroupSettings(recency_weight=0.0))
+    # the ring's phone (recent registrations) keeps its weight; the old holding's director loses 30 %
+    assert fresh[ring_phone] == flat[ring_phone]
+    assert fresh[holding] < flat[holding] * 0.71
+
+
+def test_ring_is_one_group_without_outsiders():
+    _, proj, _seeds, g = _setup()
+    ring = [proj.entity_index[f"entity:{k(p)}"] for p in RING]
+    gid = {int(g.group_of[e]) for e in ring}
+    assert len(gid) == 1 and -1 not in gid
+    members = set(np.flatnonzero(g.group_of == gid.pop()).tolist())
+    assert members == set(ring)
+    row = g.table[g.table["size"] == len(RING)].iloc[0]
+    kinds = {x["kind"] for x in row["links"]}
+    assert {"Phone", "BankAccount", "Person", "Address"} <= kinds
+    assert row["risk"] > 0.3  # two of five members offended
+    assert row["group_id"] == f"group:{k('R1')}"
+
+
+def test_traps_are_not_grouped():
+    _, proj, _, g = _setup()
+    for pid in ["B0", "B1", "B39", "H0", "H5", "K", "C", "N"]:
+        assert g.group_of[proj.entity_index[f"entity:{k(pid)}"]] == -1, pid
+
+
+def test_pairs_skip_huge_values_and_are_noisy_or():
+    _, proj, _, g = _setup()
+    pairs = link_pairs(proj, g.specificity, GroupSettings())
+    # the 40-tenant centre yields no pairs (each tenant shares only the centre address)
+    b = {proj.entity_index[f"entity:{k(f'B{i}')}"] for i in range(40)}
+    assert not ((pairs["a"].isin(b)) & (pairs["b"].isin(b))).any()
+    # R2-R3 share the phone and the bank account: stronger than either alone
+    r2, r3 = (proj.entity_index[f"entity:{k(p)}"] for p in ("R2", "R3"))
+    w = float(pairs[(pairs["a"] == min(r2, r3)) & (pairs["b"] == max(r2, r3))]["weight"].iloc[0])
+    assert w > max(g.specificity[pairs[(pairs["a"] == min(r2, r3)) & (pairs["b"] == max(r2, r3))]["nodes"].iloc[0]])
+
+
+def test_stricter_threshold_splits_weakly_linked_members():
+    _, _proj, _seeds, loose = _setup(GroupSettings(threshold=0.5))
+    _, _, _, strict = _setup(GroupSettings(threshold=0.99))
+    assert (strict.group_of >= 0).sum() < (loose.group_of >= 0).sum()

@@ -1,0 +1,93 @@
+"""Network risk on the hand-built world: planted entities rise, traps stay down, reasons explain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from network_world import PLANTED, TRAPS, build, k
+
+from graph.store.frames import frame
+from graph.pipeline.run import analyse
+from graph.network.risk import FEATURES, RiskSettings, feature_docs, offence_seeds
+
+
+@pytest.fixture(scope="module")
+def results():
+    return analyse(build(), declarations=False, communities=False)
+
+
+def _e(r, pid):
+    return r.projection.entity_index[f"entity:{k(pid)}"]
+
+
+def test_planted_rank_above_every_trap(results):
+    sc = results.scores.score
+    worst_planted = min(sc[_e(results, p)] for p in PLANTED)
+    best_trap = max(sc[_e(results, t)] for t in TRAPS)
+    assert worst_planted > best_trap
+    # among entities without a record of their own, the planted ones fill the top
+    clean = [e for e in range(results.projection.n_entities) if results.seeds[e] == 0]
+    top = sorted(clean, key=lambda e: -sc[e])[: len(PLANTED)]
+    assert {results.projection.entity_ids[e] for e in top} == {f"entity:{k(p)}" for p in PLANTED}
+
+
+def test_scores_are_weighted_sums_in_unit_interval(results):
+    sc = results.scores
+    assert np.all((sc.score >= 0) & (sc.score <= 1))
+    assert np.allclose(sc.contributions.sum(axis=1).to_numpy(), sc.score)
+    assert set(sc.values.columns) == {f.name for f in FEATURES}
+    assert sorted(sc.rank.tolist()) == list(range(1, len(sc.rank) + 1))
+    assert all(d["doc"] and d["weight"] > 0 for d in feature_docs())
+
+
+def test_reasons_name_offenders_and_shared_identifiers(results):
+    r = results.reasons[_e(results, "R3")]
+    assert r["contributions"][0]["contribution"] > 0
+    offenders = {p["offender"]["entity_id"] for p in r["offender_paths"]}
+    assert f"entity:{k('R2')}" in offenders
+    via = {(v["kind"], v["value"]) for p in r["offender_paths"] for v in p["via"]}
+    assert ("Phone", "+998901111111") in via or ("BankAccount", "UZ00RING") in via
+    # R5 shares no identifier with an offender directly: reached through an intermediary or its officer
+    r5 = results.reasons[_e(results, "R5")]
+    assert r5["offender_paths"]
+    assert r5["group"]["size"] == 5
+    y = results.reasons[_e(results, "Y")]
+    assert y["phoenix"]["predecessor"] == f"entity:{k('X')}"
+
+
+def test_same_input_same_scores():
+    a = analyse(build(), declarations=False, communities=True)
+    b = analyse(build(), declarations=False, communities=True)
+    assert np.array_equal(a.scores.score, b.scores.score)
+    assert np.array_equal(a.community, b.community)
+
+
+def test_seeds_weigh_type_status_and_age():
+    f = build()
+    r = analyse(f, declarations=False, communities=False)
+    base = offence_seeds(f, r.projection)
+    e = r.projection.entity_index[f"entity:{k('R1')}"]
+    old = f.offences.copy()
+    old.loc[old["party"] == k("R1"), "date"] = pd.Timestamp("2019-03-01")
+    assert offence_seeds(type(f)(**{**f.__dict__, "offences": old}), r.projection)[e] < base[e] * 0.5
+    sus = f.offences.copy()
+    sus.loc[sus["party"] == k("R1"), "status"] = "suspected"
+    assert offence_seeds(type(f)(**{**f.__dict__, "offences": sus}), r.projection)[e] == pytest.approx(base[e] / 2)
+    doc = f.offences.copy()
+    doc.loc[doc["party"] == k("R1"), "offence_type"] = "documentation"
+    assert offence_seeds(type(f)(**{**f.__dict__, "offences": doc}), r.projection)[e] < base[e] / 2
+    # a cleared decision removes the record; half-life is a setting
+    dec = frame("decisions", [{"kind": "cleared", "subject": k("R1"), "object": None, "user": "u", "at": "2026-01-01"}])
+    assert offence_seeds(type(f)(**{**f.__dict__, "decisions": dec}), r.projection)[e] == 0
+    assert offence_seeds(f, r.projection, RiskSettings(half_life_years=100))[e] > base[e]
+
+
+def test_hub_damping_keeps_hub_neighbours_low():
+    """Without hub damping the broker every firm uses would carry the offenders' risk to all clients."""
+    r = analyse(build(), declarations=False, communities=False)
+    assert r.scores.values.at[_e(r, "K"), "network_exposure"] < 0.2
+    clients = [_e(r, f"B{i}") for i in range(1, 40)]
+    assert max(r.scores.values.loc[clients, "network_exposure"]) < 0.1
+    # the ring's clean members are reached through their specific links
+    assert min(r.scores.values.at[_e(r, p), "network_exposure"] for p in ("R3", "R4", "R5")) > 0.15
