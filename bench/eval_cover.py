@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from graph.evaluate_cover import assessment_on_world, evaluate_world
-from ingest.simulator import generate_world
+from ingest.simulate import generate_world
 
 HERE = Path(__file__).resolve().parent
 
