@@ -70,7 +70,7 @@ def world(
     declarations: Annotated[int, typer.Option(help="number of declaration rows (goods items)")] = 40_000,
 ) -> None:
     """Generate a simulated world: a contract bundle with planted schemes and its ground truth."""
-    from ingest.simulator import generate_world
+    from ingest.simulate import generate_world
 
     summary = generate_world(out_dir, seed=seed, declarations=declarations)
     typer.echo(json.dumps(summary, indent=2, default=str))
@@ -165,7 +165,7 @@ def demo(
     from api.auth import create_key
     from graph.pipeline.run import score as run_score
     from ingest.load import ingest_bundle
-    from ingest.simulator import generate_world
+    from ingest.simulate import generate_world
 
     s = _settings()
     world_dir = s.data_dir / "worlds" / f"demo-{seed}-{declarations}"

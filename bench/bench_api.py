@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_api.py --declarations 1000000 --dir /tmp/tamga-bench
     .venv/bin/python bench/bench_api.py --dir /tmp/tamga-bench --reuse      # measure again, same store
 
-Steps: simulate a world (`ingest.simulator.generate_world`), load it (`ingest.load.ingest_bundle`),
+Steps: simulate a world (`ingest.simulate.generate_world`), load it (`ingest.load.ingest_bundle`),
 score it (`graph.pipeline.run.score`, skipped with --no-score: risk fields then read as null, same
 cost per lookup, and the assessment is not measured), create an API key, then serve the app with
 uvicorn (one worker, in a subprocess so the clients do not share its interpreter) and measure over
@@ -69,7 +69,7 @@ def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
     from graph.settings import Settings
     from graph.store import open_store
     from ingest.load import ingest_bundle
-    from ingest.simulator import generate_world
+    from ingest.simulate import generate_world
 
     out: dict = {}
     world = dirpath / "world"

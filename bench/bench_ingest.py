@@ -9,7 +9,7 @@ prepared beforehand, through Grafeo's batch calls with nothing else to do).
     .venv/bin/python bench/bench_ingest.py --rows 100000
     .venv/bin/python bench/bench_ingest.py --rows 1000000 --naive-sample 2000
 
-The bundle is made by `ingest.simulator.generate_world` in a child process (so its memory does not
+The bundle is made by `ingest.simulate.generate_world` in a child process (so its memory does not
 count against the ingest's peak RSS); without the simulator a simple seeded generator is used.
 Results go to `bench/results/` (git-ignored) as JSON, and a summary is printed.
 """
@@ -77,18 +77,18 @@ def simple_bundle(out: Path, rows: int, seed: int = 7) -> dict:
 
 def make_bundle(out: Path, rows: int, seed: int) -> dict:
     """Generate in a child process so the generator's memory is not the ingest's."""
-    code = ("import json, sys; from pathlib import Path; from ingest.simulator import generate_world; "
+    code = ("import json, sys; from pathlib import Path; from ingest.simulate import generate_world; "
             "info = generate_world(Path(sys.argv[1]), seed=int(sys.argv[2]), declarations=int(sys.argv[3])); "
             "print(json.dumps({k: v for k, v in info.items() if isinstance(v, (int, float, str))}))")
     try:
-        import ingest.simulator  # noqa: F401
+        import ingest.simulate  # noqa: F401
     except ImportError:
         return simple_bundle(out, rows, seed)
     t = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", code, str(out), str(seed), str(rows)], cwd=ROOT, check=True,
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     info = json.loads(res.stdout.strip().splitlines()[-1])
-    info["generator"] = "ingest.simulator.generate_world"
+    info["generator"] = "ingest.simulate.generate_world"
     info["generate_s"] = round(time.perf_counter() - t, 1)
     return info
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_score.py --rows 1000000 --data /tmp/tamga-bench-score
     .venv/bin/python bench/bench_score.py --rows 40000 --data /tmp/tamga-bench-score-40k
 
-1. prepare (once per --data folder, reused afterwards): a world from `ingest.simulator` and its
+1. prepare (once per --data folder, reused afterwards): a world from `ingest.simulate` and its
    ingest into an embedded Grafeo store, each in a child process;
 2. score: `graph.pipeline.run.score` in a fresh child process (wall time, per-step timings, peak RSS
    of that process) -- the full pipeline, community detection included; with
@@ -51,7 +51,7 @@ def _child(code: str, *args: str) -> dict:
 PREPARE = r"""
 import json, sys, time
 from pathlib import Path
-from ingest.simulator import generate_world
+from ingest.simulate import generate_world
 from ingest.load import ingest_bundle
 from graph.settings import Settings
 from graph.store import open_store

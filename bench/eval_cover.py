@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for bench.evaluations
 
 from bench.evaluations.cover import assessment_on_world, evaluate_world
-from ingest.simulator import generate_world
+from ingest.simulate import generate_world
 
 HERE = Path(__file__).resolve().parent
 

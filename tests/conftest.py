@@ -51,7 +51,7 @@ def any_store(request, tmp_path: Path) -> GraphStore:
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory) -> Path:
     """A seeded simulated world (~3,000 declaration rows, bundle + truth.json), made once per session."""
-    from ingest.simulator import generate_world
+    from ingest.simulate import generate_world
 
     out = tmp_path_factory.mktemp("small_world")
     generate_world(out, seed=7, declarations=3000)

@@ -1,4 +1,4 @@
-"""Cover-item evaluation on simulated worlds (`ingest.simulator.generate_world`): precision and
+"""Cover-item evaluation on simulated worlds (`ingest.simulate.generate_world`): precision and
 recall at K = the number of planted, uncaught cover items, on seeds and sizes the code never saw.
 
 `frames_from_bundle` reads a bundle's CSVs straight into `Frames` columns (no store), so the

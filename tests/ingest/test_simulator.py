@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from graph.domain.schema import FILES
-from ingest.simulator import COVER_PAIRS, SPECIAL, generate_world
+from ingest.simulate import COVER_PAIRS, SPECIAL, generate_world
 
 BUNDLE = ("parties", "declarations", "officers", "offences")
 
@@ -91,7 +91,7 @@ def test_same_seed_same_bytes_other_seed_other_world(tmp_path: Path, small_world
 
 def test_same_bytes_in_another_process(tmp_path: Path, small_world: Path):
     """No set or hash order leaks into the output: another interpreter with another hash seed agrees."""
-    code = "import sys; from ingest.simulator import generate_world; generate_world(sys.argv[1], seed=7, declarations=3000)"
+    code = "import sys; from ingest.simulate import generate_world; generate_world(sys.argv[1], seed=7, declarations=3000)"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], check=True, env=env, timeout=300)
     assert files_digest(tmp_path / "p") == files_digest(small_world)
@@ -417,7 +417,7 @@ def test_goods_come_from_the_hs_nomenclature_when_present(world):
 
 
 def test_builtin_goods_list_when_the_nomenclature_is_absent(tmp_path: Path):
-    from ingest.simulator import FALLBACK_HS
+    from ingest.simulate import FALLBACK_HS
 
     generate_world(tmp_path / "f", seed=5, declarations=1500, hs_path=tmp_path / "missing.csv")
     dec = read(tmp_path / "f", "declarations")

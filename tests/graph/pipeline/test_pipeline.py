@@ -305,7 +305,7 @@ def test_quality_across_seeds_and_settings(knobs, tmp_path):
     """Worlds generated with other seeds and settings than the ones the defaults were tuned on."""
     from graph.store.frames import Frames
     from ingest.load import ingest_bundle
-    from ingest.simulator import generate_world
+    from ingest.simulate import generate_world
 
     knobs = dict(knobs)
     seed = knobs.pop("seed")

@@ -1,4 +1,4 @@
-"""Vocabulary and record formatters for the typology simulator (`ingest.simulator`).
+"""Vocabulary and record formatters for the typology simulator (`ingest.simulate`).
 
 Why a module of its own: the simulator's realism lives in these lists (Uzbek and Kazakh company and
 person names in Latin and Cyrillic, streets of Tashkent, Samarkand and Almaty, legal forms, phone
