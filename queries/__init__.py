@@ -52,7 +52,7 @@ def parse_mode(text: str, origin: str) -> Mode:
         return "read"
     if found[0] not in MODES:
         raise ValueError(f"{origin}: `// mode: {found[0]}` is not one of {', '.join(MODES)}")
-    return found[0]  # type: ignore[return-value]
+    return found[0]
 
 
 @lru_cache
