@@ -71,3 +71,16 @@ def test_grafeo_node_id_lookup_takes_schema_labels_only():
     assert "(n:Party {key: k})" in generated.grafeo_node_ids("Party")
     with pytest.raises(ValueError, match="unknown node label"):
         generated.grafeo_node_ids("Party) DETACH DELETE (n")
+
+
+def test_a_file_under_a_generated_name_is_an_error(monkeypatch):
+    """A hand-written copy of a generated statement cannot creep back in beside the generator."""
+    monkeypatch.setattr(generated, "statements", lambda: {"store.ping": "RETURN 1 AS ok"})
+    queries.registry.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"store.ping is generated from the schema; delete .*ping\.cypher"):
+            queries.registry()
+    finally:
+        monkeypatch.undo()
+        queries.registry.cache_clear()
+    assert queries.mode("store.ping") == "read"
