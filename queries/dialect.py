@@ -47,6 +47,10 @@ NOTES: dict[str, str] = {
         "(the lint flags apoc.*/gds.* outside Neo4j variants); whole-graph algorithms run in graph/ "
         "on the CSR projection."
     ),
+    "node ids": (
+        "Grafeo's bulk edge call takes internal node ids: its adapter looks them up with id(n) "
+        "(queries.generated.grafeo_node_ids), which Neo4j 5 deprecates; Grafeo-only, so not linted."
+    ),
     "one writer": (
         "The Grafeo file is held by one process (exclusive lock; read-only opens share a lock): a "
         "second opener gets StoreBusyError. Neo4j is a server and takes many clients."

@@ -40,7 +40,7 @@ def any_store(request, tmp_path: Path) -> GraphStore:
         if not os.environ.get("NEO4J_URI"):
             pytest.skip("Neo4j adapter not exercised: NEO4J_URI is not set (no Neo4j server on this machine)")
         store = open_store(_neo4j_settings(tmp_path))
-        store.execute("MATCH (n) DETACH DELETE n")
+        store.execute("MATCH (n) DETACH DELETE n", mode="write")
     else:
         store = open_store(Settings(env="test", data_dir=tmp_path / "data"))
     store.ensure_schema()

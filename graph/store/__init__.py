@@ -3,6 +3,6 @@
 `graph.store` exports the port; callers never import an adapter directly (`open_store` picks it).
 """
 
-from graph.store.port import GraphStore, StoreBusyError, StoreError, is_write, open_store, utc
+from graph.store.port import GraphStore, StoreBusyError, StoreError, open_store, utc
 
-__all__ = ["GraphStore", "StoreBusyError", "StoreError", "is_write", "open_store", "utc"]
+__all__ = ["GraphStore", "StoreBusyError", "StoreError", "open_store", "utc"]

@@ -1,7 +1,9 @@
 """The production store: Neo4j 5 through the official driver (neo4j 6.x).
 
 `execute_query` with `database_` (no session bookkeeping per call, managed retries of transient
-errors), reads routed to readers with `routing_=READ` so a cluster spreads them, values as
+errors), routed by the statement's stated mode: reads to readers with `routing_=READ` (so a
+cluster spreads them, and a read-marked statement that writes fails there: Neo4j refuses writes in
+READ access mode), writes to the leader with `routing_=WRITE`; values as
 parameters, client-side `UNWIND` batches. Neo4j's temporal types are turned into Python's so both
 stores answer alike: `Date` -> `datetime.date`, `DateTime` -> aware UTC `datetime.datetime`.
 Installing the optional `neo4j-rust-ext` (same version as the driver: `pip install .[neo4j-fast]`)
@@ -19,7 +21,7 @@ from neo4j.time import Date, DateTime, Duration, Time
 
 import queries
 from graph.settings import Settings
-from graph.store import GraphStore, StoreError, is_write, utc
+from graph.store import GraphStore, StoreError, utc
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,31 +64,26 @@ class Neo4jStore(GraphStore):
             self._driver.close()
             raise StoreError(_unreachable(self.uri, e)) from e
 
-    def execute(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self._query(text, params)[0]
+    def _execute(self, text: str, params: dict[str, Any], mode: queries.Mode) -> list[dict[str, Any]]:
+        return self._query(text, params, mode)[0]
 
     def run_frame(self, name: str, /, **params: Any) -> pd.DataFrame:
         """A named read query as a DataFrame; its columns are the query's even when no row comes back."""
         import pandas as pd
 
-        text = queries.get(name, self.backend)
-        if is_write(text):
-            raise StoreError(f"run_frame is for read queries; {name} writes")
-        rows, keys = self._query(text, params)
+        rows, keys = self._query(self._read_text(name), params, "read")
         return pd.DataFrame.from_records(rows, columns=keys)
 
-    def _query(self, text: str, params: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[str]]:
-        write = is_write(text)
-        if write and self.read_only:
-            raise StoreError("this store was opened read-only; the statement writes:\n" + text[:300])
+    def _query(self, text: str, params: dict[str, Any],
+               mode: queries.Mode) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             records, _, keys = self._driver.execute_query(
-                text, to_neo4j(params or {}),
-                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
+                text, to_neo4j(params),
+                routing_=neo4j.RoutingControl.WRITE if mode == "write" else neo4j.RoutingControl.READ,
                 database_=self.database,
             )
         except nx.Neo4jError as e:
-            raise StoreError(f"{e.message or e}\nin statement: {text[:300]}") from e
+            raise StoreError(f"{e.message or e}\nin statement ({mode} mode): {text[:300]}") from e
         except (nx.ServiceUnavailable, nx.SessionExpired) as e:
             raise StoreError(_unreachable(self.uri, e)) from e
         except nx.DriverError as e:

@@ -4,12 +4,17 @@ Callers name a query from `queries/` and pass values as parameters; no caller bu
 values. Results are lists of plain dicts (queries return properties and maps, never raw nodes),
 with dates as `datetime.date` and datetimes as timezone-aware UTC `datetime.datetime`, so the two
 stores give identical answers (the differences are listed in `queries.dialect`).
+
+Every statement runs in a stated mode, read or write: a named query states its own (`// mode:
+write` in its file, see `queries`), so `store.run(name)` and `store.run_batches(name, rows)` need
+no more at the call site; a direct `execute` says `mode="write"`. The mode, never the text, decides:
+a read-only store refuses a write (`_allow`, the one check), Neo4j routes reads to readers, Grafeo
+serialises writers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -34,15 +39,40 @@ class StoreBusyError(StoreError):
 class GraphStore(ABC):
     backend: str
 
+    read_only: bool = False
+
+    def execute(self, text: str, params: dict[str, Any] | None = None, *,
+                mode: queries.Mode = "read") -> list[dict[str, Any]]:
+        """Run one statement in the mode the caller states (text from `queries/` or from
+        `graph.domain.schema`; values only as params). The named-query methods below state the
+        query's own mode; a direct call (DDL, tests, benchmarks) says `mode="write"` when it writes."""
+        self._allow(mode, text[:300])
+        return self._execute(text, params or {}, mode)
+
     @abstractmethod
-    def execute(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run one statement (text from `queries/` or from `graph.domain.schema`), values only as params."""
+    def _execute(self, text: str, params: dict[str, Any], mode: queries.Mode) -> list[dict[str, Any]]:
+        """The adapter's half of `execute`: the mode is already checked against `read_only`."""
+
+    def _allow(self, mode: queries.Mode, what: str) -> None:
+        """The one check of a stated mode: a read-only store refuses a write before it is sent."""
+        if mode not in queries.MODES:
+            raise ValueError(f"mode must be one of {queries.MODES}, not {mode!r}")
+        if mode == "write" and self.read_only:
+            raise StoreError(f"this store was opened read-only; refusing a write: {what}")
+
+    def _read_text(self, name: str) -> str:
+        """The text of a named query that must be a read (`run_frame`)."""
+        if queries.mode(name) != "read":
+            raise StoreError(f"{name} is a write (`// mode: write`); run_frame is for reads")
+        return queries.get(name, self.backend)
 
     def run(self, name: str, params: dict[str, Any] | None = None, /, **kw: Any) -> list[dict[str, Any]]:
-        """Run a named query from `queries/`."""
+        """Run a named query from `queries/`, in the mode it states."""
         p = dict(params or {})
         p.update(kw)
-        return self.execute(queries.get(name, self.backend), p)
+        mode = queries.mode(name)
+        self._allow(mode, name)
+        return self._execute(queries.get(name, self.backend), p, mode)
 
     def run_frame(self, name: str, /, **params: Any) -> pd.DataFrame:
         """Run a named read query and return its rows as a DataFrame (bulk reads for the analytics).
@@ -52,7 +82,7 @@ class GraphStore(ABC):
         """
         import pandas as pd
 
-        return pd.DataFrame(self.run(name, **params))
+        return pd.DataFrame(self.execute(self._read_text(name), params))
 
     def pages(self, name: str, /, *, page: int, cursor: str = "key", frame: bool = False,
               **params: Any) -> Iterator[tuple[str, Any]]:
@@ -89,15 +119,16 @@ class GraphStore(ABC):
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        text = queries.get(name, self.backend)
+        text, mode = queries.get(name, self.backend), queries.mode(name)
+        self._allow(mode, name)
         batch: list[dict[str, Any]] = []
         for row in rows:
             batch.append(row)
             if len(batch) >= batch_size:
-                yield self.execute(text, {**params, "rows": batch})
+                yield self._execute(text, {**params, "rows": batch}, mode)
                 batch = []
         if batch:
-            yield self.execute(text, {**params, "rows": batch})
+            yield self._execute(text, {**params, "rows": batch}, mode)
 
     def create_linked_nodes(self, name: str, label: str, rows: list[dict[str, Any]],
                             links: dict[str, tuple[str, str]]) -> None:
@@ -106,7 +137,14 @@ class GraphStore(ABC):
         `end_label` node with that key. Here: the named `UNWIND $rows` query `name`, which must do
         exactly that; an adapter may do it natively (Grafeo's bulk calls, ~1.4x faster, measured).
         Used by the ingest for declaration items, the bulk of every load."""
+        self._allow_bulk(name, label)
         self.run(name, rows=rows)
+
+    def _allow_bulk(self, name: str, label: str) -> None:
+        """`create_linked_nodes` writes: its portable query must say so, and the store must take writes."""
+        if queries.mode(name) != "write":
+            raise StoreError(f"{name} must be a write (`// mode: write`) to create {label} nodes")
+        self._allow("write", f"bulk create of {label} ({name})")
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -117,7 +155,7 @@ class GraphStore(ABC):
     def ensure_schema(self) -> None:
         """Create every constraint and index the schema declares (idempotent: `IF NOT EXISTS`)."""
         for stmt in schema.ddl_statements(self.backend):
-            self.execute(stmt)
+            self.execute(stmt, mode="write")
 
     def checkpoint(self) -> None:
         """Make everything written so far durable in the main file (no-op where the server does it)."""
@@ -135,8 +173,8 @@ class GraphStore(ABC):
 def open_store(settings: Settings | None = None, *, read_only: bool = False) -> GraphStore:
     """Open the configured store: the embedded Grafeo file under the data dir, or Neo4j.
 
-    `read_only` opens Grafeo with a shared lock (several readers, no writer) and routes every Neo4j
-    statement to a reader; writes then fail with `StoreError`.
+    `read_only` opens Grafeo with a shared lock (several readers, no writer); on either store a
+    statement in write mode is then refused with `StoreError` before it is sent.
     """
     s = settings or get_settings()
     if s.store == "neo4j":
@@ -149,22 +187,6 @@ def open_store(settings: Settings | None = None, *, read_only: bool = False) -> 
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
-_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
-_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH)\b", re.IGNORECASE)
-_CALL = re.compile(r"\bCALL\s+[A-Za-z_]", re.IGNORECASE)  # a procedure call (not a `CALL {` / `CALL (x) {` subquery)
-
-
-def is_write(text: str) -> bool:
-    """Whether a statement may write, judged from its words outside comments and string literals.
-
-    Used to serialise writers on Grafeo and to route reads to Neo4j readers. Procedure calls count
-    as writes (their mode is unknown here): erring on the writer's side is only slower, never wrong.
-    """
-    bare = _STRING.sub("''", _COMMENT.sub(" ", text))
-    return bool(_WRITE.search(bare) or _CALL.search(bare))
-
 
 def utc(value: dt.datetime) -> dt.datetime:
     """A datetime as aware UTC; a naive one is taken to be UTC already (Tamga stores UTC only)."""

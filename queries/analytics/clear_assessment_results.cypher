@@ -1,4 +1,5 @@
 // Clear the assessment results of an earlier run on up to $limit items (when this run produced none).
+// mode: write
 MATCH (d:Declaration)
 WHERE d.lane IS NOT NULL
 WITH d LIMIT $limit

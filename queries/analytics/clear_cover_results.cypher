@@ -1,4 +1,5 @@
 // Clear the cover-item results of an earlier run on up to $limit declaration items that carry them.
+// mode: write
 MATCH (d:Declaration)
 WHERE d.cover_score IS NOT NULL
 WITH d LIMIT $limit

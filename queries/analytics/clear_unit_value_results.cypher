@@ -1,4 +1,5 @@
 // Clear the unit-value anomalies of an earlier run on up to $limit declaration items that carry them.
+// mode: write
 MATCH (d:Declaration)
 WHERE d.uv_z IS NOT NULL
 WITH d LIMIT $limit

@@ -1,4 +1,5 @@
 // One batch of $rows (party, group): the party belongs to the linked group.
+// mode: write
 UNWIND $rows AS r
 MATCH (p:Party {key: r.party})
 MATCH (g:Group {key: r.group})

@@ -1,4 +1,5 @@
 // Scoring results per party, one batch of $rows: entity, group, community, risk, reasons, phoenix.
+// mode: write
 UNWIND $rows AS r
 MATCH (p:Party {key: r.key})
 SET p.entity_id = r.entity_id, p.entity_confidence = r.entity_confidence, p.group_id = r.group_id,

@@ -1,4 +1,5 @@
 // One batch of $rows (party, entity, confidence): link each party record to its resolved entity.
+// mode: write
 UNWIND $rows AS r
 MATCH (p:Party {key: r.party})
 MATCH (e:Entity {key: r.entity})

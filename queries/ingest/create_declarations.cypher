@@ -1,5 +1,6 @@
 // Ingest: create new declaration items with all their relationships in one statement (one
 // transaction per batch, so a killed run leaves whole batches). Only for keys not yet stored.
+// mode: write
 UNWIND $rows AS r
 CREATE (d:Declaration)
 SET d = r.props

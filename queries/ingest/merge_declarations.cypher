@@ -1,5 +1,6 @@
 // Ingest: upsert declaration items and their relationships (the slow, idempotent path for items a
 // previous run left incomplete).
+// mode: write
 UNWIND $rows AS r
 MERGE (d:Declaration {key: r.key})
 SET d += r.props

@@ -1,4 +1,5 @@
 // Ingest: upsert persons (officers.csv), keyed source:person_id.
+// mode: write
 UNWIND $rows AS r
 MERGE (pe:Person {key: r.person})
 SET pe.person_id = r.person_id, pe.source = r.source,

@@ -10,12 +10,17 @@ would otherwise silently create a new label or key, or match nothing), and patte
 cannot have (`(:Party)-[:DECLARED_BY]->(:Declaration)` runs the wrong way). Only undeclared
 `$parameters` are ignored, as values arrive at run time.
 
+Beside it, `mode_problems` checks each query's stated mode (`// mode: write`, see `queries`)
+against its words once: a read that has a writing clause, or a write that has none, is a problem.
+This is a lint only; at run time the stated mode decides.
+
 Run `python -m queries.lint` for a report; exit status 1 when anything fails.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +47,8 @@ def lint_schema() -> dict:
 
 
 def statements() -> list[dict]:
-    """Every statement to lint: named queries, Neo4j-only dialect variants, and the Neo4j DDL."""
+    """Every statement to lint: named queries (the files and those `queries.generated` makes from the
+    schema), Neo4j-only dialect variants, and the Neo4j DDL."""
     from queries.dialect import VARIANTS
 
     items = [{"name": name, "text": text, "plugins": False} for name, text in queries.all_queries().items()]
@@ -54,6 +60,38 @@ def statements() -> list[dict]:
     for i, stmt in enumerate(schema.ddl_statements("neo4j")):
         items.append({"name": f"graph.domain.schema.ddl_statements('neo4j')[{i}]", "text": stmt, "plugins": False})
     return items
+
+
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.DOTALL)
+_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|LOAD\s+CSV|FOREACH)\b", re.IGNORECASE)
+_PROCEDURE = re.compile(r"\bCALL\s+[A-Za-z_]", re.IGNORECASE)  # not a `CALL {` / `CALL (x) {` subquery
+
+
+def writing_clauses(text: str) -> list[str]:
+    """The writing clauses of a statement, outside comments and string literals."""
+    bare = _STRING.sub("''", _COMMENT.sub(" ", text))
+    return [m.upper() for m in _WRITE.findall(bare)]
+
+
+def mode_problems(named: dict[str, tuple[str, str]] | None = None) -> list[str]:
+    """Queries whose stated mode disagrees with their words: {name: (mode, text)}, all queries by
+    default. A procedure call may write or not, so a write-marked one is accepted."""
+    if named is None:
+        from queries.dialect import VARIANTS
+
+        named = {name: (q.mode, q.text) for name, q in queries.registry().items()}
+        named |= {f"{name} [{backend} variant]": (queries.mode(name), text)
+                  for name, by_backend in VARIANTS.items() for backend, (text, _reason) in by_backend.items()}
+    out = []
+    for name, (mode, text) in sorted(named.items()):
+        clauses = writing_clauses(text)
+        if mode == "read" and clauses:
+            out.append(f"{name}: marked read but writes ({', '.join(sorted(set(clauses)))}): "
+                       "add `// mode: write` to its leading comment block")
+        elif mode == "write" and not clauses and not _PROCEDURE.search(_COMMENT.sub(" ", text)):
+            out.append(f"{name}: marked `// mode: write` but has no clause that writes")
+    return out
 
 
 def node_executable() -> str:
@@ -91,11 +129,14 @@ def main() -> int:
     except LintUnavailable as e:
         print(f"cypher lint unavailable: {e}", file=sys.stderr)
         return 2
+    modes = mode_problems()
     for d in diags:
         print(format_diagnostic(d))
+    for m in modes:
+        print(m)
     n = len(statements())
-    print(f"{n} statements linted, {len(diags)} problem(s)", file=sys.stderr)
-    return 1 if diags else 0
+    print(f"{n} statements linted, {len(diags) + len(modes)} problem(s)", file=sys.stderr)
+    return 1 if diags or modes else 0
 
 
 if __name__ == "__main__":

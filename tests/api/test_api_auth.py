@@ -44,7 +44,7 @@ def test_revoked_and_expired_keys_are_refused_and_listed_as_such(grafeo_store):
     assert auth.verify_key(grafeo_store, k) is None
     old = auth.create_key(grafeo_store, "carol", "system")
     grafeo_store.execute("MATCH (k:ApiKey {key: $p}) SET k.expires_at = '2000-01-01T00:00:00Z'",
-                         {"p": old.split("_")[1]})
+                         {"p": old.split("_")[1]}, mode="write")
     auth._CACHE.clear()
     assert auth.verify_key(grafeo_store, old) is None
     states = {r["owner"]: r["state"] for r in auth.list_keys(grafeo_store)}

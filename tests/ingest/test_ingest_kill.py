@@ -115,7 +115,7 @@ def test_incomplete_item_is_repaired(tmp_path, small_world, settings, grafeo_sto
     ingest_bundle(grafeo_store, small_world, settings=settings, progress=False)
     before = count_graph(grafeo_store)
     key = grafeo_store.execute("MATCH (d:Declaration)-[:DECLARED_BY]->() RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    gone = grafeo_store.execute("MATCH (d:Declaration {key: $k})-[r]->() DELETE r RETURN count(r) AS n", {"k": key})
+    gone = grafeo_store.execute("MATCH (d:Declaration {key: $k})-[r]->() DELETE r RETURN count(r) AS n", {"k": key}, mode="write")
     assert gone[0]["n"] >= 3
     rep = ingest_bundle(grafeo_store, small_world, settings=settings, progress=False)
     assert rep.files["declarations"].loaded == 1

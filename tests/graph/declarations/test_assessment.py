@@ -87,7 +87,7 @@ def test_party_risk_and_cover_raise_the_score(world, model):
 def test_assessor_matches_batch_scoring_and_is_fast(world, model, settings, grafeo_store):
     path = A.save_model(model, settings)
     assert path.exists()
-    grafeo_store.execute("CREATE (:Party {key: $k, risk_score: $r})", {"k": "t:imp3", "r": 0.8})
+    grafeo_store.execute("CREATE (:Party {key: $k, risk_score: $r})", {"k": "t:imp3", "r": 0.8}, mode="write")
     assessor = A.Assessor.load(grafeo_store, settings)
     d = world.declarations
     # an item dated in the month of as_of, when no later outcome exists: batch and single agree

@@ -84,7 +84,8 @@ def _plant_hs_switch(store, truth: dict) -> str:
     cut = sorted(i["date"] for i in items)[len(items) // 2]
     for when, hs, rate in (("d.date < $cut", main, 15.0), ("d.date >= $cut", SWITCH_TO, 0.0)):
         store.execute(f"MATCH (d:Declaration)-[:CONSIGNED_TO]->(:Party {{key: $k}}) WHERE {when} "
-                      "SET d.hs_code = $hs, d.duty_rate = $rate", {"k": key, "cut": cut, "hs": hs, "rate": rate})
+                      "SET d.hs_code = $hs, d.duty_rate = $rate", {"k": key, "cut": cut, "hs": hs, "rate": rate},
+                      mode="write")
     return key
 
 
@@ -185,9 +186,9 @@ def test_a_rerun_replaces_unit_value_and_hs_switch_flags(scored):
     """Flags of an earlier run that the next run does not raise are cleared, none are written twice."""
     store, s, _report, _truth = scored
     plain = store.execute("MATCH (d:Declaration) WHERE d.uv_z IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    store.execute("MATCH (d:Declaration {key: $k}) SET d.uv_z = -99.0, d.uv_reasons = '[]'", {"k": plain})
+    store.execute("MATCH (d:Declaration {key: $k}) SET d.uv_z = -99.0, d.uv_reasons = '[]'", {"k": plain}, mode="write")
     calm = store.execute("MATCH (p:Party) WHERE p.hs_switches IS NULL RETURN p.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    store.execute("MATCH (p:Party {key: $k}) SET p.hs_switches = '[]', p.hs_switch_score = 0.99", {"k": calm})
+    store.execute("MATCH (p:Party {key: $k}) SET p.hs_switches = '[]', p.hs_switch_score = 0.99", {"k": calm}, mode="write")
     report = score(store, s, progress=False, communities=False)
     assert report["written"]["unit_values_cleared"] == report["unit_value_anomalies"] + 1
     assert _uv_flags(store) == report["unit_value_anomalies"]
@@ -206,7 +207,7 @@ def test_a_rerun_clears_lanes_no_longer_proposed(scored):
     """An item stored red that the next run puts in the green lane loses its stored proposal."""
     store, s, _report, _truth = scored
     green = store.execute("MATCH (d:Declaration) WHERE d.lane IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.assessment_score = 0.99", {"k": green})
+    store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.assessment_score = 0.99", {"k": green}, mode="write")
     report = score(store, s, progress=False, communities=False)
     assert report["written"]["assessments_cleared"] >= 1
     assert store.execute("MATCH (d:Declaration {key: $k}) RETURN d.lane AS l", {"k": green})[0]["l"] is None

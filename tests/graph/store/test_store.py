@@ -12,7 +12,7 @@ import unicodedata
 import pytest
 
 from graph.domain import schema
-from graph.store import GraphStore, StoreError, is_write, utc
+from graph.store import GraphStore, StoreError, utc
 
 
 def _party(key: str, name: str = "n", **kw) -> dict:
@@ -38,7 +38,7 @@ def test_ddl_is_idempotent_and_the_key_is_unique(any_store):
     any_store.ensure_schema()
     assert _get(any_store, "t:1")[0]["name"] == "Alpha"
     with pytest.raises(StoreError):
-        any_store.execute("CREATE (:Party {key: $key})", {"key": "t:1"})
+        any_store.execute("CREATE (:Party {key: $key})", {"key": "t:1"}, mode="write")
     assert _count_parties(any_store) == 1
 
 
@@ -46,9 +46,9 @@ def test_every_node_kind_has_a_unique_key_constraint(any_store):
     # a second node with the same key fails for every label the schema declares
     for n in schema.NODES:
         lab = schema.label(n.label)
-        any_store.execute(f"CREATE (:{lab} {{key: $key}})", {"key": "dup"})
+        any_store.execute(f"CREATE (:{lab} {{key: $key}})", {"key": "dup"}, mode="write")
         with pytest.raises(StoreError):
-            any_store.execute(f"CREATE (:{lab} {{key: $key}})", {"key": "dup"})
+            any_store.execute(f"CREATE (:{lab} {{key: $key}})", {"key": "dup"}, mode="write")
 
 
 def test_named_query_with_parameters(any_store):
@@ -106,7 +106,7 @@ def test_injection_attempts_are_stored_verbatim_and_delete_nothing(any_store):
         assert got[v or "empty-key"] == f"as key {i}"
     # the key constraint is still there
     with pytest.raises(StoreError):
-        any_store.execute("CREATE (:Party {key: $key})", {"key": "keep:1"})
+        any_store.execute("CREATE (:Party {key: $key})", {"key": "keep:1"}, mode="write")
 
 
 def test_dates_round_trip_as_dates(any_store):
@@ -166,21 +166,34 @@ def test_a_closed_store_says_so(settings):
         store.run("store.ping")
 
 
-@pytest.mark.parametrize(("text", "write"), [
-    ("MATCH (p:Party) RETURN p.name AS name", False),
-    ("MATCH (p:Party) WHERE p.name = 'CREATE SET DELETE' RETURN p.key AS k", False),
-    ("// MERGE in a comment\nMATCH (n) RETURN count(n) AS n", False),
-    ("MATCH (p:Party) CALL (p) { RETURN 1 AS one } RETURN one", False),
-    ("MATCH (p:Party) RETURN p.offset AS reset_value", False),
-    ("UNWIND $rows AS r MERGE (p:Party {key: r.key})", True),
-    ("MATCH (p:Party) SET p.x = 1", True),
-    ("MATCH (p) DETACH DELETE p", True),
-    ("CREATE INDEX x IF NOT EXISTS FOR (n:Party) ON (n.name)", True),
-    ("CALL db.awaitIndexes(10)", True),
-    ("match (p) remove p.x", True),
-])
-def test_is_write(text, write):
-    assert is_write(text) is write
+def test_a_mode_must_be_read_or_write(any_store):
+    with pytest.raises(ValueError, match="mode must be one of"):
+        any_store.execute("MATCH (p:Party) RETURN count(p) AS n", mode="reed")
+
+
+def test_reads_only_for_run_frame_and_writes_only_for_bulk_creates(any_store):
+    with pytest.raises(StoreError, match="is a write"):
+        any_store.run_frame("store.upsert_parties", rows=[])
+    with pytest.raises(StoreError, match="must be a write"):
+        any_store.create_linked_nodes("store.parties_by_key", "Party", [{"props": {"key": "x"}}], {})
+    assert _count_parties(any_store) == 0
+
+
+def test_generated_identifier_statements_link_and_score(any_store):
+    """`ingest.link_<column>` and `analytics.write_specificity_<column>` come from the schema
+    (`queries.generated`); called by name like the files, they write what the files did."""
+    any_store.run("store.upsert_parties", rows=[_party("g:1"), _party("g:2")])
+    for i in schema.IDENTIFIERS:
+        rows = [{"party": f"g:{n}", "key": f"{i.label}-shared", "value": f"first form {n}"} for n in (1, 2)]
+        list(any_store.run_batches(f"ingest.link_{i.party_column}", rows, batch_size=1))
+        out = list(any_store.run_batches(f"analytics.write_specificity_{i.party_column}",
+                                         [{"key": f"{i.label}-shared", "degree": 2, "specificity": 0.5}]))
+        assert out == [[{"n": 1}]]
+        got = any_store.execute(
+            f"MATCH (p:Party)-[:{schema.rel_type(i.rel)}]->(x:{schema.label(i.label)}) "
+            "RETURN p.key AS p, x.value AS v, x.degree AS d, x.specificity AS s ORDER BY p")
+        assert got == [{"p": "g:1", "v": "first form 1", "d": 2, "s": 0.5},
+                       {"p": "g:2", "v": "first form 1", "d": 2, "s": 0.5}], i.label
 
 
 def test_run_frame_gives_the_rows_of_run(any_store):

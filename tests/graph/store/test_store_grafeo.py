@@ -53,13 +53,28 @@ def test_survives_close_and_reopen(settings):
 
 
 def test_read_only_store_refuses_writes(settings):
+    """The stated mode decides, before anything reaches Grafeo: every write path is refused with
+    the store's own message (Grafeo's own refusal would say `Cannot write in read-only transaction`)."""
     with open_store(settings) as store:
         store.ensure_schema()
         store.run("store.upsert_parties", rows=_rows("ro", 3))
+    refused = "opened read-only; refusing a write"
     with open_store(settings, read_only=True) as ro:
-        with pytest.raises(StoreError):
+        with pytest.raises(StoreError, match=f"{refused}: store.upsert_parties"):
             ro.run("store.upsert_parties", rows=_rows("ro2", 1))
+        with pytest.raises(StoreError, match=f"{refused}: ingest.link_phone"):
+            list(ro.run_batches("ingest.link_phone", [{"party": "ro:0", "key": "+1", "value": "+1"}]))
+        with pytest.raises(StoreError, match=refused):
+            ro.execute("CREATE (:Party {key: $k})", {"k": "ro:x"}, mode="write")
+        with pytest.raises(StoreError, match=refused):
+            ro.create_linked_nodes("ingest.create_declarations", "Declaration", [{"props": {"key": "d"}}], {})
+        with pytest.raises(StoreError, match=refused):
+            ro.ensure_schema()
+        # a statement stated as a write is refused even when its words only read: no guessing
+        with pytest.raises(StoreError, match=refused):
+            ro.execute("MATCH (p:Party) RETURN count(p) AS n", mode="write")
         assert _count(ro) == 3
+        assert ro.run("store.parties_by_key", keys=["ro:0"])[0]["key"] == "ro:0"  # reads run
 
 
 _WRITER = textwrap.dedent("""

@@ -80,3 +80,52 @@ def test_no_password_no_store(tmp_path):
     s = Settings(env="test", data_dir=tmp_path, neo4j_uri="bolt://127.0.0.1:9")
     with pytest.raises(StoreError, match="NEO4J_PASSWORD"):
         Neo4jStore(s)
+
+
+class _RecordingDriver:
+    """The neo4j driver's `execute_query`, recording each call's routing (no server here). It stands
+    in for the third-party driver only: what is tested is the adapter's choice of READ or WRITE."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, str]] = []
+
+    def execute_query(self, text, params, *, routing_, database_):
+        self.calls.append((text.splitlines()[-1], routing_.name))
+        return [], None, ["n"]
+
+    def close(self):
+        pass
+
+
+def _store_on(driver: _RecordingDriver, *, read_only: bool = False) -> Neo4jStore:
+    store = Neo4jStore.__new__(Neo4jStore)  # __init__ would connect
+    store.uri, store.database, store.read_only, store._driver = "bolt://nowhere:7687", "neo4j", read_only, driver
+    return store
+
+
+def test_routing_follows_the_stated_mode():
+    import queries
+
+    d = _RecordingDriver()
+    store = _store_on(d)
+    store.run("store.ping")
+    store.run("store.upsert_parties", rows=[])
+    list(store.run_batches("ingest.link_phone", [{"party": "p", "key": "k", "value": "v"}]))
+    store.run_frame("store.parties_by_key", keys=[])
+    store.execute("MATCH (p:Party) RETURN count(p) AS n", mode="write")  # stated, not guessed from words
+    assert [r for _, r in d.calls] == ["READ", "WRITE", "WRITE", "READ", "WRITE"]
+    d.calls.clear()
+    store.ensure_schema()
+    assert d.calls and {r for _, r in d.calls} == {"WRITE"}, "DDL and the index wait go to the writer"
+    assert d.calls[-1][0] == queries.get("store.await_indexes").splitlines()[-1]
+
+
+def test_a_read_only_neo4j_store_sends_no_write():
+    d = _RecordingDriver()
+    store = _store_on(d, read_only=True)
+    with pytest.raises(StoreError, match="opened read-only; refusing a write: store.upsert_parties"):
+        store.run("store.upsert_parties", rows=[])
+    with pytest.raises(StoreError, match="read-only"):
+        store.ensure_schema()
+    store.run("store.ping")
+    assert [r for _, r in d.calls] == ["READ"]

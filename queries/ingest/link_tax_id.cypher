@@ -1,6 +1,0 @@
-// Ingest: link parties to their TaxId node (keyed by the normalised value; value = first form seen).
-UNWIND $rows AS r
-MATCH (p:Party {key: r.party})
-MERGE (i:TaxId {key: r.key})
-  ON CREATE SET i.value = r.value
-MERGE (p)-[:HAS_TAX_ID]->(i)
