@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from graph.domain import schema
 
 
-
 class Public(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.services import subgraph
 from api.deps import ApiError, EntityRead, GraphRead
 from api.limits import DEPTH_MAX, NODES_MAX, PAGE_MAX
 from api.models import EntityCard, Risk, SearchResult, Subgraph
 from api.routes.common import ERRORS
+from api.services import subgraph
 from graph.domain import schema
 from graph.pipeline import results
 from graph.store import GraphStore

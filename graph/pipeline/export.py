@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def safe_cell(v: Any) -> Any:
     """
     if isinstance(v, list):
         v = reasons_text(v) if all(isinstance(x, Reason) for x in v) else "; ".join(map(str, v))
-    if isinstance(v, float) and v != v:  # NaN: an empty cell, as a missing value
+    if isinstance(v, float) and math.isnan(v):  # an empty cell, as any missing value
         return None
     if isinstance(v, str) and v.startswith(FORMULA_START) and not _number(v):
         return "'" + v

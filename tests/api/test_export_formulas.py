@@ -14,11 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_api_support import LiveServer, make_settings
+from test_cli import _run
 
 from api.auth import create_key
 from graph.store import open_store
-from test_api_support import LiveServer, make_settings
-from test_cli import _run
 
 #: as written in parties.csv -> as the store keeps it (ingest strips surrounding whitespace)
 PAYLOADS = {
@@ -103,11 +105,11 @@ def test_api_csv_download_neutralises_formulas_the_same_way(poisoned):
     store = open_store(settings)
     try:
         key = create_key(store, "auditor-user", "auditor")
-        with LiveServer(settings, store) as server:
-            with httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as c:
-                got = c.get("/api/v1/exports/entities")
-                assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
-                raw = c.get("/api/v1/exports/entities", params={"format": "json"}).json()
+        with LiveServer(settings, store) as server, \
+                httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as c:
+            got = c.get("/api/v1/exports/entities")
+            assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+            raw = c.get("/api/v1/exports/entities", params={"format": "json"}).json()
     finally:
         store.close()
     assert got.content.startswith(b"\xef\xbb\xbf")
@@ -124,3 +126,16 @@ def test_safe_cell(value, shown):
     from graph.pipeline.export import safe_cell
 
     assert safe_cell(value) == shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30))
+def test_no_text_leaves_the_renderer_as_a_formula(text):
+    """Whatever the text, the CSV cell either starts harmlessly (or is a plain number) and reads back
+    as the text, or is the text behind one quote."""
+    from graph.pipeline.export import csv_text
+
+    out = list(csv.reader(io.StringIO(csv_text([{"name": text}], {"name": "Name"}), newline="")))
+    cell = out[1][0] if len(out) > 1 else ""
+    assert cell in (text, "'" + text)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n")) or _is_number(cell)
