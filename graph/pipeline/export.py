@@ -107,7 +107,9 @@ def csv_text(table: list[dict[str, Any]], columns: dict[str, str]) -> str:
     """The one CSV renderer (the CLI export and the API download): plain-word headers, reasons as one
     sentence list, formula-like text neutralised (`safe_cell`)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    # RFC 4180 line ends: with them the writer also quotes a cell holding a lone CR, which a
+    # spreadsheet would otherwise read as a row break (and the text after it as a new cell)
+    w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns.values())
     for r in table:
         w.writerow(["" if (c := safe_cell(r.get(f))) is None else c for f in columns])
