@@ -38,7 +38,7 @@ class Reason(Public):
 
     feature: str = Field(description="the signal, e.g. offender_links, unit_value, cover_pair")
     detail: str = Field(description="the reason in plain words")
-    value: float | str | bool | None = Field(default=None, description="the signal's value")
+    value: int | float | str | bool | None = Field(default=None, description="the signal's value")
     contribution: float | None = Field(
         default=None, description="its part of the score, in the analysis's unit (risk share, log-odds or "
                                   "log-likelihood ratio); absent where the analysis does not add parts up")
