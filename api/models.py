@@ -15,11 +15,38 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from graph.domain import schema
 
-Json = Any  # a JSON value written by the analytics (reasons, links): passed through as parsed JSON
-
 
 class Public(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+# --------------------------------------------------------------------------- reasons
+
+class Evidence(Public):
+    """What a reason points at (`graph.domain.reasons.Evidence`)."""
+
+    kind: str = Field(description="entity, party, group, item, or an identifier kind (TaxId, Phone, Address, ...)")
+    id: str = Field(description="its key or value")
+    label: str | None = Field(default=None, description="its name, when it has one")
+    weight: float | None = Field(default=None, description="how much it says, e.g. a shared identifier's "
+                                                           "specificity or a link's weight")
+
+
+class Reason(Public):
+    """Why an analysis flagged something (`graph.domain.reasons.Reason`): the same shape for risk,
+    cover items, unit values, HS switches, assessment, audit targets and linked groups."""
+
+    feature: str = Field(description="the signal, e.g. offender_links, unit_value, cover_pair")
+    detail: str = Field(description="the reason in plain words")
+    value: int | float | str | bool | None = Field(default=None, description="the signal's value")
+    contribution: float | None = Field(
+        default=None, description="its part of the score, in the analysis's unit (risk share, log-odds or "
+                                  "log-likelihood ratio); absent where the analysis does not add parts up")
+    evidence: list[Evidence] = Field(default=[], description="the entities, parties, identifiers, groups or "
+                                                             "declaration items it rests on")
+
+
+Reasons = list[Reason]
 
 
 class Input(BaseModel):
@@ -70,7 +97,7 @@ class Risk(Public):
     name: str | None = None
     risk_score: float | None = None
     risk_rank: int | None = None
-    reasons: Json = None
+    reasons: Reasons = []
     group_id: str | None = None
     entity_id: str | None = None
     phoenix_of: str | None = None
@@ -161,7 +188,7 @@ class GroupSummary(Public):
     key: str
     risk: float | None = None
     size: int | None = None
-    reasons: Json = None
+    reasons: Reasons = []
 
 
 class GroupMember(Public):
@@ -173,7 +200,7 @@ class GroupMember(Public):
 
 
 class GroupDetail(GroupSummary):
-    links: Json = None
+    links: Reasons = Field(default=[], description="the shared identifiers and officers that hold it together")
     members: list[GroupMember]
 
 
@@ -264,7 +291,7 @@ class CoverAlert(Public):
     hs_code: str | None = None
     suspected_hs: str | None = None
     cover_score: float | None = None
-    reasons: Json = None
+    reasons: Reasons = []
     customs_value: float | None = None
     goods_description: str | None = None
 
@@ -281,7 +308,7 @@ class UnitValueAlert(Public):
     robust_z: float | None = Field(default=None, description="robust z of log value per kg (median / MAD)")
     direction: Literal["under", "over"] | None = None
     duties_at_stake: float | None = Field(default=None, description="duties lost if undervalued (0 when over)")
-    reasons: Json = None
+    reasons: Reasons = []
     customs_value: float | None = None
     goods_description: str | None = None
 
@@ -299,7 +326,7 @@ class HsSwitch(Public):
     duty_rate_after: float | None = None
     score: float | None = None
     keys: list[str] = Field(default=[], description="declaration items under the new code (the first 20)")
-    reasons: Json = None
+    reasons: Reasons = []
 
 
 class HsSwitchAlert(Public):
@@ -324,7 +351,7 @@ class AuditTarget(Public):
     risk: float | None = None
     duties_at_stake: float | None = None
     pick: str | None = Field(default=None, description="why it is in the plan: by expected amount, or a random draw")
-    reasons: Json = None
+    reasons: Reasons = []
 
 
 class LaneCount(Public):
@@ -339,7 +366,7 @@ class LaneItem(Public):
     date: dt.date | None = None
     hs_code: str | None = None
     assessment_score: float | None = None
-    reasons: Json = None
+    reasons: Reasons = []
     channel: str | None = None
 
 
@@ -398,7 +425,7 @@ class Assessment(Public):
     model_score: float | None = Field(default=None, description="the model's part of the score, before network risk")
     lane: str = Field(description="proposed lane: green, yellow or red")
     expected_rate: float | None = Field(default=None, description="hit rate seen in this lane when the model was fitted")
-    reasons: Json = None
+    reasons: Reasons = []
     source: str | None = Field(default=None, description="source whose party ids the row uses")
     stored: bool = Field(description="whether the declaration was written to the store")
 

@@ -76,28 +76,20 @@ function list(id, items, render) {
   for (const it of items) ul.appendChild(el("li", render(it)));
 }
 
+// Every analysis explains itself with the same Reason shape (feature, detail, value, contribution,
+// evidence): the detail is the plain-words sentence.
 function reasonText(r) {
   if (r === null || typeof r !== "object") return String(r);
+  if (r.detail) return r.detail;
   const parts = [];
   if (r.feature) parts.push(r.feature);
-  if (r.contribution !== undefined) parts.push(`+${r.contribution}`);
-  if (r.value !== undefined) parts.push(`value ${r.value}`);
-  if (r.doc) parts.push(`— ${r.doc}`);
+  if (r.contribution !== undefined && r.contribution !== null) parts.push(`+${r.contribution}`);
+  if (r.value !== undefined && r.value !== null) parts.push(`value ${r.value}`);
   return parts.length ? parts.join(" ") : JSON.stringify(r);
 }
 
-// The analytics write reasons as {score, rank, contributions: [...], offender_paths: [...]} (or a list).
 function reasonItems(reasons) {
-  if (!reasons) return [];
-  if (Array.isArray(reasons)) return reasons.map(reasonText);
-  if (typeof reasons !== "object") return [String(reasons)];
-  const out = (Array.isArray(reasons.contributions) ? reasons.contributions : []).map(reasonText);
-  for (const p of (Array.isArray(reasons.offender_paths) ? reasons.offender_paths : []).slice(0, 3)) {
-    const who = p.offender ? (p.offender.name || p.offender.entity_id) : "an offender";
-    const via = (p.via || []).map((v) => `${v.kind} ${v.value ?? ""}`.trim()).join(", ");
-    out.push(`linked to offender ${who}` + (via ? ` via ${via}` : "") + (p.link_weight ? ` (weight ${p.link_weight})` : ""));
-  }
-  return out.length ? out : [JSON.stringify(reasons)];
+  return Array.isArray(reasons) ? reasons.map(reasonText) : [];
 }
 
 async function openEntity(id) {
@@ -123,7 +115,7 @@ function renderCard(c) {
     ? `group ${c.group.key}: ${c.group.size || "?"} members, risk ${fmtRisk(c.group.risk)}`
     : "not in a linked group";
   const gr = c.group && c.group.reasons;
-  list("card-group-reasons", Array.isArray(gr) ? gr : (gr ? [gr] : []), (x) => (typeof x === "string" ? x : reasonText(x)));
+  list("card-group-reasons", reasonItems(gr), (x) => x);
   list("card-aliases", c.aliases, (a) => `${a.name || ""} (${a.key}${a.confidence ? `, confidence ${a.confidence}` : ""})`);
   const t = c.trade;
   const trade = [

@@ -20,6 +20,7 @@ from api.deps import ApiError, AppState, Assess
 from api.models import Assessment, DeclarationIn
 from api.routes.common import ERRORS
 from graph.domain import schema
+from graph.pipeline.results import data_version, reasons
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], responses=ERRORS)
 _LOCK = threading.Lock()
@@ -39,7 +40,7 @@ def assessor_for(state: AppState):
     """The loaded assessor, reloaded when a new ingest or score run changed the data."""
     from graph.declarations.assessment import Assessor
 
-    version = state.search._version()
+    version = data_version(state.store)
     with _LOCK:
         cached = state.assessor
         if cached is None or cached[0] != version:
@@ -104,6 +105,6 @@ async def assess_declaration(
             stored = True
             ctx.audit("assess.store", target)
         ctx.audit("assess", target)
-        return {**out, "stored": stored, "source": src}
+        return {**out, "reasons": reasons(out.get("reasons")), "stored": stored, "source": src}
 
     return await ctx.limits.run(work)

@@ -1,10 +1,8 @@
-"""Small helpers shared by the routers: JSON columns, the error responses every route documents."""
+"""Small helpers shared by the routers: the error responses every route documents."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import orjson
 
 from api.models import Problem
 
@@ -15,13 +13,3 @@ _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not 
 
 #: documented on every API route (rewritten to application/problem+json in `api.app.custom_openapi`)
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem, "description": _TITLES[c]} for c in ERROR_CODES}
-
-
-def parse_json(value: Any) -> Any:
-    """A JSON column written by the analytics, parsed; unparseable text is returned as is."""
-    if isinstance(value, (str, bytes)) and value:
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.services import subgraph
 from api.deps import ApiError, EntityRead, GraphRead
 from api.limits import DEPTH_MAX, NODES_MAX, PAGE_MAX
 from api.models import EntityCard, Risk, SearchResult, Subgraph
-from api.routes.common import ERRORS, parse_json
+from api.routes.common import ERRORS
+from api.services import subgraph
 from graph.domain import schema
+from graph.pipeline import results
 from graph.store import GraphStore
 
 router = APIRouter(prefix="/api/v1", tags=["entities"], responses=ERRORS)
@@ -48,14 +49,6 @@ def _missing(ctx, action: str, ident: str) -> ApiError:
     return ApiError(404, "Not Found", f"no party or entity {ident!r}")
 
 
-def _risk(p: dict[str, Any]) -> dict[str, Any]:
-    return {"key": p["key"], "name": p.get("name"), "risk_score": p.get("risk_score"),
-            "risk_rank": p.get("risk_rank"), "reasons": parse_json(p.get("risk_reasons")),
-            "group_id": p.get("group_id"), "entity_id": p.get("entity_id"), "phoenix_of": p.get("phoenix_of"),
-            "phoenix_score": p.get("phoenix_score"),
-            "scored_at": str(p["scored_at"]) if p.get("scored_at") is not None else None}
-
-
 def _decision(d: dict[str, Any]) -> dict[str, Any]:
     return {**{k: (str(v) if v is not None and k in ("at", "deleted_at") else v) for k, v in d.items()},
             "id": d["key"]}
@@ -72,13 +65,7 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
     trade["top_counterparties"] = store.run("api.party_counterparties", key=key, limit=top)
     aliases = (store.run("api.parties_by_entity", entity_id=p["entity_id"], limit=200)
                if p.get("entity_id") else [])
-    group = None
-    if p.get("group_id"):
-        g = store.run("api.group_by_key", key=p["group_id"])
-        if g:
-            gp = g[0]["group"]
-            group = {"key": gp["key"], "risk": gp.get("risk"), "size": gp.get("size"),
-                     "reasons": parse_json(gp.get("reasons"))}
+    group = results.group(store, p["group_id"]) if p.get("group_id") else None
     decisions = [_decision(r["decision"]) for r in store.run("api.decisions_for_subject", subject=key, limit=100)]
     return {
         "key": key, "entity_id": p.get("entity_id"),
@@ -88,7 +75,7 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
         "officers": store.run("api.party_officers", key=key, limit=100),
         "roles": {role_names.get(k, k): v for k, v in roles.items()},
         "trade": trade,
-        "risk": _risk(p),
+        "risk": results.party_risk(p),
         "group": group,
         "offences": store.run("api.party_offences", key=key, limit=100),
         "offence_paths": subgraph.paths_to_offences(store, key),
@@ -139,7 +126,7 @@ async def get_entity_risk(ctx: EntityRead, entity_id: EntityId) -> dict[str, Any
             if p is None:
                 raise _missing(ctx, "entity.risk", entity_id)
             r = {**p}
-        out = _risk(r)
+        out = results.party_risk(r)
         ctx.audit("entity.risk", out["key"])
         return out
 

@@ -1,5 +1,6 @@
-"""Exports for auditors: the same tables as `tamga export` (one implementation: `graph.pipeline.export`),
-as CSV (UTF-8 with BOM, plain-word headers, for a spreadsheet) or JSON."""
+"""Exports for auditors: the same tables as `tamga export` (one implementation: `graph.pipeline.export`,
+which also renders the CSV and neutralises formula-like cells), as CSV (UTF-8 with BOM, plain-word
+headers, for a spreadsheet) or JSON."""
 
 from __future__ import annotations
 
@@ -18,27 +19,6 @@ ExportKind = Literal["entities", "groups", "cover-items", "unit-value-anomalies"
                      "audit-targets"]
 
 
-def _cell_safe(text: str) -> str:
-    """CSV cells a spreadsheet would run as formulas (=, +, -, @) are prefixed with a quote."""
-    import csv
-    import io
-
-    src = io.StringIO(text.lstrip("\ufeff"))
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    for row in csv.reader(src):
-        w.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(c) else c for c in row])
-    return "\ufeff" + out.getvalue()
-
-
-def _number(c: str) -> bool:
-    try:
-        float(c)
-        return True
-    except ValueError:
-        return False
-
-
 @router.get("/exports/{kind}", operation_id="export_table", summary="Download a result table as CSV or JSON",
             response_class=Response,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
@@ -49,7 +29,7 @@ async def export_table(
     format: Annotated[Literal["csv", "json"], Query()] = "csv",
     budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audit-targets: how many audits")] = 50,
 ) -> Response:
-    from graph.pipeline.export import NotScoredError, export
+    from graph.pipeline.export import CSV_BOM, NotScoredError, export
 
     def work() -> str:
         try:
@@ -64,5 +44,5 @@ async def export_table(
     text = await ctx.limits.run(work, bulk=True)
     if format == "json":
         return Response(text.encode("utf-8"), media_type="application/json")
-    return Response(_cell_safe(text).encode("utf-8"), media_type="text/csv; charset=utf-8",
+    return Response((CSV_BOM + text).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="tamga-{kind}.csv"'})

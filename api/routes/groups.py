@@ -1,10 +1,11 @@
-"""Linked groups (shell-company networks), cover-item, unit-value and HS-switch alerts, audit targets and lanes."""
+"""Linked groups (shell-company networks), cover-item, unit-value and HS-switch alerts, audit targets and lanes.
+
+Every route reads through `graph.pipeline.results` (the read model the exports use too)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Path, Query
 
 from api.deps import ApiError, EntityRead
@@ -20,7 +21,8 @@ from api.models import (
     Page,
     UnitValueAlert,
 )
-from api.routes.common import ERRORS, parse_json
+from api.routes.common import ERRORS
+from graph.pipeline import results
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -35,11 +37,9 @@ async def list_groups(ctx: EntityRead, min_risk: Score = 0.0, skip: Skip = 0, li
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.groups_page", min_risk=min_risk, skip=skip, limit=lim)
-        total = ctx.store.run("api.groups_count", min_risk=min_risk)[0]["n"]
+        items, total = results.group_page(ctx.store, min_risk=min_risk, skip=skip, limit=lim)
         ctx.audit("groups.list", f"min_risk={min_risk}")
-        return {"items": [{**r, "reasons": parse_json(r["reasons"])} for r in rows], "skip": skip, "limit": lim,
-                "total": total}
+        return {"items": items, "skip": skip, "limit": lim, "total": total}
 
     return await ctx.limits.run(work)
 
@@ -48,14 +48,11 @@ async def list_groups(ctx: EntityRead, min_risk: Score = 0.0, skip: Skip = 0, li
             summary="A linked group: its members and the links that hold it together")
 async def get_group(ctx: EntityRead, group_id: Annotated[str, Path(min_length=1, max_length=300)]) -> dict[str, Any]:
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.group_by_key", key=group_id)
-        if not rows:
+        g = results.group(ctx.store, group_id, max_members=ctx.limits.settings.max_subgraph_nodes)
+        if g is None:
             raise ApiError(404, "Not Found", f"no group {group_id!r}")
-        g = rows[0]["group"]
-        members = ctx.store.run("api.group_members", key=group_id, limit=ctx.limits.settings.max_subgraph_nodes)
         ctx.audit("group.read", group_id)
-        return {"key": g["key"], "risk": g.get("risk"), "size": g.get("size"), "reasons": parse_json(g.get("reasons")),
-                "links": parse_json(g.get("links")), "members": members}
+        return g
 
     return await ctx.limits.run(work)
 
@@ -67,10 +64,9 @@ async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip 
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.cover_alerts", min_score=min_score, skip=skip, limit=lim)
+        items = results.cover_alerts(ctx.store, min_score=min_score, skip=skip, limit=lim)
         ctx.audit("alerts.cover", f"min_score={min_score}")
-        return {"items": [{**r, "reasons": parse_json(r.pop("cover_reasons"))} for r in rows],
-                "skip": skip, "limit": lim}
+        return {"items": items, "skip": skip, "limit": lim}
 
     return await ctx.limits.run(work)
 
@@ -86,12 +82,10 @@ async def list_unit_value_alerts(
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.unit_value_alerts", min_abs_z=min_abs_z, direction=direction, skip=skip,
-                             limit=lim)
+        items = results.unit_value_alerts(ctx.store, min_abs_z=min_abs_z, direction=direction, skip=skip,
+                                          limit=lim)
         ctx.audit("alerts.unit_values", f"min_abs_z={min_abs_z} direction={direction}")
-        return {"items": [{**r, "direction": "under" if r["robust_z"] < 0 else "over",
-                           "reasons": parse_json(r.pop("uv_reasons"))} for r in rows],
-                "skip": skip, "limit": lim}
+        return {"items": items, "skip": skip, "limit": lim}
 
     return await ctx.limits.run(work)
 
@@ -104,10 +98,8 @@ async def list_hs_switch_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: S
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.hs_switch_alerts", min_score=min_score, skip=skip, limit=lim)
+        items = results.hs_switch_alerts(ctx.store, min_score=min_score, skip=skip, limit=lim)
         ctx.audit("alerts.hs_switches", f"min_score={min_score}")
-        items = [{**r, "switches": [s for s in parse_json(r.pop("hs_switches")) or [] if s["score"] >= min_score]}
-                 for r in rows]
         return {"items": items, "skip": skip, "limit": lim}
 
     return await ctx.limits.run(work)
@@ -118,15 +110,14 @@ async def list_hs_switch_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: S
 async def list_audit_targets(ctx: EntityRead,
                              budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audits the office can do")] = 20,
                              ) -> dict[str, Any]:
-    """The plan the last scoring run stored (`graph.declarations.audit_plan`), sliced to the budget by `graph.pipeline.export`."""
-    from graph.pipeline.export import export
-
+    """The plan the last scoring run stored (`graph.declarations.audit_plan`), sliced to the budget by the
+    read model (`graph.pipeline.results.audit_targets`, which `tamga export audit-targets` uses too)."""
     lim = ctx.limits.page(budget)
 
     def work() -> dict[str, Any]:
         try:
-            plan = orjson.loads(export(ctx.store, "audit-targets", "json", None, budget=lim))
-        except ValueError as e:
+            plan = results.audit_targets(ctx.store, lim)
+        except results.NotScoredError as e:
             raise ApiError(404, "Not Found", str(e)) from None
         ctx.audit("audit_targets.read", f"budget={lim}")
         return {"items": plan, "skip": 0, "limit": lim, "total": len(plan)}
@@ -138,9 +129,9 @@ async def list_audit_targets(ctx: EntityRead,
             summary="Declaration items per proposed lane (and the lane assigned at the time)")
 async def get_lane_counts(ctx: EntityRead) -> list[dict[str, Any]]:
     def work() -> list[dict[str, Any]]:
-        rows = ctx.store.run("api.lane_counts")
+        rows = results.lane_counts(ctx.store)
         ctx.audit("lanes.read", "counts")
-        return sorted(rows, key=lambda r: (r["lane"], r["channel"] or ""))
+        return rows
 
     return await ctx.limits.run(work)
 
@@ -152,9 +143,8 @@ async def list_lane_items(ctx: EntityRead, lane: Literal["yellow", "red"], skip:
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("api.lane_items", lane=lane, skip=skip, limit=lim)
+        items = results.lane_items(ctx.store, lane=lane, skip=skip, limit=lim)
         ctx.audit("lanes.read", lane)
-        return {"items": [{**r, "reasons": parse_json(r.pop("assessment_reasons"))} for r in rows],
-                "skip": skip, "limit": lim}
+        return {"items": items, "skip": skip, "limit": lim}
 
     return await ctx.limits.run(work)

@@ -22,6 +22,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from graph.pipeline.results import data_version
 from graph.store import GraphStore
 from ingest.normalise import digits, normalise_name, normalise_phone, normalise_tax_id
 
@@ -70,10 +71,6 @@ class SearchIndex:
         self._names: _Names | None = None
         self._checked = 0.0
 
-    def _version(self) -> tuple:
-        r = self.store.run("api.data_version")
-        return (r[0]["ingest"], r[0]["score"]) if r else (None, None)
-
     def refresh(self, force: bool = False) -> None:
         """Reload the name list when the data changed (or when forced, e.g. after a write)."""
         now = time.monotonic()
@@ -82,7 +79,7 @@ class SearchIndex:
         with self._lock:
             if not force and self._names is not None and time.monotonic() - self._checked < VERSION_CHECK_S:
                 return
-            version = self._version()
+            version = data_version(self.store)
             self._checked = time.monotonic()
             if not force and self._names is not None and self._names.version == version:
                 return

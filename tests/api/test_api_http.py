@@ -118,7 +118,12 @@ def test_search_cyrillic_finds_latin_then_card_shows_group_aliases_offences(api)
         assert card["identity"]["name"] == "Vostok Trade LLC"
         assert [a["name"] for a in card["aliases"]] == [RING_CYRILLIC]
         assert card["group"]["key"] == "G1" and card["risk"]["risk_score"] == 0.91
-        assert card["risk"]["reasons"]["contributions"][0]["feature"] == "offender_links"
+        why = card["risk"]["reasons"]  # one Reason list: contributions first, then the evidence paths
+        assert why[0]["feature"] == "offender_links" and why[0]["contribution"] == 0.455
+        path = next(r for r in why if r["feature"] == "offender_path")
+        assert "Offender Corp" in path["detail"]
+        assert {"kind": "entity", "id": "t:P4", "label": "Offender Corp", "weight": None} in path["evidence"]
+        assert "enforcement record" in card["group"]["reasons"][1]["detail"]
         assert card["roles"] == {"declarant": 1}
         assert card["trade"]["declarations"] == 1 and card["trade"]["value"] == 12000.0
         assert card["trade"]["top_counterparties"][0]["key"] == "t:P6"
@@ -164,8 +169,9 @@ def test_groups_alerts_targets_lanes_exports(api):
         assert groups["total"] == 1 and groups["items"][0]["key"] == "G1"
         g = c.get("/api/v1/groups/G1").json()
         assert [m["key"] for m in g["members"]] == ["t:P4", "t:P1", "t:P2", "t:P3"]
-        assert {link["kind"] for link in g["links"]} == {"Phone", "Address", "TaxId"}
-        assert "enforcement record" in g["reasons"][1]
+        assert {e["kind"] for link in g["links"] for e in link["evidence"]} == {"Phone", "Address", "TaxId"}
+        assert "specificity 0.85, shared by 2" in g["links"][0]["detail"]
+        assert "enforcement record" in g["reasons"][1]["detail"] and g["reasons"][1]["feature"] == "group"
         cover = c.get("/api/v1/alerts/cover", params={"min_score": 0.5}).json()
         assert [a["key"] for a in cover["items"]] == ["t:D2/1", "t:D3/1"]
         uv = c.get("/api/v1/alerts/unit-values").json()["items"]

@@ -76,6 +76,10 @@ def test_search_cyrillic_open_card_group_path_expand_screenshot(page, api, tmp_p
     expect(page.locator("#card-name")).not_to_be_empty(timeout=15_000)
     assert page.text_content("#card-name") == RING_LATIN
     assert "group G1" in page.text_content("#card-group")
+    why = page.locator("#card-reasons li").all_text_contents()  # each Reason's plain-words detail
+    assert why[0].startswith("signal: offender links")
+    assert any(w.startswith("shares with offender Offender Corp: Address") for w in why)
+    assert "enforcement record: Offender Corp" in page.text_content("#card-group-reasons")
     path = page.locator("#card-path li").all_text_contents()
     assert path[0].startswith("Party: " + RING_LATIN) and path[-1].startswith("Offence: misclassification")
     assert any("Offender Corp" in p for p in path)

@@ -244,7 +244,7 @@ def test_exports(scored, tmp_path):
     ents = _csv(export(store, "entities", "csv", None))
     assert list(ents[0]) == ["Party ID", "Entity ID", "Name", "Risk score", "Rank", "Group ID", "Reasons"]
     assert ents[0]["Rank"] == "1" and float(ents[0]["Risk score"]) >= float(ents[1]["Risk score"])
-    assert "signals:" in ents[0]["Reasons"]
+    assert "signal: " in ents[0]["Reasons"] and "contribution" in ents[0]["Reasons"]
     groups = _csv(export(store, "groups", "csv", None))
     assert groups and groups[0]["Links"]
     res = json.loads(export(store, "resolved-entities", "json", None))

@@ -1,0 +1,308 @@
+"""The read model of stored results: the one reader that `tamga export` and the API routes share.
+
+What the last `tamga score` wrote (party risk, entities, groups, cover items, unit-value anomalies,
+HS switches, lanes, the audit plan of the run report) is read here and nowhere else, through
+named queries: whole tables in key-range pages (`analytics.export_*`, for the exports) or one page
+with filters (`api.*`, for the routes). Every stored explanation leaves as a list of
+`graph.domain.reasons.Reason`.
+
+Why the mapping onto `Reason` happens here, where results are read, and not where the analyses
+produce them: the stored JSON stays what it was, so stores scored before keep reading without a
+re-score, and the analyses (and their tests) keep their own shapes; this module is the one place
+that knows each stored shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from graph.domain.reasons import Evidence, Reason
+from graph.store import GraphStore
+
+PAGE = 50_000
+
+
+class NotScoredError(ValueError):
+    """The store holds no score run yet: an export would be empty, which reads as "nothing risky"."""
+
+    def __init__(self) -> None:
+        super().__init__("no scores in the store yet: run `tamga score` first")
+
+
+# --------------------------------------------------------------------------- data version
+
+def data_version(store: GraphStore) -> tuple[Any, Any]:
+    """(latest ingest start, latest score start): what caches of stored results (the API's search
+    index and assessor) compare to know that the data changed."""
+    r = store.run("api.data_version")
+    return (r[0]["ingest"], r[0]["score"]) if r else (None, None)
+
+
+def scored(store: GraphStore) -> bool:
+    return bool(store.run("analytics.latest_score_runs", limit=1))
+
+
+# --------------------------------------------------------------------------- stored JSON -> Reason
+
+def loads(x: Any) -> Any:
+    """A JSON column as written by the pipeline, parsed (unparseable text is returned as is)."""
+    if x is None or x == "":
+        return None
+    if isinstance(x, (str, bytes)):
+        try:
+            return orjson.loads(x)
+        except orjson.JSONDecodeError:
+            return x
+    return x
+
+
+def _words(feature: str) -> str:
+    return feature.replace("_", " ")
+
+
+def _ident(v: dict) -> Evidence:
+    return Evidence(kind=str(v.get("kind")), id=str(v.get("value")), weight=v.get("specificity"))
+
+
+def _via_text(via: list[dict]) -> str:
+    return ", ".join(f"{v['kind']} {v['value']} (specificity {v['specificity']})" for v in via[:3])
+
+
+def _entity(who: dict) -> Evidence:
+    return Evidence(kind="entity", id=str(who.get("entity_id")), label=who.get("name") or None)
+
+
+def _risk(r: dict) -> list[Reason]:
+    """A party's risk explanation (`graph.network.risk.reasons`: contributions and evidence paths)."""
+    out = [Reason(feature=c["feature"], value=c.get("value"), contribution=c.get("contribution"),
+                  detail=f"signal: {_words(c['feature'])} {c.get('value')}, contribution {c['contribution']:.2f}")
+           for c in r.get("contributions") or []]
+    for p in r.get("offender_paths") or []:
+        off = p["offender"]
+        who = off.get("name") or off.get("entity_id")
+        ev = [_entity(off)]
+        if "through" in p:
+            mid = p["through"].get("name") or p["through"].get("entity_id")
+            detail = (f"linked to offender {who} through {mid}: {_via_text(p['via'])}; "
+                      f"then {_via_text(p.get('then_via') or [])}")
+            ev += [_entity(p["through"]), *map(_ident, p["via"]), *map(_ident, p.get("then_via") or [])]
+        else:
+            detail = f"shares with offender {who}: {_via_text(p['via'])}"
+            ev += map(_ident, p["via"])
+        out.append(Reason(feature="offender_path", value=p.get("link_weight"), detail=detail, evidence=tuple(ev)))
+    for t in r.get("trade_with_offenders") or []:
+        who = t["offender"].get("name") or t["offender"].get("entity_id")
+        out.append(Reason(feature="trade_with_offender", value=t.get("declarations"),
+                          detail=f"trades with offender {who} ({t['as']}, {t['declarations']} declarations)",
+                          evidence=(_entity(t["offender"]),)))
+    ph = r.get("phoenix")
+    if ph:
+        shared = ", ".join(s["kind"] for s in ph.get("shared", []))
+        out.append(Reason(
+            feature="phoenix", value=ph.get("score"),
+            detail=(f"may succeed {ph.get('predecessor_name') or ph.get('predecessor')} (deregistered "
+                    f"{ph.get('predecessor_deregistered_on')}; registered {ph.get('registered_on')}; shares {shared}; "
+                    f"goods overlap {ph.get('goods_overlap')}, supplier overlap {ph.get('supplier_overlap')})"),
+            evidence=(Evidence("entity", str(ph.get("predecessor")), ph.get("predecessor_name") or None),
+                      *map(_ident, ph.get("shared", [])))))
+    g = r.get("group")
+    if g:
+        out.append(Reason(feature="group", value=g.get("risk"),
+                          detail=f"member of linked group {g['group_id']} ({g['size']} entities, group risk {g['risk']})",
+                          evidence=(Evidence("group", str(g["group_id"])),)))
+    if r.get("own_record_weight"):
+        out.append(Reason(feature="own_record", value=r["own_record_weight"],
+                          detail=f"own enforcement record (weight {r['own_record_weight']})"))
+    return out
+
+
+def _item(x: Any, default: str) -> Reason:
+    """One element of a list of reasons as cover, unit values, HS switches, assessment, the audit
+    plan and groups write them: a dict with feature/value/detail (contribution, llr, doc, party), or text."""
+    if not isinstance(x, dict):
+        return Reason(feature=default, detail=str(x))
+    f = str(x.get("feature") or default)
+    value = x.get("value")
+    contribution = x.get("contribution", x.get("llr"))
+    detail = x.get("detail") or ""
+    if not detail:
+        detail = x.get("doc") or _words(f)
+        detail += f": {value}" if value is not None else ""
+    ev = (Evidence("party", str(x["party"])),) if x.get("party") else ()
+    return Reason(feature=f, value=value, contribution=contribution, detail=str(detail), evidence=ev)
+
+
+def reasons(stored: Any, default: str = "reason") -> list[Reason]:
+    """Any stored explanation (JSON text or parsed) as a list of reasons; [] when there is none."""
+    v = loads(stored)
+    if not v:
+        return []
+    if isinstance(v, dict):
+        return _risk(v)
+    if isinstance(v, list):
+        return [_item(x, default) for x in v]
+    return [Reason(feature=default, detail=str(v))]
+
+
+def link_reasons(stored: Any) -> list[Reason]:
+    """A group's links (the shared identifiers and officers that hold it together) as reasons."""
+    out = []
+    for x in loads(stored) or []:
+        out.append(Reason(feature="shared_link", value=x.get("shared_by"),
+                          detail=f"{x['kind']} {x['value']} (specificity {x['specificity']}, shared by {x['shared_by']})",
+                          evidence=(_ident(x),)))
+    return out
+
+
+# --------------------------------------------------------------------------- whole tables (exports)
+
+def _paged(store: GraphStore, name: str) -> Iterable[dict[str, Any]]:
+    for _after, rows in store.pages(name, page=PAGE):
+        yield from rows
+
+
+def entities(store: GraphStore) -> list[dict[str, Any]]:
+    """Every scored party, by rank."""
+    rows = [{"party_id": p["party_id"], "entity_id": p["entity_id"], "name": p["name"],
+             "risk_score": p["risk_score"], "rank": p["risk_rank"], "group_id": p["group_id"],
+             "reasons": reasons(p["risk_reasons"])}
+            for p in _paged(store, "analytics.export_parties") if p["risk_score"] is not None]
+    rows.sort(key=lambda r: (r["rank"] if r["rank"] is not None else 1 << 60, r["party_id"] or ""))
+    return rows
+
+
+def groups(store: GraphStore) -> list[dict[str, Any]]:
+    """One row per member of a linked group, riskiest group first."""
+    rows = [{"group_id": p["group_id"], "party_id": p["party_id"], "name": p["name"],
+             "group_risk": p["group_risk"], "links": link_reasons(p["group_links"])}
+            for p in _paged(store, "analytics.export_parties") if p["group_risk"] is not None]
+    rows.sort(key=lambda r: (-(r["group_risk"] or 0.0), r["group_id"], r["party_id"]))
+    return rows
+
+
+def resolved_entities(store: GraphStore) -> list[dict[str, Any]]:
+    rows = [{"party_id": p["party_id"], "entity_id": p["entity_id"], "confidence": p["entity_confidence"]}
+            for p in _paged(store, "analytics.export_parties") if p["entity_id"] is not None]
+    rows.sort(key=lambda r: (r["entity_id"], r["party_id"]))
+    return rows
+
+
+def cover_items(store: GraphStore) -> list[dict[str, Any]]:
+    rows = [{"declaration_id": d["declaration_id"], "item_no": d["item_no"], "declared_hs": d["declared_hs"],
+             "suspected_hs": d["suspected_hs"], "score": d["score"], "reasons": reasons(d["reasons"])}
+            for d in _paged(store, "analytics.export_cover_items")]
+    rows.sort(key=lambda r: (-(r["score"] or 0.0), r["declaration_id"], r["item_no"] or 0))
+    return rows
+
+
+def unit_value_anomalies(store: GraphStore) -> list[dict[str, Any]]:
+    rows = [{"declaration_id": d["declaration_id"], "item_no": d["item_no"], "date": d["date"],
+             "hs_code": d["hs_code"], "unit_value": d["unit_value"], "norm_unit_value": d["norm_unit_value"],
+             "robust_z": d["robust_z"], "direction": "under" if d["robust_z"] < 0 else "over",
+             "duties_at_stake": d["duties_at_stake"], "reasons": reasons(d["reasons"])}
+            for d in _paged(store, "analytics.export_unit_value_anomalies")]
+    rows.sort(key=lambda r: (-abs(r["robust_z"]), r["declaration_id"], r["item_no"] or 0))
+    return rows
+
+
+def _switch(ev: dict) -> dict[str, Any]:
+    return {**ev, "reasons": reasons(ev.get("reasons"))}
+
+
+def hs_switches(store: GraphStore) -> list[dict[str, Any]]:
+    """One row per switch event (the events are stored as a JSON list on their trader's Party node)."""
+    rows = [{"party_id": p["party_id"], "name": p["name"], "date": ev.get("date"), "from_hs": ev.get("from_hs"),
+             "to_hs": ev.get("to_hs"), "n_new": ev.get("n_new"), "n_old_after": ev.get("n_old_after"),
+             "duty_rate_before": ev.get("duty_rate_before"), "duty_rate_after": ev.get("duty_rate_after"),
+             "score": ev.get("score"), "reasons": reasons(ev.get("reasons"))}
+            for p in _paged(store, "analytics.export_hs_switches") for ev in loads(p["hs_switches"]) or []]
+    rows.sort(key=lambda r: (-(r["score"] or 0.0), r["party_id"] or "", r["date"] or ""))
+    return rows
+
+
+def audit_targets(store: GraphStore, budget: int) -> list[dict[str, Any]]:
+    """The first `budget` targets of the audit plan the last full `tamga score` stored in its run report.
+
+    The plan is computed by the pipeline (`graph.declarations.audit_plan.audit_targets`: expected
+    duties recovered, with a seeded random share); here the risk picks are taken in rank order and
+    the random picks keep their share of the budget, so no whole-graph work runs at read time.
+    """
+    if budget is None or budget <= 0:
+        raise ValueError("audit-targets needs a budget N (how many audits), N >= 1")
+    plan, share = None, 0.0
+    for run in store.run("analytics.latest_score_runs", limit=20):
+        rep = loads(run["report"]) or {}
+        if rep.get("audit_plan_rows"):
+            plan, share = rep["audit_plan_rows"], float(rep.get("audit_random_share") or 0.0)
+            break
+    if plan is None:
+        raise NotScoredError()
+    n_random = min(int(budget * share + 1e-9), sum(1 for p in plan if p["pick"] == "random"))
+    risk = [p for p in plan if p["pick"] != "random"][: budget - n_random]
+    rand = [p for p in plan if p["pick"] == "random"][:n_random]
+    rows = [{**p, "reasons": reasons(p.get("reasons"))} for p in risk + rand]
+    for i, row in enumerate(rows, 1):
+        row["rank"] = i
+    return rows
+
+
+# --------------------------------------------------------------------------- one page (API routes)
+
+def party_risk(p: dict[str, Any]) -> dict[str, Any]:
+    """The risk part of a party record (an entity card)."""
+    return {"key": p["key"], "name": p.get("name"), "risk_score": p.get("risk_score"),
+            "risk_rank": p.get("risk_rank"), "reasons": reasons(p.get("risk_reasons")),
+            "group_id": p.get("group_id"), "entity_id": p.get("entity_id"), "phoenix_of": p.get("phoenix_of"),
+            "phoenix_score": p.get("phoenix_score"),
+            "scored_at": str(p["scored_at"]) if p.get("scored_at") is not None else None}
+
+
+def group_page(store: GraphStore, *, min_risk: float, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    rows = store.run("api.groups_page", min_risk=min_risk, skip=skip, limit=limit)
+    total = store.run("api.groups_count", min_risk=min_risk)[0]["n"]
+    return [{**r, "reasons": reasons(r["reasons"], "group")} for r in rows], total
+
+
+def group(store: GraphStore, key: str, *, max_members: int | None = None) -> dict[str, Any] | None:
+    """A linked group with its reasons and links; with `max_members`, its members too."""
+    rows = store.run("api.group_by_key", key=key)
+    if not rows:
+        return None
+    g = rows[0]["group"]
+    out = {"key": g["key"], "risk": g.get("risk"), "size": g.get("size"),
+           "reasons": reasons(g.get("reasons"), "group")}
+    if max_members is not None:
+        out["links"] = link_reasons(g.get("links"))
+        out["members"] = store.run("api.group_members", key=key, limit=max_members)
+    return out
+
+
+def cover_alerts(store: GraphStore, *, min_score: float, skip: int, limit: int) -> list[dict[str, Any]]:
+    rows = store.run("api.cover_alerts", min_score=min_score, skip=skip, limit=limit)
+    return [{**r, "reasons": reasons(r.pop("cover_reasons"))} for r in rows]
+
+
+def unit_value_alerts(store: GraphStore, *, min_abs_z: float, direction: str | None, skip: int,
+                      limit: int) -> list[dict[str, Any]]:
+    rows = store.run("api.unit_value_alerts", min_abs_z=min_abs_z, direction=direction, skip=skip, limit=limit)
+    return [{**r, "direction": "under" if r["robust_z"] < 0 else "over", "reasons": reasons(r.pop("uv_reasons"))}
+            for r in rows]
+
+
+def hs_switch_alerts(store: GraphStore, *, min_score: float, skip: int, limit: int) -> list[dict[str, Any]]:
+    """One row per party, highest switch score first, with its switches of at least `min_score`."""
+    rows = store.run("api.hs_switch_alerts", min_score=min_score, skip=skip, limit=limit)
+    return [{**r, "switches": [_switch(s) for s in loads(r.pop("hs_switches")) or [] if s["score"] >= min_score]}
+            for r in rows]
+
+
+def lane_counts(store: GraphStore) -> list[dict[str, Any]]:
+    return sorted(store.run("api.lane_counts"), key=lambda r: (r["lane"], r["channel"] or ""))
+
+
+def lane_items(store: GraphStore, *, lane: str, skip: int, limit: int) -> list[dict[str, Any]]:
+    rows = store.run("api.lane_items", lane=lane, skip=skip, limit=limit)
+    return [{**r, "reasons": reasons(r.pop("assessment_reasons"))} for r in rows]
