@@ -82,6 +82,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from graph.domain.encoding import json_default
 from graph.domain.schema import FILE_BY_NAME
 from ingest import sim_vocab as V
 
@@ -843,7 +844,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
         "offenders": sorted(offender_ids),
         "smugglers": [pid(p) for p in smugglers],
     }
-    (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=_json_default),
+    (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=json_default),
                                     encoding="utf-8")
     return {
         "out_dir": str(out), "seed": seed,
@@ -872,16 +873,6 @@ def _shuffle_ids(w: _World, dec: pd.DataFrame, offences: pd.DataFrame) -> None:
     for col in ("declarant_id", "consignee_id", "consignor_id", "carrier_id", "broker_id"):
         dec[col] = dec[col].cat.rename_categories(lambda c: pmap[c])
     offences["party_id"] = offences["party_id"].map(pmap)
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))
 
 
 # --------------------------------------------------------------------------- identifier sharing

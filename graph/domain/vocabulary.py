@@ -28,12 +28,13 @@ class PartyRole(StrEnum):
         return f"{self.value}_id"
 
 
-#: every role, in the bundle's column order
-ROLES: tuple[PartyRole, ...] = tuple(PartyRole)
+#: every role, in the bundle's column order, as plain strings: frame columns and dict keys made from
+#: them reach orjson, which refuses str subclasses as keys
+ROLES: tuple[str, ...] = tuple(r.value for r in PartyRole)
 #: the parties who answer for an item's duties, the first present one is liable: the importer
 #: (consignee); the declarant only where there is none (exports), since a broker or representative
 #: lodging for many clients is not the offender
-LIABLE_ROLES: tuple[PartyRole, ...] = (PartyRole.CONSIGNEE, PartyRole.DECLARANT)
+LIABLE_ROLES: tuple[str, ...] = (PartyRole.CONSIGNEE.value, PartyRole.DECLARANT.value)
 
 
 def liable_party(consignee: Any, declarant: Any) -> Any:
@@ -89,4 +90,4 @@ class Lane(StrEnum):
 
 
 #: the lanes the assessment proposes, strictest first
-PROPOSED_LANES: tuple[Lane, ...] = (Lane.RED, Lane.YELLOW, Lane.GREEN)
+PROPOSED_LANES: tuple[str, ...] = (Lane.RED.value, Lane.YELLOW.value, Lane.GREEN.value)

@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
+from graph.domain.encoding import to_json
 from graph.network import communities as comm
 from graph.store.frames import Frames
 from graph.network.groups import Groups, GroupSettings, find_groups, link_pairs, specificity
@@ -201,20 +201,6 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
 
 # --------------------------------------------------------------------------- writing back
 
-def _json(x: Any) -> str:
-    return orjson.dumps(x, option=orjson.OPT_SERIALIZE_NUMPY, default=_default).decode()
-
-
-def _default(o: Any) -> Any:
-    if isinstance(o, (pd.Timestamp, datetime)):
-        return o.isoformat()
-    if isinstance(o, (set, frozenset)):
-        return sorted(o)
-    if isinstance(o, np.generic):
-        return o.item()
-    raise TypeError(type(o).__name__)
-
-
 def _drain(store: GraphStore, name: str, batch: int) -> int:
     total = 0
     while True:
@@ -270,7 +256,7 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
             "group_id": str(gids[g]) if g >= 0 else None,
             "community_id": int(r.community[e]) if r.community is not None else None,
             "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
-            "risk_reasons": _json(reason), "phoenix_of": phoenix_of, "phoenix_score": phoenix_score,
+            "risk_reasons": to_json(reason), "phoenix_of": phoenix_of, "phoenix_score": phoenix_score,
             "scored_at": scored_at,
         })
     return rows
@@ -306,7 +292,7 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
-                         "evidence": _json(r.resolution.evidence.get(e, [])), "size": len(parts)})
+                         "evidence": to_json(r.resolution.evidence.get(e, [])), "size": len(parts)})
         link_rows.extend({"party": k, "entity": e, "confidence": float(conf[k])} for k in sorted(parts))
     out["entities"] = len(ent_rows)
     _consume(store.run_batches("analytics.write_entities", ent_rows, batch_size))
@@ -320,7 +306,7 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
     g_rows, member_rows = [], []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
-                       "links": _json(row.links), "reasons": _json(row.reasons)})
+                       "links": to_json(row.links), "reasons": to_json(row.reasons)})
         member_rows.extend({"party": k, "group": row.group_id}
                            for m in row.members for k in parties_of_entity.get(int(m), []))
     out["groups"] = len(g_rows)
@@ -350,7 +336,7 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
             out["assessments_cleared"] = _drain(store, "analytics.clear_assessment_results", batch_size)
     cov = dec.get("cover")
     if cov is not None and len(cov):
-        rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": _json(rs)}
+        rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
                 for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
         out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
     lap("cover")
@@ -361,7 +347,7 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
     uv = dec.get("unit_value_anomalies")
     if uv is not None and len(uv):
         rows = [{"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
-                 "reasons": _json(rs)}
+                 "reasons": to_json(rs)}
                 for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
                                                 uv["duties_at_stake"], uv["reasons"])]
         out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values", rows, batch_size))
@@ -376,7 +362,7 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
         # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
         flagged = ass[ass["lane"] != "green"]
-        rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": _json(rs)}
+        rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
                 for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
                                          flagged["assessment_reasons"]))
         out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows, batch_size))
@@ -410,7 +396,7 @@ def hs_switch_rows(sw: pd.DataFrame) -> list[dict]:
     rows = []
     for party, evs in events.items():
         evs.sort(key=lambda e: (-e["score"], e["date"], e["to_hs"]))
-        rows.append({"key": party, "switches": _json(evs), "score": evs[0]["score"]})
+        rows.append({"key": party, "switches": to_json(evs), "score": evs[0]["score"]})
     return rows
 
 
@@ -545,7 +531,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     stored = {**rep, "audit_plan_rows": audit_plan_rows(r),
               "audit_random_share": a.audit_random_share}
     store.run("analytics.write_score_run", key=key, started_at=started.isoformat(timespec="seconds"),
-              finished_at=finished.isoformat(timespec="seconds"), report=_json(stored))
+              finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
     t = time.perf_counter()
     store.checkpoint()  # fold the WAL into the file now (Grafeo: rewrites it), so a reopen is quick
     rep["checkpoint_s"] = round(time.perf_counter() - t, 3)

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graph.domain import schema
+from graph.domain.vocabulary import ROLES
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-ROLE_COLUMNS = ("declarant", "consignee", "consignor", "carrier", "broker")
+ROLE_COLUMNS = ROLES  # the party roles, as frame columns
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "declarations": (

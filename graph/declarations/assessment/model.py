@@ -337,7 +337,7 @@ def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = 0.05,
         scores = _combine(t.tune_scores, net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
         m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)
         lane = cut_lanes(scores, m.thresholds)
-        m.lane_rates = {ln.value: float(t.tune_y[lane == ln].mean()) if (lane == ln).any() else float("nan")
+        m.lane_rates = {ln: float(t.tune_y[lane == ln].mean()) if (lane == ln).any() else float("nan")
                         for ln in PROPOSED_LANES}
     else:
         net_past, _ = party_network(t.base[t.past], party_risk)
