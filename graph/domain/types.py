@@ -17,7 +17,7 @@ import pandas as pd
 #: `7108.10`, `0710.80-95`); any other character (a letter, a slash, a comma) makes it no code
 HS_SEPARATORS = " .-"
 _HS_FLOAT = re.compile(r"^\s*([0-9]{5}|[0-9]{7}|[0-9]{9})\.0+\s*$")
-_HS_CHARS = re.compile(r"^[0-9 .\-]+$")
+_HS_CHARS = re.compile(f"^[0-9{re.escape(HS_SEPARATORS)}]+$")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _HS_LEVELS = {2: "chapter", 4: "heading", 6: "subheading"}
 
