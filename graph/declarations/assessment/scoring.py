@@ -132,9 +132,9 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
     date = pd.Timestamp(row.get("date")) if row.get("date") is not None else model.as_of
     parties = {r: _str(row.get(r)) for r in ROLES}
     trader = liable_party(parties["consignee"], parties["declarant"])
-    norm = model.norms.loc[hs6] if hs6 is not None and hs6 in model.norms.index else None
-    f: dict[str, Any] = value_features(value, mass, rate, nan if norm is None else float(norm["median"]),
-                                       nan if norm is None else float(norm["scale"]))
+    known = hs6 is not None and hs6 in model.norms.index
+    f: dict[str, Any] = value_features(value, mass, rate, float(model.norms.at[hs6, "median"]) if known else nan,
+                                       float(model.norms.at[hs6, "scale"]) if known else nan)
     f["origin_is_dispatch"] = float(origin == dispatch) if origin and dispatch else nan
     reg = model.registered_on.get(parties["declarant"]) if parties["declarant"] else None
     f["declarant_age_days"] = float((date - reg).days) if reg is not None else nan
@@ -228,6 +228,7 @@ class Assessor:
                           "suspected_hs": cov_info["suspected_hs"] if cov_info else None,
                           "detail": cov_info["detail"] if cov_info else None,
                           "doc": "declared code is a known cover; evidence fits the suspected goods"})
-        return {"score": round(score, 5), "model_score": round(p, 5), "lane": _lane(score, self.model),
-                "expected_rate": self.model.lane_rates.get(_lane(score, self.model)),
+        lane = _lane(score, self.model)
+        return {"score": round(score, 5), "model_score": round(p, 5), "lane": lane,
+                "expected_rate": self.model.lane_rates.get(lane),
                 "reasons": _reasons(shown, contrib, self.model.features, extra)}
