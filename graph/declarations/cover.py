@@ -24,7 +24,7 @@ import pandas as pd
 
 from graph.declarations.goods import hs_prefix, log_unit_value, mass_kg
 from graph.domain.types import HSCode
-from graph.domain.vocabulary import ROLES
+from graph.domain.vocabulary import PARTY_ROLE_NAMES
 from graph.engine.stats import median_scale
 
 #: each log-likelihood ratio is bounded so that no single piece of evidence decides alone
@@ -236,7 +236,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     # offenders per pair, and all offenders (any offence) for the parties' evidence
     pair_offenders = _pair_offenders(o, level)
     any_off = set(o["party"].dropna()) if not o.empty else set()
-    roles = [c for c in ROLES if c in d]
+    roles = [c for c in PARTY_ROLE_NAMES if c in d]
     role_values = {r: d[r].to_numpy(dtype=object) for r in roles}
     role_risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if party_risk is not None
                      and len(party_risk) else np.zeros(len(d))) for r in roles}

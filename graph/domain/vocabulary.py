@@ -30,7 +30,7 @@ class PartyRole(StrEnum):
 
 #: every role, in the bundle's column order, as plain strings: frame columns and dict keys made from
 #: them reach orjson, which refuses str subclasses as keys
-ROLES: tuple[str, ...] = tuple(r.value for r in PartyRole)
+PARTY_ROLE_NAMES: tuple[str, ...] = tuple(r.value for r in PartyRole)
 #: the parties who answer for an item's duties, the first present one is liable: the importer
 #: (consignee); the declarant only where there is none (exports), since a broker or representative
 #: lodging for many clients is not the offender

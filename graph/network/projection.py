@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from graph.domain.types import HSCode
-from graph.domain.vocabulary import LIABLE_ROLES, ROLES, PartyRole
+from graph.domain.vocabulary import LIABLE_ROLES, PARTY_ROLE_NAMES, PartyRole
 from graph.engine import csr
 from graph.network.resolution import Resolution
 from graph.store.frames import Frames
@@ -111,7 +111,7 @@ def project(frames: Frames, resolution: Resolution) -> Projection:
     link_nodes["degree"] = np.bincount(node_codes, minlength=len(link_nodes)) if len(link_nodes) else 0
 
     d = frames.declarations
-    role_ent = {c: _entity_index(d[c], party_pos, party_entity) for c in ROLES}
+    role_ent = {c: _entity_index(d[c], party_pos, party_entity) for c in PARTY_ROLE_NAMES}
     parts = []
     for a, b, kind in TRADE_PAIRS:
         ea, eb = role_ent[a], role_ent[b]

@@ -31,17 +31,25 @@ import numpy as np
 import pandas as pd
 
 from graph.domain.encoding import to_json
-from graph.pipeline.report import peak_rss_mb, report
-from graph.pipeline.writeback import audit_plan_rows, write_declaration_results, write_network_results
 from graph.network import communities as comm
-from graph.store.frames import Frames
 from graph.network.groups import Groups, GroupSettings, find_groups, link_pairs, specificity
 from graph.network.phoenix import PhoenixSettings, find_phoenix
 from graph.network.projection import Projection, project
 from graph.network.resolution import Resolution, ResolutionSettings, resolve
-from graph.network.risk import Context, RiskSettings, Scores, offence_seeds, propagate, reasons, score_entities
+from graph.network.risk import (
+    Context,
+    RiskSettings,
+    Scores,
+    offence_seeds,
+    propagate,
+    reasons,
+    score_entities,
+)
+from graph.pipeline.report import peak_rss_mb, report
+from graph.pipeline.writeback import audit_plan_rows, write_declaration_results, write_network_results
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
+from graph.store.frames import Frames
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,9 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
     if frames.declarations.empty:
         return
     party_risk = r.party_risk()
-    from graph.declarations import assessment, audit_plan as audit, cover, goods as declarations
+    from graph.declarations import assessment, cover
+    from graph.declarations import audit_plan as audit
+    from graph.declarations import goods as declarations
 
     if prep is None:
         prep = _declaration_prep(frames, s, step)

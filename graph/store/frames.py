@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graph.domain import schema
-from graph.domain.vocabulary import ROLES
+from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-ROLE_COLUMNS = ROLES  # the party roles, as frame columns
+ROLE_COLUMNS = PARTY_ROLE_NAMES  # the party roles, as frame columns
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "declarations": (

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from graph.declarations.goods import hs_prefix, mass_kg
-from graph.domain.vocabulary import ROLES, liable_party
+from graph.domain.vocabulary import PARTY_ROLE_NAMES, liable_party
 
 #: grouping columns whose past hit rate is an "own" feature (attributes of the goods and route)
 OWN_GROUPS = ("hs6", "hs4", "origin_country", "dispatch_country", "route")
@@ -54,7 +54,7 @@ def _base(decl: pd.DataFrame) -> pd.DataFrame:
     else:
         b["route"] = (b["origin_country"].fillna("") + "|" + b["dispatch_country"].fillna("") + "|"
                       + b["transport_mode"].fillna(""))
-    for r in ROLES:
+    for r in PARTY_ROLE_NAMES:
         b[r] = decl[r].astype("string") if r in decl else pd.Series(pd.NA, index=decl.index, dtype="string")
     b["trader"] = liable_party(b["consignee"], b["declarant"])
     return b

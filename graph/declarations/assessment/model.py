@@ -24,7 +24,7 @@ from graph.declarations.assessment.features import (
 )
 from graph.declarations.assessment.network import network_features, network_snapshot
 from graph.declarations.goods import hs_norms
-from graph.domain.vocabulary import PROPOSED_LANES, ROLES, Lane
+from graph.domain.vocabulary import PARTY_ROLE_NAMES, PROPOSED_LANES, Lane
 
 MODEL_FILE = "assessment_model.pkl"
 
@@ -56,7 +56,7 @@ def feature_frame(frames, lab: pd.DataFrame, prior: float, norms: pd.DataFrame, 
              history_features(base, lab, prior, OWN_GROUPS, horizon)]
     cats = ["hs2", "transport_mode", "origin_country", "dispatch_country", *extra_categoricals]
     if feature_set in ("party", "network"):
-        present = tuple(r for r in ROLES if base[r].notna().any())
+        present = tuple(r for r in PARTY_ROLE_NAMES if base[r].notna().any())
         parts.append(history_features(base, lab, prior, present, horizon))
     if feature_set == "network":
         parts.append(network_features(base, lab, prior, horizon=horizon))
@@ -77,7 +77,7 @@ def _encode(X: pd.DataFrame, categorical: dict[str, list[str]]) -> pd.DataFrame:
 
 def feature_columns(columns: list[str], feature_set: str) -> list[str]:
     """The columns of a feature set: own < party (+ parties' past hit rates) < network (+ nb_)."""
-    party = {f"rate_{r}" for r in ROLES}
+    party = {f"rate_{r}" for r in PARTY_ROLE_NAMES}
     out = []
     for c in columns:
         if c.startswith("nb_"):
@@ -298,7 +298,7 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
     # tables as of `as_of` for scoring single posted declarations
     ev = known.to_numpy()
     groups: dict[str, dict[str, tuple[float, float]]] = {}
-    for gcol in (*OWN_GROUPS, *ROLES):
+    for gcol in (*OWN_GROUPS, *PARTY_ROLE_NAMES):
         g = pd.DataFrame({"g": base.loc[ev, gcol], "y": y[ev]}).dropna()
         agg = g.groupby("g")["y"].agg(["size", "sum"])
         groups[gcol] = {k: (float(a), float(b)) for k, a, b in zip(agg.index, agg["size"], agg["sum"])}

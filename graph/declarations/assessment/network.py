@@ -12,12 +12,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from graph.declarations.assessment.features import _smoothed
-from graph.domain.vocabulary import ROLES
+from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 
 def _party_graph(base: pd.DataFrame, mask: np.ndarray, index: pd.Index) -> sp.csr_matrix:
     """Party co-occurrence graph (parties on the same item are linked), weights = shared items."""
-    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in ROLES if base[r].notna().any()}
+    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES if base[r].notna().any()}
     return _party_pairs(codes, len(index))
 
 
@@ -42,13 +42,13 @@ def network_snapshot(base: pd.DataFrame, lab: pd.DataFrame, prior: float, until:
     excess past hit rate (seed), propagated neighbour risk and degree (distinct co-parties)."""
     mask = (base["date"] < until).to_numpy()
     parties = pd.Index(pd.unique(np.concatenate(
-        [base.loc[mask, r].dropna().to_numpy(dtype=object) for r in ROLES])))
+        [base.loc[mask, r].dropna().to_numpy(dtype=object) for r in PARTY_ROLE_NAMES])))
     if len(parties) == 0:
         return pd.DataFrame(columns=["seed", "nb_risk", "degree"])
     cut = until if horizon is None else min(until, horizon)
     ev = (lab["y"].notna() & (lab["known_at"] < cut)).to_numpy()
     n = np.zeros(len(parties)); p = np.zeros(len(parties))
-    for r in ROLES:
+    for r in PARTY_ROLE_NAMES:
         idx = parties.get_indexer(base.loc[ev, r].to_numpy(dtype=object))
         ok = idx >= 0
         np.add.at(n, idx[ok], 1.0)
@@ -72,15 +72,15 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
     fraction of the cost of rebuilding every month from strings (1M items: ~40 snapshots).
     """
     out = pd.DataFrame(index=base.index)
-    for r in ROLES:
+    for r in PARTY_ROLE_NAMES:
         out[f"nb_{r}"] = np.nan
     period = base["date"].dt.to_period("M" if freq == "MS" else freq).dt.start_time
     starts = sorted(period.dropna().unique())
     if not starts:
         return out.drop(columns=list(out.columns))
-    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object) for r in ROLES])))
+    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object) for r in PARTY_ROLE_NAMES])))
     n = len(keys)
-    codes = {r: keys.get_indexer(base[r].to_numpy(dtype=object)) for r in ROLES}
+    codes = {r: keys.get_indexer(base[r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES}
     date = base["date"].to_numpy(dtype="datetime64[ns]")
     order = np.argsort(date, kind="stable")  # NaT last
     sorted_dates = date[order]
@@ -92,7 +92,7 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
     done = 0
     period_codes, period_levels = pd.factorize(period, sort=True)
     rows_of = pd.Series(np.arange(len(base))).groupby(period_codes).indices
-    values = {r: out[f"nb_{r}"].to_numpy(dtype=float, copy=True) for r in ROLES}
+    values = {r: out[f"nb_{r}"].to_numpy(dtype=float, copy=True) for r in PARTY_ROLE_NAMES}
     for pi, start in enumerate(period_levels):
         until = np.datetime64(pd.Timestamp(start), "ns")
         hi = int(np.searchsorted(sorted_dates, until, "left"))
@@ -120,7 +120,7 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
         for r, c in codes.items():
             cr = c[rows]
             values[r][rows] = np.where(cr >= 0, nb[np.maximum(cr, 0)], np.nan)
-    for r in ROLES:
+    for r in PARTY_ROLE_NAMES:
         out[f"nb_{r}"] = values[r]
     return out.drop(columns=[c for c in out if out[c].isna().all()])
 

@@ -17,7 +17,7 @@ from graph.declarations.assessment.features import _base, _smoothed, labels, nov
 from graph.declarations.assessment.model import MODEL_FILE, AssessmentModel, _encode, cut_lanes, feature_frame
 from graph.domain import schema
 from graph.domain.types import HSCode
-from graph.domain.vocabulary import ROLES, Lane, liable_party
+from graph.domain.vocabulary import PARTY_ROLE_NAMES, Lane, liable_party
 from graph.engine.stats import noisy_or
 
 
@@ -32,7 +32,7 @@ def party_network(base: pd.DataFrame, party_risk: pd.Series | None) -> tuple[np.
     net = np.zeros(len(base))
     who = np.array([None] * len(base), dtype=object)
     if party_risk is not None and len(party_risk):
-        for r in ROLES:
+        for r in PARTY_ROLE_NAMES:
             v = base[r].map(party_risk).astype(float).fillna(0.0).to_numpy()
             better = v > net
             who[better] = base[r].to_numpy(dtype=object)[better]
@@ -130,7 +130,7 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
         _str(row.get("transport_mode"))
     route = _str(row.get("route")) or f"{origin or ''}|{dispatch or ''}|{mode or ''}"
     date = pd.Timestamp(row.get("date")) if row.get("date") is not None else model.as_of
-    parties = {r: _str(row.get(r)) for r in ROLES}
+    parties = {r: _str(row.get(r)) for r in PARTY_ROLE_NAMES}
     trader = liable_party(parties["consignee"], parties["declarant"])
     known = hs6 is not None and hs6 in model.norms.index
     f: dict[str, Any] = value_features(value, mass, rate, float(model.norms.at[hs6, "median"]) if known else nan,
@@ -145,7 +145,7 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
         nn, pp = model.groups.get(gcol, {}).get(v, (0.0, 0.0)) if v else (0.0, 0.0)
         f[f"rate_{gcol}"] = _smoothed(nn, pp, model.prior)
     net_tab = model.network_dict
-    for r in ROLES:
+    for r in PARTY_ROLE_NAMES:
         v = parties[r]
         f[f"nb_{r}"] = net_tab.get(v, (nan, nan))[0] if v else nan
     cats = {"hs2": hs2, "transport_mode": mode, "origin_country": origin, "dispatch_country": dispatch}
@@ -186,7 +186,7 @@ class Assessor:
         """Party keys (source:party_id) from contract columns (`declarant_id` ...) or keys given."""
         src = row.get("source") or self.source
         out = dict(row)
-        for r in ROLES:
+        for r in PARTY_ROLE_NAMES:
             if out.get(r) is None and row.get(f"{r}_id") not in (None, ""):
                 pid = str(row[f"{r}_id"])
                 out[r] = schema.node_key(src, pid) if src else pid
@@ -203,7 +203,7 @@ class Assessor:
         row = self._keys(row)
         X, shown = _row_vector(row, self.model)
         p = float(self.model.booster.predict(X, num_threads=1)[0])
-        keys = [row[r] for r in ROLES if row.get(r)]
+        keys = [row[r] for r in PARTY_ROLE_NAMES if row.get(r)]
         pr = self.party_risk(keys)
         who, net = max(pr.items(), key=lambda kv: kv[1]) if pr else (None, 0.0)
         cov_info = None

@@ -8,13 +8,20 @@ import numpy as np
 import pandas as pd
 
 from graph.domain import schema
-from graph.domain.vocabulary import (LIABLE_ROLES, ROLES, DecisionKind, Lane, OffenceStatus, PartyRole,
-                                     liable_party)
+from graph.domain.vocabulary import (
+    LIABLE_ROLES,
+    PARTY_ROLE_NAMES,
+    DecisionKind,
+    Lane,
+    OffenceStatus,
+    PartyRole,
+    liable_party,
+)
 
 
 def test_roles_are_the_contract_columns_and_plain_strings():
-    assert [f"{r}_id" for r in ROLES] == list(schema.PARTY_ROLES)
-    assert all(type(r) is str for r in (*ROLES, *LIABLE_ROLES))
+    assert [f"{r}_id" for r in PARTY_ROLE_NAMES] == list(schema.PARTY_ROLES)
+    assert all(type(r) is str for r in (*PARTY_ROLE_NAMES, *LIABLE_ROLES))
     assert PartyRole.BROKER.column == "broker_id"
 
 

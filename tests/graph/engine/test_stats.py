@@ -7,8 +7,15 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.engine.stats import (MAD_TO_SD, damping, grouped_median_scale, median_scale, noisy_or, noisy_or_all,
-                                weighted_median)
+from graph.engine.stats import (
+    MAD_TO_SD,
+    damping,
+    grouped_median_scale,
+    median_scale,
+    noisy_or,
+    noisy_or_all,
+    weighted_median,
+)
 
 
 def test_weighted_median_is_the_lower_median_and_follows_the_weights():
