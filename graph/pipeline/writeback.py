@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from graph.domain.encoding import to_json
+from graph.domain.vocabulary import Lane
 from graph.store import GraphStore
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
         # the yellow and red proposals are stored (with reasons); green is every other item. Writing
         # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
-        flagged = ass[ass["lane"] != "green"]
+        flagged = ass[ass["lane"] != Lane.GREEN]
         rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
                 for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
                                          flagged["assessment_reasons"]))
