@@ -9,6 +9,7 @@ separators clerks and tariffs write between them are a code; anything else is re
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
@@ -44,7 +45,7 @@ class HSCode:
         >>> HSCode.clean("1234") is None
         True
         """
-        if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
             return None
         text = str(value)
         if not text.strip():
