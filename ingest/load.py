@@ -33,7 +33,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from typing import Any
 import orjson
 
 from graph.domain import schema
+from graph.domain.encoding import json_default
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
 from ingest import normalise as nz
@@ -849,20 +850,12 @@ def _write_report(store: GraphStore | None, s: Settings, report: IngestReport) -
     base = s.reports_dir / f"ingest-{report.run_id}"
     report.report_path = str(base.with_suffix(".json"))
     data = report.to_dict()
-    text = json.dumps(data, indent=2, default=_json_default)
+    text = json.dumps(data, indent=2, default=json_default)
     base.with_suffix(".json").write_text(text, encoding="utf-8")
     base.with_suffix(".txt").write_text(report.summary() + "\n", encoding="utf-8")
     if store is None:
         return
     store.run("ingest.record_run", key=report.run_id, started_at=report.started_at,
               finished_at=report.finished_at, source=report.source, path=report.path,
-              status=report.status, report=json.dumps(data, default=_json_default))
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (date, datetime)):
-        return o.isoformat()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o).__name__)
+              status=report.status, report=json.dumps(data, default=json_default))
 

@@ -17,6 +17,8 @@ from functools import lru_cache
 import phonenumbers
 from unidecode import unidecode
 
+from graph.domain.types import HSCode
+
 __all__ = [
     "digits",
     "hs_ancestors",
@@ -385,54 +387,10 @@ def _tokens_keep_single(latin: str) -> list[str]:
 
 # --------------------------------------------------------------------------- goods, places, vehicles
 
-_HS_FLOAT = re.compile(r"^\s*(\d{5}|\d{7}|\d{9})\.0+\s*$")
-
-
-def normalise_hs(value: str | None) -> str | None:
-    """An HS code as 6, 8 or 10 digits, leading zero restored; None if it cannot be one.
-
-    Spreadsheets drop the leading zero of chapters 01–09 (`71080` for `071080`) and may add `.0`.
-
-    >>> normalise_hs("71080")
-    '071080'
-    >>> normalise_hs("7108.10")
-    '710810'
-    >>> normalise_hs("71080.0")
-    '071080'
-    >>> normalise_hs("8471 30 000 0")
-    '8471300000'
-    >>> normalise_hs("1234") is None
-    True
-    """
-    if not value:
-        return None
-    m = _HS_FLOAT.match(value)
-    d = m.group(1) if m else digits(value)
-    if len(d) % 2 == 1:
-        d = "0" + d
-    if len(d) not in (6, 8, 10):
-        return None
-    return d
-
-
-def hs_level(code: str) -> str:
-    """The level of a code by its length.
-
-    >>> [hs_level(c) for c in ("07", "0710", "071080", "07108095")]
-    ['chapter', 'heading', 'subheading', 'national']
-    """
-    return {2: "chapter", 4: "heading", 6: "subheading"}.get(len(code), "national")
-
-
-def hs_ancestors(code: str) -> list[str]:
-    """The codes above a code, nearest first, down to the chapter.
-
-    >>> hs_ancestors("0710809500")
-    ['071080', '0710', '07']
-    >>> hs_ancestors("071080")
-    ['0710', '07']
-    """
-    return [code[:n] for n in (6, 4, 2) if n < len(code)]
+# HS codes: the type owns its cleaning (graph.domain.types.HSCode); these names stay for ingest's callers
+normalise_hs = HSCode.clean
+hs_level = HSCode.level
+hs_ancestors = HSCode.ancestors
 
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")

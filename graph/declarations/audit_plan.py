@@ -1,4 +1,6 @@
-"""Audit targets (post-clearance audit of entities) and lanes (selectivity of declarations) under a budget.
+"""Audit targets (post-clearance audit of entities) under a budget.
+
+(Lanes are cut in one place, `graph.declarations.assessment.cut_lanes`.)
 
 Entities are ranked by the duties expected to be recovered: their probability of a finding times
 the duties at stake (duties assessed on their declarations plus the shortfall of undervalued
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from graph.declarations.goods import mass_kg, robust_z
+from graph.domain.vocabulary import LIABLE_ROLES
 
 TARGET_COLUMNS = ["rank", "target_id", "target_kind", "expected_amount", "risk", "duties_at_stake", "reasons", "pick"]
 
@@ -38,7 +41,7 @@ def _party_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None) -
     """Items per party (as declarant or consignee: the parties liable for the duties)."""
     d = frames.declarations
     parts = []
-    for role in ("consignee", "declarant"):
+    for role in LIABLE_ROLES:
         if role in d:
             parts.append(pd.DataFrame({"party": d[role], "key": d["key"], "role": role, "duty": stake["duty"],
                                        "shortfall": stake["shortfall"]}))
@@ -133,42 +136,3 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     }, columns=TARGET_COLUMNS)
     return out
 
-
-def lanes(scores: pd.Series, *, red_share: float = 0.05, yellow_share: float = 0.15, random_share: float = 0.0,
-          seed: int = 7, outcomes: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A lane per item (red: physical check, yellow: documents, green: release) and the expected hit
-    rate per lane.
-
-    The top `red_share` of items by score go red, the next `yellow_share` yellow. `random_share`
-    of the green items are sent to yellow at random (seeded), so green keeps being measured.
-    The expected rate per lane is the mean score of its items (scores are probabilities); where
-    past `outcomes` (1/0, same index) are given the observed rate is reported beside it.
-    Returns (per item: lane, score, pick; per lane: items, share, expected_rate, observed_rate).
-    """
-    s = pd.to_numeric(scores, errors="coerce").fillna(0.0)
-    n = len(s)
-    order = s.sort_values(ascending=False, kind="stable").index
-    n_red = math.ceil(red_share * n) if red_share > 0 else 0
-    n_yel = math.ceil((red_share + yellow_share) * n) - n_red if yellow_share > 0 else 0
-    lane = pd.Series("green", index=s.index, dtype=object)
-    lane.loc[order[:n_red]] = "red"
-    lane.loc[order[n_red:n_red + n_yel]] = "yellow"
-    pick = pd.Series("risk", index=s.index, dtype=object)
-    green = lane.index[lane == "green"]
-    if random_share > 0 and len(green):
-        rng = np.random.default_rng(seed)
-        k = min(math.ceil(random_share * len(green)), len(green))
-        sel = green[np.sort(rng.choice(len(green), size=k, replace=False))]
-        lane.loc[sel] = "yellow"
-        pick.loc[sel] = "random"
-    per_item = pd.DataFrame({"lane": lane, "score": s, "pick": pick})
-    rows = []
-    for ln in ("red", "yellow", "green"):
-        m = lane == ln
-        r = {"lane": ln, "items": int(m.sum()), "share": round(float(m.mean()), 4) if n else 0.0,
-             "expected_rate": round(float(s[m].mean()), 4) if m.any() else float("nan")}
-        if outcomes is not None:
-            ob = pd.to_numeric(outcomes.reindex(s.index), errors="coerce")[m].dropna()
-            r["observed_rate"] = round(float(ob.mean()), 4) if len(ob) else float("nan")
-        rows.append(r)
-    return per_item, pd.DataFrame(rows)

@@ -23,6 +23,9 @@ import numpy as np
 import pandas as pd
 
 from graph.declarations.goods import hs_prefix, log_unit_value, mass_kg
+from graph.domain.types import HSCode
+from graph.domain.vocabulary import PARTY_ROLE_NAMES
+from graph.engine.stats import median_scale
 
 #: each log-likelihood ratio is bounded so that no single piece of evidence decides alone
 LLR_CAP = 3.0
@@ -30,6 +33,9 @@ LLR_CAP = 3.0
 OPEN_WEIGHT = 0.25
 #: Laplace pseudo-count for categorical evidence (supplier, countries, route)
 ALPHA = 1.0
+#: floor of a profile's robust scale (log value/kg): wider than a code's norm (goods.MIN_SCALE) since a
+#: cover profile rests on tens of caught items, and a tight scale would make its likelihood overconfident
+PROFILE_MIN_SCALE = 0.25
 
 PAIR_COLUMNS = ["declared_hs", "actual_hs", "count", "parties", "evaded", "first", "last", "declaration_keys"]
 FLAG_COLUMNS = ["key", "declaration_id", "declared_hs", "suspected_hs", "score", "reasons"]
@@ -47,8 +53,6 @@ def learn_cover_pairs(frames, *, level: int = 6, as_of=None) -> pd.DataFrame:
     o = o.copy()
     if as_of is not None:
         o = o[pd.to_datetime(o["date"]) < pd.Timestamp(as_of)]
-    if "status" in o:
-        o = o[o["status"].fillna("confirmed") != "cleared"]
     o["declared_hs"] = hs_prefix(o["declared_hs_code"], level)
     o["actual_hs"] = hs_prefix(o["actual_hs_code"], level)
     o = o.dropna(subset=["declared_hs", "actual_hs"])
@@ -70,22 +74,8 @@ def learn_cover_pairs(frames, *, level: int = 6, as_of=None) -> pd.DataFrame:
 
 
 def _robust(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
-    """Weighted median and a robust scale (1.4826 * weighted MAD, floored)."""
-    x = np.asarray(x, float)
-    ok = ~np.isnan(x)
-    x = x[ok]
-    w = np.ones_like(x) if w is None else np.asarray(w, float)[ok]
-    if len(x) == 0:
-        return np.nan, np.nan
-    med = _wmedian(x, w)
-    mad = _wmedian(np.abs(x - med), w)
-    return med, max(1.4826 * mad, 0.25)
-
-
-def _wmedian(x: np.ndarray, w: np.ndarray) -> float:
-    o = np.argsort(x, kind="stable")
-    cw = np.cumsum(w[o])
-    return float(x[o][np.searchsorted(cw, cw[-1] / 2.0)])
+    """Weighted median and robust scale of a profile, floored at PROFILE_MIN_SCALE."""
+    return median_scale(x, w, floor=PROFILE_MIN_SCALE)
 
 
 def _normal_llr(x: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
@@ -112,6 +102,22 @@ def _cat_llr(values: pd.Series, cover: pd.Series, cover_w: np.ndarray, genuine: 
     out = np.log(pc / pg).to_numpy(dtype=float, copy=True)
     out[values.isna().to_numpy()] = 0.0
     return np.clip(out, -LLR_CAP, LLR_CAP)
+
+
+def _uv_llr(x: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """The value/kg evidence: `_normal_llr`, but only a price on the risk goods' side of the genuine
+    price is evidence of cover; an item far on the other side (undervalued) is not made likelier by a
+    wide cover profile. Batch flags and the one posted item (`cover_score_one`) both use it."""
+    llr = _normal_llr(x, a, b)
+    if np.isnan(a[0]) or np.isnan(b[0]):
+        return llr
+    wrong_side = np.sign(x - b[0]) != np.sign(a[0] - b[0])
+    return np.where(wrong_side, np.minimum(llr, 0.0), llr)
+
+
+def _pair_prior(count: int, n_declared: int) -> float:
+    """A pair's prior: its caught rate among the declared code's items (Laplace), within 1 %..50 %."""
+    return min(max((count + 1) / (n_declared + 2), 0.01), 0.5)
 
 
 def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarray, on_d: np.ndarray,
@@ -230,7 +236,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     # offenders per pair, and all offenders (any offence) for the parties' evidence
     pair_offenders = _pair_offenders(o, level)
     any_off = set(o["party"].dropna()) if not o.empty else set()
-    roles = [c for c in ("declarant", "consignee", "consignor", "broker", "carrier") if c in d]
+    roles = [c for c in PARTY_ROLE_NAMES if c in d]
     role_values = {r: d[r].to_numpy(dtype=object) for r in roles}
     role_risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if party_risk is not None
                      and len(party_risk) else np.zeros(len(d))) for r in roles}
@@ -261,12 +267,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         for name, x in (("unit_value", luv), ("mass", lmass)):
             a = _robust(x[ref_idx], ref_w)
             b = _robust(x[g_idx])
-            llr[name] = _normal_llr(x[ci], a, b)
-            if name == "unit_value" and not (np.isnan(a[0]) or np.isnan(b[0])):
-                # only a price on the risk goods' side of the genuine price is evidence of cover; an
-                # item far on the other side (undervalued) is not made likelier by a wide cover profile
-                wrong_side = np.sign(x[ci] - b[0]) != np.sign(a[0] - b[0])
-                llr[name] = np.where(wrong_side, np.minimum(llr[name], 0.0), llr[name])
+            llr[name] = _uv_llr(x[ci], a, b) if name == "unit_value" else _normal_llr(x[ci], a, b)
             profiles[name] = (x, a, b)
         cats: dict[str, pd.Series] = {}
         for name, col in (("consignor", d.get("consignor")), ("countries", countries), ("route", route)):
@@ -289,7 +290,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
             nr = np.maximum(nr, role_risk[r][ci])
         llr["parties"] = np.minimum(2.0 * same + 0.7 * other + 2.0 * nr, LLR_CAP) if roles else np.zeros(len(ci))
         # prior: the pair's caught rate among the code's declarations, as odds (at least 1 %)
-        prior = min(max((pr.count + 1) / (len(on_d) + 2), 0.01), 0.5)
+        prior = _pair_prior(pr.count, len(on_d))
         logit_prior = float(np.log(prior / (1 - prior)))
         total = logit_prior + _combine_evidence(llr)
         better = total > best_score[ci]
@@ -377,7 +378,7 @@ def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
             continue
         ref, w, gen = samples
         out.append({"declared_hs": D, "actual_hs": A, "count": int(pr.count),
-                    "prior": min(max((pr.count + 1) / (len(on_d) + 2), 0.01), 0.5),
+                    "prior": _pair_prior(pr.count, len(on_d)),
                     "cover_uv": _robust(luv[ref], w), "genuine_uv": _robust(luv[gen]),
                     "offenders": sorted(pair_offenders.get((D, A), set()))})
     return out
@@ -386,7 +387,7 @@ def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
 def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: list[dict]) -> dict | None:
     """Cover evidence for one item from `cover_profiles`: value/kg (only on the risk goods' side)
     and whether a party on the item committed this cover before. None when the code is no cover."""
-    digits = "".join(ch for ch in str(hs_code or "") if ch.isdigit())[:6]
+    digits = HSCode.prefix(hs_code, 6)
     best = None
     for p in profiles:
         if p["declared_hs"] != digits:
@@ -396,9 +397,7 @@ def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: 
         except (TypeError, ValueError, ZeroDivisionError):
             x = float("nan")
         a, b = p["cover_uv"], p["genuine_uv"]
-        uv = float(_normal_llr(np.array([x]), a, b)[0]) if not np.isnan(x) else 0.0
-        if not np.isnan(x) and np.sign(x - b[0]) != np.sign(a[0] - b[0]):
-            uv = min(uv, 0.0)
+        uv = float(_uv_llr(np.array([x]), a, b)[0]) if not np.isnan(x) else 0.0
         same = [q for q in parties if q in set(p["offenders"])]
         total = np.log(p["prior"] / (1 - p["prior"])) + _combine_evidence(
             {"unit_value": np.array([uv]), "parties": np.array([2.0 if same else 0.0])})[0]

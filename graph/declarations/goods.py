@@ -14,21 +14,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: 1.4826 * MAD estimates the standard deviation of a normal sample (robust scale).
-MAD_TO_SD = 1.4826
-#: log-scale floor: two prices per kg that differ by less than ~15 % are never "anomalous".
+from graph.domain.types import HSCode
+from graph.domain.vocabulary import liable_party
+from graph.engine.stats import grouped_median_scale
+
+#: log-scale floor: two prices per kg that differ by less than ~15 % are never "anomalous"
+#: (wider than the cover profiles' floor, as a code's norm rests on many items)
 MIN_SCALE = 0.15
 
-
-def hs_prefix(codes: pd.Series, level: int) -> pd.Series:
-    """The HS code cut to `level` digits (6 = international subheading, 4 = heading, 2 = chapter).
-
-    Cut once per distinct code (a few thousand in a million items) and spread back: the scoring
-    run asks for prefixes of the same column a dozen times."""
-    idx, uniq = pd.factorize(codes)
-    s = pd.Series(uniq, dtype=object).astype("string").str.replace(r"\D", "", regex=True)
-    cut = s.str.slice(0, level).where(s.str.len() >= level)
-    return pd.Series(cut.array.take(idx, allow_fill=True), index=codes.index, name=codes.name)
+#: an HS code cut to 6 (subheading), 4 (heading) or 2 (chapter) digits: the type's own cut
+hs_prefix = HSCode.prefixes
 
 
 def mass_kg(decl: pd.DataFrame) -> pd.Series:
@@ -53,16 +48,9 @@ def hs_norms(decl: pd.DataFrame, *, level: int = 6, min_count: int = 8) -> pd.Da
 
     Returns a frame indexed by the code with columns n, median, scale.
     """
-    luv = log_unit_value(decl)
-    hs = hs_prefix(decl["hs_code"], level)
-    df = pd.DataFrame({"hs": hs, "luv": luv}).dropna()
-    if df.empty:
-        return pd.DataFrame(columns=["n", "median", "scale"]).rename_axis("hs")
-    g = df.groupby("hs")["luv"]
-    med = g.median()
-    mad = (df["luv"] - df["hs"].map(med)).abs().groupby(df["hs"]).median()
-    out = pd.DataFrame({"n": g.size(), "median": med, "scale": np.maximum(MAD_TO_SD * mad, MIN_SCALE)})
-    return out[out["n"] >= min_count]
+    out = grouped_median_scale(log_unit_value(decl), hs_prefix(decl["hs_code"], level), floor=MIN_SCALE)
+    out = out.rename_axis("hs")
+    return out[out["n"] >= min_count] if len(out) else out
 
 
 def robust_z(decl: pd.DataFrame, *, min_count: int = 8) -> pd.DataFrame:
@@ -135,7 +123,7 @@ def unit_value_anomalies(frames, *, threshold: float = 3.5, min_count: int = 8) 
 def _trader(decl: pd.DataFrame) -> pd.Series:
     """The trader of an item: the consignee (importer), else the declarant."""
     c = decl["consignee"] if "consignee" in decl else pd.Series(None, index=decl.index)
-    return c.where(c.notna(), decl["declarant"])
+    return liable_party(c, decl["declarant"])
 
 
 def hs_novelty(decl: pd.DataFrame, *, level: int = 6) -> pd.DataFrame:

@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from graph.domain.vocabulary import Lane, OffenceStatus, PartyRole
+
 PropType = Literal["str", "int", "float", "date", "bool", "country", "currency", "hs", "json", "datetime"]
 
 
@@ -271,14 +273,10 @@ NODES: tuple[NodeKind, ...] = (
 
 # --------------------------------------------------------------------------- relationships
 
-PARTY_ROLES: dict[str, str] = {
-    # contract column -> relationship type from the declaration to the party
-    "declarant_id": "DECLARED_BY",
-    "consignee_id": "CONSIGNED_TO",
-    "consignor_id": "CONSIGNED_BY",
-    "carrier_id": "CARRIED_BY",
-    "broker_id": "BROKERED_BY",
-}
+#: contract column (`declarant_id` ...) -> relationship type from the declaration to the party
+PARTY_ROLES: dict[str, str] = {r.column: t for r, t in (
+    (PartyRole.DECLARANT, "DECLARED_BY"), (PartyRole.CONSIGNEE, "CONSIGNED_TO"),
+    (PartyRole.CONSIGNOR, "CONSIGNED_BY"), (PartyRole.CARRIER, "CARRIED_BY"), (PartyRole.BROKER, "BROKERED_BY"))}
 
 IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("TaxId", "HAS_TAX_ID", "tax_id", 1.0, same_entity=True,
@@ -431,7 +429,7 @@ FILES: tuple[BundleFile, ...] = (
         _C("quantity", "float", min=0), _C("quantity_unit"),
         _C("customs_value", "float", required=True, min=0), _C("currency", "currency"),
         _C("duty_rate", "float"), _C("duty_amount", "float", min=0),
-        _C("channel", choices=("green", "yellow", "red", "blue")),
+        _C("channel", choices=(Lane.GREEN.value, Lane.YELLOW.value, Lane.RED.value, Lane.BLUE.value)),
         _C("inspection_result", choices=("clear", "violation")),
     )),
     BundleFile("officers", False, ("company_id", "person_id", "role"), (
@@ -445,7 +443,7 @@ FILES: tuple[BundleFile, ...] = (
         _C("offence_type", choices=("undervaluation", "misclassification", "smuggling", "origin",
                                     "prohibited", "documentation", "other")),
         _C("declared_hs_code", "hs"), _C("actual_hs_code", "hs"),
-        _C("evaded_amount", "float", min=0), _C("status", choices=("suspected", "confirmed")),
+        _C("evaded_amount", "float", min=0), _C("status", choices=tuple(st.value for st in OffenceStatus)),
     )),
 )
 FILE_BY_NAME: dict[str, BundleFile] = {f.name: f for f in FILES}

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graph.engine import csr
-
 from graph.domain import schema
+from graph.engine import csr
+from graph.engine.stats import damping, noisy_or_all
 from graph.network.projection import Projection
 
 OFFICER_PRIOR: dict[str, float] = {
@@ -51,11 +51,6 @@ class Groups:
     pairs: pd.DataFrame  # a, b (entity indices, a < b), weight, nodes (link-node indices shared)
     group_of: np.ndarray  # entity index -> group index or -1
     table: pd.DataFrame  # per group: group_id, members (entity indices), size, risk, links, reasons
-
-
-def damping(degree: np.ndarray | float, knee: float) -> np.ndarray:
-    d = np.maximum(np.asarray(degree, dtype=np.float64), 1.0)
-    return 1.0 / (1.0 + ((d - 1.0) / knee) ** 2)
 
 
 def specificity(proj: Projection, s: GroupSettings | None = None) -> np.ndarray:
@@ -144,7 +139,7 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
         offenders = [m for m in members if seeds[m] > 0]
         # any member's record (noisy-OR), tempered by the share of members with one: a ring where
         # several members offended is a risky group, a 15-firm holding with one honest violation is not
-        risk = float((1.0 - np.prod(1.0 - sev[offenders])) * np.sqrt(len(offenders) / len(members))) \
+        risk = float(noisy_or_all(sev[offenders]) * np.sqrt(len(offenders) / len(members))) \
             if offenders else 0.0
         reasons = [f"{len(members)} entities linked by {len(link_list)} shared identifiers or officers"]
         if offenders:

@@ -19,16 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from graph.domain.types import HSCode
+from graph.domain.vocabulary import LIABLE_ROLES, PARTY_ROLE_NAMES, PartyRole
 from graph.engine import csr
-from graph.store.frames import Frames
 from graph.network.resolution import Resolution
+from graph.store.frames import Frames
 
 # the trade relations the projection keeps: (from column, to column, edge kind)
-TRADE_PAIRS: tuple[tuple[str, str, str], ...] = (
-    ("declarant", "consignee", "declarant"),
-    ("consignee", "consignor", "supplier"),
-    ("consignee", "broker", "broker"),
-    ("consignee", "carrier", "carrier"),
+TRADE_PAIRS: tuple[tuple[PartyRole, PartyRole, str], ...] = (
+    (PartyRole.DECLARANT, PartyRole.CONSIGNEE, "declarant"),
+    (PartyRole.CONSIGNEE, PartyRole.CONSIGNOR, "supplier"),
+    (PartyRole.CONSIGNEE, PartyRole.BROKER, "broker"),
+    (PartyRole.CONSIGNEE, PartyRole.CARRIER, "carrier"),
 )
 
 
@@ -109,8 +111,7 @@ def project(frames: Frames, resolution: Resolution) -> Projection:
     link_nodes["degree"] = np.bincount(node_codes, minlength=len(link_nodes)) if len(link_nodes) else 0
 
     d = frames.declarations
-    role_ent = {c: _entity_index(d[c], party_pos, party_entity) for c in ("declarant", "consignee", "consignor",
-                                                                           "carrier", "broker")}
+    role_ent = {c: _entity_index(d[c], party_pos, party_entity) for c in PARTY_ROLE_NAMES}
     parts = []
     for a, b, kind in TRADE_PAIRS:
         ea, eb = role_ent[a], role_ent[b]
@@ -123,9 +124,9 @@ def project(frames: Frames, resolution: Resolution) -> Projection:
              else pd.DataFrame({"a": pd.Series(dtype=np.int64), "b": pd.Series(dtype=np.int64),
                                 "count": pd.Series(dtype=np.int64), "kind": pd.Series(dtype=object)}))
 
-    hs6 = d["hs_code"].astype(object).str.slice(0, 6).to_numpy()
+    hs6 = HSCode.prefixes(d["hs_code"], 6).astype(object).to_numpy()
     g_parts = []
-    for c in ("consignee", "declarant"):
+    for c in LIABLE_ROLES:
         ok = role_ent[c] >= 0
         g_parts.append(pd.DataFrame({"entity": role_ent[c][ok], "hs6": hs6[ok]}))
     goods = pd.concat(g_parts, ignore_index=True).dropna()

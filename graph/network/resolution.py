@@ -24,6 +24,8 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from graph.domain import schema
+from graph.domain.vocabulary import DecisionKind
+from graph.engine.stats import damping
 from graph.store.frames import Frames
 
 
@@ -34,6 +36,10 @@ class ResolutionSettings:
     min_name_similarity: float = 0.85  # without an equal tax id, names must agree at least this much
     name_weight: float = 0.55
     identifier_weight: float = 0.45
+    # a shared identifier's weight halves at knee + 1 records (graph.engine.stats.damping). Lower than
+    # the groups' knee (9) on purpose: here the question is whether two records are one company, and
+    # a phone on 7 records says less about that than about a ring of 7 linked shells (groups)
+    identifier_knee: float = 6.0
 
 
 @dataclass
@@ -95,9 +101,7 @@ class _UnionFind:
         return True
 
 
-def _damping(degree: float, knee: float = 6.0) -> float:
-    """How much an identifier shared by `degree` records still says (1 for 2, ~0.5 at knee+1, ~0 at 60)."""
-    return 1.0 / (1.0 + ((max(degree, 1.0) - 1.0) / knee) ** 2)
+_PAIR_KINDS = frozenset((DecisionKind.SAME_ENTITY.value, DecisionKind.NOT_SAME_ENTITY.value))
 
 
 def _decisions(frames: Frames) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -107,10 +111,10 @@ def _decisions(frames: Frames) -> tuple[list[tuple[str, str]], list[tuple[str, s
         return [], []
     last: dict[frozenset, str] = {}
     for kind, a, b in zip(d["kind"], d["subject"], d["object"]):
-        if kind in ("same_entity", "not_same_entity") and isinstance(a, str) and isinstance(b, str) and a != b:
+        if kind in _PAIR_KINDS and isinstance(a, str) and isinstance(b, str) and a != b:
             last[frozenset((a, b))] = kind
-    same = [tuple(sorted(k)) for k, v in last.items() if v == "same_entity"]
-    not_same = [tuple(sorted(k)) for k, v in last.items() if v == "not_same_entity"]
+    same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.SAME_ENTITY]
+    not_same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.NOT_SAME_ENTITY]
     return same, not_same
 
 
@@ -154,7 +158,8 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
     prior = {i.label: i.specificity for i in schema.IDENTIFIERS}
     party_ids: dict[int, dict[tuple[str, str], float]] = defaultdict(dict)
     for p, lab, val in zip(ids["party"], ids["label"], ids["value"]):
-        party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * _damping(degree.loc[(lab, val)])
+        party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * float(damping(degree.loc[(lab, val)],
+                                                                            s.identifier_knee))
 
     pairs = _blocks(parties, frames.identifiers, s.max_block)
     scored: list[tuple[float, int, int, list[str], bool]] = []

@@ -25,17 +25,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from graph.domain.vocabulary import DEFAULT_OFFENCE_STATUS, DecisionKind, OffenceStatus, liable_party
 from graph.engine import csr
-from graph.store.frames import Frames
-from graph.network.groups import Groups, damping, severity
+from graph.engine.stats import damping
+from graph.network.groups import Groups, severity
 from graph.network.projection import Projection
 from graph.network.resolution import Resolution
+from graph.store.frames import Frames
 
 OFFENCE_TYPE_WEIGHT: dict[str, float] = {
     "smuggling": 1.0, "prohibited": 1.0, "misclassification": 0.8, "undervaluation": 0.8, "origin": 0.7,
     "other": 0.5, "documentation": 0.25,
 }
-STATUS_WEIGHT: dict[str, float] = {"confirmed": 1.0, "suspected": 0.5}
+#: an offence's weight by status (suspected counts half, see OffenceStatus.weight); a missing status
+#: is the contract's default, confirmed
+STATUS_WEIGHT: dict[str, float] = {st.value: st.weight for st in OffenceStatus}
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
         off = off[known]
         ent = proj.party_entity[party_pos.loc[off["party"].to_numpy()].to_numpy()]
         tw = off["offence_type"].map(OFFENCE_TYPE_WEIGHT).fillna(0.5).to_numpy()
-        sw = off["status"].map(STATUS_WEIGHT).fillna(1.0).to_numpy()
+        sw = off["status"].map(STATUS_WEIGHT).fillna(DEFAULT_OFFENCE_STATUS.weight).to_numpy()
         amount = off["evaded_amount"].fillna(0.0).clip(lower=0).to_numpy()
         aw = 0.6 + 0.4 * np.minimum(1.0, np.log1p(amount) / np.log1p(1e6))
         age = ((ref - off["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
@@ -80,9 +84,8 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
         if len(viol):
             age = ((ref - viol["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
             decay = 0.5 ** (age / s.half_life_years)
-            # the importer (consignee) answers for a violation; the declarant only where there is no
-            # consignee (exports): a broker or representative lodging for many clients is not the offender
-            liable = viol["consignee"].where(viol["consignee"].notna(), viol["declarant"])
+            # the liable party answers for a violation (graph.domain.vocabulary.LIABLE_ROLES)
+            liable = liable_party(viol["consignee"], viol["declarant"])
             ok = liable.isin(party_pos.index).to_numpy()
             ent = proj.party_entity[party_pos.loc[liable[ok].to_numpy()].to_numpy()]
             np.add.at(seeds, ent, s.violation_weight * decay[ok])
@@ -91,9 +94,9 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
         for kind, subject in zip(dec["kind"], dec["subject"]):
             if subject in party_pos.index:
                 e = proj.party_entity[party_pos.loc[subject]]
-                if kind == "confirmed_risk":
+                if kind == DecisionKind.CONFIRMED_RISK:
                     seeds[e] += s.confirmed_risk_weight
-                elif kind == "cleared":
+                elif kind == DecisionKind.CLEARED:
                     seeds[e] = 0.0
     return seeds
 

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graph.domain import schema
+from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-ROLE_COLUMNS = ("declarant", "consignee", "consignor", "carrier", "broker")
+ROLE_COLUMNS = PARTY_ROLE_NAMES  # the party roles, as frame columns
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "declarations": (

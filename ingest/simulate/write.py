@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from graph.domain.encoding import json_default
 from graph.domain.schema import FILE_BY_NAME
 from ingest.simulate.knobs import DAYS, day
 from ingest.simulate.world import World, shared_by
@@ -121,7 +122,7 @@ def world_truth(w: World, seed: int, k: dict, planted: Planted, offences: pd.Dat
 
 
 def write_truth(out: Path, truth: dict) -> None:
-    (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=_json_default),
+    (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=json_default),
                                     encoding="utf-8")
 
 
@@ -142,12 +143,3 @@ def summary(out: Path, seed: int, truth: dict, parties: pd.DataFrame, dec: pd.Da
         "stage_seconds": {s_: round(v, 2) for s_, v in stages.items()},
     }
 
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))

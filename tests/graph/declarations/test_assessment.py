@@ -171,3 +171,20 @@ def test_path_contributions_decompose_the_raw_score(world, model):
     raw = model.booster.predict(X, raw_score=True)
     np.testing.assert_allclose(contrib.sum(axis=1) + model.paths[1], raw, rtol=1e-6, atol=1e-6)
     assert (np.abs(contrib) > 1e-9).sum(axis=0).astype(bool).sum() >= 3  # several features carry weight
+
+
+def test_a_posted_hs_code_is_cleaned_as_ingest_cleans_it(world, model):
+    """The one posted item reads its HS code through graph.domain.types.HSCode, as ingest does: the
+    documented separators are dropped, and a code with a letter is no code (its HS features are
+    missing), not the digits left around the letter."""
+    d = world.declarations
+    row = {c: d[c].iat[0] for c in ("date", "hs_code", "customs_value", "net_mass_kg", "duty_rate",
+                                     "origin_country", "consignee", "declarant")}
+    code = row["hs_code"]
+
+    def vec(hs):
+        return A._row_vector({**row, "hs_code": hs}, model)[0]
+
+    np.testing.assert_array_equal(vec(f"{code[:4]}.{code[4:]}"), vec(code))
+    np.testing.assert_array_equal(vec(f"{code[:2]}A{code[3:]}"), vec(None))
+    assert not np.array_equal(vec(code), vec(None), equal_nan=True)

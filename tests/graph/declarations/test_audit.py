@@ -1,4 +1,4 @@
-"""Audit targets under a budget with random picks, and lanes with their expected rates."""
+"""Audit targets under a budget with random picks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers_declarations import cover_world
 
-from graph.declarations.audit_plan import TARGET_COLUMNS, audit_targets, duties_at_stake, lanes
+from graph.declarations.audit_plan import TARGET_COLUMNS, audit_targets, duties_at_stake
 
 
 def test_budget_split_between_risk_and_random_and_reproducible():
@@ -68,16 +68,3 @@ def test_the_records_of_one_company_are_one_audit():
     assert not {a, b} & set(by_entity["target_id"])
     parts = by_party.set_index("target_id").loc[[a, b], "duties_at_stake"]
     assert one["duties_at_stake"] < parts.sum()  # the shared items are not counted twice
-
-
-def test_lanes_shares_and_rates():
-    s = pd.Series(np.linspace(0, 1, 200), index=[f"k{i}" for i in range(200)])
-    per, summary = lanes(s, red_share=0.05, yellow_share=0.15)
-    assert (per["lane"] == "red").sum() == 10 and (per["lane"] == "yellow").sum() == 30
-    assert per.loc["k199", "lane"] == "red" and per.loc["k0", "lane"] == "green"
-    rates = summary.set_index("lane")["expected_rate"]
-    assert rates["red"] > rates["yellow"] > rates["green"]
-    outcomes = (s > 0.5).astype(int)
-    per2, summary2 = lanes(s, red_share=0.05, yellow_share=0.15, random_share=0.1, seed=1, outcomes=outcomes)
-    assert (per2["pick"] == "random").sum() == 16 and (per2.loc[per2["pick"] == "random", "lane"] == "yellow").all()
-    assert summary2.set_index("lane").loc["red", "observed_rate"] == 1.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from network_world import RING, build, k
 
-from graph.network.groups import GroupSettings, damping, find_groups, link_pairs, specificity
+from graph.engine.stats import damping
+from graph.network.groups import GroupSettings, find_groups, link_pairs, specificity
 from graph.network.projection import project
 from graph.network.resolution import resolve
 from graph.network.risk import offence_seeds

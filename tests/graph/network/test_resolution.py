@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graph.store.frames import Frames, frame
 from graph.network.resolution import pairwise_f1, resolve
+from graph.store.frames import Frames, frame
 from ingest.normalise import normalise_name, normalise_tax_id
 
 

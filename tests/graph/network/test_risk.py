@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from network_world import PLANTED, TRAPS, build, k
 
-from graph.store.frames import frame
-from graph.pipeline.run import analyse
 from graph.network.risk import FEATURES, RiskSettings, feature_docs, offence_seeds
+from graph.pipeline.run import analyse
+from graph.store.frames import frame
 
 
 @pytest.fixture(scope="module")

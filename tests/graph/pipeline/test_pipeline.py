@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from graph.network.resolution import pairwise_f1
 from graph.pipeline.export import export
 from graph.pipeline.run import analyse, score
-from graph.network.resolution import pairwise_f1
 from graph.settings import Settings
 from graph.store import open_store
 

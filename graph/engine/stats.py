@@ -1,0 +1,72 @@
+"""Shared statistics of the analytics, each written once: robust location and scale, degree
+damping, noisy-OR.
+
+They were copied into the modules that used them, with small differences nobody chose. The
+differences that are chosen stay as parameters, and each caller says why its value differs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: 1.4826 * MAD estimates the standard deviation of a normal sample (robust scale)
+MAD_TO_SD = 1.4826
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The lower weighted median (the first value at which half of the weight is reached)."""
+    o = np.argsort(x, kind="stable")
+    cw = np.cumsum(w[o])
+    return float(x[o][np.searchsorted(cw, cw[-1] / 2.0)])
+
+
+def median_scale(x: np.ndarray, w: np.ndarray | None = None, *, floor: float) -> tuple[float, float]:
+    """Weighted median and robust scale (MAD_TO_SD x weighted MAD, at least `floor`) of the present
+    values of `x`; (NaN, NaN) when none is present."""
+    x = np.asarray(x, float)
+    ok = ~np.isnan(x)
+    x = x[ok]
+    w = np.ones_like(x) if w is None else np.asarray(w, float)[ok]
+    if len(x) == 0:
+        return np.nan, np.nan
+    med = weighted_median(x, w)
+    mad = weighted_median(np.abs(x - med), w)
+    return med, max(MAD_TO_SD * mad, floor)
+
+
+def grouped_median_scale(x: pd.Series, groups: pd.Series, *, floor: float) -> pd.DataFrame:
+    """Per group of the rows where both are present: n, median and robust scale (MAD_TO_SD x MAD,
+    at least `floor`). The median is pandas' (the mean of the middle two of an even count), where
+    `median_scale` takes the lower one: the per-code norms were always pandas'."""
+    df = pd.DataFrame({"g": groups, "x": x}).dropna()
+    if df.empty:
+        return pd.DataFrame(columns=["n", "median", "scale"])
+    g = df.groupby("g")["x"]
+    med = g.median()
+    mad = (df["x"] - df["g"].map(med)).abs().groupby(df["g"]).median()
+    return pd.DataFrame({"n": g.size(), "median": med, "scale": np.maximum(MAD_TO_SD * mad, floor)})
+
+
+def damping(degree: np.ndarray | float, knee: float) -> np.ndarray:
+    """How much a value shared by `degree` holders still says: 1 / (1 + ((degree - 1) / knee)^2),
+    1 for one holder, close to 1 for two, one half at knee + 1, near 0 far beyond the knee.
+
+    The knee is the caller's: it says how many holders a value may have before it stops being
+    evidence, which differs between record linkage and group finding (see their settings).
+    """
+    d = np.maximum(np.asarray(degree, dtype=np.float64), 1.0)
+    return 1.0 / (1.0 + ((d - 1.0) / knee) ** 2)
+
+
+def noisy_or(*probabilities: np.ndarray) -> np.ndarray:
+    """1 - prod(1 - p): the chance that at least one of independent causes fires."""
+    keep = 1 - np.asarray(probabilities[0], float)
+    for p in probabilities[1:]:
+        keep = keep * (1 - np.asarray(p, float))
+    return 1 - keep
+
+
+def noisy_or_all(p: np.ndarray) -> float:
+    """`noisy_or` of the values of one array."""
+    return float(1.0 - np.prod(1.0 - np.asarray(p, float)))

@@ -1,3 +1,0 @@
-// A resolved entity node by its key.
-MATCH (e:Entity {key: $key})
-RETURN e {.*} AS entity
