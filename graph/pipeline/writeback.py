@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from graph.domain import schema
 from graph.domain.encoding import to_json
 from graph.domain.vocabulary import Lane
 from graph.store import GraphStore
@@ -22,11 +23,8 @@ if TYPE_CHECKING:
     from graph.pipeline.run import Results
 
 
-SPECIFICITY_QUERIES = {
-    "Address": "analytics.write_specificity_address", "Phone": "analytics.write_specificity_phone",
-    "Email": "analytics.write_specificity_email", "BankAccount": "analytics.write_specificity_bank_account",
-    "TaxId": "analytics.write_specificity_tax_id",
-}
+#: identifier label -> its generated specificity statement (queries/generated.py names them)
+SPECIFICITY_QUERIES = {i.label: f"analytics.write_specificity_{i.party_column}" for i in schema.IDENTIFIERS}
 
 
 def _drain(store: GraphStore, name: str, batch: int) -> int:
