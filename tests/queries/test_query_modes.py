@@ -50,7 +50,7 @@ def test_the_mode_is_read_from_the_leading_comment_block():
 def test_writes_are_marked_in_their_files():
     assert queries.mode("ingest.merge_parties") == "write"
     assert queries.mode("api.audit_append") == "write"
-    assert queries.mode("api.entity_by_key") == "read"
+    assert queries.mode("api.node_by_key") == "read"
     assert "mode:" not in queries.doc("ingest.merge_parties")
 
 
