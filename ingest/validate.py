@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +33,18 @@ class BundleError(ValueError):
         super().__init__(message)
         self.file = file
         self.column = column
+
+
+class IngestStopped(BundleError):
+    """The run was stopped part-way: a read limit or the quarantine cap was passed, or nothing of
+    a file loaded. Bad input (exit 2) like `BundleError`, but raised mid-run: what was written so
+    far stays (a re-run of the corrected bundle completes it without duplicates). `report` is the
+    run's report when the loader raised it (the message then ends with its summary)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
+        super().__init__(message, file=file)
+        self.line = line
+        self.report: Any = None
 
 
 class RowError(ValueError):
@@ -263,6 +276,13 @@ def _reason_kind(reason: str) -> str:
     return re.sub(r"'[^']*'|-?\d[\w./-]*", "…", reason).split(":")[0].strip()
 
 
+def _private_file(path: Path) -> int:
+    """A new file readable by its owner only (0600, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 class Quarantine:
     """Writes quarantine records of one run as JSONL and CSV (files created on the first record)."""
 
@@ -284,9 +304,12 @@ class Quarantine:
 
     def add(self, rec: QuarantineRecord) -> None:
         if self._jsonl is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._jsonl = self.jsonl_path.open("wb")
-            self._csv = self.csv_path.open("w", encoding="utf-8", newline="")
+            # owner-only: quarantined rows are raw source data (names, tax ids, bank accounts)
+            self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.folder.parent.chmod(0o700)
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            self._jsonl = os.fdopen(_private_file(self.jsonl_path), "wb")
+            self._csv = os.fdopen(_private_file(self.csv_path), "w", encoding="utf-8", newline="")
             self._csv_writer = csv.writer(self._csv)
             self._csv_writer.writerow(["file", "path", "line", "column", "reason", "raw"])
         raw = rec.raw

@@ -21,12 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    import ingest.load
+    import ingest.load.reader
     from graph.settings import Settings
     from graph.store import open_store
     from ingest.load import ingest_bundle
 
-    ingest.load.READER_PROCESS_MIN_BYTES = int(sys.argv[4])
+    ingest.load.reader.READER_PROCESS_MIN_BYTES = int(sys.argv[4])
 
     s = Settings(env="test", data_dir=Path(sys.argv[1]), batch_size=int(sys.argv[3]))
     store = open_store(s)
