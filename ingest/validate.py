@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ class BundleError(ValueError):
         self.column = column
 
 
-class IngestStopped(BundleError):
+class IngestStopped(BundleError):  # noqa: N818 - a stop, not an error of the code
     """The run was stopped part-way: a read limit or the quarantine cap was passed, or nothing of
     a file loaded. Bad input (exit 2) like `BundleError`, but raised mid-run: what was written so
     far stays (a re-run of the corrected bundle completes it without duplicates). `report` is the
@@ -45,6 +45,11 @@ class IngestStopped(BundleError):
         super().__init__(message, file=file)
         self.line = line
         self.report: Any = None
+
+    def __str__(self) -> str:
+        """The reason, and the run's report summary when there is one (what `tamga ingest` prints)."""
+        text = super().__str__()
+        return f"{text}\n{self.report.summary()}" if self.report is not None else text
 
 
 class RowError(ValueError):
@@ -57,6 +62,13 @@ class RowError(ValueError):
 
 
 # --------------------------------------------------------------------------- converters
+
+# Dates are bounded: nothing before 1900 (customs and company records; a year 0025 is a typo), and
+# no event after today plus a tolerance for clocks and time zones. An officer's `until` may be a
+# planned end of office, so it may lie ahead (within 50 years).
+EARLIEST_DATE = date(1900, 1, 1)
+FUTURE_TOLERANCE = timedelta(days=2)
+PLANNED_DATES = {"until": timedelta(days=50 * 366)}
 
 
 @lru_cache(maxsize=100_000)
@@ -82,11 +94,18 @@ def _int(v: str) -> int:
 def _converter(col: schema.Column) -> Callable[[str], Any]:
     t = col.type
     if t == "date":
+        latest = date.today() + PLANNED_DATES.get(col.name, FUTURE_TOLERANCE)
+
         def conv(v: str) -> Any:
             try:
-                return parse_date(v)
+                d = parse_date(v)
             except ValueError:
                 raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
+            if d < EARLIEST_DATE:
+                raise RowError(col.name, f"{d} is before {EARLIEST_DATE} (not a date of these records)")
+            if d > latest:
+                raise RowError(col.name, f"{d} is in the future (after {latest})")
+            return d
     elif t in ("float", "int"):
         base = _num if t == "float" else _int
 
