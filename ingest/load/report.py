@@ -41,6 +41,7 @@ class IngestReport:
     duration_s: float = 0.0
     status: str = "running"  # then "done" or "failed" (the IngestRun node's status, the same words)
     error: str | None = None  # why a failed run stopped
+    completes: list[str] = field(default_factory=list)  # interrupted runs of the same input this one completed
     files: dict[str, FileReport] = field(default_factory=dict)
     nodes_before: dict[str, int] = field(default_factory=dict)
     nodes_after: dict[str, int] = field(default_factory=dict)
@@ -84,6 +85,8 @@ class IngestReport:
                 lines.append(f"    {n:>8,}  {reason}")
         if self.report_path:
             lines.append(f"  report         {self.report_path}")
+        if self.completes:
+            lines.append(f"  completes      the interrupted run(s) {', '.join(self.completes)}")
         if self.error:
             lines.append(f"  stopped        {self.error}")
         return "\n".join(lines)

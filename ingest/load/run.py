@@ -137,9 +137,11 @@ def _finish(store: GraphStore, s: Settings, report: IngestReport, store_usable: 
     if store_usable:
         store.checkpoint()
         report.nodes_after, report.rels_after = count_graph(store)
-        write_report(store, s, report)
         if report.status == "done":
-            store.run("ingest.close_interrupted_runs", key=report.run_id, source=report.source, path=report.path)
+            closed = store.run("ingest.close_interrupted_runs", key=report.run_id, source=report.source,
+                               path=report.path, finished_at=report.finished_at)
+            report.completes = [r["key"] for r in closed]
+        write_report(store, s, report)
         return
     write_report(None, s, report)
     with contextlib.suppress(Exception):  # the store is failing: the files just written are the record

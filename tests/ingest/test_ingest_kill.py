@@ -123,7 +123,7 @@ def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world, rea
     assert rep.files["declarations"].existing == partial[0]["Declaration"]
     assert _counts(killed) == expected
     assert st["interrupted_runs"] == [] and st["interrupted_note"] is None  # the re-run completed it
-    assert runs == {run["key"]: "failed", rep.run_id: "done"}
+    assert runs == {run["key"]: "failed", rep.run_id: "done"} and rep.completes == [run["key"]]
 
 
 def test_tamga_status_reports_an_interrupted_run(tmp_path, small_world):
