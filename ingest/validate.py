@@ -35,7 +35,7 @@ class BundleError(ValueError):
         self.column = column
 
 
-class IngestStopped(BundleError):  # noqa: N818 - a stop, not an error of the code
+class IngestStopped(BundleError):
     """The run was stopped part-way: a read limit or the quarantine cap was passed, or nothing of
     a file loaded. Bad input (exit 2) like `BundleError`, but raised mid-run: what was written so
     far stays (a re-run of the corrected bundle completes it without duplicates). `report` is the

@@ -133,7 +133,7 @@ def test_tamga_status_reports_an_interrupted_run(tmp_path, small_world):
         store.ensure_schema()
         store.run("ingest.record_run", key="r-killed", started_at="2026-01-01T00:00:00+00:00", finished_at="",
                   source="sim", path=str(small_world), status="running", report="{}")
-    out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "status"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "status"], cwd=ROOT, check=False,
                          capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(ROOT), "TAMGA_DATA_DIR": str(s.data_dir)})
     assert out.returncode == 0, out.stderr
