@@ -58,15 +58,6 @@ class RawRow:
     raw: str | None = None  # the record as text, for the quarantine, when a problem was found
 
 
-def find_file(folder: Path, stem: str) -> Path | None:
-    """`<stem>.csv`, `<stem>.csv.gz` or `<stem>.parquet` in a bundle folder (first found)."""
-    for suf in SUFFIXES:
-        p = folder / f"{stem}{suf}"
-        if p.exists():
-            return p
-    return None
-
-
 def _open_text(path: Path) -> tuple[io.TextIOWrapper, io.BufferedReader]:
     """The file as text: UTF-8 (BOM dropped), undecodable bytes kept as lone surrogates; and the
     file on disk, whose position is the compressed bytes read so far."""

@@ -28,9 +28,6 @@ class Batch:
     cols: dict[str, list[Any]]  # clean contract values, None where empty
     extra: list[dict[str, str]] | None  # columns outside the contract, per row (None: the file has none)
 
-    def __len__(self) -> int:
-        return len(self.lines)
-
     def rows(self) -> Iterator[tuple[str, int, dict[str, Any], dict[str, str], dict[str, str]]]:
         """(source, line, clean values, raw row, extra columns) per row, for the small files."""
         names = list(self.cols)
