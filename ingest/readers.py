@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.settings import Settings
 from ingest.validate import IngestStopped
 
-FIELD_CAP = 64 * 1024  # characters per field; larger fields are quarantined (ReadLimits.field_chars)
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 # A quoted value may span this many physical lines; past it the record is taken for a quote left
 # open, and the reader resynchronises (see `_csv_rows`).
@@ -37,15 +37,25 @@ csv.field_size_limit(64 * 2**20)
 
 @dataclass(frozen=True, slots=True)
 class ReadLimits:
-    """What one file may hold (from the `ingest_max_*` settings). A field over `field_chars` costs
-    its row (quarantined); a record, a file or an expansion over the others stops the run
-    (`IngestStopped`): the rest of such a file cannot be trusted to be rows."""
+    """What one file may hold (from the `ingest_max_*` settings, the one place of their values). A
+    field over `field_chars` costs its row (quarantined); a record, a file or an expansion over the
+    others stops the run (`IngestStopped`): the rest of such a file cannot be trusted to be rows."""
 
-    field_chars: int = FIELD_CAP
-    row_chars: int = 4 * 2**20
-    rows: int = 50_000_000
-    expanded_chars: int = 64 * 2**30
-    expansion_ratio: float = 100.0
+    field_chars: int
+    row_chars: int
+    rows: int
+    expanded_chars: int
+    expansion_ratio: float
+
+    @classmethod
+    def of(cls, s: Settings) -> ReadLimits:
+        return cls(field_chars=s.ingest_max_field_chars, row_chars=s.ingest_max_row_chars,
+                   rows=s.ingest_max_rows_per_file, expanded_chars=s.ingest_max_file_chars,
+                   expansion_ratio=s.ingest_max_expansion_ratio)
+
+
+DEFAULT_LIMITS = ReadLimits.of(Settings.model_construct())  # the settings' defaults, read from no environment
+FIELD_CAP = DEFAULT_LIMITS.field_chars
 
 
 @dataclass(slots=True)
@@ -74,7 +84,7 @@ def read_header(path: Path) -> list[str]:
         return list(pq.ParquetFile(path).schema_arrow.names)
     f, disk = _open_text(path)
     with f, disk:
-        row = next(csv.reader(_LineFeed(f, disk, path, ReadLimits())), [])
+        row = next(csv.reader(_LineFeed(f, disk, path, DEFAULT_LIMITS)), [])
     return [h.strip() for h in row]
 
 
@@ -251,7 +261,7 @@ def checked_row(number: int, values: dict[str, str], limits: ReadLimits) -> RawR
 def read_rows(path: Path, batch_size: int = 5000, limits: ReadLimits | None = None) -> Iterator[RawRow]:
     """Every record of a file, one `RawRow` each. CSV lines are file lines (header = 1);
     Parquet rows are numbered from 1 (no header line). Raises `IngestStopped` past `limits`."""
-    limits = limits or ReadLimits()
+    limits = limits or DEFAULT_LIMITS
     if path.name.lower().endswith(".parquet"):
         yield from _parquet_rows(path, batch_size, limits)
     else:

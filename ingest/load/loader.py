@@ -30,11 +30,15 @@ from ingest.load.report import FileReport, IngestReport
 from ingest.profiles import Profile
 from ingest.validate import IngestStopped, Quarantine, QuarantineRecord
 
+# The quarantine share of a file is judged from this many rows on: in a handful it says little.
 SHARE_MIN_ROWS = 1000
 _IDENT_QUERY = {i.label: f"ingest.link_{i.party_column}" for i in schema.IDENTIFIERS}
 
 
 class Loader(DeclarationLoading):
+    """One run's loading, phase by phase (`load_parties`, `load_officers`, `load_declarations`,
+    `load_offences`); `run._run` calls them in that order."""
+
     def __init__(self, store: GraphStore, profile: Profile, source: str, settings: Settings,
                  report: IngestReport, quarantine: Quarantine, progress: bool):
         self.store = store
@@ -58,10 +62,7 @@ class Loader(DeclarationLoading):
         self._quarantined: list[QuarantineRecord] = []  # records of the current batch, written in line order
         self.n_quarantined = 0
         self.fresh_parties = not report.nodes_before.get("Party")  # no party stored before: no conflicts
-        self.limits = readers.ReadLimits(
-            field_chars=settings.ingest_max_field_chars, row_chars=settings.ingest_max_row_chars,
-            rows=settings.ingest_max_rows_per_file, expanded_chars=settings.ingest_max_file_chars,
-            expansion_ratio=settings.ingest_max_expansion_ratio)
+        self.limits = readers.ReadLimits.of(settings)
 
     # ---------------------------------------------------------------- helpers
 
