@@ -290,3 +290,17 @@ def test_the_settings_defaults_are_documented():
     fields = Settings.model_fields
     names = [n for n in fields if n.startswith("ingest_max_")]
     assert len(names) == 8 and all(fields[n].description for n in names)
+
+
+def test_a_bound_passed_in_the_reader_process_stops_the_run_the_same_way(tmp_path, settings, grafeo_store,
+                                                                          monkeypatch):
+    """Big files are read in a child process: its IngestStopped reaches the loader intact."""
+    import ingest.load.reader
+
+    monkeypatch.setattr(ingest.load.reader, "READER_PROCESS_MIN_BYTES", 0)
+    body = _csv_text([_row(f"D{i}") for i in range(50)]).encode()
+    bundle = _bundle_with(tmp_path / "b", gzip.compress(_csv_text([HEADER]).encode() + body, 9))
+    few = settings.model_copy(update={"ingest_max_rows_per_file": 20})
+    with pytest.raises(IngestStopped, match=r"declarations.csv.gz, line 22: more than 20 rows") as e:
+        ingest_bundle(grafeo_store, bundle, settings=few, progress=False)
+    assert (e.value.file, e.value.line) == ("declarations", 22) and e.value.report.reader_peak_rss_mb > 0
