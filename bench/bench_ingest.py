@@ -115,7 +115,7 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
     no loader through this binding can beat, so `ingest / ceiling` says how much the loader adds."""
     from datetime import date as _date
 
-    from ingest.load import _DECLARATION_COPY
+    from ingest.load.declarations import _DECLARATION_COPY
 
     numeric = {"net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"}
     rows, ends = [], {}

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
 
+    # ingest limits (ingest.load, ingest.readers): bounds on what one bundle may make the ingest
+    # read or keep; past them the run stops as bad input (exit 2) and is recorded as failed.
+    ingest_max_file_bytes: int = Field(default=16 * 2**30, description="bytes of one bundle file on disk")
+    ingest_max_file_chars: int = Field(default=64 * 2**30, description="characters of text read from one file")
+    ingest_max_expansion_ratio: float = Field(default=100.0, description="expanded / compressed size of a .gz")
+    ingest_max_rows_per_file: int = Field(default=50_000_000, description="rows of one file")
+    ingest_max_row_chars: int = Field(default=4 * 2**20, description="characters of one record")
+    ingest_max_field_chars: int = Field(default=64 * 1024, description="a longer field costs its row (quarantined)")
+    ingest_max_quarantined: int = Field(default=100_000, description="rows quarantined in one run")
+    ingest_max_quarantine_share: float = Field(default=0.5, description="share of a file's rows quarantined")
+
 
 @lru_cache
 def get_settings() -> Settings:

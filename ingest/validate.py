@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,23 @@ class BundleError(ValueError):
         self.column = column
 
 
+class IngestStopped(BundleError):
+    """The run was stopped part-way: a read limit or the quarantine cap was passed, or nothing of
+    a file loaded. Bad input (exit 2) like `BundleError`, but raised mid-run: what was written so
+    far stays (a re-run of the corrected bundle completes it without duplicates). `report` is the
+    run's report when the loader raised it (the message then ends with its summary)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
+        super().__init__(message, file=file)
+        self.line = line
+        self.report: Any = None
+
+    def __str__(self) -> str:
+        """The reason, and the run's report summary when there is one (what `tamga ingest` prints)."""
+        text = super().__str__()
+        return f"{text}\n{self.report.summary()}" if self.report is not None else text
+
+
 class RowError(ValueError):
     """One value breaks the contract."""
 
@@ -44,6 +62,13 @@ class RowError(ValueError):
 
 
 # --------------------------------------------------------------------------- converters
+
+# Dates are bounded: nothing before 1900 (customs and company records; a year 0025 is a typo), and
+# no event after today plus a tolerance for clocks and time zones. An officer's `until` may be a
+# planned end of office, so it may lie ahead (within 50 years).
+EARLIEST_DATE = date(1900, 1, 1)
+FUTURE_TOLERANCE = timedelta(days=2)
+PLANNED_DATES = {"until": timedelta(days=50 * 366)}
 
 
 @lru_cache(maxsize=100_000)
@@ -69,11 +94,18 @@ def _int(v: str) -> int:
 def _converter(col: schema.Column) -> Callable[[str], Any]:
     t = col.type
     if t == "date":
+        latest = date.today() + PLANNED_DATES.get(col.name, FUTURE_TOLERANCE)
+
         def conv(v: str) -> Any:
             try:
-                return parse_date(v)
+                d = parse_date(v)
             except ValueError:
                 raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
+            if d < EARLIEST_DATE:
+                raise RowError(col.name, f"{d} is before {EARLIEST_DATE} (not a date of these records)")
+            if d > latest:
+                raise RowError(col.name, f"{d} is in the future (after {latest})")
+            return d
     elif t in ("float", "int"):
         base = _num if t == "float" else _int
 
@@ -263,6 +295,13 @@ def _reason_kind(reason: str) -> str:
     return re.sub(r"'[^']*'|-?\d[\w./-]*", "…", reason).split(":")[0].strip()
 
 
+def _private_file(path: Path) -> int:
+    """A new file readable by its owner only (0600, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 class Quarantine:
     """Writes quarantine records of one run as JSONL and CSV (files created on the first record)."""
 
@@ -284,9 +323,12 @@ class Quarantine:
 
     def add(self, rec: QuarantineRecord) -> None:
         if self._jsonl is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._jsonl = self.jsonl_path.open("wb")
-            self._csv = self.csv_path.open("w", encoding="utf-8", newline="")
+            # owner-only: quarantined rows are raw source data (names, tax ids, bank accounts)
+            self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.folder.parent.chmod(0o700)
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+            self._jsonl = os.fdopen(_private_file(self.jsonl_path), "wb")
+            self._csv = os.fdopen(_private_file(self.csv_path), "w", encoding="utf-8", newline="")
             self._csv_writer = csv.writer(self._csv)
             self._csv_writer.writerow(["file", "path", "line", "column", "reason", "raw"])
         raw = rec.raw

@@ -428,7 +428,8 @@ FILES: tuple[BundleFile, ...] = (
         _C("net_mass_kg", "float", min=0), _C("gross_mass_kg", "float", min=0),
         _C("quantity", "float", min=0), _C("quantity_unit"),
         _C("customs_value", "float", required=True, min=0), _C("currency", "currency"),
-        _C("duty_rate", "float"), _C("duty_amount", "float", min=0),
+        # duty rate in %: ad-valorem rates above 100 % exist (Korea's 513 % on rice; 607.5 in the KCS data)
+        _C("duty_rate", "float", min=0, max=1000), _C("duty_amount", "float", min=0),
         _C("channel", choices=(Lane.GREEN.value, Lane.YELLOW.value, Lane.RED.value, Lane.BLUE.value)),
         _C("inspection_result", choices=("clear", "violation")),
     )),

@@ -22,6 +22,7 @@ aware UTC, like Neo4j's (see `queries.dialect.NOTES`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,7 +57,12 @@ class GrafeoStore(GraphStore):
             elif read_only:
                 self._db = grafeo.GrafeoDB.open_read_only(str(path))
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # Owner-only (0700 dirs, 0600 files): the store holds the source's raw records, and
+                # Grafeo creates WAL files whenever it writes, so the process's umask gains 077 for
+                # good (what a process holding this data writes is its owner's alone).
+                os.umask(os.umask(0o077) | 0o077)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                path.parent.chmod(0o700)
                 self._db = grafeo.GrafeoDB(str(path))
                 self._db.set_checkpoint_triggers(interval_secs=s.checkpoint_interval_s,
                                                  wal_bytes=s.checkpoint_wal_bytes)

@@ -17,7 +17,7 @@ def test_kcs_loads_all_rows(settings, grafeo_store):
     rep = ingest_bundle(grafeo_store, folder, profile="kcs", settings=settings, progress=False)
     d = rep.files["declarations"]
     assert (d.read, d.loaded, d.quarantined) == (54_000, 54_000, 0), rep.summary()
-    assert rep.source == "kcs" and rep.status == "ok"
+    assert rep.source == "kcs" and rep.status == "done"
     assert d.paths == ["df_syn_train_eng.csv", "df_syn_valid_eng.csv", "df_syn_test_eng.csv"]
     nodes, rels = count_graph(grafeo_store)
     # published figures (SOURCE.txt / PUBLISHED_REFERENCE.json): ids are disjoint across roles

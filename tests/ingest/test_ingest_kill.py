@@ -3,6 +3,7 @@ uninterrupted run. Also the repair path: an item left without its relationships 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,19 +15,19 @@ import pytest
 
 from graph.settings import Settings
 from graph.store import open_store
-from ingest.load import count_graph, ingest_bundle
+from ingest.load import count_graph, ingest_bundle, last_reports, store_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    import ingest.load
+    import ingest.load.reader
     from graph.settings import Settings
     from graph.store import open_store
     from ingest.load import ingest_bundle
 
-    ingest.load.READER_PROCESS_MIN_BYTES = int(sys.argv[4])
+    ingest.load.reader.READER_PROCESS_MIN_BYTES = int(sys.argv[4])
 
     s = Settings(env="test", data_dir=Path(sys.argv[1]), batch_size=int(sys.argv[3]))
     store = open_store(s)
@@ -105,10 +106,41 @@ def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world, rea
     assert 0 < partial[0]["Declaration"] < expected[0]["Declaration"]  # really mid-run
     assert partial[0]["Party"] == expected[0]["Party"]  # parties come first and were complete
 
+    # the kill is visible: the run recorded at its start was never ended
+    with open_store(killed) as store:
+        st = store_status(store)
+    (run,) = st["interrupted_runs"]
+    assert run["kind"] == "ingest" and run["source"] == "customs" and run["path"] == str(small_world.resolve())
+    assert set(run) == {"kind", "key", "source", "path", "started_at"} and run["started_at"]
+    assert run["key"] in st["interrupted_note"]
+    assert "re-running the same bundle completes it; loaded rows are not duplicated" in st["interrupted_note"]
+    assert st["last_ingest"]["status"] == "running"
+
     with open_store(killed) as store:
         rep = ingest_bundle(store, small_world, settings=killed, progress=False)
+        st = store_status(store)
+        runs = {r["run_id"]: r["status"] for r in last_reports(store)}
     assert rep.files["declarations"].existing == partial[0]["Declaration"]
     assert _counts(killed) == expected
+    assert st["interrupted_runs"] == [] and st["interrupted_note"] is None  # the re-run completed it
+    assert runs == {run["key"]: "failed", rep.run_id: "done"} and rep.completes == [run["key"]]
+
+
+def test_tamga_status_reports_an_interrupted_run(tmp_path, small_world):
+    """The CLI shows it too: a run left "running" in the store (as a kill leaves it)."""
+    s = Settings(env="test", data_dir=tmp_path / "data")
+    with open_store(s) as store:
+        store.ensure_schema()
+        store.run("ingest.record_run", key="r-killed", started_at="2026-01-01T00:00:00+00:00", finished_at="",
+                  source="sim", path=str(small_world), status="running", report="{}")
+    out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "status"], cwd=ROOT, check=False,
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "TAMGA_DATA_DIR": str(s.data_dir)})
+    assert out.returncode == 0, out.stderr
+    st = json.loads(out.stdout)
+    assert st["interrupted_runs"] == [{"kind": "ingest", "key": "r-killed", "source": "sim", "path": str(small_world),
+                                       "started_at": "2026-01-01T00:00:00+00:00"}]
+    assert "was interrupted: re-running the same bundle completes it" in st["interrupted_note"]
 
 
 def test_incomplete_item_is_repaired(tmp_path, small_world, settings, grafeo_store):

@@ -45,7 +45,6 @@ def test_gzip_and_parquet_read_the_same_values(tmp_path):
     assert csv_rows == [r.values for r in readers.read_rows(tmp_path / "h.parquet")]
     assert [r.line for r in readers.read_rows(tmp_path / "h.parquet")] == [1, 2]
     assert [len(b) for b in readers.read_batches(tmp_path / "f.csv", batch_size=1)] == [1, 1]
-    assert readers.find_file(tmp_path, "g") == tmp_path / "g.csv.gz"
 
 
 def test_validate_doctests():
