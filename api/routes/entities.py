@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from api.services import subgraph
+from api.services.runs import interrupted_runs
 from api.deps import ApiError, EntityRead, GraphRead
 from api.limits import DEPTH_MAX, NODES_MAX, PAGE_MAX
 from api.models import EntityCard, Risk, SearchResult, Subgraph
@@ -93,6 +94,7 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
         "offences": store.run("api.party_offences", key=key, limit=100),
         "offence_paths": subgraph.paths_to_offences(store, key),
         "decisions": decisions,
+        "interrupted_runs": interrupted_runs(store),
     }
 
 
@@ -202,7 +204,9 @@ async def expand_node(
         raise ApiError(422, "Unprocessable Content", "node must be `Label:key` with a label from the legend")
 
     def work() -> dict[str, Any]:
-        sub = _network(ctx, label, key, 1, max_nodes, rel, date_from, date_to)
+        # internal kinds (keys, decisions, runs, audit events) answer exactly as a missing node does
+        sub = _network(ctx, label, key, 1, max_nodes, rel, date_from, date_to) \
+            if label in subgraph.GRAPH_LABELS else None
         if sub is None:
             raise ApiError(404, "Not Found", f"no node {node!r}")
         ctx.audit("graph.read", node)

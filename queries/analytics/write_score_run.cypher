@@ -1,3 +1,4 @@
-// One scoring run: when it started and finished and the report it produced (JSON).
-CREATE (s:ScoreRun {key: $key, started_at: $started_at, finished_at: $finished_at, report: $report})
+// One scoring run completed: when it started and finished and the report it produced (JSON).
+MERGE (s:ScoreRun {key: $key})
+SET s.started_at = $started_at, s.finished_at = $finished_at, s.report = $report, s.status = 'done'
 RETURN s.key AS key

@@ -129,7 +129,16 @@ def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
         before = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
         r = c.post("/api/v1/decisions", json={"kind": "cleared", "subject": key, "note": "audit found nothing"})
         assert r.status_code == 201
+        decision = r.json()
+        assert before >= settings.four_eyes_risk and decision["status"] == "pending"
         score(store, settings, progress=False)  # the next scoring run (same process holds the store)
+        pending = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
+        assert pending == before, "a pending risk-lowering decision must not move the score"
+        assert c.post(f"/api/v1/decisions/{decision['id']}/approve").status_code == 403  # not its own author
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["admin"]}, timeout=60) as c:
+        r = c.post(f"/api/v1/decisions/{decision['id']}/approve")
+        assert r.status_code == 200 and r.json()["status"] == "effective" and r.json()["approved_by"]
+        score(store, settings, progress=False)
         after = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
     assert after < before, (before, after)
 
