@@ -23,6 +23,7 @@ from api import audit
 from api.auth import Principal, hash_key, verify_key
 from api.limits import Limits
 from api.services.search import SearchIndex
+from api.services.tickets import Tickets
 from graph.settings import Settings
 from graph.store import GraphStore
 
@@ -99,7 +100,7 @@ class AppState:
     rate: RateLimiter
     auth_fails: AuthThrottle = field(default_factory=lambda: AuthThrottle(20, 60))
     assessor: Any = None
-    tickets: dict[str, Any] = field(default_factory=dict)
+    tickets: Tickets = field(default_factory=Tickets)
 
 
 async def get_state(request: Request) -> AppState:

@@ -48,6 +48,11 @@ class InterruptedRun(Public):
     rerun: str = Field(description="what a re-run will do")
 
 
+class PageTicket(Public):
+    url: str = Field(description="open this URL (same origin) within expires_in_s; it works once")
+    expires_in_s: int
+
+
 class Health(Public):
     status: Literal["ok", "unavailable"]
     store: str | None = None
