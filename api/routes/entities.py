@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.services import subgraph
-from api.services.runs import interrupted_runs
-from api.services.tickets import TTL_S as TICKET_TTL_S
 from api.deps import ApiError, EntityRead, GraphRead
 from api.limits import DEPTH_MAX, NODES_MAX, PAGE_MAX
 from api.models import EntityCard, PageTicket, Risk, SearchResult, Subgraph
 from api.routes.common import ERRORS, parse_json
+from api.services import subgraph
+from api.services.runs import interrupted_runs
+from api.services.tickets import TTL_S as TICKET_TTL_S
 from graph.domain import schema
 from graph.store import GraphStore
 

@@ -32,14 +32,22 @@ import orjson
 import pandas as pd
 
 from graph.network import communities as comm
-from graph.store.frames import Frames
 from graph.network.groups import Groups, GroupSettings, find_groups, link_pairs, specificity
 from graph.network.phoenix import PhoenixSettings, find_phoenix
 from graph.network.projection import Projection, project
 from graph.network.resolution import Resolution, ResolutionSettings, resolve
-from graph.network.risk import Context, RiskSettings, Scores, offence_seeds, propagate, reasons, score_entities
+from graph.network.risk import (
+    Context,
+    RiskSettings,
+    Scores,
+    offence_seeds,
+    propagate,
+    reasons,
+    score_entities,
+)
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
+from graph.store.frames import Frames
 
 SPECIFICITY_QUERIES = {
     "Address": "analytics.write_specificity_address", "Phone": "analytics.write_specificity_phone",
@@ -173,7 +181,9 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
     if frames.declarations.empty:
         return
     party_risk = r.party_risk()
-    from graph.declarations import assessment, audit_plan as audit, cover, goods as declarations
+    from graph.declarations import assessment, cover
+    from graph.declarations import audit_plan as audit
+    from graph.declarations import goods as declarations
 
     if prep is None:
         prep = _declaration_prep(frames, s, step)
