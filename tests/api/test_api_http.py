@@ -19,6 +19,8 @@ def api(tmp_path_factory):
 # Routes that answer without a key, on purpose: the page and its static assets (no data in them),
 # liveness/readiness, Prometheus metrics, and the OpenAPI schema.
 PUBLIC = {"/", "/ui", "/docs", "/ui/assets/{name}", "/healthz", "/readyz", "/metrics", "/openapi.json"}
+# opened by a one-time ticket issued under graph:read (POST /api/v1/entities/{id}/network-page)
+TICKETED = {"/ui/network/{ticket}"}
 
 
 def _routes(app):
@@ -46,8 +48,10 @@ def _concrete(path: str) -> str:
 def test_every_route_needs_a_key_and_its_scope(api):
     routes = _routes(api.server.app)
     assert len(routes) >= 20
-    unprotected = sorted(p for m, p, s in routes if s is None and p not in PUBLIC)
+    unprotected = sorted(p for m, p, s in routes if s is None and p not in PUBLIC | TICKETED)
     assert unprotected == [], f"routes without a scope dependency: {unprotected}"
+    with httpx.Client(base_url=api.url, timeout=30) as anon:
+        assert anon.get("/ui/network/" + "A" * 32).status_code == 404  # no ticket, no page
     from api.auth import ROLES
 
     with httpx.Client(base_url=api.url, timeout=30) as anon:
