@@ -150,8 +150,10 @@ def bootstrap(store: GraphStore, settings) -> str:
     expires = ensure_key(store, given.get_secret_value(), "bootstrap-admin", "admin",
                          expires_hours=settings.bootstrap_key_hours)
     if expires is None:
-        return ("bootstrap admin key: already registered at an earlier start; it stays valid only until its "
-                "expiry or the first admin key, whichever comes first")
+        valid = verify_key(store, given.get_secret_value()) is not None
+        return ("bootstrap admin key: registered at an earlier start and "
+                + ("still valid until its expiry or the first admin key, whichever comes first" if valid else
+                   "no longer valid (revoked or expired): it is one-time; create keys with an admin key"))
     return (f"bootstrap admin key accepted ONCE: valid until {_iso(expires)} or until the first admin key is "
             "created (POST /api/v1/keys or `tamga keys create --role admin`), whichever comes first")
 
