@@ -41,8 +41,10 @@ from typing import Any
 import orjson
 
 from graph.domain import schema
+from graph.ledger import Ledger
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
+from ingest import ledger_rows
 from ingest import normalise as nz
 from ingest import readers
 from ingest.profiles import FileMapping, Profile, load_profile
@@ -488,6 +490,7 @@ class _Loader:
                 if links:
                     self.store.run(_IDENT_QUERY[ident.label], rows=links)
             self.known_parties.update(b["key"] for b in batch)
+            self.ledger.append("parties", ledger_rows.parties(batch), self.source)  # ledger hook
             fr.loaded += len(batch)
 
     def _party_rows_from_file(self, plan: _FilePlan) -> Iterator[dict[str, Any]]:
@@ -558,6 +561,7 @@ class _Loader:
             if out:
                 self.store.run("ingest.merge_persons", rows=out)
                 self.store.run("ingest.merge_officers", rows=out)
+                self.ledger.append("officers", ledger_rows.officers(out), self.source)  # ledger hook
             fr = self.report.files["officers"]
             fr.loaded += len(out)
 
@@ -581,6 +585,7 @@ class _Loader:
                     items = self._declaration_items(batch)
                     if not items:
                         continue
+                    self.ledger.append("declarations", ledger_rows.declarations(items), self.source)  # ledger hook
                     while len(pending) >= 2:
                         pending.pop(0).result()  # raises the writer's error here
                     pending.append(writer.submit(self._store_declarations, items, fr))
@@ -763,6 +768,7 @@ class _Loader:
                 links = [{"key": r["key"], "code": r[fld]} for r in rows if r[fld]]
                 if links:
                     self.store.run(q, rows=links)
+            self.ledger.append("offences", ledger_rows.offences(rows), self.source)  # ledger hook
             fr.loaded += len(rows)
 
 
@@ -803,6 +809,7 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
     store.ensure_schema()
     report.nodes_before, report.rels_before = count_graph(store)
     loader = _Loader(store, prof, src, s, report, quarantine, progress)
+    loader.ledger = Ledger.of(s)  # ledger hook: every validated batch also goes to the ledger
     try:
         def phase(name: str, fn, *args) -> None:
             t = time.perf_counter()
@@ -816,6 +823,7 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
             phase("declarations", loader.load_declarations, plans["declarations"])
             if "offences" in plans:
                 phase("offences", loader.load_offences, plans["offences"])
+            phase("ledger", loader.ledger.flush)  # ledger hook: the last buffered rows
             t_end = time.perf_counter()
         report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)  # the bulk load's one checkpoint
         report.status = "ok" if quarantine.total == 0 else "ok_with_quarantine"
