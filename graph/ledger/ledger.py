@@ -61,7 +61,7 @@ class DigestIndex:
         for r in self.runs:
             i = np.searchsorted(r, d)
             i[i == len(r)] = 0
-            hit |= r[i] == d if len(r) else False
+            hit |= r[i] == d
         return hit
 
     def add(self, d: np.ndarray) -> None:
@@ -82,9 +82,9 @@ class Ledger:
     """Append validated rows per kind (`append`), write them out (`flush`), read them (`current`,
     `history`). Appends from one process at a time (the ingest); reads from anywhere."""
 
-    def __init__(self, root: str | os.PathLike[str], *, flush_rows: int = FLUSH_ROWS):
+    def __init__(self, root: str | os.PathLike[str], *, flush_rows: int | None = None):
         self.root = Path(root)
-        self.flush_rows = flush_rows
+        self.flush_rows = flush_rows or FLUSH_ROWS
         self._buffers: dict[tuple[str, str], list[pa.Table]] = {}
         self._buffered: dict[str, int] = {}
         self._index: dict[str, DigestIndex] = {}

@@ -33,7 +33,9 @@ import pandas as pd
 from graph.domain import schema
 
 if TYPE_CHECKING:
+    from graph.ledger import Ledger
     from graph.store import GraphStore
+    from graph.store.ledger_frames import StoreState
 
 ROLE_COLUMNS = ("declarant", "consignee", "consignor", "carrier", "broker")
 
@@ -215,6 +217,13 @@ class Frames:
             declarations=declarations, parties=parties, officers=officers_df, identifiers=identifiers_df,
             offences=offences, decisions=frame("decisions", decisions) if len(decisions) else empty("decisions"),
         )
+
+    @classmethod
+    def from_ledger(cls, ledger: Ledger, state: StoreState) -> Frames:
+        """The same frames from the ledger plus the store's mutable state (`graph.store.ledger_frames`)."""
+        from graph.store.ledger_frames import frames_from_ledger
+
+        return frames_from_ledger(ledger, state)
 
     def summary(self) -> dict[str, int]:
         """Row counts per frame, for the score report."""
