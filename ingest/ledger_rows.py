@@ -74,3 +74,11 @@ def offences(rows: Sequence[dict[str, Any]]) -> Columns:
     get = {c: _prop(c) for c in TABLES["offences"].columns}
     get["key"] = lambda r: r["key"]
     return _columns("offences", rows, get)
+
+
+def neo4j_import(ledger, folder, *, database: str = "neo4j"):
+    """`graph.ledger.neo4j_import.write_import` with ingest's own code-hierarchy rules."""
+    from graph.ledger.neo4j_import import Dimensions, write_import
+    from ingest import normalise as nz
+
+    return write_import(ledger, folder, Dimensions(nz.hs_ancestors, nz.hs_level), database=database)
