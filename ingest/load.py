@@ -44,9 +44,8 @@ from graph.domain import schema
 from graph.ledger import Ledger
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
-from ingest import ledger_rows
+from ingest import ledger_rows, readers
 from ingest import normalise as nz
-from ingest import readers
 from ingest.profiles import FileMapping, Profile, load_profile
 from ingest.validate import BatchValidator, BundleError, Quarantine, QuarantineRecord
 

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import numpy as np
@@ -142,7 +142,7 @@ class Ledger:
             for kind in {k for k, _ in self._buffers}:
                 self._flush_kind(kind)
 
-    def __enter__(self) -> Ledger:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, *exc: object) -> None:

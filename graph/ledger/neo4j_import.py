@@ -23,6 +23,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -186,7 +187,7 @@ def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *, databa
     chains = {c: [c, *dims.hs_ancestors(c)] for c in codes}
     every = sorted({x for chain in chains.values() for x in chain})
     _nodes(files, "HSCode", pd.DataFrame({"key": every, "code": every, "level": [dims.hs_level(c) for c in every]}))
-    _rels(files, "PART_OF", pd.DataFrame([(a, b) for chain in chains.values() for a, b in zip(chain, chain[1:])],
+    _rels(files, "PART_OF", pd.DataFrame([(a, b) for chain in chains.values() for a, b in pairwise(chain)],
                                          columns=["start", "end"]))
 
     args = ["neo4j-admin", "database", "import", "full", database, "--overwrite-destination=true",

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,7 +56,7 @@ def test_reappending_adds_nothing_whatever_the_batches(tmp_path_factory, cuts, r
     bounds = [0, *sorted(cuts), 60]
     ledger = Ledger(root, flush_rows=flush)
     for _ in range(repeat):
-        for a, b in zip(bounds, bounds[1:]):
+        for a, b in pairwise(bounds):
             ledger.append("declarations", {k: v[a:b] for k, v in rows.items()}, "s")
     ledger.flush()
     again = Ledger(root)  # a new process: the index comes from the parts
@@ -142,3 +143,20 @@ def test_duckdb_reads_the_layout_as_it_is(tmp_path):
     n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{tmp_path}/declarations/**/*.parquet', "
                    "hive_partitioning = true) WHERE source = 'kcs'").fetchone()[0]
     assert n == 50
+
+
+@settings(max_examples=50, deadline=None)
+@given(batches=st.lists(st.lists(st.integers(0, 300), max_size=40), max_size=30))
+def test_the_digest_index_is_a_set(batches):
+    import numpy as np
+
+    from graph.ledger.ledger import DigestIndex
+
+    index, held = DigestIndex(), set()
+    for b in batches:
+        d = np.array(sorted(set(b)), dtype=np.uint64)
+        assert index.contains(d).tolist() == [int(x) in held for x in d]
+        index.add(d[~index.contains(d)])
+        held |= set(b)
+        assert len(index) == len(held)
+        assert all(len(a) > 2 * len(b) for a, b in pairwise(index.runs))  # runs stay logarithmic
