@@ -10,7 +10,10 @@
       as Parquet for the analytics process, close;
    c. ledger: `Frames.from_ledger` from the ledger and that Parquet state, no store opened;
 3. the digest index (idempotency): rebuilding it from the parts (first append of a run) and
-   checking one 5,000-row batch, on the ledger's own digests and on a synthetic 1M-digest index.
+   checking one 5,000-row batch, on the ledger's own digests and on a synthetic 1M-digest index;
+4. the append itself: the ledger's declaration rows appended again to a fresh ledger in 5,000-row
+   batches of Python lists (as ingest hands them over), flushed; then the same batches again into
+   that ledger (a re-run: every row found in the index, nothing written).
 
 Results go to `bench/results/ledger-<rows>-<time>.json` and a summary is printed.
 """
@@ -124,6 +127,31 @@ print(json.dumps({"ledger_keys": len(idx), "rebuild_from_parts_s": round(build, 
 """
 
 
+APPEND = _RSS + r"""
+import json, sys, time, tempfile
+from pathlib import Path
+from graph.ledger import Ledger
+src = Ledger(Path(sys.argv[1]) / "ledger").history("declarations")
+src = src.drop_columns(["_digest", "_seq", "source", "month"])
+batches = [src.slice(i, 5000).to_pydict() for i in range(0, src.num_rows, 5000)]
+out = Ledger(tempfile.mkdtemp(dir=sys.argv[2]))
+t = time.perf_counter()
+for b in batches:
+    out.append("declarations", b, "customs")
+caller = time.perf_counter() - t  # what the ingest thread spends; the rest overlaps on the writer thread
+out.flush()
+first = time.perf_counter() - t
+again = Ledger(out.root)
+t = time.perf_counter()
+added = sum(again.append("declarations", b, "customs") for b in batches)
+again.flush()
+rerun = time.perf_counter() - t
+print(json.dumps({"rows": src.num_rows, "append_s": round(first, 2), "caller_s": round(caller, 2), "us_per_row": round(first / src.num_rows * 1e6, 1),
+                  "rerun_s": round(rerun, 2), "rerun_added": added,
+                  "parts": len(list(out.root.rglob("*.parquet"))), "peak_rss_mb": _rss()}))
+"""
+
+
 def _child(code: str, *args: str) -> dict:
     t = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=False,
@@ -150,6 +178,7 @@ def main() -> None:
     out["state"] = _child(STATE, str(data / "data"), str(data / "state"))
     out["ledger"] = _child(LEDGER, str(data / "data"), str(data / "state"))
     out["index"] = _child(INDEX, str(data / "data"))
+    out["append"] = _child(APPEND, str(data / "data"), str(data))
     assert out["store"]["rows"] == out["ledger"]["rows"], (out["store"]["rows"], out["ledger"]["rows"])
     s, st, le = out["store"], out["state"], out["ledger"]
     out["ratio"] = {"time_store_over_ledger_plus_state": round(s["wall_s"] / (le["wall_s"] + st["wall_s"]), 2),
@@ -162,6 +191,13 @@ def main() -> None:
     print(f"frames from the store : {s['seconds']:.2f} s ({s['wall_s']:.2f} s process), peak {s['peak_rss_mb']:.0f} MB")
     print(f"store state (owner)   : {st['seconds']:.2f} s ({st['wall_s']:.2f} s process), peak {st['peak_rss_mb']:.0f} MB")
     print(f"frames from the ledger: {le['seconds']:.2f} s ({le['wall_s']:.2f} s process), peak {le['peak_rss_mb']:.0f} MB")
+    ap_, ix = out["append"], out["index"]
+    print(f"append {ap_['rows']:,} rows     : {ap_['append_s']:.2f} s ({ap_['us_per_row']} us/row; "
+          f"{ap_['caller_s']:.2f} s of it in the caller's thread), re-run "
+          f"{ap_['rerun_s']:.2f} s adding {ap_['rerun_added']}")
+    print(f"digest index          : rebuild from parts {ix['rebuild_from_parts_s']} s ({ix['ledger_keys']:,} keys); "
+          f"1M keys: build {ix['synthetic_1m_build_s']} s, {ix['synthetic_1m_check_and_add_per_5000_batch_s']} s "
+          "per 5,000-row batch")
     print(f"results in {path}")
 
 

@@ -94,11 +94,11 @@ def _table(bf: schema.BundleFile) -> Table:
 TABLES: dict[str, Table] = {bf.name: _table(bf) for bf in schema.FILES}
 
 
-def partition_values(kind: str, table: pa.Table, source: str) -> list[tuple[str, ...]]:
-    """The partition values of each row of `table` (a batch of one source)."""
-    if "month" not in PARTITIONS[kind]:
-        return [(source,)] * table.num_rows
+def partition_values(kind: str, table: pa.Table, source: str) -> pa.ChunkedArray | pa.Array:
+    """Per row of `table` (a batch of one source), the value of its partition below `source`:
+    the month (YYYY-MM) of its date, or the source itself for the kinds partitioned by source only."""
     import pyarrow.compute as pc
 
-    months = pc.strftime(table["date"].cast(pa.timestamp("s")), format="%Y-%m").to_pylist()
-    return [(source, m) for m in months]
+    if "month" not in PARTITIONS[kind]:
+        return pa.array([source] * table.num_rows, pa.string())
+    return pc.strftime(table["date"].cast(pa.timestamp("s")), format="%Y-%m")

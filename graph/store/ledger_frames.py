@@ -123,9 +123,10 @@ def offences(ledger: Ledger, declaration_keys: pd.Series) -> pd.DataFrame:
     df = _pandas(t.select(["key", "offence_id", "date", "offence_type", "declared_hs_code", "actual_hs_code",
                            "evaded_amount", "status"]))
     df["party"] = _keys(src, t["party_id"]).to_pandas()
-    dk = _keys(src, t["declaration_id"]).to_pandas()
+    dk = _keys(src, t["declaration_id"])
     # the graph links an offence to the stored items of its declaration (ingest.link_offence_declarations)
-    df["declaration_key"] = dk.where(dk.isin(set(declaration_keys.dropna())), None)
+    stored = pa.array(declaration_keys.dropna().unique().to_numpy(dtype=object), pa.string())
+    df["declaration_key"] = pc.if_else(pc.is_in(dk, value_set=stored), dk, None).to_pandas()
     return frame("offences", df)
 
 
