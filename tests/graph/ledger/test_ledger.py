@@ -160,3 +160,11 @@ def test_the_digest_index_is_a_set(batches):
         held |= set(b)
         assert len(index) == len(held)
         assert all(len(a) > 2 * len(b) for a, b in pairwise(index.runs))  # runs stay logarithmic
+
+
+def test_a_failed_write_is_raised_by_flush(tmp_path):
+    (tmp_path / "declarations").write_text("not a folder")  # the writer thread cannot make its partitions
+    ledger = Ledger(tmp_path)
+    ledger.append("declarations", _rows(5), "s")
+    with pytest.raises(OSError):
+        ledger.flush()
