@@ -34,7 +34,9 @@ from graph.domain import schema
 from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 if TYPE_CHECKING:
+    from graph.ledger import Ledger
     from graph.store import GraphStore
+    from graph.store.ledger_frames import StoreState
 
 ROLE_COLUMNS = PARTY_ROLE_NAMES  # the party roles, as frame columns
 
@@ -216,6 +218,13 @@ class Frames:
             declarations=declarations, parties=parties, officers=officers_df, identifiers=identifiers_df,
             offences=offences, decisions=frame("decisions", decisions) if len(decisions) else empty("decisions"),
         )
+
+    @classmethod
+    def from_ledger(cls, ledger: Ledger, state: StoreState) -> Frames:
+        """The same frames from the ledger plus the store's mutable state (`graph.store.ledger_frames`)."""
+        from graph.store.ledger_frames import frames_from_ledger
+
+        return frames_from_ledger(ledger, state)
 
     def summary(self) -> dict[str, int]:
         """Row counts per frame, for the score report."""

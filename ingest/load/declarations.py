@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from graph.domain import schema
+from ingest import ledger_rows
 from ingest import normalise as nz
 from ingest.load.plan import FilePlan
 from ingest.load.reader import Batch
@@ -69,6 +70,8 @@ class DeclarationLoading:
                     items = self._declaration_items(batch)
                     if not items:
                         continue
+                    # before the writer takes the batch: it drops the items' route_parts
+                    self.ledger.append("declarations", ledger_rows.declarations(items), self.source)
                     while len(pending) >= 2:
                         pending.pop(0).result()  # raises the writer's error here
                     pending.append(writer.submit(self._store_declarations, items, fr))

@@ -18,10 +18,11 @@ from typing import Any
 import orjson
 
 from graph.domain import schema
+from graph.ledger import Ledger
 from graph.settings import Settings
 from graph.store import GraphStore
+from ingest import ledger_rows, readers
 from ingest import normalise as nz
-from ingest import readers
 from ingest.load import reader
 from ingest.load.declarations import DeclarationLoading
 from ingest.load.plan import FilePlan
@@ -49,6 +50,7 @@ class Loader(DeclarationLoading):
         self.report = report
         self.q = quarantine
         self.progress = progress and sys.stderr.isatty()
+        self.ledger = Ledger.of(settings)  # every validated batch also goes to the ledger (graph.ledger)
         self.known_parties: set[str] = set()  # party keys known to exist (bundle or store)
         self.absent_parties: set[str] = set()  # party keys looked up and not found
         self.hs_done: set[str] = set()
@@ -187,6 +189,7 @@ class Loader(DeclarationLoading):
                 if links:
                     self.store.run(_IDENT_QUERY[ident.label], rows=links)
             self.known_parties.update(b["key"] for b in batch)
+            self.ledger.append("parties", ledger_rows.parties(batch), self.source)
             fr.loaded += len(batch)
         self.flush_quarantine()
 
@@ -291,6 +294,7 @@ class Loader(DeclarationLoading):
             if out:
                 self.store.run("ingest.merge_persons", rows=out)
                 self.store.run("ingest.merge_officers", rows=out)
+                self.ledger.append("officers", ledger_rows.officers(out), self.source)
             fr = self.report.files["officers"]
             fr.loaded += len(out)
 
@@ -353,6 +357,7 @@ class Loader(DeclarationLoading):
                 links = [{"key": r["key"], "code": r[fld]} for r in rows if r[fld]]
                 if links:
                     self.store.run(q, rows=links)
+            self.ledger.append("offences", ledger_rows.offences(rows), self.source)
             fr.loaded += len(rows)
 
 

@@ -103,6 +103,7 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
             phase("declarations", loader.load_declarations, plans["declarations"])
             if "offences" in plans:
                 phase("offences", loader.load_offences, plans["offences"])
+            phase("ledger", loader.ledger.flush)  # the last buffered rows
             t_end = time.perf_counter()
         report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)  # the bulk load's one checkpoint
         report.status = "done"
