@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import dataset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.load import count_graph
 from ingest.watchlists import WatchlistError, listed_frame, load_watchlist, read_csv
@@ -112,3 +114,23 @@ def test_a_broken_ftm_line_is_named(tmp_path, grafeo_store):
 def test_a_list_name_is_checked(tmp_path, grafeo_store):
     with pytest.raises(WatchlistError, match="list name"):
         load_watchlist(grafeo_store, write(tmp_path / "a.json", ""), name="bad name; DROP")
+
+
+_VERSION = st.dictionaries(st.sampled_from("abcdefgh"), st.sampled_from(["Alpha Trade", "Beta Logistics", "Gamma"]),
+                           max_size=8)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(v1=_VERSION, v2=_VERSION)
+def test_the_reload_diff_is_the_set_difference_of_the_versions(tmp_path_factory, grafeo_store, v1, v2):
+    folder = tmp_path_factory.mktemp("v")
+    name = folder.name.replace("_", "-")  # a fresh list per example
+    for i, version in enumerate((v1, v2)):
+        write(folder / f"{i}.json", "\n".join(ftm_line(k, "Company", name=n) for k, n in version.items()))
+    load_watchlist(grafeo_store, folder / "0.json", name=name)
+    rep = load_watchlist(grafeo_store, folder / "1.json", name=name)
+    assert rep.added == sorted(set(v2) - set(v1))
+    assert rep.removed == sorted(set(v1) - set(v2))
+    assert rep.changed == sorted(k for k in set(v1) & set(v2) if v1[k] != v2[k])
+    stored = listed_frame(grafeo_store)
+    assert sorted(stored.loc[stored["list"] == name, "entity_id"]) == sorted(v2)
