@@ -15,8 +15,9 @@ Inputs (columns):
   countries (list), birth_dates (list), identifiers (list of {"kind", "value"}).
 
 Blocking (why not a cross product): every name part gives keys (its metaphone, its NAME symbols);
-a pair of names is compared only if it shares a rare key (in <= RARE_DF listed names) or two keys
-of any frequency up to COMMON_DF; identifiers meet by exact value. Each hit carries its features
+a pair of names is compared only if at least half the parts of the shorter one share a key with
+the other, through a rare key (in <= RARE_DF listed names) or two parts with keys of any frequency
+up to COMMON_DF; identifiers meet by exact value. Each hit carries its features
 as `[{"feature", "value", "contribution", "detail"}]`; the score is their sum, clipped to 0..1.
 """
 
@@ -45,6 +46,7 @@ KIND_SCHEMATA = {"person": PERSON_SCHEMATA | {"LegalEntity"},
 COUNTRY_SAME, COUNTRY_OTHER = 0.03, -0.08
 BIRTH_SAME, BIRTH_OTHER = 0.05, -0.15
 ID_SAME = 1.0
+BEST_QUALIFIERS = COUNTRY_SAME + BIRTH_SAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +135,17 @@ def name_similarity(name1: str, name2: str, kind: str = "entity") -> float:
     return compare(analyse(name1, kind), analyse(name2, kind))[0]
 
 
-def _keys(parts: tuple[Part, ...]) -> set[str]:
+def _keys(parts: tuple[Part, ...]) -> list[tuple[str, int]]:
+    """(blocking key, part number) for the parts that carry weight: metaphone, or digits, and NAME symbols."""
     from rigour.text import metaphone
 
-    out: set[str] = set()
-    for p in parts:
+    out: set[tuple[str, int]] = set()
+    for i, p in enumerate(parts):
         if p.initial or p.weight < 0.5 or len(p.text) < 2:
             continue
-        out.add("m:" + (metaphone(p.text) or p.text) if not p.numeric else "n:" + p.text)
-        out.update("s:" + s for s in p.symbols)
-    return out
+        out.add(("m:" + (metaphone(p.text) or p.text) if not p.numeric else "n:" + p.text, i))
+        out.update(("s:" + s, i) for s in p.symbols)
+    return sorted(out)
 
 
 def identifier_digits(value: str | None) -> str:
@@ -156,8 +159,8 @@ class ListIndex:
     """A list prepared once for many screenings: analysed names, key postings, identifiers."""
 
     listed: pd.DataFrame  # one row per listed entity (the input)
-    names: pd.DataFrame  # one row per listed name: entity (row of `listed`), name, parts
-    keys: pd.DataFrame  # key, name (row of `names`), df
+    names: pd.DataFrame  # one row per listed name: entity (row of `listed`), name, parts, keyed (parts with keys)
+    keys: pd.DataFrame  # key, name (row of `names`), part, df (listed names with the key)
     ids: pd.DataFrame  # value, entity (row of `listed`), kind
 
 
@@ -174,14 +177,15 @@ def prepare(listed: pd.DataFrame) -> ListIndex:
                 continue
             idx = len(rows)
             rows.append((ent, nm, parts))
-            key_rows += [(k, idx) for k in _keys(parts)]
+            key_rows += [(k, idx, part) for k, part in _keys(parts)]
         for ident in r.identifiers or []:
             v = identifier_digits(ident.get("value"))
             if len(v) >= 5:
                 id_rows.append((v, ent, ident.get("kind", "")))
     names = pd.DataFrame(rows, columns=["entity", "name", "parts"])
-    keys = pd.DataFrame(key_rows, columns=["key", "name"]).drop_duplicates()
+    keys = pd.DataFrame(key_rows, columns=["key", "name", "part"]).drop_duplicates(["key", "name"])
     keys["df"] = keys.groupby("key")["name"].transform("size")
+    names["keyed"] = keys.groupby("name")["part"].nunique().reindex(range(len(names)), fill_value=0).to_numpy()
     ids = pd.DataFrame(id_rows, columns=["value", "entity", "kind"]).drop_duplicates()
     return ListIndex(listed, names, keys, ids)
 
@@ -208,13 +212,17 @@ def subjects(parties: pd.DataFrame, officers: pd.DataFrame | None = None) -> pd.
 # --------------------------------------------------------------------------- screening
 
 def _candidates(subj_keys: pd.DataFrame, index: ListIndex) -> pd.DataFrame:
-    """(subject name row, listed name row) pairs worth comparing: a shared rare key or two keys."""
+    """(subject name row, listed name row) pairs worth comparing: at least half the parts of the
+    shorter name share a key with the other, and one of those keys is rare or two parts do."""
     lk = index.keys[index.keys["df"] <= COMMON_DF]
     m = subj_keys.merge(lk, on="key", suffixes=("_s", "_l"))
     if m.empty:
         return pd.DataFrame({"sname": pd.Series(dtype=int), "lname": pd.Series(dtype=int)})
-    g = m.groupby(["name_s", "name_l"]).agg(shared=("key", "size"), rarest=("df", "min")).reset_index()
-    g = g[(g["rarest"] <= RARE_DF) | (g["shared"] >= 2)]
+    m = m.sort_values("df").drop_duplicates(["name_s", "name_l", "part_s"])  # a part counts once
+    g = m.groupby(["name_s", "name_l"], sort=False).agg(shared=("key", "size"), rarest=("df", "min")).reset_index()
+    s_keyed = subj_keys.groupby("name")["part"].nunique()
+    shorter = np.minimum(s_keyed.reindex(g["name_s"]).to_numpy(), index.names["keyed"].to_numpy()[g["name_l"]])
+    g = g[(g["shared"].to_numpy() * 2 >= shorter) & ((g["rarest"] <= RARE_DF) | (g["shared"] >= 2)).to_numpy()]
     return g.rename(columns={"name_s": "sname", "name_l": "lname"})[["sname", "lname"]]
 
 
@@ -229,7 +237,8 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     listed = index.listed
     # subject names and their keys
     s_parts = [analyse(str(n or ""), k) for n, k in zip(subj["name"], subj["kind"], strict=True)]
-    sk = pd.DataFrame([(k, i) for i, ps in enumerate(s_parts) for k in _keys(ps)], columns=["key", "name"])
+    sk = pd.DataFrame([(k, i, part) for i, ps in enumerate(s_parts) for k, part in _keys(ps)],
+                      columns=["key", "name", "part"])
     cand = _candidates(sk, index)
     pairs = pd.DataFrame({"subject": cand["sname"].to_numpy(),
                           "entity": index.names["entity"].to_numpy()[cand["lname"].to_numpy()],
@@ -255,45 +264,49 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     id_by_pair: dict[tuple[int, int], list] = {}
     for r in id_hits.itertuples(index=False):
         id_by_pair.setdefault((r.subject, r.entity), []).append((r.kind, r.value))
+    # columns as lists: a pandas row lookup per pair cost ~250 us, more than the name comparison
+    s_key, s_name = subj["key"].tolist(), subj["name"].tolist()
+    s_country, s_birth = subj["country"].tolist(), subj["birth_date"].tolist()
+    l_cols = {c: listed[c].tolist() for c in ("key", "list", "entity_id", "name", "countries", "birth_dates")}
     out = []
     for pair in set(best) | set(id_by_pair):
         s, e = pair
         sim, matched, aligned = best.get(pair, (0.0, None, []))
+        if pair not in id_by_pair and sim + BEST_QUALIFIERS < threshold:
+            continue  # no qualifier can lift it
         feats = []
         if matched is not None:
             feats.append({"feature": "name", "value": round(sim, 4), "contribution": round(sim, 4),
-                          "detail": {"subject_name": subj.at[s, "name"], "listed_name": matched,
-                                     "aligned": aligned}})
+                          "detail": {"subject_name": s_name[s], "listed_name": matched, "aligned": aligned}})
         for kind, value in id_by_pair.get(pair, []):
             feats.append({"feature": "identifier", "value": value, "contribution": ID_SAME,
                           "detail": {"kind": kind}})
-        feats += _qualifiers(subj.iloc[s], listed.iloc[e])
+        feats += _qualifiers(s_country[s], s_birth[s], l_cols["countries"][e], l_cols["birth_dates"][e])
         score = min(1.0, max(0.0, sum(f["contribution"] for f in feats)))
         if score < threshold:
             continue
-        lr = listed.iloc[e]
-        out.append({"subject": subj.at[s, "key"], "subject_kind": kinds[s], "subject_name": subj.at[s, "name"],
-                    "listed": lr["key"], "list": lr["list"], "entity_id": lr["entity_id"],
-                    "listed_name": lr["name"], "score": round(score, 4), "features": feats})
+        out.append({"subject": s_key[s], "subject_kind": kinds[s], "subject_name": s_name[s],
+                    "listed": l_cols["key"][e], "list": l_cols["list"][e], "entity_id": l_cols["entity_id"][e],
+                    "listed_name": l_cols["name"][e], "score": round(score, 4), "features": feats})
     cols = ["subject", "subject_kind", "subject_name", "listed", "list", "entity_id", "listed_name", "score",
             "features"]
     return pd.DataFrame(out, columns=cols).sort_values(["score", "subject"], ascending=[False, True],
                                                         ignore_index=True)
 
 
-def _qualifiers(s: pd.Series, e: pd.Series) -> list[dict]:
+def _qualifiers(country, birth_date, listed_countries, listed_birth_dates) -> list[dict]:
     """Country and date of birth: small rewards when they agree, larger penalties when they differ."""
     out = []
-    countries = {str(c).lower() for c in (e["countries"] or []) if c}
-    sc = str(s["country"]).lower() if isinstance(s["country"], str) and s["country"] else None
+    countries = {str(c).lower() for c in (listed_countries or []) if c}
+    sc = country.lower() if isinstance(country, str) and country else None
     if sc and countries:
         same = sc in countries
         out.append({"feature": "country", "value": sc, "contribution": COUNTRY_SAME if same else COUNTRY_OTHER,
                     "detail": {"listed": sorted(countries)}})
-    years = {y for d in (e["birth_dates"] or []) if (y := _year(d))}
-    sy = _year(s["birth_date"])
+    years = {y for d in (listed_birth_dates or []) if (y := _year(d))}
+    sy = _year(birth_date)
     if sy and years:
         same = any(abs(int(sy) - int(y)) <= 1 for y in years)
-        out.append({"feature": "birth_date", "value": str(s["birth_date"]),
+        out.append({"feature": "birth_date", "value": str(birth_date),
                     "contribution": BIRTH_SAME if same else BIRTH_OTHER, "detail": {"listed": sorted(years)}})
     return out
