@@ -37,6 +37,9 @@ if __name__ == "__main__":
         print(_row(f"UN {u['names']} names screened against the list, {mode}", u[mode]["at_threshold"]))
         print(_row(f"UN, {mode}, at precision >= 0.95", u[mode]["recall_at_p95"]))
     print(f"UN: {u['identical_spellings']} of {u['names']} treated names are spelled as the listed one; "
-          f"blocking proposed the true row for {u['names_only']['true_rows_proposed']}")
+          f"blocking proposed the true row for {u['names_only']['true_rows_proposed']}; recall of the "
+          f"{u['names'] - u['identical_spellings']} perturbed spellings at the threshold: "
+          f"{u['names_only']['recall_of_perturbed_spellings']:.3f} (names only), "
+          f"{u['with_country_and_birth_year']['recall_of_perturbed_spellings']:.3f} (with qualifiers)")
     for k, m in b["by_schema_at_shipped"].items():
         print(f"  bench {k}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} (tp {m['tp']}, fp {m['fp']})")

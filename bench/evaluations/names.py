@@ -99,7 +99,10 @@ def evaluate_un(treated_path: Path, untreated_path: Path, threshold: float) -> d
         hits = screening.screen(q, index, threshold=0.0)
         s = hits["score"].to_numpy()
         y = (hits["subject"] == hits["entity_id"]).to_numpy()
+        perturbed = set(np.flatnonzero((tr["full_name"] != un["full_name"]).to_numpy()).astype(str))
+        tp_perturbed = hits[y & (hits["score"].to_numpy() >= threshold) & hits["subject"].isin(perturbed).to_numpy()]
         out[mode] = {"candidate_pairs": len(hits), "true_rows_proposed": int(y.sum()),
+                     "recall_of_perturbed_spellings": round(len(tp_perturbed) / len(perturbed), 4),
                      "at_threshold": metrics_at(s, y, threshold, positives=len(tr)),
                      "recall_at_p95": recall_at_precision(s, y, positives=len(tr))}
     return out
