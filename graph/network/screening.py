@@ -239,7 +239,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     subj = subj.reset_index(drop=True)
     listed = index.listed
     # subject names and their keys
-    s_parts = [analyse(str(n or ""), k) for n, k in zip(subj["name"], subj["kind"], strict=True)]
+    s_parts = [analyse(n if isinstance(n, str) else "", k) for n, k in zip(subj["name"], subj["kind"], strict=True)]
     sk = pd.DataFrame([(k, i, part) for i, ps in enumerate(s_parts) for k, part in _keys(ps)],
                       columns=["key", "name", "part"])
     cand = _candidates(sk, index)

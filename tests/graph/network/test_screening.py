@@ -56,12 +56,16 @@ def test_a_shared_tax_id_is_a_hit_whatever_the_name():
 def test_an_unrelated_name_with_the_same_country_is_not_a_hit():
     subj = subjects({"key": "c2", "name": "OOO Ural Metall Servis", "country": "ru"},
                     {"key": "p2", "kind": "person", "name": "Ivan Petrovich Sidorov", "country": "ru"})
-    assert S.screen(subj, S.prepare(LIST)).empty
+    nan_list = listed({"entity_id": "nan", "schema": "Company", "name": "NAN"},
+                      {"entity_id": "none", "schema": "Company", "name": "None"})
+    assert S.screen(subj, S.prepare(nan_list)).empty
 
 
 def test_a_person_is_not_screened_against_a_company():
     subj = subjects({"key": "p3", "kind": "person", "name": "Concern Kalashnikov"})
-    assert S.screen(subj, S.prepare(LIST)).empty
+    nan_list = listed({"entity_id": "nan", "schema": "Company", "name": "NAN"},
+                      {"entity_id": "none", "schema": "Company", "name": "None"})
+    assert S.screen(subj, S.prepare(nan_list)).empty
     assert S.screen(subjects({"key": "c3", "name": "Концерн Калашников"}), S.prepare(LIST))["entity_id"].tolist() \
         == ["kalashnikov"]
 
@@ -115,3 +119,11 @@ def test_blocking_finds_the_planted_names_without_a_cross_product():
     hits = S.screen(subjects(*subj), index)
     found = set(zip(hits["subject"], hits["entity_id"], strict=True))
     assert set(planted.items()) <= found
+
+
+def test_missing_names_and_ids_are_no_evidence():
+    subj = subjects({"key": "x", "name": None, "tax_id": None}, {"key": "y", "name": float("nan"), "tax_id": "12"},
+                    {"key": "z", "name": "", "tax_id": float("nan")})
+    nan_list = listed({"entity_id": "nan", "schema": "Company", "name": "NAN"},
+                      {"entity_id": "none", "schema": "Company", "name": "None"})
+    assert S.screen(subj, S.prepare(nan_list)).empty
