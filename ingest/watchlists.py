@@ -292,14 +292,3 @@ def _props(name: str, eid: str, rec: dict[str, Any], h: str, version: int) -> di
     return {"list": name, "entity_id": eid, "schema": rec["schema"], "name": rec["name"], **js,
             "content_hash": h, "version": version}
 
-
-def listed_frame(store: GraphStore):
-    """The stored listed entities as the table `graph.network.screening.prepare` takes (JSON decoded)."""
-    import pandas as pd
-
-    rows = [r for _, page in store.pages("watchlist.frames_listed", page=20_000) for r in page]
-    df = pd.DataFrame(rows, columns=["key", "list", "entity_id", "schema", "name", "names", "countries",
-                                     "birth_dates", "identifiers", "content_hash"])
-    for c in ("names", "countries", "birth_dates", "identifiers"):
-        df[c] = [json.loads(v) if v else [] for v in df[c]]
-    return df

@@ -362,6 +362,13 @@ WATCHLIST_RELS: tuple[RelKind, ...] = (
             "family, associates and other links of listed entities (FtM Family, Associate, UnknownLink ...)",
             (_P("link_id"), _P("kind", doc="the FtM schema: family, associate, employment ..."), _P("role"),
              _P("content_hash"))),
+    RelKind("SCREENED_AS", "Party", "ListedEntity",
+            "a screening hit: the party (or an officer, a Person) may be the listed entity",
+            (_P("score", "float"), _P("state", doc="new, confirmed or false_positive (set by an investigator)"),
+             _P("reasons", "json", "the features that made the hit"),
+             _P("listed_hash", doc="the listed entity's content hash when screened"),
+             _P("subject_hash", doc="the party's or officer's screened fields, hashed"),
+             _P("screened_at", "datetime"), _P("decided_by"), _P("decided_at", "datetime"))),
 )
 NODES = (*NODES, *WATCHLIST_NODES)
 RELS = (*RELS, *WATCHLIST_RELS)

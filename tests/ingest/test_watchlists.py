@@ -10,8 +10,9 @@ from conftest import dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from graph.pipeline.screening import listed_frame
 from ingest.load import count_graph
-from ingest.watchlists import WatchlistError, listed_frame, load_watchlist, read_csv
+from ingest.watchlists import WatchlistError, load_watchlist, read_csv
 
 HEADER = "entity_id,name,kind,aliases,country,birth_date,tax_id,registration_number,reason\n"
 
