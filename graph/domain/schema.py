@@ -314,6 +314,67 @@ RELS: tuple[RelKind, ...] = (
     RelKind("MEMBER_OF", "Party", "Group", "the party belongs to the linked group"),
 )
 
+# --------------------------------------------------------------------------- watchlists (issue 14)
+# Sanctions lists and the service's own watchlists (ingest/watchlists.py), one block so that the
+# rest of the schema reads as before. A listed entity is its own node, keyed `list:entity_id`,
+# never merged into a Party: a list says who is listed, a screening hit says who may be them.
+# FtM dates may be partial (`1965`, `2023-02`), so they are kept as the strings the list gives.
+
+WATCHLIST_NODES: tuple[NodeKind, ...] = (
+    NodeKind(
+        "Watchlist",
+        "A sanctions list (FollowTheMoney entities) or the service's own watchlist (CSV), loaded in versions.",
+        (_P("name"), _P("format", doc="ftm or csv"), _P("version", "int", "the latest version loaded"),
+         _P("loaded_at", "datetime"), _P("path"), _P("entities", "int"), _P("links", "int")),
+        color="#b71c1c",
+    ),
+    NodeKind(
+        "WatchlistVersion",
+        "One load of a list (key `list:version`): which entities and links it added, changed or removed.",
+        (_P("list", indexed=True), _P("version", "int"), _P("loaded_at", "datetime"), _P("path"),
+         _P("added", "int"), _P("changed", "int"), _P("removed", "int"), _P("report", "json")),
+    ),
+    NodeKind(
+        "ListedEntity",
+        "A person, company or vessel on a list (key `list:entity_id`), with its names and identifiers.",
+        (
+            _P("list", indexed=True),
+            _P("entity_id", doc="the id the list gives (FtM entity id or the CSV's entity_id)", indexed=True),
+            _P("schema", doc="FtM schema: Person, Company, Organization, LegalEntity, Vessel ..."),
+            _P("name", doc="the list's caption"),
+            _P("names", "json", "every name and alias, any script"),
+            _P("countries", "json"),
+            _P("birth_dates", "json", "dates of birth or incorporation, as the list writes them"),
+            _P("identifiers", "json", "[{kind, value}]: INN, OGRN, tax and registration numbers, passports"),
+            _P("addresses", "json"),
+            _P("sanctions", "json", "[{authority, program, start}] from the list's Sanction records"),
+            _P("content_hash", doc="sha256 of the entity as loaded: a change means re-screen"),
+            _P("version", "int", "the list version that last added or changed it"),
+        ),
+        color="#d32f2f",
+        shape="star",
+    ),
+)
+WATCHLIST_RELS: tuple[RelKind, ...] = (
+    RelKind("OWNS", "ListedEntity", "ListedEntity", "ownership between listed entities (FtM Ownership)",
+            (_P("link_id"), _P("role"), _P("share_pct", "float"), _P("since"), _P("content_hash"))),
+    RelKind("DIRECTS", "ListedEntity", "ListedEntity", "the director runs the organisation (FtM Directorship)",
+            (_P("link_id"), _P("role"), _P("since"), _P("content_hash"))),
+    RelKind("RELATED_TO", "ListedEntity", "ListedEntity",
+            "family, associates and other links of listed entities (FtM Family, Associate, UnknownLink ...)",
+            (_P("link_id"), _P("kind", doc="the FtM schema: family, associate, employment ..."), _P("role"),
+             _P("content_hash"))),
+    RelKind("SCREENED_AS", "Party", "ListedEntity",
+            "a screening hit: the party (or an officer, a Person) may be the listed entity",
+            (_P("score", "float"), _P("state", doc="new, confirmed or false_positive (set by an investigator)"),
+             _P("reasons", "json", "the features that made the hit"),
+             _P("listed_hash", doc="the listed entity's content hash when screened"),
+             _P("subject_hash", doc="the party's or officer's screened fields, hashed"),
+             _P("screened_at", "datetime"), _P("decided_by"), _P("decided_at", "datetime"))),
+)
+NODES = (*NODES, *WATCHLIST_NODES)
+RELS = (*RELS, *WATCHLIST_RELS)
+
 NODE_BY_LABEL: dict[str, NodeKind] = {n.label: n for n in NODES}
 REL_BY_TYPE: dict[str, RelKind] = {r.type: r for r in RELS}
 IDENTIFIER_BY_LABEL: dict[str, IdentifierKind] = {i.label: i for i in IDENTIFIERS}

@@ -21,4 +21,8 @@ RETURN COUNT { MATCH ()-[:DECLARED_BY]->() } AS DECLARED_BY,
        COUNT { MATCH ()-[:DECLARED_AS]->() } AS DECLARED_AS,
        COUNT { MATCH ()-[:FOUND_AS]->() } AS FOUND_AS,
        COUNT { MATCH ()-[:RESOLVED_TO]->() } AS RESOLVED_TO,
-       COUNT { MATCH ()-[:MEMBER_OF]->() } AS MEMBER_OF
+       COUNT { MATCH ()-[:MEMBER_OF]->() } AS MEMBER_OF,
+       COUNT { MATCH ()-[:OWNS]->() } AS OWNS,
+       COUNT { MATCH ()-[:DIRECTS]->() } AS DIRECTS,
+       COUNT { MATCH ()-[:RELATED_TO]->() } AS RELATED_TO,
+       COUNT { MATCH ()-[:SCREENED_AS]->() } AS SCREENED_AS

@@ -1,0 +1,4 @@
+// Watchlist: remove the entities a new version of the list no longer holds, with their links.
+UNWIND $keys AS k
+MATCH (e:ListedEntity {key: k})
+DETACH DELETE e
