@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libgomp1: the OpenMP runtime that networkit's and lightgbm's wheels link against (not in -slim)
+# libgomp1: the OpenMP runtime that networkit's and lightgbm's wheels link against (not in -slim);
+# libicu-dev, pkg-config and g++: pyicu (followthemoney's transliteration) is built from source
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libgomp1 \
+ && apt-get install -y --no-install-recommends libgomp1 libicu-dev pkg-config g++ \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
