@@ -28,7 +28,15 @@ import pandas as pd
 
 from graph.declarations import goods
 from graph.declarations.profile_criteria import (
-    ROLES, And, Node, Not, Or, ParseError, Test, field_type, parse, tests_of,
+    ROLES,
+    And,
+    Node,
+    Not,
+    ParseError,
+    Test,
+    field_type,
+    parse,
+    tests_of,
 )
 from graph.domain.reasons import Evidence, Reason
 
@@ -204,7 +212,7 @@ class _Columns:
             return self._str(self.col(direct[name]))
         if name == "hs":
             return self._str(self.col("hs_code").astype(object).map(
-                lambda v: "".join(ch for ch in str(v) if ch.isdigit()) if v is not None and v == v else None))
+                lambda v: None if _missing(v) else "".join(ch for ch in str(v) if ch.isdigit())))
         if name == "transit":
             return self.col("transit_countries").map(_countries).to_numpy()
         if name in ("value", "duty_rate"):
@@ -263,8 +271,12 @@ class _Columns:
         raise AssertionError(f"unknown party attribute {attr}")
 
 
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
 def _countries(v: Any) -> tuple[str, ...]:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if _missing(v):
         return ()
     if isinstance(v, list | tuple | np.ndarray):
         return tuple(str(x).strip().upper() for x in v if str(x).strip())
@@ -381,7 +393,7 @@ def apply_profiles(decl: pd.DataFrame, context: ProfileContext | None, profiles:
         rank = np.where(hit, np.maximum(rank, LANE_RANK[p.action]), rank)
         for i in np.flatnonzero(hit):
             key = keys[i]
-            reasons[i].append(_reason(p, cols, int(i), None if key is None or key != key else str(key)))
+            reasons[i].append(_reason(p, cols, int(i), None if _missing(key) else str(key)))
             fired[i].append(p.id)
     lanes = pd.Series(np.asarray(LANES, dtype=object)[rank], index=decl.index, dtype=object)
     return Applied(lanes, reasons, fired)
