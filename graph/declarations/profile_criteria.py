@@ -37,6 +37,7 @@ ITEM_FIELDS: dict[str, tuple[FieldType, str]] = {
     "origin": ("str", "country of origin (ISO2)"),
     "dispatch": ("str", "country of dispatch (ISO2)"),
     "transit": ("list", "transit countries; `transit has \"TM\"`"),
+    "third_country": ("bool", "dispatched from a country other than the origin (both known)"),
     "border_post": ("str", "border post of entry or exit"),
     "mode": ("str", "transport mode (road, rail, air, sea, post, pipeline or the WCO code)"),
     "value": ("num", "declared customs value"),

@@ -213,6 +213,9 @@ class _Columns:
         if name == "hs":
             return self._str(self.col("hs_code").astype(object).map(
                 lambda v: None if _missing(v) else "".join(ch for ch in str(v) if ch.isdigit())))
+        if name == "third_country":
+            o, d = self.get("origin"), self.get("dispatch")
+            return np.array([a is not None and b is not None and a != b for a, b in zip(o, d)], dtype=bool)
         if name == "transit":
             return self.col("transit_countries").map(_countries).to_numpy()
         if name in ("value", "duty_rate"):
@@ -407,3 +410,21 @@ def apply_to_item(row: dict[str, Any], context: ProfileContext | None, profiles:
         frame["date"] = pd.to_datetime(frame["date"], errors="coerce")
     out = apply_profiles(frame, context, profiles, [model_lane], on=on)
     return str(out.lanes.iloc[0]), out.reasons[0]
+
+
+def cover_pair_profiles(pairs: pd.DataFrame, *, min_count: int = 2, uv_ratio: float = 2.0,
+                        valid_from: dt.date | None = None) -> list[Profile]:
+    """Red profiles from the cover pairs learned from offences (`graph.declarations.cover.learn_cover_pairs`):
+    the declared code of a pair seen `min_count`+ times, at over `uv_ratio` times its usual value per kg
+    (the price of the goods it covered, not of the goods declared)."""
+    out = []
+    for r in pairs[pairs["count"] >= min_count].itertuples(index=False):
+        declared, actual = str(r.declared_hs), str(r.actual_hs)
+        out.append(make_profile({
+            "id": f"cover-{declared}-{actual}", "name": f"Cover: HS {declared} hiding HS {actual}",
+            "criteria": f'hs ^= "{declared}" and uv_ratio > {uv_ratio:g}', "action": "red",
+            "owner": "learned cover pairs", "valid_from": valid_from,
+            "reason": f"{int(r.count)} offences by {int(r.parties)} offender(s) declared HS {declared} and found "
+                      f"HS {actual}; FATF–Egmont indicator: goods misrepresented under a lower-duty code, "
+                      f"priced like the goods found rather than the goods declared."}))
+    return out
