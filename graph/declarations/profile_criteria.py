@@ -10,8 +10,8 @@ Grammar (recursive descent, one function per rule):
 
     expr  := and ("or" and)*
     and   := not ("and" not)*
-    not   := "not" not | "(" expr ")" | test
-    test  := FIELD [op value]            -- a bare field must be boolean
+    not   := "not" not | "(" expr ")" | cond
+    cond  := FIELD [op value]            -- a bare field must be boolean
     op    := = | == | != | < | <= | > | >= | ^= | in | not in | has
     value := STRING | NUMBER | true | false | "[" value ("," value)* "]"
 
@@ -105,7 +105,7 @@ Scalar = str | float | bool
 
 
 @dataclass(frozen=True)
-class Test:
+class Cond:
     field: str
     op: str  # "is" for a bare boolean field
     value: Scalar | tuple[Scalar, ...] | None
@@ -134,7 +134,7 @@ class Or:
     args: tuple[Node, ...]
 
 
-Node = Test | Not | And | Or
+Node = Cond | Not | And | Or
 
 
 def _show(v: Scalar | None) -> str:
@@ -145,13 +145,13 @@ def _show(v: Scalar | None) -> str:
     return format(v, "g")
 
 
-def tests_of(node: Node) -> list[Test]:
+def conditions(node: Node) -> list[Cond]:
     """The leaf tests of a tree, left to right (the reasons name the ones that held)."""
-    if isinstance(node, Test):
+    if isinstance(node, Cond):
         return [node]
     if isinstance(node, Not):
-        return tests_of(node.arg)
-    return [t for a in node.args for t in tests_of(a)]
+        return conditions(node.arg)
+    return [t for a in node.args for t in conditions(a)]
 
 
 # --------------------------------------------------------------------------- tokens
@@ -259,9 +259,9 @@ class _Parser:
             if not self.take("punct", ")"):
                 raise self.fail(f"expected ')', found {self.tok.text or 'the end'!r}")
             return node
-        return self.test()
+        return self.cond()
 
-    def test(self) -> Test:
+    def cond(self) -> Cond:
         t = self.tok
         if t.kind != "name":
             raise self.fail(f"expected a field name, found {t.text or 'the end'!r}")
@@ -274,14 +274,14 @@ class _Parser:
         if op is None:
             if ftype != "bool":
                 raise self.fail(f"{t.text} is a {ftype} field: it needs an operator ({', '.join(OPS_BY_TYPE[ftype])})")
-            return Test(t.text, "is", None, t.pos)
+            return Cond(t.text, "is", None, t.pos)
         if op not in OPS_BY_TYPE[ftype]:
             raise self.fail(f"{t.text} is a {ftype} field: {op!r} does not apply "
                             f"(use {', '.join(OPS_BY_TYPE[ftype])})", op_tok)
         value_tok = self.tok
         value = self.value()
         self._check(t.text, ftype, op, value, value_tok)
-        return Test(t.text, op, value, t.pos)
+        return Cond(t.text, op, value, t.pos)
 
     def _op(self) -> str | None:
         if (t := self.take("op")) is not None:
