@@ -14,10 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.declarations import goods
-from graph.declarations.profile_criteria import ParseError, parse, conditions
+from graph.declarations.profile_criteria import ParseError, conditions, parse
 from graph.declarations.profiles import (
-    ProfileContext, ProfileError, active_profiles, apply_profiles, apply_to_item, cover_pair_profiles, evaluate,
-    make_profile, profiles_from_toml,
+    ProfileContext,
+    ProfileError,
+    active_profiles,
+    apply_profiles,
+    apply_to_item,
+    cover_pair_profiles,
+    evaluate,
+    make_profile,
+    profiles_from_toml,
 )
 
 STARTER = Path(__file__).resolve().parents[3] / "graph" / "declarations" / "profiles_starter.toml"
