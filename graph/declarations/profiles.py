@@ -389,17 +389,16 @@ def _shown(x: Any) -> str:
 
 
 def _value_texts(p: Profile, cols: _Columns, rows: np.ndarray) -> list[str]:
-    """Per selected row: the values the profile's conditions read, as `field=value` (missing ones skipped)."""
+    """Per selected row: the values the profile's conditions read, as `field=value` (missing ones
+    skipped; for `party.*`, the roles whose own condition holds, or every role when none does)."""
     parts: list[list[str]] = [[] for _ in rows]
     for t in conditions(p.tree or parse(p.criteria)):
         role, dot, attr = t.field.partition(".")
         names = [f"{r}.{attr}" for r in ROLES] if dot and role == "party" else [t.field]
-        shown = [[] for _ in rows]
-        for name in names:
-            for j, v in enumerate(cols.get(name)[rows]):
-                if not _missing(v):
-                    shown[j].append(f"{name}={_shown(v)}")
-        for j, vals in enumerate(shown):
+        held = {n: _cond(replace(t, field=n), cols)[rows] for n in names} if len(names) > 1 else None
+        for j in range(len(rows)):
+            chosen = [n for n in names if held is None or held[n][j]] or names
+            vals = [f"{n}={_shown(v)}" for n in chosen if not _missing(v := cols.get(n)[rows[j]])]
             parts[j].append(", ".join(vals) if vals else f"{t.field}=missing")
     return ["; ".join(x) for x in parts]
 

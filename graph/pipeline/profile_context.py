@@ -62,6 +62,7 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileC
     hops = offender_hops(p.n_entities, pairs["a"].to_numpy() if len(pairs) else np.zeros(0),
                          pairs["b"].to_numpy() if len(pairs) else np.zeros(0), r.seeds)
     return ProfileContext(
-        party_risk=r.party_risk(), party_group=group[group.notna()], phoenix=phoenix,
+        party_risk=r.party_risk().round(6),  # as stored (run.party_rows), so POST /assess reads the same
+        party_group=group[group.notna()], phoenix=phoenix,
         registered_on=reg[~reg.index.duplicated()], offender_hops=pd.Series(hops[ent], index=keys).dropna(),
         norms=norms if norms is not None else norms_of(r.frames.declarations))
