@@ -23,6 +23,7 @@ ACTIONS = (
     "lanes.read", "assess", "assess.store",
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
+    "profile.list", "profile.read", "profile.create", "profile.change", "profile.retire",
 )
 
 

@@ -75,7 +75,7 @@ def _write(ctx: Ctx, action: str, fn, status: int = 200) -> dict[str, Any]:
     try:
         p = fn()
     except ProfileError as e:
-        ctx.audit(f"{action}.refused", e.profile, 422)
+        ctx.audit(action, e.profile, 422)
         raise ApiError(422, "Unprocessable Content", str(e)) from None
     except service.ProfileConflict as e:
         raise ApiError(e.status, "Not Found" if e.status == 404 else "Conflict", str(e)) from None

@@ -56,7 +56,7 @@ def scored(small_world: Path, tmp_path_factory):
 
 
 def test_the_context_carries_the_runs_risk_groups_phoenix_and_hops(scored):
-    store, r, truth = scored
+    _, r, truth = scored
     ctx = profile_context(r)
     assert ctx.party_risk.equals(r.party_risk().round(6))
     assert ctx.party_group.notna().all() and ctx.party_group.nunique() == len(r.groups.table)
