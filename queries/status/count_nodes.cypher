@@ -19,4 +19,5 @@ RETURN COUNT { MATCH (:Declaration) } AS Declaration,
        COUNT { MATCH (:IngestRun) } AS IngestRun,
        COUNT { MATCH (:ScoreRun) } AS ScoreRun,
        COUNT { MATCH (:AuditEvent) } AS AuditEvent,
-       COUNT { MATCH (:ApiKey) } AS ApiKey
+       COUNT { MATCH (:ApiKey) } AS ApiKey,
+       COUNT { MATCH (:RiskProfile) } AS RiskProfile
