@@ -277,6 +277,9 @@ def test_a_file_with_one_bad_profile_is_refused_whole_naming_the_profile_and_cri
     assert "column 19 of criterion" in msg
     with pytest.raises(ProfileError, match="appears twice"):
         profiles_from_toml('[[profile]]\nid="a"\nname="n"\ncriteria="party.phoenix"\naction="red"\nreason="r"\n' * 2)
+    with pytest.raises(ProfileError, match="version: is set by the store"):
+        profiles_from_toml('[[profile]]\nid="a"\nname="n"\ncriteria="party.phoenix"\naction="red"\nreason="r"\n'
+                           'version=7\n')
     with pytest.raises(ProfileError, match="not valid TOML"):
         profiles_from_toml("[[profile]\n")
     with pytest.raises(ProfileError, match="no \\[\\[profile\\]\\] tables"):
@@ -298,3 +301,20 @@ def test_learned_cover_pairs_become_red_profiles(frame, ctx):
     assert p.id == "cover-070999-240220" and p.action == "red" and "5 offences" in p.reason
     # row 4 (HS 0709999000): 30 per kg against the usual 5 of HS4 0709
     assert evaluate(p, frame, ctx).tolist() == [False, False, False, True, False]
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=20),
+                    st.dates(), st.lists(st.integers(), max_size=2), st.sampled_from(["red", "blue", 'hs ^= "24"']))
+
+
+@given(st.dictionaries(st.sampled_from(["id", "name", "criteria", "action", "reason", "owner", "valid_from",
+                                        "valid_to", "expected_rate", "version", "retired", "other"]),
+                       _VALUES, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_any_mapping_is_a_profile_or_a_profile_error(data):
+    try:
+        p = make_profile(data)
+    except ProfileError as e:
+        assert e.field and str(e)
+        return
+    assert p.action in ("red", "yellow", "blue", "green") and p.tree is not None
