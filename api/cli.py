@@ -258,7 +258,7 @@ def profiles_load(
 ) -> None:
     """Load risk profiles: all or nothing (one bad profile refuses the file, exit 2); a changed profile
     becomes its next version, an unchanged one is left as it is."""
-    from api.services.profiles import save
+    from graph.pipeline.profile_store import save
     from graph.declarations.profiles import ProfileError, profiles_from_toml
 
     try:
@@ -279,7 +279,7 @@ def profiles_load(
 @profiles_app.command("list")
 def profiles_list() -> None:
     """The latest version of every risk profile, as JSON."""
-    from api.services.profiles import latest
+    from graph.pipeline.profile_store import latest
 
     with _session() as (_, store):
         typer.echo(json.dumps([p.as_dict() for p in latest(store)], indent=2))

@@ -17,9 +17,9 @@ from pydantic import Field
 from api.deps import ApiError, Ctx, EntityRead, Require
 from api.models import Input, Public
 from api.routes.common import ERRORS
-from api.services import profiles as service
 from graph.declarations.profile_criteria import fields_doc
 from graph.declarations.profiles import Profile, ProfileError
+from graph.pipeline import profile_store as service
 
 router = APIRouter(prefix="/api/v1", tags=["risk profiles"], responses=ERRORS)
 

@@ -3,7 +3,7 @@
 `graph.declarations.profiles.apply_profiles` evaluates profiles over the declarations frame; the
 party attributes it reads (entity risk, linked group, phoenix successor, registration date, hops to
 the nearest offender) come from the network results, built here once per run. `POST /assess` reads
-the same values from the stored party properties (`api.services.profiles.store_context`), which the
+the same values from the stored party properties (`graph.pipeline.profile_store.store_context`), which the
 run writes, so the two paths see the same numbers.
 """
 

@@ -15,8 +15,8 @@ import pytest
 from test_api_support import live_api
 
 from api import audit
-from api.services import profiles as service
 from graph.declarations.profiles import apply_profiles
+from graph.pipeline import profile_store as service
 
 BODY = {"id": "cig-ae-tm", "name": "Cigarettes from AE through TM", "criteria": 'hs ^= "2402" and origin in ["AE"] '
         'and transit has "TM"', "action": "red", "reason": "excise goods on a diversion route",
@@ -49,7 +49,7 @@ def test_profiles_are_created_changed_retired_and_keep_their_history(api):
         assert c.put("/api/v1/risk-profiles/nope", json=change).status_code == 404
 
         # live: it fires on a matching item
-        assert [p.id for p in service.live(api.store)] == [BODY["id"]]
+        assert [p.id for p in service.live_cached(api.store)] == [BODY["id"]]
         fired = apply_profiles(ITEM, None, service.live(api.store), ["green"], on=dt.date(2025, 6, 1))
         assert fired.lanes.tolist() == ["yellow"] and fired.fired == [[BODY["id"]]]
 
@@ -57,8 +57,8 @@ def test_profiles_are_created_changed_retired_and_keep_their_history(api):
         assert r.status_code == 200 and r.json()["retired"] and r.json()["version"] == 3
         assert c.delete(f"/api/v1/risk-profiles/{BODY['id']}").status_code == 409
 
-        # retired: it stops firing, and its history stays
-        assert service.live(api.store) == []
+        # retired: it stops firing from the next assessment on (the cache too), and its history stays
+        assert service.live(api.store) == [] and service.live_cached(api.store) == []
         again = apply_profiles(ITEM, None, service.live(api.store), ["green"], on=dt.date(2025, 6, 1))
         assert again.lanes.tolist() == ["green"] and again.fired == [[]]
         h = c.get(f"/api/v1/risk-profiles/{BODY['id']}").json()

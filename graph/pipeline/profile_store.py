@@ -1,6 +1,7 @@
 """Risk profiles in the store: append-only versions (who, when, retired), read back as `Profile`s.
 
-Shared by the API routes and `tamga profiles load`. Every create, change and retirement appends a
+Shared by the API routes, `tamga profiles load`, the scoring run and `POST /assess` (here, below
+the API, because the scoring run reads the live profiles too). Every create, change and retirement appends a
 `RiskProfile` node `profile_id@version`; nothing is ever updated or deleted, so the history of a
 profile is its versions in order, and the live profile is its latest version unless that one is
 retired. Criteria are validated (`graph.declarations.profiles.make_profile`) before anything is
@@ -10,14 +11,18 @@ written.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
-from graph.declarations.profiles import Profile, ProfileContext, make_profile
+from graph.declarations.profiles import Profile, ProfileContext, apply_to_item, make_profile
 from graph.store import GraphStore
 
+CACHE_TTL_S = 5.0
+ROLES = ("declarant", "consignee", "consignor", "carrier", "broker")
 FIELDS = ("name", "criteria", "action", "reason", "owner", "valid_from", "valid_to", "expected_rate")
 
 
@@ -58,7 +63,39 @@ def live(store: GraphStore) -> list[Profile]:
     return [p for p in latest(store) if not p.retired]
 
 
+class _LiveCache:
+    """store -> (live profiles, read at): `POST /assess` should not re-read and re-parse the profiles
+    per request. Writes through this module clear it at once; the TTL covers writes by another process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[int, tuple[list[Profile], float]] = {}
+
+    def get(self, store: GraphStore) -> list[Profile]:
+        with self._lock:
+            hit = self._data.get(id(store))
+        if hit and time.monotonic() - hit[1] < CACHE_TTL_S:
+            return hit[0]
+        profiles = live(store)
+        with self._lock:
+            self._data[id(store)] = (profiles, time.monotonic())
+        return profiles
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_CACHE = _LiveCache()
+
+
+def live_cached(store: GraphStore) -> list[Profile]:
+    """`live`, read at most every few seconds (cleared by every write through this module)."""
+    return _CACHE.get(store)
+
+
 def _append(store: GraphStore, p: Profile, user: str) -> Profile:
+    _CACHE.clear()
     rows = store.run("profiles.create_version", key=f"{p.id}@{p.version}", profile_id=p.id, version=p.version,
                      name=p.name, criteria=p.criteria, action=p.action, reason=p.reason, owner=p.owner,
                      valid_from=p.valid_from, valid_to=p.valid_to, expected_rate=p.expected_rate,
@@ -111,3 +148,13 @@ def store_context(store: GraphStore, party_keys: list[str], norms: dict[int, pd.
         phoenix=frozenset(r["key"] for r in rows if r.get("phoenix_of")),
         registered_on=pd.Series(reg, dtype="datetime64[ns]"),
         offender_hops=pd.Series(hops, dtype=float), norms=dict(norms or {}))
+
+
+def assess_item(store: GraphStore, row: dict[str, Any], model_lane: str | None,
+                norms: dict[int, pd.DataFrame] | None = None, *, on: dt.date | None = None):
+    """The live profiles over one posted item beside the model's lane: (lane, reasons).
+
+    `row`: the item in the frames' column names with party keys under the role names (what
+    `Assessor._keys` gives); `norms`: the valuation reference the batch used (e.g. `{6: model.norms}`)."""
+    ctx = store_context(store, [row.get(r) for r in ROLES if isinstance(row.get(r), str)], norms)
+    return apply_to_item(row, ctx, live_cached(store), model_lane, on=on)
