@@ -66,7 +66,7 @@ class Columns:
             self.n, self._frame = len(decl), decl
         else:
             self.n, self._frame = len(next(iter(decl.values()), ())), None
-            self._cols = {k: np.asarray(v, dtype=object) for k, v in decl.items()}
+            self._cols = {k: _objects(v) for k, v in decl.items()}
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
@@ -76,7 +76,7 @@ class Columns:
     def has(self, col: str) -> bool:
         return col in self._cols or (self._frame is not None and col in self._frame)
 
-    def _raw(self, col: str) -> np.ndarray:
+    def raw(self, col: str) -> np.ndarray:
         if col not in self._cols:
             self._cols[col] = self._frame[col].to_numpy(dtype=object) if self.has(col) \
                 else np.full(self.n, None, dtype=object)
@@ -84,7 +84,7 @@ class Columns:
 
     def _map(self, col: str, fn, dtype=object, absent=None) -> np.ndarray:
         """fn over the distinct present values of a column; `absent` where the value is missing."""
-        raw = self._raw(col)
+        raw = self.raw(col)
         if self.n <= SMALL:  # a posted item: factorising costs more than looking
             out = np.empty(self.n, dtype=dtype)
             for i, v in enumerate(raw):  # one by one: a tuple must not be spread over the array
@@ -100,7 +100,7 @@ class Columns:
     def _num(self, col: str) -> np.ndarray:
         if not self.has(col):
             return np.full(self.n, np.nan)
-        return pd.to_numeric(pd.Series(self._raw(col)), errors="coerce").to_numpy(dtype=float)
+        return pd.to_numeric(pd.Series(self.raw(col)), errors="coerce").to_numpy(dtype=float)
 
     def _compute(self, name: str) -> np.ndarray:
         direct = {"origin": "origin_country", "dispatch": "dispatch_country", "border_post": "border_post",
@@ -161,11 +161,19 @@ class Columns:
         if attr in ("age_days", "new"):
             nat = np.datetime64("NaT", "ns")
             reg = self._map(role, lambda k: lk["registered_on"].get(k, nat), dtype="datetime64[ns]", absent=nat)
-            date = pd.to_datetime(pd.Series(self._raw("date")), errors="coerce").to_numpy(dtype="datetime64[ns]")
+            date = pd.to_datetime(pd.Series(self.raw("date")), errors="coerce").to_numpy(dtype="datetime64[ns]")
             age = (date - reg) / np.timedelta64(1, "D")
             age = np.floor(age.astype(float))
             return age if attr == "age_days" else (age < NEW_TRADER_DAYS)
         raise AssertionError(f"unknown party attribute {attr}")
+
+
+def _objects(values) -> np.ndarray:
+    """A 1-d object array of the values, one by one (a list value such as transit countries stays one cell)."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
 
 
 def missing(v: Any) -> bool:

@@ -218,7 +218,7 @@ def apply_profiles(decl: pd.DataFrame | dict[str, Any], context: ProfileContext 
     rank = np.fromiter((LANE_RANK.get(x, 0) if isinstance(x, str) else 0 for x in given), dtype=int, count=n)
     reasons: list[list[Reason]] = [[] for _ in range(n)]
     fired: list[list[str]] = [[] for _ in range(n)]
-    keys = cols._raw("key")
+    keys = cols.raw("key")
     for p in active_profiles(profiles, on):
         hit = eval_tree(p.tree or parse(p.criteria), cols)
         if not hit.any():

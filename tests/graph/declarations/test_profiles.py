@@ -318,3 +318,10 @@ def test_any_mapping_is_a_profile_or_a_profile_error(data):
         assert e.field and str(e)
         return
     assert p.action in ("red", "yellow", "blue", "green") and p.tree is not None
+
+
+def test_an_item_may_give_its_transit_countries_as_a_list(ctx):
+    p = prof('transit has "TM" and origin = "AE"')
+    row = {"key": "s:X/1", "origin_country": "AE", "transit_countries": ["IR", "TM"]}
+    assert apply_to_item(row, ctx, [p], "green", on=dt.date(2025, 6, 1))[0] == "red"
+    assert apply_to_item({**row, "transit_countries": ["KZ"]}, ctx, [p], "green", on=dt.date(2025, 6, 1))[0] == "green"
