@@ -9,13 +9,15 @@ run writes, so the two paths see the same numbers.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from graph.declarations import goods
-from graph.declarations.profiles import ProfileContext
+from graph.declarations.profiles import Applied, Profile, ProfileContext, apply_profiles
 
 #: hops beyond this are not counted (the criterion `x.offender_hops <= n` is meant for small n)
 MAX_HOPS = 6
@@ -66,3 +68,19 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileC
         party_group=group[group.notna()], phoenix=phoenix,
         registered_on=reg[~reg.index.duplicated()], offender_hops=pd.Series(hops[ent], index=keys).dropna(),
         norms=norms if norms is not None else norms_of(r.frames.declarations))
+
+
+def apply_to_results(r, profiles: list[Profile], *, norms: dict[int, pd.DataFrame] | None = None,
+                     on: dt.date | None = None) -> Applied:
+    """The profiles over a scoring run's items beside the model: the run's assessment (if the model
+    was fitted) gets the strictest lane and one stored reason (a dict) per fired profile appended.
+    Returns what `apply_profiles` gave (lanes aligned with `r.frames.declarations`)."""
+    d = r.frames.declarations
+    a = r.declarations.get("assessment")
+    model_lanes = a["lane"].to_numpy() if a is not None and len(a) == len(d) else None
+    out = apply_profiles(d, profile_context(r, norms), profiles, model_lanes, on=on)
+    if model_lanes is not None:
+        a["lane"] = out.lanes.to_numpy()
+        a["assessment_reasons"] = [list(old or []) + [x.as_dict() for x in new]
+                                   for old, new in zip(a["assessment_reasons"], out.reasons)]
+    return out

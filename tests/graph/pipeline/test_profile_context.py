@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from graph.declarations.profiles import apply_profiles, apply_to_item, evaluate, profiles_from_toml
-from graph.pipeline.profile_context import offender_hops, profile_context
+from graph.pipeline.profile_context import apply_to_results, offender_hops, profile_context
 from graph.pipeline.profile_store import assess_item, live_cached, save, store_context
 from graph.pipeline.run import analyse, score
 from graph.settings import Settings
@@ -101,3 +101,20 @@ def test_an_item_assessed_from_the_store_gets_what_the_batch_gave_it(scored):
         # what POST /assess calls: the stored live profiles, read through the cache
         assert assess_item(store, row, row["lane"], ctx.norms) == (lane, reasons)
     assert pd.Series(batch.lanes).isin(["red"]).sum() > 0
+
+
+def test_a_runs_assessment_takes_the_strictest_lane_and_the_profiles_reasons(scored):
+    _, r, _ = scored
+    a = r.declarations["assessment"]
+    before = a["lane"].to_numpy().copy()
+    pack = profiles_from_toml(STARTER.read_text(encoding="utf-8"))
+    out = apply_to_results(r, pack)
+    order = ["green", "blue", "yellow", "red"]
+    after = r.declarations["assessment"]["lane"].to_numpy()
+    assert all(order.index(x) >= order.index(y) for x, y in zip(after, before))
+    changed = np.flatnonzero(after != before)
+    assert len(changed) > 0
+    for i in changed[:50]:
+        stored = r.declarations["assessment"]["assessment_reasons"].iloc[i]
+        assert any(x["feature"].startswith("profile:") and x["value"] == after[i] for x in stored)
+    assert out.lanes.tolist() == list(after)
