@@ -258,8 +258,8 @@ def profiles_load(
 ) -> None:
     """Load risk profiles: all or nothing (one bad profile refuses the file, exit 2); a changed profile
     becomes its next version, an unchanged one is left as it is."""
-    from graph.pipeline.profile_store import save
     from graph.declarations.profiles import ProfileError, profiles_from_toml
+    from graph.pipeline.profile_store import save
 
     try:
         text = path.read_text(encoding="utf-8")
