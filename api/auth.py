@@ -33,6 +33,7 @@ SCOPES: dict[str, str] = {
     "audit:read": "read the audit trail",
     "export:read": "download exports",
     "keys:admin": "create, list and revoke API keys",
+    "profiles:write": "create, change and retire risk profiles (reading them needs entity:read)",
 }
 
 ROLES: dict[str, tuple[str, ...]] = {

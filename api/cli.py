@@ -22,6 +22,8 @@ from graph.store import GraphStore, StoreBusyError, StoreError, open_store
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tamga: customs fraud network analyser.")
 keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 app.add_typer(keys_app, name="keys")
+profiles_app = typer.Typer(no_args_is_help=True, help="Load and list risk profiles.")
+app.add_typer(profiles_app, name="profiles")
 
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
@@ -255,6 +257,40 @@ def keys_list() -> None:
 
     with _session() as (_, store):
         typer.echo(json.dumps(list_keys(store), indent=2, default=str))
+
+
+@profiles_app.command("load")
+def profiles_load(
+    path: Annotated[Path, typer.Argument(help="TOML file of [[profile]] tables")],
+    user: Annotated[str, typer.Option(help="who loads them (kept on every version)")] = "cli",
+) -> None:
+    """Load risk profiles: all or nothing (one bad profile refuses the file, exit 2); a changed profile
+    becomes its next version, an unchanged one is left as it is."""
+    from graph.declarations.profiles import ProfileError, profiles_from_toml
+    from graph.pipeline.profile_store import save
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        _fail(f"cannot read {path}: {e}", EXIT_BAD_INPUT)
+    try:
+        profiles = profiles_from_toml(text, str(path))
+    except ProfileError as e:
+        _fail(f"{e}; nothing loaded", EXIT_BAD_INPUT)
+    with _session() as (_, store):
+        done = [save(store, {**p.as_dict(), "valid_from": p.valid_from, "valid_to": p.valid_to}, user)
+                for p in profiles]
+    for p, new in done:
+        typer.echo(f"{p.id} v{p.version} {'loaded' if new else 'unchanged'}")
+
+
+@profiles_app.command("list")
+def profiles_list() -> None:
+    """The latest version of every risk profile, as JSON."""
+    from graph.pipeline.profile_store import latest
+
+    with _session() as (_, store):
+        typer.echo(json.dumps([p.as_dict() for p in latest(store)], indent=2))
 
 
 def main() -> None:

@@ -3,7 +3,9 @@
 One identifier kind (TaxId, BankAccount, Phone, Email, Address) needs the same statement with its
 own label and relationship type; writing five files by hand let them drift, so they are made here
 from `schema.IDENTIFIERS`, under the names the callers use (`ingest.link_<party column>`,
-`analytics.write_specificity_<party column>`). Labels and types enter the text only from the
+`analytics.write_specificity_<party column>`); likewise the status counts, one column per label and
+relationship type (`status.count_nodes`, `status.count_relationships`), which every new kind had
+to be added to by hand. Labels and types enter the text only from the
 schema (checked by `schema.label` / `schema.rel_type`), values only as `$parameters`. The lint
 (`queries.lint`) checks these texts like the files.
 """
@@ -36,6 +38,21 @@ def _write_specificity(i: schema.IdentifierKind) -> str:
             "RETURN count(i) AS n")
 
 
+def _count_nodes() -> str:
+    counts = ",\n       ".join(f"COUNT {{ MATCH (:{schema.label(n.label)}) }} AS {n.label}" for n in schema.NODES)
+    return ("// Status: number of nodes per label, one column per label of the schema. COUNT {} per label\n"
+            "// uses the label index: a whole-graph scan timed out at 1.5M nodes.\n"
+            f"RETURN {counts}")
+
+
+def _count_relationships() -> str:
+    counts = ",\n       ".join(f"COUNT {{ MATCH ()-[:{schema.rel_type(r.type)}]->() }} AS {r.type}"
+                               for r in schema.RELS)
+    return ("// Status: number of relationships per type, one column per type of the schema. COUNT {}\n"
+            "// per type: a whole-graph scan timed out at 8M relationships.\n"
+            f"RETURN {counts}")
+
+
 @lru_cache
 def statements() -> dict[str, str]:
     """Name -> text of every generated named query."""
@@ -43,6 +60,8 @@ def statements() -> dict[str, str]:
     for i in schema.IDENTIFIERS:
         out[f"ingest.link_{i.party_column}"] = _link(i)
         out[f"analytics.write_specificity_{i.party_column}"] = _write_specificity(i)
+    out["status.count_nodes"] = _count_nodes()  # every label and type of the schema, none forgotten
+    out["status.count_relationships"] = _count_relationships()
     return out
 
 

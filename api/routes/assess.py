@@ -23,6 +23,7 @@ from api.deps import ApiError, AppState, Assess
 from api.models import Assessment, DeclarationIn
 from api.routes.common import ERRORS
 from graph.domain import schema
+from graph.pipeline.profile_store import assess_item
 from graph.pipeline.results import data_version, reasons
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], responses=ERRORS)
@@ -105,7 +106,11 @@ async def assess_declaration(
     def work() -> dict[str, Any]:
         a = assessor_for(ctx.state)
         src = source or a.source
-        out = a.assess({**row, "source": src} if src else row)
+        item = {**row, "source": src} if src else row
+        out = a.assess(item)
+        # the live risk profiles beside the model, with the batch's valuation reference
+        lane, fired = assess_item(ctx.store, a.with_party_keys(item), out["lane"], {6: a.model.norms})
+        out = {**out, "lane": lane, "reasons": list(out.get("reasons") or []) + [x.as_dict() for x in fired]}
         target = f"{src or ''}:{row['declaration_id']}/{row.get('item_no') or 1}"
         stored, why = False, None
         if store:

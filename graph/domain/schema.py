@@ -153,6 +153,7 @@ NODES: tuple[NodeKind, ...] = (
             _P("risk_reasons", "json", "per-feature contributions and evidence paths"),
             _P("phoenix_of", doc="party key of the offender this firm may succeed"),
             _P("phoenix_score", "float"),
+            _P("offender_hops", "int", "identifier/officer links from the party's entity to the nearest offender"),
             _P("hs_switches", "json", "sudden switches of the trader's HS codes (graph.declarations.goods.hs_switches)"),
             _P("hs_switch_score", "float", "highest score of the trader's HS switches"),
             _P("scored_at", "datetime"),
@@ -272,6 +273,18 @@ NODES: tuple[NodeKind, ...] = (
         "An API key, stored as a hash, with its owner, role, scopes and expiry.",
         (_P("key_hash", indexed=True), _P("prefix"), _P("owner"), _P("role"), _P("scopes", "json"),
          _P("created_at", "datetime"), _P("expires_at", "datetime"), _P("revoked_at", "datetime")),
+    ),
+    NodeKind(
+        "RiskProfile",
+        "One version of a risk profile (criteria, action, validity, owner, reason), append-only: a change "
+        "or a retirement is a new version; key `profile_id@version` (graph.declarations.profiles).",
+        (_P("profile_id", doc="the profile's stable id, shared by its versions", indexed=True),
+         _P("version", "int"), _P("name"), _P("criteria", doc="criteria in the profile language"),
+         _P("action", doc="red, yellow, green, or blue (post-clearance audit)"), _P("reason"), _P("owner"),
+         _P("valid_from", "date"), _P("valid_to", "date", "last day the profile applies"),
+         _P("expected_rate", "float", "expected share of items it selects"),
+         _P("retired", "bool", "this version retires the profile"), _P("created_by"), _P("created_at", "datetime")),
+        color="#d81b60",
     ),
 )
 

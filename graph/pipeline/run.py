@@ -169,10 +169,10 @@ def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer) -> dic
 
 
 def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model_settings: Settings | None,
-                           prep: dict[str, Any] | None = None) -> None:
+                           prep: dict[str, Any] | None = None, profiles: list[Any] | None = None) -> None:
     """The declaration engineer's functions (graph.declarations.cover / declarations / assessment / audit) on the
     same frames, fed with the party risk computed here; `prep` is `_declaration_prep`'s output if it
-    ran already."""
+    ran already; `profiles` the live risk profiles, evaluated beside the model (the strictest lane wins)."""
     frames = r.frames
     if frames.declarations.empty:
         return
@@ -199,6 +199,12 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
                                                                  cover=r.declarations["cover"], features=trained.X)
             del trained
+            if profiles:
+                from graph.pipeline.profile_context import apply_to_results
+
+                # the model's valuation reference, as POST /assess uses it, so the two agree
+                applied = apply_to_results(r, profiles, norms={6: model.norms})
+                r.notes.append(f"risk profiles: {len(profiles)} live, {sum(map(bool, applied.fired))} items selected")
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
@@ -246,7 +252,9 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     with ThreadPoolExecutor(max_workers=1) as pool:
         network_written = pool.submit(write_network)
         if declarations:
-            _declaration_analytics(r, a, step, s, prepared)
+            from graph.pipeline.profile_store import live
+
+            _declaration_analytics(r, a, step, s, prepared, profiles=live(store))
         written = network_written.result()
     with step("write_declarations"):
         dec_written = write_declaration_results(store, r, batch_size=s.batch_size)

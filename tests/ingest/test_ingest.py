@@ -363,7 +363,7 @@ def test_counts_and_idempotency_on_any_store(tmp_path, settings, any_store):
 
 
 def test_status_queries_cover_the_schema():
-    """count_graph reads one column per label / type: the named queries must list them all."""
+    """count_graph reads one column per label / type: the (generated) queries list them all."""
     import queries
 
     nodes_q, rels_q = queries.get("status.count_nodes"), queries.get("status.count_relationships")

@@ -182,7 +182,7 @@ class Assessor:
             raise FileNotFoundError(f"no assessment model at {path}: run the analytics (tamga score) first")
         return cls(AssessmentModel.load(path), store, source=source)
 
-    def _keys(self, row: dict) -> dict:
+    def with_party_keys(self, row: dict) -> dict:
         """Party keys (source:party_id) from contract columns (`declarant_id` ...) or keys given."""
         src = row.get("source") or self.source
         out = dict(row)
@@ -200,7 +200,7 @@ class Assessor:
 
     def assess(self, row: dict, *, cover_score: float | None = None) -> dict:
         """Score one item given as data-contract columns. Returns score, model_score, lane, reasons."""
-        row = self._keys(row)
+        row = self.with_party_keys(row)
         X, shown = _row_vector(row, self.model)
         p = float(self.model.booster.predict(X, num_threads=1)[0])
         keys = [row[r] for r in PARTY_ROLE_NAMES if row.get(r)]
