@@ -35,8 +35,10 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
 
     # API
-    secret_key: SecretStr | None = Field(default=None, description="signs nothing public; required outside development")
-    bootstrap_admin_key: SecretStr | None = Field(default=None, description="an admin API key accepted at start")
+    secret_key: SecretStr | None = Field(default=None,
+                                         description="signs nothing public; required outside development")
+    bootstrap_admin_key: SecretStr | None = Field(default=None,
+                                                  description="an admin API key accepted at start")
     cors_origins: list[str] = Field(default_factory=list, description="closed by default")
 
     # caps (one place: see graph.limits)
@@ -56,7 +58,8 @@ class Settings(BaseSettings):
         if self.env == "production":
             sk = self.secret_key.get_secret_value() if self.secret_key else ""
             if sk.lower() in _PLACEHOLDERS or len(sk) < 16:
-                raise ValueError("TAMGA_SECRET_KEY must be set to a random value of 16+ characters in production")
+                raise ValueError("TAMGA_SECRET_KEY must be set to a random value of 16+ characters in "
+                                 "production")
         if self.store == "neo4j":
             if not self.neo4j_uri:
                 raise ValueError("TAMGA_STORE=neo4j needs NEO4J_URI")
@@ -80,11 +83,14 @@ class Settings(BaseSettings):
     # ingest limits (ingest.load, ingest.readers): bounds on what one bundle may make the ingest
     # read or keep; past them the run stops as bad input (exit 2) and is recorded as failed.
     ingest_max_file_bytes: int = Field(default=16 * 2**30, description="bytes of one bundle file on disk")
-    ingest_max_file_chars: int = Field(default=64 * 2**30, description="characters of text read from one file")
-    ingest_max_expansion_ratio: float = Field(default=100.0, description="expanded / compressed size of a .gz")
+    ingest_max_file_chars: int = Field(default=64 * 2**30,
+                                       description="characters of text read from one file")
+    ingest_max_expansion_ratio: float = Field(default=100.0,
+                                              description="expanded / compressed size of a .gz")
     ingest_max_rows_per_file: int = Field(default=50_000_000, description="rows of one file")
     ingest_max_row_chars: int = Field(default=4 * 2**20, description="characters of one record")
-    ingest_max_field_chars: int = Field(default=64 * 1024, description="a longer field costs its row (quarantined)")
+    ingest_max_field_chars: int = Field(default=64 * 1024,
+                                        description="a longer field costs its row (quarantined)")
     ingest_max_quarantined: int = Field(default=100_000, description="rows quarantined in one run")
     ingest_max_quarantine_share: float = Field(default=0.5, description="share of a file's rows quarantined")
 

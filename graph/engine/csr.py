@@ -136,7 +136,8 @@ def personalized_pagerank(g: CSR, personalization: np.ndarray, *, alpha: float =
 
 
 def induced_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Components of the graph on n nodes given only by the edges (src, dst): for union-find style grouping."""
+    """Components of the graph on n nodes given only by the edges (src, dst): for union-find style
+    grouping."""
     if len(src) == 0:
         return np.arange(n)
     return connected_components(from_edges(src, dst, n=n))

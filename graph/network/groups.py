@@ -144,7 +144,8 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
         reasons = [f"{len(members)} entities linked by {len(link_list)} shared identifiers or officers"]
         if offenders:
             reasons.append(f"{len(offenders)} member(s) with an enforcement record: "
-                           + ", ".join(str(proj.entities['name'].iloc[m] or proj.entity_ids[m]) for m in offenders[:5]))
+                           + ", ".join(str(proj.entities['name'].iloc[m] or proj.entity_ids[m])
+                                       for m in offenders[:5]))
         rows.append({"group_id": gid, "members": members, "size": len(members), "risk": round(risk, 4),
                      "links": link_list[:50], "reasons": reasons})
     table = pd.DataFrame(rows, columns=["group_id", "members", "size", "risk", "links", "reasons"])

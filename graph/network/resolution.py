@@ -263,4 +263,5 @@ def pairwise_f1(entity_of: pd.Series, truth_groups: list[list[str]]) -> dict[str
     precision = tp / len(pred) if pred else 1.0
     recall = tp / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(truth), "predicted_pairs": len(pred)}
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(truth),
+            "predicted_pairs": len(pred)}

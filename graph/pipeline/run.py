@@ -60,7 +60,8 @@ class AnalyticsSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     community_seed: int = 42
     reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
-    audit_plan_size: int = 1000  # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    audit_plan_size: int = 1000
     audit_random_share: float = 0.1
     # the assessment model's fit budget: the most recent labelled items, boosting rounds, patience
     assessment_max_rows: int = 200_000
@@ -170,9 +171,9 @@ def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer) -> dic
 
 def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model_settings: Settings | None,
                            prep: dict[str, Any] | None = None) -> None:
-    """The declaration engineer's functions (graph.declarations.cover / declarations / assessment / audit) on the
-    same frames, fed with the party risk computed here; `prep` is `_declaration_prep`'s output if it
-    ran already."""
+    """The declaration engineer's functions (graph.declarations.cover / declarations / assessment /
+    audit) on the same frames, fed with the party risk computed here; `prep` is
+    `_declaration_prep`'s output if it ran already."""
     frames = r.frames
     if frames.declarations.empty:
         return
@@ -196,8 +197,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             model = assessment.finish(trained, party_risk)
             if model_settings is not None:
                 assessment.save_model(model, model_settings)
-            r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
-                                                                 cover=r.declarations["cover"], features=trained.X)
+            r.declarations["assessment"] = assessment.assess_all(
+                frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
             del trained
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
@@ -229,10 +230,12 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
 
     def write_network() -> dict:
         t = time.perf_counter()
-        out = write_network_results(store, r, batch_size=s.batch_size, scored_at=started.isoformat(timespec="seconds"))
+        out = write_network_results(store, r, batch_size=s.batch_size,
+                                    scored_at=started.isoformat(timespec="seconds"))
         timings["write_network"] = round(time.perf_counter() - t, 3)
         if progress:
-            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
+            print(f"[score] write_network "
+                  f"{timings['write_network']:.2f}s (alongside the declaration analytics)",
                   file=sys.stderr, flush=True)
         return out
 

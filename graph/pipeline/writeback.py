@@ -50,7 +50,8 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     groups = r.groups
     gids = groups.table["group_id"].to_numpy() if len(groups.table) else np.zeros(0, dtype=object)
     ph = r.phoenix.set_index("successor") if len(r.phoenix) else None
-    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as documented)
+    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as
+    # documented)
     first_party: dict[int, str] = {}
     for k, e in zip(p.party_keys, ent):
         if e not in first_party:
@@ -78,7 +79,8 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
             phoenix_of = first_party.get(int(ph.loc[e, "predecessor"]))
             phoenix_score = float(ph.loc[e, "score"])
         rows.append({
-            "key": str(key), "entity_id": str(p.entity_ids[e]), "entity_confidence": float(conf.get(key, 1.0)),
+            "key": str(key), "entity_id": str(p.entity_ids[e]),
+            "entity_confidence": float(conf.get(key, 1.0)),
             "group_id": str(gids[g]) if g >= 0 else None,
             "community_id": int(r.community[e]) if r.community is not None else None,
             "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
@@ -102,13 +104,15 @@ class _Laps:
 
 def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 5000,
                           scored_at: str | None = None) -> dict:
-    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes replaced)."""
+    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes
+    replaced)."""
     scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
     p = r.projection
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     lap = _Laps(seconds)
-    out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at), batch_size))
+    out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at),
+                                                batch_size))
 
     lap("parties")
     out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
@@ -150,7 +154,8 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
 
 
 def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
-    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones cleared)."""
+    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones
+    cleared)."""
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     lap = _Laps(seconds)
@@ -174,12 +179,15 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
     if uv is not None and len(uv):
         rows = [{"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
                  "reasons": to_json(rs)}
-                for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
+                for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"],
+                                                uv["norm_unit_value"],
                                                 uv["duties_at_stake"], uv["reasons"])]
-        out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values", rows, batch_size))
+        out["unit_value_anomalies"] = _consume(
+            store.run_batches("analytics.write_unit_values", rows, batch_size))
     sw = dec.get("hs_switches")
     if sw is not None and len(sw):
-        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches", hs_switch_rows(sw),
+        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches",
+                                                              hs_switch_rows(sw),
                                                               batch_size))
     lap("unit_values")
     ass = dec.get("assessment")
@@ -251,13 +259,16 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
 
 
 def audit_plan_rows(r: Results) -> list[dict]:
-    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the export slices."""
+    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the
+    export slices."""
     a = r.declarations.get("audit_targets")
     if a is None or not len(a):
         return []
-    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object), strict=False))
+    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object),
+                     strict=False))
     names.update(r.resolution.names)  # entity id -> display name
     return [{"rank": int(x.rank), "target_id": str(x.target_id), "target_kind": str(x.target_kind),
-             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount), "risk": float(x.risk),
+             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount),
+             "risk": float(x.risk),
              "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}
             for x in a.itertuples()]

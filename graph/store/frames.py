@@ -156,14 +156,16 @@ def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], N
     pages = date_pages(store.run_frame("analytics.frames_declaration_dates"), page)
     with ThreadPoolExecutor(max_workers=1) as pool:
         for since, before in pages:
-            links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", since=since, before=before)
+            links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", since=since,
+                                  before=before)
             df = store.run_frame("analytics.frames_declarations", since=since, before=before)
             links = links_f.result()
             if df.empty:
                 continue
             if not links.empty:
                 links = links.assign(col=links["rel"].map(_DECLARATION_LINKS)).dropna(subset=["col"])
-                wide = links.drop_duplicates(["key", "col"]).pivot(index="key", columns="col", values="target")
+                wide = (links.drop_duplicates(["key", "col"])
+                        .pivot(index="key", columns="col", values="target"))
                 df = df.join(wide, on="key")
             if routes is not None and "route" in df.columns:
                 df = df.join(routes, on="route")
@@ -204,7 +206,8 @@ class Frames:
         with ThreadPoolExecutor(max_workers=1) as pool:
             small = pool.submit(lambda: (
                 _paged_frames(store, "analytics.frames_parties", "key", "parties", page, progress),
-                _paged_frames(store, "analytics.frames_officers", "person", "officers", page, progress, officers),
+                _paged_frames(store, "analytics.frames_officers", "person", "officers", page, progress,
+                              officers),
                 _paged_frames(store, "analytics.frames_identifiers", "party", "identifiers", page, progress,
                               identifiers),
                 _paged_frames(store, "analytics.frames_offences", "key", "offences", page, progress),
@@ -214,7 +217,8 @@ class Frames:
             parties, officers_df, identifiers_df, offences, decisions = small.result()
         return cls(
             declarations=declarations, parties=parties, officers=officers_df, identifiers=identifiers_df,
-            offences=offences, decisions=frame("decisions", decisions) if len(decisions) else empty("decisions"),
+            offences=offences, decisions=frame("decisions", decisions) if len(decisions)
+            else empty("decisions"),
         )
 
     def summary(self) -> dict[str, int]:

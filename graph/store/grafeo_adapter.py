@@ -48,7 +48,8 @@ class GrafeoStore(GraphStore):
         self._db: grafeo.GrafeoDB | None = None
         # Grafeo's binding is called from FastAPI's thread pool: one writer at a time, reads run freely.
         self._write_lock = threading.Lock()
-        self._checkpoint_triggers = {"interval_secs": s.checkpoint_interval_s, "wal_bytes": s.checkpoint_wal_bytes}
+        self._checkpoint_triggers = {"interval_secs": s.checkpoint_interval_s,
+                                     "wal_bytes": s.checkpoint_wal_bytes}
         self._bulk_depth = 0
         self._bulk_ids: dict[tuple[str, str], int] | None = None  # (label, key) -> node id, in a bulk load
         try:

@@ -40,7 +40,8 @@ class LintUnavailable(RuntimeError):
 
 
 def lint_schema() -> dict:
-    """`graph.domain.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are flagged."""
+    """`graph.domain.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are
+    flagged."""
     s = dict(schema.lint_schema())
     s["graphSchema"] = [{"from": r.start, "to": r.end, "relType": r.type} for r in schema.RELS]
     return s
@@ -58,7 +59,8 @@ def statements() -> list[dict]:
             if backend == "neo4j":
                 items.append({"name": f"{name} [neo4j variant]", "text": text, "plugins": True})
     for i, stmt in enumerate(schema.ddl_statements("neo4j")):
-        items.append({"name": f"graph.domain.schema.ddl_statements('neo4j')[{i}]", "text": stmt, "plugins": False})
+        items.append({"name": f"graph.domain.schema.ddl_statements('neo4j')[{i}]", "text": stmt,
+                      "plugins": False})
     return items
 
 

@@ -17,7 +17,8 @@ from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 def _party_graph(base: pd.DataFrame, mask: np.ndarray, index: pd.Index) -> sp.csr_matrix:
     """Party co-occurrence graph (parties on the same item are linked), weights = shared items."""
-    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES if base[r].notna().any()}
+    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES
+             if base[r].notna().any()}
     return _party_pairs(codes, len(index))
 
 
@@ -78,7 +79,8 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
     starts = sorted(period.dropna().unique())
     if not starts:
         return out.drop(columns=list(out.columns))
-    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object) for r in PARTY_ROLE_NAMES])))
+    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object)
+                                              for r in PARTY_ROLE_NAMES])))
     n = len(keys)
     codes = {r: keys.get_indexer(base[r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES}
     date = base["date"].to_numpy(dtype="datetime64[ns]")
@@ -126,7 +128,8 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
 
 
 def _party_pairs(codes: dict[str, np.ndarray], n: int) -> sp.csr_matrix:
-    """Symmetric co-occurrence counts of the parties on the same items (codes: role -> party code, -1 none)."""
+    """Symmetric co-occurrence counts of the parties on the same items (codes: role -> party code,
+    -1 none)."""
     rows, cols = [], []
     roles = list(codes)
     for i, a in enumerate(roles):
