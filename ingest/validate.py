@@ -113,7 +113,8 @@ def _converter(col: schema.Column) -> Callable[[str], Any]:
             try:
                 x = base(v)
             except ValueError:
-                raise RowError(col.name, f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
+                raise RowError(col.name,
+                               f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
             if col.min is not None and x < col.min:
                 raise RowError(col.name, f"{x} is below the minimum {col.min:g}")
             if col.max is not None and x > col.max:
@@ -186,7 +187,8 @@ class BatchValidator:
         self.required = [c.name for c in self.file.columns if c.required]
         self.convs = [(c, _converter(c)) for c in self.file.columns if c.type != "str" or c.choices]
 
-    def __call__(self, cols: dict[str, list[str]], n: int) -> tuple[dict[str, list[Any]], list[RowError | None]]:
+    def __call__(self, cols: dict[str, list[str]],
+                 n: int) -> tuple[dict[str, list[Any]], list[RowError | None]]:
         """(clean columns, None where empty; the first error of each row or None). `cols` holds
         stripped strings (the profile mapper's output); a contract column it lacks is empty."""
         errors: list[RowError | None] = [None] * n

@@ -28,7 +28,8 @@ _DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "hs_c
                      "duty_rate", "duty_amount", "channel", "inspection_result")
 DECLARATION_LINKS: dict[str, tuple[str, str]] = {
     **{ROLE_FIELD[c]: (t, "Party") for c, t in schema.PARTY_ROLES.items()},
-    "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"), "hs": ("CLASSIFIED_AS", "HSCode"),
+    "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"),
+    "hs": ("CLASSIFIED_AS", "HSCode"),
 }
 
 
@@ -91,7 +92,8 @@ class DeclarationLoading:
         new = [i for i in items if i["key"] not in existing]
         partial = [i for i in items if existing.get(i["key"]) is False]
         if new:
-            self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new, DECLARATION_LINKS)
+            self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new,
+                                           DECLARATION_LINKS)
         if partial:
             self.store.run("ingest.merge_declarations", rows=partial)
         fr.loaded += len(new) + len(partial)
@@ -103,7 +105,8 @@ class DeclarationLoading:
         party id neither in the bundle nor in the store."""
         c = b.cols
         pre = self.key("")
-        roles = [(col, fld, c[col], [pre + v if v else None for v in c[col]]) for col, fld in ROLE_FIELD.items()]
+        roles = [(col, fld, c[col], [pre + v if v else None for v in c[col]])
+                 for col, fld in ROLE_FIELD.items()]
         self.resolve_parties({k for *_, keys in roles for k in keys if k is not None})
         known, seen = self.known_parties, self.seen_items
         item_nos = [int(x) if x is not None else 1 for x in c["item_no"]]
@@ -119,9 +122,11 @@ class DeclarationLoading:
                 self.quarantine("declarations", b.source, b.lines[i], "consignee_id",
                                 "required value missing (import)", b.raw[i])
                 continue
-            unknown = next((col for col, _, _, keys in roles if keys[i] is not None and keys[i] not in known), None)
+            unknown = next((col for col, _, _, keys in roles if keys[i] is not None and keys[i] not in known),
+                           None)
             if unknown is not None:
-                self.quarantine("declarations", b.source, b.lines[i], unknown, f"unknown party id {c[unknown][i]!r}",
+                self.quarantine("declarations", b.source, b.lines[i], unknown,
+                                f"unknown party id {c[unknown][i]!r}",
                                 b.raw[i])
                 continue
             seen.add(natural)
@@ -130,7 +135,8 @@ class DeclarationLoading:
             return []
         modes = _mapped(c["transport_mode"], nz.normalise_transport_mode)
         plates = _mapped(c["vehicle_id"], nz.normalise_plate)
-        route_cols = (c["origin_country"], c["dispatch_country"], c["transit_countries"], c["destination_country"],
+        route_cols = (c["origin_country"], c["dispatch_country"], c["transit_countries"],
+                      c["destination_country"],
                       c["border_post"], modes)
         copy = [(k, c[k]) for k in _DECLARATION_COPY]
         items = []
@@ -170,7 +176,8 @@ class DeclarationLoading:
                 for n, t in enumerate((transit or "").split(";") if transit else []):
                     cs.append({"code": t, "role": "transit", "order": 2 + n})
                 if dest:
-                    cs.append({"code": dest, "role": "destination", "order": 2 + len(transit.split(";") if transit else [])})
+                    cs.append({"code": dest, "role": "destination",
+                               "order": 2 + len(transit.split(";") if transit else [])})
                 countries |= {x["code"] for x in cs}
                 props = {"origin_country": origin, "dispatch_country": dispatch, "transit_countries": transit,
                          "destination_country": dest, "border_post": post, "transport_mode": mode}
