@@ -35,7 +35,8 @@ ALLOWED: dict[str, set[str]] = {
             "graph.declarations", "graph.pipeline", "ingest", "queries"},
     "bench.evaluations": {"graph.domain", "graph.settings", "graph.store", "graph.engine", "graph.network",
                           "graph.declarations", "graph.pipeline", "ingest", "queries"},
-    "bench": {"api", "bench.evaluations", "graph.domain", "graph.settings", "graph.store", "graph.engine", "graph.network",
+    "bench": {"api", "bench.evaluations", "graph.domain", "graph.settings", "graph.store", "graph.engine",
+              "graph.network",
               "graph.declarations", "graph.pipeline", "ingest", "queries"},
 }
 

@@ -91,7 +91,8 @@ def test_same_seed_same_bytes_other_seed_other_world(tmp_path: Path, small_world
 
 def test_same_bytes_in_another_process(tmp_path: Path, small_world: Path):
     """No set or hash order leaks into the output: another interpreter with another hash seed agrees."""
-    code = "import sys; from ingest.simulate import generate_world; generate_world(sys.argv[1], seed=7, declarations=3000)"
+    code = ("import sys; from ingest.simulate import generate_world; "
+            "generate_world(sys.argv[1], seed=7, declarations=3000)")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], check=True, env=env, timeout=300)
     assert files_digest(tmp_path / "p") == files_digest(small_world)
@@ -180,7 +181,8 @@ def test_world_looks_like_central_asian_customs(world):
         assert form in names
     dom = p[p["country"].isin(["UZ", "KZ"]) & p["tax_id"].notna()]
     tax = dom["tax_id"].map(norm_digits)
-    assert (tax[dom["country"] == "UZ"].str.len() == 9).all() and (tax[dom["country"] == "KZ"].str.len() == 12).all()
+    assert (tax[dom["country"] == "UZ"].str.len() == 9).all()
+    assert (tax[dom["country"] == "KZ"].str.len() == 12).all()
     assert dom["tax_id"].str.contains(r"[\s-]").any(), "some tax ids carry spaces or dashes"
     ph = p["phone"].dropna()
     assert ph.str.startswith("+998").any() and ph.str.startswith("8").any() and ph.str.contains(" ").any()
@@ -336,7 +338,8 @@ def test_duplicates_are_one_company_spelt_differently(world):
         fingerprint = {pid: (norm_phone(p.at[pid, "phone"]), norm_addr(p.at[pid, "address"]),
                              norm_digits(p.at[pid, "bank_account"])) for pid in g}
         for pid in g:
-            if not isinstance(p.at[pid, "tax_id"], str):  # no tax id: phone, address and bank match another record
+            # no tax id: phone, address and bank match another record
+            if not isinstance(p.at[pid, "tax_id"], str):
                 assert None not in fingerprint[pid]
                 assert any(fingerprint[o] == fingerprint[pid] for o in g if o != pid)
         assert set(g) <= set(dec["consignee_id"]) | set(dec["consignor_id"])

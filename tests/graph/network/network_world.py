@@ -24,7 +24,8 @@ def build() -> Frames:
     parties, ids, officers, decl, offences = [], [], [], [], []
 
     def party(pid, name, registered="2015-01-01", deregistered=None, kind="company"):
-        parties.append({"key": k(pid), "party_id": pid, "source": SRC, "name": name, "name_norm": name.lower(),
+        parties.append({"key": k(pid), "party_id": pid, "source": SRC, "name": name,
+                        "name_norm": name.lower(),
                         "kind": kind, "country": "UZ", "tax_id_norm": f"T{pid}", "registered_on": registered,
                         "deregistered_on": deregistered})
 
@@ -46,7 +47,8 @@ def build() -> Frames:
 
     def offence(pid, date="2025-03-01", kind="undervaluation", amount=20000.0):
         offences.append({"key": k(f"O{len(offences)}"), "offence_id": f"O{len(offences)}", "date": date,
-                         "party": k(pid), "offence_type": kind, "evaded_amount": amount, "status": "confirmed"})
+                         "party": k(pid), "offence_type": kind, "evaded_amount": amount,
+                         "status": "confirmed"})
 
     for pid, name in (("K", "Hub Broker"), ("C", "Hub Carrier")):
         party(pid, name, "2005-01-01")

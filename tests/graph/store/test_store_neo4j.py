@@ -99,7 +99,8 @@ class _RecordingDriver:
 
 def _store_on(driver: _RecordingDriver, *, read_only: bool = False) -> Neo4jStore:
     store = Neo4jStore.__new__(Neo4jStore)  # __init__ would connect
-    store.uri, store.database, store.read_only, store._driver = "bolt://nowhere:7687", "neo4j", read_only, driver
+    store.uri, store.database = "bolt://nowhere:7687", "neo4j"
+    store.read_only, store._driver = read_only, driver
     return store
 
 
