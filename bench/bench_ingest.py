@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graph.settings import Settings
-from graph.store import open_store
-from ingest.load import count_graph, ingest_bundle
+from graph.settings import Settings  # noqa: E402 (after the repository is put first on the path)
+from graph.store import open_store  # noqa: E402
+from ingest.load import count_graph, ingest_bundle  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 

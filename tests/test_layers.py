@@ -45,9 +45,8 @@ def layer_of(module: str) -> str | None:
     """The layer a dotted module name belongs to (the longest layer name that prefixes it)."""
     best = None
     for layer in ALLOWED:
-        if module == layer or module.startswith(layer + "."):
-            if best is None or len(layer) > len(best):
-                best = layer
+        if (module == layer or module.startswith(layer + ".")) and (best is None or len(layer) > len(best)):
+            best = layer
     if best is None and module == "graph":
         return "graph"
     return best

@@ -285,7 +285,7 @@ class Loader(DeclarationLoading):
         for batch in self._batches(plan):
             self.resolve_parties({self.key(pid) for pid in batch.cols["company_id"]})
             out = []
-            for path, line, c, raw, extra in batch.rows():
+            for path, line, c, raw, _extra in batch.rows():
                 company = self.key(c["company_id"])
                 if company not in self.known_parties:
                     self.quarantine("officers", path, line, "company_id",

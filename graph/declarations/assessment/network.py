@@ -48,7 +48,8 @@ def network_snapshot(base: pd.DataFrame, lab: pd.DataFrame, prior: float, until:
         return pd.DataFrame(columns=["seed", "nb_risk", "degree"])
     cut = until if horizon is None else min(until, horizon)
     ev = (lab["y"].notna() & (lab["known_at"] < cut)).to_numpy()
-    n = np.zeros(len(parties)); p = np.zeros(len(parties))
+    n = np.zeros(len(parties))
+    p = np.zeros(len(parties))
     for r in PARTY_ROLE_NAMES:
         idx = parties.get_indexer(base.loc[ev, r].to_numpy(dtype=object))
         ok = idx >= 0
@@ -136,7 +137,8 @@ def _party_pairs(codes: dict[str, np.ndarray], n: int) -> sp.csr_matrix:
         for b in roles[i + 1:]:
             ca, cb = codes[a], codes[b]
             ok = (ca >= 0) & (cb >= 0) & (ca != cb)
-            rows.append(ca[ok]); cols.append(cb[ok])
+            rows.append(ca[ok])
+            cols.append(cb[ok])
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     m = sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n)).tocsr()

@@ -87,9 +87,9 @@ def build() -> Frames:
     party("N", "Honest Newcomer", "2025-09-01")
     # trade: everyone imports through the hub broker and carrier; ring and phoenix share suppliers
     for i in range(1, 6):
-        for j in range(4):
+        for _ in range(4):
             declare(f"R{i}", "S0", "610910")
-    for j in range(6):
+    for _ in range(6):
         declare("X", "S1", "620342", date="2024-01-10")
         declare("Y", "S1", "620342")
     for i in range(40):
