@@ -149,7 +149,7 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
         keys = list(ends)
         for i in range(0, len(keys), batch_size):
             ids = db.batch_create_nodes_with_props("Party", [{"key": k} for k in keys[i:i + batch_size]])
-            ends.update(zip(keys[i:i + batch_size], ids))
+            ends.update(zip(keys[i:i + batch_size], ids, strict=True))
         rel = {"declarant_id": "DECLARED_BY", "consignee_id": "CONSIGNED_TO", "consignor_id": "CONSIGNED_BY",
                "carrier_id": "CARRIED_BY", "broker_id": "BROKERED_BY"}
         t = time.perf_counter()
@@ -157,7 +157,8 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
             for i in range(0, len(rows), batch_size):
                 chunk = rows[i:i + batch_size]
                 ids = db.batch_create_nodes_with_props("Declaration", [p for p, _ in chunk])
-                db.batch_create_edges([(nid, ends[k], rel.get(t_, t_)) for nid, (_, links) in zip(ids, chunk)
+                db.batch_create_edges([(nid, ends[k], rel.get(t_, t_))
+                                       for nid, (_, links) in zip(ids, chunk, strict=True)
                                        for k, t_ in links])
             t_write = time.perf_counter() - t
     return {"rows": len(rows), "rows_per_s": round(len(rows) / t_write, 1), "write_s": round(t_write, 2),

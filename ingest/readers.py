@@ -203,7 +203,7 @@ def _csv_rows(path: Path, limits: ReadLimits) -> Iterator[RawRow]:
             else:
                 joined = "\x01".join(rec)  # one scan per record; fields only looked at on a hit
                 if len(joined) > limits.field_chars or _SURROGATE.search(joined):
-                    for col, v in zip(header, rec):
+                    for col, v in zip(header, rec, strict=True):
                         if len(v) > limits.field_chars:
                             problem = (col, f"field of {len(v)} characters exceeds the cap of "
                                             f"{limits.field_chars}")
@@ -216,7 +216,7 @@ def _csv_rows(path: Path, limits: ReadLimits) -> Iterator[RawRow]:
             if problem:
                 yield RawRow(line, {}, problem, _raw_text(rec))
             else:
-                yield RawRow(line, dict(zip(header, rec)))
+                yield RawRow(line, dict(zip(header, rec, strict=True)))
 
 
 def _raw_text(rec: list[str]) -> str:
@@ -242,7 +242,7 @@ def _parquet_rows(path: Path, batch_size: int, limits: ReadLimits) -> Iterator[R
     rownum = 0
     for batch in pf.iter_batches(batch_size=batch_size):
         cols = {}
-        for name, col in zip(batch.schema.names, batch.columns):
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
             if pa.types.is_floating(col.type):
                 # 12.0 -> "12.0" is fine for floats; dates and ints cast as ISO / digits
                 cols[name] = pc.cast(col, pa.string()).to_pylist()

@@ -87,7 +87,7 @@ def evaluate_world(folder: Path, *, source: str = "sim") -> dict:
     top = flags.head(k)
     tp = int(top["key"].isin(planted).sum())
     true_pairs = {tuple(p) for p in truth["cover"]["pairs"]}
-    learnt = {(a, b) for a, b in zip(pairs["declared_hs"], pairs["actual_hs"])}
+    learnt = {(a, b) for a, b in zip(pairs["declared_hs"], pairs["actual_hs"], strict=True)}
     above = flags[flags["score"] >= 0.5]
     right_goods = top[top["key"].isin(planted)]
     return {

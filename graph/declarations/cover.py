@@ -131,7 +131,7 @@ def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarra
     med = np.nanmedian(ref) if np.isfinite(ref).any() else np.nan
     named_set = set(named)
     hit = np.fromiter(((a in named_set) or (b in named_set)
-                       for a, b in zip(declaration_keys[on_d], keys[on_d])),
+                       for a, b in zip(declaration_keys[on_d], keys[on_d], strict=True)),
                       bool, len(on_d))
     m = on_d[hit]
     if not len(m):

@@ -116,7 +116,7 @@ def unit_value_anomalies(frames, *, threshold: float = 3.5, min_count: int = 8) 
           "hs_level": int(lv),
           "detail": f"value/kg {uv:.2f} vs usual {nu:.2f} for HS{lv} {str(hs)[:lv]} (robust z {z:+.1f})"}]
         for uv, nu, z, lv, hs in zip(out["unit_value"], out["norm_unit_value"], out["robust_z"], levels,
-                                     out["hs_code"])
+                                     out["hs_code"], strict=True)
     ]
     return out.reindex(out["robust_z"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
@@ -200,7 +200,7 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
     hs_arr, rate_arr = hs_code[order], df["rate"].to_numpy(dtype=float)[order]
     key_arr, orig_arr = df["key"].to_numpy(dtype=object)[order], orig[order]
     starts = np.flatnonzero(np.r_[True, t_arr[1:] != t_arr[:-1]])
-    bounds = dict(zip(t_arr[starts], zip(starts, np.r_[starts[1:], len(t_arr)])))
+    bounds = dict(zip(t_arr[starts], zip(starts, np.r_[starts[1:], len(t_arr)], strict=True), strict=True))
     win = np.timedelta64(window_days, "D")
     level_of = {v: i for i, v in enumerate(hs_levels)}
     for ev in firsts.itertuples(index=False):

@@ -63,7 +63,7 @@ def find_phoenix(proj: Projection, pairs: pd.DataFrame, spec: np.ndarray, seeds:
     kinds = proj.link_nodes["kind"].to_numpy()
     values = proj.link_nodes["value"].to_numpy()
     rows = []
-    for p, q, w, nodes in zip(cand["pred"], cand["succ"], cand["weight"], cand["nodes"]):
+    for p, q, w, nodes in zip(cand["pred"], cand["succ"], cand["weight"], cand["nodes"], strict=True):
         gs, gp = goods.get(q, set()), goods.get(p, set())
         ss, sp_ = sups.get(q, set()), sups.get(p, set())
         g = len(gs & gp) / len(gs) if gs else 0.0

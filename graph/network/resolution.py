@@ -110,7 +110,7 @@ def _decisions(frames: Frames) -> tuple[list[tuple[str, str]], list[tuple[str, s
     if d is None or d.empty:
         return [], []
     last: dict[frozenset, str] = {}
-    for kind, a, b in zip(d["kind"], d["subject"], d["object"]):
+    for kind, a, b in zip(d["kind"], d["subject"], d["object"], strict=True):
         if kind in _PAIR_KINDS and isinstance(a, str) and isinstance(b, str) and a != b:
             last[frozenset((a, b))] = kind
     same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.SAME_ENTITY]
@@ -157,13 +157,13 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
     degree = ids.groupby(["label", "value"])["party"].nunique()
     prior = {i.label: i.specificity for i in schema.IDENTIFIERS}
     party_ids: dict[int, dict[tuple[str, str], float]] = defaultdict(dict)
-    for p, lab, val in zip(ids["party"], ids["label"], ids["value"]):
+    for p, lab, val in zip(ids["party"], ids["label"], ids["value"], strict=True):
         party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * float(damping(degree.loc[(lab, val)],
                                                                             s.identifier_knee))
 
     pairs = _blocks(parties, frames.identifiers, s.max_block)
     scored: list[tuple[float, int, int, list[str], bool]] = []
-    for i, j in zip(pairs["i"].tolist(), pairs["j"].tolist()):
+    for i, j in zip(pairs["i"].tolist(), pairs["j"].tolist(), strict=True):
         if kinds[i] != kinds[j]:
             continue
         ti, tj = tax[i], tax[j]

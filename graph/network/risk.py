@@ -91,7 +91,7 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
             np.add.at(seeds, ent, s.violation_weight * decay[ok])
     dec = frames.decisions
     if len(dec):
-        for kind, subject in zip(dec["kind"], dec["subject"]):
+        for kind, subject in zip(dec["kind"], dec["subject"], strict=True):
             if subject in party_pos.index:
                 e = proj.party_entity[party_pos.loc[subject]]
                 if kind == DecisionKind.CONFIRMED_RISK:
@@ -286,7 +286,7 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
     if len(pairs):
         a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
                           pairs["nodes"].to_numpy())
-        for x, y, ww, nn in zip(a, b, w, nodes):
+        for x, y, ww, nn in zip(a, b, w, nodes, strict=True):
             adj.setdefault(int(x), []).append((int(y), float(ww), nn))
             adj.setdefault(int(y), []).append((int(x), float(ww), nn))
     trade = proj.trade
@@ -294,7 +294,7 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
     if len(trade):
         off = c.seeds > 0
         t = trade[off[trade["a"].to_numpy()] | off[trade["b"].to_numpy()]]
-        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"]):
+        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"], strict=True):
             if int(x) in want and off[int(y)]:
                 trade_adj.setdefault(int(x), []).append((int(y), k, int(n)))
             if int(y) in want and off[int(x)]:

@@ -53,7 +53,7 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as
     # documented)
     first_party: dict[int, str] = {}
-    for k, e in zip(p.party_keys, ent):
+    for k, e in zip(p.party_keys, ent, strict=True):
         if e not in first_party:
             first_party[int(e)] = str(k)
     rows = []
@@ -131,7 +131,7 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
     lap("entities")
     out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
     parties_of_entity: dict[int, list[str]] = {}
-    for k, e in zip(p.party_keys, p.party_entity):
+    for k, e in zip(p.party_keys, p.party_entity, strict=True):
         parties_of_entity.setdefault(int(e), []).append(str(k))
     g_rows, member_rows = [], []
     for row in r.groups.table.itertuples():
@@ -168,7 +168,8 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
     cov = dec.get("cover")
     if cov is not None and len(cov):
         rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
-                for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
+                for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"],
+                                         strict=True)]
         out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
     lap("cover")
     if dec:
@@ -181,7 +182,7 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
                  "reasons": to_json(rs)}
                 for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"],
                                                 uv["norm_unit_value"],
-                                                uv["duties_at_stake"], uv["reasons"])]
+                                                uv["duties_at_stake"], uv["reasons"], strict=True)]
         out["unit_value_anomalies"] = _consume(
             store.run_batches("analytics.write_unit_values", rows, batch_size))
     sw = dec.get("hs_switches")
@@ -198,7 +199,7 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
         flagged = ass[ass["lane"] != Lane.GREEN]
         rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
                 for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
-                                         flagged["assessment_reasons"]))
+                                         flagged["assessment_reasons"], strict=True))
         out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows, batch_size))
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
@@ -244,7 +245,7 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
         for label, df in ln.assign(spec=spec).groupby("kind"):
             if label in SPECIFICITY_QUERIES:
                 out[label] = [{"key": str(v), "degree": int(d), "specificity": round(float(x), 4)}
-                              for v, d, x in zip(df["value"], df["degree"], df["spec"])]
+                              for v, d, x in zip(df["value"], df["degree"], df["spec"], strict=True)]
     ids = r.frames.identifiers
     tax = ids[ids["label"] == "TaxId"]
     if len(tax):

@@ -143,7 +143,7 @@ class GrafeoStore(GraphStore):
         try:
             with self._write_lock:
                 node_ids = db.batch_create_nodes_with_props(label, [_to_grafeo(r["props"]) for r in rows])
-                edges = [(nid, ids[(end, r[field])], rel) for nid, r in zip(node_ids, rows)
+                edges = [(nid, ids[(end, r[field])], rel) for nid, r in zip(node_ids, rows, strict=True)
                          for field, (rel, end) in links.items() if r.get(field) and (end, r[field]) in ids]
                 if edges:
                     db.batch_create_edges(edges)

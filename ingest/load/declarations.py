@@ -110,7 +110,7 @@ class DeclarationLoading:
         self.resolve_parties({k for *_, keys in roles for k in keys if k is not None})
         known, seen = self.known_parties, self.seen_items
         item_nos = [int(x) if x is not None else 1 for x in c["item_no"]]
-        naturals = [f"{d}/{i}" for d, i in zip(c["declaration_id"], item_nos)]
+        naturals = [f"{d}/{i}" for d, i in zip(c["declaration_id"], item_nos, strict=True)]
         regimes, consignees = c["regime"], c["consignee_id"]
         ok = []
         for i, natural in enumerate(naturals):

@@ -269,8 +269,8 @@ class Loader(DeclarationLoading):
         seen: set[str] = set()
         fr = self.report.files.setdefault("parties", FileReport())
         for batch in self._batches(plan, record=False):  # a row that will be quarantined makes no party
-            for pids in zip(*(batch.cols[col] for col in synth.columns)):
-                for col, pid in zip(synth.columns, pids):
+            for pids in zip(*(batch.cols[col] for col in synth.columns), strict=True):
+                for col, pid in zip(synth.columns, pids, strict=True):
                     if pid and pid not in seen:
                         seen.add(pid)
                         fr.read += 1

@@ -31,8 +31,8 @@ class Batch:
     def rows(self) -> Iterator[tuple[str, int, dict[str, Any], dict[str, str], dict[str, str]]]:
         """(source, line, clean values, raw row, extra columns) per row, for the small files."""
         names = list(self.cols)
-        for i, values in enumerate(zip(*self.cols.values())):
-            yield (self.source, self.lines[i], dict(zip(names, values)), self.raw[i],
+        for i, values in enumerate(zip(*self.cols.values(), strict=True)):
+            yield (self.source, self.lines[i], dict(zip(names, values, strict=True)), self.raw[i],
                    self.extra[i] if self.extra else {})
 
 
@@ -61,8 +61,8 @@ def valid_batches(plan: FilePlan, batch_size: int,
                 cols, extra = apply([r.values for r in good])
                 clean, errors = validator(cols, len(good))
                 if any(e is not None for e in errors):
-                    problems += [(r.line, e.column, e.reason, r.values) for r, e in zip(good, errors)
-                                 if e is not None]
+                    problems += [(r.line, e.column, e.reason, r.values)
+                                 for r, e in zip(good, errors, strict=True) if e is not None]
                     keep = [i for i, e in enumerate(errors) if e is None]
                     clean = {k: [v[i] for i in keep] for k, v in clean.items()}
                     extra = [extra[i] for i in keep] if extra is not None else None

@@ -25,7 +25,7 @@ from tests.ingest.test_ingest import (
 
 
 def _dicts(table: list[list[str]]) -> list[dict[str, str]]:
-    return [dict(zip(table[0], r)) for r in table[1:]]
+    return [dict(zip(table[0], r, strict=True)) for r in table[1:]]
 
 
 def _rows(declarations=DECLARATIONS) -> dict[str, list[dict]]:

@@ -66,7 +66,7 @@ def party_links(parties: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
                          ("bank", "bank_account", norm_digits), ("email", "email", lambda x: x),
                          ("tax", "tax_id", norm_digits)):
         m: dict[str, list[str]] = defaultdict(list)
-        for pid, v in zip(parties["party_id"], parties[col]):
+        for pid, v in zip(parties["party_id"], parties[col], strict=True):
             nv = f(v)
             if isinstance(nv, str):
                 m[nv].append(pid)
@@ -319,7 +319,8 @@ def test_cover_items_are_declared_cheap_but_priced_like_risk_goods(world):
     cov_off = off[off["declared_hs_code"].notna() & off["declared_hs_code"].str[:6].isin(cover_codes)
                   & off["actual_hs_code"].notna()]
     pairs = {tuple(x) for x in cov["pairs"]}
-    assert {(a[:6], b[:6]) for a, b in zip(cov_off["declared_hs_code"], cov_off["actual_hs_code"])} & pairs
+    assert {(a[:6], b[:6])
+            for a, b in zip(cov_off["declared_hs_code"], cov_off["actual_hs_code"], strict=True)} & pairs
     caught_decl = {k.rsplit("/", 1)[0] for k in caught}
     assert caught_decl <= set(off["declaration_id"])
     assert not rows[rows["key"].isin(planted)]["inspection_result"].eq("violation").any()
@@ -413,7 +414,7 @@ def test_goods_come_from_the_hs_nomenclature_when_present(world):
     from conftest import dataset
 
     hs = pd.read_csv(dataset("hs", "harmonized-system.csv"), dtype=str)
-    desc = dict(zip(hs["hscode"], hs["description"]))
+    desc = dict(zip(hs["hscode"], hs["description"], strict=True))
     dec = world["declarations"].dropna(subset=["goods_description"])
     assert dec["hs_code"].str[:6].isin(desc.keys()).all()
     assert (dec["goods_description"] == dec["hs_code"].str[:6].map(desc)).all()

@@ -122,8 +122,9 @@ class AssessmentModel:
         if "_net" not in self.__dict__:
             nt = self.network
             self.__dict__["_net"] = ({} if nt is None or nt.empty else
-                                     dict(zip(nt.index,
-                                              zip(nt["nb_risk"].astype(float), nt["degree"].astype(float)))))
+                                     dict(zip(nt.index, zip(nt["nb_risk"].astype(float),
+                                                            nt["degree"].astype(float), strict=True),
+                                              strict=True)))
         return self.__dict__["_net"]
 
     @property
@@ -311,7 +312,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
     for gcol in (*OWN_GROUPS, *PARTY_ROLE_NAMES):
         g = pd.DataFrame({"g": base.loc[ev, gcol], "y": y[ev]}).dropna()
         agg = g.groupby("g")["y"].agg(["size", "sum"])
-        groups[gcol] = {k: (float(a), float(b)) for k, a, b in zip(agg.index, agg["size"], agg["sum"])}
+        groups[gcol] = {k: (float(a), float(b))
+                        for k, a, b in zip(agg.index, agg["size"], agg["sum"], strict=True)}
     seen = (dates < as_of).to_numpy()
     th = pd.DataFrame({"t": base.loc[seen, "trader"], "h": base.loc[seen, "hs6"]}).dropna()
     trader_hs: dict[str, dict[str, float]] = {}

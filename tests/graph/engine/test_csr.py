@@ -22,7 +22,7 @@ def _random_graph(n: int, m: int, seed: int):
 def _nx_graph(n, src, dst, w):
     g = nx.Graph()
     g.add_nodes_from(range(n))
-    for u, v, x in zip(src.tolist(), dst.tolist(), w.tolist()):
+    for u, v, x in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True):
         if g.has_edge(u, v):
             g[u][v]["weight"] += x
         else:
@@ -121,7 +121,7 @@ def test_grounded_ppr_matches_networkx_with_a_sink(seed):
     d = nx.DiGraph()
     d.add_nodes_from(range(n + 1))
     coo = g.matrix.tocoo()
-    d.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    d.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
     d.add_weighted_edges_from((i, n, float(ground[i])) for i in range(n) if ground[i] > 0)
     ref = nx.pagerank(d, personalization={i: float(pers[i]) for i in range(n) if pers[i] > 0}, tol=1e-12,
                       max_iter=1000)

@@ -28,7 +28,7 @@ from graph.store import open_store
 def world_metrics(results, truth: dict, source: str) -> dict:
     """The issue's quality figures for one analysed world (party ids in truth -> store keys)."""
     p = results.projection
-    ent_of = {str(key): int(e) for key, e in zip(p.party_keys, p.party_entity)}
+    ent_of = {str(key): int(e) for key, e in zip(p.party_keys, p.party_entity, strict=True)}
 
     def ents(ids):
         return {ent_of[f"{source}:{x}"] for x in ids if f"{source}:{x}" in ent_of}
