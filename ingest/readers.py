@@ -201,22 +201,25 @@ def _csv_rows(path: Path, limits: ReadLimits) -> Iterator[RawRow]:
             elif len(rec) != n:
                 problem = ("", f"{len(rec)} fields where the header has {n}")
             else:
-                joined = "\x01".join(rec)  # one scan per record; fields only looked at on a hit
-                if len(joined) > limits.field_chars or _SURROGATE.search(joined):
-                    for col, v in zip(header, rec, strict=True):
-                        if len(v) > limits.field_chars:
-                            problem = (col, f"field of {len(v)} characters exceeds the cap of "
-                                            f"{limits.field_chars}")
-                            break
-                        m = _SURROGATE.search(v)
-                        if m:
-                            problem = (col, "NUL byte in the field" if m.group() == "\x00"
-                                       else "invalid UTF-8")
-                            break
+                problem = _field_problem(header, rec, limits)
             if problem:
                 yield RawRow(line, {}, problem, _raw_text(rec))
             else:
                 yield RawRow(line, dict(zip(header, rec, strict=True)))
+
+
+def _field_problem(header: list[str], rec: list[str], limits: ReadLimits) -> tuple[str, str] | None:
+    """(column, reason) of a record's first field over the cap or holding a NUL or broken byte."""
+    joined = "\x01".join(rec)  # one scan per record; fields only looked at on a hit
+    if len(joined) <= limits.field_chars and not _SURROGATE.search(joined):
+        return None
+    for col, v in zip(header, rec, strict=True):
+        if len(v) > limits.field_chars:
+            return (col, f"field of {len(v)} characters exceeds the cap of {limits.field_chars}")
+        m = _SURROGATE.search(v)
+        if m:
+            return (col, "NUL byte in the field" if m.group() == "\x00" else "invalid UTF-8")
+    return None
 
 
 def _raw_text(rec: list[str]) -> str:

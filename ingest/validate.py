@@ -91,81 +91,109 @@ def _int(v: str) -> int:
     return int(x)
 
 
+def _date_converter(col: schema.Column) -> Callable[[str], Any]:
+    latest = date.today() + PLANNED_DATES.get(col.name, FUTURE_TOLERANCE)
+
+    def conv(v: str) -> Any:
+        try:
+            d = parse_date(v)
+        except ValueError:
+            raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
+        if d < EARLIEST_DATE:
+            raise RowError(col.name, f"{d} is before {EARLIEST_DATE} (not a date of these records)")
+        if d > latest:
+            raise RowError(col.name, f"{d} is in the future (after {latest})")
+        return d
+    return conv
+
+
+def _number_converter(col: schema.Column) -> Callable[[str], Any]:
+    t = col.type
+    base = _num if t == "float" else _int
+
+    def conv(v: str) -> Any:
+        try:
+            x = base(v)
+        except ValueError:
+            raise RowError(col.name,
+                           f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
+        if col.min is not None and x < col.min:
+            raise RowError(col.name, f"{x} is below the minimum {col.min:g}")
+        if col.max is not None and x > col.max:
+            raise RowError(col.name, f"{x} is above the maximum {col.max:g}")
+        return x
+    return conv
+
+
+def _country_converter(col: schema.Column) -> Callable[[str], Any]:
+    seen: dict[str, str] = {}  # a few hundred distinct values in millions of rows
+
+    def conv(v: str) -> Any:
+        c = seen.get(v)
+        if c is None:
+            c = nz.normalise_country(v)
+            if c is None:
+                raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
+            if len(seen) < 10_000:
+                seen[v] = c
+        return c
+    return conv
+
+
+def _country_list_converter(col: schema.Column) -> Callable[[str], Any]:
+    def conv(v: str) -> Any:
+        out = []
+        for part in v.replace(",", ";").split(";"):
+            if not part.strip():
+                continue
+            c = nz.normalise_country(part)
+            if c is None:
+                raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {part[:40]!r}")
+            out.append(c)
+        return ";".join(out) or None
+    return conv
+
+
+def _code_converter(col: schema.Column, normalise: Callable[[str], str | None],
+                    what: str) -> Callable[[str], Any]:
+    """A code column (currency, HS): its normalised form, or the error naming what it should be."""
+    def conv(v: str) -> Any:
+        c = normalise(v)
+        if c is None:
+            raise RowError(col.name, f"not {what}: {v[:40]!r}")
+        return c
+    return conv
+
+
+def _choice_converter(col: schema.Column) -> Callable[[str], Any]:
+    allowed = frozenset(col.choices)
+
+    def conv(v: str) -> Any:
+        c = v.strip().lower()
+        if c not in allowed:
+            raise RowError(col.name, f"{v[:40]!r} is not one of {', '.join(col.choices)}")
+        return c
+    return conv
+
+
 def _converter(col: schema.Column) -> Callable[[str], Any]:
+    """The value converter of one contract column, by its type (the same for both validators)."""
     t = col.type
     if t == "date":
-        latest = date.today() + PLANNED_DATES.get(col.name, FUTURE_TOLERANCE)
-
-        def conv(v: str) -> Any:
-            try:
-                d = parse_date(v)
-            except ValueError:
-                raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
-            if d < EARLIEST_DATE:
-                raise RowError(col.name, f"{d} is before {EARLIEST_DATE} (not a date of these records)")
-            if d > latest:
-                raise RowError(col.name, f"{d} is in the future (after {latest})")
-            return d
-    elif t in ("float", "int"):
-        base = _num if t == "float" else _int
-
-        def conv(v: str) -> Any:
-            try:
-                x = base(v)
-            except ValueError:
-                raise RowError(col.name,
-                               f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
-            if col.min is not None and x < col.min:
-                raise RowError(col.name, f"{x} is below the minimum {col.min:g}")
-            if col.max is not None and x > col.max:
-                raise RowError(col.name, f"{x} is above the maximum {col.max:g}")
-            return x
-    elif t == "country":
-        seen: dict[str, str] = {}  # a few hundred distinct values in millions of rows
-
-        def conv(v: str) -> Any:
-            c = seen.get(v)
-            if c is None:
-                c = nz.normalise_country(v)
-                if c is None:
-                    raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
-                if len(seen) < 10_000:
-                    seen[v] = c
-            return c
-    elif t == "country_list":
-        def conv(v: str) -> Any:
-            out = []
-            for part in v.replace(",", ";").split(";"):
-                if not part.strip():
-                    continue
-                c = nz.normalise_country(part)
-                if c is None:
-                    raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {part[:40]!r}")
-                out.append(c)
-            return ";".join(out) or None
-    elif t == "currency":
-        def conv(v: str) -> Any:
-            c = nz.normalise_currency(v)
-            if c is None:
-                raise RowError(col.name, f"not an ISO 4217 code: {v[:40]!r}")
-            return c
-    elif t == "hs":
-        def conv(v: str) -> Any:
-            c = nz.normalise_hs(v)
-            if c is None:
-                raise RowError(col.name, f"not an HS code of 6-10 digits: {v[:40]!r}")
-            return c
-    elif col.choices:
-        allowed = frozenset(col.choices)
-
-        def conv(v: str) -> Any:
-            c = v.strip().lower()
-            if c not in allowed:
-                raise RowError(col.name, f"{v[:40]!r} is not one of {', '.join(col.choices)}")
-            return c
-    else:
-        return str.strip
-    return conv
+        return _date_converter(col)
+    if t in ("float", "int"):
+        return _number_converter(col)
+    if t == "country":
+        return _country_converter(col)
+    if t == "country_list":
+        return _country_list_converter(col)
+    if t == "currency":
+        return _code_converter(col, nz.normalise_currency, "an ISO 4217 code")
+    if t == "hs":
+        return _code_converter(col, nz.normalise_hs, "an HS code of 6-10 digits")
+    if col.choices:
+        return _choice_converter(col)
+    return str.strip
 
 
 class BatchValidator:

@@ -138,6 +138,59 @@ def _blocks(parties: pd.DataFrame, identifiers: pd.DataFrame, max_block: int) ->
     return pairs[["i_x", "i_y"]].drop_duplicates().rename(columns={"i_x": "i", "i_y": "j"})
 
 
+def _pair_score(ti: str | None, tj: str | None, name_i: str, name_j: str,
+                ids_i: dict[tuple[str, str], float], ids_j: dict[tuple[str, str], float],
+                s: ResolutionSettings) -> tuple[float, list[str], bool] | None:
+    """One candidate pair of the same kind: (score, reasons, same tax id), or None where the two
+    cannot be one entity (two different tax ids) or their names are too far apart to weigh."""
+    if ti and tj and ti != tj:
+        return None  # two different tax ids: two legal entities
+    name_sim = fuzz.token_sort_ratio(name_i, name_j) / 100.0 if name_i and name_j else 0.0
+    reasons: list[str] = []
+    same_tax = bool(ti and ti == tj)
+    if same_tax:
+        score = 0.9 + 0.1 * name_sim
+        reasons.append(f"same tax id {ti}")
+    else:
+        if name_sim < s.min_name_similarity:
+            return None
+        miss = 1.0
+        for key in sorted(set(ids_i) & set(ids_j)):
+            miss *= 1.0 - ids_i[key]
+            reasons.append(f"share {key[0]} {key[1]}")
+        score = s.name_weight * name_sim + s.identifier_weight * (1.0 - miss)
+    reasons.insert(1 if same_tax else 0, f"names {round(name_sim * 100)}% alike")
+    return score, reasons, same_tax
+
+
+def _merge(frames: Frames, pos: dict[str, int], tax: list[str | None],
+           scored: list[tuple[float, int, int, list[str], bool]],
+           ) -> tuple[_UnionFind, np.ndarray, list[tuple[int, int, float, list[str]]]]:
+    """Join the parties: investigators' decisions first (a "not the same" keeps two apart, a
+    confirmation forces the merge), then the scored pairs, equal tax ids first. Returns the
+    union-find, each party's confidence (its weakest merge) and the merges with their reasons."""
+    n = len(tax)
+    uf = _UnionFind(n, tax)
+    same, not_same = _decisions(frames)
+    for a, b in not_same:
+        if a in pos and b in pos:
+            uf.cannot[pos[a]].add(pos[b])
+            uf.cannot[pos[b]].add(pos[a])
+    conf = np.ones(n)
+    merges: list[tuple[int, int, float, list[str]]] = []
+    for a, b in same:  # a person's confirmation forces the merge
+        if a in pos and b in pos and uf.union(pos[a], pos[b]):
+            merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
+    # equal tax ids first (they define the legal entity), then the strongest pairs
+    for score, i, j, reasons, _ in sorted(scored, key=lambda x: (not x[4], -x[0], x[1], x[2])):
+        if uf.find(i) != uf.find(j) and uf.can_join(i, j):
+            uf.union(i, j)
+            merges.append((i, j, score, reasons))
+            conf[i] = min(conf[i], score)
+            conf[j] = min(conf[j], score)
+    return uf, conf, merges
+
+
 def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resolution:
     """Resolve the parties of `frames` into entities (see the module docstring for the rules)."""
     s = settings or ResolutionSettings()
@@ -166,47 +219,11 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
     for i, j in zip(pairs["i"].tolist(), pairs["j"].tolist(), strict=True):
         if kinds[i] != kinds[j]:
             continue
-        ti, tj = tax[i], tax[j]
-        if ti and tj and ti != tj:
-            continue  # two different tax ids: two legal entities
-        name_sim = fuzz.token_sort_ratio(names[i], names[j]) / 100.0 if names[i] and names[j] else 0.0
-        reasons: list[str] = []
-        if ti and ti == tj:
-            score = 0.9 + 0.1 * name_sim
-            reasons.append(f"same tax id {ti}")
-        else:
-            if name_sim < s.min_name_similarity:
-                continue
-            shared = set(party_ids[i]) & set(party_ids[j])
-            miss = 1.0
-            for key in sorted(shared):
-                miss *= 1.0 - party_ids[i][key]
-                reasons.append(f"share {key[0]} {key[1]}")
-            score = s.name_weight * name_sim + s.identifier_weight * (1.0 - miss)
-        reasons.insert(0 if not (ti and ti == tj) else 1, f"names {round(name_sim * 100)}% alike")
-        if score >= s.threshold:
-            scored.append((score, i, j, reasons, bool(ti and ti == tj)))
+        got = _pair_score(tax[i], tax[j], names[i], names[j], party_ids[i], party_ids[j], s)
+        if got is not None and got[0] >= s.threshold:
+            scored.append((got[0], i, j, got[1], got[2]))
 
-    uf = _UnionFind(n, tax)
-    same, not_same = _decisions(frames)
-    for a, b in not_same:
-        if a in pos and b in pos:
-            uf.cannot[pos[a]].add(pos[b])
-            uf.cannot[pos[b]].add(pos[a])
-    conf = np.ones(n)
-    merges: list[tuple[int, int, float, list[str]]] = []
-    for a, b in same:  # a person's confirmation forces the merge
-        if a in pos and b in pos and uf.union(pos[a], pos[b]):
-            merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
-    # equal tax ids first (they define the legal entity), then the strongest pairs
-    scored.sort(key=lambda x: (not x[4], -x[0], x[1], x[2]))
-    for score, i, j, reasons, _ in scored:
-        if uf.find(i) != uf.find(j) and uf.can_join(i, j):
-            uf.union(i, j)
-            merges.append((i, j, score, reasons))
-            conf[i] = min(conf[i], score)
-            conf[j] = min(conf[j], score)
-
+    uf, conf, merges = _merge(frames, pos, tax, scored)
     root = [uf.find(i) for i in range(n)]
     # entity id: derived from the smallest party key of the entity, so it is stable across runs
     smallest: dict[int, str] = {}

@@ -272,6 +272,32 @@ def score_entities(c: Context, features: tuple[Feature, ...] = FEATURES) -> Scor
 
 # --------------------------------------------------------------------------- reasons
 
+def _link_adjacency(pairs: pd.DataFrame) -> dict[int, list[tuple[int, float, list[int]]]]:
+    """entity -> (linked entity, link weight, the link nodes they share), both directions."""
+    adj: dict[int, list[tuple[int, float, list[int]]]] = {}
+    if len(pairs):
+        a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
+                          pairs["nodes"].to_numpy())
+        for x, y, ww, nn in zip(a, b, w, nodes, strict=True):
+            adj.setdefault(int(x), []).append((int(y), float(ww), nn))
+            adj.setdefault(int(y), []).append((int(x), float(ww), nn))
+    return adj
+
+
+def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
+                          want: set[int]) -> dict[int, list[tuple[int, str, int]]]:
+    """entity in `want` -> (offender it trades with, as which role, declarations)."""
+    trade_adj: dict[int, list[tuple[int, str, int]]] = {}
+    if len(trade):
+        t = trade[off[trade["a"].to_numpy()] | off[trade["b"].to_numpy()]]
+        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"], strict=True):
+            if int(x) in want and off[int(y)]:
+                trade_adj.setdefault(int(x), []).append((int(y), k, int(n)))
+            if int(y) in want and off[int(x)]:
+                trade_adj.setdefault(int(y), []).append((int(x), k, int(n)))
+    return trade_adj
+
+
 def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int = 5) -> dict[int, dict]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which
@@ -280,25 +306,8 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
     names = proj.entities["name"].to_numpy()
     kinds = proj.link_nodes["kind"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
     values = proj.link_nodes["value"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
-    pairs = c.groups.pairs
-    adj: dict[int, list[tuple[int, float, list[int]]]] = {}
-    want = {int(e) for e in entities}
-    if len(pairs):
-        a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
-                          pairs["nodes"].to_numpy())
-        for x, y, ww, nn in zip(a, b, w, nodes, strict=True):
-            adj.setdefault(int(x), []).append((int(y), float(ww), nn))
-            adj.setdefault(int(y), []).append((int(x), float(ww), nn))
-    trade = proj.trade
-    trade_adj: dict[int, list[tuple[int, str, int]]] = {}
-    if len(trade):
-        off = c.seeds > 0
-        t = trade[off[trade["a"].to_numpy()] | off[trade["b"].to_numpy()]]
-        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"], strict=True):
-            if int(x) in want and off[int(y)]:
-                trade_adj.setdefault(int(x), []).append((int(y), k, int(n)))
-            if int(y) in want and off[int(x)]:
-                trade_adj.setdefault(int(y), []).append((int(x), k, int(n)))
+    adj = _link_adjacency(c.groups.pairs)
+    trade_adj = _trade_with_offenders(proj.trade, c.seeds > 0, {int(e) for e in entities})
 
     def via(nodes) -> list[dict]:
         return [{"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3)}
