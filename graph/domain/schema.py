@@ -374,7 +374,7 @@ def ddl_statements(backend: str) -> list[str]:
 
 # --------------------------------------------------------------------------- other views
 
-def lint_schema() -> dict:
+def lint_schema() -> dict[str, list[str]]:
     """The schema in the shape Neo4j's language-support linter takes (labels, types, property keys)."""
     keys = sorted({n.key for n in NODES} | {p.name for n in NODES for p in n.props}
                   | {p.name for r in RELS for p in r.props})
@@ -385,7 +385,7 @@ def lint_schema() -> dict:
     }
 
 
-def legend() -> list[dict]:
+def legend() -> list[dict[str, str]]:
     """Colour, shape and description per node kind: the legend of the visual graph."""
     return [{"label": n.label, "color": n.color, "shape": n.shape, "doc": n.doc} for n in NODES]
 

@@ -17,7 +17,9 @@ Party ids stay traceable: every party keeps its key and gets an `entity_id`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +48,7 @@ class ResolutionSettings:
 class Resolution:
     entity_of: pd.Series  # party key -> entity id
     confidence: pd.Series  # party key -> confidence that the party belongs to its entity (0..1)
-    evidence: dict[str, list[dict]] = field(default_factory=dict)  # entity id -> merge evidence
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # entity id -> merge evidence
     names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
     pairs_scored: int = 0
 
@@ -109,13 +111,13 @@ def _decisions(frames: Frames) -> tuple[list[tuple[str, str]], list[tuple[str, s
     d = frames.decisions
     if d is None or d.empty:
         return [], []
-    last: dict[frozenset, str] = {}
+    last: dict[frozenset[str], str] = {}
     for kind, a, b in zip(d["kind"], d["subject"], d["object"], strict=True):
         if kind in _PAIR_KINDS and isinstance(a, str) and isinstance(b, str) and a != b:
             last[frozenset((a, b))] = kind
-    same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.SAME_ENTITY]
-    not_same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.NOT_SAME_ENTITY]
-    return same, not_same
+    def decided(kind: str) -> list[tuple[str, str]]:
+        return [(a, b) for a, b in map(sorted, (k for k, v in last.items() if v == kind))]
+    return decided(DecisionKind.SAME_ENTITY), decided(DecisionKind.NOT_SAME_ENTITY)
 
 
 def _blocks(parties: pd.DataFrame, identifiers: pd.DataFrame, max_block: int) -> pd.DataFrame:
@@ -231,7 +233,7 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
         if r not in smallest or keys[i] < smallest[r]:
             smallest[r] = keys[i]
     entity = [f"entity:{smallest[r]}" for r in root]
-    evidence: dict[str, list[dict]] = defaultdict(list)
+    evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i, j, score, reasons in merges:
         evidence[entity[i]].append({"parties": [keys[i], keys[j]], "score": round(float(score), 4),
                                     "reasons": reasons})
@@ -261,8 +263,8 @@ def pairwise_f1(entity_of: pd.Series, truth_groups: list[list[str]]) -> dict[str
     Pairs are counted among the parties that appear in the resolution; a party absent from every
     truth group is its own entity.
     """
-    def pairs_of(groups) -> set[frozenset]:
-        out: set[frozenset] = set()
+    def pairs_of(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
+        out: set[frozenset[str]] = set()
         for g in groups:
             g = sorted(set(g))
             for x in range(len(g)):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -233,7 +234,7 @@ def newness(c: Context) -> np.ndarray:
     reg = pd.to_datetime(c.proj.entities["registered_on"])
     age = (c.proj.reference_date - reg).dt.days.to_numpy() / 365.25
     f = 1.0 - age / c.settings.recent_years
-    return np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0)
+    return np.asarray(np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0))
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -246,7 +247,7 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-def feature_docs() -> list[dict]:
+def feature_docs() -> list[dict[str, Any]]:
     """The declared features with their weights and docstrings (served by the API)."""
     return [{"name": f.name, "weight": f.weight, "doc": f.doc} for f in FEATURES]
 
@@ -298,7 +299,8 @@ def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
     return trade_adj
 
 
-def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int = 5) -> dict[int, dict]:
+def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
+            max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which
     group, which phoenix predecessor."""
@@ -309,22 +311,22 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
     adj = _link_adjacency(c.groups.pairs)
     trade_adj = _trade_with_offenders(proj.trade, c.seeds > 0, {int(e) for e in entities})
 
-    def via(nodes) -> list[dict]:
+    def via(nodes: list[int]) -> list[dict[str, Any]]:
         return [{"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3)}
                 for x in sorted(nodes, key=lambda x: -spec[x])]
 
-    def who(e: int) -> dict:
+    def who(e: int) -> dict[str, Any]:
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     for e in entities:
         e = int(e)
-        contrib = [{"feature": f, "value": round(float(sc.values.at[e, f]), 4),
+        contrib: list[dict[str, Any]] = [{"feature": f, "value": round(float(sc.values.at[e, f]), 4),
                     "contribution": round(float(sc.contributions.at[e, f]), 4)}
                    for f in sc.values.columns if sc.values.at[e, f] > 0]
         contrib.sort(key=lambda r: -r["contribution"])
-        paths = []
+        paths: list[dict[str, Any]] = []
         for y, w, nn in sorted(adj.get(e, []), key=lambda r: -r[1]):
             if c.seeds[y] > 0:
                 paths.append({"offender": who(y), "link_weight": round(w, 3), "via": via(nn)})
@@ -334,14 +336,15 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
                         paths.append({"offender": who(z), "link_weight": round(w * w2, 3),
                                       "via": via(nn), "through": who(y), "then_via": via(nn2)})
         paths.sort(key=lambda r: -r["link_weight"])
-        seen, uniq = set(), []
+        seen: set[str] = set()
+        uniq: list[dict[str, Any]] = []
         for p in paths:
             k = p["offender"]["entity_id"]
             if k not in seen:
                 seen.add(k)
                 uniq.append(p)
-        r: dict = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]), "contributions": contrib,
-                   "offender_paths": uniq[:max_offenders]}
+        r: dict[str, Any] = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]),
+                             "contributions": contrib, "offender_paths": uniq[:max_offenders]}
         tr = sorted(trade_adj.get(e, []), key=lambda r: -r[2])[:max_offenders]
         if tr:
             r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]
