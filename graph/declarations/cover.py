@@ -19,6 +19,8 @@ countries and a cover is a different subheading, usually a different heading.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -306,7 +308,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         best_hs[ci[better]] = A
         for j in np.flatnonzero(better & (total >= min_total)):
             i = ci[j]
-            rs = [{"feature": "cover_pair", "llr": round(logit_prior, 3),
+            rs: list[dict[str, Any]] = [{"feature": "cover_pair", "llr": round(logit_prior, 3),
                    "detail": f"{D} declared where {A} was found in {pr.count} offences "
                              f"({pr.parties} offenders, evaded {pr.evaded:.0f})"}]
             for f, arr in llr.items():

@@ -11,6 +11,8 @@ suddenly declares something else under a cheaper code after years of the same go
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -186,7 +188,7 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
     firsts = df[df["new"] & (df["prior_n"] >= min_history)]
     # one event per (trader, new code): its first date
     firsts = firsts.sort_values("date").drop_duplicates(["t", "hs"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     if firsts.empty:
         return pd.DataFrame(rows, columns=cols)
     # each trader's items as sorted arrays (by date, then original order): an event reads its trader's

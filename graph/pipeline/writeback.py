@@ -118,7 +118,8 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
     out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
     members = r.resolution.members()
     conf = r.resolution.confidence
-    ent_rows, link_rows = [], []
+    ent_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
@@ -133,7 +134,8 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
     parties_of_entity: dict[int, list[str]] = {}
     for k, e in zip(p.party_keys, p.party_entity, strict=True):
         parties_of_entity.setdefault(int(e), []).append(str(k))
-    g_rows, member_rows = [], []
+    g_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
                        "links": to_json(row.links), "reasons": to_json(row.reasons)})
@@ -197,10 +199,10 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
         # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
         flagged = ass[ass["lane"] != Lane.GREEN]
-        rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
-                for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
-                                         flagged["assessment_reasons"], strict=True))
-        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows, batch_size))
+        lanes = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
+                 for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
+                                          flagged["assessment_reasons"], strict=True))
+        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", lanes, batch_size))
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["assessments_cleared"] = _consume(store.run_batches(

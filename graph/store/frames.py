@@ -130,7 +130,8 @@ def date_pages(counts: pd.DataFrame, page: int) -> list[tuple[dt.date, dt.date]]
     c = counts.dropna(subset=["date"]).assign(date=lambda x: pd.to_datetime(x["date"]).dt.date)
     c = c.groupby("date")["items"].sum().sort_index()
     out: list[tuple[dt.date, dt.date]] = []
-    start, n = None, 0
+    start: dt.date | None = None
+    n = 0
     for day, items in c.items():
         if start is not None and n + items > page:
             out.append((start, day))
@@ -138,7 +139,8 @@ def date_pages(counts: pd.DataFrame, page: int) -> list[tuple[dt.date, dt.date]]
         if start is None:
             start = day
         n += int(items)
-    out.append((start, c.index[-1] + dt.timedelta(days=1)))
+    if start is not None:  # else no dated counts: no pages
+        out.append((start, c.index[-1] + dt.timedelta(days=1)))
     return out
 
 

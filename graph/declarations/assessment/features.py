@@ -104,7 +104,8 @@ def _past_counts(groups: pd.Series, qtime: pd.Series, ev_groups: pd.Series, ev_t
     return n, p
 
 
-def _smoothed(n: np.ndarray, p: np.ndarray, prior: float) -> np.ndarray:
+def _smoothed[T: (np.ndarray, float)](n: T, p: T, prior: float) -> T:
+    """Past hit rate smoothed towards the prior: over arrays (the batch path) or floats (one row)."""
     return (p + SMOOTH * prior) / (n + SMOOTH)
 
 

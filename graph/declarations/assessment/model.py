@@ -346,6 +346,7 @@ def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = 0.05,
 
     m = t.model
     if t.tune is not None:
+        assert t.tune_scores is not None and t.tune_y is not None  # both set with the tuning period
         net_tu, _ = party_network(t.base[t.tune], party_risk)
         scores = _combine(t.tune_scores, net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
         m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)

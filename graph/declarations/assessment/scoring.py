@@ -157,8 +157,8 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
     for j, name in enumerate(model.features):
         if name in model.categorical:
             v = cats.get(name, _str(row.get(name)))
-            code = model.category_index[name].get(v) if v is not None else None
-            vec[0, j] = float(code) if code is not None else nan
+            level = model.category_index[name].get(v) if v is not None else None
+            vec[0, j] = float(level) if level is not None else nan
             shown[name] = v
         else:
             vec[0, j] = f.get(name, nan)
