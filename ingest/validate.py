@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -339,9 +339,9 @@ class Quarantine:
         self.folder = folder
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[tuple[str, str]] = Counter()
-        self._jsonl = None
-        self._csv = None
-        self._csv_writer = None
+        self._jsonl: IO[bytes] | None = None
+        self._csv: IO[str] | None = None
+        self._csv_writer: Any = None  # the csv module's writer (its class is private to _csv)
 
     @property
     def jsonl_path(self) -> Path:
@@ -351,8 +351,9 @@ class Quarantine:
     def csv_path(self) -> Path:
         return self.folder / "quarantine.csv"
 
-    def add(self, rec: QuarantineRecord) -> None:
-        if self._jsonl is None:
+    def _open(self) -> tuple[IO[bytes], Any]:
+        """The JSONL file and the CSV writer, both created on the first record."""
+        if self._jsonl is None or self._csv_writer is None:
             # owner-only: quarantined rows are raw source data (names, tax ids, bank accounts)
             self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.folder.parent.chmod(0o700)
@@ -361,13 +362,17 @@ class Quarantine:
             self._csv = os.fdopen(_private_file(self.csv_path), "w", encoding="utf-8", newline="")
             self._csv_writer = csv.writer(self._csv)
             self._csv_writer.writerow(["file", "path", "line", "column", "reason", "raw"])
+        return self._jsonl, self._csv_writer
+
+    def add(self, rec: QuarantineRecord) -> None:
+        jsonl, csv_writer = self._open()
         raw = rec.raw
         if isinstance(raw, dict):
             raw = {k: (v if len(v) <= 1000 else v[:1000] + f"…[{len(v)} chars]") for k, v in raw.items()}
-        self._jsonl.write(orjson.dumps({"file": rec.file, "path": rec.path, "line": rec.line,
-                                        "column": rec.column, "reason": rec.reason, "raw": raw}) + b"\n")
+        jsonl.write(orjson.dumps({"file": rec.file, "path": rec.path, "line": rec.line,
+                                  "column": rec.column, "reason": rec.reason, "raw": raw}) + b"\n")
         raw_text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
-        self._csv_writer.writerow([rec.file, rec.path, rec.line, rec.column, rec.reason, raw_text])
+        csv_writer.writerow([rec.file, rec.path, rec.line, rec.column, rec.reason, raw_text])
         self.counts[rec.file] += 1
         self.reasons[(f"{rec.file}.{rec.column}" if rec.column else rec.file, _reason_kind(rec.reason))] += 1
 

@@ -8,7 +8,8 @@ Its own module because the items are the bulk of every bundle and the one path t
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -17,6 +18,10 @@ from ingest import normalise as nz
 from ingest.load.plan import FilePlan
 from ingest.load.reader import Batch
 from ingest.load.report import FileReport
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
+    from ingest.load.report import IngestReport
 
 ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declarant_id -> declarant
 # The relationships of a new declaration item: row field -> (type, end label). The query
@@ -34,10 +39,10 @@ DECLARATION_LINKS: dict[str, tuple[str, str]] = {
 
 
 
-def _mapped(col: list[str | None], fn) -> list[Any]:
+def _mapped(col: list[str | None], fn: Callable[[str], Any]) -> list[Any]:
     """`fn` over a column, called once per distinct value (normalisers of codes and plates)."""
     memo: dict[str, Any] = {}
-    out = []
+    out: list[Any] = []
     for v in col:
         if v is None:
             out.append(None)
@@ -51,6 +56,24 @@ def _mapped(col: list[str | None], fn) -> list[Any]:
 
 class DeclarationLoading:
     """The declarations phase of `ingest.load.loader.Loader` (whose state it uses)."""
+
+    if TYPE_CHECKING:  # Loader's state and methods this phase uses (set and defined there)
+        store: GraphStore
+        report: IngestReport
+        fresh_store: bool
+        known_parties: set[str]
+        seen_items: set[str]
+        routes_done: set[str]
+        vehicles_done: set[str]
+
+        def key(self, natural: str) -> str: ...
+        def _batches(self, plan: FilePlan, *, record: bool = True) -> Iterator[Batch]: ...
+        def quarantine(self, file: str, source: str, line: int, column: str, reason: str,
+                       raw: Any) -> None: ...
+        def resolve_parties(self, keys: set[str]) -> None: ...
+        def merge_hs(self, codes: set[str]) -> None: ...
+        def merge_countries(self, codes: set[str]) -> None: ...
+        def _run_batches(self, name: str, rows: list[dict[str, Any]], **params: Any) -> None: ...
 
     def load_declarations(self, plan: FilePlan) -> None:
         """Items in batches, as a pipeline: the rows are read and validated (in a reader process for

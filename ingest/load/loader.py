@@ -27,7 +27,7 @@ from ingest.load.declarations import DeclarationLoading
 from ingest.load.plan import FilePlan
 from ingest.load.reader import Batch
 from ingest.load.report import FileReport, IngestReport
-from ingest.profiles import Profile
+from ingest.profiles import PartySynthesis, Profile
 from ingest.validate import IngestStopped, Quarantine, QuarantineRecord
 
 # The quarantine share of a file is judged from this many rows on: in a handful it says little.
@@ -173,10 +173,11 @@ class Loader(DeclarationLoading):
     # ---------------------------------------------------------------- parties
 
     def load_parties(self, plans: dict[str, FilePlan]) -> None:
-        if "parties" in plans:
+        synth = self.profile.synthesise_parties
+        if "parties" in plans or synth is None:
             rows = self._party_rows_from_file(plans["parties"])
         else:
-            rows = self._party_rows_synthesised(plans[self.profile.synthesise_parties.from_file])
+            rows = self._party_rows_synthesised(plans[synth.from_file], synth)
         fr = self.report.files.setdefault("parties", FileReport())
         for batch in self._batched(rows):
             batch = self._without_conflicts(batch)
@@ -262,10 +263,9 @@ class Loader(DeclarationLoading):
                     idents[ident.label] = (k, raw)
         return {"key": key, "props": props, "idents": idents}
 
-    def _party_rows_synthesised(self, plan: FilePlan) -> Iterator[dict[str, Any]]:
+    def _party_rows_synthesised(self, plan: FilePlan, synth: PartySynthesis) -> Iterator[dict[str, Any]]:
         """Parties of a source without a parties file: one per id seen in the role columns
         (read from the declaration files; rows are counted and quarantined in the declarations pass)."""
-        synth = self.profile.synthesise_parties
         seen: set[str] = set()
         fr = self.report.files.setdefault("parties", FileReport())
         for batch in self._batches(plan, record=False):  # a row that will be quarantined makes no party
@@ -314,7 +314,8 @@ class Loader(DeclarationLoading):
         new = {c for c in codes if c and c not in self.hs_done}
         if not new:
             return
-        nodes, links = set(), set()
+        nodes: set[str] = set()
+        links: set[tuple[str, str]] = set()
         for c in new:
             chain = [c, *nz.hs_ancestors(c)]
             nodes.update(chain)
@@ -330,7 +331,7 @@ class Loader(DeclarationLoading):
         fr = self.report.files.setdefault("offences", FileReport())
         for batch in self._batches(plan):
             self.resolve_parties({self.key(pid) for pid in batch.cols["party_id"]})
-            rows = []
+            rows: list[dict[str, Any]] = []
             for path, line, c, raw, extra in batch.rows():
                 party = self.key(c["party_id"])
                 if party not in self.known_parties:

@@ -66,6 +66,7 @@ def plan_bundle(profile: Profile, folder: Path, max_file_bytes: int) -> dict[str
                 raise BundleError(f"required file {bf.name!r} is missing from {folder} (looked for {want})",
                                   file=bf.name)
             continue
+        assert mapping is not None  # paths come from a mapping
         sources = []
         for p in paths:
             _check_inside(p, folder, bf.name)

@@ -54,7 +54,8 @@ def valid_batches(plan: FilePlan, batch_size: int,
         apply = plan.mapping.mapper(src.header)
         yielded = False
         for raws in src.batches(batch_size, limits):
-            problems = [(r.line, r.problem[0], r.problem[1], r.raw) for r in raws if r.problem is not None]
+            problems: Problems = [(r.line, r.problem[0], r.problem[1], r.raw) for r in raws
+                                  if r.problem is not None]
             good = [r for r in raws if r.problem is None] if problems else raws
             batch = None
             if good:
@@ -93,6 +94,7 @@ def in_reader_process(args: tuple, stats: dict[str, float]) -> Iterator[Any]:
     os.close(wfd)
     try:
         with os.fdopen(rfd, "rb") as pipe:
+            assert proc.stdin is not None  # stdin=PIPE
             proc.stdin.write(pickle.dumps(args))
             proc.stdin.close()
             while True:
