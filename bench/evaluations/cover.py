@@ -27,10 +27,17 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     return None
 
 
+def _read_required(folder: Path, name: str) -> pd.DataFrame:
+    df = _read(folder, name)
+    if df is None:
+        raise FileNotFoundError(f"{folder} has no {name}.csv, .csv.gz or .parquet")
+    return df
+
+
 def frames_from_bundle(folder: Path, source: str = "sim") -> Frames:
     """Declarations, parties and offences of a contract bundle as `Frames` (keys `source:id`)."""
     folder = Path(folder)
-    d = _read(folder, "declarations")
+    d = _read_required(folder, "declarations")
     item = d["item_no"].fillna("1") if "item_no" in d else pd.Series("1", index=d.index)
     decl = pd.DataFrame({
         "key": source + ":" + d["declaration_id"] + "/" + item,
@@ -48,7 +55,7 @@ def frames_from_bundle(folder: Path, source: str = "sim") -> Frames:
             decl[c] = pd.to_numeric(d[c], errors="coerce") if c in d else float("nan")
         else:
             decl[c] = d.get(c, None)
-    p = _read(folder, "parties")
+    p = _read_required(folder, "parties")
     parties = pd.DataFrame({"key": source + ":" + p["party_id"], "party_id": p["party_id"], "source": source})
     for c in COLUMNS["parties"]:
         if c not in parties:

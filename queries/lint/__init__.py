@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import queries
 from graph.domain import schema
@@ -39,10 +40,10 @@ class LintUnavailable(RuntimeError):
     """Node or the pinned npm package is missing: the lint cannot run."""
 
 
-def lint_schema() -> dict:
+def lint_schema() -> dict[str, Any]:
     """`graph.domain.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are
     flagged."""
-    s = dict(schema.lint_schema())
+    s: dict[str, Any] = dict(schema.lint_schema())
     s["graphSchema"] = [{"from": r.start, "to": r.end, "relType": r.type} for r in schema.RELS]
     return s
 

@@ -210,8 +210,7 @@ def cut_lanes(scores, thresholds: dict[str, float]) -> np.ndarray:
 def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "auto",
         tune_share: float = 0.2, red_share: float = 0.05, yellow_share: float = 0.15,
         extra_categoricals: tuple[str, ...] = (), params: dict | None = None,
-        max_rows: int | None = 400_000, max_rounds: int = 2000, early_stopping: int = 100,
-        with_features: bool = False) -> AssessmentModel | tuple[AssessmentModel, pd.DataFrame]:
+        max_rows: int | None = 400_000, max_rounds: int = 2000, early_stopping: int = 100) -> AssessmentModel:
     """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day):
     `train`, then `finish` with the parties' network risk.
 
@@ -222,16 +221,15 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     chosen number of rounds. `party_risk` is not a training feature (it is computed from all
     offences and would leak the labels): it only enters the noisy-OR at scoring time.
 
-    `max_rows`, `max_rounds` and `early_stopping` bound the fit on large stores. With
-    `with_features`, the encoded feature frame of every item is returned too (the pipeline scores
-    all items with it instead of computing the features a second time: with `as_of` after the
-    last item, the horizon cuts nothing that an item's own strictly-earlier view would see).
+    `max_rows`, `max_rounds` and `early_stopping` bound the fit on large stores. (The pipeline
+    calls `train` and `finish` itself and scores every item with `Trained.X`, the encoded features,
+    instead of computing them a second time.)
     """
     t = train(frames, as_of, feature_set=feature_set, tune_share=tune_share,
               extra_categoricals=extra_categoricals,
               params=params, max_rows=max_rows, max_rounds=max_rounds, early_stopping=early_stopping)
     model = finish(t, party_risk, red_share=red_share, yellow_share=yellow_share)
-    return (model, t.X) if with_features else model
+    return model
 
 
 @dataclass

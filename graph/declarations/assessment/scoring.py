@@ -50,7 +50,7 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
     """Score every item of `frames` (time-respecting features, as in training).
 
     `cover` is the output of `graph.declarations.cover.flag_cover_items` (key, score, suspected_hs);
-    `features` the encoded frame `fit(..., with_features=True)` returned for the same frames.
+    `features` the encoded frame `train` returned (`Trained.X`) for the same frames.
     Returns key, assessment_score, model_score, lane, assessment_reasons (list of dicts). Reasons
     are given for the items in the yellow and red lanes, the ones somebody will look at; green
     items carry their score and lane (building reason records for a million items in Python
