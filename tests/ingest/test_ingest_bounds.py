@@ -242,7 +242,7 @@ def test_a_link_out_of_the_bundle_is_refused(tmp_path, settings, grafeo_store):
     bundle = make_bundle(tmp_path / "b")
     (bundle / "offences.csv").unlink()
     (bundle / "offences.csv").symlink_to(outside)
-    with pytest.raises(BundleError, match="symbolic link .* outside the bundle folder"):
+    with pytest.raises(BundleError, match=r"symbolic link .* outside the bundle folder"):
         ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
     assert sum(graph_counts(grafeo_store)[0].values()) == 0
     (bundle / "offences.csv").unlink()

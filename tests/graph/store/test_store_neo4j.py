@@ -124,7 +124,7 @@ def test_routing_follows_the_stated_mode():
 def test_a_read_only_neo4j_store_sends_no_write():
     d = _RecordingDriver()
     store = _store_on(d, read_only=True)
-    with pytest.raises(StoreError, match="opened read-only; refusing a write: store.upsert_parties"):
+    with pytest.raises(StoreError, match=r"opened read-only; refusing a write: store\.upsert_parties"):
         store.run("store.upsert_parties", rows=[])
     with pytest.raises(StoreError, match="read-only"):
         store.ensure_schema()
