@@ -1,5 +1,10 @@
 """The FastAPI application: factory, lifespan, the edge middleware and the one problem+json error map.
 
+The edge names every request itself (a client's own X-Request-ID, when well-formed, is kept beside
+it, never in its place), works out who is calling (the peer, and the forwarded client only when the
+peer is a trusted proxy), refuses API keys in query strings (400: URLs end up in logs), and bounds
+how long a body may take to arrive (408).
+
 `create_app(settings, store)` is what the CLI and the tests call. The app uses the store it is
 given (the CLI owns and closes it) or opens the configured one for its lifetime. Every error —
 401, 403, 404, 405, 413, 422, 429, 500, 503 — leaves as RFC 9457 `application/problem+json` with
@@ -8,6 +13,8 @@ the request id, and the OpenAPI schema says so for every route.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -24,11 +31,12 @@ from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import ensure_key
-from api.deps import ApiError, AppState, RateLimiter
+from api.auth import bootstrap
+from api.deps import ApiError, AppState, AuthThrottle, RateLimiter
 from api.limits import Limits, QueryTimeout
 from api.routes import admin, assess, decisions, entities, exports, groups, ops, page
 from api.routes.common import ERROR_CODES
+from api.server import query_has_secret
 from api.services.search import SearchIndex
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore, StoreError, open_store
@@ -39,7 +47,7 @@ API_VERSION = "1.0.0"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 PROBLEM = "application/problem+json"
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 413: "Content Too Large", 422: "Unprocessable Content",
+           405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Content Too Large", 422: "Unprocessable Content",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -77,21 +85,43 @@ class Metrics:
         self.in_flight = Gauge("tamga_http_requests_in_flight", "requests being served", registry=self.registry)
 
 
+def forwarded_client(peer: str, forwarded_for: str | None, trusted: frozenset[str]) -> str:
+    """The calling client: the peer, unless the peer is a trusted proxy; then the right-most
+    X-Forwarded-For address that is not itself a trusted proxy (what a proxy appended)."""
+    if not forwarded_for or peer not in trusted:
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a malformed chain is not believed
+        if hop not in trusted:
+            return hop
+    return peer
+
+
 class Edge:
-    """Outermost ASGI middleware: request id, body-size cap (413), metrics, and a 500 problem for
-    anything unhandled (so even a crash answers problem+json with the request id)."""
+    """Outermost ASGI middleware: request id, caller address, body-size cap (413) and read timeout
+    (408), keys in query strings (400), metrics, and a 500 problem for anything unhandled (so even
+    a crash answers problem+json with the request id)."""
 
     def __init__(self, app, settings: Settings, metrics: Metrics):
         self.app, self.limits, self.metrics = app, Limits(settings), metrics
+        self.trusted = frozenset(settings.trusted_proxies)
+        self.body_timeout = settings.body_timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        rid = headers.get("x-request-id", "")
-        if not _REQUEST_ID.match(rid):
-            rid = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = rid
+        rid = uuid.uuid4().hex
+        theirs = headers.get("x-request-id", "")
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        state["client_request_id"] = theirs if _REQUEST_ID.match(theirs) else ""
+        peer = scope["client"][0] if scope.get("client") else ""
+        state["peer"] = peer
+        state["client"] = forwarded_client(peer, headers.get("x-forwarded-for"), self.trusted)
         t0 = time.perf_counter()
         status_holder = {"status": 500, "started": False}
         path = scope.get("path", "")
@@ -116,6 +146,9 @@ class Edge:
 
         self.metrics.in_flight.inc()
         try:
+            if query_has_secret(scope.get("query_string", b"").decode("latin-1")):
+                await reply(400, "API keys go in the X-API-Key header, never in the URL (URLs are logged)")
+                return
             limit = self.limits.body_bytes
             declared = headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -124,7 +157,12 @@ class Edge:
             if scope["method"] in ("POST", "PUT", "PATCH"):
                 chunks, size = [], 0
                 while True:
-                    msg = await receive()
+                    try:
+                        msg = await asyncio.wait_for(receive(), self.body_timeout)
+                    except TimeoutError:
+                        await reply(408, f"the request body did not arrive within {self.body_timeout:g} s",
+                                    [(b"connection", b"close")])
+                        return
                     if msg["type"] == "http.disconnect":
                         return
                     chunk = msg.get("body", b"")
@@ -224,10 +262,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         st = store if store is not None else open_store(s)
         try:
             st.ensure_schema()
-            if s.bootstrap_admin_key is not None:
-                ensure_key(st, s.bootstrap_admin_key.get_secret_value(), "bootstrap-admin", "admin")
+            log.warning("%s", bootstrap(st, s))
             app.state.tamga = AppState(settings=s, store=st, limits=Limits(s), search=SearchIndex(st),
-                                       rate=RateLimiter(s.rate_limit_per_minute))
+                                       rate=RateLimiter(s.rate_limit_per_minute),
+                                       auth_fails=AuthThrottle(s.auth_fail_limit, s.auth_fail_window_s))
             app.state.tamga.search.refresh(force=True)
             yield
         finally:

@@ -23,6 +23,7 @@ ACTIONS = (
     "lanes.read", "assess", "assess.store",
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
+    "assess.store.intent", "decision.create.intent", "decision.approve", "auth.failed",
 )
 
 
@@ -37,14 +38,16 @@ def _event_id() -> str:
 
 
 def record(store: GraphStore, *, user: str, action: str, target: str = "", client: str = "",
-           request_id: str = "", status: int = 200) -> str:
-    """Append one event; return its id."""
+           request_id: str = "", status: int = 200, peer: str = "", client_request_id: str = "") -> str:
+    """Append one event; return its id. `client` is who called (forwarded through a trusted proxy),
+    `peer` the TCP peer; `request_id` is the server's, `client_request_id` what the caller sent."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     eid = _event_id()
     store.run("api.audit_append", rows=[{
         "key": eid, "at": now_iso(), "user": user, "action": action, "target": target[:500],
-        "client": client[:200], "request_id": request_id[:100], "status": int(status),
+        "client": client[:200], "peer": peer[:200], "request_id": request_id[:100],
+        "client_request_id": client_request_id[:100], "status": int(status),
     }])
     return eid
 

@@ -5,6 +5,10 @@ their SHA-256 (a slow password hash adds nothing for random keys and would cost 
 request), with the owner, role, scopes and expiry, as `ApiKey` nodes. The prefix names a key in
 listings and revocation without revealing it. Verified keys are cached for a few seconds so the
 risk lookup stays under 2 ms; revocation through the API clears the cache at once.
+
+The bootstrap admin key (a setting) is one-time: it is valid only while the setting is present,
+for `bootstrap_key_hours` at most, and only until the first real admin key exists; creating an
+admin key revokes it (`bootstrap`, `create_key`).
 """
 
 from __future__ import annotations
@@ -105,19 +109,53 @@ def create_key(store: GraphStore, owner: str, role: str, *, expires_days: int = 
     chosen = scopes_for(role, scopes)
     key = f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
     _store_key(store, key, owner, role, chosen, _now() + timedelta(days=expires_days))
+    if role == "admin":
+        _revoke_bootstrap(store)
     return key
 
 
-def ensure_key(store: GraphStore, key: str, owner: str, role: str, *, expires_days: int = 3650) -> None:
-    """Register a given key (the bootstrap admin key from the settings) if it is not stored yet."""
+def _revoke_bootstrap(store: GraphStore) -> int:
+    n = store.run("api.keys_revoke_bootstrap", at=_iso(_now()))[0]["n"]
+    if n:
+        _CACHE.clear()
+    return n
+
+
+def ensure_key(store: GraphStore, key: str, owner: str, role: str, *, expires_hours: int = 24) -> datetime | None:
+    """Register a given key (the bootstrap admin key) if it was never stored; its expiry, or None
+    when it was stored before (then it keeps its state: a revoked bootstrap key stays revoked)."""
     if store.run("api.key_by_hash", key_hash=hash_key(key)):
-        return
+        return None
     if len(key) < 16:
         raise ValueError("the bootstrap admin key must be at least 16 characters")
     prefix = "boot" + hash_key(key)[:8]
+    expires = _now() + timedelta(hours=expires_hours)
     store.run("api.key_create", prefix=prefix, key_hash=hash_key(key), owner=owner, role=role,
-              scopes=json.dumps(scopes_for(role)), created_at=_iso(_now()),
-              expires_at=_iso(_now() + timedelta(days=expires_days)))
+              scopes=json.dumps(scopes_for(role)), created_at=_iso(_now()), expires_at=_iso(expires))
+    return expires
+
+
+def bootstrap(store: GraphStore, settings) -> str:
+    """Apply the one-time rule for the bootstrap admin key at start-up; return what to tell the operator
+    (never the key)."""
+    given = settings.bootstrap_admin_key
+    if given is None:
+        n = _revoke_bootstrap(store)
+        return ("no bootstrap admin key set" + (f"; revoked {n} bootstrap key(s) left from an earlier start"
+                                                 if n else ""))
+    if store.run("api.admin_keys_active", now=_iso(_now()))[0]["n"]:
+        _revoke_bootstrap(store)
+        return ("bootstrap admin key refused: an admin key exists already; remove TAMGA_BOOTSTRAP_ADMIN_KEY "
+                "from the settings")
+    expires = ensure_key(store, given.get_secret_value(), "bootstrap-admin", "admin",
+                         expires_hours=settings.bootstrap_key_hours)
+    if expires is None:
+        valid = verify_key(store, given.get_secret_value()) is not None
+        return ("bootstrap admin key: registered at an earlier start and "
+                + ("still valid until its expiry or the first admin key, whichever comes first" if valid else
+                   "no longer valid (revoked or expired): it is one-time; create keys with an admin key"))
+    return (f"bootstrap admin key accepted ONCE: valid until {_iso(expires)} or until the first admin key is "
+            "created (POST /api/v1/keys or `tamga keys create --role admin`), whichever comes first")
 
 
 def revoke_key(store: GraphStore, key_prefix: str) -> bool:

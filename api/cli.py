@@ -99,11 +99,18 @@ def ingest(
 
 @app.command()
 def status() -> None:
-    """Counts per node kind and relationship type, and the last ingest report."""
+    """Counts per node kind and relationship type, the last ingest report, and interrupted runs."""
+    from api.services.runs import interrupted_runs
     from ingest.load import store_status
 
     with _session() as (_, store):
-        typer.echo(json.dumps(store_status(store), indent=2, default=str))
+        out = store_status(store)
+        out["interrupted_runs"] = interrupted_runs(store)  # ingest and scoring runs
+        typer.echo(json.dumps(out, indent=2, default=str))
+        for r in out["interrupted_runs"]:
+            typer.secho(f"warning: {r.get('kind', 'a')} run {r['key']} was interrupted "
+                        f"(started {r.get('started_at')}): {r.get('rerun', 're-run it')}", err=True,
+                        fg=typer.colors.YELLOW)
 
 
 @app.command()
@@ -204,9 +211,10 @@ def _run_server(s: Settings, store: GraphStore, host: str, port: int) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.server import uvicorn_config
 
     try:
-        uvicorn.run(create_app(s, store), host=host, port=port, log_level="info")
+        uvicorn.Server(uvicorn_config(create_app(s, store), s, host, port)).run()
     finally:
         store.close()
 

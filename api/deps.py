@@ -3,23 +3,27 @@
 Routes declare what they need with `Annotated` aliases (`EntityRead`, `GraphRead`, ...): the alias
 checks the key (401), the rate limit (429) and the scope (403) before the route runs, and hands the
 route a `Ctx` that knows who is asking, from where, under which request id, and records audit
-events. Why aliases: a route cannot forget its scope, and a test walks the app's routes to prove it.
+events. A presented key that is not valid is recorded (`auth.failed`, with an 8-character hash
+of the key, never the key) and counted per client address: past `auth_fail_limit` failures in
+`auth_fail_window_s` the address gets 429 until the window has passed, whatever key it sends. Why aliases: a route cannot forget its scope, and a test walks the app's routes to prove it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from api import audit
-from api.auth import Principal, verify_key
+from api.auth import Principal, hash_key, verify_key
 from api.limits import Limits
 from api.services.search import SearchIndex
+from api.services.tickets import Tickets
 from graph.settings import Settings
 from graph.store import GraphStore
 
@@ -54,6 +58,39 @@ class RateLimiter:
             return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
 
 
+class AuthThrottle:
+    """Failed authentications per client address in a sliding window (one process, one worker)."""
+
+    def __init__(self, limit: int, window_s: float):
+        self.limit, self.window = limit, float(window_s)
+        self._lock = threading.Lock()
+        self._fails: dict[str, deque[float]] = {}
+
+    def _recent(self, who: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(who, deque())
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, who: str) -> float:
+        """0 when the address may try, else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent(who, now)
+            if len(q) < self.limit:
+                if not q:
+                    self._fails.pop(who, None)
+                return 0.0
+            return max(0.0, self.window - (now - q[0]))
+
+    def fail(self, who: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._fails) > 100_000:
+                self._fails.clear()
+            self._recent(who, now).append(now)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -61,7 +98,9 @@ class AppState:
     limits: Limits
     search: SearchIndex
     rate: RateLimiter
+    auth_fails: AuthThrottle = field(default_factory=lambda: AuthThrottle(20, 60))
     assessor: Any = None
+    tickets: Tickets = field(default_factory=Tickets)
 
 
 async def get_state(request: Request) -> AppState:
@@ -76,7 +115,13 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
 
 
 def client_of(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client address the edge worked out (`api.app.forwarded_client`)."""
+    return getattr(request.state, "client", None) or (request.client.host if request.client else "")
+
+
+def peer_of(request: Request) -> str:
+    """The address of the TCP peer itself (a proxy, when there is one)."""
+    return getattr(request.state, "peer", None) or (request.client.host if request.client else "")
 
 
 @dataclass
@@ -87,6 +132,8 @@ class Ctx:
     state: AppState
     request_id: str
     client: str
+    peer: str = ""
+    client_request_id: str = ""
 
     @property
     def store(self) -> GraphStore:
@@ -98,7 +145,8 @@ class Ctx:
 
     def audit(self, action: str, target: str = "", status: int = 200) -> None:
         audit.record(self.store, user=self.principal.owner, action=action, target=target,
-                     client=self.client, request_id=self.request_id, status=status)
+                     client=self.client, peer=self.peer, request_id=self.request_id,
+                     client_request_id=self.client_request_id, status=status)
 
 
 class Require:
@@ -109,15 +157,27 @@ class Require:
 
     async def __call__(self, request: Request, state: State,
                        key: Annotated[str | None, Security(api_key_header)] = None) -> Ctx:
+        client = client_of(request)
+        wait = state.auth_fails.blocked(client)
+        if wait > 0:
+            raise ApiError(429, "Too Many Requests", "too many failed authentications from this address",
+                           {"Retry-After": str(int(wait) + 1)})
         principal = verify_key(state.store, key)
         if principal is None:
+            if key:  # a wrong key is an attempt; no key at all is just a caller who forgot it
+                state.auth_fails.fail(client)
+                audit.record(state.store, user="", action="auth.failed", target=f"key#{hash_key(key)[:8]}",
+                             client=client, peer=peer_of(request),
+                             request_id=getattr(request.state, "request_id", ""),
+                             client_request_id=getattr(request.state, "client_request_id", ""), status=401)
             raise ApiError(401, "Unauthorized", "a valid API key is required in the X-API-Key header",
                            {"WWW-Authenticate": "APIKey header=X-API-Key"})
         wait = state.rate.take(principal.prefix)
         if wait > 0:
             raise ApiError(429, "Too Many Requests", f"rate limit of {state.settings.rate_limit_per_minute} "
                            "requests per minute reached for this key", {"Retry-After": str(int(wait) + 1)})
-        ctx = Ctx(principal, state, getattr(request.state, "request_id", ""), client_of(request))
+        ctx = Ctx(principal, state, getattr(request.state, "request_id", ""), client, peer_of(request),
+                  getattr(request.state, "client_request_id", ""))
         if not principal.has(self.scope):
             ctx.audit("access.denied", f"{request.method} {request.url.path} needs {self.scope}", 403)
             raise ApiError(403, "Forbidden", f"this key (role {principal.role}) lacks the scope {self.scope!r}")

@@ -67,10 +67,26 @@ class Problem(Public):
     errors: list[dict[str, Any]] | None = None
 
 
+class InterruptedRun(Public):
+    kind: Literal["ingest", "score"]
+    key: str = Field(description="the run's key")
+    started_at: str | None = None
+    source: str | None = None
+    path: str | None = Field(None, description="the bundle an ingest run read")
+    rerun: str = Field(description="what a re-run will do")
+
+
+class PageTicket(Public):
+    url: str = Field(description="open this URL (same origin) within expires_in_s; it works once")
+    expires_in_s: int
+
+
 class Health(Public):
     status: Literal["ok", "unavailable"]
     store: str | None = None
     detail: str | None = None
+    interrupted_runs: list[InterruptedRun] = Field(
+        default_factory=list, description="ingest or scoring runs left unfinished (killed, or still running)")
 
 
 # --------------------------------------------------------------------------- search and entities
@@ -215,6 +231,9 @@ class DecisionOut(Public):
     at: str | None = None
     deleted_at: str | None = None
     deleted_by: str | None = None
+    status: str | None = Field(default=None, description="effective, or pending a second approver (four-eyes)")
+    approved_by: str | None = None
+    approved_at: str | None = None
 
 
 class PathStep(Public):
@@ -239,6 +258,8 @@ class EntityCard(Public):
     offence_paths: list[list[PathStep]] = Field(
         description="shortest links to known offenders (shared identifiers, officers, groups), nearest first")
     decisions: list[DecisionOut]
+    interrupted_runs: list[InterruptedRun] = Field(
+        default_factory=list, description="unfinished runs: this card may show partly updated data")
 
 
 # --------------------------------------------------------------------------- subgraphs
@@ -427,7 +448,8 @@ class Assessment(Public):
     expected_rate: float | None = Field(default=None, description="hit rate seen in this lane when the model was fitted")
     reasons: Reasons = []
     source: str | None = Field(default=None, description="source whose party ids the row uses")
-    stored: bool = Field(description="whether the declaration was written to the store")
+    stored: bool = Field(description="whether the declaration was written to the store by this request")
+    stored_reason: str | None = Field(default=None, description="why it was not stored, when store=true")
 
 
 # --------------------------------------------------------------------------- decisions
@@ -463,8 +485,10 @@ class AuditEventOut(Public):
     user: str
     action: str
     target: str | None = None
-    client: str | None = None
-    request_id: str | None = None
+    client: str | None = Field(default=None, description="the caller: the peer, or the address a trusted proxy forwarded")
+    peer: str | None = Field(default=None, description="the TCP peer (a proxy, when there is one)")
+    request_id: str | None = Field(default=None, description="the server's id of the request")
+    client_request_id: str | None = Field(default=None, description="the X-Request-ID the caller sent, if well-formed")
     status: int | None = None
 
 

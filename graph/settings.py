@@ -1,19 +1,52 @@
 """Settings, read from the environment (prefix TAMGA_) once; secrets never have defaults.
 
-Outside development the settings refuse to start with a missing or placeholder secret
-(the pattern of full-stack-fastapi-template `core/config.py`).
+Outside development the settings refuse to start with a missing, placeholder or low-entropy secret
+(the pattern of full-stack-fastapi-template `core/config.py`), and production refuses an open CORS
+policy. A refusal names the setting, never its value: `SettingsRefused` carries only the messages
+(pydantic's own error text would echo `input_value`, the secrets included).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "neo4j", "admin", "test"}
+
+
+MIN_SECRET_BITS = 45  # measured: random 16-character url-safe tokens score 48-64 by this estimate
+MIN_SECRET_DISTINCT = 8
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why a secret is too weak (placeholder, short, few distinct characters, low entropy), or None.
+
+    The estimate is the string's Shannon entropy times its length: `aaaaaaaaaaaaaaaa` scores 0 bits,
+    `abababab…` 1 bit per character; a random 16+ character token passes.
+    """
+    if value.lower() in _PLACEHOLDERS:
+        return "is a placeholder"
+    if len(value) < 16:
+        return "is shorter than 16 characters"
+    if value in (value + value)[1:-1]:
+        return "is a repeated pattern"
+    counts = Counter(value)
+    if len(counts) < MIN_SECRET_DISTINCT:
+        return f"has fewer than {MIN_SECRET_DISTINCT} distinct characters"
+    bits = -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values()) * len(value)
+    if bits < MIN_SECRET_BITS:
+        return f"carries about {bits:.0f} bits of entropy (at least {MIN_SECRET_BITS} needed)"
+    return None
+
+
+class SettingsRefused(ValueError):
+    """The settings were refused; the message names the settings and why, never their values."""
 
 
 def _default_data_dir() -> Path:
@@ -37,9 +70,24 @@ class Settings(BaseSettings):
     # API
     secret_key: SecretStr | None = Field(default=None,
                                          description="signs nothing public; required outside development")
-    bootstrap_admin_key: SecretStr | None = Field(default=None,
-                                                  description="an admin API key accepted at start")
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None, description="a one-time admin API key: valid until the first real admin key exists, "
+                                  "at most bootstrap_key_hours, and only while this setting is present")
+    bootstrap_key_hours: int = Field(default=24, ge=1, le=168)
     cors_origins: list[str] = Field(default_factory=list, description="closed by default")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="peer addresses whose X-Forwarded-For is believed (default: none)")
+
+    # failed authentication: after this many bad keys from one address within the window, 429
+    auth_fail_limit: int = Field(default=20, ge=1)
+    auth_fail_window_s: int = Field(default=60, ge=1)
+    # decisions that lower the risk of a party scored at or above this need a second approver
+    four_eyes_risk: float = Field(default=0.5, ge=0.0, le=1.0)
+    # slow clients: request headers must arrive within this, each body chunk within the body timeout
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=10.0, gt=0)
+    keep_alive_s: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
 
     # caps (one place: see graph.limits)
     max_page_size: int = 200
@@ -57,9 +105,12 @@ class Settings(BaseSettings):
     def _refuse_insecure_defaults(self) -> Settings:
         if self.env == "production":
             sk = self.secret_key.get_secret_value() if self.secret_key else ""
-            if sk.lower() in _PLACEHOLDERS or len(sk) < 16:
-                raise ValueError("TAMGA_SECRET_KEY must be set to a random value of 16+ characters in "
+            why = secret_weakness(sk)
+            if why:
+                raise ValueError(f"TAMGA_SECRET_KEY {why}: set a random value of 16+ characters in "
                                  "production")
+            if "*" in self.cors_origins:
+                raise ValueError("TAMGA_CORS_ORIGINS must name origins in production, not '*'")
         if self.store == "neo4j":
             if not self.neo4j_uri:
                 raise ValueError("TAMGA_STORE=neo4j needs NEO4J_URI")
@@ -95,6 +146,18 @@ class Settings(BaseSettings):
     ingest_max_quarantine_share: float = Field(default=0.5, description="share of a file's rows quarantined")
 
 
+def load_settings(**kw) -> Settings:
+    """Settings from the environment; a refusal raises `SettingsRefused` without any input value."""
+    try:
+        return Settings(**kw)
+    except ValidationError as e:
+        msgs = []
+        for err in e.errors(include_input=False, include_url=False):
+            loc = ".".join(str(x) for x in err.get("loc", ()))
+            msgs.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]))
+        raise SettingsRefused("; ".join(msgs)) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -249,13 +249,22 @@ async function expandNode(id) {
   } catch (e) { $("graph-state").textContent = `Expand failed: ${e.message}`; }
 }
 
+// The standalone page comes from its own URL with its own CSP (a blob page would inherit this page's
+// script-src 'self' and stay blank): a one-time ticket, asked for with the key, opens it in a new tab.
 async function openStandalone(ev) {
   ev.preventDefault();
+  const tab = window.open("", "_blank");  // opened at the click, so no popup blocker stops it
+  if (tab) tab.opener = null;
   try {
-    const r = await api(`/api/v1/entities/${encodeURIComponent(state.partyKey)}/network.html?depth=${$("depth").value}`);
-    const url = URL.createObjectURL(new Blob([await r.text()], { type: "text/html" }));
-    window.open(url, "_blank", "noopener");
-  } catch (e) { $("graph-state").textContent = `Page failed: ${e.message}`; }
+    const r = await fetch(`/api/v1/entities/${encodeURIComponent(state.partyKey)}/network-page?depth=${$("depth").value}`,
+      { method: "POST", headers: { "X-API-Key": apiKey(), "Accept": "application/json" } });
+    if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+    const { url } = await r.json();
+    if (tab) tab.location.href = url; else window.open(url, "_blank", "noopener");
+  } catch (e) {
+    if (tab) tab.close();
+    $("graph-state").textContent = `Page failed: ${e.message}`;
+  }
 }
 
 // ------------------------------------------------------------------ wiring

@@ -4,14 +4,17 @@ Scoring is `graph.declarations.assessment.Assessor` (the declaration analytics' 
 once per data version), never reimplemented here. Nothing is written unless `store=true`, which
 also needs the `ingest:write` scope and goes through the ingest itself (a one-row bundle, so the
 same validation, keys and quarantine apply as for any file).
+
+Storing is audited intent first: `assess.store.intent` is appended before anything is written and
+`assess.store` (with the outcome as its status) after, so a crash in between leaves an intent
+without an outcome, never a stored item without an audit event. `"stored": true` means this
+request wrote the item: an item already in the store is never overwritten by an assessment
+(`stored_reason` says so), and a row the ingest quarantines is not stored either.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -52,9 +55,11 @@ def assessor_for(state: AppState):
         return state.assessor[1]
 
 
-def _store_row(state: AppState, row: dict[str, Any], source: str) -> dict[str, Any]:
-    """Write one item through the ingest (a one-row bundle with the stored records of its parties)."""
-    from ingest.load import ingest_bundle
+def _store_row(state: AppState, row: dict[str, Any], source: str) -> tuple[bool, str | None]:
+    """Write one item through the ingest's own path for rows (with the stored records of its parties,
+    which the ingest checks against the store); (stored, why not)."""
+    from ingest.load import ingest_rows
+    from ingest.validate import BundleError
 
     pids = [row[c] for c in schema.PARTY_ROLES if row.get(c)]
     parties = []
@@ -64,18 +69,23 @@ def _store_row(state: AppState, row: dict[str, Any], source: str) -> dict[str, A
             raise ApiError(422, "Unprocessable Content",
                            f"party {pid!r} of source {source!r} is not in the store: ingest its record first")
         parties.append({c: got[0]["party"].get(c) for c in _PARTY_COLUMNS})
-    with tempfile.TemporaryDirectory(prefix="tamga-assess-") as tmp:
-        folder = Path(tmp)
-        for name, rows, cols in (("parties", parties, _PARTY_COLUMNS),
-                                 ("declarations", [row], [c.name for c in schema.FILE_BY_NAME["declarations"].columns])):
-            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
-                w = csv.DictWriter(f, fieldnames=cols)
-                w.writeheader()
-                for r in rows:
-                    w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
-        rep = ingest_bundle(state.store, folder, source=source, settings=state.settings, progress=False)
+    try:
+        rep = ingest_rows(state.store, {"parties": parties, "declarations": [row]}, source=source,
+                          settings=state.settings, label="api:assess")
+    except BundleError as e:  # nothing of the row loaded (quarantined past the bounds), or no such column
+        raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
     state.search.refresh(force=True)
-    return rep.to_dict() if hasattr(rep, "to_dict") else {}
+    fr = getattr(rep, "files", {}).get("declarations")
+    if fr is not None and fr.quarantined:
+        reasons = ", ".join(sorted(getattr(rep, "quarantine_reasons", {}) or {})) or "see the ingest report"
+        return False, f"the ingest quarantined the row ({reasons})"
+    if fr is not None and fr.existing:
+        return False, "the item is already in the store; an assessment never overwrites a stored item"
+    return True, None
+
+
+def _item_key(source: str, row: dict[str, Any]) -> str:
+    return schema.node_key(source, f"{row['declaration_id']}/{row.get('item_no') or 1}")
 
 
 @router.post("/assess", operation_id="assess_declaration", response_model=Assessment,
@@ -97,14 +107,22 @@ async def assess_declaration(
         src = source or a.source
         out = a.assess({**row, "source": src} if src else row)
         target = f"{src or ''}:{row['declaration_id']}/{row.get('item_no') or 1}"
-        stored = False
+        stored, why = False, None
         if store:
             if not src:
                 raise ApiError(422, "Unprocessable Content", "no source known: pass ?source=")
-            _store_row(ctx.state, row, src)
-            stored = True
-            ctx.audit("assess.store", target)
+            ctx.audit("assess.store.intent", target, 202)
+            if ctx.store.run("api.declaration_exists", key=_item_key(src, row))[0]["items"]:
+                why = "the item is already in the store; an assessment never overwrites a stored item"
+            else:
+                try:
+                    stored, why = _store_row(ctx.state, row, src)
+                except ApiError as e:
+                    ctx.audit("assess.store", target, e.status)
+                    raise
+            ctx.audit("assess.store", target, 201 if stored else 409)
         ctx.audit("assess", target)
-        return {**out, "reasons": reasons(out.get("reasons")), "stored": stored, "source": src}
+        return {**out, "reasons": reasons(out.get("reasons")), "stored": stored, "stored_reason": why,
+                "source": src}
 
     return await ctx.limits.run(work)

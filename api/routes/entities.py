@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ApiError, EntityRead, GraphRead
 from api.limits import DEPTH_MAX, NODES_MAX, PAGE_MAX
-from api.models import EntityCard, Risk, SearchResult, Subgraph
+from api.models import EntityCard, PageTicket, Risk, SearchResult, Subgraph
 from api.routes.common import ERRORS
 from api.services import subgraph
+from api.services.runs import interrupted_runs
+from api.services.tickets import TTL_S as TICKET_TTL_S
 from graph.domain import schema
 from graph.pipeline import results
 from graph.store import GraphStore
@@ -80,6 +82,7 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
         "offences": store.run("api.party_offences", key=key, limit=100),
         "offence_paths": subgraph.paths_to_offences(store, key),
         "decisions": decisions,
+        "interrupted_runs": interrupted_runs(store),
     }
 
 
@@ -164,17 +167,38 @@ async def get_entity_network(ctx: GraphRead, entity_id: EntityId, depth: Depth =
 async def get_entity_network_page(ctx: GraphRead, entity_id: EntityId, depth: Depth = 2,
                                   max_nodes: MaxNodes = None, rel: Rels = None, date_from: DateFrom = None,
                                   date_to: DateTo = None) -> HTMLResponse:
-    def work() -> tuple[str, str]:
+    page, csp = await ctx.limits.run(network_page, ctx, entity_id, depth, max_nodes, rel, date_from, date_to)
+    return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+
+
+def network_page(ctx, entity_id: str, depth: int, max_nodes: int | None, rel, date_from, date_to) -> tuple[str, str]:
+    """The pyvis page of an entity's network and its hash-based CSP (audited as graph.page)."""
+    p = resolve_party(ctx.store, entity_id)
+    if p is None:
+        raise _missing(ctx, "graph.page", entity_id)
+    sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to, root_props=p)
+    page = subgraph.render_html(sub, f"Network of {p.get('name') or p['key']} ({p['key']})")
+    ctx.audit("graph.page", p["key"])
+    return page
+
+
+@router.post("/entities/{entity_id}/network-page", operation_id="create_network_page_ticket",
+             response_model=PageTicket, status_code=201,
+             summary="A one-time URL (valid 60 s) that opens the network page standalone, without the key in it")
+async def create_network_page_ticket(ctx: GraphRead, entity_id: EntityId, depth: Depth = 2,
+                                     max_nodes: MaxNodes = None, rel: Rels = None, date_from: DateFrom = None,
+                                     date_to: DateTo = None) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
         p = resolve_party(ctx.store, entity_id)
         if p is None:
             raise _missing(ctx, "graph.page", entity_id)
-        sub = _network(ctx, "Party", p["key"], depth, max_nodes, rel, date_from, date_to, root_props=p)
-        page = subgraph.render_html(sub, f"Network of {p.get('name') or p['key']} ({p['key']})")
-        ctx.audit("graph.page", p["key"])
-        return page
+        if date_from and date_to and date_from > date_to:
+            raise ApiError(422, "Unprocessable Content", "date_from is after date_to")
+        token = ctx.state.tickets.issue(ctx.principal, p["key"], {
+            "depth": depth, "max_nodes": max_nodes, "rel": rel, "date_from": date_from, "date_to": date_to})
+        return {"url": f"/ui/network/{token}", "expires_in_s": int(TICKET_TTL_S)}
 
-    page, csp = await ctx.limits.run(work)
-    return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+    return await ctx.limits.run(work)
 
 
 @router.get("/graph/expand", operation_id="expand_node", response_model=Subgraph, tags=["graph"],
@@ -189,7 +213,9 @@ async def expand_node(
         raise ApiError(422, "Unprocessable Content", "node must be `Label:key` with a label from the legend")
 
     def work() -> dict[str, Any]:
-        sub = _network(ctx, label, key, 1, max_nodes, rel, date_from, date_to)
+        # internal kinds (keys, decisions, runs, audit events) answer exactly as a missing node does
+        sub = _network(ctx, label, key, 1, max_nodes, rel, date_from, date_to) \
+            if label in subgraph.GRAPH_LABELS else None
         if sub is None:
             raise ApiError(404, "Not Found", f"no node {node!r}")
         ctx.audit("graph.read", node)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.models import Health
+from api.services.runs import interrupted_runs
 
 router = APIRouter(tags=["operations"])
 
@@ -21,7 +22,7 @@ async def healthz() -> dict[str, Any]:
 
 @router.get("/readyz", operation_id="readyz", response_model=Health,
             responses={503: {"model": Health, "description": "the store does not answer"}},
-            summary="Readiness: the store answers a query")
+            summary="Readiness: the store answers a query; lists runs that were interrupted (the data may be partial)")
 async def readyz(request: Request) -> Any:
     state = request.app.state.tamga
     try:
@@ -31,7 +32,8 @@ async def readyz(request: Request) -> Any:
         return JSONResponse({"status": "unavailable", "store": state.store.backend, "detail": str(e)[:200]}, 503)
     if not ok:
         return JSONResponse({"status": "unavailable", "store": state.store.backend}, 503)
-    return {"status": "ok", "store": state.store.backend}
+    runs = await state.limits.run(interrupted_runs, state.store)
+    return {"status": "ok", "store": state.store.backend, "interrupted_runs": runs}
 
 
 @router.get("/metrics", operation_id="metrics", response_class=Response,

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyvis
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from api.deps import Ctx, client_of, peer_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,6 +46,25 @@ async def docs() -> FileResponse:
     """A plain list of the operations, offline (Swagger UI would load its scripts from a CDN)."""
     return FileResponse(PAGE / "docs.html", media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": PAGE_CSP})
+
+
+@router.get("/ui/network/{ticket}")
+async def standalone_network(request: Request, ticket: str) -> HTMLResponse:
+    """The standalone network page for a one-time ticket (`POST /api/v1/entities/{id}/network-page`):
+    served from its own URL with its own hash-based CSP, read under the ticket holder's name."""
+    from api.routes.entities import network_page
+
+    state = request.app.state.tamga
+    t = state.tickets.redeem(ticket) if len(ticket) <= 64 else None
+    if t is None:
+        raise HTTPException(404, "this page link is unknown, used or expired: open it again from the page")
+    ctx = Ctx(t.principal, state, getattr(request.state, "request_id", ""), client_of(request), peer_of(request),
+              getattr(request.state, "client_request_id", ""))
+    p = t.params
+    page, csp = await state.limits.run(network_page, ctx, t.entity_id, p["depth"], p["max_nodes"], p["rel"],
+                                       p["date_from"], p["date_to"])
+    return HTMLResponse(page, headers={"Content-Security-Policy": csp, "Cache-Control": "no-store",
+                                       "Referrer-Policy": "no-referrer"})
 
 
 @router.get("/ui/assets/{name}")

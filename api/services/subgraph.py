@@ -37,6 +37,10 @@ LINK_RELS: tuple[str, ...] = (
     *(i.rel for i in schema.IDENTIFIERS), "OFFICER_OF", "MEMBER_OF", "RESOLVED_TO", "COMMITTED_BY",
 )
 ALL_RELS: tuple[str, ...] = tuple(r.type for r in schema.RELS)
+#: the bookkeeping kinds: never a subgraph root or node (keys, decisions, runs and the trail are not
+#: the investigation graph, and answering for them would tell a caller which exist)
+INTERNAL_LABELS = frozenset({"ApiKey", "Decision", "IngestRun", "ScoreRun", "AuditEvent"})
+GRAPH_LABELS = frozenset(n.label for n in schema.NODES) - INTERNAL_LABELS
 NO_WALK_LABELS = frozenset({"HSCode", "Country", "Route", "Vehicle"})  # shown, never walked through
 HUB_DEGREE = 50  # identifier nodes with more parties than this are not walked through
 DATE_MIN = date(1, 1, 1)
@@ -97,6 +101,8 @@ def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int
     `root_props` saves the root lookup when the caller already holds the node's properties.
     """
     schema.label(root_label)
+    if root_label not in GRAPH_LABELS:
+        return None
     types = [schema.rel_type(t) for t in rel_types]
     if root_props is None:
         rows = store.run("api.node_by_key", key=root_key, label=root_label)
@@ -128,7 +134,7 @@ def extract(store, root_label: str, root_key: str, *, depth: int, max_nodes: int
         nxt: list[tuple[str, str]] = []
         for r in got:
             m_label, m_key = r["label"], r["key"]
-            if m_key is None or m_label not in schema.NODE_BY_LABEL:
+            if m_key is None or m_label not in GRAPH_LABELS:
                 continue
             props = {"degree": r["degree"]}
             mid = node_id(m_label, m_key)

@@ -252,6 +252,9 @@ NODES: tuple[NodeKind, ...] = (
             _P("at", "datetime"),
             _P("deleted_at", "datetime"),
             _P("deleted_by"),
+            _P("status", doc="effective, or pending until a second approver (four-eyes)"),
+            _P("approved_by"),
+            _P("approved_at", "datetime"),
         ),
         color="#546e7a",
     ),
@@ -264,13 +267,14 @@ NODES: tuple[NodeKind, ...] = (
     NodeKind(
         "ScoreRun",
         "One run of the analytics: when, with what settings, and the figures it produced.",
-        (_P("started_at", "datetime", indexed=True), _P("finished_at", "datetime"), _P("report", "json")),
+        (_P("started_at", "datetime", indexed=True), _P("finished_at", "datetime"),
+         _P("status", doc="running until the write-back is complete, then done"), _P("report", "json")),
     ),
     NodeKind(
         "AuditEvent",
         "One read or decision by a user, append-only: when, who, what, from where, request id.",
         (_P("at", "datetime", indexed=True), _P("user", indexed=True), _P("action"), _P("target"),
-         _P("client"), _P("request_id"), _P("status", "int")),
+         _P("client"), _P("peer"), _P("request_id"), _P("client_request_id"), _P("status", "int")),
     ),
     NodeKind(
         "ApiKey",

@@ -228,6 +228,10 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
                     timings=timings, model_settings=s)
         prepared = prep.result() if prep is not None else None
 
+    # recorded as running before anything is written back: a killed run leaves a visible trace
+    run_key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
+    store.run("analytics.start_score_run", key=run_key, started_at=started.isoformat(timespec="seconds"))
+
     def write_network() -> dict:
         t = time.perf_counter()
         out = write_network_results(store, r, batch_size=s.batch_size,
@@ -256,7 +260,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     rep["seconds"] = round(time.perf_counter() - t0, 3)
     rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
     finished = datetime.now(UTC)
-    key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
+    key = run_key
     rep["run"] = key
     stored = {**rep, "audit_plan_rows": audit_plan_rows(r),
               "audit_random_share": a.audit_random_share}

@@ -1,4 +1,5 @@
-// One scoring run: when it started and finished and the report it produced (JSON).
+// One scoring run completed: when it started and finished and the report it produced (JSON).
 // mode: write
-CREATE (s:ScoreRun {key: $key, started_at: $started_at, finished_at: $finished_at, report: $report})
+MERGE (s:ScoreRun {key: $key})
+SET s.started_at = $started_at, s.finished_at = $finished_at, s.report = $report, s.status = 'done'
 RETURN s.key AS key

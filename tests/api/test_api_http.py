@@ -19,6 +19,8 @@ def api(tmp_path_factory):
 # Routes that answer without a key, on purpose: the page and its static assets (no data in them),
 # liveness/readiness, Prometheus metrics, and the OpenAPI schema.
 PUBLIC = {"/", "/ui", "/docs", "/ui/assets/{name}", "/healthz", "/readyz", "/metrics", "/openapi.json"}
+# opened by a one-time ticket issued under graph:read (POST /api/v1/entities/{id}/network-page)
+TICKETED = {"/ui/network/{ticket}"}
 
 
 def _routes(app):
@@ -46,8 +48,10 @@ def _concrete(path: str) -> str:
 def test_every_route_needs_a_key_and_its_scope(api):
     routes = _routes(api.server.app)
     assert len(routes) >= 20
-    unprotected = sorted(p for m, p, s in routes if s is None and p not in PUBLIC)
+    unprotected = sorted(p for m, p, s in routes if s is None and p not in PUBLIC | TICKETED)
     assert unprotected == [], f"routes without a scope dependency: {unprotected}"
+    with httpx.Client(base_url=api.url, timeout=30) as anon:
+        assert anon.get("/ui/network/" + "A" * 32).status_code == 404  # no ticket, no page
     from api.auth import ROLES
 
     with httpx.Client(base_url=api.url, timeout=30) as anon:
@@ -71,7 +75,7 @@ def test_every_route_needs_a_key_and_its_scope(api):
 
 def test_public_routes_answer_without_a_key(api):
     with httpx.Client(base_url=api.url, timeout=30) as anon:
-        assert anon.get("/healthz").json() == {"status": "ok", "store": None, "detail": None}
+        assert anon.get("/healthz").json() == {"status": "ok", "store": None, "detail": None, "interrupted_runs": []}
         assert anon.get("/readyz").json()["status"] == "ok"
         assert "tamga_http_requests_total" in anon.get("/metrics").text
         assert anon.get("/openapi.json").json()["info"]["title"] == "Tamga API"
@@ -83,11 +87,13 @@ def test_public_routes_answer_without_a_key(api):
 
 def test_errors_are_problem_json_with_the_request_id(api):
     with api.client("investigator") as c:
+        # the server names every request; the caller's own id is kept beside it (in the audit trail)
         r = c.get("/api/v1/entities/does-not-exist", headers={"X-Request-ID": "req-123"})
-        assert r.status_code == 404 and r.headers["x-request-id"] == "req-123"
+        rid = r.headers["x-request-id"]
+        assert r.status_code == 404 and re.fullmatch(r"[0-9a-f]{32}", rid)
         body = r.json()
         assert r.headers["content-type"] == "application/problem+json"
-        assert body["status"] == 404 and body["request_id"] == "req-123" and body["title"] == "Not Found"
+        assert body["status"] == 404 and body["request_id"] == rid and body["title"] == "Not Found"
         r = c.get("/api/v1/entities/search", params={"q": ""})
         assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "q"]
         assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"])
@@ -253,11 +259,12 @@ def test_the_audit_trail_shows_reads_with_who_what_where_and_request_id(api):
         c.get("/api/v1/admin-nope")
     with api.client("admin") as c:
         events = c.get("/api/v1/audit", params={"target": "t:P3"}).json()
-        got = {(e["request_id"], e["action"], e["user"]) for e in events}
+        got = {(e["client_request_id"], e["action"], e["user"]) for e in events}
+        assert all(re.fullmatch(r"[0-9a-f]{32}", e["request_id"]) for e in events)
         assert {("audit-probe-1", "entity.read", "investigator-user"),
                 ("audit-probe-2", "graph.read", "investigator-user"),
                 ("audit-probe-3", "entity.risk", "auditor-user")} <= got
-        assert all(e["client"] == "127.0.0.1" and e["at"].endswith("Z") for e in events)
+        assert all(e["client"] == e["peer"] == "127.0.0.1" and e["at"].endswith("Z") for e in events)
         missing = c.get("/api/v1/audit", params={"target": "does-not-exist"}).json()
         assert [(e["action"], e["status"]) for e in missing] == [("entity.read", 404)]
         denied = c.get("/api/v1/audit", params={"action": "access.denied"}).json()

@@ -118,6 +118,62 @@ def test_assessment_from_stored_state_and_storing_only_when_asked(scored, small_
         assert len(runs) >= 2  # the bundle, then the one-row write
 
 
+def _declaration_body(small_world, declaration_id):
+    with (small_world / "declarations.csv").open(encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    body = {k: v for k, v in row.items() if v != ""}
+    body["item_no"] = int(body["item_no"])
+    for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
+        if k in body:
+            body[k] = float(body[k])
+    return {**body, "declaration_id": declaration_id}
+
+
+def test_stored_is_true_only_when_this_request_stored_the_item(scored, small_world):
+    server, keys, _truth, store = scored
+    body = _declaration_body(small_world, "API-TEST-AGAIN")
+    value = "MATCH (d:Declaration {declaration_id: $d}) RETURN d.customs_value AS v"
+    with httpx.Client(base_url=server.url, timeout=120, headers={"X-API-Key": keys["system"]}) as c:
+        first = c.post("/api/v1/assess", params={"store": "true"}, json=body).json()
+        assert first["stored"] is True and first["stored_reason"] is None
+        again = c.post("/api/v1/assess", params={"store": "true"},
+                       json={**body, "customs_value": body["customs_value"] * 7 + 1}).json()
+        assert again["stored"] is False and "already in the store" in again["stored_reason"]
+    assert store.execute(value, {"d": "API-TEST-AGAIN"}) == [{"v": body["customs_value"]}]
+    outcomes = [(e["action"], e["status"]) for e in audit_events(store, "API-TEST-AGAIN")]
+    assert outcomes.count(("assess.store", 201)) == 1 and outcomes.count(("assess.store", 409)) == 1
+
+
+def audit_events(store, declaration_id):
+    from api import audit
+
+    return [e for e in audit.query(store, limit=1000) if e["target"].endswith(f":{declaration_id}/1")]
+
+
+def test_a_crash_between_storing_and_its_audit_leaves_no_item_without_an_audit_event(scored, small_world,
+                                                                                       monkeypatch):
+    """kill -9 between the write and the audit event, simulated: the step after the write fails."""
+    from api import audit
+
+    server, keys, _truth, store = scored
+    real = audit.record
+
+    def dies_after_the_write(store_, **kw):
+        if kw.get("action") == "assess.store":
+            raise RuntimeError("process killed")
+        return real(store_, **kw)
+
+    monkeypatch.setattr(audit, "record", dies_after_the_write)
+    body = _declaration_body(small_world, "API-CRASH-0001")
+    with httpx.Client(base_url=server.url, timeout=120, headers={"X-API-Key": keys["system"]}) as c:
+        assert c.post("/api/v1/assess", params={"store": "true"}, json=body).status_code == 500
+    monkeypatch.setattr(audit, "record", real)
+    stored = store.execute("MATCH (d:Declaration {declaration_id: 'API-CRASH-0001'}) RETURN d.key AS key")
+    assert stored, "the write itself happened before the simulated crash"
+    events = audit_events(store, "API-CRASH-0001")
+    assert [e["action"] for e in events] == ["assess.store.intent"], events
+
+
 def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
     from graph.pipeline.run import score
 
@@ -129,7 +185,16 @@ def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
         before = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
         r = c.post("/api/v1/decisions", json={"kind": "cleared", "subject": key, "note": "audit found nothing"})
         assert r.status_code == 201
+        decision = r.json()
+        assert before >= settings.four_eyes_risk and decision["status"] == "pending"
         score(store, settings, progress=False)  # the next scoring run (same process holds the store)
+        pending = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
+        assert pending == before, "a pending risk-lowering decision must not move the score"
+        assert c.post(f"/api/v1/decisions/{decision['id']}/approve").status_code == 403  # not its own author
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["admin"]}, timeout=60) as c:
+        r = c.post(f"/api/v1/decisions/{decision['id']}/approve")
+        assert r.status_code == 200 and r.json()["status"] == "effective" and r.json()["approved_by"]
+        score(store, settings, progress=False)
         after = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
     assert after < before, (before, after)
 

@@ -9,6 +9,7 @@ CI installs the browser with `apt-get install -y chromium` (never `playwright in
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -138,3 +139,27 @@ def test_the_pyvis_export_shows_markup_as_text_and_loads_nothing_from_outside(pa
     assert popup.locator("img").count() == 0
     assert page.dialogs == [] and page.outside == []
     page.screenshot(path=str(tmp_path / "pyvis.png"))
+
+
+def test_open_as_a_standalone_page_renders_under_its_own_csp(page, api, tmp_path):
+    """Issue 15 item 9: the link used to open a blob page that inherited the app's CSP (blank page)."""
+    _login(page, api)
+    page.fill("#q", "Восток")
+    page.click("#search-btn")
+    page.locator("#results button.hit", has_text=RING_LATIN).click(timeout=15_000)
+    expect(page.locator("#graph-state")).to_contain_text("nodes", timeout=20_000)
+    with page.context.expect_page(timeout=20_000) as opened:
+        page.click("#pyvis-link")
+    tab = opened.value
+    blocked = []
+    tab.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    tab.wait_for_url(re.compile(r".*/ui/network/[A-Za-z0-9_-]+$"), timeout=20_000)
+    assert not tab.url.startswith("blob:")
+    tab.wait_for_function("typeof network !== 'undefined' && network.body.data.nodes.length > 0", timeout=20_000)
+    labels = tab.evaluate("network.body.data.nodes.get().map(n => n.label)")
+    assert RING_LATIN in labels and len(labels) >= 5
+    tab.screenshot(path=str(tmp_path / "standalone.png"))
+    assert blocked == [] and page.errors == [] and page.outside == []
+    # the ticket works once: a reload (or anyone who got the URL later) gets 404, with no data
+    assert tab.reload().status == 404
+    assert "Ring" not in (tab.content() or "") and RING_LATIN not in tab.content()

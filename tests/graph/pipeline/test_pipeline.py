@@ -243,7 +243,8 @@ def test_rerun_is_idempotent_and_honours_decisions(scored):
               for x in (a, b))
     assert ea == eb
     store.run("api.decision_create", key="decision:test-1", kind="not_same_entity", subject=a, object=b,
-              value=None, note="different companies", user="inspector", at="2026-01-01T00:00:00+00:00")
+              value=None, note="different companies", user="inspector", at="2026-01-01T00:00:00+00:00",
+              status="effective")
     for _ in range(2):
         score(store, s, progress=False, declarations=False, communities=False)
         ea, eb = (store.execute("MATCH (p:Party {key: $k}) RETURN p.entity_id AS e", {"k": x})[0]["e"]
