@@ -118,11 +118,13 @@ def prepare(dirpath: Path, n_parties: int, seed: int) -> dict:
                 break
             body = {k: v for k, v in r.items() if v != ""}
             body["item_no"] = int(body.get("item_no", 1))
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
+            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
+                      "duty_amount"):
                 if k in body:
                     body[k] = float(body[k])
             rows.append(body)
-    return {"key": key, "parties": sample, "rows": rows, "declarations": counts, "parties_total": len(parties),
+    return {"key": key, "parties": sample, "rows": rows, "declarations": counts,
+            "parties_total": len(parties),
             "has_model": has_model}
 
 
@@ -133,7 +135,8 @@ def prepare(dirpath: Path, n_parties: int, seed: int) -> dict:
 CEILING_APP = """
 import uvicorn
 async def app(scope, receive, send):
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": b'{"risk_score": 0.5}'})
 uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", workers=1, lifespan="off")
 """
@@ -234,7 +237,8 @@ def _run(base: str, key: str, case: str, data: dict, n: int, clients: int) -> di
         parts = [_client_process((base, key, case, data, per[0], tasks[0]))]
     else:
         with ProcessPoolExecutor(procs) as ex:
-            parts = list(ex.map(_client_process, [(base, key, case, data, per[j], tasks[j]) for j in range(procs)]))
+            parts = list(ex.map(_client_process, [(base, key, case, data, per[j], tasks[j])
+                                                  for j in range(procs)]))
     lat = [x for p in parts for x in p["lat"]]
     wall = max(p["end"] for p in parts) - min(p["start"] for p in parts)
     out = _stats(lat, wall)
@@ -260,7 +264,8 @@ def ceiling(n: int) -> dict:
     port = _free_port()
     proc = serve(None, port)
     try:
-        return {f"ceiling@{c}": measure(proc, f"http://127.0.0.1:{port}", "-", "ceiling", {"parties": [{}], "rows": []},
+        return {f"ceiling@{c}": measure(proc, f"http://127.0.0.1:{port}", "-", "ceiling",
+                                        {"parties": [{}], "rows": []},
                                         n, c) for c in (1, 32)}
     finally:
         proc.terminate()
@@ -276,7 +281,8 @@ def main() -> int:
     ap.add_argument("--no-score", dest="score", action="store_false")
     ap.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
-    ap.add_argument("--ceiling-only", action="store_true", help="measure only the bare ASGI ceiling (no store)")
+    ap.add_argument("--ceiling-only", action="store_true",
+                    help="measure only the bare ASGI ceiling (no store)")
     a = ap.parse_args()
 
     report: dict = {"declarations_requested": a.declarations, "cpus": os.cpu_count(),

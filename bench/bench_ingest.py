@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graph.settings import Settings
-from graph.store import open_store
-from ingest.load import count_graph, ingest_bundle
+from graph.settings import Settings  # noqa: E402 (after the repository is put first on the path)
+from graph.store import open_store  # noqa: E402
+from ingest.load import count_graph, ingest_bundle  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -50,13 +50,16 @@ def simple_bundle(out: Path, rows: int, seed: int = 7) -> dict:
         w = csv.writer(f)
         w.writerow(["party_id", "name", "kind", "country", "tax_id", "address", "phone", "email"])
         for i in range(n_parties):
-            w.writerow([f"P{i}", f"Firm {i} LLC", "company", rng.choice(["UZ", "KZ"]), f"{rng.randrange(10**9):09d}",
-                        f"Street {rng.randrange(500)}, {rng.randrange(100)}", f"+99890{rng.randrange(10**7):07d}",
+            w.writerow([f"P{i}", f"Firm {i} LLC", "company", rng.choice(["UZ", "KZ"]),
+                        f"{rng.randrange(10**9):09d}",
+                        f"Street {rng.randrange(500)}, {rng.randrange(100)}",
+                        f"+99890{rng.randrange(10**7):07d}",
                         f"firm{i}@example.uz"])
     day0 = date(2024, 1, 1)
     with (out / "declarations.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["declaration_id", "item_no", "date", "regime", "declarant_id", "consignee_id", "consignor_id",
+        w.writerow(["declaration_id", "item_no", "date", "regime", "declarant_id", "consignee_id",
+                    "consignor_id",
                     "transport_mode", "hs_code", "origin_country", "dispatch_country", "destination_country",
                     "net_mass_kg", "customs_value", "currency", "vehicle_id"])
         i = 0
@@ -65,7 +68,8 @@ def simple_bundle(out: Path, rows: int, seed: int = 7) -> dict:
             items = min(rows - i, rng.choice([1, 1, 1, 2, 3]))
             dec, con, cor = (f"P{rng.randrange(n_parties)}" for _ in range(3))
             for item in range(1, items + 1):
-                w.writerow([f"D{d}", item, (day0 + timedelta(days=rng.randrange(365))).isoformat(), "IM40", dec, con,
+                w.writerow([f"D{d}", item, (day0 + timedelta(days=rng.randrange(365))).isoformat(), "IM40",
+                            dec, con,
                             cor, rng.choice(["road", "rail", "air"]), f"{rng.randrange(10**5, 10**6)}0000",
                             rng.choice(["CN", "TR", "RU"]), rng.choice(["KZ", "CN"]), "UZ",
                             round(rng.uniform(1, 10000), 1), round(rng.uniform(10, 10**6), 2), "USD",
@@ -125,7 +129,8 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
                 break
             props = {k: (float(r[k]) if k in numeric else _date.fromisoformat(r[k]) if k == "date" else r[k])
                      for k in _DECLARATION_COPY if r.get(k)}
-            props.update(key=f"c:{r['declaration_id']}/{r['item_no']}", declaration_key=f"c:{r['declaration_id']}",
+            props.update(key=f"c:{r['declaration_id']}/{r['item_no']}",
+                         declaration_key=f"c:{r['declaration_id']}",
                          item_no=int(r["item_no"]))
             links = [(f"P:{r[c]}", c) for c in ("declarant_id", "consignee_id", "consignor_id", "carrier_id",
                                                   "broker_id") if r.get(c)]
@@ -144,7 +149,7 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
         keys = list(ends)
         for i in range(0, len(keys), batch_size):
             ids = db.batch_create_nodes_with_props("Party", [{"key": k} for k in keys[i:i + batch_size]])
-            ends.update(zip(keys[i:i + batch_size], ids))
+            ends.update(zip(keys[i:i + batch_size], ids, strict=True))
         rel = {"declarant_id": "DECLARED_BY", "consignee_id": "CONSIGNED_TO", "consignor_id": "CONSIGNED_BY",
                "carrier_id": "CARRIED_BY", "broker_id": "BROKERED_BY"}
         t = time.perf_counter()
@@ -152,7 +157,8 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
             for i in range(0, len(rows), batch_size):
                 chunk = rows[i:i + batch_size]
                 ids = db.batch_create_nodes_with_props("Declaration", [p for p, _ in chunk])
-                db.batch_create_edges([(nid, ends[k], rel.get(t_, t_)) for nid, (_, links) in zip(ids, chunk)
+                db.batch_create_edges([(nid, ends[k], rel.get(t_, t_))
+                                       for nid, (_, links) in zip(ids, chunk, strict=True)
                                        for k, t_ in links])
             t_write = time.perf_counter() - t
     return {"rows": len(rows), "rows_per_s": round(len(rows) / t_write, 1), "write_s": round(t_write, 2),
@@ -171,10 +177,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--rows", type=int, default=100_000, help="declaration rows to simulate")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--batch-size", type=int, default=5000)
-    ap.add_argument("--naive-sample", type=int, default=1000, help="rows for the one-statement-per-row baseline")
+    ap.add_argument("--naive-sample", type=int, default=1000,
+                    help="rows for the one-statement-per-row baseline")
     ap.add_argument("--ceiling-sample", type=int, default=None,
-                    help="rows for the store's own batch-write ceiling (default: all; fewer rows make it look faster)")
-    ap.add_argument("--workdir", type=Path, default=None, help="keep bundle and store here (default: temp dir)")
+                    help="rows for the store's own batch-write ceiling (default: all; fewer rows make it "
+                         "look faster)")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="keep bundle and store here (default: temp dir)")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--reuse-bundle", action="store_true", help="keep a bundle already in --workdir")
     a = ap.parse_args(argv)
@@ -216,10 +225,13 @@ def main(argv: list[str] | None = None) -> dict:
     decl = rep.files["declarations"]
     out = {
         "benchmark": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
                     "loadavg_1m": os.getloadavg()[0]},
-        "rows": a.rows, "seed": a.seed, "batch_size": a.batch_size, "bundle": info, "bundle_bytes": bundle_bytes,
-        "declaration_rows": decl.read, "declarations_loaded": decl.loaded, "quarantined": rep.rows_quarantined,
+        "rows": a.rows, "seed": a.seed, "batch_size": a.batch_size, "bundle": info,
+        "bundle_bytes": bundle_bytes,
+        "declaration_rows": decl.read, "declarations_loaded": decl.loaded,
+        "quarantined": rep.rows_quarantined,
         "ingest_s": rep.duration_s, "wall_s": round(wall, 2),
         "declaration_rows_per_s": rep.declaration_rows_per_s, "all_rows_per_s": rep.rows_per_s,
         "peak_rss_mb": round(peak_rss_mb, 1), "reader_process_peak_rss_mb": rep.reader_peak_rss_mb,
@@ -240,11 +252,13 @@ def main(argv: list[str] | None = None) -> dict:
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(rep.summary())
     print(f"\n{a.rows:,} rows: declarations {out['declaration_rows_per_s']:,.0f} rows/s, all rows "
-          f"{out['all_rows_per_s']:,.0f} rows/s, ingest {out['ingest_s']:.1f} s, peak RSS {out['peak_rss_mb']:,.0f} MB "
+          f"{out['all_rows_per_s']:,.0f} rows/s, ingest "
+          f"{out['ingest_s']:.1f} s, peak RSS {out['peak_rss_mb']:,.0f} MB "
           f"(+ reader process {rep.reader_peak_rss_mb:,.0f} MB), "
           f"store {out['store_bytes'] / 2**20:,.0f} MiB (bundle {bundle_bytes / 2**20:,.0f} MiB); "
           f"naive (batch 1, {a.naive_sample} rows) {out['naive']['declaration_rows_per_s']:,.0f} rows/s -> "
-          f"{out['speedup_vs_naive']}x; store ceiling (Grafeo batch calls, {ceiling['rows']:,} prepared rows) "
+          f"{out['speedup_vs_naive']}x; store ceiling (Grafeo batch calls, "
+          f"{ceiling['rows']:,} prepared rows) "
           f"{ceiling['rows_per_s']:,.0f} rows/s -> ingest at {out['share_of_store_ceiling']} of it; "
           f"load avg {out['machine']['loadavg_1m']:.1f}")
     print(f"results: {path}")

@@ -80,7 +80,8 @@ t = time.perf_counter()
 rep = score(st, s, progress=False, declarations=not network_only)
 wall = time.perf_counter() - t
 st.close()
-print(json.dumps({"score_s": round(wall, 2), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+print(json.dumps({"score_s": round(wall, 2), "peak_rss_mb": peak_mb,
                   "timings_s": rep["timings_s"], "entities": rep["entities"], "parties": rep["parties"],
                   "groups": rep["groups"], "communities": rep["communities"], "notes": rep["notes"],
                   "written": rep["written"]}, default=str))
@@ -114,21 +115,29 @@ pers = np.zeros(g.n); pers[:E] = seeds
 ground = np.zeros(g.n); ground[:E] = rs.ground
 tg = comm.trading_graph(proj)
 out = {"graph": {"entities": int(E), "link_nodes": int(proj.n_links), "propagation_nodes": int(g.n),
-                 "propagation_edges": int(g.n_edges), "trading_edges": int(tg.n_edges), "group_links": int(len(strong))}}
-t = time.perf_counter(); lab = csr.induced_components(E, strong["a"].to_numpy(), strong["b"].to_numpy()); c1 = time.perf_counter() - t
-t = time.perf_counter(); x = csr.personalized_pagerank(g, pers, alpha=rs.alpha, tol=1e-9, max_iter=100, ground=ground); c2 = time.perf_counter() - t
+                 "propagation_edges": int(g.n_edges), "trading_edges": int(tg.n_edges),
+                 "group_links": int(len(strong))}}
+t = time.perf_counter()
+lab = csr.induced_components(E, strong["a"].to_numpy(), strong["b"].to_numpy())
+c1 = time.perf_counter() - t
+t = time.perf_counter()
+x = csr.personalized_pagerank(g, pers, alpha=rs.alpha, tol=1e-9, max_iter=100, ground=ground)
+c2 = time.perf_counter() - t
 t = time.perf_counter(); cl = comm.detect(tg); c3 = time.perf_counter() - t
 out["csr"] = {"components_s": round(c1, 3), "ppr_s": round(c2, 3), "communities_s": round(c3, 3),
               "total_s": round(c1 + c2 + c3, 3), "modularity": round(comm.modularity(tg, cl), 4)}
 if not skip_nx:
     t = time.perf_counter()
-    G = nx.Graph(); G.add_nodes_from(range(E)); G.add_edges_from(zip(strong["a"].tolist(), strong["b"].tolist()))
+    G = nx.Graph()
+    G.add_nodes_from(range(E))
+    G.add_edges_from(zip(strong["a"].tolist(), strong["b"].tolist(), strict=True))
     ncc = list(nx.connected_components(G)); n1 = time.perf_counter() - t
     t = time.perf_counter()
     D = nx.DiGraph(); D.add_nodes_from(range(g.n + 1))
     coo = g.matrix.tocoo()
     D.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
-    D.add_weighted_edges_from((i, g.n, rs.ground) for i in range(E))  # the ground: a dangling node back to the seeds
+    # the ground: a dangling node back to the seeds
+    D.add_weighted_edges_from((i, g.n, rs.ground) for i in range(E))
     pr = nx.pagerank(D, alpha=rs.alpha, personalization={i: float(pers[i]) for i in range(E) if pers[i] > 0},
                      weight="weight", tol=1e-9, max_iter=100)
     n2 = time.perf_counter() - t
@@ -168,14 +177,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--data", type=Path, default=None, help="folder for the bundle and store (reused if present)")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="folder for the bundle and store (reused if present)")
     ap.add_argument("--network-only", action="store_true", help="leave out the declaration analytics")
     ap.add_argument("--both", action="store_true", help="time the network-only run and the full run")
     ap.add_argument("--skip-networkx", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     a = ap.parse_args()
     data = a.data or Path(f"/tmp/tamga-bench-score-{a.rows}")
-    result: dict = {"benchmark": "score", "at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": a.rows,
+    result: dict = {"benchmark": "score", "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "rows": a.rows,
                     "seed": a.seed, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                                 "loadavg_1m": os.getloadavg()[0]}}
     if not (data / "data" / "store.grafeo").exists():

@@ -33,13 +33,16 @@ if __name__ == "__main__":
         ass = assessment_on_world(last)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "cover.json").write_text(json.dumps({"cover": rows, "assessment": ass}, indent=1))
-    print("| seed | rows | planted K | caught | precision@K | flagged (score>=0.5) | precision | recall | suspected goods right | pairs learnt (true/planted) |")
+    print("| seed | rows | planted K | caught | precision@K | flagged (score>=0.5) | precision | recall | "
+          "suspected goods right | pairs learnt (true/planted) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['seed']} | {r['declarations']} | {r['planted']} | {r['caught']} | {r['precision_at_k']:.3f} | "
-              f"{r['flagged_score_ge_0.5']} | {r['precision_score_ge_0.5']:.3f} | {r['recall_score_ge_0.5']:.3f} | "
+        print(f"| {r['seed']} | {r['declarations']} | {r['planted']} | {r['caught']} | "
+              f"{r['precision_at_k']:.3f} | {r['flagged_score_ge_0.5']} | "
+              f"{r['precision_score_ge_0.5']:.3f} | {r['recall_score_ge_0.5']:.3f} | "
               f"{r['suspected_goods_right']:.3f} | {r['pairs_learnt_true']}/{r['pairs_planted']} |")
-    print(f"\nAssessment on world {specs[-1]} (fit before {ass['cut']}, {ass['later_labelled']} later labelled items, "
+    print(f"\nAssessment on world {specs[-1]} (fit before "
+          f"{ass['cut']}, {ass['later_labelled']} later labelled items, "
           f"{ass['later_hits']} hits):")
     print("| features | AUC | precision@5% | recall@5% |\n|---|---|---|---|")
     for fs in ("own", "party", "network", "auto"):

@@ -22,15 +22,18 @@ if __name__ == "__main__":
            "kek": evaluate_kek(root / "kek")}
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "patterns.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
-    print("| AMLSim sample | fraud accounts | detector | flagged | true | precision | recall | in bursts (reachable) |")
+    print("| AMLSim sample | fraud accounts | detector | flagged | true | precision | recall | in bursts "
+          "(reachable) |")
     print("|---|---|---|---|---|---|---|---|")
     for s, r in res["amlsim"].items():
         for det in ("cycle", "fan_in", "either"):
             x = r[det]
             print(f"| {s} | {r['fraud_accounts']} | {det} | {x['flagged']} | {x['true_positives']} | "
-                  f"{x['precision']:.3f} | {x['recall']:.3f} | {r['burst_accounts_fraud_share']['recall']:.3f} |")
+                  f"{x['precision']:.3f} | "
+                  f"{x['recall']:.3f} | {r['burst_accounts_fraud_share']['recall']:.3f} |")
     k = res["kek"]
-    print(f"\nKEK: {k['companies_in_shares']} companies, {k['weak_groups']} groups (largest {k['largest_group']}); "
+    print(f"\nKEK: {k['companies_in_shares']} companies, "
+          f"{k['weak_groups']} groups (largest {k['largest_group']}); "
           f"loops of sizes {k['loop_sizes']}")
     for lp in k["loops"]:
         print("  loop:", " -> ".join(f"{c['name']} ({c['id']})" for c in lp["companies"]))

@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
 
     # API
-    secret_key: SecretStr | None = Field(default=None, description="signs nothing public; required outside development")
+    secret_key: SecretStr | None = Field(default=None,
+                                         description="signs nothing public; required outside development")
     bootstrap_admin_key: SecretStr | None = Field(
         default=None, description="a one-time admin API key: valid until the first real admin key exists, "
                                   "at most bootstrap_key_hours, and only while this setting is present")
@@ -106,7 +107,8 @@ class Settings(BaseSettings):
             sk = self.secret_key.get_secret_value() if self.secret_key else ""
             why = secret_weakness(sk)
             if why:
-                raise ValueError(f"TAMGA_SECRET_KEY {why}: set a random value of 16+ characters in production")
+                raise ValueError(f"TAMGA_SECRET_KEY {why}: set a random value of 16+ characters in "
+                                 "production")
             if "*" in self.cors_origins:
                 raise ValueError("TAMGA_CORS_ORIGINS must name origins in production, not '*'")
         if self.store == "neo4j":
@@ -132,11 +134,14 @@ class Settings(BaseSettings):
     # ingest limits (ingest.load, ingest.readers): bounds on what one bundle may make the ingest
     # read or keep; past them the run stops as bad input (exit 2) and is recorded as failed.
     ingest_max_file_bytes: int = Field(default=16 * 2**30, description="bytes of one bundle file on disk")
-    ingest_max_file_chars: int = Field(default=64 * 2**30, description="characters of text read from one file")
-    ingest_max_expansion_ratio: float = Field(default=100.0, description="expanded / compressed size of a .gz")
+    ingest_max_file_chars: int = Field(default=64 * 2**30,
+                                       description="characters of text read from one file")
+    ingest_max_expansion_ratio: float = Field(default=100.0,
+                                              description="expanded / compressed size of a .gz")
     ingest_max_rows_per_file: int = Field(default=50_000_000, description="rows of one file")
     ingest_max_row_chars: int = Field(default=4 * 2**20, description="characters of one record")
-    ingest_max_field_chars: int = Field(default=64 * 1024, description="a longer field costs its row (quarantined)")
+    ingest_max_field_chars: int = Field(default=64 * 1024,
+                                        description="a longer field costs its row (quarantined)")
     ingest_max_quarantined: int = Field(default=100_000, description="rows quarantined in one run")
     ingest_max_quarantine_share: float = Field(default=0.5, description="share of a file's rows quarantined")
 

@@ -445,7 +445,8 @@ def normalise_plate(value: str | None) -> str | None:
 # WCO / EU transport mode codes (SAD boxes 25-26) and common spellings -> the contract's words.
 _MODES = {
     "1": "sea", "2": "rail", "3": "road", "4": "air", "5": "post", "7": "pipeline", "8": "inland_waterway",
-    "9": "own_propulsion", "maritime": "sea", "ship": "sea", "vessel": "sea", "railway": "rail", "train": "rail",
+    "9": "own_propulsion", "maritime": "sea", "ship": "sea", "vessel": "sea", "railway": "rail",
+    "train": "rail",
     "truck": "road", "lorry": "road", "car": "road", "aircraft": "air", "plane": "air", "mail": "post",
     "postal": "post", "courier": "post", "fixed": "pipeline",
 }

@@ -4,10 +4,10 @@ Why hand-rolled on the standard `csv` module rather than pandas: the quarantine 
 file line of each row (header = line 1, quoted newlines counted), a broken UTF-8 byte must cost
 one row and not the file, and a 1 MB field must be refused per row; pandas gives none of these.
 The file is decoded with `surrogateescape`, so undecodable bytes survive as lone surrogates and
-are detected per row. Memory is bounded by the batch size and `ReadLimits`: lines are read with a bound, so a gzip
-bomb of one endless field or of endless rows stops with a clear error and not with the machine's
-memory. A quote left open does not swallow the rest of the file: the reader resynchronises at
-the next line (see `_csv_rows`).
+are detected per row. Memory is bounded by the batch size and `ReadLimits`: lines are read with a
+bound, so a gzip bomb of one endless field or of endless rows stops with a clear error and not
+with the machine's memory. A quote left open does not swallow the rest of the file: the reader
+resynchronises at the next line (see `_csv_rows`).
 """
 
 from __future__ import annotations
@@ -136,14 +136,17 @@ class _LineFeed:
         self.total += n
         lim = self.limits
         if self.total > lim.expanded_chars:
-            raise self.stop(no, f"more than {lim.expanded_chars:,} characters of text (setting ingest_max_file_chars)")
+            raise self.stop(no,
+                            f"more than {lim.expanded_chars:,} characters of text "
+                            "(setting ingest_max_file_chars)")
         if self.compressed and self.total > RATIO_FLOOR_CHARS and self.total > lim.expansion_ratio * max(
                 1, self.disk.tell()):
             raise self.stop(no, f"expands more than {lim.expansion_ratio:g} times its compressed size "
                                 "(setting ingest_max_expansion_ratio): a compression bomb?")
 
     def stop(self, line: int, what: str) -> IngestStopped:
-        return IngestStopped(f"{self.path.name}, line {line}: {what}; the file is not read further", line=line)
+        return IngestStopped(f"{self.path.name}, line {line}: {what}; the file is not read further",
+                             line=line)
 
     def start_record(self) -> None:
         self.record = []
@@ -187,7 +190,8 @@ def _csv_rows(path: Path, limits: ReadLimits) -> Iterator[RawRow]:
                 raise feed.stop(line, f"more than {limits.rows:,} rows (setting ingest_max_rows_per_file)")
             if (rec is None or len(rec) != n) and len(lines) > 1:
                 feed.push_back(lines[1:])
-                reason = "a quote is not closed on this line (the lines after it are read as rows of their own)"
+                reason = ("a quote is not closed on this line (the lines after it are read as rows of "
+                          "their own)")
                 yield RawRow(line, {}, ("", reason), _raw_text([lines[0][1].rstrip("\r\n")]))
                 continue
             problem = None
@@ -197,20 +201,25 @@ def _csv_rows(path: Path, limits: ReadLimits) -> Iterator[RawRow]:
             elif len(rec) != n:
                 problem = ("", f"{len(rec)} fields where the header has {n}")
             else:
-                joined = "\x01".join(rec)  # one scan per record; fields only looked at on a hit
-                if len(joined) > limits.field_chars or _SURROGATE.search(joined):
-                    for col, v in zip(header, rec):
-                        if len(v) > limits.field_chars:
-                            problem = (col, f"field of {len(v)} characters exceeds the cap of {limits.field_chars}")
-                            break
-                        m = _SURROGATE.search(v)
-                        if m:
-                            problem = (col, "NUL byte in the field" if m.group() == "\x00" else "invalid UTF-8")
-                            break
+                problem = _field_problem(header, rec, limits)
             if problem:
                 yield RawRow(line, {}, problem, _raw_text(rec))
             else:
-                yield RawRow(line, dict(zip(header, rec)))
+                yield RawRow(line, dict(zip(header, rec, strict=True)))
+
+
+def _field_problem(header: list[str], rec: list[str], limits: ReadLimits) -> tuple[str, str] | None:
+    """(column, reason) of a record's first field over the cap or holding a NUL or broken byte."""
+    joined = "\x01".join(rec)  # one scan per record; fields only looked at on a hit
+    if len(joined) <= limits.field_chars and not _SURROGATE.search(joined):
+        return None
+    for col, v in zip(header, rec, strict=True):
+        if len(v) > limits.field_chars:
+            return (col, f"field of {len(v)} characters exceeds the cap of {limits.field_chars}")
+        m = _SURROGATE.search(v)
+        if m:
+            return (col, "NUL byte in the field" if m.group() == "\x00" else "invalid UTF-8")
+    return None
 
 
 def _raw_text(rec: list[str]) -> str:
@@ -236,7 +245,7 @@ def _parquet_rows(path: Path, batch_size: int, limits: ReadLimits) -> Iterator[R
     rownum = 0
     for batch in pf.iter_batches(batch_size=batch_size):
         cols = {}
-        for name, col in zip(batch.schema.names, batch.columns):
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
             if pa.types.is_floating(col.type):
                 # 12.0 -> "12.0" is fine for floats; dates and ints cast as ISO / digits
                 cols[name] = pc.cast(col, pa.string()).to_pylist()
@@ -246,7 +255,8 @@ def _parquet_rows(path: Path, batch_size: int, limits: ReadLimits) -> Iterator[R
                 cols[name] = pc.cast(col, pa.string()).to_pylist()
         for i in range(batch.num_rows):
             rownum += 1
-            yield checked_row(rownum, {k: (c[i] if c[i] is not None else "") for k, c in cols.items()}, limits)
+            yield checked_row(rownum, {k: (c[i] if c[i] is not None else "") for k, c in cols.items()},
+                              limits)
 
 
 def checked_row(number: int, values: dict[str, str], limits: ReadLimits) -> RawRow:
@@ -280,6 +290,7 @@ def in_batches(rows: Iterator[RawRow], batch_size: int) -> Iterator[list[RawRow]
         yield batch
 
 
-def read_batches(path: Path, batch_size: int = 5000, limits: ReadLimits | None = None) -> Iterator[list[RawRow]]:
+def read_batches(path: Path, batch_size: int = 5000,
+                 limits: ReadLimits | None = None) -> Iterator[list[RawRow]]:
     """`read_rows` in lists of at most `batch_size`."""
     return in_batches(read_rows(path, batch_size, limits), batch_size)

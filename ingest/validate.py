@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -91,80 +91,109 @@ def _int(v: str) -> int:
     return int(x)
 
 
+def _date_converter(col: schema.Column) -> Callable[[str], Any]:
+    latest = date.today() + PLANNED_DATES.get(col.name, FUTURE_TOLERANCE)
+
+    def conv(v: str) -> Any:
+        try:
+            d = parse_date(v)
+        except ValueError:
+            raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
+        if d < EARLIEST_DATE:
+            raise RowError(col.name, f"{d} is before {EARLIEST_DATE} (not a date of these records)")
+        if d > latest:
+            raise RowError(col.name, f"{d} is in the future (after {latest})")
+        return d
+    return conv
+
+
+def _number_converter(col: schema.Column) -> Callable[[str], Any]:
+    t = col.type
+    base = _num if t == "float" else _int
+
+    def conv(v: str) -> Any:
+        try:
+            x = base(v)
+        except ValueError:
+            raise RowError(col.name,
+                           f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
+        if col.min is not None and x < col.min:
+            raise RowError(col.name, f"{x} is below the minimum {col.min:g}")
+        if col.max is not None and x > col.max:
+            raise RowError(col.name, f"{x} is above the maximum {col.max:g}")
+        return x
+    return conv
+
+
+def _country_converter(col: schema.Column) -> Callable[[str], Any]:
+    seen: dict[str, str] = {}  # a few hundred distinct values in millions of rows
+
+    def conv(v: str) -> Any:
+        c = seen.get(v)
+        if c is None:
+            c = nz.normalise_country(v)
+            if c is None:
+                raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
+            if len(seen) < 10_000:
+                seen[v] = c
+        return c
+    return conv
+
+
+def _country_list_converter(col: schema.Column) -> Callable[[str], Any]:
+    def conv(v: str) -> Any:
+        out = []
+        for part in v.replace(",", ";").split(";"):
+            if not part.strip():
+                continue
+            c = nz.normalise_country(part)
+            if c is None:
+                raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {part[:40]!r}")
+            out.append(c)
+        return ";".join(out) or None
+    return conv
+
+
+def _code_converter(col: schema.Column, normalise: Callable[[str], str | None],
+                    what: str) -> Callable[[str], Any]:
+    """A code column (currency, HS): its normalised form, or the error naming what it should be."""
+    def conv(v: str) -> Any:
+        c = normalise(v)
+        if c is None:
+            raise RowError(col.name, f"not {what}: {v[:40]!r}")
+        return c
+    return conv
+
+
+def _choice_converter(col: schema.Column) -> Callable[[str], Any]:
+    allowed = frozenset(col.choices)
+
+    def conv(v: str) -> Any:
+        c = v.strip().lower()
+        if c not in allowed:
+            raise RowError(col.name, f"{v[:40]!r} is not one of {', '.join(col.choices)}")
+        return c
+    return conv
+
+
 def _converter(col: schema.Column) -> Callable[[str], Any]:
+    """The value converter of one contract column, by its type (the same for both validators)."""
     t = col.type
     if t == "date":
-        latest = date.today() + PLANNED_DATES.get(col.name, FUTURE_TOLERANCE)
-
-        def conv(v: str) -> Any:
-            try:
-                d = parse_date(v)
-            except ValueError:
-                raise RowError(col.name, f"not an ISO date: {v[:40]!r}") from None
-            if d < EARLIEST_DATE:
-                raise RowError(col.name, f"{d} is before {EARLIEST_DATE} (not a date of these records)")
-            if d > latest:
-                raise RowError(col.name, f"{d} is in the future (after {latest})")
-            return d
-    elif t in ("float", "int"):
-        base = _num if t == "float" else _int
-
-        def conv(v: str) -> Any:
-            try:
-                x = base(v)
-            except ValueError:
-                raise RowError(col.name, f"not a{'n integer' if t == 'int' else ' number'}: {v[:40]!r}") from None
-            if col.min is not None and x < col.min:
-                raise RowError(col.name, f"{x} is below the minimum {col.min:g}")
-            if col.max is not None and x > col.max:
-                raise RowError(col.name, f"{x} is above the maximum {col.max:g}")
-            return x
-    elif t == "country":
-        seen: dict[str, str] = {}  # a few hundred distinct values in millions of rows
-
-        def conv(v: str) -> Any:
-            c = seen.get(v)
-            if c is None:
-                c = nz.normalise_country(v)
-                if c is None:
-                    raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {v[:40]!r}")
-                if len(seen) < 10_000:
-                    seen[v] = c
-            return c
-    elif t == "country_list":
-        def conv(v: str) -> Any:
-            out = []
-            for part in v.replace(",", ";").split(";"):
-                if not part.strip():
-                    continue
-                c = nz.normalise_country(part)
-                if c is None:
-                    raise RowError(col.name, f"not an ISO 3166-1 alpha-2 code: {part[:40]!r}")
-                out.append(c)
-            return ";".join(out) or None
-    elif t == "currency":
-        def conv(v: str) -> Any:
-            c = nz.normalise_currency(v)
-            if c is None:
-                raise RowError(col.name, f"not an ISO 4217 code: {v[:40]!r}")
-            return c
-    elif t == "hs":
-        def conv(v: str) -> Any:
-            c = nz.normalise_hs(v)
-            if c is None:
-                raise RowError(col.name, f"not an HS code of 6-10 digits: {v[:40]!r}")
-            return c
-    elif col.choices:
-        allowed = frozenset(col.choices)
-
-        def conv(v: str) -> Any:
-            c = v.strip().lower()
-            if c not in allowed:
-                raise RowError(col.name, f"{v[:40]!r} is not one of {', '.join(col.choices)}")
-            return c
-    else:
-        return str.strip
-    return conv
+        return _date_converter(col)
+    if t in ("float", "int"):
+        return _number_converter(col)
+    if t == "country":
+        return _country_converter(col)
+    if t == "country_list":
+        return _country_list_converter(col)
+    if t == "currency":
+        return _code_converter(col, nz.normalise_currency, "an ISO 4217 code")
+    if t == "hs":
+        return _code_converter(col, nz.normalise_hs, "an HS code of 6-10 digits")
+    if col.choices:
+        return _choice_converter(col)
+    return str.strip
 
 
 class BatchValidator:
@@ -186,7 +215,8 @@ class BatchValidator:
         self.required = [c.name for c in self.file.columns if c.required]
         self.convs = [(c, _converter(c)) for c in self.file.columns if c.type != "str" or c.choices]
 
-    def __call__(self, cols: dict[str, list[str]], n: int) -> tuple[dict[str, list[Any]], list[RowError | None]]:
+    def __call__(self, cols: dict[str, list[str]],
+                 n: int) -> tuple[dict[str, list[Any]], list[RowError | None]]:
         """(clean columns, None where empty; the first error of each row or None). `cols` holds
         stripped strings (the profile mapper's output); a contract column it lacks is empty."""
         errors: list[RowError | None] = [None] * n
@@ -309,9 +339,9 @@ class Quarantine:
         self.folder = folder
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[tuple[str, str]] = Counter()
-        self._jsonl = None
-        self._csv = None
-        self._csv_writer = None
+        self._jsonl: IO[bytes] | None = None
+        self._csv: IO[str] | None = None
+        self._csv_writer: Any = None  # the csv module's writer (its class is private to _csv)
 
     @property
     def jsonl_path(self) -> Path:
@@ -321,8 +351,9 @@ class Quarantine:
     def csv_path(self) -> Path:
         return self.folder / "quarantine.csv"
 
-    def add(self, rec: QuarantineRecord) -> None:
-        if self._jsonl is None:
+    def _open(self) -> tuple[IO[bytes], Any]:
+        """The JSONL file and the CSV writer, both created on the first record."""
+        if self._jsonl is None or self._csv_writer is None:
             # owner-only: quarantined rows are raw source data (names, tax ids, bank accounts)
             self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.folder.parent.chmod(0o700)
@@ -331,13 +362,17 @@ class Quarantine:
             self._csv = os.fdopen(_private_file(self.csv_path), "w", encoding="utf-8", newline="")
             self._csv_writer = csv.writer(self._csv)
             self._csv_writer.writerow(["file", "path", "line", "column", "reason", "raw"])
+        return self._jsonl, self._csv_writer
+
+    def add(self, rec: QuarantineRecord) -> None:
+        jsonl, csv_writer = self._open()
         raw = rec.raw
         if isinstance(raw, dict):
             raw = {k: (v if len(v) <= 1000 else v[:1000] + f"…[{len(v)} chars]") for k, v in raw.items()}
-        self._jsonl.write(orjson.dumps({"file": rec.file, "path": rec.path, "line": rec.line,
-                                        "column": rec.column, "reason": rec.reason, "raw": raw}) + b"\n")
+        jsonl.write(orjson.dumps({"file": rec.file, "path": rec.path, "line": rec.line,
+                                  "column": rec.column, "reason": rec.reason, "raw": raw}) + b"\n")
         raw_text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
-        self._csv_writer.writerow([rec.file, rec.path, rec.line, rec.column, rec.reason, raw_text])
+        csv_writer.writerow([rec.file, rec.path, rec.line, rec.column, rec.reason, raw_text])
         self.counts[rec.file] += 1
         self.reasons[(f"{rec.file}.{rec.column}" if rec.column else rec.file, _reason_kind(rec.reason))] += 1
 

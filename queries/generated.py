@@ -19,7 +19,8 @@ from graph.domain import schema
 
 def _link(i: schema.IdentifierKind) -> str:
     lab, rel = schema.label(i.label), schema.rel_type(i.rel)
-    return (f"// Ingest: link parties to their {lab} node (keyed by the normalised value; value = first form seen).\n"
+    return (f"// Ingest: link parties to their {lab} node (keyed by the normalised value; "
+            "value = first form seen).\n"
             "// mode: write\n"
             "UNWIND $rows AS r\n"
             "MATCH (p:Party {key: r.party})\n"

@@ -36,7 +36,8 @@ ALLOWED: dict[str, set[str]] = {
             "graph.declarations", "graph.pipeline", "ingest", "queries", "graph.ledger"},
     "bench.evaluations": {"graph.domain", "graph.settings", "graph.store", "graph.engine", "graph.network",
                           "graph.declarations", "graph.pipeline", "ingest", "queries"},
-    "bench": {"api", "bench.evaluations", "graph.ledger", "graph.domain", "graph.settings", "graph.store", "graph.engine", "graph.network",
+    "bench": {"api", "bench.evaluations", "graph.ledger", "graph.domain", "graph.settings", "graph.store", "graph.engine",
+              "graph.network",
               "graph.declarations", "graph.pipeline", "ingest", "queries"},
 }
 
@@ -45,9 +46,8 @@ def layer_of(module: str) -> str | None:
     """The layer a dotted module name belongs to (the longest layer name that prefixes it)."""
     best = None
     for layer in ALLOWED:
-        if module == layer or module.startswith(layer + "."):
-            if best is None or len(layer) > len(best):
-                best = layer
+        if (module == layer or module.startswith(layer + ".")) and (best is None or len(layer) > len(best)):
+            best = layer
     if best is None and module == "graph":
         return "graph"
     return best

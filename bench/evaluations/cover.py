@@ -21,15 +21,23 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     for suffix in (".csv", ".csv.gz", ".parquet"):
         p = folder / f"{name}{suffix}"
         if p.exists():
-            return pd.read_parquet(p) if suffix == ".parquet" else pd.read_csv(p, dtype=str, keep_default_na=False,
-                                                                                 na_values=[""])
+            if suffix == ".parquet":
+                return pd.read_parquet(p)
+            return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     return None
+
+
+def _read_required(folder: Path, name: str) -> pd.DataFrame:
+    df = _read(folder, name)
+    if df is None:
+        raise FileNotFoundError(f"{folder} has no {name}.csv, .csv.gz or .parquet")
+    return df
 
 
 def frames_from_bundle(folder: Path, source: str = "sim") -> Frames:
     """Declarations, parties and offences of a contract bundle as `Frames` (keys `source:id`)."""
     folder = Path(folder)
-    d = _read(folder, "declarations")
+    d = _read_required(folder, "declarations")
     item = d["item_no"].fillna("1") if "item_no" in d else pd.Series("1", index=d.index)
     decl = pd.DataFrame({
         "key": source + ":" + d["declaration_id"] + "/" + item,
@@ -47,7 +55,7 @@ def frames_from_bundle(folder: Path, source: str = "sim") -> Frames:
             decl[c] = pd.to_numeric(d[c], errors="coerce") if c in d else float("nan")
         else:
             decl[c] = d.get(c, None)
-    p = _read(folder, "parties")
+    p = _read_required(folder, "parties")
     parties = pd.DataFrame({"key": source + ":" + p["party_id"], "party_id": p["party_id"], "source": source})
     for c in COLUMNS["parties"]:
         if c not in parties:
@@ -57,7 +65,8 @@ def frames_from_bundle(folder: Path, source: str = "sim") -> Frames:
     o = _read(folder, "offences")
     if o is not None and len(o):
         off = pd.DataFrame({
-            "key": source + ":" + o["offence_id"], "offence_id": o["offence_id"], "date": pd.to_datetime(o["date"]),
+            "key": source + ":" + o["offence_id"], "offence_id": o["offence_id"],
+            "date": pd.to_datetime(o["date"]),
             "party": source + ":" + o["party_id"],
             "declaration_key": (source + ":" + o["declaration_id"]).where(o["declaration_id"].notna()),
         })
@@ -85,7 +94,7 @@ def evaluate_world(folder: Path, *, source: str = "sim") -> dict:
     top = flags.head(k)
     tp = int(top["key"].isin(planted).sum())
     true_pairs = {tuple(p) for p in truth["cover"]["pairs"]}
-    learnt = {(a, b) for a, b in zip(pairs["declared_hs"], pairs["actual_hs"])}
+    learnt = {(a, b) for a, b in zip(pairs["declared_hs"], pairs["actual_hs"], strict=True)}
     above = flags[flags["score"] >= 0.5]
     right_goods = top[top["key"].isin(planted)]
     return {
@@ -98,7 +107,8 @@ def evaluate_world(folder: Path, *, source: str = "sim") -> dict:
         "suspected_goods_right": round(float(
             (right_goods["declared_hs"] + ">" + right_goods["suspected_hs"]).isin(
                 {f"{a}>{b}" for a, b in true_pairs}).mean()), 4) if len(right_goods) else None,
-        "pairs_planted": len(true_pairs), "pairs_learnt": len(learnt), "pairs_learnt_true": len(learnt & true_pairs),
+        "pairs_planted": len(true_pairs), "pairs_learnt": len(learnt),
+        "pairs_learnt_true": len(learnt & true_pairs),
     }
 
 
@@ -126,7 +136,8 @@ def assessment_on_world(folder: Path, *, split: str | None = None, source: str =
         s = A.assess_all(frames, None, model, with_reasons=False)["model_score"].to_numpy()[later]
         k = max(round(0.05 * len(s)), 1)
         top = np.argsort(-s, kind="stable")[:k]
-        out[fs] = {"auc": round(float(roc_auc_score(y, s)), 4), "precision@5%": round(float(y[top].mean()), 4),
+        out[fs] = {"auc": round(float(roc_auc_score(y, s)), 4),
+                   "precision@5%": round(float(y[top].mean()), 4),
                    "recall@5%": round(float(y[top].sum() / max(y.sum(), 1)), 4), "chosen": model.feature_set,
                    "tune_auc": model.metrics.get("tune_auc")}
     return out

@@ -41,7 +41,8 @@ def _scc_members(n: int, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.n
 
 def burst_edges(tx: pd.DataFrame, *, min_repeats: int = 2) -> pd.DataFrame:
     """Pairs with `min_repeats`+ transfers in one time step. tx columns: src, dst, amount, time."""
-    g = tx.groupby(["src", "dst", "time"]).agg(count=("amount", "size"), amount=("amount", "sum")).reset_index()
+    g = tx.groupby(["src", "dst", "time"]).agg(count=("amount", "size"),
+                                               amount=("amount", "sum")).reset_index()
     return g[(g["count"] >= min_repeats) & (g["src"] != g["dst"])].reset_index(drop=True)
 
 
@@ -116,7 +117,8 @@ def evaluate_amlsim(folder: Path) -> dict:
     folder = Path(folder)
     nodes = pd.read_csv(folder / "nodes.csv")
     t = pd.read_csv(folder / "transactions.csv")
-    tx = pd.DataFrame({"src": t["sourceNodeId"], "dst": t["targetNodeId"], "amount": t["value"], "time": t["time"]})
+    tx = pd.DataFrame({"src": t["sourceNodeId"], "dst": t["targetNodeId"], "amount": t["value"],
+                       "time": t["time"]})
     truth = set(nodes.loc[nodes["isFraud"] == 1, "nodeid"])
     cyc = cycle_accounts(tx)
     fan = fan_in_accounts(tx)
@@ -168,13 +170,17 @@ def evaluate_kek(folder: Path) -> dict:
     loops = ownership_loops(edges[["owner", "owned"]])
     over = oversubscribed(edges)
     ids = pd.Index(pd.unique(np.concatenate([edges["owner"], edges["owned"]])))
-    a = sp.csr_matrix((np.ones(len(edges)), (ids.get_indexer(edges["owner"]), ids.get_indexer(edges["owned"]))),
+    a = sp.csr_matrix((np.ones(len(edges)), (ids.get_indexer(edges["owner"]),
+                                             ids.get_indexer(edges["owned"]))),
                       shape=(len(ids), len(ids)))
     n_groups, lab = connected_components(a, directed=False)
     return {
-        "companies_in_shares": len(ids), "weak_groups": int(n_groups), "largest_group": int(np.bincount(lab).max()),
-        "loops": [{"size": len(lp), "companies": [{"id": int(i), "name": names.get(i)} for i in lp]} for lp in loops],
+        "companies_in_shares": len(ids), "weak_groups": int(n_groups),
+        "largest_group": int(np.bincount(lab).max()),
+        "loops": [{"size": len(lp), "companies": [{"id": int(i), "name": names.get(i)} for i in lp]}
+                  for lp in loops],
         "loop_sizes": [len(lp) for lp in loops],
-        "oversubscribed": [{"id": int(r.owned), "name": names.get(r.owned), "total_share": round(float(r.total_share), 2),
+        "oversubscribed": [{"id": int(r.owned), "name": names.get(r.owned),
+                            "total_share": round(float(r.total_share), 2),
                             "holders": int(r.holders)} for r in over.itertuples(index=False)],
     }

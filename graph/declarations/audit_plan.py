@@ -20,7 +20,8 @@ import pandas as pd
 from graph.declarations.goods import mass_kg, robust_z
 from graph.domain.vocabulary import LIABLE_ROLES
 
-TARGET_COLUMNS = ["rank", "target_id", "target_kind", "expected_amount", "risk", "duties_at_stake", "reasons", "pick"]
+TARGET_COLUMNS = ["rank", "target_id", "target_kind", "expected_amount", "risk", "duties_at_stake", "reasons",
+                  "pick"]
 
 
 def duties_at_stake(frames) -> pd.DataFrame:
@@ -55,7 +56,8 @@ def _party_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None) -
     return x
 
 
-def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_share: float = 0.1, seed: int = 7,
+def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_share: float = 0.1,
+                  seed: int = 7,
                   assessments: pd.DataFrame | None = None, min_items: int = 1,
                   entity_of: pd.Series | None = None) -> pd.DataFrame:
     """The audit plan: `budget` entities, most by expected duties recovered, a share at random.
@@ -80,7 +82,8 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
                         "assessment": g["assessment"].mean(), "records": g["party"].nunique()})
     agg = agg[agg["items"] >= min_items]
     multi = agg.index[agg["records"] > 1]  # companies with several records: few, so their lists are cheap
-    records = x[x["unit"].isin(multi)].groupby("unit")["party"].unique() if len(multi) else pd.Series(dtype=object)
+    records = (x[x["unit"].isin(multi)].groupby("unit")["party"].unique() if len(multi)
+               else pd.Series(dtype=object))
     net = pd.Series(0.0, index=agg.index)
     if party_risk is not None:
         per_party = pd.DataFrame({"unit": x["unit"], "r": x["party"].map(party_risk).astype(float)})
@@ -108,21 +111,25 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     reasons = []
     for pid, r in chosen.iterrows():
         rs = [{"feature": "duties_at_stake", "value": round(float(r["stake"]), 2),
-               "detail": f"{int(r['items'])} items, duties {r['duty']:.0f}, undervaluation shortfall {r['shortfall']:.0f}"}]
+               "detail": f"{int(r['items'])} items, duties "
+                         f"{r['duty']:.0f}, undervaluation shortfall {r['shortfall']:.0f}"}]
         if net.get(pid, 0) > 0:
             rs.append({"feature": "network_risk", "value": round(float(net[pid]), 4),
-                       "detail": "stored network risk" + (" (the highest of its records)" if r["records"] > 1 else "")})
+                       "detail": "stored network risk" + (" (the highest of its records)" if r["records"] > 1
+                                                          else "")})
         if r["assessment"] > 0:
             rs.append({"feature": "assessment", "value": round(float(r["assessment"]), 4),
                        "detail": "mean assessment score of its items"})
         if off.get(pid, 0) > 0:
-            rs.append({"feature": "offences", "value": int(off[pid]), "detail": f"{int(off[pid])} recorded offences"})
+            rs.append({"feature": "offences", "value": int(off[pid]),
+                       "detail": f"{int(off[pid])} recorded offences"})
         if r["records"] > 1:
             rs.append({"feature": "party_records", "value": int(r["records"]),
                        "detail": "one company recorded as " + ", ".join(sorted(map(str, records[pid])))})
         if r["pick"] == "random":
             rs.append({"feature": "random_pick", "value": None,
-                       "detail": f"random audit (share {random_share:.0%}, seed {seed}): keeps the hit rate unbiased"})
+                       "detail": f"random audit (share "
+                                 f"{random_share:.0%}, seed {seed}): keeps the hit rate unbiased"})
         reasons.append(rs)
     out = pd.DataFrame({
         "rank": np.arange(1, len(chosen) + 1),

@@ -19,6 +19,8 @@ countries and a cover is a different subheading, usually a different heading.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -70,7 +72,8 @@ def learn_cover_pairs(frames, *, level: int = 6, as_of=None) -> pd.DataFrame:
         "last": g["date"].max(),
         "declaration_keys": g["declaration_key"].agg(lambda s: sorted({k for k in s if isinstance(k, str)})),
     }).reset_index()
-    return out.sort_values(["count", "evaded"], ascending=False, kind="stable").reset_index(drop=True)[PAIR_COLUMNS]
+    return out.sort_values(["count", "evaded"], ascending=False,
+                           kind="stable").reset_index(drop=True)[PAIR_COLUMNS]
 
 
 def _robust(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
@@ -129,7 +132,8 @@ def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarra
     ref = luv[on_d[~caught[on_d]]]
     med = np.nanmedian(ref) if np.isfinite(ref).any() else np.nan
     named_set = set(named)
-    hit = np.fromiter(((a in named_set) or (b in named_set) for a, b in zip(declaration_keys[on_d], keys[on_d])),
+    hit = np.fromiter(((a in named_set) or (b in named_set)
+                       for a, b in zip(declaration_keys[on_d], keys[on_d], strict=True)),
                       bool, len(on_d))
     m = on_d[hit]
     if not len(m):
@@ -163,7 +167,8 @@ def _pair_offenders(o: pd.DataFrame, level: int) -> dict[tuple[str, str], set[st
     """(declared code, actual code) -> the parties who committed that cover."""
     if o.empty:
         return {}
-    op = pd.DataFrame({"dh": hs_prefix(o["declared_hs_code"], level), "ah": hs_prefix(o["actual_hs_code"], level),
+    op = pd.DataFrame({"dh": hs_prefix(o["declared_hs_code"], level),
+                       "ah": hs_prefix(o["actual_hs_code"], level),
                        "party": o["party"]}).dropna()
     return {k: set(g) for k, g in op.groupby(["dh", "ah"])["party"]}
 
@@ -172,7 +177,8 @@ def _route(d: pd.DataFrame) -> pd.Series:
     if "route" in d and d["route"].notna().any():
         return d["route"]
     parts = [d.get(c, pd.Series(None, index=d.index)).astype("string").fillna("")
-             for c in ("origin_country", "dispatch_country", "transit_countries", "border_post", "transport_mode")]
+             for c in ("origin_country", "dispatch_country", "transit_countries", "border_post",
+                       "transport_mode")]
     return parts[0].str.cat(parts[1:], sep="|")
 
 
@@ -241,7 +247,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     role_risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if party_risk is not None
                      and len(party_risk) else np.zeros(len(d))) for r in roles}
     # the reasons are written only where a row can end up flagged (the score of a flag is >= min_score)
-    min_total = -np.inf if min_score <= 0 else float(np.log(min_score / (1 - min_score))) if min_score < 1 else np.inf
+    min_total = (-np.inf if min_score <= 0
+                 else float(np.log(min_score / (1 - min_score))) if min_score < 1 else np.inf)
 
     best_score = np.full(len(d), -np.inf)
     best_hs = np.array([None] * len(d), dtype=object)
@@ -256,7 +263,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         ci = on_d if include_caught else on_d[~caught[on_d]]
         if not len(ci):
             continue
-        samples = _pair_samples(decl_keys, item_keys, luv, on_d, by_hs.get(A, none), caught, pr.declaration_keys)
+        samples = _pair_samples(decl_keys, item_keys, luv, on_d, by_hs.get(A, none), caught,
+                                pr.declaration_keys)
         if samples is None:
             continue
         ref_idx, ref_w, g_idx = samples
@@ -275,7 +283,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
                 continue
             vals = col.iloc[ci]
             # the route key repeats the countries: half weight, so one fact is not counted twice
-            llr[name] = _cat_llr(vals, col.iloc[ref_idx], ref_w, col.iloc[g_idx]) * (0.5 if name == "route" else 1.0)
+            llr[name] = _cat_llr(vals, col.iloc[ref_idx], ref_w,
+                                 col.iloc[g_idx]) * (0.5 if name == "route" else 1.0)
             cats[name] = col
         # parties: committed this cover before (strong), other offences, network risk
         pair_off = pair_offenders.get((D, A), set())
@@ -288,7 +297,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
             same |= in_pair
             other |= v.isin(any_off).to_numpy() & ~in_pair
             nr = np.maximum(nr, role_risk[r][ci])
-        llr["parties"] = np.minimum(2.0 * same + 0.7 * other + 2.0 * nr, LLR_CAP) if roles else np.zeros(len(ci))
+        llr["parties"] = np.minimum(2.0 * same + 0.7 * other + 2.0 * nr,
+                                    LLR_CAP) if roles else np.zeros(len(ci))
         # prior: the pair's caught rate among the code's declarations, as odds (at least 1 %)
         prior = _pair_prior(pr.count, len(on_d))
         logit_prior = float(np.log(prior / (1 - prior)))
@@ -298,13 +308,14 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
         best_hs[ci[better]] = A
         for j in np.flatnonzero(better & (total >= min_total)):
             i = ci[j]
-            rs = [{"feature": "cover_pair", "llr": round(logit_prior, 3),
+            rs: list[dict[str, Any]] = [{"feature": "cover_pair", "llr": round(logit_prior, 3),
                    "detail": f"{D} declared where {A} was found in {pr.count} offences "
                              f"({pr.parties} offenders, evaded {pr.evaded:.0f})"}]
             for f, arr in llr.items():
                 if abs(arr[j]) >= 0.05:
                     rs.append({"feature": f, "llr": round(float(arr[j]), 3),
-                               "detail": _detail(f, i, profiles, cats, role_values, role_risk, pair_off, any_off, D, A)})
+                               "detail": _detail(f, i, profiles, cats, role_values, role_risk, pair_off,
+                                                 any_off, D, A)})
             rs[1:] = sorted(rs[1:], key=lambda r: -r["llr"])
             best_reasons[i] = rs
     hit = np.isfinite(best_score)
@@ -373,7 +384,8 @@ def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
         if D[:4] == A[:4]:
             continue
         on_d = by_hs.get(D, none)
-        samples = _pair_samples(decl_keys, item_keys, luv, on_d, by_hs.get(A, none), caught, pr.declaration_keys)
+        samples = _pair_samples(decl_keys, item_keys, luv, on_d, by_hs.get(A, none), caught,
+                                pr.declaration_keys)
         if samples is None:
             continue
         ref, w, gen = samples
@@ -406,6 +418,7 @@ def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: 
             detail = (f"{np.exp(x):.2f}/kg vs cover {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
                       if not np.isnan(x) else "value/kg missing")
             best = {"score": round(score, 4), "suspected_hs": p["actual_hs"],
-                    "detail": f"{digits} is a known cover for {p['actual_hs']} ({p['count']} offences); {detail}"
+                    "detail": f"{digits} is a known cover for "
+                              f"{p['actual_hs']} ({p['count']} offences); {detail}"
                               + (f"; {', '.join(same)} committed it before" if same else "")}
     return best

@@ -11,6 +11,8 @@ suddenly declares something else under a cheaper code after years of the same go
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -59,7 +61,8 @@ def robust_z(decl: pd.DataFrame, *, min_count: int = 8) -> pd.DataFrame:
     Returns columns luv, z, norm_median, norm_level (6, 4, 2 or NaN) aligned with `decl`.
     """
     luv = log_unit_value(decl)
-    out = pd.DataFrame({"luv": luv, "z": np.nan, "norm_median": np.nan, "norm_level": np.nan}, index=decl.index)
+    out = pd.DataFrame({"luv": luv, "z": np.nan, "norm_median": np.nan, "norm_level": np.nan},
+                       index=decl.index)
     for level in (6, 4, 2):
         norms = hs_norms(decl, level=level, min_count=min_count)
         hs = hs_prefix(decl["hs_code"], level)
@@ -115,7 +118,7 @@ def unit_value_anomalies(frames, *, threshold: float = 3.5, min_count: int = 8) 
           "hs_level": int(lv),
           "detail": f"value/kg {uv:.2f} vs usual {nu:.2f} for HS{lv} {str(hs)[:lv]} (robust z {z:+.1f})"}]
         for uv, nu, z, lv, hs in zip(out["unit_value"], out["norm_unit_value"], out["robust_z"], levels,
-                                     out["hs_code"])
+                                     out["hs_code"], strict=True)
     ]
     return out.reindex(out["robust_z"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
@@ -143,7 +146,8 @@ def hs_novelty(decl: pd.DataFrame, *, level: int = 6) -> pd.DataFrame:
     per_day = x.groupby(["t", "date"]).size().rename("n").reset_index().sort_values(["t", "date"])
     per_day["before"] = per_day.groupby("t")["n"].cumsum() - per_day["n"]
     prior_n = x.merge(per_day[["t", "date", "before"]], on=["t", "date"], how="left")["before"].to_numpy()
-    per_day_hs = x.groupby(["t", "hs", "date"]).size().rename("n").reset_index().sort_values(["t", "hs", "date"])
+    per_day_hs = (x.groupby(["t", "hs", "date"]).size().rename("n").reset_index()
+                  .sort_values(["t", "hs", "date"]))
     per_day_hs["before"] = per_day_hs.groupby(["t", "hs"])["n"].cumsum() - per_day_hs["n"]
     prior_same = x.merge(per_day_hs[["t", "hs", "date", "before"]], on=["t", "hs", "date"],
                          how="left")["before"].fillna(0).to_numpy()
@@ -184,7 +188,7 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
     firsts = df[df["new"] & (df["prior_n"] >= min_history)]
     # one event per (trader, new code): its first date
     firsts = firsts.sort_values("date").drop_duplicates(["t", "hs"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     if firsts.empty:
         return pd.DataFrame(rows, columns=cols)
     # each trader's items as sorted arrays (by date, then original order): an event reads its trader's
@@ -198,7 +202,7 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
     hs_arr, rate_arr = hs_code[order], df["rate"].to_numpy(dtype=float)[order]
     key_arr, orig_arr = df["key"].to_numpy(dtype=object)[order], orig[order]
     starts = np.flatnonzero(np.r_[True, t_arr[1:] != t_arr[:-1]])
-    bounds = dict(zip(t_arr[starts], zip(starts, np.r_[starts[1:], len(t_arr)])))
+    bounds = dict(zip(t_arr[starts], zip(starts, np.r_[starts[1:], len(t_arr)], strict=True), strict=True))
     win = np.timedelta64(window_days, "D")
     level_of = {v: i for i, v in enumerate(hs_levels)}
     for ev in firsts.itertuples(index=False):
@@ -221,7 +225,8 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
         stop = n_new / (n_new + n_old_after)
         r_before = _mean(rate_arr[s:b][hs_before == old])
         r_after = _mean(rate_arr[b:a][new_mask])
-        drop = 0.0 if np.isnan(r_before) or np.isnan(r_after) else float(np.clip((r_before - r_after) / 10, 0, 1))
+        drop = (0.0 if np.isnan(r_before) or np.isnan(r_after)
+                else float(np.clip((r_before - r_after) / 10, 0, 1)))
         score = float(np.clip(0.55 * habit * stop + 0.45 * stop * (0.3 + 0.7 * drop) * (n_new >= 2), 0, 1))
         if score < min_score:
             continue
@@ -229,7 +234,8 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
             {"feature": "habit", "value": round(habit, 3),
              "detail": f"{n_old_before} of {n_before} earlier items under {old_main}"},
             {"feature": "switch", "value": round(stop, 3),
-             "detail": f"from {ev.date.date()} {n_new} items under {ev.hs}, {n_old_after} still under {old_main} "
+             "detail": f"from {ev.date.date()} {n_new} items under {ev.hs}, "
+                       f"{n_old_after} still under {old_main} "
                        f"within {window_days} days"},
         ]
         if drop > 0:
@@ -238,8 +244,10 @@ def hs_switches(frames, *, min_history: int = 5, window_days: int = 180, level: 
         new_pos = np.flatnonzero(new_mask) + b
         rows.append({
             "party": ev.t, "date": ev.date, "from_hs": old_main, "to_hs": ev.hs, "n_before": n_before,
-            "n_new": n_new, "n_old_after": n_old_after, "duty_rate_before": r_before, "duty_rate_after": r_after,
-            "score": round(score, 4), "keys": list(key_arr[new_pos[np.argsort(orig_arr[new_pos], kind="stable")]]),
+            "n_new": n_new, "n_old_after": n_old_after, "duty_rate_before": r_before,
+            "duty_rate_after": r_after,
+            "score": round(score, 4),
+            "keys": list(key_arr[new_pos[np.argsort(orig_arr[new_pos], kind="stable")]]),
             "reasons": reasons,
         })
     out = pd.DataFrame(rows, columns=cols)

@@ -89,7 +89,8 @@ NODES: tuple[NodeKind, ...] = (
         "Declaration",
         "One goods item of a customs declaration (SAD / EAEU goods declaration row).",
         (
-            _P("declaration_key", doc="source:declaration_id, shared by the items of one declaration", indexed=True),
+            _P("declaration_key", doc="source:declaration_id, shared by the items of one declaration",
+               indexed=True),
             _P("declaration_id", doc="declaration number (box A)"),
             _P("item_no", "int", "goods item number (box 32)"),
             _P("date", "date", "date of acceptance", indexed=True),
@@ -115,7 +116,8 @@ NODES: tuple[NodeKind, ...] = (
             _P("assessment_score", "float", "declaration risk: own features plus parties' network risk"),
             _P("lane", doc="lane proposed by Tamga: green, yellow, red"),
             _P("assessment_reasons", "json"),
-            _P("uv_z", "float", "robust z of the value per kg against the usual price of its HS code (flagged items)"),
+            _P("uv_z", "float",
+               "robust z of the value per kg against the usual price of its HS code (flagged items)"),
             _P("uv_value", "float", "declared value per kg of a flagged item"),
             _P("uv_norm", "float", "usual value per kg of the item's HS code"),
             _P("uv_duties_at_stake", "float", "duties lost if an undervalued item was worth the usual price"),
@@ -153,8 +155,10 @@ NODES: tuple[NodeKind, ...] = (
             _P("risk_reasons", "json", "per-feature contributions and evidence paths"),
             _P("phoenix_of", doc="party key of the offender this firm may succeed"),
             _P("phoenix_score", "float"),
-            _P("offender_hops", "int", "identifier/officer links from the party's entity to the nearest offender"),
-            _P("hs_switches", "json", "sudden switches of the trader's HS codes (graph.declarations.goods.hs_switches)"),
+            _P("offender_hops", "int",
+               "identifier/officer links from the party's entity to the nearest offender"),
+            _P("hs_switches", "json",
+               "sudden switches of the trader's HS codes (graph.declarations.goods.hs_switches)"),
             _P("hs_switch_score", "float", "highest score of the trader's HS switches"),
             _P("scored_at", "datetime"),
         ),
@@ -173,15 +177,20 @@ NODES: tuple[NodeKind, ...] = (
         shape="triangle",
     ),
     NodeKind("Address", "A normalised address; specificity tells a private flat from a business centre.",
-             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#6d4c41", shape="diamond"),
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#6d4c41",
+             shape="diamond"),
     NodeKind("Phone", "A phone number in E.164 where the country is known.",
-             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#00897b", shape="diamond"),
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#00897b",
+             shape="diamond"),
     NodeKind("Email", "A lower-cased email address.",
-             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#3949ab", shape="diamond"),
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#3949ab",
+             shape="diamond"),
     NodeKind("BankAccount", "An IBAN or national account number, spaces removed.",
-             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#f9a825", shape="diamond"),
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#f9a825",
+             shape="diamond"),
     NodeKind("TaxId", "A tax identification number, digits only (TIN / INN / BIN / STIR).",
-             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#c0ca33", shape="diamond"),
+             (_P("value"), _P("degree", "int"), _P("specificity", "float")), color="#c0ca33",
+             shape="diamond"),
     NodeKind(
         "HSCode",
         "A commodity code at one level of the Harmonized System.",
@@ -227,7 +236,8 @@ NODES: tuple[NodeKind, ...] = (
     ),
     NodeKind(
         "Group",
-        "A linked group of entities (shell-company network) held together by shared identifiers and officers.",
+        "A linked group of entities (shell-company network) held together by shared identifiers and "
+        "officers.",
         (_P("risk", "float"), _P("size", "int"), _P("links", "json"), _P("reasons", "json")),
         color="#ff7043",
     ),
@@ -293,7 +303,8 @@ NODES: tuple[NodeKind, ...] = (
 #: contract column (`declarant_id` ...) -> relationship type from the declaration to the party
 PARTY_ROLES: dict[str, str] = {r.column: t for r, t in (
     (PartyRole.DECLARANT, "DECLARED_BY"), (PartyRole.CONSIGNEE, "CONSIGNED_TO"),
-    (PartyRole.CONSIGNOR, "CONSIGNED_BY"), (PartyRole.CARRIER, "CARRIED_BY"), (PartyRole.BROKER, "BROKERED_BY"))}
+    (PartyRole.CONSIGNOR, "CONSIGNED_BY"), (PartyRole.CARRIER, "CARRIED_BY"),
+    (PartyRole.BROKER, "BROKERED_BY"))}
 
 IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("TaxId", "HAS_TAX_ID", "tax_id", 1.0, same_entity=True,
@@ -430,7 +441,8 @@ def ddl_statements(backend: str) -> list[str]:
             f"FOR (n:{n.label}) REQUIRE n.{n.key} IS UNIQUE"
         )
         if backend == "grafeo":
-            out.append(f"CREATE INDEX {n.label.lower()}_key_idx IF NOT EXISTS FOR (n:{n.label}) ON (n.{n.key})")
+            out.append(f"CREATE INDEX "
+                       f"{n.label.lower()}_key_idx IF NOT EXISTS FOR (n:{n.label}) ON (n.{n.key})")
         for p in n.props:
             if p.indexed:
                 out.append(
@@ -441,7 +453,7 @@ def ddl_statements(backend: str) -> list[str]:
 
 # --------------------------------------------------------------------------- other views
 
-def lint_schema() -> dict:
+def lint_schema() -> dict[str, list[str]]:
     """The schema in the shape Neo4j's language-support linter takes (labels, types, property keys)."""
     keys = sorted({n.key for n in NODES} | {p.name for n in NODES for p in n.props}
                   | {p.name for r in RELS for p in r.props})
@@ -452,7 +464,7 @@ def lint_schema() -> dict:
     }
 
 
-def legend() -> list[dict]:
+def legend() -> list[dict[str, str]]:
     """Colour, shape and description per node kind: the legend of the visual graph."""
     return [{"label": n.label, "color": n.color, "shape": n.shape, "doc": n.doc} for n in NODES]
 

@@ -26,26 +26,26 @@ class CSR:
 
     @property
     def n(self) -> int:
-        return self.matrix.shape[0]
+        return int(self.matrix.shape[0])
 
     @property
     def indptr(self) -> np.ndarray:
-        return self.matrix.indptr
+        return np.asarray(self.matrix.indptr)
 
     @property
     def indices(self) -> np.ndarray:
-        return self.matrix.indices
+        return np.asarray(self.matrix.indices)
 
     @property
     def weights(self) -> np.ndarray:
-        return self.matrix.data
+        return np.asarray(self.matrix.data)
 
     @property
     def n_edges(self) -> int:
         """Undirected edges (self-loops counted once)."""
         m = self.matrix
         loops = int(np.count_nonzero(m.diagonal()))
-        return (m.nnz - loops) // 2 + loops
+        return int((m.nnz - loops) // 2 + loops)
 
     def neighbours(self, u: int) -> tuple[np.ndarray, np.ndarray]:
         """Neighbour ids and edge weights of node u."""
@@ -92,7 +92,7 @@ def connected_components(g: CSR) -> np.ndarray:
     order = np.argsort(first)
     remap = np.empty_like(order)
     remap[order] = np.arange(len(order))
-    return remap[labels]
+    return np.asarray(remap[labels])
 
 
 def personalized_pagerank(g: CSR, personalization: np.ndarray, *, alpha: float = 0.85, tol: float = 1e-10,
@@ -132,11 +132,12 @@ def personalized_pagerank(g: CSR, personalization: np.ndarray, *, alpha: float =
         x = alpha * y + (alpha * returned + (1.0 - alpha)) * p
         if np.abs(x - x_prev).sum() < n * tol:
             break
-    return x
+    return np.asarray(x)
 
 
 def induced_components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Components of the graph on n nodes given only by the edges (src, dst): for union-find style grouping."""
+    """Components of the graph on n nodes given only by the edges (src, dst): for union-find style
+    grouping."""
     if len(src) == 0:
         return np.arange(n)
     return connected_components(from_edges(src, dst, n=n))

@@ -63,7 +63,7 @@ def networkx_communities(g: csr.CSR, *, seed: int = 42) -> np.ndarray:
     G = nx.Graph()
     G.add_nodes_from(range(g.n))
     coo = sp.triu(g.matrix, k=0).tocoo()
-    G.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    G.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
     labels = np.zeros(g.n, dtype=np.int64)
     for i, c in enumerate(nx.community.louvain_communities(G, weight="weight", seed=seed)):
         labels[list(c)] = i

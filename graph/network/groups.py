@@ -21,6 +21,7 @@ members with a record).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def specificity(proj: Projection, s: GroupSettings | None = None) -> np.ndarray:
     frac_recent = pd.Series(is_recent).groupby(links["node"].to_numpy()).mean()
     frac_recent = frac_recent.reindex(range(len(nodes))).fillna(0.0).to_numpy()
     recency = (1.0 - s.recency_weight) + s.recency_weight * frac_recent
-    return prior * damping(nodes["degree"].to_numpy(), s.knee) * recency
+    return np.asarray(prior * damping(nodes["degree"].to_numpy(), s.knee) * recency)
 
 
 def link_pairs(proj: Projection, spec: np.ndarray, s: GroupSettings | None = None) -> pd.DataFrame:
@@ -132,10 +133,10 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
         for nodes in by_group.get(gi, pd.DataFrame({"nodes": []}))["nodes"]:
             for x in nodes:
                 node_set[x] = node_set.get(x, 0) + 1
-        link_list = sorted(
-            ({"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3),
-              "shared_by": int(degree[x])} for x in node_set),
-            key=lambda r: (-r["specificity"], r["kind"], r["value"]))
+        shared: list[dict[str, Any]] = [
+            {"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3),
+             "shared_by": int(degree[x])} for x in node_set]
+        link_list = sorted(shared, key=lambda r: (-r["specificity"], r["kind"], r["value"]))
         offenders = [m for m in members if seeds[m] > 0]
         # any member's record (noisy-OR), tempered by the share of members with one: a ring where
         # several members offended is a risky group, a 15-firm holding with one honest violation is not
@@ -144,7 +145,8 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
         reasons = [f"{len(members)} entities linked by {len(link_list)} shared identifiers or officers"]
         if offenders:
             reasons.append(f"{len(offenders)} member(s) with an enforcement record: "
-                           + ", ".join(str(proj.entities['name'].iloc[m] or proj.entity_ids[m]) for m in offenders[:5]))
+                           + ", ".join(str(proj.entities['name'].iloc[m] or proj.entity_ids[m])
+                                       for m in offenders[:5]))
         rows.append({"group_id": gid, "members": members, "size": len(members), "risk": round(risk, 4),
                      "links": link_list[:50], "reasons": reasons})
     table = pd.DataFrame(rows, columns=["group_id", "members", "size", "risk", "links", "reasons"])

@@ -42,8 +42,10 @@ def find_phoenix(proj: Projection, pairs: pd.DataFrame, spec: np.ndarray, seeds:
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
     # orient every pair both ways: predecessor first
     cand = pd.concat([
-        pd.DataFrame({"pred": a, "succ": b, "weight": pairs["weight"].to_numpy(), "nodes": pairs["nodes"].to_numpy()}),
-        pd.DataFrame({"pred": b, "succ": a, "weight": pairs["weight"].to_numpy(), "nodes": pairs["nodes"].to_numpy()}),
+        pd.DataFrame({"pred": a, "succ": b, "weight": pairs["weight"].to_numpy(),
+                      "nodes": pairs["nodes"].to_numpy()}),
+        pd.DataFrame({"pred": b, "succ": a, "weight": pairs["weight"].to_numpy(),
+                      "nodes": pairs["nodes"].to_numpy()}),
     ], ignore_index=True)
     cand = cand[is_pred[cand["pred"].to_numpy()] & (cand["weight"] >= s.min_link)]
     if cand.empty:
@@ -61,7 +63,7 @@ def find_phoenix(proj: Projection, pairs: pd.DataFrame, spec: np.ndarray, seeds:
     kinds = proj.link_nodes["kind"].to_numpy()
     values = proj.link_nodes["value"].to_numpy()
     rows = []
-    for p, q, w, nodes in zip(cand["pred"], cand["succ"], cand["weight"], cand["nodes"]):
+    for p, q, w, nodes in zip(cand["pred"], cand["succ"], cand["weight"], cand["nodes"], strict=True):
         gs, gp = goods.get(q, set()), goods.get(p, set())
         ss, sp_ = sups.get(q, set()), sups.get(p, set())
         g = len(gs & gp) / len(gs) if gs else 0.0
@@ -73,7 +75,8 @@ def find_phoenix(proj: Projection, pairs: pd.DataFrame, spec: np.ndarray, seeds:
                 "predecessor": str(proj.entity_ids[p]),
                 "predecessor_deregistered_on": str(pd.Timestamp(dereg[p]).date()),
                 "registered_on": str(pd.Timestamp(reg[q]).date()),
-                "shared": [{"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3)}
+                "shared": [{"kind": str(kinds[x]), "value": str(values[x]),
+                            "specificity": round(float(spec[x]), 3)}
                            for x in sorted(nodes, key=lambda x: -spec[x])],
                 "same_goods": sorted(gs & gp)[:10], "goods_overlap": round(g, 3),
                 "same_suppliers": [str(proj.entity_ids[x]) for x in sorted(ss & sp_)[:10]],

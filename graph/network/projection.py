@@ -99,13 +99,15 @@ def project(frames: Frames, resolution: Resolution) -> Projection:
                             "kind": ids["label"].astype(object).to_numpy(),
                             "value": ids["value"].astype(object).to_numpy(), "role": None})
     off = frames.officers
-    off_rows = pd.DataFrame({"entity": _entity_index(off["company"], party_pos, party_entity), "kind": "Person",
+    off_rows = pd.DataFrame({"entity": _entity_index(off["company"], party_pos, party_entity),
+                             "kind": "Person",
                              "value": off["person"].astype(object).to_numpy(),
                              "role": off["role"].astype(object).to_numpy()})
     links = pd.concat([id_rows, off_rows], ignore_index=True)
     links = links[links["entity"] >= 0].dropna(subset=["value"])
     links = links.sort_values(["kind", "value", "entity"]).drop_duplicates(["entity", "kind", "value"])
-    node_codes, node_keys = pd.factorize(pd.MultiIndex.from_arrays([links["kind"], links["value"]]), sort=True)
+    node_codes, node_keys = pd.factorize(pd.MultiIndex.from_arrays([links["kind"], links["value"]]),
+                                         sort=True)
     links = links.assign(node=node_codes).reset_index(drop=True)
     link_nodes = pd.DataFrame({"kind": node_keys.get_level_values(0), "value": node_keys.get_level_values(1)})
     link_nodes["degree"] = np.bincount(node_codes, minlength=len(link_nodes)) if len(link_nodes) else 0
@@ -141,4 +143,5 @@ def project(frames: Frames, resolution: Resolution) -> Projection:
         ref = pd.Timestamp.now().normalize()
     return Projection(entity_ids=entity_ids, entity_index=entity_index, party_keys=party_keys,
                       party_entity=party_entity, entities=entities, links=links, link_nodes=link_nodes,
-                      trade=trade, goods=goods, suppliers=sup, role_counts=rc, reference_date=pd.Timestamp(ref))
+                      trade=trade, goods=goods, suppliers=sup, role_counts=rc,
+                      reference_date=pd.Timestamp(ref))

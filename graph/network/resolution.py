@@ -17,7 +17,9 @@ Party ids stay traceable: every party keeps its key and gets an `entity_id`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +48,7 @@ class ResolutionSettings:
 class Resolution:
     entity_of: pd.Series  # party key -> entity id
     confidence: pd.Series  # party key -> confidence that the party belongs to its entity (0..1)
-    evidence: dict[str, list[dict]] = field(default_factory=dict)  # entity id -> merge evidence
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # entity id -> merge evidence
     names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
     pairs_scored: int = 0
 
@@ -109,13 +111,13 @@ def _decisions(frames: Frames) -> tuple[list[tuple[str, str]], list[tuple[str, s
     d = frames.decisions
     if d is None or d.empty:
         return [], []
-    last: dict[frozenset, str] = {}
-    for kind, a, b in zip(d["kind"], d["subject"], d["object"]):
+    last: dict[frozenset[str], str] = {}
+    for kind, a, b in zip(d["kind"], d["subject"], d["object"], strict=True):
         if kind in _PAIR_KINDS and isinstance(a, str) and isinstance(b, str) and a != b:
             last[frozenset((a, b))] = kind
-    same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.SAME_ENTITY]
-    not_same = [tuple(sorted(k)) for k, v in last.items() if v == DecisionKind.NOT_SAME_ENTITY]
-    return same, not_same
+    def decided(kind: str) -> list[tuple[str, str]]:
+        return [(a, b) for a, b in map(sorted, (k for k, v in last.items() if v == kind))]
+    return decided(DecisionKind.SAME_ENTITY), decided(DecisionKind.NOT_SAME_ENTITY)
 
 
 def _blocks(parties: pd.DataFrame, identifiers: pd.DataFrame, max_block: int) -> pd.DataFrame:
@@ -138,6 +140,59 @@ def _blocks(parties: pd.DataFrame, identifiers: pd.DataFrame, max_block: int) ->
     return pairs[["i_x", "i_y"]].drop_duplicates().rename(columns={"i_x": "i", "i_y": "j"})
 
 
+def _pair_score(ti: str | None, tj: str | None, name_i: str, name_j: str,
+                ids_i: dict[tuple[str, str], float], ids_j: dict[tuple[str, str], float],
+                s: ResolutionSettings) -> tuple[float, list[str], bool] | None:
+    """One candidate pair of the same kind: (score, reasons, same tax id), or None where the two
+    cannot be one entity (two different tax ids) or their names are too far apart to weigh."""
+    if ti and tj and ti != tj:
+        return None  # two different tax ids: two legal entities
+    name_sim = fuzz.token_sort_ratio(name_i, name_j) / 100.0 if name_i and name_j else 0.0
+    reasons: list[str] = []
+    same_tax = bool(ti and ti == tj)
+    if same_tax:
+        score = 0.9 + 0.1 * name_sim
+        reasons.append(f"same tax id {ti}")
+    else:
+        if name_sim < s.min_name_similarity:
+            return None
+        miss = 1.0
+        for key in sorted(set(ids_i) & set(ids_j)):
+            miss *= 1.0 - ids_i[key]
+            reasons.append(f"share {key[0]} {key[1]}")
+        score = s.name_weight * name_sim + s.identifier_weight * (1.0 - miss)
+    reasons.insert(1 if same_tax else 0, f"names {round(name_sim * 100)}% alike")
+    return score, reasons, same_tax
+
+
+def _merge(frames: Frames, pos: dict[str, int], tax: list[str | None],
+           scored: list[tuple[float, int, int, list[str], bool]],
+           ) -> tuple[_UnionFind, np.ndarray, list[tuple[int, int, float, list[str]]]]:
+    """Join the parties: investigators' decisions first (a "not the same" keeps two apart, a
+    confirmation forces the merge), then the scored pairs, equal tax ids first. Returns the
+    union-find, each party's confidence (its weakest merge) and the merges with their reasons."""
+    n = len(tax)
+    uf = _UnionFind(n, tax)
+    same, not_same = _decisions(frames)
+    for a, b in not_same:
+        if a in pos and b in pos:
+            uf.cannot[pos[a]].add(pos[b])
+            uf.cannot[pos[b]].add(pos[a])
+    conf = np.ones(n)
+    merges: list[tuple[int, int, float, list[str]]] = []
+    for a, b in same:  # a person's confirmation forces the merge
+        if a in pos and b in pos and uf.union(pos[a], pos[b]):
+            merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
+    # equal tax ids first (they define the legal entity), then the strongest pairs
+    for score, i, j, reasons, _ in sorted(scored, key=lambda x: (not x[4], -x[0], x[1], x[2])):
+        if uf.find(i) != uf.find(j) and uf.can_join(i, j):
+            uf.union(i, j)
+            merges.append((i, j, score, reasons))
+            conf[i] = min(conf[i], score)
+            conf[j] = min(conf[j], score)
+    return uf, conf, merges
+
+
 def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resolution:
     """Resolve the parties of `frames` into entities (see the module docstring for the rules)."""
     s = settings or ResolutionSettings()
@@ -157,56 +212,20 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
     degree = ids.groupby(["label", "value"])["party"].nunique()
     prior = {i.label: i.specificity for i in schema.IDENTIFIERS}
     party_ids: dict[int, dict[tuple[str, str], float]] = defaultdict(dict)
-    for p, lab, val in zip(ids["party"], ids["label"], ids["value"]):
+    for p, lab, val in zip(ids["party"], ids["label"], ids["value"], strict=True):
         party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * float(damping(degree.loc[(lab, val)],
                                                                             s.identifier_knee))
 
     pairs = _blocks(parties, frames.identifiers, s.max_block)
     scored: list[tuple[float, int, int, list[str], bool]] = []
-    for i, j in zip(pairs["i"].tolist(), pairs["j"].tolist()):
+    for i, j in zip(pairs["i"].tolist(), pairs["j"].tolist(), strict=True):
         if kinds[i] != kinds[j]:
             continue
-        ti, tj = tax[i], tax[j]
-        if ti and tj and ti != tj:
-            continue  # two different tax ids: two legal entities
-        name_sim = fuzz.token_sort_ratio(names[i], names[j]) / 100.0 if names[i] and names[j] else 0.0
-        reasons: list[str] = []
-        if ti and ti == tj:
-            score = 0.9 + 0.1 * name_sim
-            reasons.append(f"same tax id {ti}")
-        else:
-            if name_sim < s.min_name_similarity:
-                continue
-            shared = set(party_ids[i]) & set(party_ids[j])
-            miss = 1.0
-            for key in sorted(shared):
-                miss *= 1.0 - party_ids[i][key]
-                reasons.append(f"share {key[0]} {key[1]}")
-            score = s.name_weight * name_sim + s.identifier_weight * (1.0 - miss)
-        reasons.insert(0 if not (ti and ti == tj) else 1, f"names {round(name_sim * 100)}% alike")
-        if score >= s.threshold:
-            scored.append((score, i, j, reasons, bool(ti and ti == tj)))
+        got = _pair_score(tax[i], tax[j], names[i], names[j], party_ids[i], party_ids[j], s)
+        if got is not None and got[0] >= s.threshold:
+            scored.append((got[0], i, j, got[1], got[2]))
 
-    uf = _UnionFind(n, tax)
-    same, not_same = _decisions(frames)
-    for a, b in not_same:
-        if a in pos and b in pos:
-            uf.cannot[pos[a]].add(pos[b])
-            uf.cannot[pos[b]].add(pos[a])
-    conf = np.ones(n)
-    merges: list[tuple[int, int, float, list[str]]] = []
-    for a, b in same:  # a person's confirmation forces the merge
-        if a in pos and b in pos and uf.union(pos[a], pos[b]):
-            merges.append((pos[a], pos[b], 1.0, ["confirmed by an investigator"]))
-    # equal tax ids first (they define the legal entity), then the strongest pairs
-    scored.sort(key=lambda x: (not x[4], -x[0], x[1], x[2]))
-    for score, i, j, reasons, _ in scored:
-        if uf.find(i) != uf.find(j) and uf.can_join(i, j):
-            uf.union(i, j)
-            merges.append((i, j, score, reasons))
-            conf[i] = min(conf[i], score)
-            conf[j] = min(conf[j], score)
-
+    uf, conf, merges = _merge(frames, pos, tax, scored)
     root = [uf.find(i) for i in range(n)]
     # entity id: derived from the smallest party key of the entity, so it is stable across runs
     smallest: dict[int, str] = {}
@@ -214,7 +233,7 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
         if r not in smallest or keys[i] < smallest[r]:
             smallest[r] = keys[i]
     entity = [f"entity:{smallest[r]}" for r in root]
-    evidence: dict[str, list[dict]] = defaultdict(list)
+    evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i, j, score, reasons in merges:
         evidence[entity[i]].append({"parties": [keys[i], keys[j]], "score": round(float(score), 4),
                                     "reasons": reasons})
@@ -244,8 +263,8 @@ def pairwise_f1(entity_of: pd.Series, truth_groups: list[list[str]]) -> dict[str
     Pairs are counted among the parties that appear in the resolution; a party absent from every
     truth group is its own entity.
     """
-    def pairs_of(groups) -> set[frozenset]:
-        out: set[frozenset] = set()
+    def pairs_of(groups: Iterable[Iterable[str]]) -> set[frozenset[str]]:
+        out: set[frozenset[str]] = set()
         for g in groups:
             g = sorted(set(g))
             for x in range(len(g)):
@@ -263,4 +282,5 @@ def pairwise_f1(entity_of: pd.Series, truth_groups: list[list[str]]) -> dict[str
     precision = tp / len(pred) if pred else 1.0
     recall = tp / len(truth) if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(truth), "predicted_pairs": len(pred)}
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": len(truth),
+            "predicted_pairs": len(pred)}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,7 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
             np.add.at(seeds, ent, s.violation_weight * decay[ok])
     dec = frames.decisions
     if len(dec):
-        for kind, subject in zip(dec["kind"], dec["subject"]):
+        for kind, subject in zip(dec["kind"], dec["subject"], strict=True):
             if subject in party_pos.index:
                 e = proj.party_entity[party_pos.loc[subject]]
                 if kind == DecisionKind.CONFIRMED_RISK:
@@ -233,7 +234,7 @@ def newness(c: Context) -> np.ndarray:
     reg = pd.to_datetime(c.proj.entities["registered_on"])
     age = (c.proj.reference_date - reg).dt.days.to_numpy() / 365.25
     f = 1.0 - age / c.settings.recent_years
-    return np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0)
+    return np.asarray(np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0))
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -246,7 +247,7 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-def feature_docs() -> list[dict]:
+def feature_docs() -> list[dict[str, Any]]:
     """The declared features with their weights and docstrings (served by the API)."""
     return [{"name": f.name, "weight": f.weight, "doc": f.doc} for f in FEATURES]
 
@@ -272,7 +273,34 @@ def score_entities(c: Context, features: tuple[Feature, ...] = FEATURES) -> Scor
 
 # --------------------------------------------------------------------------- reasons
 
-def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int = 5) -> dict[int, dict]:
+def _link_adjacency(pairs: pd.DataFrame) -> dict[int, list[tuple[int, float, list[int]]]]:
+    """entity -> (linked entity, link weight, the link nodes they share), both directions."""
+    adj: dict[int, list[tuple[int, float, list[int]]]] = {}
+    if len(pairs):
+        a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
+                          pairs["nodes"].to_numpy())
+        for x, y, ww, nn in zip(a, b, w, nodes, strict=True):
+            adj.setdefault(int(x), []).append((int(y), float(ww), nn))
+            adj.setdefault(int(y), []).append((int(x), float(ww), nn))
+    return adj
+
+
+def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
+                          want: set[int]) -> dict[int, list[tuple[int, str, int]]]:
+    """entity in `want` -> (offender it trades with, as which role, declarations)."""
+    trade_adj: dict[int, list[tuple[int, str, int]]] = {}
+    if len(trade):
+        t = trade[off[trade["a"].to_numpy()] | off[trade["b"].to_numpy()]]
+        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"], strict=True):
+            if int(x) in want and off[int(y)]:
+                trade_adj.setdefault(int(x), []).append((int(y), k, int(n)))
+            if int(y) in want and off[int(x)]:
+                trade_adj.setdefault(int(y), []).append((int(x), k, int(n)))
+    return trade_adj
+
+
+def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
+            max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which
     group, which phoenix predecessor."""
@@ -280,42 +308,25 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
     names = proj.entities["name"].to_numpy()
     kinds = proj.link_nodes["kind"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
     values = proj.link_nodes["value"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
-    pairs = c.groups.pairs
-    adj: dict[int, list[tuple[int, float, list[int]]]] = {}
-    want = {int(e) for e in entities}
-    if len(pairs):
-        a, b, w, nodes = (pairs["a"].to_numpy(), pairs["b"].to_numpy(), pairs["weight"].to_numpy(),
-                          pairs["nodes"].to_numpy())
-        for x, y, ww, nn in zip(a, b, w, nodes):
-            adj.setdefault(int(x), []).append((int(y), float(ww), nn))
-            adj.setdefault(int(y), []).append((int(x), float(ww), nn))
-    trade = proj.trade
-    trade_adj: dict[int, list[tuple[int, str, int]]] = {}
-    if len(trade):
-        off = c.seeds > 0
-        t = trade[off[trade["a"].to_numpy()] | off[trade["b"].to_numpy()]]
-        for x, y, k, n in zip(t["a"], t["b"], t["kind"], t["count"]):
-            if int(x) in want and off[int(y)]:
-                trade_adj.setdefault(int(x), []).append((int(y), k, int(n)))
-            if int(y) in want and off[int(x)]:
-                trade_adj.setdefault(int(y), []).append((int(x), k, int(n)))
+    adj = _link_adjacency(c.groups.pairs)
+    trade_adj = _trade_with_offenders(proj.trade, c.seeds > 0, {int(e) for e in entities})
 
-    def via(nodes) -> list[dict]:
+    def via(nodes: list[int]) -> list[dict[str, Any]]:
         return [{"kind": str(kinds[x]), "value": str(values[x]), "specificity": round(float(spec[x]), 3)}
                 for x in sorted(nodes, key=lambda x: -spec[x])]
 
-    def who(e: int) -> dict:
+    def who(e: int) -> dict[str, Any]:
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     for e in entities:
         e = int(e)
-        contrib = [{"feature": f, "value": round(float(sc.values.at[e, f]), 4),
+        contrib: list[dict[str, Any]] = [{"feature": f, "value": round(float(sc.values.at[e, f]), 4),
                     "contribution": round(float(sc.contributions.at[e, f]), 4)}
                    for f in sc.values.columns if sc.values.at[e, f] > 0]
         contrib.sort(key=lambda r: -r["contribution"])
-        paths = []
+        paths: list[dict[str, Any]] = []
         for y, w, nn in sorted(adj.get(e, []), key=lambda r: -r[1]):
             if c.seeds[y] > 0:
                 paths.append({"offender": who(y), "link_weight": round(w, 3), "via": via(nn)})
@@ -325,14 +336,15 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *, max_offenders: int 
                         paths.append({"offender": who(z), "link_weight": round(w * w2, 3),
                                       "via": via(nn), "through": who(y), "then_via": via(nn2)})
         paths.sort(key=lambda r: -r["link_weight"])
-        seen, uniq = set(), []
+        seen: set[str] = set()
+        uniq: list[dict[str, Any]] = []
         for p in paths:
             k = p["offender"]["entity_id"]
             if k not in seen:
                 seen.add(k)
                 uniq.append(p)
-        r: dict = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]), "contributions": contrib,
-                   "offender_paths": uniq[:max_offenders]}
+        r: dict[str, Any] = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]),
+                             "contributions": contrib, "offender_paths": uniq[:max_offenders]}
         tr = sorted(trade_adj.get(e, []), key=lambda r: -r[2])[:max_offenders]
         if tr:
             r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]

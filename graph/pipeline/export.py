@@ -43,14 +43,18 @@ COLUMNS: dict[str, dict[str, str]] = {
     "unit-value-anomalies": {"declaration_id": "Declaration ID", "item_no": "Item", "date": "Date",
                              "hs_code": "HS code", "unit_value": "Value per kg",
                              "norm_unit_value": "Usual value per kg", "robust_z": "Robust z",
-                             "direction": "Direction", "duties_at_stake": "Duties at stake", "reasons": "Reasons"},
-    "hs-switches": {"party_id": "Party ID", "name": "Name", "date": "Date", "from_hs": "From HS", "to_hs": "To HS",
+                             "direction": "Direction", "duties_at_stake": "Duties at stake",
+                             "reasons": "Reasons"},
+    "hs-switches": {"party_id": "Party ID", "name": "Name", "date": "Date", "from_hs": "From HS",
+                    "to_hs": "To HS",
                     "n_new": "Items under the new code", "n_old_after": "Items still under the old code",
-                    "duty_rate_before": "Duty rate before", "duty_rate_after": "Duty rate after", "score": "Score",
+                    "duty_rate_before": "Duty rate before", "duty_rate_after": "Duty rate after",
+                    "score": "Score",
                     "reasons": "Reasons"},
     "resolved-entities": {"party_id": "Party ID", "entity_id": "Entity ID", "confidence": "Confidence"},
     "audit-targets": {"rank": "Rank", "target_id": "Target ID", "target_kind": "Target kind", "name": "Name",
-                      "expected_amount": "Expected amount", "risk": "Risk", "duties_at_stake": "Duties at stake",
+                      "expected_amount": "Expected amount", "risk": "Risk",
+                      "duties_at_stake": "Duties at stake",
                       "pick": "Selected by", "reasons": "Reasons"},
 }
 
@@ -120,7 +124,8 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def export(store: GraphStore, kind: str, fmt: str, out: Path | None, *, budget: int | None = None) -> Path | str:
+def export(store: GraphStore, kind: str, fmt: str, out: Path | None, *,
+           budget: int | None = None) -> Path | str:
     """Write the export; return the path written, or the text when `out` is None (a CSV file starts
     with `CSV_BOM`; a caller sending the text to a spreadsheet adds it)."""
     if kind not in KINDS:

@@ -42,7 +42,8 @@ def report(r: Results) -> dict:
         rep["hs_switches"] = len(d["hs_switches"])
     if "audit_targets" in d and len(d["audit_targets"]):
         a = d["audit_targets"]
-        rep["audit_plan"] = {"targets": len(a), "expected_amount": round(float(a["expected_amount"].sum()), 2)}
+        rep["audit_plan"] = {"targets": len(a),
+                             "expected_amount": round(float(a["expected_amount"].sum()), 2)}
     return rep
 
 

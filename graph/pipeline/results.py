@@ -78,7 +78,8 @@ def _entity(who: dict) -> Evidence:
 def _risk(r: dict) -> list[Reason]:
     """A party's risk explanation (`graph.network.risk.reasons`: contributions and evidence paths)."""
     out = [Reason(feature=c["feature"], value=c.get("value"), contribution=c.get("contribution"),
-                  detail=f"signal: {_words(c['feature'])} {c.get('value')}, contribution {c['contribution']:.2f}")
+                  detail=f"signal: {_words(c['feature'])} {c.get('value')}, "
+                         f"contribution {c['contribution']:.2f}")
            for c in r.get("contributions") or []]
     for p in r.get("offender_paths") or []:
         off = p["offender"]
@@ -92,7 +93,8 @@ def _risk(r: dict) -> list[Reason]:
         else:
             detail = f"shares with offender {who}: {_via_text(p['via'])}"
             ev += map(_ident, p["via"])
-        out.append(Reason(feature="offender_path", value=p.get("link_weight"), detail=detail, evidence=tuple(ev)))
+        out.append(Reason(feature="offender_path", value=p.get("link_weight"), detail=detail,
+                          evidence=tuple(ev)))
     for t in r.get("trade_with_offenders") or []:
         who = t["offender"].get("name") or t["offender"].get("entity_id")
         out.append(Reason(feature="trade_with_offender", value=t.get("declarations"),
@@ -104,14 +106,17 @@ def _risk(r: dict) -> list[Reason]:
         out.append(Reason(
             feature="phoenix", value=ph.get("score"),
             detail=(f"may succeed {ph.get('predecessor_name') or ph.get('predecessor')} (deregistered "
-                    f"{ph.get('predecessor_deregistered_on')}; registered {ph.get('registered_on')}; shares {shared}; "
-                    f"goods overlap {ph.get('goods_overlap')}, supplier overlap {ph.get('supplier_overlap')})"),
+                    f"{ph.get('predecessor_deregistered_on')}; registered "
+                    f"{ph.get('registered_on')}; shares {shared}; "
+                    f"goods overlap "
+                    f"{ph.get('goods_overlap')}, supplier overlap {ph.get('supplier_overlap')})"),
             evidence=(Evidence("entity", str(ph.get("predecessor")), ph.get("predecessor_name") or None),
                       *map(_ident, ph.get("shared", [])))))
     g = r.get("group")
     if g:
         out.append(Reason(feature="group", value=g.get("risk"),
-                          detail=f"member of linked group {g['group_id']} ({g['size']} entities, group risk {g['risk']})",
+                          detail=f"member of linked group "
+                                 f"{g['group_id']} ({g['size']} entities, group risk {g['risk']})",
                           evidence=(Evidence("group", str(g["group_id"])),)))
     if r.get("own_record_weight"):
         out.append(Reason(feature="own_record", value=r["own_record_weight"],
@@ -152,7 +157,8 @@ def link_reasons(stored: Any) -> list[Reason]:
     out = []
     for x in loads(stored) or []:
         out.append(Reason(feature="shared_link", value=x.get("shared_by"),
-                          detail=f"{x['kind']} {x['value']} (specificity {x['specificity']}, shared by {x['shared_by']})",
+                          detail=f"{x['kind']} {x['value']} (specificity "
+                                 f"{x['specificity']}, shared by {x['shared_by']})",
                           evidence=(_ident(x),)))
     return out
 
@@ -214,7 +220,8 @@ def _switch(ev: dict) -> dict[str, Any]:
 
 def hs_switches(store: GraphStore) -> list[dict[str, Any]]:
     """One row per switch event (the events are stored as a JSON list on their trader's Party node)."""
-    rows = [{"party_id": p["party_id"], "name": p["name"], "date": ev.get("date"), "from_hs": ev.get("from_hs"),
+    rows = [{"party_id": p["party_id"], "name": p["name"], "date": ev.get("date"),
+             "from_hs": ev.get("from_hs"),
              "to_hs": ev.get("to_hs"), "n_new": ev.get("n_new"), "n_old_after": ev.get("n_old_after"),
              "duty_rate_before": ev.get("duty_rate_before"), "duty_rate_after": ev.get("duty_rate_after"),
              "score": ev.get("score"), "reasons": reasons(ev.get("reasons"))}
@@ -260,7 +267,8 @@ def party_risk(p: dict[str, Any]) -> dict[str, Any]:
             "scored_at": str(p["scored_at"]) if p.get("scored_at") is not None else None}
 
 
-def group_page(store: GraphStore, *, min_risk: float, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def group_page(store: GraphStore, *, min_risk: float, skip: int,
+               limit: int) -> tuple[list[dict[str, Any]], int]:
     rows = store.run("api.groups_page", min_risk=min_risk, skip=skip, limit=limit)
     total = store.run("api.groups_count", min_risk=min_risk)[0]["n"]
     return [{**r, "reasons": reasons(r["reasons"], "group")} for r in rows], total
@@ -287,15 +295,18 @@ def cover_alerts(store: GraphStore, *, min_score: float, skip: int, limit: int) 
 
 def unit_value_alerts(store: GraphStore, *, min_abs_z: float, direction: str | None, skip: int,
                       limit: int) -> list[dict[str, Any]]:
-    rows = store.run("api.unit_value_alerts", min_abs_z=min_abs_z, direction=direction, skip=skip, limit=limit)
-    return [{**r, "direction": "under" if r["robust_z"] < 0 else "over", "reasons": reasons(r.pop("uv_reasons"))}
+    rows = store.run("api.unit_value_alerts", min_abs_z=min_abs_z, direction=direction, skip=skip,
+                     limit=limit)
+    return [{**r, "direction": "under" if r["robust_z"] < 0 else "over",
+             "reasons": reasons(r.pop("uv_reasons"))}
             for r in rows]
 
 
 def hs_switch_alerts(store: GraphStore, *, min_score: float, skip: int, limit: int) -> list[dict[str, Any]]:
     """One row per party, highest switch score first, with its switches of at least `min_score`."""
     rows = store.run("api.hs_switch_alerts", min_score=min_score, skip=skip, limit=limit)
-    return [{**r, "switches": [_switch(s) for s in loads(r.pop("hs_switches")) or [] if s["score"] >= min_score]}
+    return [{**r, "switches": [_switch(s) for s in loads(r.pop("hs_switches")) or []
+                               if s["score"] >= min_score]}
             for r in rows]
 
 

@@ -60,7 +60,8 @@ class AnalyticsSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     community_seed: int = 42
     reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
-    audit_plan_size: int = 1000  # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    audit_plan_size: int = 1000
     audit_random_share: float = 0.1
     # the assessment model's fit budget: the most recent labelled items, boosting rounds, patience
     assessment_max_rows: int = 200_000
@@ -170,9 +171,10 @@ def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer) -> dic
 
 def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model_settings: Settings | None,
                            prep: dict[str, Any] | None = None, profiles: list[Any] | None = None) -> None:
-    """The declaration engineer's functions (graph.declarations.cover / declarations / assessment / audit) on the
-    same frames, fed with the party risk computed here; `prep` is `_declaration_prep`'s output if it
-    ran already; `profiles` the live risk profiles, evaluated beside the model (the strictest lane wins)."""
+    """The declaration engineer's functions (graph.declarations.cover / declarations / assessment /
+    audit) on the same frames, fed with the party risk computed here; `prep` is
+    `_declaration_prep`'s output if it ran already; `profiles` the live risk profiles, evaluated
+    beside the model (the strictest lane wins)."""
     frames = r.frames
     if frames.declarations.empty:
         return
@@ -196,15 +198,16 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             model = assessment.finish(trained, party_risk)
             if model_settings is not None:
                 assessment.save_model(model, model_settings)
-            r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
-                                                                 cover=r.declarations["cover"], features=trained.X)
+            r.declarations["assessment"] = assessment.assess_all(
+                frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
             del trained
             if profiles:
                 from graph.pipeline.profile_context import apply_to_results
 
                 # the model's valuation reference, as POST /assess uses it, so the two agree
                 applied = apply_to_results(r, profiles, norms={6: model.norms})
-                r.notes.append(f"risk profiles: {len(profiles)} live, {sum(map(bool, applied.fired))} items selected")
+                selected = sum(map(bool, applied.fired))
+                r.notes.append(f"risk profiles: {len(profiles)} live, {selected} items selected")
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
@@ -239,10 +242,12 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
 
     def write_network() -> dict:
         t = time.perf_counter()
-        out = write_network_results(store, r, batch_size=s.batch_size, scored_at=started.isoformat(timespec="seconds"))
+        out = write_network_results(store, r, batch_size=s.batch_size,
+                                    scored_at=started.isoformat(timespec="seconds"))
         timings["write_network"] = round(time.perf_counter() - t, 3)
         if progress:
-            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
+            print(f"[score] write_network "
+                  f"{timings['write_network']:.2f}s (alongside the declaration analytics)",
                   file=sys.stderr, flush=True)
         return out
 

@@ -50,9 +50,10 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     groups = r.groups
     gids = groups.table["group_id"].to_numpy() if len(groups.table) else np.zeros(0, dtype=object)
     ph = r.phoenix.set_index("successor") if len(r.phoenix) else None
-    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as documented)
+    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as
+    # documented)
     first_party: dict[int, str] = {}
-    for k, e in zip(p.party_keys, ent):
+    for k, e in zip(p.party_keys, ent, strict=True):
         if e not in first_party:
             first_party[int(e)] = str(k)
     rows = []
@@ -78,7 +79,8 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
             phoenix_of = first_party.get(int(ph.loc[e, "predecessor"]))
             phoenix_score = float(ph.loc[e, "score"])
         rows.append({
-            "key": str(key), "entity_id": str(p.entity_ids[e]), "entity_confidence": float(conf.get(key, 1.0)),
+            "key": str(key), "entity_id": str(p.entity_ids[e]),
+            "entity_confidence": float(conf.get(key, 1.0)),
             "group_id": str(gids[g]) if g >= 0 else None,
             "community_id": int(r.community[e]) if r.community is not None else None,
             "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
@@ -102,19 +104,22 @@ class _Laps:
 
 def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 5000,
                           scored_at: str | None = None) -> dict:
-    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes replaced)."""
+    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes
+    replaced)."""
     scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
     p = r.projection
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     lap = _Laps(seconds)
-    out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at), batch_size))
+    out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at),
+                                                batch_size))
 
     lap("parties")
     out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
     members = r.resolution.members()
     conf = r.resolution.confidence
-    ent_rows, link_rows = [], []
+    ent_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
@@ -127,9 +132,10 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
     lap("entities")
     out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
     parties_of_entity: dict[int, list[str]] = {}
-    for k, e in zip(p.party_keys, p.party_entity):
+    for k, e in zip(p.party_keys, p.party_entity, strict=True):
         parties_of_entity.setdefault(int(e), []).append(str(k))
-    g_rows, member_rows = [], []
+    g_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
                        "links": to_json(row.links), "reasons": to_json(row.reasons)})
@@ -150,7 +156,8 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
 
 
 def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
-    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones cleared)."""
+    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones
+    cleared)."""
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     lap = _Laps(seconds)
@@ -163,7 +170,8 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
     cov = dec.get("cover")
     if cov is not None and len(cov):
         rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
-                for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
+                for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"],
+                                         strict=True)]
         out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
     lap("cover")
     if dec:
@@ -174,12 +182,15 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
     if uv is not None and len(uv):
         rows = [{"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
                  "reasons": to_json(rs)}
-                for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
-                                                uv["duties_at_stake"], uv["reasons"])]
-        out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values", rows, batch_size))
+                for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"],
+                                                uv["norm_unit_value"],
+                                                uv["duties_at_stake"], uv["reasons"], strict=True)]
+        out["unit_value_anomalies"] = _consume(
+            store.run_batches("analytics.write_unit_values", rows, batch_size))
     sw = dec.get("hs_switches")
     if sw is not None and len(sw):
-        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches", hs_switch_rows(sw),
+        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches",
+                                                              hs_switch_rows(sw),
                                                               batch_size))
     lap("unit_values")
     ass = dec.get("assessment")
@@ -188,10 +199,10 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
         # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
         flagged = ass[ass["lane"] != Lane.GREEN]
-        rows = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
-                for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
-                                         flagged["assessment_reasons"]))
-        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows, batch_size))
+        lanes = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
+                 for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
+                                          flagged["assessment_reasons"], strict=True))
+        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", lanes, batch_size))
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["assessments_cleared"] = _consume(store.run_batches(
@@ -236,7 +247,7 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
         for label, df in ln.assign(spec=spec).groupby("kind"):
             if label in SPECIFICITY_QUERIES:
                 out[label] = [{"key": str(v), "degree": int(d), "specificity": round(float(x), 4)}
-                              for v, d, x in zip(df["value"], df["degree"], df["spec"])]
+                              for v, d, x in zip(df["value"], df["degree"], df["spec"], strict=True)]
     ids = r.frames.identifiers
     tax = ids[ids["label"] == "TaxId"]
     if len(tax):
@@ -251,13 +262,16 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
 
 
 def audit_plan_rows(r: Results) -> list[dict]:
-    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the export slices."""
+    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the
+    export slices."""
     a = r.declarations.get("audit_targets")
     if a is None or not len(a):
         return []
-    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object), strict=False))
+    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object),
+                     strict=False))
     names.update(r.resolution.names)  # entity id -> display name
     return [{"rank": int(x.rank), "target_id": str(x.target_id), "target_kind": str(x.target_kind),
-             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount), "risk": float(x.risk),
+             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount),
+             "risk": float(x.risk),
              "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}
             for x in a.itertuples()]

@@ -132,7 +132,8 @@ def date_pages(counts: pd.DataFrame, page: int) -> list[tuple[dt.date, dt.date]]
     c = counts.dropna(subset=["date"]).assign(date=lambda x: pd.to_datetime(x["date"]).dt.date)
     c = c.groupby("date")["items"].sum().sort_index()
     out: list[tuple[dt.date, dt.date]] = []
-    start, n = None, 0
+    start: dt.date | None = None
+    n = 0
     for day, items in c.items():
         if start is not None and n + items > page:
             out.append((start, day))
@@ -140,7 +141,8 @@ def date_pages(counts: pd.DataFrame, page: int) -> list[tuple[dt.date, dt.date]]
         if start is None:
             start = day
         n += int(items)
-    out.append((start, c.index[-1] + dt.timedelta(days=1)))
+    if start is not None:  # else no dated counts: no pages
+        out.append((start, c.index[-1] + dt.timedelta(days=1)))
     return out
 
 
@@ -158,14 +160,16 @@ def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], N
     pages = date_pages(store.run_frame("analytics.frames_declaration_dates"), page)
     with ThreadPoolExecutor(max_workers=1) as pool:
         for since, before in pages:
-            links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", since=since, before=before)
+            links_f = pool.submit(store.run_frame, "analytics.frames_declaration_links", since=since,
+                                  before=before)
             df = store.run_frame("analytics.frames_declarations", since=since, before=before)
             links = links_f.result()
             if df.empty:
                 continue
             if not links.empty:
                 links = links.assign(col=links["rel"].map(_DECLARATION_LINKS)).dropna(subset=["col"])
-                wide = links.drop_duplicates(["key", "col"]).pivot(index="key", columns="col", values="target")
+                wide = (links.drop_duplicates(["key", "col"])
+                        .pivot(index="key", columns="col", values="target"))
                 df = df.join(wide, on="key")
             if routes is not None and "route" in df.columns:
                 df = df.join(routes, on="route")
@@ -206,7 +210,8 @@ class Frames:
         with ThreadPoolExecutor(max_workers=1) as pool:
             small = pool.submit(lambda: (
                 _paged_frames(store, "analytics.frames_parties", "key", "parties", page, progress),
-                _paged_frames(store, "analytics.frames_officers", "person", "officers", page, progress, officers),
+                _paged_frames(store, "analytics.frames_officers", "person", "officers", page, progress,
+                              officers),
                 _paged_frames(store, "analytics.frames_identifiers", "party", "identifiers", page, progress,
                               identifiers),
                 _paged_frames(store, "analytics.frames_offences", "key", "offences", page, progress),
@@ -216,7 +221,8 @@ class Frames:
             parties, officers_df, identifiers_df, offences, decisions = small.result()
         return cls(
             declarations=declarations, parties=parties, officers=officers_df, identifiers=identifiers_df,
-            offences=offences, decisions=frame("decisions", decisions) if len(decisions) else empty("decisions"),
+            offences=offences, decisions=frame("decisions", decisions) if len(decisions)
+            else empty("decisions"),
         )
 
     @classmethod

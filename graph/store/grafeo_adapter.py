@@ -48,7 +48,8 @@ class GrafeoStore(GraphStore):
         self._db: grafeo.GrafeoDB | None = None
         # Grafeo's binding is called from FastAPI's thread pool: one writer at a time, reads run freely.
         self._write_lock = threading.Lock()
-        self._checkpoint_triggers = {"interval_secs": s.checkpoint_interval_s, "wal_bytes": s.checkpoint_wal_bytes}
+        self._checkpoint_triggers = {"interval_secs": s.checkpoint_interval_s,
+                                     "wal_bytes": s.checkpoint_wal_bytes}
         self._bulk_depth = 0
         self._bulk_ids: dict[tuple[str, str], int] | None = None  # (label, key) -> node id, in a bulk load
         try:
@@ -142,7 +143,7 @@ class GrafeoStore(GraphStore):
         try:
             with self._write_lock:
                 node_ids = db.batch_create_nodes_with_props(label, [_to_grafeo(r["props"]) for r in rows])
-                edges = [(nid, ids[(end, r[field])], rel) for nid, r in zip(node_ids, rows)
+                edges = [(nid, ids[(end, r[field])], rel) for nid, r in zip(node_ids, rows, strict=True)
                          for field, (rel, end) in links.items() if r.get(field) and (end, r[field]) in ids]
                 if edges:
                     db.batch_create_edges(edges)

@@ -32,7 +32,8 @@ class Neo4jStore(GraphStore):
 
     def __init__(self, settings: Settings, *, read_only: bool = False):
         if not settings.neo4j_uri or settings.neo4j_password is None:
-            raise StoreError("The Neo4j store needs NEO4J_URI and NEO4J_PASSWORD (there is no default password)")
+            raise StoreError("The Neo4j store needs NEO4J_URI and NEO4J_PASSWORD (there is no default "
+                             "password)")
         self.uri = settings.neo4j_uri
         scheme = self.uri.partition("://")[0].lower()
         if scheme not in _SCHEMES:

@@ -157,7 +157,7 @@ class GraphStore(ABC):
         for stmt in schema.ddl_statements(self.backend):
             self.execute(stmt, mode="write")
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> None:  # noqa: B027 (a no-op by default on purpose, not abstract)
         """Make everything written so far durable in the main file (no-op where the server does it)."""
 
     @abstractmethod

@@ -8,7 +8,8 @@ Its own module because the items are the bulk of every bundle and the one path t
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -18,6 +19,10 @@ from ingest import normalise as nz
 from ingest.load.plan import FilePlan
 from ingest.load.reader import Batch
 from ingest.load.report import FileReport
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
+    from ingest.load.report import IngestReport
 
 ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declarant_id -> declarant
 # The relationships of a new declaration item: row field -> (type, end label). The query
@@ -29,15 +34,16 @@ _DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "hs_c
                      "duty_rate", "duty_amount", "channel", "inspection_result")
 DECLARATION_LINKS: dict[str, tuple[str, str]] = {
     **{ROLE_FIELD[c]: (t, "Party") for c, t in schema.PARTY_ROLES.items()},
-    "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"), "hs": ("CLASSIFIED_AS", "HSCode"),
+    "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"),
+    "hs": ("CLASSIFIED_AS", "HSCode"),
 }
 
 
 
-def _mapped(col: list[str | None], fn) -> list[Any]:
+def _mapped(col: list[str | None], fn: Callable[[str], Any]) -> list[Any]:
     """`fn` over a column, called once per distinct value (normalisers of codes and plates)."""
     memo: dict[str, Any] = {}
-    out = []
+    out: list[Any] = []
     for v in col:
         if v is None:
             out.append(None)
@@ -51,6 +57,24 @@ def _mapped(col: list[str | None], fn) -> list[Any]:
 
 class DeclarationLoading:
     """The declarations phase of `ingest.load.loader.Loader` (whose state it uses)."""
+
+    if TYPE_CHECKING:  # Loader's state and methods this phase uses (set and defined there)
+        store: GraphStore
+        report: IngestReport
+        fresh_store: bool
+        known_parties: set[str]
+        seen_items: set[str]
+        routes_done: set[str]
+        vehicles_done: set[str]
+
+        def key(self, natural: str) -> str: ...
+        def _batches(self, plan: FilePlan, *, record: bool = True) -> Iterator[Batch]: ...
+        def quarantine(self, file: str, source: str, line: int, column: str, reason: str,
+                       raw: Any) -> None: ...
+        def resolve_parties(self, keys: set[str]) -> None: ...
+        def merge_hs(self, codes: set[str]) -> None: ...
+        def merge_countries(self, codes: set[str]) -> None: ...
+        def _run_batches(self, name: str, rows: list[dict[str, Any]], **params: Any) -> None: ...
 
     def load_declarations(self, plan: FilePlan) -> None:
         """Items in batches, as a pipeline: the rows are read and validated (in a reader process for
@@ -94,7 +118,8 @@ class DeclarationLoading:
         new = [i for i in items if i["key"] not in existing]
         partial = [i for i in items if existing.get(i["key"]) is False]
         if new:
-            self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new, DECLARATION_LINKS)
+            self.store.create_linked_nodes("ingest.create_declarations", "Declaration", new,
+                                           DECLARATION_LINKS)
         if partial:
             self.store.run("ingest.merge_declarations", rows=partial)
         fr.loaded += len(new) + len(partial)
@@ -106,11 +131,12 @@ class DeclarationLoading:
         party id neither in the bundle nor in the store."""
         c = b.cols
         pre = self.key("")
-        roles = [(col, fld, c[col], [pre + v if v else None for v in c[col]]) for col, fld in ROLE_FIELD.items()]
+        roles = [(col, fld, c[col], [pre + v if v else None for v in c[col]])
+                 for col, fld in ROLE_FIELD.items()]
         self.resolve_parties({k for *_, keys in roles for k in keys if k is not None})
         known, seen = self.known_parties, self.seen_items
         item_nos = [int(x) if x is not None else 1 for x in c["item_no"]]
-        naturals = [f"{d}/{i}" for d, i in zip(c["declaration_id"], item_nos)]
+        naturals = [f"{d}/{i}" for d, i in zip(c["declaration_id"], item_nos, strict=True)]
         regimes, consignees = c["regime"], c["consignee_id"]
         ok = []
         for i, natural in enumerate(naturals):
@@ -122,9 +148,11 @@ class DeclarationLoading:
                 self.quarantine("declarations", b.source, b.lines[i], "consignee_id",
                                 "required value missing (import)", b.raw[i])
                 continue
-            unknown = next((col for col, _, _, keys in roles if keys[i] is not None and keys[i] not in known), None)
+            unknown = next((col for col, _, _, keys in roles if keys[i] is not None and keys[i] not in known),
+                           None)
             if unknown is not None:
-                self.quarantine("declarations", b.source, b.lines[i], unknown, f"unknown party id {c[unknown][i]!r}",
+                self.quarantine("declarations", b.source, b.lines[i], unknown,
+                                f"unknown party id {c[unknown][i]!r}",
                                 b.raw[i])
                 continue
             seen.add(natural)
@@ -133,7 +161,8 @@ class DeclarationLoading:
             return []
         modes = _mapped(c["transport_mode"], nz.normalise_transport_mode)
         plates = _mapped(c["vehicle_id"], nz.normalise_plate)
-        route_cols = (c["origin_country"], c["dispatch_country"], c["transit_countries"], c["destination_country"],
+        route_cols = (c["origin_country"], c["dispatch_country"], c["transit_countries"],
+                      c["destination_country"],
                       c["border_post"], modes)
         copy = [(k, c[k]) for k in _DECLARATION_COPY]
         items = []
@@ -173,7 +202,8 @@ class DeclarationLoading:
                 for n, t in enumerate((transit or "").split(";") if transit else []):
                     cs.append({"code": t, "role": "transit", "order": 2 + n})
                 if dest:
-                    cs.append({"code": dest, "role": "destination", "order": 2 + len(transit.split(";") if transit else [])})
+                    cs.append({"code": dest, "role": "destination",
+                               "order": 2 + len(transit.split(";") if transit else [])})
                 countries |= {x["code"] for x in cs}
                 props = {"origin_country": origin, "dispatch_country": dispatch, "transit_countries": transit,
                          "destination_country": dest, "border_post": post, "transport_mode": mode}

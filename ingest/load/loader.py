@@ -28,7 +28,7 @@ from ingest.load.declarations import DeclarationLoading
 from ingest.load.plan import FilePlan
 from ingest.load.reader import Batch
 from ingest.load.report import FileReport, IngestReport
-from ingest.profiles import Profile
+from ingest.profiles import PartySynthesis, Profile
 from ingest.validate import IngestStopped, Quarantine, QuarantineRecord
 
 # The quarantine share of a file is judged from this many rows on: in a handful it says little.
@@ -127,10 +127,12 @@ class Loader(DeclarationLoading):
             return
         share = fr.quarantined / fr.read
         if fr.loaded + fr.existing == 0:
-            raise IngestStopped(f"{file}: none of its {fr.read:,} rows loaded (all quarantined); the run failed",
+            raise IngestStopped(f"{file}: none of its "
+                                f"{fr.read:,} rows loaded (all quarantined); the run failed",
                                 file=file)
         if fr.read >= SHARE_MIN_ROWS and share > self.s.ingest_max_quarantine_share:
-            raise IngestStopped(f"{file}: {fr.quarantined:,} of {fr.read:,} rows quarantined ({share:.0%}), more "
+            raise IngestStopped(f"{file}: {fr.quarantined:,} of {fr.read:,} rows quarantined "
+                                f"({share:.0%}), more "
                                 f"than {self.s.ingest_max_quarantine_share:.0%} (setting "
                                 "ingest_max_quarantine_share); the run failed", file=file)
 
@@ -173,18 +175,21 @@ class Loader(DeclarationLoading):
     # ---------------------------------------------------------------- parties
 
     def load_parties(self, plans: dict[str, FilePlan]) -> None:
-        if "parties" in plans:
+        synth = self.profile.synthesise_parties
+        if "parties" in plans or synth is None:
             rows = self._party_rows_from_file(plans["parties"])
         else:
-            rows = self._party_rows_synthesised(plans[self.profile.synthesise_parties.from_file])
+            rows = self._party_rows_synthesised(plans[synth.from_file], synth)
         fr = self.report.files.setdefault("parties", FileReport())
         for batch in self._batched(rows):
             batch = self._without_conflicts(batch)
             if not batch:
                 continue
-            self.store.run("ingest.merge_parties", rows=[{"key": b["key"], "props": b["props"]} for b in batch])
+            self.store.run("ingest.merge_parties",
+                           rows=[{"key": b["key"], "props": b["props"]} for b in batch])
             for ident in schema.IDENTIFIERS:
-                links = [{"party": b["key"], "key": b["idents"][ident.label][0], "value": b["idents"][ident.label][1]}
+                links = [{"party": b["key"], "key": b["idents"][ident.label][0],
+                          "value": b["idents"][ident.label][1]}
                          for b in batch if ident.label in b["idents"]]
                 if links:
                     self.store.run(_IDENT_QUERY[ident.label], rows=links)
@@ -204,7 +209,8 @@ class Loader(DeclarationLoading):
         checked = [b for b in batch if "origin" in b]  # synthesised parties carry no name of their own
         if not checked:
             return batch
-        stored = {r["key"]: r for r in self.store.run("ingest.stored_parties", keys=[b["key"] for b in checked])}
+        stored = {r["key"]: r for r in self.store.run("ingest.stored_parties",
+                                                      keys=[b["key"] for b in checked])}
         fr = self.report.files["parties"]
         keep = []
         for b in batch:
@@ -213,14 +219,16 @@ class Loader(DeclarationLoading):
             column = None
             if old is not None and old.get("name") != new["name"]:
                 column, was, now = "name", old.get("name"), new["name"]
-            elif old is not None and old.get("country") and new["country"] and old["country"] != new["country"]:
+            elif (old is not None and old.get("country") and new["country"]
+                  and old["country"] != new["country"]):
                 column, was, now = "country", old["country"], new["country"]
             if column is None:
                 keep.append(b)
                 continue
             source, line, raw = b["origin"]
             self.quarantine("parties", source, line, column,
-                            f"conflicts with stored party {new['party_id']!r}: {column} {was!r}, here {now!r}", raw)
+                            f"conflicts with stored party "
+                            f"{new['party_id']!r}: {column} {was!r}, here {now!r}", raw)
             fr.conflicts += 1
         return keep
 
@@ -229,7 +237,8 @@ class Loader(DeclarationLoading):
             for path, line, c, raw, extra in batch.rows():
                 first = self._duplicate("parties", c["party_id"], line)
                 if first is not None:
-                    self.quarantine("parties", path, line, "party_id", f"duplicate party_id (first at line {first})",
+                    self.quarantine("parties", path, line, "party_id",
+                                    f"duplicate party_id (first at line {first})",
                                     raw)
                     continue
                 row = self._party_row(c, extra)
@@ -257,19 +266,19 @@ class Loader(DeclarationLoading):
                     idents[ident.label] = (k, raw)
         return {"key": key, "props": props, "idents": idents}
 
-    def _party_rows_synthesised(self, plan: FilePlan) -> Iterator[dict[str, Any]]:
+    def _party_rows_synthesised(self, plan: FilePlan, synth: PartySynthesis) -> Iterator[dict[str, Any]]:
         """Parties of a source without a parties file: one per id seen in the role columns
         (read from the declaration files; rows are counted and quarantined in the declarations pass)."""
-        synth = self.profile.synthesise_parties
         seen: set[str] = set()
         fr = self.report.files.setdefault("parties", FileReport())
         for batch in self._batches(plan, record=False):  # a row that will be quarantined makes no party
-            for pids in zip(*(batch.cols[col] for col in synth.columns)):
-                for col, pid in zip(synth.columns, pids):
+            for pids in zip(*(batch.cols[col] for col in synth.columns), strict=True):
+                for col, pid in zip(synth.columns, pids, strict=True):
                     if pid and pid not in seen:
                         seen.add(pid)
                         fr.read += 1
-                        c = {"party_id": pid, "name": synth.name.format(party_id=pid, role=col.removesuffix("_id")),
+                        c = {"party_id": pid,
+                             "name": synth.name.format(party_id=pid, role=col.removesuffix("_id")),
                              "kind": synth.kind}
                         yield self._party_row(c, {"synthesised_from": col})
 
@@ -279,10 +288,11 @@ class Loader(DeclarationLoading):
         for batch in self._batches(plan):
             self.resolve_parties({self.key(pid) for pid in batch.cols["company_id"]})
             out = []
-            for path, line, c, raw, extra in batch.rows():
+            for path, line, c, raw, _extra in batch.rows():
                 company = self.key(c["company_id"])
                 if company not in self.known_parties:
-                    self.quarantine("officers", path, line, "company_id", f"unknown party id {c['company_id']!r}", raw)
+                    self.quarantine("officers", path, line, "company_id",
+                                    f"unknown party id {c['company_id']!r}", raw)
                     continue
                 name = c.get("person_name")
                 out.append({
@@ -308,12 +318,14 @@ class Loader(DeclarationLoading):
         new = {c for c in codes if c and c not in self.hs_done}
         if not new:
             return
-        nodes, links = set(), set()
+        nodes: set[str] = set()
+        links: set[tuple[str, str]] = set()
         for c in new:
             chain = [c, *nz.hs_ancestors(c)]
             nodes.update(chain)
             links.update(pairwise(chain))
-        self._run_batches("ingest.merge_hs_codes", [{"code": c, "level": nz.hs_level(c)} for c in sorted(nodes)])
+        self._run_batches("ingest.merge_hs_codes",
+                          [{"code": c, "level": nz.hs_level(c)} for c in sorted(nodes)])
         self._run_batches("ingest.link_hs_parents", [{"child": a, "parent": b} for a, b in sorted(links)])
         self.hs_done |= nodes
 
@@ -323,11 +335,12 @@ class Loader(DeclarationLoading):
         fr = self.report.files.setdefault("offences", FileReport())
         for batch in self._batches(plan):
             self.resolve_parties({self.key(pid) for pid in batch.cols["party_id"]})
-            rows = []
+            rows: list[dict[str, Any]] = []
             for path, line, c, raw, extra in batch.rows():
                 party = self.key(c["party_id"])
                 if party not in self.known_parties:
-                    self.quarantine("offences", path, line, "party_id", f"unknown party id {c['party_id']!r}", raw)
+                    self.quarantine("offences", path, line, "party_id", f"unknown party id {c['party_id']!r}",
+                                    raw)
                     continue
                 first = self._duplicate("offences", c["offence_id"], line)
                 if first is not None:
@@ -343,17 +356,21 @@ class Loader(DeclarationLoading):
                     "extra": orjson.dumps(extra).decode() if extra else None,
                 }
                 rows.append({"key": self.key(c["offence_id"]), "party": party, "props": props,
-                             "declaration_key": self.key(c["declaration_id"]) if c.get("declaration_id") else None,
+                             "declaration_key": self.key(c["declaration_id"]) if c.get("declaration_id")
+                             else None,
                              "declared": c.get("declared_hs_code"), "actual": c.get("actual_hs_code")})
             if not rows:
                 continue
             self.store.run("ingest.merge_offences", rows=rows)
             self.store.run("ingest.link_offence_parties", rows=rows)
-            concerns = [{"key": r["key"], "declaration_key": r["declaration_key"]} for r in rows if r["declaration_key"]]
+            concerns = [{"key": r["key"], "declaration_key": r["declaration_key"]} for r in rows
+                        if r["declaration_key"]]
             if concerns:
                 self.store.run("ingest.link_offence_declarations", rows=concerns)
-            self.merge_hs({r["declared"] for r in rows if r["declared"]} | {r["actual"] for r in rows if r["actual"]})
-            for fld, q in (("declared", "ingest.link_offence_declared_hs"), ("actual", "ingest.link_offence_found_hs")):
+            self.merge_hs({r["declared"] for r in rows
+                           if r["declared"]} | {r["actual"] for r in rows if r["actual"]})
+            for fld, q in (("declared", "ingest.link_offence_declared_hs"),
+                           ("actual", "ingest.link_offence_found_hs")):
                 links = [{"key": r["key"], "code": r[fld]} for r in rows if r[fld]]
                 if links:
                     self.store.run(q, rows=links)

@@ -66,6 +66,7 @@ def plan_bundle(profile: Profile, folder: Path, max_file_bytes: int) -> dict[str
                 raise BundleError(f"required file {bf.name!r} is missing from {folder} (looked for {want})",
                                   file=bf.name)
             continue
+        assert mapping is not None  # paths come from a mapping
         sources = []
         for p in paths:
             _check_inside(p, folder, bf.name)
@@ -81,7 +82,8 @@ def plan_bundle(profile: Profile, folder: Path, max_file_bytes: int) -> dict[str
             sources.append(Source(p.name, header, path=p))
         plans[bf.name] = FilePlan(bf.name, mapping, sources)
     if profile.synthesise_parties is not None and profile.synthesise_parties.from_file not in plans:
-        raise BundleError(f"profile {profile.name}: parties come from {profile.synthesise_parties.from_file!r}, "
+        raise BundleError(f"profile {profile.name}: parties come from "
+                          f"{profile.synthesise_parties.from_file!r}, "
                           "which is missing", file=profile.synthesise_parties.from_file)
     return plans
 
@@ -92,7 +94,8 @@ def plan_rows(profile: Profile, rows: dict[str, list[dict[str, object]]]) -> dic
     them: None is empty, a date its ISO form."""
     unknown = sorted(set(rows) - {f.name for f in schema.FILES})
     if unknown:
-        raise BundleError(f"unknown contract file {unknown[0]!r} (known: {', '.join(f.name for f in schema.FILES)})",
+        raise BundleError(f"unknown contract file "
+                          f"{unknown[0]!r} (known: {', '.join(f.name for f in schema.FILES)})",
                           file=unknown[0])
     plans: dict[str, FilePlan] = {}
     for bf in schema.FILES:
@@ -124,5 +127,6 @@ def _check_inside(p: Path, folder: Path, file: str) -> None:
     """Refuse a file whose real path (symbolic links followed) is outside the bundle folder."""
     real = p.resolve()
     if not real.is_relative_to(folder.resolve()):
-        raise BundleError(f"{p.name} is a symbolic link to {real}, outside the bundle folder {folder}: refused",
+        raise BundleError(f"{p.name} is a symbolic link to "
+                          f"{real}, outside the bundle folder {folder}: refused",
                           file=file)

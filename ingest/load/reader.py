@@ -31,8 +31,9 @@ class Batch:
     def rows(self) -> Iterator[tuple[str, int, dict[str, Any], dict[str, str], dict[str, str]]]:
         """(source, line, clean values, raw row, extra columns) per row, for the small files."""
         names = list(self.cols)
-        for i, values in enumerate(zip(*self.cols.values())):
-            yield self.source, self.lines[i], dict(zip(names, values)), self.raw[i], (self.extra[i] if self.extra else {})
+        for i, values in enumerate(zip(*self.cols.values(), strict=True)):
+            yield (self.source, self.lines[i], dict(zip(names, values, strict=True)), self.raw[i],
+                   self.extra[i] if self.extra else {})
 
 
 # Files at least this big are read, mapped and validated in a reader process while this process
@@ -43,7 +44,8 @@ READER_PROCESS_MIN_BYTES = 16 * 2**20
 Problems = list[tuple[int, str, str, Any]]  # (line, column, reason, raw) of the rows refused
 
 
-def valid_batches(plan: FilePlan, batch_size: int, limits: ReadLimits) -> Iterator[tuple[str, Problems, int, Batch | None]]:
+def valid_batches(plan: FilePlan, batch_size: int,
+                  limits: ReadLimits) -> Iterator[tuple[str, Problems, int, Batch | None]]:
     """Read, map and validate a contract file's inputs a batch at a time: per batch (input name,
     the rows refused, rows read, the valid rows or None). Touches no store and writes nothing, so
     it runs the same here or in a reader process."""
@@ -52,14 +54,16 @@ def valid_batches(plan: FilePlan, batch_size: int, limits: ReadLimits) -> Iterat
         apply = plan.mapping.mapper(src.header)
         yielded = False
         for raws in src.batches(batch_size, limits):
-            problems = [(r.line, r.problem[0], r.problem[1], r.raw) for r in raws if r.problem is not None]
+            problems: Problems = [(r.line, r.problem[0], r.problem[1], r.raw) for r in raws
+                                  if r.problem is not None]
             good = [r for r in raws if r.problem is None] if problems else raws
             batch = None
             if good:
                 cols, extra = apply([r.values for r in good])
                 clean, errors = validator(cols, len(good))
                 if any(e is not None for e in errors):
-                    problems += [(r.line, e.column, e.reason, r.values) for r, e in zip(good, errors) if e is not None]
+                    problems += [(r.line, e.column, e.reason, r.values)
+                                 for r, e in zip(good, errors, strict=True) if e is not None]
                     keep = [i for i, e in enumerate(errors) if e is None]
                     clean = {k: [v[i] for i in keep] for k, v in clean.items()}
                     extra = [extra[i] for i in keep] if extra is not None else None
@@ -84,11 +88,13 @@ def in_reader_process(args: tuple, stats: dict[str, float]) -> Iterator[Any]:
 
     rfd, wfd = os.pipe()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    proc = subprocess.Popen([sys.executable, "-c", "from ingest.load.reader import reader_main; reader_main()", str(wfd)],
+    proc = subprocess.Popen([sys.executable, "-c",
+                             "from ingest.load.reader import reader_main; reader_main()", str(wfd)],
                             stdin=subprocess.PIPE, pass_fds=(wfd,), env=env)
     os.close(wfd)
     try:
         with os.fdopen(rfd, "rb") as pipe:
+            assert proc.stdin is not None  # stdin=PIPE
             proc.stdin.write(pickle.dumps(args))
             proc.stdin.close()
             while True:

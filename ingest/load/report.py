@@ -41,7 +41,8 @@ class IngestReport:
     duration_s: float = 0.0
     status: str = "running"  # then "done" or "failed" (the IngestRun node's status, the same words)
     error: str | None = None  # why a failed run stopped
-    completes: list[str] = field(default_factory=list)  # interrupted runs of the same input this one completed
+    # interrupted runs of the same input this one completed
+    completes: list[str] = field(default_factory=list)
     files: dict[str, FileReport] = field(default_factory=dict)
     nodes_before: dict[str, int] = field(default_factory=dict)
     nodes_after: dict[str, int] = field(default_factory=dict)

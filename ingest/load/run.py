@@ -47,7 +47,8 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
 
 
 def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, source: str,
-                settings: Settings | None = None, profile: str = "contract", label: str = "rows") -> IngestReport:
+                settings: Settings | None = None, profile: str = "contract",
+                label: str = "rows") -> IngestReport:
     """Load rows handed over in memory, keyed by contract file ("parties", "declarations",
     "officers", "offences"; each row a dict of contract columns), as if they were a bundle: the
     same plan checks, validation, quarantine, bounds, idempotence and report (one code path, see
@@ -105,7 +106,8 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
                 phase("offences", loader.load_offences, plans["offences"])
             phase("ledger", loader.ledger.flush)  # the last buffered rows
             t_end = time.perf_counter()
-        report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)  # the bulk load's one checkpoint
+        # the bulk load's one checkpoint
+        report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)
         report.status = "done"
     except IngestStopped as e:
         report.status, report.error = "failed", str(e)

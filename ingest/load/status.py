@@ -32,7 +32,8 @@ def store_status(store: GraphStore) -> dict[str, Any]:
     interrupted = interrupted_runs(store)
     note = None
     if interrupted:
-        note = "; ".join(f"ingest {r['key']} of {r['path']} (source {r['source']}, started {r['started_at']}) "
+        note = "; ".join(f"ingest {r['key']} of {r['path']} (source {r['source']}, "
+                         f"started {r['started_at']}) "
                          "was interrupted" for r in interrupted) + f": {RERUN_NOTE}"
     return {"backend": store.backend, "nodes": nodes, "relationships": rels,
             "total_nodes": sum(nodes.values()), "total_relationships": sum(rels.values()),

@@ -95,8 +95,8 @@ class FileMapping:
             for c, v in constants.items():
                 out[c] = [v] * n
             for c, v in defaults.items():
-                col = out.get(c)
-                out[c] = [x or v for x in col] if col is not None else [v] * n
+                have = out.get(c)
+                out[c] = [x or v for x in have] if have is not None else [v] * n
             extra = None
             if extra_cols:
                 extra = [{h: r[h] for h in extra_cols if r.get(h, "") != ""} for r in raws]

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import queries
 from graph.domain import schema
@@ -39,9 +40,10 @@ class LintUnavailable(RuntimeError):
     """Node or the pinned npm package is missing: the lint cannot run."""
 
 
-def lint_schema() -> dict:
-    """`graph.domain.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are flagged."""
-    s = dict(schema.lint_schema())
+def lint_schema() -> dict[str, Any]:
+    """`graph.domain.schema.lint_schema()` plus the relationship endpoints, so impossible patterns are
+    flagged."""
+    s: dict[str, Any] = dict(schema.lint_schema())
     s["graphSchema"] = [{"from": r.start, "to": r.end, "relType": r.type} for r in schema.RELS]
     return s
 
@@ -58,7 +60,8 @@ def statements() -> list[dict]:
             if backend == "neo4j":
                 items.append({"name": f"{name} [neo4j variant]", "text": text, "plugins": True})
     for i, stmt in enumerate(schema.ddl_statements("neo4j")):
-        items.append({"name": f"graph.domain.schema.ddl_statements('neo4j')[{i}]", "text": stmt, "plugins": False})
+        items.append({"name": f"graph.domain.schema.ddl_statements('neo4j')[{i}]", "text": stmt,
+                      "plugins": False})
     return items
 
 

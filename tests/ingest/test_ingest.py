@@ -20,24 +20,31 @@ from ingest.validate import BundleError
 PARTIES = [
     ["party_id", "name", "kind", "country", "tax_id", "registered_on", "deregistered_on", "address", "phone",
      "email", "bank_account", "licence_no"],
-    ["P1", "ООО «Восток Трейд»", "company", "UZ", "301 234 567", "2019-03-01", "", "г. Ташкент, ул. Навои, д. 12, кв. 5",
+    ["P1", "ООО «Восток Трейд»", "company", "UZ", "301 234 567", "2019-03-01", "",
+     "г. Ташкент, ул. Навои, д. 12, кв. 5",
      "8 (90) 123-45-67", "Info@Vostok.uz", "UZ12 3456", "L-77"],
-    ["P2", "OOO Vostok Treyd", "company", "UZ", "301-234-567", "2023-01-10", "", "Tashkent sh., Navoi ko'chasi 12, apt 5",
+    ["P2", "OOO Vostok Treyd", "company", "UZ", "301-234-567", "2023-01-10", "",
+     "Tashkent sh., Navoi ko'chasi 12, apt 5",
      "+998901234567", "", "", ""],
-    ["P3", "Silk Road Logistics LLC", "company", "KZ", "", "", "", "", "8 701 123 4567", "ops@silkroad.kz", "", ""],
+    ["P3", "Silk Road Logistics LLC", "company", "KZ", "", "", "", "", "8 701 123 4567", "ops@silkroad.kz",
+     "", ""],
     ["P4", "Ivanov Ivan", "person", "KZ", "", "", "", "", "", "", "", ""],
 ]
 DECLARATIONS = [
-    ["declaration_id", "item_no", "date", "regime", "customs_office", "border_post", "declarant_id", "consignee_id",
-     "consignor_id", "carrier_id", "broker_id", "vehicle_id", "transport_mode", "hs_code", "goods_description",
+    ["declaration_id", "item_no", "date", "regime", "customs_office", "border_post", "declarant_id",
+     "consignee_id",
+     "consignor_id", "carrier_id", "broker_id", "vehicle_id", "transport_mode", "hs_code",
+     "goods_description",
      "origin_country", "dispatch_country", "destination_country", "transit_countries", "net_mass_kg",
      "gross_mass_kg", "quantity", "quantity_unit", "customs_value", "currency", "duty_rate", "duty_amount",
      "channel", "inspection_result", "container_no"],
     # declaration D1 has two items; same route; vehicle plate written two ways
     ["D1", "1", "2025-03-14", "IM40", "UZ-01", "Yallama", "P1", "P1", "P3", "P3", "", "01 A 123 BC", "road",
-     "71080", "gold", "CN", "KZ", "UZ", "KZ", "10.5", "11", "10", "kg", "1000", "USD", "5", "50", "red", "violation", "C1"],
+     "71080", "gold", "CN", "KZ", "UZ", "KZ", "10.5", "11", "10", "kg", "1000", "USD", "5", "50", "red",
+     "violation", "C1"],
     ["D1", "2", "2025-03-14", "IM40", "UZ-01", "Yallama", "P1", "P1", "P3", "P3", "", "01A123BC", "road",
-     "8471300000", "laptops", "CN", "KZ", "UZ", "KZ", "100", "120", "20", "pcs", "20000", "usd", "0", "0", "green", "", ""],
+     "8471300000", "laptops", "CN", "KZ", "UZ", "KZ", "100", "120", "20", "pcs", "20000", "usd", "0", "0",
+     "green", "", ""],
     ["D2", "", "2025-04-01", "IM40", "UZ-01", "Gisht Kuprik", "P2", "P2", "", "", "P4", "", "rail",
      "847130", "laptops", "CN", "CN", "UZ", "", "50", "", "", "", "9000", "", "", "", "", "clear", ""],
 ]
@@ -258,7 +265,8 @@ def test_bad_rows_quarantined_exactly(tmp_path, settings, grafeo_store):
                    ("declarations", 9, "goods_description")]
     reasons = {r["line"]: r["reason"] for r in recs}
     assert "ISO date" in reasons[3] and "below the minimum" in reasons[4]
-    assert "unknown party id 'NOPE'" in reasons[5] and "UTF-8" in reasons[8] and "exceeds the cap" in reasons[9]
+    assert "unknown party id 'NOPE'" in reasons[5]
+    assert "UTF-8" in reasons[8] and "exceeds the cap" in reasons[9]
     assert next(r for r in recs if r["line"] == 3)["raw"]["declaration_id"] == "B1"
     assert (Path(rep.quarantine_path).parent / "quarantine.csv").read_text().count("declarations,") == 5
     keys = [r["k"] for r in grafeo_store.execute("MATCH (d:Declaration) RETURN d.key AS k ORDER BY k")]
@@ -274,7 +282,8 @@ def test_the_reader_process_loads_exactly_what_the_loader_reads_itself(tmp_path,
     import ingest.load.reader
 
     bundle = make_bundle(tmp_path / "b", declarations=[
-        *DECLARATIONS, ["D3", "1", "2025-13-45", *DECLARATIONS[1][3:]], ["D4", "1", *DECLARATIONS[1][2:6], "NOPE",
+        *DECLARATIONS, ["D3", "1", "2025-13-45", *DECLARATIONS[1][3:]],
+        ["D4", "1", *DECLARATIONS[1][2:6], "NOPE",
                                                                          *DECLARATIONS[1][7:]]])
     here = ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
     counts = graph_counts(grafeo_store)

@@ -74,7 +74,8 @@ def _cli_ingest(bundle: Path, data_dir: Path) -> tuple[int, str, float, float]:
     t0 = time.monotonic()
     peak = 0.0
     with err_path.open("wb") as err, open(os.devnull, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "ingest", str(bundle),
+        proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "ingest",
+                                 str(bundle),
                                  "--no-progress"], cwd=ROOT, env=env, stdout=out, stderr=err)
         deadline = time.monotonic() + 120
         while True:
@@ -164,7 +165,8 @@ def test_quarantine_is_capped_and_the_run_fails(tmp_path, settings, grafeo_store
 
 
 def test_a_share_of_bad_rows_over_the_bound_fails_the_run(tmp_path, settings, grafeo_store):
-    rows = [HEADER, *[_row(f"G{i}") for i in range(400)], *[_row(f"B{i}", net_mass_kg="-1") for i in range(700)]]
+    rows = [HEADER, *[_row(f"G{i}") for i in range(400)],
+            *[_row(f"B{i}", net_mass_kg="-1") for i in range(700)]]
     bundle = make_bundle(tmp_path / "b", declarations=rows)
     with pytest.raises(IngestStopped, match=r"700 of 1,100 rows quarantined \(64%\), more than 50%"):
         ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
@@ -208,7 +210,8 @@ def test_dates_and_duty_rates_are_bounded(tmp_path, settings, grafeo_store, colu
         assert rec["column"] == column and rec["line"] == 3
 
 
-def test_a_reingested_party_with_another_name_or_country_is_a_reported_conflict(tmp_path, settings, grafeo_store):
+def test_a_reingested_party_with_another_name_or_country_is_a_reported_conflict(
+        tmp_path, settings, grafeo_store):
     """The rule: the stored party stands, the conflicting row is quarantined and counted."""
     ingest_bundle(grafeo_store, make_bundle(tmp_path / "a"), settings=settings, progress=False)
     parties = [list(r) for r in PARTIES]
@@ -239,7 +242,7 @@ def test_a_link_out_of_the_bundle_is_refused(tmp_path, settings, grafeo_store):
     bundle = make_bundle(tmp_path / "b")
     (bundle / "offences.csv").unlink()
     (bundle / "offences.csv").symlink_to(outside)
-    with pytest.raises(BundleError, match="symbolic link .* outside the bundle folder"):
+    with pytest.raises(BundleError, match=r"symbolic link .* outside the bundle folder"):
         ingest_bundle(grafeo_store, bundle, settings=settings, progress=False)
     assert sum(graph_counts(grafeo_store)[0].values()) == 0
     (bundle / "offences.csv").unlink()

@@ -85,7 +85,8 @@ def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world, rea
     killed = Settings(env="test", data_dir=tmp_path / "killed", batch_size=batch)
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(killed.data_dir), str(small_world), str(batch),
                              "0" if reader_process else str(2**60)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     seen = 0
     readers = []
     for line in proc.stdout:
@@ -110,7 +111,8 @@ def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world, rea
     with open_store(killed) as store:
         st = store_status(store)
     (run,) = st["interrupted_runs"]
-    assert run["kind"] == "ingest" and run["source"] == "customs" and run["path"] == str(small_world.resolve())
+    assert run["kind"] == "ingest" and run["source"] == "customs"
+    assert run["path"] == str(small_world.resolve())
     assert set(run) == {"kind", "key", "source", "path", "started_at"} and run["started_at"]
     assert run["key"] in st["interrupted_note"]
     assert "re-running the same bundle completes it; loaded rows are not duplicated" in st["interrupted_note"]
@@ -133,12 +135,14 @@ def test_tamga_status_reports_an_interrupted_run(tmp_path, small_world):
         store.ensure_schema()
         store.run("ingest.record_run", key="r-killed", started_at="2026-01-01T00:00:00+00:00", finished_at="",
                   source="sim", path=str(small_world), status="running", report="{}")
-    out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "status"], cwd=ROOT, check=False,
+    out = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "status"], cwd=ROOT,
+                         check=False,
                          capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(ROOT), "TAMGA_DATA_DIR": str(s.data_dir)})
     assert out.returncode == 0, out.stderr
     st = json.loads(out.stdout)
-    assert [{k: r[k] for k in ("kind", "key", "source", "path", "started_at")} for r in st["interrupted_runs"]] == [
+    assert [{k: r[k] for k in ("kind", "key", "source", "path", "started_at")}
+            for r in st["interrupted_runs"]] == [
         {"kind": "ingest", "key": "r-killed", "source": "sim", "path": str(small_world),
          "started_at": "2026-01-01T00:00:00+00:00"}]
     assert "completes the missing items" in st["interrupted_runs"][0]["rerun"]
@@ -148,8 +152,10 @@ def test_tamga_status_reports_an_interrupted_run(tmp_path, small_world):
 def test_incomplete_item_is_repaired(tmp_path, small_world, settings, grafeo_store):
     ingest_bundle(grafeo_store, small_world, settings=settings, progress=False)
     before = count_graph(grafeo_store)
-    key = grafeo_store.execute("MATCH (d:Declaration)-[:DECLARED_BY]->() RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    gone = grafeo_store.execute("MATCH (d:Declaration {key: $k})-[r]->() DELETE r RETURN count(r) AS n", {"k": key}, mode="write")
+    key = grafeo_store.execute("MATCH (d:Declaration)-[:DECLARED_BY]->() "
+                               "RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    gone = grafeo_store.execute("MATCH (d:Declaration {key: $k})-[r]->() DELETE r RETURN count(r) AS n",
+                                {"k": key}, mode="write")
     assert gone[0]["n"] >= 3
     rep = ingest_bundle(grafeo_store, small_world, settings=settings, progress=False)
     assert rep.files["declarations"].loaded == 1

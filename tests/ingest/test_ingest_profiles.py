@@ -11,7 +11,8 @@ from ingest.load import count_graph, ingest_bundle
 from ingest.profiles import ProfileError, available, load_profile
 from ingest.validate import BundleError
 
-KCS_HEADER = ("Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,"
+KCS_HEADER = ("Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,"
+              "Mode of Transport,"
               "Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,"
               "Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud")
 KCS_ROWS = [
@@ -36,7 +37,8 @@ def test_profiles_available_and_unknown():
 
 
 def test_kcs_rows_map_onto_the_contract(tmp_path, settings, grafeo_store):
-    rep = ingest_bundle(grafeo_store, write_kcs(tmp_path / "kcs"), profile="kcs", settings=settings, progress=False)
+    rep = ingest_bundle(grafeo_store, write_kcs(tmp_path / "kcs"), profile="kcs", settings=settings,
+                        progress=False)
     d = rep.files["declarations"]
     assert (d.read, d.loaded, d.quarantined) == (4, 3, 1)
     rec = json.loads(Path(rep.quarantine_path).read_text().splitlines()[0])
@@ -47,8 +49,10 @@ def test_kcs_rows_map_onto_the_contract(tmp_path, settings, grafeo_store):
     assert nodes["Party"] == 6
     rows = grafeo_store.execute(
         "MATCH (d:Declaration)-[:DECLARED_BY]->(p:Party) MATCH (d)-[:ON_ROUTE]->(rt:Route) "
-        "RETURN d.declaration_id AS id, d.hs_code AS hs, rt.transport_mode AS mode, d.inspection_result AS res, "
-        "rt.destination_country AS dest, rt.origin_country AS origin, d.duty_rate AS rate, p.key AS declarant "
+        "RETURN d.declaration_id AS id, d.hs_code AS hs, rt.transport_mode AS mode, "
+        "d.inspection_result AS res, "
+        "rt.destination_country AS dest, rt.origin_country AS origin, d.duty_rate AS rate, "
+        "p.key AS declarant "
         "ORDER BY id")
     assert rows == [
         {"id": "77854751", "hs": "690722", "mode": "air", "res": "violation", "dest": "KR", "origin": "CN",

@@ -25,7 +25,7 @@ from tests.ingest.test_ingest import (
 
 
 def _dicts(table: list[list[str]]) -> list[dict[str, str]]:
-    return [dict(zip(table[0], r)) for r in table[1:]]
+    return [dict(zip(table[0], r, strict=True)) for r in table[1:]]
 
 
 def _rows(declarations=DECLARATIONS) -> dict[str, list[dict]]:
@@ -61,7 +61,8 @@ def test_rows_and_bundle_quarantine_the_same_rows_for_the_same_reasons(tmp_path,
     from graph.store import open_store
 
     with open_store(s2) as other:
-        from_bundle = ingest_bundle(other, make_bundle(tmp_path / "b", declarations=bad), settings=s2, progress=False)
+        from_bundle = ingest_bundle(other, make_bundle(tmp_path / "b", declarations=bad), settings=s2,
+                                    progress=False)
         assert graph_counts(other) == graph_counts(grafeo_store)
 
     def recs(rep):
@@ -71,7 +72,8 @@ def test_rows_and_bundle_quarantine_the_same_rows_for_the_same_reasons(tmp_path,
     assert recs(from_rows) == recs(from_bundle) and len(recs(from_rows)) == 2
     lines = [json.loads(x)["line"] for x in Path(from_rows.quarantine_path).read_text().splitlines()]
     assert lines == [4, 5]  # the position in the list (a bundle's are file lines: 5, 6)
-    assert json.loads(Path(from_rows.quarantine_path).read_text().splitlines()[0])["path"] == "declarations (rows)"
+    first = Path(from_rows.quarantine_path).read_text().splitlines()[0]
+    assert json.loads(first)["path"] == "declarations (rows)"
 
 
 def test_python_values_are_taken_as_a_csv_would_hold_them(settings, grafeo_store):
@@ -79,7 +81,8 @@ def test_python_values_are_taken_as_a_csv_would_hold_them(settings, grafeo_store
     d = rows["declarations"][0]
     d.update(date=date(2025, 3, 14), customs_value=1000.0, item_no=1, broker_id=None)
     ingest_rows(grafeo_store, rows, source="customs", settings=settings)
-    got = grafeo_store.execute("MATCH (d:Declaration {key: 'customs:D1/1'}) RETURN d.date AS d, d.customs_value AS v")
+    got = grafeo_store.execute("MATCH (d:Declaration {key: 'customs:D1/1'}) RETURN d.date AS d, "
+                               "d.customs_value AS v")
     assert got == [{"d": date(2025, 3, 14), "v": 1000.0}]
 
 
@@ -90,7 +93,8 @@ def test_one_item_for_stored_parties(tmp_path, settings, grafeo_store, no_temp_f
     parties = [p for p in _dicts(PARTIES) if p["party_id"] in {"P1", "P3"}]
     rep = ingest_rows(grafeo_store, {"parties": parties, "declarations": [item]}, source="customs",
                       settings=settings, label="api:assess")
-    assert rep.files["declarations"].loaded == 1 and rep.files["parties"].conflicts == 0 and rep.path == "api:assess"
+    assert rep.files["declarations"].loaded == 1 and rep.files["parties"].conflicts == 0
+    assert rep.path == "api:assess"
     assert graph_counts(grafeo_store)[0]["Declaration"] == 4
 
 

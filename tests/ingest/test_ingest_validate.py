@@ -11,7 +11,8 @@ from ingest.validate import BatchValidator, RowError, RowValidator
 
 # per contract type: valid values, near misses and junk, so that every rule fires somewhere
 _VALUES = {
-    "date": ["2025-01-02", "2024-02-29", "2025-02-30", "2025-13-01", "02.01.2025", "2025-01-02T10:00:00", "x"],
+    "date": ["2025-01-02", "2024-02-29", "2025-02-30", "2025-13-01", "02.01.2025", "2025-01-02T10:00:00",
+             "x"],
     "float": ["0", "1.5", "-5", "1e3", "nan", "inf", "12,5", "1_000", "abc", "101", "-0.0"],
     "int": ["1", "2.0", "2.5", "0", "-1", "x"],
     "country": ["UZ", "kz", "Uzbekistan", "XX", "U Z", "826"],
@@ -23,7 +24,8 @@ _VALUES = {
 
 
 def _column_values(col: schema.Column) -> st.SearchStrategy[str]:
-    pool = list(col.choices) + [c.upper() for c in col.choices] + ["other"] if col.choices else _VALUES[col.type]
+    pool = list(col.choices) + [c.upper()
+                                for c in col.choices] + ["other"] if col.choices else _VALUES[col.type]
     return st.one_of(st.just(""), st.sampled_from(pool))
 
 
@@ -53,7 +55,8 @@ def test_declarations_batch_validation_equals_the_row_rules(rows):
     _agree("declarations", rows)
 
 
-@given(st.sampled_from(["parties", "officers", "offences"]).flatmap(lambda f: st.tuples(st.just(f), _rows(f))))
+@given(st.sampled_from(["parties", "officers",
+                        "offences"]).flatmap(lambda f: st.tuples(st.just(f), _rows(f))))
 @settings(derandomize=True, max_examples=200, deadline=None)
 def test_other_files_batch_validation_equals_the_row_rules(file_rows):
     _agree(*file_rows)

@@ -60,7 +60,8 @@ def test_search_key_vostok():
     assert normalise_name("vostok") == normalise_name("ВОСТОК")
 
 
-@pytest.mark.parametrize("form", ["ООО", "OOO", "MChJ", "МЧЖ", "LLC", "TOO", "ТОО", "XK", "AJ", "АО", "АЖ", "ЖШС",
+@pytest.mark.parametrize("form", ["ООО", "OOO", "MChJ", "МЧЖ", "LLC", "TOO", "ТОО", "XK", "AJ", "АО", "АЖ",
+                                  "ЖШС",
                                   "ИП", "LLP", "JSC", "Ltd", "GmbH", "O.O.O.", "L.L.C."])
 def test_legal_forms_dropped(form):
     assert normalise_name(f"{form} «Алмаз Савдо»") == normalise_name("Almaz Savdo") == "almaz savdo"
@@ -187,13 +188,15 @@ def test_hs_even_length_and_idempotent(d):
         assert all(out.startswith(a) for a in hs_ancestors(out))
 
 
-@given(st.sampled_from(["90", "91", "93", "94", "97", "99", "33", "71"]), st.text(alphabet="0123456789", min_size=7,
+@given(st.sampled_from(["90", "91", "93", "94", "97", "99", "33", "71"]),
+       st.text(alphabet="0123456789", min_size=7,
                                                                                    max_size=7))
 @settings(derandomize=True)
 def test_uz_forms_agree(op, rest):
     national = op + rest
     e164 = normalise_phone("+998" + national)
-    forms = [f"8 {op} {rest}", f"998{national}", f"({op}) {rest[:3]}-{rest[3:5]}-{rest[5:]}", f"+998 {op} {rest}"]
+    forms = [f"8 {op} {rest}", f"998{national}", f"({op}) {rest[:3]}-{rest[3:5]}-{rest[5:]}",
+             f"+998 {op} {rest}"]
     assert {normalise_phone(f, "UZ") for f in forms} == {e164}
     assert normalise_phone(e164) == e164
 
@@ -209,5 +212,6 @@ def test_email_idempotent_lower(e):
 @settings(derandomize=True, max_examples=300, deadline=None)
 def test_address_key_is_stable(text):
     out = normalise_address(text)
-    assert out is None or (out == out.strip() and "  " not in out and normalise_address(text.upper()) == out
+    assert out is None or ((out == out.strip() and "  " not in out
+                            and normalise_address(text.upper()) == out)
                            or not text.isascii())

@@ -66,7 +66,7 @@ def party_links(parties: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
                          ("bank", "bank_account", norm_digits), ("email", "email", lambda x: x),
                          ("tax", "tax_id", norm_digits)):
         m: dict[str, list[str]] = defaultdict(list)
-        for pid, v in zip(parties["party_id"], parties[col]):
+        for pid, v in zip(parties["party_id"], parties[col], strict=True):
             nv = f(v)
             if isinstance(nv, str):
                 m[nv].append(pid)
@@ -91,7 +91,8 @@ def test_same_seed_same_bytes_other_seed_other_world(tmp_path: Path, small_world
 
 def test_same_bytes_in_another_process(tmp_path: Path, small_world: Path):
     """No set or hash order leaks into the output: another interpreter with another hash seed agrees."""
-    code = "import sys; from ingest.simulate import generate_world; generate_world(sys.argv[1], seed=7, declarations=3000)"
+    code = ("import sys; from ingest.simulate import generate_world; "
+            "generate_world(sys.argv[1], seed=7, declarations=3000)")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], check=True, env=env, timeout=300)
     assert files_digest(tmp_path / "p") == files_digest(small_world)
@@ -180,7 +181,8 @@ def test_world_looks_like_central_asian_customs(world):
         assert form in names
     dom = p[p["country"].isin(["UZ", "KZ"]) & p["tax_id"].notna()]
     tax = dom["tax_id"].map(norm_digits)
-    assert (tax[dom["country"] == "UZ"].str.len() == 9).all() and (tax[dom["country"] == "KZ"].str.len() == 12).all()
+    assert (tax[dom["country"] == "UZ"].str.len() == 9).all()
+    assert (tax[dom["country"] == "KZ"].str.len() == 12).all()
     assert dom["tax_id"].str.contains(r"[\s-]").any(), "some tax ids carry spaces or dashes"
     ph = p["phone"].dropna()
     assert ph.str.startswith("+998").any() and ph.str.startswith("8").any() and ph.str.contains(" ").any()
@@ -317,7 +319,8 @@ def test_cover_items_are_declared_cheap_but_priced_like_risk_goods(world):
     cov_off = off[off["declared_hs_code"].notna() & off["declared_hs_code"].str[:6].isin(cover_codes)
                   & off["actual_hs_code"].notna()]
     pairs = {tuple(x) for x in cov["pairs"]}
-    assert {(a[:6], b[:6]) for a, b in zip(cov_off["declared_hs_code"], cov_off["actual_hs_code"])} & pairs
+    assert {(a[:6], b[:6])
+            for a, b in zip(cov_off["declared_hs_code"], cov_off["actual_hs_code"], strict=True)} & pairs
     caught_decl = {k.rsplit("/", 1)[0] for k in caught}
     assert caught_decl <= set(off["declaration_id"])
     assert not rows[rows["key"].isin(planted)]["inspection_result"].eq("violation").any()
@@ -336,7 +339,8 @@ def test_duplicates_are_one_company_spelt_differently(world):
         fingerprint = {pid: (norm_phone(p.at[pid, "phone"]), norm_addr(p.at[pid, "address"]),
                              norm_digits(p.at[pid, "bank_account"])) for pid in g}
         for pid in g:
-            if not isinstance(p.at[pid, "tax_id"], str):  # no tax id: phone, address and bank match another record
+            # no tax id: phone, address and bank match another record
+            if not isinstance(p.at[pid, "tax_id"], str):
                 assert None not in fingerprint[pid]
                 assert any(fingerprint[o] == fingerprint[pid] for o in g if o != pid)
         assert set(g) <= set(dec["consignee_id"]) | set(dec["consignor_id"])
@@ -410,7 +414,7 @@ def test_goods_come_from_the_hs_nomenclature_when_present(world):
     from conftest import dataset
 
     hs = pd.read_csv(dataset("hs", "harmonized-system.csv"), dtype=str)
-    desc = dict(zip(hs["hscode"], hs["description"]))
+    desc = dict(zip(hs["hscode"], hs["description"], strict=True))
     dec = world["declarations"].dropna(subset=["goods_description"])
     assert dec["hs_code"].str[:6].isin(desc.keys()).all()
     assert (dec["goods_description"] == dec["hs_code"].str[:6].map(desc)).all()

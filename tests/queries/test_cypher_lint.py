@@ -34,7 +34,8 @@ def case(text: str, *, plugins: bool = False) -> str:
 @pytest.fixture(scope="module")
 def linted() -> dict[str, list[dict]]:
     """One node process for the whole module: the product's statements and every case below."""
-    items = cypher_lint.statements() + [{"name": n, "text": t, "plugins": n in PLUGINS} for n, t in CASES.items()]
+    items = cypher_lint.statements() + [{"name": n, "text": t, "plugins": n in PLUGINS}
+                                        for n, t in CASES.items()]
     out: dict[str, list[dict]] = {it["name"]: [] for it in items}
     for d in cypher_lint.lint(items):
         out[d["name"]].append(d)

@@ -62,7 +62,8 @@ def test_per_label_statements_are_generated_from_the_schema():
         for name in (link, spec):
             q = queries.query(name)
             assert q.origin == "queries.generated" and q.mode == "write"
-            assert not (queries.HERE / (name.replace(".", "/") + ".cypher")).exists(), "hand-written copy left"
+            assert not (queries.HERE / (name.replace(".",
+                                                     "/") + ".cypher")).exists(), "hand-written copy left"
         assert f"(i:{i.label} {{key: r.key}})" in queries.get(link) and f"[:{i.rel}]" in queries.get(link)
         assert f"(i:{i.label} {{key: r.key}})" in queries.get(spec)
 
@@ -78,7 +79,8 @@ def test_a_file_under_a_generated_name_is_an_error(monkeypatch):
     monkeypatch.setattr(generated, "statements", lambda: {"store.ping": "RETURN 1 AS ok"})
     queries.registry.cache_clear()
     try:
-        with pytest.raises(ValueError, match=r"store.ping is generated from the schema; delete .*ping\.cypher"):
+        with pytest.raises(ValueError,
+                           match=r"store.ping is generated from the schema; delete .*ping\.cypher"):
             queries.registry()
     finally:
         monkeypatch.undo()

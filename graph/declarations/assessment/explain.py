@@ -39,7 +39,8 @@ def _reasons(x: dict, contrib: np.ndarray, names: list[str], extra: list[dict], 
             break
         f = names[j]
         v = x[f]
-        out.append({"feature": f, "value": None if pd.isna(v) else (v if isinstance(v, str) else round(float(v), 4)),
+        out.append({"feature": f, "value": None if pd.isna(v)
+                    else (v if isinstance(v, str) else round(float(v), 4)),
                     "contribution": round(float(contrib[j]), 4),
                     "doc": FEATURE_DOCS.get(f, _doc(f))})
     return out + extra

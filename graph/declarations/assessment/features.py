@@ -104,7 +104,8 @@ def _past_counts(groups: pd.Series, qtime: pd.Series, ev_groups: pd.Series, ev_t
     return n, p
 
 
-def _smoothed(n: np.ndarray, p: np.ndarray, prior: float) -> np.ndarray:
+def _smoothed[T: (np.ndarray, float)](n: T, p: T, prior: float) -> T:
+    """Past hit rate smoothed towards the prior: over arrays (the batch path) or floats (one row)."""
     return (p + SMOOTH * prior) / (n + SMOOTH)
 
 
@@ -114,7 +115,8 @@ def history_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, groups
 
     Counts themselves are not features: they grow with the length of the history, so a model
     fitted on a short past would meet values it never saw (measured on KCS: they cost ~0.01
-    macro-F1). The smoothing already says how much history there is. Only labels known strictly before the item's date (and before `horizon`, if given) count.
+    macro-F1). The smoothing already says how much history there is. Only labels known strictly
+    before the item's date (and before `horizon`, if given) count.
     """
     ev = lab["y"].notna()
     if horizon is not None:
@@ -135,7 +137,8 @@ def own_features(decl: pd.DataFrame, base: pd.DataFrame, norms: pd.DataFrame,
             else np.full(len(decl), np.nan))
     med = base["hs6"].map(norms["median"]).astype(float).to_numpy()
     sc = base["hs6"].map(norms["scale"]).astype(float).to_numpy()
-    f = pd.DataFrame(value_features(value, mass_kg(decl).to_numpy(dtype=float), rate, med, sc), index=decl.index)
+    f = pd.DataFrame(value_features(value, mass_kg(decl).to_numpy(dtype=float), rate, med, sc),
+                     index=decl.index)
     f["origin_is_dispatch"] = (base["origin_country"] == base["dispatch_country"]).astype(float)
     f.loc[base["origin_country"].isna() | base["dispatch_country"].isna(), "origin_is_dispatch"] = np.nan
     if parties is not None and not parties.empty and parties["registered_on"].notna().any():
@@ -173,7 +176,8 @@ def novelty_values(n, ns) -> dict[str, Any]:
     """From the trader's earlier items `n` and those under this HS code `ns`: how new the code is."""
     n, ns = np.asarray(n, float), np.asarray(ns, float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {"trader_prior_n": np.log1p(n), "hs_prior_share": np.where(n > 0, ns / np.maximum(n, 1), np.nan),
+        return {"trader_prior_n": np.log1p(n),
+                "hs_prior_share": np.where(n > 0, ns / np.maximum(n, 1), np.nan),
                 "hs_new": ((n >= 5) & (ns == 0)).astype(float)}
 
 

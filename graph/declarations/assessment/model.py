@@ -112,7 +112,8 @@ class AssessmentModel:
     cover_weight: float = COVER_WEIGHT
     feature_set: str = "network"
     metrics: dict[str, Any] = field(default_factory=dict)
-    cover_profiles: list[dict] = field(default_factory=list)  # graph.declarations.cover.cover_profiles as of `as_of`
+    # graph.declarations.cover.cover_profiles as of `as_of`
+    cover_profiles: list[dict] = field(default_factory=list)
     _booster: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -121,14 +122,17 @@ class AssessmentModel:
         if "_net" not in self.__dict__:
             nt = self.network
             self.__dict__["_net"] = ({} if nt is None or nt.empty else
-                                     dict(zip(nt.index, zip(nt["nb_risk"].astype(float), nt["degree"].astype(float)))))
+                                     dict(zip(nt.index, zip(nt["nb_risk"].astype(float),
+                                                            nt["degree"].astype(float), strict=True),
+                                              strict=True)))
         return self.__dict__["_net"]
 
     @property
     def category_index(self) -> dict[str, dict[str, int]]:
         """categorical column -> level -> code (the codes pandas gave LightGBM at training)."""
         if "_cat" not in self.__dict__:
-            self.__dict__["_cat"] = {c: {v: i for i, v in enumerate(levels)} for c, levels in self.categorical.items()}
+            self.__dict__["_cat"] = {c: {v: i for i, v in enumerate(levels)}
+                                     for c, levels in self.categorical.items()}
         return self.__dict__["_cat"]
 
     @property
@@ -168,7 +172,8 @@ def _train(X: pd.DataFrame, y: np.ndarray, Xv: pd.DataFrame | None, yv: np.ndarr
     import lightgbm as lgb
 
     p = {**LGB_PARAMS, **(params or {})}
-    dtrain = lgb.Dataset(X, y, categorical_feature=[c for c in X if isinstance(X[c].dtype, pd.CategoricalDtype)],
+    dtrain = lgb.Dataset(X, y, categorical_feature=[c for c in X
+                                                    if isinstance(X[c].dtype, pd.CategoricalDtype)],
                          free_raw_data=False)
     if Xv is None:
         return lgb.train(p, dtrain, num_boost_round=num_rounds)
@@ -183,7 +188,8 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float:
     return float(roc_auc_score(y, s))
 
 
-def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05, yellow_share: float = 0.15) -> dict[str, float]:
+def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05,
+                    yellow_share: float = 0.15) -> dict[str, float]:
     """Score thresholds so that about `red_share` of items go red and `yellow_share` yellow."""
     s = np.sort(np.asarray(scores, float))[::-1]
     if len(s) == 0:
@@ -204,8 +210,7 @@ def cut_lanes(scores, thresholds: dict[str, float]) -> np.ndarray:
 def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "auto",
         tune_share: float = 0.2, red_share: float = 0.05, yellow_share: float = 0.15,
         extra_categoricals: tuple[str, ...] = (), params: dict | None = None,
-        max_rows: int | None = 400_000, max_rounds: int = 2000, early_stopping: int = 100,
-        with_features: bool = False) -> AssessmentModel | tuple[AssessmentModel, pd.DataFrame]:
+        max_rows: int | None = 400_000, max_rounds: int = 2000, early_stopping: int = 100) -> AssessmentModel:
     """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day):
     `train`, then `finish` with the parties' network risk.
 
@@ -216,15 +221,15 @@ def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set:
     chosen number of rounds. `party_risk` is not a training feature (it is computed from all
     offences and would leak the labels): it only enters the noisy-OR at scoring time.
 
-    `max_rows`, `max_rounds` and `early_stopping` bound the fit on large stores. With
-    `with_features`, the encoded feature frame of every item is returned too (the pipeline scores
-    all items with it instead of computing the features a second time: with `as_of` after the
-    last item, the horizon cuts nothing that an item's own strictly-earlier view would see).
+    `max_rows`, `max_rounds` and `early_stopping` bound the fit on large stores. (The pipeline
+    calls `train` and `finish` itself and scores every item with `Trained.X`, the encoded features,
+    instead of computing them a second time.)
     """
-    t = train(frames, as_of, feature_set=feature_set, tune_share=tune_share, extra_categoricals=extra_categoricals,
+    t = train(frames, as_of, feature_set=feature_set, tune_share=tune_share,
+              extra_categoricals=extra_categoricals,
               params=params, max_rows=max_rows, max_rounds=max_rounds, early_stopping=early_stopping)
     model = finish(t, party_risk, red_share=red_share, yellow_share=yellow_share)
-    return (model, t.X) if with_features else model
+    return model
 
 
 @dataclass
@@ -242,14 +247,16 @@ class Trained:
 
 
 def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 0.2,
-          extra_categoricals: tuple[str, ...] = (), params: dict | None = None, max_rows: int | None = 400_000,
+          extra_categoricals: tuple[str, ...] = (), params: dict | None = None,
+          max_rows: int | None = 400_000,
           max_rounds: int = 2000, early_stopping: int = 100) -> Trained:
     """Everything of `fit` that needs no network risk: features, the choice of feature set, the
     booster and the scoring tables. The pipeline runs it beside the network analytics."""
     d = frames.declarations
     if d.empty:
         raise ValueError("no declarations to fit on")
-    as_of = pd.Timestamp(as_of) if as_of is not None else pd.to_datetime(d["date"]).max() + pd.Timedelta(days=1)
+    as_of = (pd.Timestamp(as_of) if as_of is not None
+             else pd.to_datetime(d["date"]).max() + pd.Timedelta(days=1))
     lab = labels(frames)
     dates = pd.to_datetime(d["date"])
     past = (dates < as_of) & lab["y"].notna() & (lab["known_at"] < as_of)
@@ -262,7 +269,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
         raise ValueError(f"need at least 50 labelled items with both outcomes before {as_of.date()} to fit")
     prior = float(lab.loc[past, "y"].mean())
     norms = hs_norms(d[dates < as_of])
-    X, cats = feature_frame(frames, lab, prior, norms, feature_set="network" if feature_set == "auto" else feature_set,
+    X, cats = feature_frame(frames, lab, prior, norms, feature_set="network" if feature_set == "auto"
+                            else feature_set,
                             horizon=as_of, extra_categoricals=extra_categoricals)
     categorical = {c: sorted(X.loc[past, c].dropna().unique().tolist()) for c in cats}
     X = _encode(X, categorical)
@@ -281,7 +289,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
         if not can_tune:
             tried[fs] = {"rounds": 200}
             break
-        b = _train(X.loc[tr, cols], y[tr.to_numpy()], X.loc[tu, cols], ytu, num_rounds=max_rounds, params=params,
+        b = _train(X.loc[tr, cols], y[tr.to_numpy()], X.loc[tu, cols], ytu, num_rounds=max_rounds,
+                   params=params,
                    early_stopping=early_stopping)
         rounds = max(b.best_iteration or b.current_iteration(), 20)
         sc = b.predict(X.loc[tu, cols], num_iteration=rounds)
@@ -301,7 +310,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
     for gcol in (*OWN_GROUPS, *PARTY_ROLE_NAMES):
         g = pd.DataFrame({"g": base.loc[ev, gcol], "y": y[ev]}).dropna()
         agg = g.groupby("g")["y"].agg(["size", "sum"])
-        groups[gcol] = {k: (float(a), float(b)) for k, a, b in zip(agg.index, agg["size"], agg["sum"])}
+        groups[gcol] = {k: (float(a), float(b))
+                        for k, a, b in zip(agg.index, agg["size"], agg["sum"], strict=True)}
     seen = (dates < as_of).to_numpy()
     th = pd.DataFrame({"t": base.loc[seen, "trader"], "h": base.loc[seen, "hs6"]}).dropna()
     trader_hs: dict[str, dict[str, float]] = {}
@@ -312,7 +322,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
     if not frames.parties.empty and frames.parties["registered_on"].notna().any():
         reg = pd.to_datetime(frames.parties.set_index("key")["registered_on"]).dropna().to_dict()
     model = AssessmentModel(
-        booster_text=booster.model_to_string(), features=list(X.columns), categorical=categorical, prior=prior,
+        booster_text=booster.model_to_string(), features=list(X.columns), categorical=categorical,
+        prior=prior,
         as_of=as_of, norms=norms, groups=groups, trader_hs=trader_hs, network=net, registered_on=reg,
         thresholds={}, lane_rates={}, feature_set=feature_set,
         metrics={"fit_items": int(past.sum()), "rounds": int(rounds), "prior": prior, "tune_auc": tune_auc},
@@ -333,6 +344,7 @@ def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = 0.05,
 
     m = t.model
     if t.tune is not None:
+        assert t.tune_scores is not None and t.tune_y is not None  # both set with the tuning period
         net_tu, _ = party_network(t.base[t.tune], party_risk)
         scores = _combine(t.tune_scores, net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
         m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)

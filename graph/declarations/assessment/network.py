@@ -17,7 +17,8 @@ from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 def _party_graph(base: pd.DataFrame, mask: np.ndarray, index: pd.Index) -> sp.csr_matrix:
     """Party co-occurrence graph (parties on the same item are linked), weights = shared items."""
-    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES if base[r].notna().any()}
+    codes = {r: index.get_indexer(base.loc[mask, r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES
+             if base[r].notna().any()}
     return _party_pairs(codes, len(index))
 
 
@@ -47,7 +48,8 @@ def network_snapshot(base: pd.DataFrame, lab: pd.DataFrame, prior: float, until:
         return pd.DataFrame(columns=["seed", "nb_risk", "degree"])
     cut = until if horizon is None else min(until, horizon)
     ev = (lab["y"].notna() & (lab["known_at"] < cut)).to_numpy()
-    n = np.zeros(len(parties)); p = np.zeros(len(parties))
+    n = np.zeros(len(parties))
+    p = np.zeros(len(parties))
     for r in PARTY_ROLE_NAMES:
         idx = parties.get_indexer(base.loc[ev, r].to_numpy(dtype=object))
         ok = idx >= 0
@@ -78,7 +80,8 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
     starts = sorted(period.dropna().unique())
     if not starts:
         return out.drop(columns=list(out.columns))
-    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object) for r in PARTY_ROLE_NAMES])))
+    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object)
+                                              for r in PARTY_ROLE_NAMES])))
     n = len(keys)
     codes = {r: keys.get_indexer(base[r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES}
     date = base["date"].to_numpy(dtype="datetime64[ns]")
@@ -126,14 +129,16 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
 
 
 def _party_pairs(codes: dict[str, np.ndarray], n: int) -> sp.csr_matrix:
-    """Symmetric co-occurrence counts of the parties on the same items (codes: role -> party code, -1 none)."""
+    """Symmetric co-occurrence counts of the parties on the same items (codes: role -> party code,
+    -1 none)."""
     rows, cols = [], []
     roles = list(codes)
     for i, a in enumerate(roles):
         for b in roles[i + 1:]:
             ca, cb = codes[a], codes[b]
             ok = (ca >= 0) & (cb >= 0) & (ca != cb)
-            rows.append(ca[ok]); cols.append(cb[ok])
+            rows.append(ca[ok])
+            cols.append(cb[ok])
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     m = sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n)).tocsr()

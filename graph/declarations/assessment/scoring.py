@@ -50,7 +50,7 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
     """Score every item of `frames` (time-respecting features, as in training).
 
     `cover` is the output of `graph.declarations.cover.flag_cover_items` (key, score, suspected_hs);
-    `features` the encoded frame `fit(..., with_features=True)` returned for the same frames.
+    `features` the encoded frame `train` returned (`Trained.X`) for the same frames.
     Returns key, assessment_score, model_score, lane, assessment_reasons (list of dicts). Reasons
     are given for the items in the yellow and red lanes, the ones somebody will look at; green
     items carry their score and lane (building reason records for a million items in Python
@@ -64,9 +64,9 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
     else:
         lab = labels(frames)
         X, _ = feature_frame(frames, lab, model.prior, model.norms, feature_set=model.feature_set,
-                             horizon=None, extra_categoricals=tuple(c for c in model.categorical
-                                                                   if c not in ("hs2", "transport_mode",
-                                                                                "origin_country", "dispatch_country")))
+                             horizon=None,
+                             extra_categoricals=tuple(c for c in model.categorical if c not in (
+                                 "hs2", "transport_mode", "origin_country", "dispatch_country")))
         X = _encode(X.reindex(columns=model.features), model.categorical)
     p = model.booster.predict(X, num_threads=NUM_THREADS)
     net, who = party_network(_base(d), party_risk)
@@ -89,7 +89,8 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
         for j, i in enumerate(look):
             extra = []
             if net[i] > 0:
-                extra.append({"feature": "party_network_risk", "value": round(float(net[i]), 4), "party": who[i],
+                extra.append({"feature": "party_network_risk", "value": round(float(net[i]), 4),
+                              "party": who[i],
                               "doc": "stored network risk of the riskiest party on the item (noisy-OR)"})
             if cov[i] > 0:
                 extra.append({"feature": "cover_item", "value": round(float(cov[i]), 4),
@@ -133,14 +134,16 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
     parties = {r: _str(row.get(r)) for r in PARTY_ROLE_NAMES}
     trader = liable_party(parties["consignee"], parties["declarant"])
     known = hs6 is not None and hs6 in model.norms.index
-    f: dict[str, Any] = value_features(value, mass, rate, float(model.norms.at[hs6, "median"]) if known else nan,
+    f: dict[str, Any] = value_features(value, mass, rate, float(model.norms.at[hs6, "median"]) if known
+                                       else nan,
                                        float(model.norms.at[hs6, "scale"]) if known else nan)
     f["origin_is_dispatch"] = float(origin == dispatch) if origin and dispatch else nan
     reg = model.registered_on.get(parties["declarant"]) if parties["declarant"] else None
     f["declarant_age_days"] = float((date - reg).days) if reg is not None else nan
     hist = model.trader_hs.get(trader, {}) if trader else {}
     f.update(novelty_values(float(sum(hist.values())), float(hist.get(hs6, 0.0)) if hs6 else 0.0))
-    keys = {"hs6": hs6, "hs4": hs4, "origin_country": origin, "dispatch_country": dispatch, "route": route, **parties}
+    keys = {"hs6": hs6, "hs4": hs4, "origin_country": origin, "dispatch_country": dispatch, "route": route,
+            **parties}
     for gcol, v in keys.items():
         nn, pp = model.groups.get(gcol, {}).get(v, (0.0, 0.0)) if v else (0.0, 0.0)
         f[f"rate_{gcol}"] = _smoothed(nn, pp, model.prior)
@@ -154,8 +157,8 @@ def _row_vector(row: dict, model: AssessmentModel) -> tuple[np.ndarray, dict]:
     for j, name in enumerate(model.features):
         if name in model.categorical:
             v = cats.get(name, _str(row.get(name)))
-            code = model.category_index[name].get(v) if v is not None else None
-            vec[0, j] = float(code) if code is not None else nan
+            level = model.category_index[name].get(v) if v is not None else None
+            vec[0, j] = float(level) if level is not None else nan
             shown[name] = v
         else:
             vec[0, j] = f.get(name, nan)

@@ -40,7 +40,8 @@ def cover_world(seed: int = 1, n_genuine: int = 400, n_cover: int = 40, n_open: 
             "key": f"t:D{i}/1", "declaration_key": f"t:D{i}", "declaration_id": f"D{i}", "item_no": 1,
             "date": day, "hs_code": hs, "customs_value": round(uv * mass, 2), "net_mass_kg": round(mass, 1),
             "duty_rate": rate, "duty_amount": round(uv * mass * rate / 100, 2), "origin_country": origin,
-            "dispatch_country": origin, "transport_mode": "road", "consignor": consignor, "consignee": consignee,
+            "dispatch_country": origin, "transport_mode": "road", "consignor": consignor,
+            "consignee": consignee,
             "declarant": declarant, "inspection_result": result, "currency": "USD",
         }
 
@@ -105,7 +106,8 @@ def labelled_world(seed: int = 11, n: int = 3000) -> Frames:
     start = pd.Timestamp("2023-01-01")
     for i in range(n):
         imp = importers[int(rng.integers(0, len(importers)))]
-        broker = brokers[0] if imp in risky and rng.random() < 0.7 else brokers[int(rng.integers(1, len(brokers)))]
+        broker = (brokers[0] if imp in risky and rng.random() < 0.7
+                  else brokers[int(rng.integers(1, len(brokers)))])
         hs = list(codes)[int(rng.integers(0, len(codes)))]
         uv, rate = codes[hs]
         under = rng.random() < 0.1
@@ -116,8 +118,10 @@ def labelled_world(seed: int = 11, n: int = 3000) -> Frames:
         inspected = rng.random() < 0.6
         rows.append({
             "key": f"t:L{i}/1", "declaration_key": f"t:L{i}", "declaration_id": f"L{i}", "item_no": 1,
-            "date": start + pd.Timedelta(days=int(i * 730 / n)), "hs_code": hs, "customs_value": round(price * m, 2),
-            "net_mass_kg": round(m, 1), "duty_rate": rate, "origin_country": origin, "dispatch_country": origin,
+            "date": start + pd.Timedelta(days=int(i * 730 / n)), "hs_code": hs,
+            "customs_value": round(price * m, 2),
+            "net_mass_kg": round(m, 1), "duty_rate": rate, "origin_country": origin,
+            "dispatch_country": origin,
             "transport_mode": "road", "consignee": imp, "declarant": broker, "broker": None,
             "consignor": f"t:sup{int(rng.integers(0, 80))}",
             "inspection_result": (("violation" if rng.random() < p else "clear") if inspected else None),

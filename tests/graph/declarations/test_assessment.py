@@ -32,7 +32,8 @@ def test_past_counts_are_strictly_earlier():
 
 def test_labels_from_inspections_and_offences():
     f = labelled_world(3, n=200)
-    o = pd.DataFrame([{"key": "t:O1", "offence_id": "O1", "date": pd.Timestamp("2025-06-01"), "party": "t:imp1",
+    o = pd.DataFrame([{"key": "t:O1", "offence_id": "O1", "date": pd.Timestamp("2025-06-01"),
+                       "party": "t:imp1",
                        "declaration_key": f.declarations["declaration_key"].iat[0], "status": "confirmed"}])
     lab = A.labels(Frames(declarations=f.declarations, offences=o))
     assert lab["y"].iat[0] == 1.0 and lab["known_at"].iat[0] == pd.Timestamp("2025-06-01")
@@ -78,8 +79,10 @@ def test_scores_rank_violations_on_the_later_period(world, model):
 
 def test_party_risk_and_cover_raise_the_score(world, model):
     key = world.declarations["consignee"].iat[0]
-    base = A.assess_all(world.__class__(declarations=world.declarations.head(5)), None, model, with_reasons=False)
-    raised = A.assess_all(world.__class__(declarations=world.declarations.head(5)), pd.Series({key: 0.9}), model)
+    base = A.assess_all(world.__class__(declarations=world.declarations.head(5)), None, model,
+                        with_reasons=False)
+    raised = A.assess_all(world.__class__(declarations=world.declarations.head(5)), pd.Series({key: 0.9}),
+                          model)
     assert raised["assessment_score"].iat[0] > base["assessment_score"].iat[0]
     assert raised["assessment_reasons"].iat[0][-1]["feature"] == "party_network_risk"
 
@@ -94,7 +97,8 @@ def test_assessor_matches_batch_scoring_and_is_fast(world, model, settings, graf
     new = d.iloc[[0]].copy()
     new["date"] = pd.Timestamp("2024-07-01")
     new["key"], new["declaration_key"] = "t:new/1", "t:new"
-    batch = A.assess_all(Frames(declarations=pd.concat([d[d["date"] < "2024-07-01"], new], ignore_index=True)),
+    batch = A.assess_all(Frames(declarations=pd.concat([d[d["date"] < "2024-07-01"], new],
+                                                       ignore_index=True)),
                          None, model, with_reasons=False)
     row = {c: new[c].iat[0] for c in ("date", "hs_code", "customs_value", "net_mass_kg", "duty_rate",
                                        "origin_country", "dispatch_country", "transport_mode", "consignee",

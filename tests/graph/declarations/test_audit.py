@@ -54,7 +54,8 @@ def test_the_records_of_one_company_are_one_audit():
     risk = pd.Series({a: 0.2, b: 0.6})
     by_party = audit_targets(frames, risk, 200, random_share=0.0)
     entity_of = pd.Series({k: ("E:ab" if k in (a, b) else f"E:{k}") for k in
-                           pd.concat([d["consignee"], d["declarant"], frames.offences["party"]]).dropna().unique()})
+                           pd.concat([d["consignee"], d["declarant"],
+                                      frames.offences["party"]]).dropna().unique()})
     by_entity = audit_targets(frames, risk, 200, random_share=0.0, entity_of=entity_of)
     assert (by_entity["target_kind"] == "entity").all() and (by_party["target_kind"] == "party").all()
     one = by_entity.set_index("target_id").loc["E:ab"]

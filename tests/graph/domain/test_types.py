@@ -16,7 +16,8 @@ from graph.domain.types import HSCode
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ingest"))
 
 
-@pytest.mark.parametrize("raw", ["09A2400000", "0710/80", "7108,10", "O71080", "071080x", "０７１０８０", "١٢٣٤٥٦"])
+@pytest.mark.parametrize("raw", ["09A2400000", "0710/80", "7108,10", "O71080", "071080x", "０７１０８０",
+                                 "١٢٣٤٥٦"])
 def test_a_code_with_other_characters_is_refused(raw):
     assert HSCode.clean(raw) is None
     assert HSCode.prefix(raw, 6) is None

@@ -22,7 +22,7 @@ def _random_graph(n: int, m: int, seed: int):
 def _nx_graph(n, src, dst, w):
     g = nx.Graph()
     g.add_nodes_from(range(n))
-    for u, v, x in zip(src.tolist(), dst.tolist(), w.tolist()):
+    for u, v, x in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True):
         if g.has_edge(u, v):
             g[u][v]["weight"] += x
         else:
@@ -55,7 +55,8 @@ def test_ppr_matches_networkx(seed):
     pers = np.zeros(n)
     pers[rng.choice(n, 5, replace=False)] = rng.uniform(0.5, 3.0, 5)
     ours = csr.personalized_pagerank(g, pers, alpha=0.85, tol=1e-12)
-    ref = nx.pagerank(_nx_graph(n, src, dst, w), alpha=0.85, personalization={i: float(pers[i]) for i in range(n)},
+    ref = nx.pagerank(_nx_graph(n, src, dst, w), alpha=0.85,
+                      personalization={i: float(pers[i]) for i in range(n)},
                       weight="weight", tol=1e-12, max_iter=500)
     ref_arr = np.array([ref[i] for i in range(n)])
     assert np.allclose(ours, ref_arr, atol=1e-8)
@@ -95,7 +96,8 @@ def test_ground_zero_is_plain_ppr_and_ground_keeps_weak_links_weak():
     g = csr.from_edges(src, dst, w, n=50)
     pers = np.zeros(50)
     pers[0] = 1.0
-    assert np.allclose(csr.personalized_pagerank(g, pers), csr.personalized_pagerank(g, pers, ground=np.zeros(50)))
+    assert np.allclose(csr.personalized_pagerank(g, pers),
+                       csr.personalized_pagerank(g, pers, ground=np.zeros(50)))
     # a seed whose only edge is weak: without ground it passes its whole walk on, with ground almost none
     weak = csr.from_edges(np.array([0, 1]), np.array([1, 2]), np.array([0.01, 1.0]), n=3)
     p = np.array([1.0, 0, 0])
@@ -119,7 +121,7 @@ def test_grounded_ppr_matches_networkx_with_a_sink(seed):
     d = nx.DiGraph()
     d.add_nodes_from(range(n + 1))
     coo = g.matrix.tocoo()
-    d.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    d.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
     d.add_weighted_edges_from((i, n, float(ground[i])) for i in range(n) if ground[i] > 0)
     ref = nx.pagerank(d, personalization={i: float(pers[i]) for i in range(n) if pers[i] > 0}, tol=1e-12,
                       max_iter=1000)

@@ -20,11 +20,12 @@ def k(pid: str) -> str:
     return f"{SRC}:{pid}"
 
 
-def build() -> Frames:
+def build() -> Frames:  # noqa: C901 (a linear script of planted facts, one loop per scheme)
     parties, ids, officers, decl, offences = [], [], [], [], []
 
     def party(pid, name, registered="2015-01-01", deregistered=None, kind="company"):
-        parties.append({"key": k(pid), "party_id": pid, "source": SRC, "name": name, "name_norm": name.lower(),
+        parties.append({"key": k(pid), "party_id": pid, "source": SRC, "name": name,
+                        "name_norm": name.lower(),
                         "kind": kind, "country": "UZ", "tax_id_norm": f"T{pid}", "registered_on": registered,
                         "deregistered_on": deregistered})
 
@@ -46,7 +47,8 @@ def build() -> Frames:
 
     def offence(pid, date="2025-03-01", kind="undervaluation", amount=20000.0):
         offences.append({"key": k(f"O{len(offences)}"), "offence_id": f"O{len(offences)}", "date": date,
-                         "party": k(pid), "offence_type": kind, "evaded_amount": amount, "status": "confirmed"})
+                         "party": k(pid), "offence_type": kind, "evaded_amount": amount,
+                         "status": "confirmed"})
 
     for pid, name in (("K", "Hub Broker"), ("C", "Hub Carrier")):
         party(pid, name, "2005-01-01")
@@ -85,9 +87,9 @@ def build() -> Frames:
     party("N", "Honest Newcomer", "2025-09-01")
     # trade: everyone imports through the hub broker and carrier; ring and phoenix share suppliers
     for i in range(1, 6):
-        for j in range(4):
+        for _ in range(4):
             declare(f"R{i}", "S0", "610910")
-    for j in range(6):
+    for _ in range(6):
         declare("X", "S1", "620342", date="2024-01-10")
         declare("Y", "S1", "620342")
     for i in range(40):

@@ -86,8 +86,9 @@ def test_pairs_skip_huge_values_and_are_noisy_or():
     assert not ((pairs["a"].isin(b)) & (pairs["b"].isin(b))).any()
     # R2-R3 share the phone and the bank account: stronger than either alone
     r2, r3 = (proj.entity_index[f"entity:{k(p)}"] for p in ("R2", "R3"))
-    w = float(pairs[(pairs["a"] == min(r2, r3)) & (pairs["b"] == max(r2, r3))]["weight"].iloc[0])
-    assert w > max(g.specificity[pairs[(pairs["a"] == min(r2, r3)) & (pairs["b"] == max(r2, r3))]["nodes"].iloc[0]])
+    pair = pairs[(pairs["a"] == min(r2, r3)) & (pairs["b"] == max(r2, r3))]
+    w = float(pair["weight"].iloc[0])
+    assert w > max(g.specificity[pair["nodes"].iloc[0]])
 
 
 def test_stricter_threshold_splits_weakly_linked_members():

@@ -1,4 +1,5 @@
-"""Entity resolution on frames built in code: scripts, tax-id spellings, shared identifiers, human decisions."""
+"""Entity resolution on frames built in code: scripts, tax-id spellings, shared identifiers, human
+decisions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ def _frames(parties, identifiers=(), decisions=()):
         rows.append({**p, "key": f"s:{p['party_id']}", "name_norm": normalise_name(p["name"]),
                      "tax_id_norm": normalise_tax_id(p.get("tax_id")), "kind": p.get("kind", "company")})
     ids = [{"party": f"s:{a}", "label": lab, "value": v} for a, lab, v in identifiers]
-    dec = [{"kind": k, "subject": f"s:{a}", "object": f"s:{b}", "user": "anna", "at": f"2026-01-0{i + 1}T00:00:00Z"}
+    dec = [{"kind": k, "subject": f"s:{a}", "object": f"s:{b}", "user": "anna",
+            "at": f"2026-01-0{i + 1}T00:00:00Z"}
            for i, (k, a, b) in enumerate(decisions)]
     return Frames(parties=frame("parties", rows), identifiers=frame("identifiers", ids),
                   decisions=frame("decisions", dec))
@@ -40,7 +42,8 @@ def test_cyrillic_latin_and_tax_spelling_merge():
 
 
 def test_different_tax_ids_and_ring_members_stay_apart():
-    # a phoenix successor with a similar name, its own tax id and the predecessor's phone: not the same company
+    # a phoenix successor with a similar name, its own tax id and the predecessor's phone: not the
+    # same company
     f = _frames([
         {"party_id": "old", "name": "Vostok Trade", "tax_id": "111"},
         {"party_id": "new", "name": "Vostok Trade Plus", "tax_id": "222"},
@@ -82,7 +85,8 @@ def test_human_decisions_override_and_persist():
 
 def test_rejection_blocks_transitive_merge():
     # b-c share a tax id, a-b look alike: with a != c rejected, a must not join through b
-    parties = [{"party_id": "a", "name": "Nur Invest"}, {"party_id": "b", "name": "Nur Invest", "tax_id": "770100005"},
+    parties = [{"party_id": "a", "name": "Nur Invest"},
+               {"party_id": "b", "name": "Nur Invest", "tax_id": "770100005"},
                {"party_id": "c", "name": "Nur Invest Group", "tax_id": "770100005"}]
     ids = [("a", "Phone", "+7"), ("b", "Phone", "+7"), ("a", "BankAccount", "B"), ("b", "BankAccount", "B")]
     r = resolve(_frames(parties, ids, [("not_same_entity", "a", "c")]))

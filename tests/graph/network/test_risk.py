@@ -73,12 +73,14 @@ def test_seeds_weigh_type_status_and_age():
     assert offence_seeds(type(f)(**{**f.__dict__, "offences": old}), r.projection)[e] < base[e] * 0.5
     sus = f.offences.copy()
     sus.loc[sus["party"] == k("R1"), "status"] = "suspected"
-    assert offence_seeds(type(f)(**{**f.__dict__, "offences": sus}), r.projection)[e] == pytest.approx(base[e] / 2)
+    assert offence_seeds(type(f)(**{**f.__dict__, "offences": sus}),
+                         r.projection)[e] == pytest.approx(base[e] / 2)
     doc = f.offences.copy()
     doc.loc[doc["party"] == k("R1"), "offence_type"] = "documentation"
     assert offence_seeds(type(f)(**{**f.__dict__, "offences": doc}), r.projection)[e] < base[e] / 2
     # a cleared decision removes the record; half-life is a setting
-    dec = frame("decisions", [{"kind": "cleared", "subject": k("R1"), "object": None, "user": "u", "at": "2026-01-01"}])
+    dec = frame("decisions", [{"kind": "cleared", "subject": k("R1"), "object": None, "user": "u",
+                               "at": "2026-01-01"}])
     assert offence_seeds(type(f)(**{**f.__dict__, "decisions": dec}), r.projection)[e] == 0
     assert offence_seeds(f, r.projection, RiskSettings(half_life_years=100))[e] > base[e]
 

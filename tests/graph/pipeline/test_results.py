@@ -67,12 +67,14 @@ def test_risk_reasons_keep_every_contribution_and_name_the_offenders(store):
     paths = [r for e in ents[:50] for r in e["reasons"] if r.feature == "offender_path"]
     assert paths, "the riskiest entities are explained by links to offenders"
     for r in paths:
-        assert r.evidence[0].kind == "entity" and r.evidence[0].id in known and r.detail.startswith(("linked", "shares"))
+        assert r.evidence[0].kind == "entity" and r.evidence[0].id in known
+        assert r.detail.startswith(("linked", "shares"))
         assert any(e.weight is not None for e in r.evidence[1:])  # the shared identifiers, with specificity
 
 
 def test_each_analysis_reads_back_as_reasons(store):
-    tables = {"cover-items": results.cover_items(store), "unit-value-anomalies": results.unit_value_anomalies(store),
+    tables = {"cover-items": results.cover_items(store),
+              "unit-value-anomalies": results.unit_value_anomalies(store),
               "audit-targets": results.audit_targets(store, 10), "groups": results.groups(store)}
     assert all(tables.values()), {k: len(v) for k, v in tables.items()}
     for kind, table in tables.items():
@@ -80,8 +82,10 @@ def test_each_analysis_reads_back_as_reasons(store):
         for row in table:
             assert row[field] and all(isinstance(r, Reason) and r.detail for r in row[field]), kind
     cover = tables["cover-items"][0]["reasons"]
-    assert cover[0].feature == "cover_pair" and cover[0].contribution is not None  # the llr is its contribution
-    assert tables["unit-value-anomalies"][0]["reasons"][0].value == tables["unit-value-anomalies"][0]["unit_value"]
+    # the llr is its contribution
+    assert cover[0].feature == "cover_pair" and cover[0].contribution is not None
+    uva = tables["unit-value-anomalies"][0]
+    assert uva["reasons"][0].value == uva["unit_value"]
     lanes = results.lane_items(store, lane="red", skip=0, limit=5) or results.lane_items(store, lane="yellow",
                                                                                          skip=0, limit=5)
     extra = {"party_network_risk", "cover_item"}  # the combined parts, besides the model's own features
@@ -109,11 +113,13 @@ def test_stored_shapes_map_onto_reasons():
     """The shapes the analyses store, including a store scored before the Reason type existed."""
     risk = {"score": 0.5, "rank": 1,
             "contributions": [{"feature": "offender_links", "value": 0.7, "contribution": 0.3}],
-            "offender_paths": [{"offender": {"entity_id": "entity:c:P9", "name": "Bad LLC"}, "link_weight": 0.4,
+            "offender_paths": [{"offender": {"entity_id": "entity:c:P9", "name": "Bad LLC"},
+                                "link_weight": 0.4,
                                 "via": [{"kind": "Phone", "value": "+7701", "specificity": 0.9}],
                                 "through": {"entity_id": "entity:c:P2", "name": ""},
                                 "then_via": [{"kind": "Address", "value": "abai 1", "specificity": 0.5}]}],
-            "trade_with_offenders": [{"offender": {"entity_id": "entity:c:P9", "name": "Bad LLC"}, "as": "consignee",
+            "trade_with_offenders": [{"offender": {"entity_id": "entity:c:P9", "name": "Bad LLC"},
+                                      "as": "consignee",
                                       "declarations": 4}],
             "group": {"group_id": "group:c:P2", "size": 3, "risk": 0.6}, "own_record_weight": 1.5}
     got = results.reasons(json.dumps(risk))
@@ -121,14 +127,18 @@ def test_stored_shapes_map_onto_reasons():
                                         "own_record"]
     assert [e.id for e in got[1].evidence] == ["entity:c:P9", "entity:c:P2", "+7701", "abai 1"]
     assert "through entity:c:P2" in got[1].detail  # a nameless intermediary is named by its id
-    assistant = results.reasons([{"feature": "rate_hs6", "value": 0.25, "contribution": 0.4, "doc": "past hit rate"},
-                                 {"feature": "party_network_risk", "value": 0.8, "party": "c:P9", "doc": "risk"}])
-    assert assistant[0].detail == "past hit rate: 0.25" and assistant[1].evidence == (Evidence("party", "c:P9"),)
+    assistant = results.reasons([{"feature": "rate_hs6", "value": 0.25, "contribution": 0.4,
+                                  "doc": "past hit rate"},
+                                 {"feature": "party_network_risk", "value": 0.8, "party": "c:P9",
+                                  "doc": "risk"}])
+    assert assistant[0].detail == "past hit rate: 0.25"
+    assert assistant[1].evidence == (Evidence("party", "c:P9"),)
     assert results.reasons('["4 entities linked"]', "group") == [Reason("group", "4 entities linked")]
     assert results.reasons(None) == [] and results.reasons("") == [] and results.reasons("[]") == []
     assert results.reasons([{"feature": "unit_value_z"}])[0].detail == "unit value z"
     assert reasons_text(got[:1] + [Reason("x", "")] + got[3:4]) == \
-        "signal: offender links 0.7, contribution 0.30; member of linked group group:c:P2 (3 entities, group risk 0.6)"
+        ("signal: offender links 0.7, contribution 0.30; member of linked group group:c:P2 (3 entities, "
+         "group risk 0.6)")
 
 
 def test_no_api_route_parses_exporter_output():

@@ -111,7 +111,8 @@ def test_injection_attempts_are_stored_verbatim_and_delete_nothing(any_store):
 
 def test_dates_round_trip_as_dates(any_store):
     days = [dt.date(2024, 2, 29), dt.date(1991, 8, 31), dt.date(2000, 1, 1), dt.date(2099, 12, 31)]
-    any_store.run("store.upsert_parties", rows=[_party(f"d:{i}", registered_on=d) for i, d in enumerate(days)])
+    any_store.run("store.upsert_parties", rows=[_party(f"d:{i}", registered_on=d)
+                                                for i, d in enumerate(days)])
     got = [r["registered_on"] for r in _get(any_store, *[f"d:{i}" for i in range(len(days))])]
     assert got == days
     assert all(type(d) is dt.date for d in got)

@@ -99,7 +99,8 @@ class _RecordingDriver:
 
 def _store_on(driver: _RecordingDriver, *, read_only: bool = False) -> Neo4jStore:
     store = Neo4jStore.__new__(Neo4jStore)  # __init__ would connect
-    store.uri, store.database, store.read_only, store._driver = "bolt://nowhere:7687", "neo4j", read_only, driver
+    store.uri, store.database = "bolt://nowhere:7687", "neo4j"
+    store.read_only, store._driver = read_only, driver
     return store
 
 
@@ -123,7 +124,7 @@ def test_routing_follows_the_stated_mode():
 def test_a_read_only_neo4j_store_sends_no_write():
     d = _RecordingDriver()
     store = _store_on(d, read_only=True)
-    with pytest.raises(StoreError, match="opened read-only; refusing a write: store.upsert_parties"):
+    with pytest.raises(StoreError, match=r"opened read-only; refusing a write: store\.upsert_parties"):
         store.run("store.upsert_parties", rows=[])
     with pytest.raises(StoreError, match="read-only"):
         store.ensure_schema()
