@@ -56,7 +56,8 @@ def test_writes_are_marked_in_their_files():
 
 def test_per_label_statements_are_generated_from_the_schema():
     gen = generated.statements()
-    assert len(gen) == 2 * len(schema.IDENTIFIERS)
+    assert len(gen) == 2 * len(schema.IDENTIFIERS) + 2  # and the two status counts
+    assert queries.query("status.count_nodes").mode == "read"
     for i in schema.IDENTIFIERS:
         link, spec = f"ingest.link_{i.party_column}", f"analytics.write_specificity_{i.party_column}"
         for name in (link, spec):
