@@ -38,12 +38,24 @@ def _prop(name: str) -> Callable[[dict[str, Any]], Any]:
     return lambda r: r["props"].get(name)
 
 
+def _ident(label: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda r: (r["idents"].get(label) or (None,))[0]
+
+
+def _route_part(n: int) -> Callable[[dict[str, Any]], Any]:
+    return lambda r: r["route_parts"][n]
+
+
+def _party(role: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda r: _natural(r.get(role))
+
+
 def parties(batch: Sequence[dict[str, Any]]) -> Columns:
     """From `_Loader._party_row` rows: key, props, idents {label: (node key, raw)}."""
     get = {c: _prop(c) for c in TABLES["parties"].columns}
     get["key"] = lambda r: r["key"]
     for i in schema.IDENTIFIERS:
-        get[f"{i.party_column}_key"] = lambda r, label=i.label: (r["idents"].get(label) or (None,))[0]
+        get[f"{i.party_column}_key"] = _ident(i.label)
     return _columns("parties", batch, get)
 
 
@@ -63,8 +75,8 @@ def declarations(items: Sequence[dict[str, Any]]) -> Columns:
     get.update({
         "key": lambda r: r["key"], "route": lambda r: r["route"], "vehicle": lambda r: r["vehicle"],
         "vehicle_id": lambda r: r["vehicle_raw"],
-        **{col: (lambda r, n=n: r["route_parts"][n]) for n, col in enumerate(_ROUTE_PARTS)},
-        **{col: (lambda r, f=f: _natural(r.get(f))) for col, f in _ROLES.items()},
+        **{col: _route_part(n) for n, col in enumerate(_ROUTE_PARTS)},
+        **{col: _party(f) for col, f in _ROLES.items()},
     })
     return _columns("declarations", items, get)
 

@@ -90,7 +90,7 @@ def evaluate_un(treated_path: Path, untreated_path: Path, threshold: float) -> d
     if len(tr) != len(un):
         raise ValueError(f"{treated_path} and {untreated_path} are not row-aligned ({len(tr)} vs {len(un)} rows)")
     index = screening.prepare(_un_listed(un))
-    out = {"names": len(tr), "identical_spellings": int((tr["full_name"] == un["full_name"]).sum())}
+    out: dict[str, object] = {"names": len(tr), "identical_spellings": int((tr["full_name"] == un["full_name"]).sum())}
     for mode in ("names_only", "with_country_and_birth_year"):
         q = pd.DataFrame({"key": [str(i) for i in range(len(tr))], "kind": "person", "name": tr["full_name"],
                           "country": tr["nationality"] if mode != "names_only" else None,

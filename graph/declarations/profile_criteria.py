@@ -251,7 +251,7 @@ class _Parser:
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise self.fail(f"criteria nested deeper than {MAX_DEPTH}")
-            node = Not(self.neg())
+            node: Node = Not(self.neg())
             self.depth -= 1
             return node
         if self.take("punct", "("):

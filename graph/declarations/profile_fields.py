@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -61,7 +61,9 @@ class Columns:
 
     def __init__(self, decl: pd.DataFrame | dict[str, np.ndarray], ctx: ProfileContext):
         """`decl`: a frame, or columns as equal-length arrays (one posted item: no frame to build)."""
-        self.ctx, self._cache, self._cols = ctx, {}, {}
+        self.ctx = ctx
+        self._cache: dict[str, np.ndarray] = {}
+        self._cols: dict[str, np.ndarray] = {}
         if isinstance(decl, pd.DataFrame):
             self.n, self._frame = len(decl), decl
         else:
@@ -203,7 +205,7 @@ def cond_mask(t: Cond, cols: Columns) -> np.ndarray:
         wanted = set(t.value) if isinstance(t.value, tuple) else {t.value}
         return np.fromiter((bool(wanted.intersection(v)) for v in x), dtype=bool, count=cols.n)
     if ftype == "num":
-        v = float(t.value)
+        v = float(cast(float, t.value))  # the parser admits a number only (_Parser._check)
         with np.errstate(invalid="ignore"):
             res = {"=": x == v, "!=": x != v, "<": x < v, "<=": x <= v, ">": x > v, ">=": x >= v}[t.op]
         return res & ~np.isnan(x)

@@ -53,7 +53,8 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileC
     ent = np.asarray(p.party_entity, dtype=np.int64)
     gids = r.groups.table["group_id"].to_numpy() if len(r.groups.table) else np.zeros(0, dtype=object)
     g = np.asarray(r.groups.group_of)[ent] if len(ent) else np.zeros(0, dtype=np.int64)
-    group = pd.Series(np.where(g >= 0, gids[np.maximum(g, 0)] if len(gids) else None, None), index=keys,
+    none = np.full(len(g), None, dtype=object)
+    group = pd.Series(np.where(g >= 0, gids[np.maximum(g, 0)] if len(gids) else none, none), index=keys,
                       dtype=object)
     successors = set(r.phoenix["successor"].astype(int)) if len(r.phoenix) else set()
     phoenix = frozenset(str(k) for k, e in zip(keys, ent) if int(e) in successors)

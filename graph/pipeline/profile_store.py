@@ -156,5 +156,5 @@ def assess_item(store: GraphStore, row: dict[str, Any], model_lane: str | None,
 
     `row`: the item in the frames' column names with party keys under the role names (what
     `Assessor._keys` gives); `norms`: the valuation reference the batch used (e.g. `{6: model.norms}`)."""
-    ctx = store_context(store, [row.get(r) for r in ROLES if isinstance(row.get(r), str)], norms)
+    ctx = store_context(store, [row[r] for r in ROLES if isinstance(row.get(r), str)], norms)
     return apply_to_item(row, ctx, live_cached(store), model_lane, on=on)
