@@ -47,7 +47,8 @@ class ProfileContext:
         """The tables as dicts (one hash lookup per distinct party or code, for one row or a million)."""
         def d(s: pd.Series | None) -> dict:
             return {} if s is None else {k: v for k, v in s.items() if not missing(v)}
-        reg = {k: np.datetime64(pd.Timestamp(v), "ns") for k, v in d(self.registered_on).items() if not pd.isna(v)}
+        reg = {k: np.datetime64(pd.Timestamp(v), "ns") for k, v in d(self.registered_on).items()
+               if not pd.isna(v)}
         return {"risk": d(self.party_risk), "group": d(self.party_group), "registered_on": reg,
                 "offender_hops": d(self.offender_hops),
                 **{f"norm{lv}": d(f["median"]) for lv, f in self.norms.items() if f is not None and len(f)}}
@@ -113,7 +114,7 @@ class Columns:
             return self._map("hs_code", lambda v: "".join(ch for ch in str(v) if ch.isdigit()) or None)
         if name == "third_country":
             o, d = self.get("origin"), self.get("dispatch")
-            return (o != None) & (d != None) & (o != d)
+            return (o != None) & (d != None) & (o != d)  # noqa: E711 (elementwise over the arrays)
         if name == "transit":
             return self._map("transit_countries", _countries, absent=())
         if name in ("value", "duty_rate"):
@@ -162,8 +163,10 @@ class Columns:
             return self._map(role, lambda k: k in self.ctx.phoenix, dtype=bool, absent=False)
         if attr in ("age_days", "new"):
             nat = np.datetime64("NaT", "ns")
-            reg = self._map(role, lambda k: lk["registered_on"].get(k, nat), dtype="datetime64[ns]", absent=nat)
-            date = pd.to_datetime(pd.Series(self.raw("date")), errors="coerce").to_numpy(dtype="datetime64[ns]")
+            reg = self._map(role, lambda k: lk["registered_on"].get(k, nat), dtype="datetime64[ns]",
+                            absent=nat)
+            date = pd.to_datetime(pd.Series(self.raw("date")), errors="coerce") \
+                .to_numpy(dtype="datetime64[ns]")
             age = (date - reg) / np.timedelta64(1, "D")
             age = np.floor(age.astype(float))
             return age if attr == "age_days" else (age < NEW_TRADER_DAYS)
@@ -171,7 +174,8 @@ class Columns:
 
 
 def _objects(values) -> np.ndarray:
-    """A 1-d object array of the values, one by one (a list value such as transit countries stays one cell)."""
+    """A 1-d object array of the values, one by one (a list value such as transit countries stays
+    one cell)."""
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
         out[i] = v
@@ -212,10 +216,11 @@ def cond_mask(t: Cond, cols: Columns) -> np.ndarray:
     if ftype == "bool":
         xb = x.astype(bool)
         return xb == t.value if t.op == "=" else xb != t.value
-    present = x != None
+    present = x != None  # noqa: E711 (elementwise over the array)
     if t.op == "^=":
         prefixes = t.value if isinstance(t.value, tuple) else (t.value,)
-        return present & np.fromiter((v is not None and v.startswith(prefixes) for v in x), dtype=bool, count=cols.n)
+        return present & np.fromiter((v is not None and v.startswith(prefixes) for v in x), dtype=bool,
+                                     count=cols.n)
     if t.op in ("in", "not in"):
         hit = np.isin(x, np.asarray(t.value, dtype=object))
         return present & (hit if t.op == "in" else ~hit)

@@ -200,7 +200,7 @@ def test_uv_ratio_reads_the_valuation_reference_of_goods(frame):
 
 def test_one_item_gives_what_the_batch_gives(frame, ctx):
     profiles = [prof(c, action=a, pid=f"p{i}") for i, (c, a) in
-                enumerate(zip(HAND, ["red", "yellow", "blue", "green"] * 10))]
+                enumerate(zip(HAND, ["red", "yellow", "blue", "green"] * 10, strict=False))]
     frame = pd.concat([frame] * 4, ignore_index=True)  # more rows than profiles.SMALL: the batch path
     model = ["green", "yellow", "green", "red", None] * 4
     batch = apply_profiles(frame, ctx, profiles, model, on=dt.date(2025, 6, 1))
@@ -216,7 +216,7 @@ def test_one_item_gives_what_the_batch_gives(frame, ctx):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_lane_is_the_strictest_action_of_what_fired(frame, ctx, chosen, actions):
     order = ["green", "blue", "yellow", "red"]
-    profiles = [prof(c, action=a, pid=f"p{i}") for i, (c, a) in enumerate(zip(chosen, actions))]
+    profiles = [prof(c, action=a, pid=f"p{i}") for i, (c, a) in enumerate(zip(chosen, actions, strict=False))]
     model = ["green", "yellow", "blue", "red", "green"]
     out = apply_profiles(frame, ctx, profiles, model, on=dt.date(2025, 6, 1))
     for i in range(len(frame)):

@@ -98,7 +98,7 @@ def _same(x, y, where: str) -> None:
             _same(x[k], y[k], f"{where}[{k!r}]")
     elif isinstance(x, (list, tuple)):
         assert len(x) == len(y), where
-        for i, (u, v) in enumerate(zip(x, y)):
+        for i, (u, v) in enumerate(zip(x, y, strict=True)):
             _same(u, v, f"{where}[{i}]")
     elif isinstance(x, float) and np.isnan(x):
         assert isinstance(y, float) and np.isnan(y), where

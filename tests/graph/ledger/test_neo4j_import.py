@@ -72,7 +72,7 @@ def test_headers_follow_the_neo4j_5_syntax_and_the_schema(imported):
 def test_values_and_the_command(imported):
     files, _, _, item = imported
     header, rows = _read(files.folder / "nodes" / "Declaration.csv")
-    row = dict(zip(header, next(r for r in rows if r[0] == item["key"])))
+    row = dict(zip(header, next(r for r in rows if r[0] == item["key"]), strict=True))
     assert float(row["customs_value:double"]) == item["v"] and row["date:date"] == str(item["date"])[:10]
     assert files.command.startswith("neo4j-admin database import full neo4j ")
     for label in files.nodes:

@@ -111,7 +111,7 @@ def test_a_runs_assessment_takes_the_strictest_lane_and_the_profiles_reasons(sco
     out = apply_to_results(r, pack)
     order = ["green", "blue", "yellow", "red"]
     after = r.declarations["assessment"]["lane"].to_numpy()
-    assert all(order.index(x) >= order.index(y) for x, y in zip(after, before))
+    assert all(order.index(x) >= order.index(y) for x, y in zip(after, before, strict=True))
     changed = np.flatnonzero(after != before)
     assert len(changed) > 0
     for i in changed[:50]:
