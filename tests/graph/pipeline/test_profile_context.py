@@ -70,7 +70,8 @@ def test_the_starter_pack_finds_the_planted_cover_items(scored):
     _, r, truth = scored
     ctx = profile_context(r)
     d = r.frames.declarations
-    planted = {f"customs:{k}" for k in truth["cover"]["planted_declarations"] + truth["cover"]["caught_declarations"]}
+    planted = {f"customs:{k}"
+               for k in truth["cover"]["planted_declarations"] + truth["cover"]["caught_declarations"]}
     pack = {p.id: p for p in profiles_from_toml(STARTER.read_text(encoding="utf-8"))}
     picked = set(d["key"][evaluate(pack["tbml-cover-low-duty-code"], d, ctx)])
     assert len(picked & planted) >= 0.9 * len(planted)
