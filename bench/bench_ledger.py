@@ -146,7 +146,8 @@ t = time.perf_counter()
 added = sum(again.append("declarations", b, "customs") for b in batches)
 again.flush()
 rerun = time.perf_counter() - t
-print(json.dumps({"rows": src.num_rows, "append_s": round(first, 2), "caller_s": round(caller, 2), "us_per_row": round(first / src.num_rows * 1e6, 1),
+print(json.dumps({"rows": src.num_rows, "append_s": round(first, 2), "caller_s": round(caller, 2),
+                  "us_per_row": round(first / src.num_rows * 1e6, 1),
                   "rerun_s": round(rerun, 2), "rerun_added": added,
                   "parts": len(list(out.root.rglob("*.parquet"))), "peak_rss_mb": _rss()}))
 """
@@ -154,8 +155,8 @@ print(json.dumps({"rows": src.num_rows, "append_s": round(first, 2), "caller_s":
 
 def _child(code: str, *args: str) -> dict:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=False,
-                       env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                       check=False, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     if p.returncode != 0:
         raise RuntimeError(f"child failed:\n{p.stderr[-4000:]}")
     out = json.loads(p.stdout.strip().splitlines()[-1])
@@ -181,23 +182,27 @@ def main() -> None:
     out["append"] = _child(APPEND, str(data / "data"), str(data))
     assert out["store"]["rows"] == out["ledger"]["rows"], (out["store"]["rows"], out["ledger"]["rows"])
     s, st, le = out["store"], out["state"], out["ledger"]
-    out["ratio"] = {"time_store_over_ledger_plus_state": round(s["wall_s"] / (le["wall_s"] + st["wall_s"]), 2),
+    out["ratio"] = {"time_store_over_ledger_plus_state":
+                    round(s["wall_s"] / (le["wall_s"] + st["wall_s"]), 2),
                     "frames_s_store_over_ledger": round(s["seconds"] / le["seconds"], 2),
                     "peak_rss_store_over_ledger": round(s["peak_rss_mb"] / le["peak_rss_mb"], 2)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"ledger-{a.rows}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))
-    print(f"frames from the store : {s['seconds']:.2f} s ({s['wall_s']:.2f} s process), peak {s['peak_rss_mb']:.0f} MB")
-    print(f"store state (owner)   : {st['seconds']:.2f} s ({st['wall_s']:.2f} s process), peak {st['peak_rss_mb']:.0f} MB")
-    print(f"frames from the ledger: {le['seconds']:.2f} s ({le['wall_s']:.2f} s process), peak {le['peak_rss_mb']:.0f} MB")
+    print(f"frames from the store : {s['seconds']:.2f} s ({s['wall_s']:.2f} s process), "
+          f"peak {s['peak_rss_mb']:.0f} MB")
+    print(f"store state (owner)   : {st['seconds']:.2f} s ({st['wall_s']:.2f} s process), "
+          f"peak {st['peak_rss_mb']:.0f} MB")
+    print(f"frames from the ledger: {le['seconds']:.2f} s ({le['wall_s']:.2f} s process), "
+          f"peak {le['peak_rss_mb']:.0f} MB")
     ap_, ix = out["append"], out["index"]
     print(f"append {ap_['rows']:,} rows     : {ap_['append_s']:.2f} s ({ap_['us_per_row']} us/row; "
           f"{ap_['caller_s']:.2f} s of it in the caller's thread), re-run "
           f"{ap_['rerun_s']:.2f} s adding {ap_['rerun_added']}")
-    print(f"digest index          : rebuild from parts {ix['rebuild_from_parts_s']} s ({ix['ledger_keys']:,} keys); "
-          f"1M keys: build {ix['synthetic_1m_build_s']} s, {ix['synthetic_1m_check_and_add_per_5000_batch_s']} s "
-          "per 5,000-row batch")
+    print(f"digest index          : rebuild from parts {ix['rebuild_from_parts_s']} s "
+          f"({ix['ledger_keys']:,} keys); 1M keys: build {ix['synthetic_1m_build_s']} s, "
+          f"{ix['synthetic_1m_check_and_add_per_5000_batch_s']} s per 5,000-row batch")
     print(f"results in {path}")
 
 

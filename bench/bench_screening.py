@@ -8,8 +8,9 @@
    wall time per step and the child's peak RSS. The list: `--hard-share` (default 20 %) of
    entities are made of words drawn from the world's own names in other combinations (the world's
    people share a small name vocabulary, so these are homonyms that blocking cannot drop, the worst
-   case for time), the rest of names from another vocabulary, and 1 % are planted: a party's or officer's name with its parts reversed, a letter changed or written
-   in Cyrillic, or a party's tax id under another name. Planted recall is reported with the hits.
+   case for time), the rest of names from another vocabulary, and 1 % are planted: a party's or
+   officer's name with its parts reversed, a letter changed or written in Cyrillic, or a party's
+   tax id under another name. Planted recall is reported with the hits.
 
 Results go to `bench/results/screening-<rows>-<time>.json` and a summary is printed.
 """
@@ -49,7 +50,8 @@ bundle, n_ent, hard_share = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[
 t0 = time.perf_counter()
 p = pd.read_csv(bundle / "parties.csv", dtype=str, keep_default_na=False)
 o = pd.read_csv(bundle / "officers.csv", dtype=str, keep_default_na=False)
-parties = pd.DataFrame({"key": "sim:" + p["party_id"], "name": p["name"], "kind": p["kind"].replace("", "company"),
+parties = pd.DataFrame({"key": "sim:" + p["party_id"], "name": p["name"],
+                        "kind": p["kind"].replace("", "company"),
                         "country": p["country"].str.lower().replace("", None),
                         "tax_id_norm": p["tax_id"].str.replace(r"\D", "", regex=True)})
 officers = pd.DataFrame({"person": "sim:" + o["person_id"], "person_name": o["person_name"],
@@ -61,8 +63,8 @@ rss_read = rss_mb()
 rng = np.random.default_rng(11)
 CYR = str.maketrans("abvgdeziklmnoprstufh", "абвгдезиклмнопрстуфх")
 words = {"person": [w for n in officers["person_name"] for w in n.split()],
-         "company": [w for n in p["name"] for w in n.replace('"', " ").replace("«", " ").replace("»", " ").split()
-                     if len(w) > 3]}
+         "company": [w for n in p["name"]
+                     for w in n.replace('"', " ").replace("«", " ").replace("»", " ").split() if len(w) > 3]}
 ents, planted = [], {}
 n_plant = n_ent // 100
 picks = rng.choice(len(subj), size=n_plant, replace=False)
@@ -88,8 +90,8 @@ for j, i in enumerate(picks):
                  "schema": "Person" if s["kind"] == "person" else "Company", "name": name, "names": [],
                  "countries": [], "birth_dates": [], "identifiers": ids})
     planted[s["key"]] = eid
-SYLL = ["ka", "ro", "mi", "tan", "sel", "vor", "du", "len", "pa", "shi", "gor", "bek", "ul", "zan", "fe", "lo",
-        "nar", "tis", "qu", "bra", "em", "ost", "vik", "har", "jo", "mun", "del", "ri", "sa", "tor"]
+SYLL = ["ka", "ro", "mi", "tan", "sel", "vor", "du", "len", "pa", "shi", "gor", "bek", "ul", "zan", "fe",
+        "lo", "nar", "tis", "qu", "bra", "em", "ost", "vik", "har", "jo", "mun", "del", "ri", "sa", "tor"]
 n_hard = int(n_ent * hard_share)
 for j in range(n_plant, n_ent):
     kind = "person" if j % 2 else "company"
@@ -108,9 +110,11 @@ t = time.perf_counter(); index = S.prepare(listed); prepare_s = time.perf_counte
 t = time.perf_counter(); hits = S.screen(subj, index); screen_s = time.perf_counter() - t
 found = set(zip(hits["subject"], hits["entity_id"]))
 rec = sum((k, v) in found for k, v in planted.items()) / len(planted)
-print(json.dumps({"hard_share": hard_share, "subjects": len(subj), "parties": len(parties), "officers": int(officers["person"].nunique()),
-                  "entities": len(listed), "listed_names": len(index.names), "read_s": round(read_s, 2), "rigour_load_s": round(load_s, 2),
-                  "prepare_s": round(prepare_s, 2), "screen_s": round(screen_s, 2), "hits": len(hits),
+print(json.dumps({"hard_share": hard_share, "subjects": len(subj), "parties": len(parties),
+                  "officers": int(officers["person"].nunique()), "entities": len(listed),
+                  "listed_names": len(index.names), "read_s": round(read_s, 2),
+                  "rigour_load_s": round(load_s, 2), "prepare_s": round(prepare_s, 2),
+                  "screen_s": round(screen_s, 2), "hits": len(hits),
                   "planted": len(planted), "planted_recall": round(rec, 4),
                   "subjects_with_a_hit": int(hits["subject"].nunique()),
                   "rss_after_read_mb": round(rss_read), "peak_rss_mb": round(rss_mb())}))
@@ -119,7 +123,8 @@ print(json.dumps({"hard_share": hard_share, "subjects": len(subj), "parties": le
 
 def _child(code: str, *args: str) -> dict:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                       check=False)
     if p.returncode != 0:
         raise RuntimeError(f"child failed:\n{p.stderr[-4000:]}")
     out = json.loads(p.stdout.strip().splitlines()[-1])

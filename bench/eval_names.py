@@ -42,4 +42,5 @@ if __name__ == "__main__":
           f"{u['names_only']['recall_of_perturbed_spellings']:.3f} (names only), "
           f"{u['with_country_and_birth_year']['recall_of_perturbed_spellings']:.3f} (with qualifiers)")
     for k, m in b["by_schema_at_shipped"].items():
-        print(f"  bench {k}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} (tp {m['tp']}, fp {m['fp']})")
+        print(f"  bench {k}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} "
+              f"(tp {m['tp']}, fp {m['fp']})")

@@ -16,9 +16,10 @@ from graph.domain import schema
 from graph.ledger import TABLES
 
 Columns = dict[str, list[Any]]
+Getter = Callable[[dict[str, Any]], Any]  # a ledger column's value from one of the loader's rows
 
-_ROUTE_PARTS = ("origin_country", "dispatch_country", "transit_countries", "destination_country", "border_post",
-                "transport_mode")  # the order of the loader's route_parts
+_ROUTE_PARTS = ("origin_country", "dispatch_country", "transit_countries", "destination_country",
+                "border_post", "transport_mode")  # the order of the loader's route_parts
 _ROLES = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}
 
 
@@ -27,15 +28,27 @@ def _natural(key: str | None) -> str | None:
     return None if key is None else key.split(":", 1)[1]
 
 
-def _columns(kind: str, rows: Sequence[dict[str, Any]], get: dict[str, Callable[[dict[str, Any]], Any]]) -> Columns:
+def _columns(kind: str, rows: Sequence[dict[str, Any]], get: dict[str, Getter]) -> Columns:
     missing = set(TABLES[kind].columns) - set(get)
     if missing:  # a ledger column this module does not fill: a schema change to follow here
         raise KeyError(f"ledger {kind}: no value for {sorted(missing)}")
     return {name: [g(r) for r in rows] for name, g in get.items()}
 
 
-def _prop(name: str) -> Callable[[dict[str, Any]], Any]:
+def _prop(name: str) -> Getter:
     return lambda r: r["props"].get(name)
+
+
+def _ident(label: str) -> Getter:
+    return lambda r: (r["idents"].get(label) or (None,))[0]
+
+
+def _route_part(n: int) -> Getter:
+    return lambda r: r["route_parts"][n]
+
+
+def _party(role: str) -> Getter:
+    return lambda r: _natural(r.get(role))
 
 
 def parties(batch: Sequence[dict[str, Any]]) -> Columns:
@@ -43,14 +56,15 @@ def parties(batch: Sequence[dict[str, Any]]) -> Columns:
     get = {c: _prop(c) for c in TABLES["parties"].columns}
     get["key"] = lambda r: r["key"]
     for i in schema.IDENTIFIERS:
-        get[f"{i.party_column}_key"] = lambda r, label=i.label: (r["idents"].get(label) or (None,))[0]
+        get[f"{i.party_column}_key"] = _ident(i.label)
     return _columns("parties", batch, get)
 
 
 def officers(rows: Sequence[dict[str, Any]]) -> Columns:
     """From the rows of `ingest.merge_persons` / `ingest.merge_officers`."""
     return _columns("officers", rows, {
-        "key": lambda r: f"{r['person']}>{r['company']}/{r['role']}", "company_id": lambda r: _natural(r["company"]),
+        "key": lambda r: f"{r['person']}>{r['company']}/{r['role']}",
+        "company_id": lambda r: _natural(r["company"]),
         "person_id": lambda r: r["person_id"], "person_name": lambda r: r["name"],
         "person_name_norm": lambda r: r["name_norm"], "role": lambda r: r["role"],
         "share_pct": lambda r: r["share_pct"], "since": lambda r: r["since"], "until": lambda r: r["until"],
@@ -63,8 +77,8 @@ def declarations(items: Sequence[dict[str, Any]]) -> Columns:
     get.update({
         "key": lambda r: r["key"], "route": lambda r: r["route"], "vehicle": lambda r: r["vehicle"],
         "vehicle_id": lambda r: r["vehicle_raw"],
-        **{col: (lambda r, n=n: r["route_parts"][n]) for n, col in enumerate(_ROUTE_PARTS)},
-        **{col: (lambda r, f=f: _natural(r.get(f))) for col, f in _ROLES.items()},
+        **{col: _route_part(n) for n, col in enumerate(_ROUTE_PARTS)},
+        **{col: _party(f) for col, f in _ROLES.items()},
     })
     return _columns("declarations", items, get)
 

@@ -40,7 +40,8 @@ def _write_specificity(i: schema.IdentifierKind) -> str:
 
 
 def _count_nodes() -> str:
-    counts = ",\n       ".join(f"COUNT {{ MATCH (:{schema.label(n.label)}) }} AS {n.label}" for n in schema.NODES)
+    counts = ",\n       ".join(f"COUNT {{ MATCH (:{schema.label(n.label)}) }} AS {n.label}"
+                               for n in schema.NODES)
     return ("// Status: number of nodes per label, one column per label of the schema. COUNT {} per label\n"
             "// uses the label index: a whole-graph scan timed out at 1.5M nodes.\n"
             f"RETURN {counts}")

@@ -36,9 +36,8 @@ ALLOWED: dict[str, set[str]] = {
             "graph.declarations", "graph.pipeline", "ingest", "queries", "graph.ledger"},
     "bench.evaluations": {"graph.domain", "graph.settings", "graph.store", "graph.engine", "graph.network",
                           "graph.declarations", "graph.pipeline", "ingest", "queries"},
-    "bench": {"api", "bench.evaluations", "graph.ledger", "graph.domain", "graph.settings", "graph.store", "graph.engine",
-              "graph.network",
-              "graph.declarations", "graph.pipeline", "ingest", "queries"},
+    "bench": {"api", "bench.evaluations", "graph.ledger", "graph.domain", "graph.settings", "graph.store",
+              "graph.engine", "graph.network", "graph.declarations", "graph.pipeline", "ingest", "queries"},
 }
 
 

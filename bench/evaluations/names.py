@@ -34,8 +34,8 @@ def metrics_at(scores: np.ndarray, labels: np.ndarray, t: float, positives: int 
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / pos if pos else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"threshold": round(float(t), 4), "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-            "tp": tp, "fp": fp, "fn": pos - tp}
+    return {"threshold": round(float(t), 4), "precision": round(p, 4), "recall": round(r, 4),
+            "f1": round(f, 4), "tp": tp, "fp": fp, "fn": pos - tp}
 
 
 def best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -88,9 +88,11 @@ def evaluate_un(treated_path: Path, untreated_path: Path, threshold: float) -> d
     tr = pd.read_csv(treated_path, dtype=str, keep_default_na=False)
     un = pd.read_csv(untreated_path, dtype=str, keep_default_na=False)
     if len(tr) != len(un):
-        raise ValueError(f"{treated_path} and {untreated_path} are not row-aligned ({len(tr)} vs {len(un)} rows)")
+        raise ValueError(f"{treated_path} and {untreated_path} are not row-aligned "
+                         f"({len(tr)} vs {len(un)} rows)")
     index = screening.prepare(_un_listed(un))
-    out = {"names": len(tr), "identical_spellings": int((tr["full_name"] == un["full_name"]).sum())}
+    out: dict[str, object] = {"names": len(tr),
+                              "identical_spellings": int((tr["full_name"] == un["full_name"]).sum())}
     for mode in ("names_only", "with_country_and_birth_year"):
         q = pd.DataFrame({"key": [str(i) for i in range(len(tr))], "kind": "person", "name": tr["full_name"],
                           "country": tr["nationality"] if mode != "names_only" else None,
@@ -100,7 +102,8 @@ def evaluate_un(treated_path: Path, untreated_path: Path, threshold: float) -> d
         s = hits["score"].to_numpy()
         y = (hits["subject"] == hits["entity_id"]).to_numpy()
         perturbed = set(np.flatnonzero((tr["full_name"] != un["full_name"]).to_numpy()).astype(str))
-        tp_perturbed = hits[y & (hits["score"].to_numpy() >= threshold) & hits["subject"].isin(perturbed).to_numpy()]
+        tp_perturbed = hits[y & (hits["score"].to_numpy() >= threshold)
+                            & hits["subject"].isin(perturbed).to_numpy()]
         out[mode] = {"candidate_pairs": len(hits), "true_rows_proposed": int(y.sum()),
                      "recall_of_perturbed_spellings": round(len(tp_perturbed) / len(perturbed), 4),
                      "at_threshold": metrics_at(s, y, threshold, positives=len(tr)),

@@ -251,7 +251,7 @@ class _Parser:
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise self.fail(f"criteria nested deeper than {MAX_DEPTH}")
-            node = Not(self.neg())
+            node: Node = Not(self.neg())
             self.depth -= 1
             return node
         if self.take("punct", "("):
@@ -273,7 +273,8 @@ class _Parser:
         op = self._op()
         if op is None:
             if ftype != "bool":
-                raise self.fail(f"{t.text} is a {ftype} field: it needs an operator ({', '.join(OPS_BY_TYPE[ftype])})")
+                raise self.fail(f"{t.text} is a {ftype} field: it needs an operator "
+                                f"({', '.join(OPS_BY_TYPE[ftype])})")
             return Cond(t.text, "is", None, t.pos)
         if op not in OPS_BY_TYPE[ftype]:
             raise self.fail(f"{t.text} is a {ftype} field: {op!r} does not apply "
@@ -316,7 +317,8 @@ class _Parser:
         if t.kind == "kw" and t.text in ("true", "false"):
             self.i += 1
             return t.text == "true"
-        raise self.fail(f"expected a value (a \"string\", a number, true or false), found {t.text or 'the end'!r}")
+        raise self.fail("expected a value (a \"string\", a number, true or false), "
+                        f"found {t.text or 'the end'!r}")
 
     def _check(self, name: str, ftype: FieldType, op: str, value, tok: Tok) -> None:
         is_list = isinstance(value, tuple)

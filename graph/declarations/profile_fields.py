@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,8 @@ class ProfileContext:
         """The tables as dicts (one hash lookup per distinct party or code, for one row or a million)."""
         def d(s: pd.Series | None) -> dict:
             return {} if s is None else {k: v for k, v in s.items() if not missing(v)}
-        reg = {k: np.datetime64(pd.Timestamp(v), "ns") for k, v in d(self.registered_on).items() if not pd.isna(v)}
+        reg = {k: np.datetime64(pd.Timestamp(v), "ns") for k, v in d(self.registered_on).items()
+               if not pd.isna(v)}
         return {"risk": d(self.party_risk), "group": d(self.party_group), "registered_on": reg,
                 "offender_hops": d(self.offender_hops),
                 **{f"norm{lv}": d(f["median"]) for lv, f in self.norms.items() if f is not None and len(f)}}
@@ -61,7 +62,9 @@ class Columns:
 
     def __init__(self, decl: pd.DataFrame | dict[str, np.ndarray], ctx: ProfileContext):
         """`decl`: a frame, or columns as equal-length arrays (one posted item: no frame to build)."""
-        self.ctx, self._cache, self._cols = ctx, {}, {}
+        self.ctx = ctx
+        self._cache: dict[str, np.ndarray] = {}
+        self._cols: dict[str, np.ndarray] = {}
         if isinstance(decl, pd.DataFrame):
             self.n, self._frame = len(decl), decl
         else:
@@ -111,7 +114,7 @@ class Columns:
             return self._map("hs_code", lambda v: "".join(ch for ch in str(v) if ch.isdigit()) or None)
         if name == "third_country":
             o, d = self.get("origin"), self.get("dispatch")
-            return (o != None) & (d != None) & (o != d)
+            return (o != None) & (d != None) & (o != d)  # noqa: E711 (elementwise over the arrays)
         if name == "transit":
             return self._map("transit_countries", _countries, absent=())
         if name in ("value", "duty_rate"):
@@ -160,8 +163,10 @@ class Columns:
             return self._map(role, lambda k: k in self.ctx.phoenix, dtype=bool, absent=False)
         if attr in ("age_days", "new"):
             nat = np.datetime64("NaT", "ns")
-            reg = self._map(role, lambda k: lk["registered_on"].get(k, nat), dtype="datetime64[ns]", absent=nat)
-            date = pd.to_datetime(pd.Series(self.raw("date")), errors="coerce").to_numpy(dtype="datetime64[ns]")
+            reg = self._map(role, lambda k: lk["registered_on"].get(k, nat), dtype="datetime64[ns]",
+                            absent=nat)
+            date = pd.to_datetime(pd.Series(self.raw("date")), errors="coerce") \
+                .to_numpy(dtype="datetime64[ns]")
             age = (date - reg) / np.timedelta64(1, "D")
             age = np.floor(age.astype(float))
             return age if attr == "age_days" else (age < NEW_TRADER_DAYS)
@@ -169,7 +174,8 @@ class Columns:
 
 
 def _objects(values) -> np.ndarray:
-    """A 1-d object array of the values, one by one (a list value such as transit countries stays one cell)."""
+    """A 1-d object array of the values, one by one (a list value such as transit countries stays
+    one cell)."""
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
         out[i] = v
@@ -203,17 +209,18 @@ def cond_mask(t: Cond, cols: Columns) -> np.ndarray:
         wanted = set(t.value) if isinstance(t.value, tuple) else {t.value}
         return np.fromiter((bool(wanted.intersection(v)) for v in x), dtype=bool, count=cols.n)
     if ftype == "num":
-        v = float(t.value)
+        v = float(cast(float, t.value))  # the parser admits a number only (_Parser._check)
         with np.errstate(invalid="ignore"):
             res = {"=": x == v, "!=": x != v, "<": x < v, "<=": x <= v, ">": x > v, ">=": x >= v}[t.op]
         return res & ~np.isnan(x)
     if ftype == "bool":
         xb = x.astype(bool)
         return xb == t.value if t.op == "=" else xb != t.value
-    present = x != None
+    present = x != None  # noqa: E711 (elementwise over the array)
     if t.op == "^=":
         prefixes = t.value if isinstance(t.value, tuple) else (t.value,)
-        return present & np.fromiter((v is not None and v.startswith(prefixes) for v in x), dtype=bool, count=cols.n)
+        return present & np.fromiter((v is not None and v.startswith(prefixes) for v in x), dtype=bool,
+                                     count=cols.n)
     if t.op in ("in", "not in"):
         hit = np.isin(x, np.asarray(t.value, dtype=object))
         return present & (hit if t.op == "in" else ~hit)

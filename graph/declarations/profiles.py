@@ -148,14 +148,15 @@ def profiles_from_toml(text: str, source: str = "<profiles>") -> list[Profile]:
         try:
             stored = sorted(STORE_FIELDS & set(t))
             if stored:
-                raise ProfileError(str(t.get("id") or "?"), stored[0], "is set by the store when the profile is "
-                                   "loaded, not by the file")
+                raise ProfileError(str(t.get("id") or "?"), stored[0],
+                                   "is set by the store when the profile is loaded, not by the file")
             p = make_profile(t)
         except ProfileError as e:
             raise ProfileError(e.profile, e.field, e.message, criterion=e.criterion, pos=e.pos,
                                source=f"{source}, profile #{i}") from None
         if p.id in seen:
-            raise ProfileError(p.id, "id", "the id appears twice in the file", source=f"{source}, profile #{i}")
+            raise ProfileError(p.id, "id", "the id appears twice in the file",
+                               source=f"{source}, profile #{i}")
         seen.add(p.id)
         out.append(p)
     return out
@@ -202,8 +203,8 @@ def _value_texts(p: Profile, cols: Columns, rows: np.ndarray) -> list[str]:
     return ["; ".join(x) for x in parts]
 
 
-def apply_profiles(decl: pd.DataFrame | dict[str, Any], context: ProfileContext | None, profiles: list[Profile],
-                   model_lanes: pd.Series | list | np.ndarray | None = None, *,
+def apply_profiles(decl: pd.DataFrame | dict[str, Any], context: ProfileContext | None,
+                   profiles: list[Profile], model_lanes: pd.Series | list | np.ndarray | None = None, *,
                    on: dt.date | None = None) -> Applied:
     """Evaluate the profiles live on `on` over `decl` beside the model's lanes.
 
@@ -227,7 +228,7 @@ def apply_profiles(decl: pd.DataFrame | dict[str, Any], context: ProfileContext 
         rows = np.flatnonzero(hit)
         head = f"profile {p.name} (v{p.version}, {p.action}): {p.reason} ["
         ev = Evidence("profile", f"{p.id}@{p.version}", p.name)
-        for i, text in zip(rows, _value_texts(p, cols, rows)):
+        for i, text in zip(rows, _value_texts(p, cols, rows), strict=True):
             key = keys[i]
             items = () if missing(key) else (Evidence("item", str(key)),)
             reasons[i].append(Reason(feature=f"profile:{p.id}", detail=head + text + "]", value=p.action,
@@ -258,7 +259,7 @@ def cover_pair_profiles(pairs: pd.DataFrame, *, min_count: int = 2, uv_ratio: fl
             "id": f"cover-{declared}-{actual}", "name": f"Cover: HS {declared} hiding HS {actual}",
             "criteria": f'hs ^= "{declared}" and uv_ratio > {uv_ratio:g}', "action": "red",
             "owner": "learned cover pairs", "valid_from": valid_from,
-            "reason": f"{int(r.count)} offences by {int(r.parties)} offender(s) declared HS {declared} and found "
-                      f"HS {actual}; FATF–Egmont indicator: goods misrepresented under a lower-duty code, "
-                      f"priced like the goods found rather than the goods declared."}))
+            "reason": f"{int(r.count)} offences by {int(r.parties)} offender(s) declared HS {declared} "
+                      f"and found HS {actual}; FATF–Egmont indicator: goods misrepresented under a "
+                      f"lower-duty code, priced like the goods found rather than the goods declared."}))
     return out

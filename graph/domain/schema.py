@@ -293,7 +293,8 @@ NODES: tuple[NodeKind, ...] = (
          _P("action", doc="red, yellow, green, or blue (post-clearance audit)"), _P("reason"), _P("owner"),
          _P("valid_from", "date"), _P("valid_to", "date", "last day the profile applies"),
          _P("expected_rate", "float", "expected share of items it selects"),
-         _P("retired", "bool", "this version retires the profile"), _P("created_by"), _P("created_at", "datetime")),
+         _P("retired", "bool", "this version retires the profile"), _P("created_by"),
+         _P("created_at", "datetime")),
         color="#d81b60",
     ),
 )
@@ -347,7 +348,8 @@ RELS: tuple[RelKind, ...] = (
 WATCHLIST_NODES: tuple[NodeKind, ...] = (
     NodeKind(
         "Watchlist",
-        "A sanctions list (FollowTheMoney entities) or the service's own watchlist (CSV), loaded in versions.",
+        "A sanctions list (FollowTheMoney entities) or the service's own watchlist (CSV), "
+        "loaded in versions.",
         (_P("name"), _P("format", doc="ftm or csv"), _P("version", "int", "the latest version loaded"),
          _P("loaded_at", "datetime"), _P("path"), _P("entities", "int"), _P("links", "int")),
         color="#b71c1c",
@@ -382,7 +384,8 @@ WATCHLIST_NODES: tuple[NodeKind, ...] = (
 WATCHLIST_RELS: tuple[RelKind, ...] = (
     RelKind("OWNS", "ListedEntity", "ListedEntity", "ownership between listed entities (FtM Ownership)",
             (_P("link_id"), _P("role"), _P("share_pct", "float"), _P("since"), _P("content_hash"))),
-    RelKind("DIRECTS", "ListedEntity", "ListedEntity", "the director runs the organisation (FtM Directorship)",
+    RelKind("DIRECTS", "ListedEntity", "ListedEntity",
+            "the director runs the organisation (FtM Directorship)",
             (_P("link_id"), _P("role"), _P("since"), _P("content_hash"))),
     RelKind("RELATED_TO", "ListedEntity", "ListedEntity",
             "family, associates and other links of listed entities (FtM Family, Associate, UnknownLink ...)",
@@ -390,7 +393,8 @@ WATCHLIST_RELS: tuple[RelKind, ...] = (
              _P("content_hash"))),
     RelKind("SCREENED_AS", "Party", "ListedEntity",
             "a screening hit: the party (or an officer, a Person) may be the listed entity",
-            (_P("score", "float"), _P("state", doc="new, confirmed or false_positive (set by an investigator)"),
+            (_P("score", "float"),
+             _P("state", doc="new, confirmed or false_positive (set by an investigator)"),
              _P("reasons", "json", "the features that made the hit"),
              _P("listed_hash", doc="the listed entity's content hash when screened"),
              _P("subject_hash", doc="the party's or officer's screened fields, hashed"),

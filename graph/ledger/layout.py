@@ -50,11 +50,12 @@ DERIVED: dict[str, tuple[schema.Column, ...]] = {
                 schema.Column("name_norm"), schema.Column("tax_id_norm"), *_IDENTIFIER_KEYS,
                 schema.Column("extra", "json")),
     "declarations": (schema.Column("key", doc="Declaration node key source:declaration_id/item_no"),
-                     schema.Column("route", doc="Route node key"), schema.Column("vehicle", doc="Vehicle node key"),
-                     schema.Column("extra", "json")),
+                     schema.Column("route", doc="Route node key"),
+                     schema.Column("vehicle", doc="Vehicle node key"), schema.Column("extra", "json")),
     "officers": (schema.Column("key", doc="person key > company key / role: one OFFICER_OF"),
                  schema.Column("person_name_norm")),
-    "offences": (schema.Column("key", doc="Offence node key source:offence_id"), schema.Column("extra", "json")),
+    "offences": (schema.Column("key", doc="Offence node key source:offence_id"),
+                 schema.Column("extra", "json")),
 }
 
 #: which version of a key the graph keeps: items are created once (a re-ingest leaves them as

@@ -177,7 +177,8 @@ class Ledger:
                 arrays.append(rows[f.name].cast(f.type))
             else:
                 arrays.append(pa.array(rows[f.name], f.type))
-        return pa.Table.from_arrays(arrays, schema=pa.schema([f for f in t.schema if f.name not in (DIGEST, SEQ)]))
+        return pa.Table.from_arrays(arrays,
+                                    schema=pa.schema([f for f in t.schema if f.name not in (DIGEST, SEQ)]))
 
     def _next_seq(self, n: int) -> np.ndarray:
         base = max(time.time_ns(), self._last_seq + 1)
@@ -216,9 +217,10 @@ class Ledger:
         t = TABLES[kind]
         values = layout.partition_values(kind, table, source)
         for value in pc.unique(values).to_pylist():
-            part = table.filter(pc.equal(values, value)) if value is not None else table.filter(pc.is_null(values))
+            part = table.filter(pc.equal(values, value) if value is not None else pc.is_null(values))
             folder = self.path(kind).joinpath(
-                *(f"{c}={_segment(v)}" for c, v in zip(t.partitions, (source, value)[: len(t.partitions)])))
+                *(f"{c}={_segment(v)}"
+                  for c, v in zip(t.partitions, (source, value)[: len(t.partitions)], strict=True)))
             folder.mkdir(parents=True, exist_ok=True)
             name = hashlib.sha256(part[DIGEST].to_numpy().tobytes()).hexdigest()[:24]
             final = folder / f"part-{name}.parquet"
@@ -236,7 +238,9 @@ class Ledger:
         root = self.path(kind)
         if not root.is_dir() or not any(root.rglob("part-*.parquet")):
             s = t.dataset_schema
-            return s.empty_table() if columns is None else pa.schema([s.field(c) for c in columns]).empty_table()
+            if columns is None:
+                return s.empty_table()
+            return pa.schema([s.field(c) for c in columns]).empty_table()
         part = ds.partitioning(pa.schema([pa.field(p, pa.string()) for p in t.partitions]), flavor="hive")
         d = ds.dataset(root, format="parquet", partitioning=part, schema=t.dataset_schema)
         return d.to_table(columns=columns, filter=filter)

@@ -73,7 +73,8 @@ def _write(path: Path, df: pd.DataFrame, headers: list[str], types: dict[str, st
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         f.write((",".join(headers) + "\n").encode())
-        pacsv.write_csv(_arrow(df, types), f, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        pacsv.write_csv(_arrow(df, types), f,
+                        pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return len(df)
 
 
@@ -125,7 +126,8 @@ def _route_countries(routes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["start", "end", "role", "order"])
 
 
-def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *, database: str = "neo4j") -> ImportFiles:
+def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *,
+                 database: str = "neo4j") -> ImportFiles:
     """Write the node and relationship CSVs and `import.sh` into `folder`; return counts and command."""
     files = ImportFiles(Path(folder))
     files.folder.mkdir(parents=True, exist_ok=True)
@@ -154,9 +156,9 @@ def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *, databa
 
     # declaration items, their codes, routes, countries and vehicles
     d = _pd(ledger.current("declarations"))
-    dh = _pd(ledger.history("declarations", ["route", "vehicle", "vehicle_id", "origin_country", "dispatch_country",
-                                             "transit_countries", "destination_country", "border_post",
-                                             "transport_mode"]))
+    dh = _pd(ledger.history("declarations", ["route", "vehicle", "vehicle_id", "origin_country",
+                                             "dispatch_country", "transit_countries", "destination_country",
+                                             "border_post", "transport_mode"]))
     d["declaration_key"] = _key(d["source"], d["declaration_id"])
     _nodes(files, "Declaration", d)
     for col, rel in schema.PARTY_ROLES.items():
@@ -177,7 +179,8 @@ def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *, databa
     codes = set(d["hs_code"].dropna())
     if len(o):
         _nodes(files, "Offence", o)
-        _rels(files, "COMMITTED_BY", pd.DataFrame({"start": o["key"], "end": _key(o["source"], o["party_id"])}))
+        _rels(files, "COMMITTED_BY",
+              pd.DataFrame({"start": o["key"], "end": _key(o["source"], o["party_id"])}))
         ok = pd.DataFrame({"start": o["key"], "declaration_key": _key(o["source"], o["declaration_id"])})
         items = d[["key", "declaration_key"]].rename(columns={"key": "end"})
         _rels(files, "CONCERNS", ok.merge(items, on="declaration_key"))
@@ -186,7 +189,8 @@ def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *, databa
             codes |= set(o[col].dropna())
     chains = {c: [c, *dims.hs_ancestors(c)] for c in codes}
     every = sorted({x for chain in chains.values() for x in chain})
-    _nodes(files, "HSCode", pd.DataFrame({"key": every, "code": every, "level": [dims.hs_level(c) for c in every]}))
+    _nodes(files, "HSCode",
+           pd.DataFrame({"key": every, "code": every, "level": [dims.hs_level(c) for c in every]}))
     _rels(files, "PART_OF", pd.DataFrame([(a, b) for chain in chains.values() for a, b in pairwise(chain)],
                                          columns=["start", "end"]))
 
@@ -196,7 +200,8 @@ def write_import(ledger: Ledger, folder: str | Path, dims: Dimensions, *, databa
     args += [f"--relationships=relationships/{rel}.csv" for rel, n in files.relationships.items() if n]
     files.command = " ".join(shlex.quote(a) for a in args)
     (files.folder / "import.sh").write_text(
-        "#!/bin/sh\n# First load of the ledger into an empty, stopped Neo4j 5 database; then start Neo4j and\n"
+        "#!/bin/sh\n"
+        "# First load of the ledger into an empty, stopped Neo4j 5 database; then start Neo4j and\n"
         "# open the store once (GraphStore.ensure_schema creates the constraints and indexes).\n"
         f"cd \"$(dirname \"$0\")\" && {files.command}\n", encoding="utf-8")
     return files

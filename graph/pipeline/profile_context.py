@@ -53,10 +53,11 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileC
     ent = np.asarray(p.party_entity, dtype=np.int64)
     gids = r.groups.table["group_id"].to_numpy() if len(r.groups.table) else np.zeros(0, dtype=object)
     g = np.asarray(r.groups.group_of)[ent] if len(ent) else np.zeros(0, dtype=np.int64)
-    group = pd.Series(np.where(g >= 0, gids[np.maximum(g, 0)] if len(gids) else None, None), index=keys,
+    none = np.full(len(g), None, dtype=object)
+    group = pd.Series(np.where(g >= 0, gids[np.maximum(g, 0)] if len(gids) else none, none), index=keys,
                       dtype=object)
     successors = set(r.phoenix["successor"].astype(int)) if len(r.phoenix) else set()
-    phoenix = frozenset(str(k) for k, e in zip(keys, ent) if int(e) in successors)
+    phoenix = frozenset(str(k) for k, e in zip(keys, ent, strict=True) if int(e) in successors)
     parties = r.frames.parties
     reg = pd.Series(pd.to_datetime(parties["registered_on"], errors="coerce").to_numpy(),
                     index=parties["key"].astype(str)) if len(parties) else pd.Series(dtype="datetime64[ns]")
@@ -82,5 +83,5 @@ def apply_to_results(r, profiles: list[Profile], *, norms: dict[int, pd.DataFram
     if model_lanes is not None:
         a["lane"] = out.lanes.to_numpy()
         a["assessment_reasons"] = [list(old or []) + [x.as_dict() for x in new]
-                                   for old, new in zip(a["assessment_reasons"], out.reasons)]
+                                   for old, new in zip(a["assessment_reasons"], out.reasons, strict=True)]
     return out

@@ -103,17 +103,20 @@ def _append(store: GraphStore, p: Profile, user: str) -> Profile:
     return _from_node(rows[0]["profile"])
 
 
-def save(store: GraphStore, data: dict[str, Any], user: str, *, must_exist: bool | None = None) -> tuple[Profile, bool]:
+def save(store: GraphStore, data: dict[str, Any], user: str, *,
+         must_exist: bool | None = None) -> tuple[Profile, bool]:
     """Validate `data` and append it as the profile's next version. `must_exist`: True for a change
     (the id must be known), False for a create (it must not be), None for a load (either).
     Returns the stored version and whether it is new (an unchanged profile is not appended again,
     so loading the same file twice is idempotent). `ProfileError` for a bad profile."""
-    p = make_profile({k: v for k, v in data.items() if k not in ("version", "retired", "created_by", "created_at")})
+    p = make_profile({k: v for k, v in data.items()
+                      if k not in ("version", "retired", "created_by", "created_at")})
     versions = history(store, p.id)
     if must_exist is True and not versions:
         raise ProfileConflict(f"no risk profile {p.id!r}", 404)
     if must_exist is False and versions:
-        raise ProfileConflict(f"risk profile {p.id!r} exists (version {versions[-1].version}): change it instead")
+        raise ProfileConflict(f"risk profile {p.id!r} exists (version {versions[-1].version}): "
+                              "change it instead")
     if versions:
         last = versions[-1]
         if not last.retired and all(getattr(last, f) == getattr(p, f) for f in FIELDS):
@@ -156,5 +159,5 @@ def assess_item(store: GraphStore, row: dict[str, Any], model_lane: str | None,
 
     `row`: the item in the frames' column names with party keys under the role names (what
     `Assessor._keys` gives); `norms`: the valuation reference the batch used (e.g. `{6: model.norms}`)."""
-    ctx = store_context(store, [row.get(r) for r in ROLES if isinstance(row.get(r), str)], norms)
+    ctx = store_context(store, [row[r] for r in ROLES if isinstance(row.get(r), str)], norms)
     return apply_to_item(row, ctx, live_cached(store), model_lane, on=on)

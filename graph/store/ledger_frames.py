@@ -66,10 +66,10 @@ def declarations(ledger: Ledger, state: StoreState) -> pd.DataFrame:
     if not t.num_rows:
         return empty("declarations")
     src = t["source"]
-    df = _pandas(t.select(["key", "declaration_id", "item_no", "date", "hs_code", "customs_value", "net_mass_kg",
-                           "gross_mass_kg", "duty_rate", "duty_amount", "origin_country", "dispatch_country",
-                           "transit_countries", "border_post", "transport_mode", "inspection_result", "route",
-                           "vehicle"]))
+    df = _pandas(t.select(["key", "declaration_id", "item_no", "date", "hs_code", "customs_value",
+                           "net_mass_kg", "gross_mass_kg", "duty_rate", "duty_amount", "origin_country",
+                           "dispatch_country", "transit_countries", "border_post", "transport_mode",
+                           "inspection_result", "route", "vehicle"]))
     df["declaration_key"] = _keys(src, t["declaration_id"]).to_pandas()
     for role in ROLE_COLUMNS:
         df[role] = _keys(src, t[f"{role}_id"]).to_pandas()
@@ -95,7 +95,8 @@ def parties(ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
     ids = (h.melt(id_vars="key", value_vars=list(cols), var_name="label", value_name="value")
            .dropna(subset=["value"]).rename(columns={"key": "party"}))
     ids["label"] = ids["label"].map(cols)
-    ids = ids.drop_duplicates(["party", "label", "value"]).sort_values(["party", "label", "value"], kind="stable")
+    ids = (ids.drop_duplicates(["party", "label", "value"])
+           .sort_values(["party", "label", "value"], kind="stable"))
     return frame("parties", df), frame("identifiers", ids)
 
 

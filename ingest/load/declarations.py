@@ -21,6 +21,7 @@ from ingest.load.reader import Batch
 from ingest.load.report import FileReport
 
 if TYPE_CHECKING:
+    from graph.ledger import Ledger
     from graph.store import GraphStore
     from ingest.load.report import IngestReport
 
@@ -61,6 +62,8 @@ class DeclarationLoading:
     if TYPE_CHECKING:  # Loader's state and methods this phase uses (set and defined there)
         store: GraphStore
         report: IngestReport
+        ledger: Ledger
+        source: str
         fresh_store: bool
         known_parties: set[str]
         seen_items: set[str]

@@ -31,7 +31,8 @@ STARTER = Path(__file__).resolve().parents[3] / "graph" / "declarations" / "prof
 
 
 def prof(criteria: str, action: str = "red", pid: str = "p", **kw) -> object:
-    return make_profile({"id": pid, "name": pid, "criteria": criteria, "action": action, "reason": "test", **kw})
+    return make_profile({"id": pid, "name": pid, "criteria": criteria, "action": action, "reason": "test",
+                         **kw})
 
 
 # --------------------------------------------------------------------------- the language
@@ -87,7 +88,8 @@ def test_deep_nesting_is_refused_not_a_recursion_error():
         parse("not " * 500 + "party.phoenix")
 
 
-_ALPHABET = st.sampled_from(list('hs^="2402 andornotin[],()<>=!. 0.5 origin transit has party.risk consignee.new "AE" \\x$'))
+_ALPHABET = st.sampled_from(list('hs^="2402 andornotin[],()<>=!. 0.5 origin transit has party.risk '
+                                 'consignee.new "AE" \\x$'))
 
 
 @given(st.one_of(st.text(max_size=80), st.lists(_ALPHABET, max_size=40).map("".join)))
@@ -105,7 +107,8 @@ def test_random_junk_never_crashes_the_parser(text):
 
 
 def test_a_test_prints_back_as_criteria_that_parse_to_the_same_cond():
-    for t in conditions(parse('hs ^= ["24", "22"] and origin not in ["A\\"B"] and value >= 1.5 and party.phoenix')):
+    criteria = 'hs ^= ["24", "22"] and origin not in ["A\\"B"] and value >= 1.5 and party.phoenix'
+    for t in conditions(parse(criteria)):
         assert conditions(parse(t.text()))[0] == t.__class__(t.field, t.op, t.value, 0)
 
 
@@ -139,7 +142,8 @@ def ctx(frame) -> ProfileContext:
         phoenix=frozenset({"s:P3"}),
         registered_on=pd.Series({"s:P1": pd.Timestamp("2024-12-01"), "s:P2": pd.Timestamp("2020-01-01")}),
         offender_hops=pd.Series({"s:P1": 1.0, "s:P4": 0.0}),
-        norms={6: pd.DataFrame({"n": [8], "median": [np.log(2.0)], "scale": [0.3]}, index=pd.Index(["240220"])),
+        norms={6: pd.DataFrame({"n": [8], "median": [np.log(2.0)], "scale": [0.3]},
+                               index=pd.Index(["240220"])),
                4: pd.DataFrame({"n": [8, 8], "median": [np.log(10.0), np.log(5.0)], "scale": [0.3, 0.3]},
                                index=pd.Index(["2402", "0709"]))},
     )
@@ -200,7 +204,7 @@ def test_uv_ratio_reads_the_valuation_reference_of_goods(frame):
 
 def test_one_item_gives_what_the_batch_gives(frame, ctx):
     profiles = [prof(c, action=a, pid=f"p{i}") for i, (c, a) in
-                enumerate(zip(HAND, ["red", "yellow", "blue", "green"] * 10))]
+                enumerate(zip(HAND, ["red", "yellow", "blue", "green"] * 10, strict=False))]
     frame = pd.concat([frame] * 4, ignore_index=True)  # more rows than profiles.SMALL: the batch path
     model = ["green", "yellow", "green", "red", None] * 4
     batch = apply_profiles(frame, ctx, profiles, model, on=dt.date(2025, 6, 1))
@@ -216,7 +220,7 @@ def test_one_item_gives_what_the_batch_gives(frame, ctx):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_lane_is_the_strictest_action_of_what_fired(frame, ctx, chosen, actions):
     order = ["green", "blue", "yellow", "red"]
-    profiles = [prof(c, action=a, pid=f"p{i}") for i, (c, a) in enumerate(zip(chosen, actions))]
+    profiles = [prof(c, action=a, pid=f"p{i}") for i, (c, a) in enumerate(zip(chosen, actions, strict=False))]
     model = ["green", "yellow", "blue", "red", "green"]
     out = apply_profiles(frame, ctx, profiles, model, on=dt.date(2025, 6, 1))
     for i in range(len(frame)):
@@ -276,7 +280,8 @@ def test_a_file_with_one_bad_profile_is_refused_whole_naming_the_profile_and_cri
     assert "pack.toml, profile #8" in msg and "'tbml-phoenix-successor'" in msg and "origni" in msg
     assert "column 19 of criterion" in msg
     with pytest.raises(ProfileError, match="appears twice"):
-        profiles_from_toml('[[profile]]\nid="a"\nname="n"\ncriteria="party.phoenix"\naction="red"\nreason="r"\n' * 2)
+        profiles_from_toml(('[[profile]]\nid="a"\nname="n"\ncriteria="party.phoenix"\naction="red"\n'
+                            'reason="r"\n') * 2)
     with pytest.raises(ProfileError, match="version: is set by the store"):
         profiles_from_toml('[[profile]]\nid="a"\nname="n"\ncriteria="party.phoenix"\naction="red"\nreason="r"\n'
                            'version=7\n')
@@ -291,7 +296,8 @@ def test_the_starter_pack_loads_and_every_profile_cites_its_indicator(frame, ctx
     assert len(pack) >= 8 and len({p.id for p in pack}) == len(pack)
     assert all("FATF" in p.reason and p.expected_rate and p.action in ("red", "yellow", "blue") for p in pack)
     out = apply_profiles(frame, ctx, pack, on=dt.date(2025, 6, 1))
-    assert out.lanes.iloc[2] == "red" and "profile:tbml-phoenix-successor" in [r.feature for r in out.reasons[2]]
+    assert out.lanes.iloc[2] == "red"
+    assert "profile:tbml-phoenix-successor" in [r.feature for r in out.reasons[2]]
 
 
 def test_learned_cover_pairs_become_red_profiles(frame, ctx):
@@ -303,8 +309,9 @@ def test_learned_cover_pairs_become_red_profiles(frame, ctx):
     assert evaluate(p, frame, ctx).tolist() == [False, False, False, True, False]
 
 
-_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=20),
-                    st.dates(), st.lists(st.integers(), max_size=2), st.sampled_from(["red", "blue", 'hs ^= "24"']))
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
+                    st.text(max_size=20), st.dates(), st.lists(st.integers(), max_size=2),
+                    st.sampled_from(["red", "blue", 'hs ^= "24"']))
 
 
 @given(st.dictionaries(st.sampled_from(["id", "name", "criteria", "action", "reason", "owner", "valid_from",
@@ -324,4 +331,5 @@ def test_an_item_may_give_its_transit_countries_as_a_list(ctx):
     p = prof('transit has "TM" and origin = "AE"')
     row = {"key": "s:X/1", "origin_country": "AE", "transit_countries": ["IR", "TM"]}
     assert apply_to_item(row, ctx, [p], "green", on=dt.date(2025, 6, 1))[0] == "red"
-    assert apply_to_item({**row, "transit_countries": ["KZ"]}, ctx, [p], "green", on=dt.date(2025, 6, 1))[0] == "green"
+    assert apply_to_item({**row, "transit_countries": ["KZ"]}, ctx, [p], "green",
+                         on=dt.date(2025, 6, 1))[0] == "green"

@@ -75,7 +75,8 @@ def test_versions_first_for_items_last_for_parties(tmp_path):
     ledger.append("parties", {**party, "name": ["New"]}, "s")
     ledger.flush()
     assert ledger.count("declarations") == 6  # both versions kept (append-only)
-    assert ledger.current("declarations")["customs_value"].to_pylist() == [1.0, 2.0, 3.0]  # the graph keeps the first
+    # the graph keeps the first
+    assert ledger.current("declarations")["customs_value"].to_pylist() == [1.0, 2.0, 3.0]
     assert ledger.current("parties")["name"].to_pylist() == ["New"]  # the graph takes the latest
     assert ledger.history("parties")["name"].to_pylist() == ["Old", "New"]
 
@@ -116,7 +117,8 @@ def test_a_killed_append_resumes_to_the_same_ledger(tmp_path):
         resumed.append("declarations", _rows(500, start=b * 500), "s")
     resumed.flush()
     assert not list(killed.rglob(".*.tmp"))
-    a, b = ref.current("declarations").drop_columns(["_seq"]), resumed.current("declarations").drop_columns(["_seq"])
+    a = ref.current("declarations").drop_columns(["_seq"])
+    b = resumed.current("declarations").drop_columns(["_seq"])
     assert a.equals(b)
     assert resumed.count("declarations") == 100_000
 

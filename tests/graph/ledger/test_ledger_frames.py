@@ -35,7 +35,8 @@ def world(tmp_path_factory) -> Path:
     return out
 
 
-def _decide(store, key: str, kind: str, subject: str, value: str | None = None, obj: str | None = None) -> None:
+def _decide(store, key: str, kind: str, subject: str, value: str | None = None,
+            obj: str | None = None) -> None:
     store.run("api.decision_create", key=key, kind=kind, subject=subject, object=obj, value=value, note=None,
               user="tester", at=f"2026-01-01T00:00:{len(key):02d}+00:00", status="effective")
 
@@ -49,7 +50,8 @@ def stored(world: Path, tmp_path_factory):
     score(store, s, progress=False, communities=False)
     # the store's mutable state, through the API's own queries: an item's and a declaration's
     # inspection result, a confirmed-risk decision and a withdrawn one
-    items = store.execute("MATCH (d:Declaration) RETURN d.key AS key, d.declaration_key AS dk ORDER BY key LIMIT 40")
+    items = store.execute("MATCH (d:Declaration) RETURN d.key AS key, d.declaration_key AS dk "
+                          "ORDER BY key LIMIT 40")
     party = store.execute("MATCH (p:Party) RETURN p.key AS key ORDER BY key LIMIT 2")
     _decide(store, "d1", "inspection", items[0]["key"], "violation")
     store.run("api.inspection_by_item", subject=items[0]["key"], value="violation")
@@ -98,7 +100,7 @@ def _same(x, y, where: str) -> None:
             _same(x[k], y[k], f"{where}[{k!r}]")
     elif isinstance(x, (list, tuple)):
         assert len(x) == len(y), where
-        for i, (u, v) in enumerate(zip(x, y)):
+        for i, (u, v) in enumerate(zip(x, y, strict=True)):
             _same(u, v, f"{where}[{i}]")
     elif isinstance(x, float) and np.isnan(x):
         assert isinstance(y, float) and np.isnan(y), where

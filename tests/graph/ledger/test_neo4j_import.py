@@ -24,8 +24,8 @@ def imported(small_world: Path, tmp_path_factory):
         store.ensure_schema()
         ingest_bundle(store, small_world, settings=s, progress=False)
         nodes, rels = count_graph(store)
-        item = store.execute("MATCH (d:Declaration) RETURN d.key AS key, d.customs_value AS v, d.date AS date "
-                             "ORDER BY key LIMIT 1")[0]
+        item = store.execute("MATCH (d:Declaration) RETURN d.key AS key, d.customs_value AS v, "
+                             "d.date AS date ORDER BY key LIMIT 1")[0]
     files = neo4j_import(Ledger.of(s), s.data_dir / "neo4j-import")
     return files, nodes, rels, item
 
@@ -56,23 +56,26 @@ def test_headers_follow_the_neo4j_5_syntax_and_the_schema(imported):
         header, rows = _read(files.folder / "nodes" / f"{label}.csv")
         kind = schema.NODE_BY_LABEL[label]
         assert header[0] == f"key:ID({label})" and header[-1] == ":LABEL"
-        assert header[1:-1] == [_typed(p.name, p.type) for p in kind.props if _typed(p.name, p.type) in header]
+        assert header[1:-1] == [_typed(p.name, p.type) for p in kind.props
+                                 if _typed(p.name, p.type) in header]
         assert {r[-1] for r in rows} == {label}
     for rel in files.relationships:
         header, rows = _read(files.folder / "relationships" / f"{rel}.csv")
         kind = schema.REL_BY_TYPE[rel]
         assert header[:2] == [f":START_ID({kind.start})", f":END_ID({kind.end})"] and header[-1] == ":TYPE"
-        assert header[2:-1] == [_typed(p.name, p.type) for p in kind.props if _typed(p.name, p.type) in header]
+        assert header[2:-1] == [_typed(p.name, p.type) for p in kind.props
+                                 if _typed(p.name, p.type) in header]
         assert {r[-1] for r in rows} == {rel}
     decl = _read(files.folder / "nodes" / "Declaration.csv")[0]
     assert {"date:date", "customs_value:double", "item_no:long"} <= set(decl)
-    assert {"since:date", "share_pct:double"} <= set(_read(files.folder / "relationships" / "OFFICER_OF.csv")[0])
+    officer_of = _read(files.folder / "relationships" / "OFFICER_OF.csv")[0]
+    assert {"since:date", "share_pct:double"} <= set(officer_of)
 
 
 def test_values_and_the_command(imported):
     files, _, _, item = imported
     header, rows = _read(files.folder / "nodes" / "Declaration.csv")
-    row = dict(zip(header, next(r for r in rows if r[0] == item["key"])))
+    row = dict(zip(header, next(r for r in rows if r[0] == item["key"]), strict=True))
     assert float(row["customs_value:double"]) == item["v"] and row["date:date"] == str(item["date"])[:10]
     assert files.command.startswith("neo4j-admin database import full neo4j ")
     for label in files.nodes:

@@ -70,7 +70,8 @@ def test_the_starter_pack_finds_the_planted_cover_items(scored):
     _, r, truth = scored
     ctx = profile_context(r)
     d = r.frames.declarations
-    planted = {f"customs:{k}" for k in truth["cover"]["planted_declarations"] + truth["cover"]["caught_declarations"]}
+    planted = {f"customs:{k}"
+               for k in truth["cover"]["planted_declarations"] + truth["cover"]["caught_declarations"]}
     pack = {p.id: p for p in profiles_from_toml(STARTER.read_text(encoding="utf-8"))}
     picked = set(d["key"][evaluate(pack["tbml-cover-low-duty-code"], d, ctx)])
     assert len(picked & planted) >= 0.9 * len(planted)
@@ -111,7 +112,7 @@ def test_a_runs_assessment_takes_the_strictest_lane_and_the_profiles_reasons(sco
     out = apply_to_results(r, pack)
     order = ["green", "blue", "yellow", "red"]
     after = r.declarations["assessment"]["lane"].to_numpy()
-    assert all(order.index(x) >= order.index(y) for x, y in zip(after, before))
+    assert all(order.index(x) >= order.index(y) for x, y in zip(after, before, strict=True))
     changed = np.flatnonzero(after != before)
     assert len(changed) > 0
     for i in changed[:50]:
