@@ -96,25 +96,31 @@ from ingest.simulate.phoenix import phoenix_firms
 from ingest.simulate.rings import shell_rings
 from ingest.simulate.services import make_services
 from ingest.simulate.traders import TraderFactory, ordinary_traders
-from ingest.simulate.traps import business_centres, close_honest, holdings, newcomers
+from ingest.simulate.scenario import SCENARIOS, draw_scenario
+from ingest.simulate.traps import accountants, business_centres, close_honest, families, holdings, newcomers
 from ingest.simulate.world import World, shuffle_ids
 from ingest.simulate.write import Planted, summary, world_truth, write_bundle, write_truth
 
 __all__ = ["COVER_PAIRS", "FALLBACK_HS", "SPECIAL", "default_knobs", "generate_world"]
 
 
-def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, **knobs) -> dict:
+def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, scenario: str = "fixed",
+                   **knobs) -> dict:
     """Write a seeded world (contract bundle + truth.json) to `out_dir` and return its summary.
 
     `declarations` is the number of goods-item rows of declarations.csv (the contract's row);
-    `knobs` override `default_knobs(declarations)` (unknown names are refused).
+    `scenario="randomised"` draws the scheme parameters per seed (`scenario.draw_scenario`);
+    `knobs` override both (unknown names are refused).
     """
     t0 = time.perf_counter()
-    k = resolve_knobs(declarations, knobs)
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    drawn = draw_scenario(seed, declarations) if scenario == "randomised" else {}
+    k = resolve_knobs(declarations, drawn | knobs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     w = World(seed, k)
-    goods = make_goods(w.rng(1), int(k["hs_codes"]), k["hs_path"])
+    goods = make_goods(w.rng(1), int(k["hs_codes"]), k["hs_path"], k["goods_price_spread"])
     svc = make_services(w, w.rng(2))
     f = TraderFactory(w, goods, svc)
 
@@ -125,6 +131,10 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     centres = business_centres(f, rng)
     holding, holding_directors = holdings(f, rng)
     fresh = newcomers(f, rng)
+    # the honest look-alikes of a randomised scenario, in a stream of their own (none in the fixed world)
+    rng = w.rng(6)
+    accts = accountants(f, rng, ordinary)
+    fams = families(f, rng)
     # the schemes
     rings = shell_rings(f, w.rng(4), ordinary)
     rng = w.rng(5)
@@ -133,7 +143,8 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     dups = duplicates(f, rng, ordinary)
     planted = Planted(rings=rings, phoenix=phoenix, duplicates=dups, business_centres=centres,
                       holding=holding, holding_directors=holding_directors, hub_brokers=svc.hub_brokers,
-                      hub_carriers=svc.hub_carriers, newcomers=fresh, closed_honest=closed, smugglers=lone)
+                      hub_carriers=svc.hub_carriers, newcomers=fresh, closed_honest=closed, smugglers=lone,
+                      accountants=accts, families=fams)
 
     # the rows, and what of them is caught
     stages = {"parties": time.perf_counter() - t0}
@@ -149,5 +160,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     files, parties, officers = write_bundle(out, w, dec, offences)
     stages["write"] = time.perf_counter() - t0 - sum(stages.values())
     truth = world_truth(w, seed, k, planted, offences, cover_truth, under_truth)
+    if scenario == "randomised":
+        truth["scenario"] = {"name": scenario, **drawn}
     write_truth(out, truth)
     return summary(out, seed, truth, parties, dec, officers, offences, files, t0, stages)
