@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evaluations.sweep import markdown, run_world, summarise  # noqa: E402
+from bench.evaluations.sweep import markdown, run_world, summarise
 
 RESULTS = ROOT / "bench" / "results"
 TUNE = list(range(1, 11))

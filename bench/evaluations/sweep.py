@@ -64,10 +64,8 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
     hidden = ents([m for ring in truth["rings"] for m in ring["clean_members"]])
     hidden |= ents([p["successor"] for p in truth["phoenix"]])
     hidden -= offenders
-    traps = set()
-    for kind in TRAP_KINDS:
-        traps |= ents(truth["traps"].get(kind, []))
-    traps -= hidden
+    by_kind = {kind: ents(truth["traps"].get(kind, [])) - hidden for kind in TRAP_KINDS}
+    traps = set().union(*by_kind.values())
     clean = sorted(e for e in score if e not in offenders)
     order = sorted(clean, key=lambda e: -score[e])  # stable on the sorted ids: ties broken by id
     k = len(hidden)
@@ -96,6 +94,7 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
         "entity_precision_at_k": len(top & hidden) / k if k else 1.0,
         "trap_share_top_k": len(top & traps) / k if k else 0.0,
         "traps_in_top_k": len(top & traps),
+        "traps_in_top_k_by_kind": {kind: len(top & e) for kind, e in by_kind.items() if top & e},
         "rings": len(rings_ok),
         "rings_recovered": sum(rings_ok) / len(rings_ok) if rings_ok else 1.0,
     }

@@ -94,9 +94,9 @@ from ingest.simulate.knobs import default_knobs, resolve_knobs
 from ingest.simulate.offences import draw_offences
 from ingest.simulate.phoenix import phoenix_firms
 from ingest.simulate.rings import shell_rings
+from ingest.simulate.scenario import SCENARIOS, draw_scenario
 from ingest.simulate.services import make_services
 from ingest.simulate.traders import TraderFactory, ordinary_traders
-from ingest.simulate.scenario import SCENARIOS, draw_scenario
 from ingest.simulate.traps import accountants, business_centres, close_honest, families, holdings, newcomers
 from ingest.simulate.world import World, shuffle_ids
 from ingest.simulate.write import Planted, summary, world_truth, write_bundle, write_truth

@@ -156,7 +156,7 @@ def test_every_shared_identifier_is_planted(rworld):
 
 
 def test_offender_paperwork_share_records_planted_catches_as_paperwork(tmp_path: Path):
-    base = dict(seed=5, declarations=4000, scenario="randomised")
+    base = {"seed": 5, "declarations": 4000, "scenario": "randomised"}
     generate_world(tmp_path / "none", **base, offender_paperwork_share=0.0, trap_paperwork_share=0.0)
     generate_world(tmp_path / "all", **base, offender_paperwork_share=1.0, trap_paperwork_share=0.0)
     t = json.loads((tmp_path / "all" / "truth.json").read_text())
