@@ -61,9 +61,15 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
         return {ent_of[x] for x in ids if x in ent_of}
 
     offenders = ents(truth["offenders"])
-    hidden = ents([m for ring in truth["rings"] for m in ring["clean_members"]])
-    hidden |= ents([p["successor"] for p in truth["phoenix"]])
-    hidden -= offenders
+    # the hidden risky entities, by what could lead to them: a ring with a recorded offence, a ring
+    # with none (only its links), a phoenix predecessor
+    hidden_by = {
+        "recorded_ring": ents([m for r in truth["rings"] if r["offenders"] for m in r["clean_members"]]) - offenders,
+        "unrecorded_ring": ents([m for r in truth["rings"] if not r["offenders"] for m in r["clean_members"]])
+        - offenders,
+        "phoenix_successor": ents([p["successor"] for p in truth["phoenix"]]) - offenders,
+    }
+    hidden = set().union(*hidden_by.values())
     by_kind = {kind: ents(truth["traps"].get(kind, [])) - hidden for kind in TRAP_KINDS}
     traps = set().union(*by_kind.values())
     clean = sorted(e for e in score if e not in offenders)
@@ -95,6 +101,7 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
         "trap_share_top_k": len(top & traps) / k if k else 0.0,
         "traps_in_top_k": len(top & traps),
         "traps_in_top_k_by_kind": {kind: len(top & e) for kind, e in by_kind.items() if top & e},
+        "hidden_in_top_k_by_kind": {kind: [len(top & e), len(e)] for kind, e in hidden_by.items() if e},
         "rings": len(rings_ok),
         "rings_recovered": sum(rings_ok) / len(rings_ok) if rings_ok else 1.0,
     }

@@ -46,8 +46,20 @@ def test_entity_measures_by_hand():
     assert m["entity_precision_at_k"] == pytest.approx(2 / 3)
     assert m["trap_share_top_k"] == pytest.approx(1 / 3) and m["traps_in_top_k"] == 1
     assert m["traps_in_top_k_by_kind"] == {"accountant_clients": 1}
+    assert m["hidden_in_top_k_by_kind"] == {"recorded_ring": [1, 2], "phoenix_successor": [1, 1]}
     # ring A is all in g1, but g1 has one outsider of four (25 % > 20 %); ring B is exactly g2
     assert m["rings"] == 2 and m["rings_recovered"] == 0.5
+
+
+def test_a_ring_without_any_offence_counts_as_unrecorded():
+    truth = json.loads(json.dumps(TRUTH))
+    truth["rings"].append({"members": ["C1", "C2"], "offenders": [], "clean_members": ["C1", "C2"]})
+    ents = [*ENTITIES, _e("C1", "eC1", 0.85, "g3"), _e("C2", "eC2", 0.01, "g3")]
+    m = entity_measures(ents, truth)
+    # K = 5: C1 .85, A2 .80, T .75, S .70, eD .40 -> hits C1, A2, S; ring C is exactly g3
+    assert m["k"] == 5 and m["entity_precision_at_k"] == pytest.approx(3 / 5)
+    assert m["hidden_in_top_k_by_kind"]["unrecorded_ring"] == [1, 2]
+    assert m["rings"] == 3 and m["rings_recovered"] == pytest.approx(2 / 3)
 
 
 def test_a_ring_split_over_groups_or_ungrouped_is_not_recovered():
