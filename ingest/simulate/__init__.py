@@ -34,8 +34,18 @@ Also on purpose: a captured broker serves a couple of honest clients besides its
 and carriers serve offenders too; honest firms close (deregistered, no successor); individual
 entrepreneurs may share a person's name (namesakes, different tax ids).
 
+Scenarios: `scenario="fixed"` (the default) is the world above, its bytes pinned by a test;
+`scenario="randomised"` draws the scheme parameters per seed from wide ranges (`scenario`): counts,
+ring sizes, which identifiers tie a ring and how unevenly (nominees only, at times), rings with no
+recorded offence or no captured broker, wider supplier pools, price spreads and cover price factors,
+caught shares, offence types and amounts, record quality, hub sizes, and two more honest
+look-alikes: outsourced accountants whose phone/email/address 10-40 clients share, and family firms
+under one director at one address, some with a paperwork offence and no duty evaded. The drawn
+values go to truth.json "scenario"; the caller's knobs still win over them.
+
 Sizes: `default_knobs(declarations)` lists every knob and its default (they scale with the number of
-rows); truth.json records the resolved values. Measured on the 2-core build machine shared with
+rows), `knobs.SCENARIO_KNOBS` the scheme parameters a scenario moves; truth.json records the
+resolved values (a scenario knob only where it differs from the fixed world's). Measured on the 2-core build machine shared with
 other jobs (load average 7-10): 40,000 rows in 2-4 s, peak RSS 0.2 GB (declarations.csv 14.5 MB);
 1,000,000 rows in 50-65 s, peak RSS 1.2 GB (declarations.csv 364 MB, parties.csv 13 MB). CSV is
 written by Arrow: every text cell quoted, whole floats without ".0".
@@ -44,7 +54,7 @@ truth.json:
     {
       "seed": int, "knobs": {resolved knob values}, "period": [first_date, last_date],
       "rings": [{"ring_id": "R01", "members": [party_id], "offenders": [party_id],
-                 "clean_members": [party_id], "broker": party_id,
+                 "clean_members": [party_id], "broker": party_id,   # null: no captured broker
                  "shared": {"phones": [e164], "addresses": [address], "banks": [account],
                             "emails": [email], "directors": [person_id]},
                  "shared_by": {"phones": {value: [party_id]}, ...same kinds...}}],
@@ -60,9 +70,14 @@ truth.json:
       "traps": {"business_centre": [party_id], "business_centres": [{"address": str, "members": [...]}],
                 "holding": [party_id], "holding_director": [person_id],
                 "hub_brokers": [party_id], "hub_carriers": [party_id], "newcomers": [party_id],
-                "closed_honest": [party_id]},                # deregistered honest firms, no successor
+                "closed_honest": [party_id],                 # deregistered honest firms, no successor
+                # randomised scenarios only (absent otherwise):
+                "accountant_clients": [party_id], "accountants": [{"kinds": [kind], "members": [...]}],
+                "family_firms": [party_id], "families": [{"director": person_id, "shared": [kind], "members": [...]}],
+                "paperwork_offenders": [party_id]},          # look-alikes with a paperwork offence
       "offenders": [party_id],                          # every party with at least one offence
-      "smugglers": [party_id]                           # stand-alone cover-item traders
+      "smugglers": [party_id],                          # stand-alone cover-item traders
+      "scenario": {"name": "randomised", drawn knob: value}  # randomised scenarios only
     }
 Canonical identifier values in truth: phones E.164, accounts without spaces, addresses as first
 recorded (other records may differ in case and spacing only), tax ids digits only.
@@ -75,8 +90,9 @@ items and undervaluation), `duplicates`; `declarations`, `offences`, `write` (bu
 summary).
 
 Random streams: each stage draws from its own `World.rng(stage)`: 1 goods, 2 service parties,
-3 ordinary traders and traps, 4 rings, 5 phoenix firms, smugglers and duplicates, 10 declarations
-(and [seed, 11, carrier] for each fleet's plates), 20 offences, 30 id shuffle. A change inside one
+3 ordinary traders and traps, 4 rings, 5 phoenix firms, smugglers and duplicates, 6 accountants and
+family firms, 10 declarations (and [seed, 11, carrier] for each fleet's plates), 20 offences, 30 id
+shuffle; [seed, 40] the scenario, 120/121 its paperwork offences (offenders / look-alikes). A change inside one
 stage moves no other stage's draws; within a stage, the order of the calls in `generate_world` is
 part of the world.
 """
@@ -94,27 +110,33 @@ from ingest.simulate.knobs import default_knobs, resolve_knobs
 from ingest.simulate.offences import draw_offences
 from ingest.simulate.phoenix import phoenix_firms
 from ingest.simulate.rings import shell_rings
+from ingest.simulate.scenario import SCENARIOS, draw_scenario
 from ingest.simulate.services import make_services
 from ingest.simulate.traders import TraderFactory, ordinary_traders
-from ingest.simulate.traps import business_centres, close_honest, holdings, newcomers
+from ingest.simulate.traps import accountants, business_centres, close_honest, families, holdings, newcomers
 from ingest.simulate.world import World, shuffle_ids
 from ingest.simulate.write import Planted, summary, world_truth, write_bundle, write_truth
 
 __all__ = ["COVER_PAIRS", "FALLBACK_HS", "SPECIAL", "default_knobs", "generate_world"]
 
 
-def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, **knobs) -> dict:
+def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, scenario: str = "fixed",
+                   **knobs) -> dict:
     """Write a seeded world (contract bundle + truth.json) to `out_dir` and return its summary.
 
     `declarations` is the number of goods-item rows of declarations.csv (the contract's row);
-    `knobs` override `default_knobs(declarations)` (unknown names are refused).
+    `scenario="randomised"` draws the scheme parameters per seed (`scenario.draw_scenario`);
+    `knobs` override both (unknown names are refused).
     """
     t0 = time.perf_counter()
-    k = resolve_knobs(declarations, knobs)
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    drawn = draw_scenario(seed, declarations) if scenario == "randomised" else {}
+    k = resolve_knobs(declarations, drawn | knobs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     w = World(seed, k)
-    goods = make_goods(w.rng(1), int(k["hs_codes"]), k["hs_path"])
+    goods = make_goods(w.rng(1), int(k["hs_codes"]), k["hs_path"], k["goods_price_spread"])
     svc = make_services(w, w.rng(2))
     f = TraderFactory(w, goods, svc)
 
@@ -125,6 +147,10 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     centres = business_centres(f, rng)
     holding, holding_directors = holdings(f, rng)
     fresh = newcomers(f, rng)
+    # the honest look-alikes of a randomised scenario, in a stream of their own (none in the fixed world)
+    rng = w.rng(6)
+    accts = accountants(f, rng, ordinary)
+    fams = families(f, rng)
     # the schemes
     rings = shell_rings(f, w.rng(4), ordinary)
     rng = w.rng(5)
@@ -133,7 +159,8 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     dups = duplicates(f, rng, ordinary)
     planted = Planted(rings=rings, phoenix=phoenix, duplicates=dups, business_centres=centres,
                       holding=holding, holding_directors=holding_directors, hub_brokers=svc.hub_brokers,
-                      hub_carriers=svc.hub_carriers, newcomers=fresh, closed_honest=closed, smugglers=lone)
+                      hub_carriers=svc.hub_carriers, newcomers=fresh, closed_honest=closed, smugglers=lone,
+                      accountants=accts, families=fams)
 
     # the rows, and what of them is caught
     stages = {"parties": time.perf_counter() - t0}
@@ -149,5 +176,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, *
     files, parties, officers = write_bundle(out, w, dec, offences)
     stages["write"] = time.perf_counter() - t0 - sum(stages.values())
     truth = world_truth(w, seed, k, planted, offences, cover_truth, under_truth)
+    if scenario == "randomised":
+        truth["scenario"] = {"name": scenario, **drawn}
     write_truth(out, truth)
     return summary(out, seed, truth, parties, dec, officers, offences, files, t0, stages)

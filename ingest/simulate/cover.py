@@ -71,13 +71,13 @@ def plant_priced_rows(rng, traders: list[Trader], goods: Goods, k: dict, itr: np
     cover_rows = np.sort(rng.choice(cand, size=n_cover, replace=False)) if n_cover else np.array([], int)
     under_m[cover_rows] = False
     under_rows = np.flatnonzero(under_m)
-    value[under_rows] *= rng.uniform(0.25, 0.55, len(under_rows))
+    value[under_rows] *= rng.uniform(*k["undervaluation_factor"], len(under_rows))
     risk_hs = np.array([goods.index(COVER_PAIRS[p][1]) for p in cpair[cover_rows]], dtype=int)
     cov_hs = np.array([goods.index(COVER_PAIRS[p][0]) for p in cpair[cover_rows]], dtype=int)
     hs[cover_rows] = cov_hs
-    mass[cover_rows] = np.round(goods.mass[risk_hs] * rng.lognormal(0, 0.5, n_cover), 1) + 1.0
+    mass[cover_rows] = np.round(goods.mass[risk_hs] * rng.lognormal(0, k["cover_mass_spread"], n_cover), 1) + 1.0
     value[cover_rows] = mass[cover_rows] * goods.uv[risk_hs] * price[itr[cover_rows]] \
-        * rng.uniform(0.75, 1.0, n_cover)
+        * rng.uniform(*k["cover_price_factor"], n_cover)
     return PricedRows(cover_rows, cov_hs, risk_hs, cpair, under_rows)
 
 

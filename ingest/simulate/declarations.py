@@ -169,7 +169,7 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     slot = np.minimum((u[:, None] > cum[itr]).sum(1), nhs[itr] - 1)
     hs = hs_tab[itr, slot]
     mass = np.round(goods.mass[hs] * rng.lognormal(0, 0.7, N) / np.sqrt(kk[hi]), 1) + 1.0
-    value = mass * goods.uv[hs] * price[itr] * rng.lognormal(0, 0.2, N)
+    value = mass * goods.uv[hs] * price[itr] * rng.lognormal(0, k["item_price_spread"], N)
 
     # the priced schemes: undervalued ring imports and cover items (`cover`)
     planted = plant_priced_rows(rng, traders, goods, k, itr, ~is_export[hi], price, hs, mass, value)

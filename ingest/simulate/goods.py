@@ -91,8 +91,9 @@ class Goods:
         return int(np.flatnonzero(self.hs6 == hs6)[0])
 
 
-def make_goods(rng: np.random.Generator, n_codes: int, hs_path: Path | None) -> Goods:
-    """`n_codes` subheadings (every `SPECIAL` one among them) with prices, duties and popularity."""
+def make_goods(rng: np.random.Generator, n_codes: int, hs_path: Path | None, spread: float = 0.45) -> Goods:
+    """`n_codes` subheadings (every `SPECIAL` one among them) with prices, duties and popularity;
+    `spread` is the sigma of a code's log price around its chapter's median."""
     src = _hs_source(hs_path)
     if src is not None:
         hs = pd.read_csv(src, dtype=str, usecols=["hscode", "description", "level"])
@@ -112,7 +113,7 @@ def make_goods(rng: np.random.Generator, n_codes: int, hs_path: Path | None) -> 
             uv[i], duty[i], mass[i], unit[i] = SPECIAL[c]
         else:
             m, rates, kg, u = CHAPTERS[c[:2]]
-            uv[i] = round(m * float(rng.lognormal(0, 0.45)), 3)
+            uv[i] = round(m * float(rng.lognormal(0, spread)), 3)
             duty[i] = float(rates[rng.integers(len(rates))])
             mass[i] = kg * float(rng.lognormal(0, 0.3))
             unit[i] = u

@@ -52,16 +52,48 @@ def default_knobs(declarations: int) -> dict:
     }
 
 
+# Scheme parameters the fixed world keeps at today's values (so its bytes do not move) and a
+# randomised scenario (`ingest.simulate.scenario`) draws per world. Each neutral value reproduces the
+# fixed world's draws exactly; truth.json lists one under "knobs" only when it differs from it.
+SCENARIO_KNOBS: dict = {
+    "trader_price_spread": 0.12,        # sigma of a trader's log price level
+    "item_price_spread": 0.2,           # sigma of an item's log price around its trader's level
+    "goods_price_spread": 0.45,         # sigma of a code's log price around its chapter's median
+    "cover_price_factor": [0.75, 1.0],  # a cover item's value per kg as a share of the risk goods'
+    "cover_mass_spread": 0.5,           # sigma of a cover item's log mass around the risk goods' shipment
+    "undervaluation_factor": [0.25, 0.55],
+    "offence_evaded_factor": 0.3,       # evaded duty of a planted offender's smuggling/origin catch, per value
+    "unrecorded_rings": [],             # ring numbers with no recorded offence at all
+    "uncaptured_rings": [],             # ring numbers without a captured broker (members use ordinary ones)
+    "ring_link_p": None,                # weights of (director, phone, address, bank, email) for ring links
+    "ring_links_per_member": [1, 2],    # identifiers a member takes from its parent in the tree
+    "ring_suppliers": 2,                # suppliers (with their routes) in a ring's pool
+    "ring_member_suppliers": None,      # [lo, hi] suppliers each member uses from the pool (None: all)
+    "accountants": 0,                   # outsourced accountants whose phone/email/address clients share
+    "accountant_clients": [10, 40],
+    "families": 0,                      # family firms: one director and one address over 2-5 firms
+    "family_size": [2, 5],
+    "trap_paperwork_share": 0.0,        # share of accountant clients and family firms with a paperwork offence
+    "offender_paperwork_share": 0.0,    # share of planted offenders' catches recorded as paperwork only
+}
+
+
 def resolve_knobs(declarations: int, knobs: dict) -> dict:
-    """`default_knobs(declarations)` with `knobs` applied; too few rows or an unknown name is refused."""
+    """`default_knobs(declarations)` and `SCENARIO_KNOBS` with `knobs` applied; too few rows or an
+    unknown name is refused."""
     if declarations < 500:
         raise ValueError("a world needs at least 500 declaration rows to hold its schemes")
-    k = default_knobs(declarations)
+    k = default_knobs(declarations) | {n: (list(v) if isinstance(v, list) else v) for n, v in SCENARIO_KNOBS.items()}
     unknown = sorted(set(knobs) - set(k))
     if unknown:
         raise TypeError(f"unknown knobs {unknown}; known: {sorted(k)}")
     k.update(knobs)
     return k
+
+
+def recorded_knobs(k: dict) -> dict:
+    """The knobs truth.json records: every size knob, and a scenario knob only where it was moved."""
+    return {n: v for n, v in k.items() if n not in SCENARIO_KNOBS or v != SCENARIO_KNOBS[n]}
 
 
 def day(d: int) -> str:

@@ -76,6 +76,8 @@ def draw_offences(w: World, traders: list[Trader], goods: Goods, dec: pd.DataFra
         rs = order[bounds[ti]:bounds[ti + 1]]
         imp_rows_by_trader[int(ti)] = rs[imp[rs]]
     caught_under: list[int] = []
+    # a scenario may record part of the planted offenders' catches as paperwork only (its own stream)
+    paper = w.rng(120) if k["offender_paperwork_share"] > 0 else None
     uncaught_cover = set(planted.cover_rows.tolist()) - caught_cover
     for ti in special:
         t = traders[ti]
@@ -89,7 +91,9 @@ def draw_offences(w: World, traders: list[Trader], goods: Goods, dec: pd.DataFra
             continue
         for r in rng.choice(free, size=min(len(free), max(0, want - have)), replace=False):
             r = int(r)
-            if r in under_set:
+            if paper is not None and paper.random() < k["offender_paperwork_share"]:
+                catch(r, "documentation", status="confirmed")
+            elif r in under_set:
                 caught_under.append(r)
                 catch(r, "undervaluation", evaded=value[r] * 1.5 * duty[r] / 100)
             elif t.kind == "phoenix_pred" and rng.random() < 0.5:
@@ -97,9 +101,11 @@ def draw_offences(w: World, traders: list[Trader], goods: Goods, dec: pd.DataFra
                 caught_under.append(r)
                 catch(r, "undervaluation", evaded=value[r] * 1.5 * duty[r] / 100)
             else:
-                catch(r, ("smuggling", "origin")[int(rng.integers(2))], evaded=value[r] * 0.3)
+                catch(r, ("smuggling", "origin")[int(rng.integers(2))], evaded=value[r] * k["offence_evaded_factor"])
 
     _honest_noise(rng, found, traders, goods, dec, items, value, duty, N, k)
+    if k["trap_paperwork_share"] > 0:
+        _trap_paperwork(w.rng(121), found, traders, dec, items, k["trap_paperwork_share"])
 
     dec["customs_value"] = value
     dec["duty_amount"] = np.round(value * duty / 100, 2)
@@ -120,6 +126,27 @@ def draw_offences(w: World, traders: list[Trader], goods: Goods, dec: pd.DataFra
         "caught_declarations": [key[r] for r in sorted(cu)],
     }
     return off, cover_truth(goods, key, planted, caught_cover), under_truth
+
+
+def _trap_paperwork(rng, found: _Catches, traders: list[Trader], dec: pd.DataFrame, items: Items,
+                    share: float) -> None:
+    """A paperwork offence (no duty evaded) on `share` of the honest look-alikes (accountant clients,
+    family firms): the weak own record the issue says must not outrank a ring member."""
+    itr = items.trader
+    order = np.argsort(itr, kind="stable")
+    bounds = np.searchsorted(itr[order], np.arange(len(traders) + 1))
+    for ti, t in enumerate(traders):
+        if not t.paperwork_trap or rng.random() >= share:
+            continue
+        rs = order[bounds[ti]:bounds[ti + 1]]
+        rs = rs[~items.is_export[rs]]
+        if len(rs) == 0:
+            continue
+        r = int(rs[rng.integers(len(rs))])
+        found.rows.append({"_row": r, "date": min(int(items.date[r]) + int(rng.integers(0, 20)), DAYS - 1),
+                           "party_id": dec["consignee_id"].iat[r], "declaration_id": dec["declaration_id"].iat[r],
+                           "offence_type": "documentation", "declared_hs_code": None, "actual_hs_code": None,
+                           "evaded_amount": 0.0, "status": "confirmed"})
 
 
 def _honest_noise(rng, found: _Catches, traders: list[Trader], goods: Goods, dec: pd.DataFrame, items: Items,

@@ -31,7 +31,7 @@ class Trader:
     start: int
     end: int
     weight: float
-    kind: str                  # ordinary, ring, phoenix_pred, phoenix_succ, smuggler, newcomer, bc, holding
+    kind: str                  # ordinary, ring, phoenix_pred, phoenix_succ, smuggler, newcomer, bc, holding, family
     hs: list[int]
     sup: list[int]
     routes: list[int]
@@ -48,6 +48,7 @@ class Trader:
     dup: list[int] | None = None
     dup_share: float = 0.0
     first_at_start: bool = False  # a firm that starts trading right after registration declares on day one
+    paperwork_trap: bool = False  # an honest look-alike (accountant client, family firm): may get a paperwork offence
 
 
 class TraderFactory:
@@ -120,7 +121,7 @@ class TraderFactory:
                    weight=float(rng.lognormal(0, 1.0)) if weight is None else weight, kind=kind,
                    hs=hs if hs is not None else self.pick_hs(rng, int(rng.integers(1, 5))), sup=sups,
                    routes=rts, broker=broker, carriers=cs, office=int(rng.choice(OFFICE_BY_CITY[c["city"]])),
-                   price=float(rng.lognormal(0, 0.12)), **extra)
+                   price=float(rng.lognormal(0, k["trader_price_spread"])), **extra)
         self.traders.append(t)
         return t
 

@@ -6,6 +6,11 @@ one address; a holding's director sits on 8-20 clean boards; newcomers register 
 and trade at once; some ordinary firms close with no successor and no offence (so a deregistration
 alone is not the phoenix scheme). The hub brokers and carriers, the remaining trap, are service
 parties and are made with the others in `services`.
+
+Two more only a randomised scenario plants (their knobs are 0 in the fixed world): outsourced
+accountants whose phone, email or office address 10-40 honest clients share, and family firms under
+one director at one address. Some of them carry a paperwork offence with no duty evaded
+(`trap_paperwork_share`, in `offences`): honest behaviour that looks like a ring with a record.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from ingest.simulate import vocab as V
 from ingest.simulate.knobs import DAYS, day
 from ingest.simulate.traders import TraderFactory
+from ingest.simulate.world import copy_identifier
 
 
 def close_honest(f: TraderFactory, rng, ordinary: list[int]) -> list[int]:
@@ -85,4 +91,58 @@ def newcomers(f: TraderFactory, rng) -> list[int]:
                       weight=float(rng.lognormal(-0.5, 0.6)), min_headers=3, noise_ok=False,
                       first_at_start=True)
         out.append(p)
+    return out
+
+
+def accountants(f: TraderFactory, rng, ordinary: list[int]) -> list[dict]:
+    """Outsourced accountants: each keys its own phone, email and/or office address into 10-40
+    honest clients' records (as small firms' registrations really carry them). [{"kinds", "members"}]
+
+    Only a randomised scenario plants them (`accountants` knob, 0 in the fixed world)."""
+    w, k, traders = f.w, f.k, f.traders
+    free = [i for i in ordinary if w.parties[traders[i].party]["kind"] == "company"]
+    free = [free[i] for i in rng.permutation(len(free))]
+    out = []
+    for _a in range(k["accountants"]):
+        lo, hi = k["accountant_clients"]
+        n = min(int(rng.integers(lo, hi + 1)), len(free))
+        if n < 2:
+            break
+        idx, free = free[:n], free[n:]
+        clients = [traders[i].party for i in idx]
+        kinds = [kd for kd in ("phone", "email", "address") if rng.random() < 0.5] or ["phone"]
+        for kd in kinds:
+            for p in clients[1:]:
+                copy_identifier(w, rng, clients[0], p, kd)
+        for i in idx:
+            traders[i].paperwork_trap = True
+        out.append({"kinds": kinds, "members": clients})
+    return out
+
+
+def families(f: TraderFactory, rng) -> list[dict]:
+    """Family firms: 2-5 honest, established companies of one family under one director, registered
+    at one home or office address (sometimes one phone too). [{"director", "shared", "members"}]
+
+    Only a randomised scenario plants them (`families` knob, 0 in the fixed world)."""
+    w, k = f.w, f.k
+    out = []
+    for _fam in range(k["families"]):
+        cc = w.home_country(rng)
+        city = V.city_for(rng, cc)
+        boss = w.person(rng, rng.random() < k["cyrillic_share"])
+        size = int(rng.integers(k["family_size"][0], k["family_size"][1] + 1))
+        shared = ["director", "address"] + (["phone"] if rng.random() < 0.3 else [])
+        members = []
+        for j in range(size):
+            reg = -int(rng.integers(300, 6000))
+            p = w.domestic(rng, cc, registered=reg, city=city, flat=rng.random() < 0.5)
+            w.officer(p, boss, "director" if j == 0 or rng.random() < 0.6 else "founder", reg,
+                      None if j == 0 else 100.0)
+            if members:
+                for kd in shared[1:]:
+                    copy_identifier(w, rng, members[0], p, kd)
+            f.make_trader(rng, p, "family", paperwork_trap=True)
+            members.append(p)
+        out.append({"director": boss, "shared": shared, "members": members})
     return out

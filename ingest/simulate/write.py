@@ -18,7 +18,7 @@ import pyarrow.csv as pa_csv
 
 from graph.domain.encoding import json_default
 from graph.domain.schema import FILE_BY_NAME
-from ingest.simulate.knobs import DAYS, day
+from ingest.simulate.knobs import DAYS, day, recorded_knobs
 from ingest.simulate.world import World, shared_by
 
 
@@ -37,6 +37,8 @@ class Planted:
     newcomers: list[int]
     closed_honest: list[int]
     smugglers: list[int]
+    accountants: list[dict] = None    # traps.accountants(): kinds, members (empty in the fixed world)
+    families: list[dict] = None       # traps.families(): director, members
 
 
 def write_csv(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> int:
@@ -92,29 +94,43 @@ def world_truth(w: World, seed: int, k: dict, planted: Planted, offences: pd.Dat
             "ring_id": rt["ring_id"], "members": members,
             "offenders": [m for m in members if m in offender_ids],
             "clean_members": [m for m in members if m not in offender_ids],
-            "broker": pid(rt["broker"]),
+            "broker": pid(rt["broker"]) if rt["broker"] is not None else None,
             "shared": {kd: sorted(v) for kd, v in by.items()},
             "shared_by": by,
         })
+    traps = {
+        "business_centre": [pid(p) for b in planted.business_centres for p in b["members"]],
+        "business_centres": [{"address": b["address"], "members": [pid(p) for p in b["members"]]}
+                             for b in planted.business_centres],
+        "holding": [pid(p) for p in planted.holding],
+        "holding_director": [w.persons[d][0] for d in planted.holding_directors],
+        "hub_brokers": [pid(p) for p in planted.hub_brokers],
+        "hub_carriers": [pid(p) for p in planted.hub_carriers],
+        "newcomers": [pid(p) for p in planted.newcomers],
+        "closed_honest": [pid(p) for p in planted.closed_honest],
+    }
+    # the honest look-alikes only a randomised scenario plants (absent keys keep the fixed world's bytes)
+    if planted.accountants:
+        traps["accountant_clients"] = [pid(p) for a in planted.accountants for p in a["members"]]
+        traps["accountants"] = [{"kinds": a["kinds"], "members": [pid(p) for p in a["members"]]}
+                                for a in planted.accountants]
+    if planted.families:
+        traps["family_firms"] = [pid(p) for fam in planted.families for p in fam["members"]]
+        traps["families"] = [{"director": w.persons[fam["director"]][0], "shared": fam["shared"],
+                              "members": [pid(p) for p in fam["members"]]} for fam in planted.families]
+    if k["trap_paperwork_share"] > 0:
+        trap_ids = set(traps.get("accountant_clients", [])) | set(traps.get("family_firms", []))
+        paper = offences[offences["offence_type"] == "documentation"]["party_id"]
+        traps["paperwork_offenders"] = sorted(set(paper) & trap_ids)
     return {
-        "seed": seed, "knobs": k, "period": [day(0), day(DAYS - 1)],
+        "seed": seed, "knobs": recorded_knobs(k), "period": [day(0), day(DAYS - 1)],
         "rings": rings_out,
         "phoenix": [{**p, "predecessor": pid(p["predecessor"]), "successor": pid(p["successor"])}
                     for p in planted.phoenix],
         "cover": cover,
         "undervaluation": undervaluation,
         "duplicates": [[pid(p) for p in g] for g in planted.duplicates],
-        "traps": {
-            "business_centre": [pid(p) for b in planted.business_centres for p in b["members"]],
-            "business_centres": [{"address": b["address"], "members": [pid(p) for p in b["members"]]}
-                                 for b in planted.business_centres],
-            "holding": [pid(p) for p in planted.holding],
-            "holding_director": [w.persons[d][0] for d in planted.holding_directors],
-            "hub_brokers": [pid(p) for p in planted.hub_brokers],
-            "hub_carriers": [pid(p) for p in planted.hub_carriers],
-            "newcomers": [pid(p) for p in planted.newcomers],
-            "closed_honest": [pid(p) for p in planted.closed_honest],
-        },
+        "traps": traps,
         "offenders": sorted(offender_ids),
         "smugglers": [pid(p) for p in planted.smugglers],
     }
