@@ -156,7 +156,7 @@ print(json.dumps(out))
 QUALITY = r"""
 import json, sys
 from pathlib import Path
-sys.path.insert(0, "tests")
+sys.path.insert(0, "tests/graph/pipeline")  # world_metrics lives with the pipeline tests
 from graph.settings import Settings
 from graph.store import open_store
 from graph.store.frames import Frames
