@@ -6,6 +6,10 @@ one form used as a node key or a search key, so that records written differently
 clerks meet in one node: `ООО «Восток Трейд»` and `OOO Vostok Treyd` both become `vostok treid`.
 The forms are keys, not display values: they are deliberately lossy (a phonetic folding), and the
 value as recorded is always kept next to them.
+
+Length: over 400 lines because each value kind keeps its cleaning beside its folding tables
+(Cyrillic/Latin transliteration, legal forms, phone prefixes of the two countries); splitting them
+would separate a rule from its table.
 """
 
 from __future__ import annotations
