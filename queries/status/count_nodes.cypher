@@ -22,4 +22,7 @@ RETURN COUNT { MATCH (:Declaration) } AS Declaration,
        COUNT { MATCH (:ApiKey) } AS ApiKey,
        COUNT { MATCH (:Watchlist) } AS Watchlist,
        COUNT { MATCH (:WatchlistVersion) } AS WatchlistVersion,
-       COUNT { MATCH (:ListedEntity) } AS ListedEntity
+       COUNT { MATCH (:ListedEntity) } AS ListedEntity,
+       COUNT { MATCH (:Alert) } AS Alert,
+       COUNT { MATCH (:CaseFile) } AS CaseFile,
+       COUNT { MATCH (:CaseNote) } AS CaseNote

@@ -25,4 +25,7 @@ RETURN COUNT { MATCH ()-[:DECLARED_BY]->() } AS DECLARED_BY,
        COUNT { MATCH ()-[:OWNS]->() } AS OWNS,
        COUNT { MATCH ()-[:DIRECTS]->() } AS DIRECTS,
        COUNT { MATCH ()-[:RELATED_TO]->() } AS RELATED_TO,
-       COUNT { MATCH ()-[:SCREENED_AS]->() } AS SCREENED_AS
+       COUNT { MATCH ()-[:SCREENED_AS]->() } AS SCREENED_AS,
+       COUNT { MATCH ()-[:IN_CASE]->() } AS IN_CASE,
+       COUNT { MATCH ()-[:NOTE_ON]->() } AS NOTE_ON,
+       COUNT { MATCH ()-[:DECIDED_IN]->() } AS DECIDED_IN
