@@ -1,0 +1,151 @@
+"""The triage queue over real HTTP and in headless Chromium: alerts raised from the stored results of
+the test world (`graph.pipeline.alerts.raise_alerts` on a real Grafeo store), de-duplicated across
+runs, grouped into cases; an investigator takes a case, notes, confirms it; keys without the scope
+cannot; the audit trail has each step; the verdict becomes a decision the next scoring run reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+from test_api_support import XSS, live_api
+
+from api.auth import create_key
+from graph.pipeline.alerts import raise_alerts
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    for a in live_api(tmp_path_factory):
+        a.report = raise_alerts(a.store, a.settings)
+        a.keys["other"] = create_key(a.store, "other-investigator", "investigator")
+        yield a
+
+
+def _open_case(api) -> dict:
+    with api.client("investigator") as c:
+        items = c.get("/api/v1/cases", params={"who": "unassigned", "state": "open"}).json()["items"]
+    assert items, "no open case"
+    return items[0]
+
+
+def test_alerts_cover_every_stored_signal_and_group_by_linked_group(api):
+    kinds = api.report["by_kind"]
+    assert {"cover_item", "unit_value", "hs_switch", "entity_risk"} <= set(kinds)
+    # the test world's risky parties are all in group G1: one case holds their alerts
+    rows = api.store.execute("MATCH (a:Alert)-[:IN_CASE]->(c:CaseFile) RETURN DISTINCT c.subject AS s")
+    assert {r["s"] for r in rows} == {"G1"}
+    # entity risk only at or above the threshold: P5 (0.30) and P6 (0.05) raise none
+    subjects = {r["s"] for r in api.store.execute("MATCH (a:Alert {kind: 'entity_risk'}) RETURN a.subject AS s")}
+    assert subjects == {"t:P1", "t:P2", "t:P3", "t:P4"}
+
+
+def test_a_second_run_refreshes_open_alerts_instead_of_adding_new_ones(api, tmp_path):
+    before = api.store.execute("MATCH (a:Alert) RETURN count(a) AS n")[0]["n"]
+    rep = raise_alerts(api.store, api.settings)
+    assert rep["new"] == 0 and rep["refreshed"] == rep["alerts"] == before and rep["cases_opened"] == 0
+    assert api.store.execute("MATCH (a:Alert) RETURN count(a) AS n")[0]["n"] == before
+    runs = {r["runs"] for r in api.store.execute("MATCH (a:Alert) RETURN a.runs AS runs")}
+    assert runs == {2}
+
+
+def test_reading_needs_cases_read_and_changing_needs_cases_write(api):
+    case = _open_case(api)
+    with api.client("system") as c:  # no cases:read
+        r = c.get("/api/v1/cases")
+        assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+        assert "cases:read" in r.json()["detail"]
+    with api.client("auditor") as c:  # cases:read only
+        assert c.get("/api/v1/cases").status_code == 200
+        r = c.post(f"/api/v1/cases/{case['key']}/take")
+        assert r.status_code == 403 and "cases:write" in r.json()["detail"]
+        assert c.post(f"/api/v1/cases/{case['key']}/notes", json={"text": "x"}).status_code == 403
+    with api.client() as c:
+        assert c.get("/api/v1/cases").status_code == 401
+    with api.client("investigator") as c:
+        assert c.get("/api/v1/cases/nope").status_code == 404
+
+
+def test_an_investigator_takes_notes_and_confirms_a_case_and_each_step_is_audited(api):
+    case = _open_case(api)
+    key = case["key"]
+    with api.client("investigator") as c:
+        got = c.get(f"/api/v1/cases/{key}").json()
+        assert got["alert_items"] and got["network_root"] in got["parties"]
+        assert all(a["reasons"] for a in got["alert_items"] if a["kind"] != "cover_item")
+        taken = c.post(f"/api/v1/cases/{key}/take").json()
+        assert taken["state"] == "in_progress" and taken["assignee"] == "investigator-user"
+        mine = c.get("/api/v1/cases", params={"who": "mine"}).json()["items"]
+        assert [m["key"] for m in mine] == [key]
+        assert key not in [m["key"] for m in c.get("/api/v1/cases", params={"who": "unassigned"}).json()["items"]]
+        assert c.post(f"/api/v1/cases/{key}/notes", json={"text": f"shared phone confirmed {XSS}"}).status_code == 201
+        r = c.post(f"/api/v1/cases/{key}/state", json={"state": "confirmed"})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    with api.client("other") as c:  # another investigator may not work a case taken by someone else
+        assert c.post(f"/api/v1/cases/{key}/notes", json={"text": "mine now"}).status_code == 403
+        assert c.post(f"/api/v1/cases/{key}/take").status_code == 403
+    with api.client("investigator") as c:
+        r = c.post(f"/api/v1/cases/{key}/state", json={"state": "confirmed", "reason": "ring confirmed by audit"})
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["case"]["state"] == "confirmed" and out["case"]["closing_reason"] == "ring confirmed by audit"
+        assert {d["kind"] for d in out["decisions"]} == {"confirmed_risk"}
+        assert {d["subject"] for d in out["decisions"]} == set(got["parties"])
+        assert c.post(f"/api/v1/cases/{key}/take").status_code == 409  # closed is final
+        after = c.get(f"/api/v1/cases/{key}").json()
+        assert [n["text"] for n in after["notes"]] == [f"shared phone confirmed {XSS}"]
+        assert len(after["decisions"]) == len(got["parties"])
+        assert {a["state"] for a in after["alert_items"]} == {"closed"}
+    # the verdict is a decision the next scoring run reads, like any decision (analytics.frames_decisions)
+    live = {(d["kind"], d["subject"]) for d in api.store.run("analytics.frames_decisions")}
+    assert {("confirmed_risk", p) for p in got["parties"]} <= live
+    with api.client("admin") as c:
+        trail = c.get("/api/v1/audit", params={"user": "investigator-user", "limit": 200}).json()
+    steps = [(e["action"], e["status"]) for e in trail if e["target"].startswith(key)]
+    for step in (("case.read", 200), ("case.take", 200), ("case.note", 201), ("case.state", 200)):
+        assert step in steps, (step, steps)
+    with api.client("admin") as c:
+        other = c.get("/api/v1/audit", params={"user": "other-investigator", "action": "access.denied"}).json()
+    assert any(key in e["target"] for e in other)
+
+
+def test_after_closing_the_next_run_opens_a_fresh_case_and_dismissing_it_waits_for_four_eyes(api):
+    rep = raise_alerts(api.store, api.settings)
+    assert rep["cases_opened"] == 1 and rep["new"] == rep["alerts"]
+    case = _open_case(api)
+    with api.client("investigator") as c:
+        r = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "dismissed", "reason": "goods as declared"})
+        assert r.status_code == 200, r.text
+        decisions = r.json()["decisions"]
+    # cleared lowers risk: on parties at or above four_eyes_risk it is pending a second approver
+    assert {d["kind"] for d in decisions} == {"cleared"}
+    assert {d["status"] for d in decisions} == {"pending"}
+    live = {(d["kind"], d["subject"]) for d in api.store.run("analytics.frames_decisions")}
+    assert not any(k == "cleared" for k, _ in live)
+
+
+def test_the_queue_and_team_figures_export_as_csv(api):
+    with api.client("auditor") as c:
+        q = c.get("/api/v1/cases/export", params={"table": "queue"})
+        t = c.get("/api/v1/cases/export", params={"table": "team"})
+    assert q.status_code == 200 and q.headers["content-type"].startswith("text/csv")
+    queue = list(csv.DictReader(io.StringIO(q.text.lstrip("\ufeff"))))
+    assert queue and {"case", "state", "expected duties at stake", "closing reason"} <= set(queue[0])
+    team = {r["assignee"]: r for r in csv.DictReader(io.StringIO(t.text.lstrip("\ufeff")))}
+    everyone = team["all"]
+    closed = int(everyone["closed"])
+    assert int(everyone["opened"]) == len(queue) and closed >= 1
+    assert float(everyone["share confirmed"]) == pytest.approx(
+        sum(r["state"] == "confirmed" for r in queue) / closed)
+    assert float(everyone["median hours to close"]) >= 0.0
+    assert team["investigator-user"]["confirmed"] == "1"
+
+
+def test_every_cases_route_is_on_the_openapi_schema_with_its_scope(api):
+    doc = httpx.get(api.url + "/openapi.json").json()
+    paths = [p for p in doc["paths"] if p.startswith("/api/v1/cases")]
+    assert {"/api/v1/cases", "/api/v1/cases/{key}", "/api/v1/cases/{key}/take", "/api/v1/cases/{key}/notes",
+            "/api/v1/cases/{key}/state", "/api/v1/cases/export"} <= set(paths)
