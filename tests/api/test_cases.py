@@ -149,3 +149,97 @@ def test_every_cases_route_is_on_the_openapi_schema_with_its_scope(api):
     paths = [p for p in doc["paths"] if p.startswith("/api/v1/cases")]
     assert {"/api/v1/cases", "/api/v1/cases/{key}", "/api/v1/cases/{key}/take", "/api/v1/cases/{key}/notes",
             "/api/v1/cases/{key}/state", "/api/v1/cases/export"} <= set(paths)
+
+
+@pytest.mark.browser
+def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_the_scope_cannot(api, tmp_path):
+    from test_page_browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    raise_alerts(api.store, api.settings)  # the earlier tests closed the open cases: a fresh one
+    key = _open_case(api)["key"]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 950})
+            errors, dialogs = [], []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(api.url + "/ui")
+            # an auditor holds cases:read, not cases:write: the queue opens, taking is refused and shown
+            page.fill("#api-key", api.keys["auditor"])
+            page.click("#save-key")
+            page.select_option("#queue-who", "unassigned")
+            hit = page.locator(f"#queue button.case-hit[data-key='{key}']")
+            hit.wait_for(timeout=20_000)
+            hit.click()
+            expect(page.locator("#case-alerts li").first).to_be_visible(timeout=20_000)
+            page.click("#case-take")
+            expect(page.locator("#case-error")).to_contain_text("403", timeout=20_000)
+            expect(page.locator("#case-error")).to_contain_text("cases:write")
+            # the investigator: take, note, confirm with a reason
+            page.fill("#api-key", api.keys["investigator"])
+            page.click("#save-key")
+            page.click("#case-take")
+            expect(page.locator("#case-meta")).to_contain_text("assigned to investigator-user", timeout=20_000)
+            expect(page.locator("#case-error")).to_have_text("")
+            page.select_option("#queue-who", "mine")
+            expect(page.locator(f"#queue button.case-hit[data-key='{key}']")).to_be_visible(timeout=20_000)
+            page.fill("#note-text", f"browser note {XSS}")
+            page.click("#note-add")
+            expect(page.locator("#case-notes")).to_contain_text(f"browser note {XSS}", timeout=20_000)
+            page.click("#case-confirm")  # no reason yet: refused in the page, nothing sent
+            expect(page.locator("#case-error")).to_contain_text("closing reason")
+            page.fill("#close-reason", "confirmed in the browser")
+            page.click("#case-confirm")
+            expect(page.locator("#case-meta")).to_contain_text("confirmed", timeout=20_000)
+            expect(page.locator("#case-meta")).to_contain_text("closed: confirmed in the browser")
+            expect(page.locator("#case-decisions li").first).to_contain_text("confirmed_risk")
+            expect(page.locator("#case-confirm")).to_be_disabled()
+            # the case's subgraph is one click away
+            page.click("#case-network")
+            expect(page.locator("#graph-state")).to_contain_text("nodes", timeout=30_000)
+            page.screenshot(path=str(tmp_path / "queue.png"))
+            assert not errors and not dialogs, (errors, dialogs)
+            assert page.locator("#case-notes img").count() == 0  # the note is text, not markup
+        finally:
+            browser.close()
+    with api.client("admin") as c:
+        inv = c.get("/api/v1/audit", params={"user": "investigator-user", "limit": 300}).json()
+        aud = c.get("/api/v1/audit", params={"user": "auditor-user", "action": "access.denied"}).json()
+    steps = {e["action"] for e in inv if e["target"].startswith(key)}
+    assert {"case.read", "case.take", "case.note", "case.state"} <= steps, steps
+    assert any("cases:write" in e["target"] and key in e["target"] for e in aud), aud
+
+
+@pytest.mark.slow
+def test_two_scoring_runs_raise_each_alert_once(small_world, tmp_path_factory):
+    """`graph.pipeline.run.score` raises the alerts itself; a second run refreshes them, adds none."""
+    from graph.pipeline.run import score
+    from graph.store import open_store
+    from ingest.load import ingest_bundle
+    from test_api_support import make_settings
+
+    settings = make_settings(tmp_path_factory.mktemp("cases_scored"))
+    store = open_store(settings)
+    try:
+        store.ensure_schema()
+        ingest_bundle(store, small_world, settings=settings, progress=False)
+        first = score(store, settings, progress=False, communities=False)["alerts"]
+        n_alerts = store.execute("MATCH (a:Alert) RETURN count(a) AS n")[0]["n"]
+        n_cases = store.execute("MATCH (c:CaseFile) RETURN count(c) AS n")[0]["n"]
+        assert first["alerts"] == first["new"] == n_alerts > 0 and first["cases_opened"] == n_cases > 0
+        assert {"cover_item", "entity_risk"} <= set(first["by_kind"]), first
+        second = score(store, settings, progress=False, communities=False)["alerts"]
+        assert second["new"] == 0 and second["cases_opened"] == 0 and second["refreshed"] == n_alerts
+        assert store.execute("MATCH (a:Alert) RETURN count(a) AS n")[0]["n"] == n_alerts
+        assert store.execute("MATCH (c:CaseFile) RETURN count(c) AS n")[0]["n"] == n_cases
+        # one open alert per (kind, subject)
+        dup = store.execute("MATCH (a:Alert {state: 'open'}) WITH a.kind AS k, a.subject AS s, count(*) AS n "
+                            "WHERE n > 1 RETURN count(*) AS d")[0]["d"]
+        assert dup == 0
+    finally:
+        store.close()
