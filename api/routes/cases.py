@@ -191,9 +191,10 @@ def team_figures(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/cases/{key}", operation_id="get_case", response_model=CaseDetail,
+@router.get("/cases/{case_id}", operation_id="get_case", response_model=CaseDetail,
             summary="A case with its alerts (and their reasons), notes, decisions and subject")
-async def get_case(ctx: CasesRead, key: CaseKey) -> dict[str, Any]:
+async def get_case(ctx: CasesRead, case_id: CaseKey) -> dict[str, Any]:
+    key = case_id
     def work() -> dict[str, Any]:
         out = _detail(ctx, _case(ctx, key))
         ctx.audit("case.read", key)
@@ -202,39 +203,42 @@ async def get_case(ctx: CasesRead, key: CaseKey) -> dict[str, Any]:
     return await ctx.limits.run(work)
 
 
-@router.post("/cases/{key}/take", operation_id="take_case", response_model=CaseOut,
+@router.post("/cases/{case_id}/take", operation_id="take_case", response_model=CaseOut,
              summary="Assign the case to me (it is then in progress)")
-async def take_case(ctx: CasesWrite, key: CaseKey) -> dict[str, Any]:
+async def take_case(ctx: CasesWrite, case_id: CaseKey) -> dict[str, Any]:
+    key = case_id
     def work() -> dict[str, Any]:
         c = _case(ctx, key)
         _may_change(ctx, c, "take")
         rows = ctx.store.run("cases.take", key=key, user=ctx.principal.owner, at=audit.now_iso())
         if not rows:
             raise ApiError(409, "Conflict", f"case {key!r} was closed meanwhile")
-        ctx.audit("case.take", f"{key} by {ctx.principal.owner}")
+        ctx.audit("case.take", f"{case_id} by {ctx.principal.owner}")
         return rows[0]["cf"]
 
     return await ctx.limits.run(work)
 
 
-@router.post("/cases/{key}/notes", operation_id="add_case_note", response_model=NoteOut, status_code=201,
+@router.post("/cases/{case_id}/notes", operation_id="add_case_note", response_model=NoteOut, status_code=201,
              summary="Add a note to the case (append-only)")
-async def add_note(ctx: CasesWrite, key: CaseKey, body: NoteIn) -> dict[str, Any]:
+async def add_note(ctx: CasesWrite, case_id: CaseKey, body: NoteIn) -> dict[str, Any]:
+    key = case_id
     def work() -> dict[str, Any]:
         c = _case(ctx, key)
         _may_change(ctx, c, "note")
         note_key = f"note:{time.time_ns():020d}-{secrets.token_hex(4)}"
         rows = ctx.store.run("cases.add_note", key=key, note_key=note_key, user=ctx.principal.owner,
                              at=audit.now_iso(), text=body.text)
-        ctx.audit("case.note", f"{key} {note_key}", 201)
+        ctx.audit("case.note", f"{case_id} {note_key}", 201)
         return rows[0]["note"]
 
     return await ctx.limits.run(work)
 
 
-@router.post("/cases/{key}/state", operation_id="set_case_state", response_model=StateOut,
+@router.post("/cases/{case_id}/state", operation_id="set_case_state", response_model=StateOut,
              summary="Move the case on; confirming or dismissing it needs a reason and records the decisions")
-async def set_state(ctx: CasesWrite, key: CaseKey, body: StateIn) -> dict[str, Any]:
+async def set_state(ctx: CasesWrite, case_id: CaseKey, body: StateIn) -> dict[str, Any]:
+    key = case_id
     closing = body.state in CLOSING
     if closing and not (body.reason or "").strip():
         raise ApiError(422, "Unprocessable Content", f"a case is {body.state} only with a closing reason")
@@ -244,10 +248,10 @@ async def set_state(ctx: CasesWrite, key: CaseKey, body: StateIn) -> dict[str, A
         _may_change(ctx, c, body.state)
         decisions = []
         if closing:
-            ctx.audit("case.state", f"{key} -> {body.state} (intent)", 202)
+            ctx.audit("case.state", f"{case_id} -> {body.state} (intent)", 202)
             parties = _detail(ctx, c)["parties"]
             for party in parties:
-                d = record_decision(ctx, CLOSING[body.state], party, note=f"case {key}: {body.reason}")
+                d = record_decision(ctx, CLOSING[body.state], party, note=f"case {case_id}: {body.reason}")
                 ctx.store.run("cases.link_decision", decision=d["key"], key=key)
                 decisions.append(d)
         at = audit.now_iso()
@@ -259,7 +263,7 @@ async def set_state(ctx: CasesWrite, key: CaseKey, body: StateIn) -> dict[str, A
         if closing:
             ctx.store.run("cases.close_alerts", key=key)
         pending = sum(d.get("status") == "pending" for d in decisions)
-        ctx.audit("case.state", f"{key} -> {body.state}" + (f", {len(decisions)} decision(s)" if closing else "")
+        ctx.audit("case.state", f"{case_id} -> {body.state}" + (f", {len(decisions)} decision(s)" if closing else "")
                   + (f", {pending} pending a second approver" if pending else ""))
         return {"case": rows[0]["cf"], "decisions": decisions}
 
