@@ -5,7 +5,8 @@ reason and is final. Only its assignee (or an admin) may change a taken case. Cl
 verdict into decisions through the one decision mechanism (`api.routes.decisions.record_decision`):
 confirmed -> `confirmed_risk`, dismissed -> `cleared` on each party of the case, so the next scoring
 run learns from it as from any decision, and the four-eyes rule holds (a `cleared` on a high-risk
-party waits, pending, for a second approver). Every read and change is on the audit trail, its
+party waits, pending, for a second approver). A case about an officer alone (a Person screening
+hit) closes without a decision: decisions are about parties and items. Every read and change is on the audit trail, its
 target starting with the case key.
 """
 
