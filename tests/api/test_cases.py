@@ -244,3 +244,23 @@ def test_two_scoring_runs_raise_each_alert_once(small_world, tmp_path_factory):
         assert dup == 0
     finally:
         store.close()
+
+
+def test_screening_hits_raise_alerts_and_false_positives_do_not(grafeo_store, settings):
+    from test_api_support import build_world
+
+    build_world(grafeo_store)
+    ex = grafeo_store.execute
+    for key, name in (("l:1", "Shady Person"), ("l:2", "Other Listed")):
+        ex("CREATE (e:ListedEntity {key: $k, list: 'l', entity_id: $k, name: $n})", {"k": key, "n": name}, mode="write")
+    feats = '[{"feature": "name", "value": 0.93, "contribution": 0.93, "detail": {"subject_name": "x", "listed_name": "y"}}]'
+    for party, listed, state in (("t:P5", "l:1", "new"), ("t:P6", "l:2", "false_positive")):
+        ex("MATCH (p:Party {key: $p}), (e:ListedEntity {key: $e}) "
+           "CREATE (p)-[:SCREENED_AS {score: 0.93, state: $s, reasons: $r}]->(e)",
+           {"p": party, "e": listed, "s": state, "r": feats}, mode="write")
+    rep = raise_alerts(grafeo_store, settings)
+    assert rep["by_kind"]["screening"] == 1
+    rows = grafeo_store.execute("MATCH (a:Alert {kind: 'screening'})-[:IN_CASE]->(c:CaseFile) "
+                                "RETURN a.subject AS s, a.reasons AS r, c.subject AS case_subject")
+    assert [(r["s"], r["case_subject"]) for r in rows] == [("t:P5", "t:P5")]  # no group: a case of its own
+    assert "Shady Person" in rows[0]["r"] and "name 0.93" in rows[0]["r"]
