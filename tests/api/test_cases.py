@@ -117,6 +117,9 @@ def test_after_closing_the_next_run_opens_a_fresh_case_and_dismissing_it_waits_f
     assert rep["cases_opened"] == 1 and rep["new"] == rep["alerts"]
     case = _open_case(api)
     with api.client("investigator") as c:
+        assert c.post(f"/api/v1/cases/{case['key']}/take").json()["assignee"] == "investigator-user"
+        released = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "open"}).json()["case"]
+        assert released["state"] == "open" and released["assignee"] is None and released["closing_reason"] is None
         r = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "dismissed", "reason": "goods as declared"})
         assert r.status_code == 200, r.text
         decisions = r.json()["decisions"]
