@@ -34,11 +34,13 @@ SCOPES: dict[str, str] = {
     "export:read": "download exports",
     "keys:admin": "create, list and revoke API keys",
     "profiles:write": "create, change and retire risk profiles (reading them needs entity:read)",
+    "cases:read": "read the triage queue: cases, their alerts, notes and decisions, team figures",
+    "cases:write": "take a case, add notes, confirm or dismiss it",
 }
 
 ROLES: dict[str, tuple[str, ...]] = {
-    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read"),
-    "auditor": ("entity:read", "graph:read", "audit:read", "export:read"),
+    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "cases:read", "cases:write"),
+    "auditor": ("entity:read", "graph:read", "audit:read", "export:read", "cases:read"),
     "system": ("entity:read", "assess", "ingest:write"),
     "admin": tuple(SCOPES),
 }

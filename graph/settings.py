@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     auth_fail_window_s: int = Field(default=60, ge=1)
     # decisions that lower the risk of a party scored at or above this need a second approver
     four_eyes_risk: float = Field(default=0.5, ge=0.0, le=1.0)
+    # a party whose entity risk is at least this raises an entity-risk alert (graph.pipeline.alerts); the
+    # four-eyes level, as both mean "high risk" (the seeded 3k-row world: 99th percentile 0.60, max 0.63)
+    alert_risk_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     # slow clients: request headers must arrive within this, each body chunk within the body timeout
     header_timeout_s: float = Field(default=10.0, gt=0)
     body_timeout_s: float = Field(default=10.0, gt=0)

@@ -267,6 +267,107 @@ async function openStandalone(ev) {
   }
 }
 
+// ------------------------------------------------------------------ the work queue (cases)
+
+async function apiSend(path, method, body) {
+  const headers = { "X-API-Key": apiKey(), "Accept": "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!r.ok) {
+    let detail = r.statusText;
+    try { const p = await r.json(); detail = `${p.title}: ${p.detail || ""}`; } catch (e) { /* not JSON */ }
+    throw new Error(`${r.status} ${detail}`);
+  }
+  return r.json();
+}
+
+function fmtState(s) { return String(s || "").replace("_", " "); }
+
+async function loadQueue() {
+  const who = $("queue-who").value;
+  const st = $("queue-state").value;
+  $("queue-state-line").textContent = "Loading the queue…";
+  clear($("queue"));
+  try {
+    const q = `/api/v1/cases?who=${encodeURIComponent(who)}` + (st ? `&state=${encodeURIComponent(st)}` : "");
+    const data = await (await api(q)).json();
+    $("queue-state-line").textContent = `${data.items.length} case(s), highest expected duties at stake first`;
+    for (const c of data.items) {
+      const li = el("li");
+      const b = el("button", c.name || c.subject, "case-hit");
+      b.type = "button";
+      b.dataset.key = c.key;
+      b.addEventListener("click", () => openCase(c.key));
+      li.appendChild(b);
+      li.appendChild(el("span", ` — ${fmtState(c.state)}, ${c.assignee ? `assigned to ${c.assignee}` : "unassigned"}, ` +
+        `${c.alerts || 0} alert(s), duties at stake ${fmtNum(c.priority)}`, "muted"));
+      $("queue").appendChild(li);
+    }
+  } catch (e) { $("queue-state-line").textContent = `Queue failed: ${e.message}`; }
+}
+
+function caseError(text) { $("case-error").textContent = text || ""; }
+
+async function openCase(key) {
+  caseError("");
+  try {
+    const c = await (await api(`/api/v1/cases/${encodeURIComponent(key)}`)).json();
+    renderCase(c);
+  } catch (e) { caseError(`Could not open the case: ${e.message}`); }
+}
+
+function renderCase(c) {
+  state.caseKey = c.key;
+  state.caseRoot = c.network_root;
+  $("case").hidden = false;
+  $("case-name").textContent = c.name || c.subject;
+  $("case-meta").textContent = `${c.key} · ${c.subject_kind || ""} ${c.subject} · ${fmtState(c.state)} · ` +
+    `${c.assignee ? `assigned to ${c.assignee}` : "unassigned"} · duties at stake ${fmtNum(c.priority)}` +
+    (c.closing_reason ? ` · closed: ${c.closing_reason}` : "");
+  $("case-network").disabled = !c.network_root;
+  const closed = c.state === "confirmed" || c.state === "dismissed";
+  for (const id of ["case-take", "note-add", "case-confirm", "case-dismiss"]) $(id).disabled = closed;
+  list("case-alerts", c.alert_items, (a) => `${a.kind.replace("_", " ")} ${a.subject}` +
+    (a.name ? ` (${a.name})` : "") + `: score ${fmtNum(a.score)}, duties ${fmtNum(a.expected_duties)}` +
+    (a.reasons && a.reasons.length ? ` — ${reasonItems(a.reasons).slice(0, 2).join("; ")}` : ""));
+  list("case-notes", c.notes, (n) => `${n.at || ""} ${n.user || ""}: ${n.text}`);
+  list("case-decisions", c.decisions, (d) => `${d.at || ""} ${d.kind} ${d.subject} (${d.status || ""}) by ${d.user || ""}`);
+}
+
+async function caseAction(path, body, done) {
+  caseError("");
+  try {
+    await apiSend(path, "POST", body);
+    if (done) done();
+    await openCase(state.caseKey);
+    loadQueue();
+  } catch (e) { caseError(`Not done: ${e.message}`); }
+}
+
+function closeCase(to) {
+  const reason = $("close-reason").value.trim();
+  if (!reason) { caseError("A closing reason is required"); return; }
+  caseAction(`/api/v1/cases/${encodeURIComponent(state.caseKey)}/state`, { state: to, reason },
+    () => { $("close-reason").value = ""; });
+}
+
+function wireQueue() {
+  $("queue-load").addEventListener("click", loadQueue);
+  $("queue-who").addEventListener("change", loadQueue);
+  $("queue-state").addEventListener("change", loadQueue);
+  $("case-network").addEventListener("click", () => { if (state.caseRoot) openEntity(state.caseRoot); });
+  $("case-take").addEventListener("click", () => caseAction(`/api/v1/cases/${encodeURIComponent(state.caseKey)}/take`));
+  $("note-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = $("note-text").value.trim();
+    if (!text) return;
+    caseAction(`/api/v1/cases/${encodeURIComponent(state.caseKey)}/notes`, { text }, () => { $("note-text").value = ""; });
+  });
+  $("close-form").addEventListener("submit", (ev) => { ev.preventDefault(); closeCase("confirmed"); });
+  $("case-confirm").addEventListener("click", () => closeCase("confirmed"));
+  $("case-dismiss").addEventListener("click", () => closeCase("dismissed"));
+}
+
 // ------------------------------------------------------------------ wiring
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -285,4 +386,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("reload-graph").addEventListener("click", () => { if (state.partyKey) loadNetwork(state.partyKey); });
   $("pyvis-link").addEventListener("click", openStandalone);
+  wireQueue();
 });

@@ -50,6 +50,31 @@ def _exists(ctx, key: str) -> bool:
     return bool(r["items"] or r["declaration_items"])
 
 
+def record_decision(ctx, kind: str, subject: str, object: str | None = None, value: str | None = None,
+                    note: str | None = None) -> dict[str, Any]:
+    """Store one decision with the four-eyes rule, audited intent first (also what closing a case
+    calls: api/routes/cases.py). Runs on the worker thread (`ctx.limits.run`)."""
+    for k in (subject, object):
+        if k and not _exists(ctx, k):
+            raise ApiError(404, "Not Found", f"no party or declaration item {k!r}")
+    key = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
+    threshold = ctx.state.settings.four_eyes_risk
+    pending = kind in RISK_LOWERING and max(_risk_of(ctx, subject), _risk_of(ctx, object)) >= threshold
+    status = "pending" if pending else "effective"
+    what = f"{kind} {subject}" + (f" {object}" if object else "")
+    ctx.audit("decision.create.intent", f"{key} {what}", 202)
+    rows = ctx.store.run("api.decision_create", key=key, kind=kind, subject=subject,
+                         object=object, value=value, note=note, user=ctx.principal.owner,
+                         at=audit.now_iso(), status=status)
+    if kind == "inspection":
+        # the result also becomes the item's inspection result, which the next scoring run learns from
+        n = ctx.store.run("api.inspection_by_item", subject=subject, value=value)[0]["items"]
+        if not n:
+            ctx.store.run("api.inspection_by_declaration", subject=subject, value=value)
+    ctx.audit("decision.create", f"{key} {what}" + (" (pending a second approver)" if pending else ""), 201)
+    return _out(rows[0]["decision"])
+
+
 @router.post("/decisions", operation_id="create_decision", response_model=DecisionOut, status_code=201,
              summary="Record a decision (same entity / not the same, confirmed risk / cleared) or an inspection")
 async def create_decision(ctx: Decide, body: DecisionIn) -> dict[str, Any]:
@@ -61,25 +86,7 @@ async def create_decision(ctx: Decide, body: DecisionIn) -> dict[str, Any]:
         raise ApiError(422, "Unprocessable Content", "an inspection result's value is clear or violation")
 
     def work() -> dict[str, Any]:
-        for k in (body.subject, body.object):
-            if k and not _exists(ctx, k):
-                raise ApiError(404, "Not Found", f"no party or declaration item {k!r}")
-        key = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
-        threshold = ctx.state.settings.four_eyes_risk
-        pending = body.kind in RISK_LOWERING and max(_risk_of(ctx, body.subject), _risk_of(ctx, body.object)) >= threshold
-        status = "pending" if pending else "effective"
-        what = f"{body.kind} {body.subject}" + (f" {body.object}" if body.object else "")
-        ctx.audit("decision.create.intent", f"{key} {what}", 202)
-        rows = ctx.store.run("api.decision_create", key=key, kind=body.kind, subject=body.subject,
-                             object=body.object, value=body.value, note=body.note, user=ctx.principal.owner,
-                             at=audit.now_iso(), status=status)
-        if body.kind == "inspection":
-            # the result also becomes the item's inspection result, which the next scoring run learns from
-            n = ctx.store.run("api.inspection_by_item", subject=body.subject, value=body.value)[0]["items"]
-            if not n:
-                ctx.store.run("api.inspection_by_declaration", subject=body.subject, value=body.value)
-        ctx.audit("decision.create", f"{key} {what}" + (" (pending a second approver)" if pending else ""), 201)
-        return _out(rows[0]["decision"])
+        return record_decision(ctx, body.kind, body.subject, body.object, body.value, body.note)
 
     return await ctx.limits.run(work)
 

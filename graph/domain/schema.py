@@ -407,6 +407,49 @@ WATCHLIST_RELS: tuple[RelKind, ...] = (
 NODES = (*NODES, *WATCHLIST_NODES)
 RELS = (*RELS, *WATCHLIST_RELS)
 
+# --------------------------------------------------------------------------- the triage queue (issue 14)
+# Alerts raised after each scoring run (graph/pipeline/alerts.py), grouped into cases (label `CaseFile`: `Case` is a Cypher keyword Grafeo refuses as a label) that an
+# investigator takes, works and closes (api/routes/cases.py). A closed case's verdict reaches the
+# next scoring run as an ordinary Decision (confirmed_risk / cleared), linked to the case.
+
+CASE_NODES: tuple[NodeKind, ...] = (
+    NodeKind(
+        "Alert",
+        "One alert Tamga raised (cover item, unit value, HS switch, profile, screening, entity risk), "
+        "kept open and refreshed while later runs raise it again for the same subject and kind.",
+        (_P("kind", doc="cover_item, unit_value, hs_switch, profile, screening, entity_risk"),
+         _P("subject", doc="the item, party or person key the alert is about", indexed=True),
+         _P("party", doc="the party it concerns (the declarant of an item alert)"),
+         _P("name"), _P("score", "float"), _P("expected_duties", "float", "expected duties at stake"),
+         _P("reasons", "json"), _P("first_seen", "datetime"), _P("last_seen", "datetime"),
+         _P("runs", "int", "how many scoring runs raised it"),
+         _P("state", doc="open while its case is open, then closed"), _P("case_key")),
+        color="#fbc02d",
+    ),
+    NodeKind(
+        "CaseFile",
+        "A case: the open alerts of one subject (a party, a person or a linked group), worked by one investigator.",
+        (_P("subject", indexed=True), _P("subject_kind", doc="party, person or group"), _P("name"),
+         _P("state", doc="open, in_progress, confirmed, dismissed", indexed=True), _P("assignee", indexed=True),
+         _P("priority", "float", "expected duties at stake over its alerts"), _P("alerts", "int"),
+         _P("opened_at", "datetime"), _P("updated_at", "datetime"), _P("closed_at", "datetime"),
+         _P("closed_by"), _P("closing_reason")),
+        color="#6a1b9a",
+    ),
+    NodeKind(
+        "CaseNote",
+        "An investigator's note on a case, append-only.",
+        (_P("case_key", indexed=True), _P("user"), _P("at", "datetime"), _P("text")),
+    ),
+)
+CASE_RELS: tuple[RelKind, ...] = (
+    RelKind("IN_CASE", "Alert", "CaseFile", "the alert is worked in the case"),
+    RelKind("NOTE_ON", "CaseNote", "CaseFile", "the note was written on the case"),
+    RelKind("DECIDED_IN", "Decision", "CaseFile", "the decision closed (or was taken in) the case"),
+)
+NODES = (*NODES, *CASE_NODES)
+RELS = (*RELS, *CASE_RELS)
+
 NODE_BY_LABEL: dict[str, NodeKind] = {n.label: n for n in NODES}
 REL_BY_TYPE: dict[str, RelKind] = {r.type: r for r in RELS}
 IDENTIFIER_BY_LABEL: dict[str, IdentifierKind] = {i.label: i for i in IDENTIFIERS}

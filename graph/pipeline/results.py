@@ -165,8 +165,8 @@ def link_reasons(stored: Any) -> list[Reason]:
 
 # --------------------------------------------------------------------------- whole tables (exports)
 
-def _paged(store: GraphStore, name: str) -> Iterable[dict[str, Any]]:
-    for _after, rows in store.pages(name, page=PAGE):
+def _paged(store: GraphStore, name: str, **params: Any) -> Iterable[dict[str, Any]]:
+    for _after, rows in store.pages(name, page=PAGE, **params):
         yield from rows
 
 
@@ -317,3 +317,36 @@ def lane_counts(store: GraphStore) -> list[dict[str, Any]]:
 def lane_items(store: GraphStore, *, lane: str, skip: int, limit: int) -> list[dict[str, Any]]:
     rows = store.run("api.lane_items", lane=lane, skip=skip, limit=limit)
     return [{**r, "reasons": reasons(r.pop("assessment_reasons"))} for r in rows]
+
+
+# --------------------------------------------------------------------------- alert sources (graph.pipeline.alerts)
+
+def alert_items(store: GraphStore, *, min_cover: float, min_z: float) -> Iterable[dict[str, Any]]:
+    """Cover items and unit-value anomalies at or past the thresholds, with the declarant and its group."""
+    for d in _paged(store, "cases.source_items", min_cover=min_cover, min_z=min_z):
+        yield {**d, "cover_reasons": reasons(d["cover_reasons"]), "uv_reasons": reasons(d["uv_reasons"])}
+
+
+def alert_parties(store: GraphStore, *, min_risk: float, min_switch: float) -> Iterable[dict[str, Any]]:
+    """Parties at or past the entity-risk or HS-switch threshold, with the duties on their items."""
+    for p in _paged(store, "cases.source_parties", min_risk=min_risk, min_switch=min_switch):
+        yield {**p, "risk_reasons": reasons(p["risk_reasons"]),
+               "hs_switches": [_switch(s) for s in loads(p["hs_switches"]) or [] if (s.get("score") or 0) >= min_switch]}
+
+
+def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
+    """Screening hits (`SCREENED_AS`) not marked false positive; their features as reasons."""
+    out = []
+    for h in store.run("cases.source_screening"):
+        feats = loads(h["reasons"]) or {}
+        rs = [Reason(feature="screening", value=h["score"],
+                     detail=f"may be {h['listed_name']} on list {h['list']} (score {h['score']:.2f})",
+                     evidence=(Evidence("listed_entity", str(h["listed"]), h["listed_name"]),))]
+        for f in feats if isinstance(feats, list) else []:  # graph.network.screening's feature shape
+            d = f.get("detail") if isinstance(f, dict) else None
+            extra = ", ".join(f"{_words(k)} {v}" for k, v in d.items() if k != "aligned") if isinstance(d, dict) else d
+            rs.append(Reason(feature=str(f.get("feature")), value=f.get("value"), contribution=f.get("contribution"),
+                             detail=f"{_words(str(f.get('feature')))} {f.get('value')}" + (f" ({extra})" if extra else ""))
+                      if isinstance(f, dict) else Reason(feature="screening", detail=str(f)))
+        out.append({**h, "reasons": rs})
+    return out

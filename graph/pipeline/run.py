@@ -45,6 +45,7 @@ from graph.network.risk import (
     reasons,
     score_entities,
 )
+from graph.pipeline.alerts import raise_alerts
 from graph.pipeline.report import peak_rss_mb, report
 from graph.pipeline.writeback import audit_plan_rows, write_declaration_results, write_network_results
 from graph.settings import Settings, get_settings
@@ -276,6 +277,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
               "audit_random_share": a.audit_random_share}
     store.run("analytics.write_score_run", key=key, started_at=started.isoformat(timespec="seconds"),
               finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
+    rep["alerts"] = raise_alerts(store, s)  # the triage queue: alerts of this run, de-duplicated, into cases
     t = time.perf_counter()
     store.checkpoint()  # fold the WAL into the file now (Grafeo: rewrites it), so a reopen is quick
     rep["checkpoint_s"] = round(time.perf_counter() - t, 3)
