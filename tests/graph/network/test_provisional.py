@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from graph.engine import csr
 from graph.network.provisional import Neighbourhood, arrived, forward_push, seed_of, update
-from graph.network.risk import RiskSettings
 
 
 def _random_graph(seed: int, n: int, p: float) -> nx.Graph:
