@@ -24,6 +24,9 @@ ACTIONS = (
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
     "assess.store.intent", "decision.create.intent", "decision.approve", "auth.failed",
+    # api.routes.intake: data posted one call at a time (intent before the write, outcome after)
+    "declarations.store.intent", "declarations.store", "inspection.create.intent", "inspection.create",
+    "offences.store.intent", "offences.store",
 )
 
 
