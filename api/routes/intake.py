@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 from typing import Annotated, Any, Literal
 
@@ -26,8 +25,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api import audit
 from api.deps import ApiError, AppState, IngestWrite
-from api.models import DeclarationsIn as DeclarationsBody
-from api.models import DeclarationsOut, InspectionsIn, IntakeOut, OffencesIn
+from api.models import DeclarationsIn, DeclarationsOut, InspectionsIn, IntakeOut, OffencesIn
 from api.routes.assess import _default_source as default_source
 from api.routes.assess import assessor_for
 from api.routes.common import ERRORS
@@ -37,33 +35,29 @@ from graph.pipeline.results import reasons
 
 router = APIRouter(prefix="/api/v1", tags=["intake"], responses=ERRORS)
 log = logging.getLogger("tamga.api.intake")
-_REFRESH_LOCK = threading.Lock()  # one provisional update at a time (they write the same parties)
 
 Provisional = Annotated[Literal["background", "sync", "off"], Query(
     description="provisional risk of the touched parties: after the response (background), in the call "
                 "(sync), or not until the next full run (off)")]
 
 
-def _refresh(state: AppState, keys: set[str]) -> dict[str, Any] | None:
-    if not keys:
-        return None
-    with _REFRESH_LOCK:
-        return intake.refresh_provisional(state.store, keys)
-
-
-def _refresh_quietly(state: AppState, keys: set[str]) -> None:
-    """Background form: a failure is logged (the next full run scores the parties anyway)."""
+def _drain_quietly(state: AppState) -> None:
+    """Background form: touched parties gather in `intake.pending_for(store)` and one drain at a time
+    updates them; a failure is logged (the next full run scores the parties anyway)."""
     try:
-        _refresh(state, keys)
+        intake.pending_for(state.store).drain(state.store)
     except Exception:  # after the response there is nobody to answer: log it
-        log.exception("provisional risk update failed for %d parties", len(keys))
+        log.exception("provisional risk update failed")
 
 
 def _after(mode: str, state: AppState, keys: set[str], tasks: BackgroundTasks) -> dict[str, Any] | None:
     if mode == "sync":
-        return _refresh(state, keys) or {"touched": 0, "neighbourhood": 0, "updated": 0, "seconds": 0.0}
+        if not keys:
+            return {"touched": 0, "neighbourhood": 0, "updated": 0, "seconds": 0.0}
+        return intake.pending_for(state.store).now(state.store, keys)
     if mode == "background" and keys:
-        tasks.add_task(_refresh_quietly, state, keys)
+        intake.pending_for(state.store).add(keys)
+        tasks.add_task(_drain_quietly, state)
     return None
 
 
@@ -76,7 +70,7 @@ def _source(state: AppState, given: str | None) -> str:
 
 @router.post("/declarations", operation_id="post_declarations", response_model=DeclarationsOut, status_code=201,
              summary="Store declaration items (a batch, all or nothing) and answer each one's assessment")
-async def post_declarations(ctx: IngestWrite, body: DeclarationsBody, tasks: BackgroundTasks,
+async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: BackgroundTasks,
                             provisional: Provisional = "background") -> dict[str, Any]:
     rows = [it.model_dump() for it in body.items]
 

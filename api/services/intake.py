@@ -21,6 +21,7 @@ the new scores flagged `risk_provisional` (cleared by the next full run).
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -113,12 +114,17 @@ def declaration_parties(rows: list[dict[str, Any]]) -> list[tuple[int, str, str]
     return [(i, c, r[c]) for i, r in enumerate(rows) for c in schema.PARTY_ROLES if r.get(c)]
 
 
+#: the roles whose trade carries weight in the propagation (brokers and carriers: 0.03 / 0.01, and
+#: hub-damped; a hub broker's neighbourhood is thousands of items, so they wait for the full run)
+TOUCHING_ROLES = ("declarant_id", "consignee_id", "consignor_id")
+
+
 def touched_by_items(source: str, rows: list[dict[str, Any]], parties: dict[str, dict[str, Any]]) -> set[str]:
-    """The parties of new items that link a party with a record: new links to an offender (an item
+    """The traders of new items that link a party with a record: new links to an offender (an item
     among parties without one moves no seed mass; its trade weight counts at the next full run)."""
     out: set[str] = set()
     for r in rows:
-        keys = [schema.node_key(source, r[c]) for c in schema.PARTY_ROLES if r.get(c)]
+        keys = [schema.node_key(source, r[c]) for c in TOUCHING_ROLES if r.get(c)]
         if any(has_record(parties.get(k, {})) for k in keys):
             out.update(keys)
     return out
@@ -237,6 +243,59 @@ def seeds_of(store: GraphStore, keys: list[str], ref: pd.Timestamp, s: RiskSetti
     return dict(zip(keys, (float(x) for x in seeds)))
 
 
+class Pending:
+    """Touched parties waiting for their provisional update, drained by one caller at a time: calls
+    that arrive while an update runs add their parties to the next round instead of starting their
+    own (so a stream of one-item calls costs one neighbourhood read per round, not per call).
+    `settle_s` lets a round gather the calls of that long before it reads."""
+
+    def __init__(self, settle_s: float = 0.2):
+        self.settle_s = settle_s
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+        self._running = threading.Lock()
+
+    def add(self, keys: set[str]) -> None:
+        with self._lock:
+            self._keys |= keys
+
+    def now(self, store: GraphStore, keys: set[str]) -> dict[str, Any]:
+        """Update these parties in the call (waiting for a round that runs)."""
+        with self._running:
+            return refresh_provisional(store, keys)
+
+    def drain(self, store: GraphStore) -> list[dict[str, Any]]:
+        """Run rounds until nothing waits; returns their reports (none if another caller drains).
+        A party added just as the last round ended waits for the next call's drain."""
+        import time
+
+        if not self._running.acquire(blocking=False):
+            return []
+        reports = []
+        try:
+            while True:
+                time.sleep(self.settle_s)
+                with self._lock:
+                    keys, self._keys = self._keys, set()
+                if not keys:
+                    return reports
+                reports.append(refresh_provisional(store, keys))
+        finally:
+            self._running.release()
+
+
+_PENDING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PENDING_LOCK = threading.Lock()
+
+
+def pending_for(store: GraphStore) -> Pending:
+    with _PENDING_LOCK:
+        p = _PENDING.get(store)
+        if p is None:
+            p = _PENDING[store] = Pending()
+        return p
+
+
 def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[str]) -> dict[str, Any]:
     """Provisional risk for the parties new data touched and their neighbourhood (module docstring);
     returns what it did: parties read and updated, and the seconds it took."""
@@ -249,7 +308,6 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
         return {"touched": 0, "neighbourhood": 0, "updated": 0, "seconds": 0.0}
     nb = neighbourhood(store, touched)
     state = {r["key"]: r for r in store.run("intake.party_state", keys=nb.parties)}
-    nb.parties = [k for k in nb.parties if k in state] if len(state) < len(nb.parties) else nb.parties
     old_values = [_feature_values(state.get(k, {}).get("risk_reasons")) for k in nb.parties]
     old_scores = [state.get(k, {}).get("risk_score") for k in nb.parties]
     new_seed = seeds_of(store, [k for k in touched if k in state], _reference_date(store), s)
@@ -258,11 +316,9 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
     ups = prov.update(nb, old_values, old_scores, seeds, s)
     at = datetime.now(UTC).isoformat(timespec="seconds")
     rows = []
-    for k, u, v_old in zip(nb.parties, ups, old_values):
-        if not u.changed and k not in new_seed:
-            continue
-        if not u.changed and old_scores[nb.parties.index(k)] is not None:
-            continue
+    for k, u, v_old, was in zip(nb.parties, ups, old_values, old_scores):
+        if not u.changed and (k not in new_seed or was is not None):
+            continue  # nothing moved (a touched party never scored is written all the same)
         base = loads(state.get(k, {}).get("risk_reasons"))
         base = base if isinstance(base, dict) else {}
         vals = {**v_old, **u.values}
