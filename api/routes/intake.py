@@ -124,7 +124,8 @@ async def post_inspections(ctx: IngestWrite, body: InspectionsIn, tasks: Backgro
                            provisional: Provisional = "background") -> dict[str, Any]:
     def work() -> dict[str, Any]:
         keys = [it.item for it in body.items]
-        found = {r["key"]: r for r in ctx.store.run("intake.item_parties", keys=list(dict.fromkeys(keys)))}
+        found = {r["key"] for r in ctx.store.run("intake.items_exist", keys=list(dict.fromkeys(keys)))}
+        liable = intake.liable_parties(ctx.store, keys)
         for i, k in enumerate(keys):
             if k not in found:
                 raise RequestValidationError([{"loc": ("body", "items", i, "item"),
@@ -138,9 +139,8 @@ async def post_inspections(ctx: IngestWrite, body: InspectionsIn, tasks: Backgro
                           user=ctx.principal.owner, at=audit.now_iso(), inspected_on=it.date, officer=it.officer)
             ctx.audit("inspection.create", what, 201)
             out.append(key)
-            liable = found[it.item]["consignee"] or found[it.item]["declarant"]
-            if liable:
-                touched.add(liable)
+            if it.item in liable:
+                touched.add(liable[it.item])
         return {"stored": len(out), "keys": out, "provisional": _after(provisional, ctx.state, touched, tasks)}
 
     return await ctx.limits.run(work)

@@ -219,6 +219,15 @@ def _trade_pairs():
     return TRADE_PAIRS
 
 
+def liable_parties(store: GraphStore, items: list[str]) -> dict[str, str]:
+    """Item key -> its liable party key: the consignee, else the declarant (`vocabulary.liable_party`)."""
+    roles: dict[str, dict[str, str]] = {}
+    for r in store.run("intake.item_parties", keys=list(dict.fromkeys(items))) if items else []:
+        roles.setdefault(r["key"], {})[r["rel"]] = r["party"]
+    return {k: v.get("CONSIGNED_TO") or v["DECLARED_BY"] for k, v in roles.items()
+            if v.get("CONSIGNED_TO") or v.get("DECLARED_BY")}
+
+
 def seeds_of(store: GraphStore, keys: list[str], ref: pd.Timestamp, s: RiskSettings) -> dict[str, float]:
     """The seed weight of each party from its stored enforcement history, by the full run's rule
     (`risk.offence_seeds` over these parties alone, each its own entity)."""
@@ -229,10 +238,11 @@ def seeds_of(store: GraphStore, keys: list[str], ref: pd.Timestamp, s: RiskSetti
     off["date"] = pd.to_datetime(off["date"])
     off["evaded_amount"] = pd.to_numeric(off["evaded_amount"], errors="coerce")
     viol = store.run("intake.seed_violations", keys=keys)
-    # an item is liable on its consignee, else its declarant: keep each item once, on the liable party
-    vrows = [{"date": v["date"], "inspection_result": "violation", "consignee": v["consignee"],
-              "declarant": v["party"]} for v in viol
-             if (v["rel"] == "CONSIGNED_TO") or (v["rel"] == "DECLARED_BY" and not v["consignee"])]
+    liable = liable_parties(store, [v["item"] for v in viol])
+    # each violation counts once, on its item's liable party (the full run's rule, liable_party)
+    once = {v["item"]: v for v in viol if liable.get(v["item"]) == v["party"]}
+    vrows = [{"date": v["date"], "inspection_result": "violation", "consignee": v["party"], "declarant": None}
+             for v in once.values()]
     decl = pd.DataFrame(vrows, columns=["date", "inspection_result", "consignee", "declarant"])
     decl["date"] = pd.to_datetime(decl["date"])
     dec = pd.DataFrame(store.run("intake.seed_decisions", keys=keys), columns=["kind", "subject", "at"])

@@ -52,7 +52,17 @@ def forward_push(adj: Adjacency, seeds: dict[int, float], *, alpha: float = 0.85
     queue = deque(res)
     queued = set(queue)
     pushes = 0
-    while queue and pushes < max_pushes:
+    returned = 0.0  # mass on its way back to the seeds, handed out in rounds (one pass over the seeds each)
+    while pushes < max_pushes:
+        if not queue:
+            if returned <= eps:
+                break
+            for sd, ps in p.items():
+                res[sd] = res.get(sd, 0.0) + returned * ps
+                if sd not in queued:
+                    queue.append(sd)
+                    queued.add(sd)
+            returned = 0.0
         u = queue.popleft()
         queued.discard(u)
         r = res.pop(u, 0.0)
@@ -61,17 +71,19 @@ def forward_push(adj: Adjacency, seeds: dict[int, float], *, alpha: float = 0.85
         pushes += 1
         est[u] = est.get(u, 0.0) + (1.0 - alpha) * r
         ow = out_w.get(u, 0.0)
-        nb = adj.get(u, ())
-        back = alpha * r * (1.0 if ow <= 0 else ground.get(u, 0.0) / ow)  # to the seeds
-        spread = [(v, alpha * r * w / ow) for v, w in nb] if ow > 0 else []
-        if back > 0:
-            spread.extend((s, back * ps) for s, ps in p.items())
-        for v, m in spread:
-            rv = res.get(v, 0.0) + m
+        if ow <= 0:
+            returned += alpha * r
+            continue
+        returned += alpha * r * ground.get(u, 0.0) / ow
+        for v, w in adj.get(u, ()):
+            rv = res.get(v, 0.0) + alpha * r * w / ow
             res[v] = rv
             if v not in queued and rv > eps * max(1.0, len(adj.get(v, ()))):
                 queue.append(v)
                 queued.add(v)
+    if returned > 0:  # what was still on its way back settles on the seeds
+        for sd, ps in p.items():
+            res[sd] = res.get(sd, 0.0) + returned * ps
     for u, r in res.items():  # what stays below the threshold settles where it is
         est[u] = est.get(u, 0.0) + r
     return est

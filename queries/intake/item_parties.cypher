@@ -1,6 +1,5 @@
-// The declaration items by key, with their consignee and declarant (the liable party of an inspection).
+// The consignee and declarant of the given declaration items, one row per item and role (an item
+// without a consignee has no CONSIGNED_TO row; the liable party is the consignee, else the declarant).
 UNWIND $keys AS k
-MATCH (d:Declaration {key: k})
-OPTIONAL MATCH (d)-[:CONSIGNED_TO]->(c:Party)
-OPTIONAL MATCH (d)-[:DECLARED_BY]->(b:Party)
-RETURN k AS key, c.key AS consignee, b.key AS declarant
+MATCH (d:Declaration {key: k})-[r:CONSIGNED_TO|DECLARED_BY]->(p:Party)
+RETURN k AS key, type(r) AS rel, p.key AS party

@@ -210,3 +210,38 @@ def test_a_new_declaration_linking_an_offender_touches_its_parties(live, small_w
         assert r.status_code == 201, r.text
         prov = r.json()["provisional"]
     assert prov["touched"] >= 2 and prov["neighbourhood"] >= 2
+
+
+def test_by_default_the_provisional_update_follows_the_response(live):
+    """provisional=background: the call answers without the update, which lands shortly after."""
+    import time
+
+    _server, _keys, truth, store, _s = live
+    ring = truth["rings"][-1]
+    p = f"{SRC}:{ring['clean_members'][0]}"
+    before = _party(store, p)
+    off = {"offence_id": "STREAM-OFF-BG", "date": "2025-11-01", "party_id": ring["clean_members"][0],
+           "offence_type": "undervaluation", "status": "confirmed"}
+    with _client(live) as c:
+        r = c.post("/api/v1/offences", json={"items": [off]})
+        assert r.status_code == 201 and r.json()["provisional"] is None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _party(store, p)["risk_score"] < before["risk_score"] + 0.05:
+        time.sleep(0.1)
+    after = _party(store, p)
+    assert after.get("risk_provisional") is True and after["risk_score"] >= before["risk_score"] + 0.05
+
+
+def test_pending_updates_gather_into_one_round(live):
+    """Parties added while a round runs are updated by that drain's next round, not by a new drain."""
+    from api.services.intake import Pending
+
+    _server, _keys, truth, store, _s = live
+    ring = truth["rings"][1]
+    keys = [f"{SRC}:{k}" for k in ring["members"]]
+    pend = Pending(settle_s=0.0)
+    pend.add(set(keys[:2]))
+    pend.add(set(keys[2:]))
+    reports = pend.drain(store)
+    assert len(reports) == 1 and reports[0]["touched"] == len(set(keys))
+    assert pend.drain(store) == []  # nothing waits
