@@ -64,7 +64,8 @@ def _store_row(state: AppState, row: dict[str, Any], source: str) -> tuple[bool,
     except intake.RowsRefused as e:
         raise ApiError(422, "Unprocessable Content", e.reason) from None
     try:
-        rep = intake.store_rows(state.store, state.settings, source, {"declarations": [row]}, parties, "api:assess")
+        rep = intake.store_rows(state.store, state.settings, source, {"declarations": [row]}, parties, "api:assess",
+                                record=True)
     except BundleError as e:  # nothing of the row loaded (quarantined past the bounds), or no such column
         raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
     state.search.refresh(force=True)

@@ -75,8 +75,7 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
     rows = [it.model_dump() for it in body.items]
 
     def work() -> dict[str, Any]:
-        a = assessor_for(ctx.state)
-        src = _source(ctx.state, body.source or a.source)
+        src = _source(ctx.state, body.source)
         try:
             intake.check_rows("declarations", rows)
             parties, by_key = intake.party_records(ctx.store, src, intake.declaration_parties(rows))
@@ -88,6 +87,7 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
             raise RequestValidationError([{"loc": ("body", "items", dup, "declaration_id"),
                                            "msg": "the same item (declaration_id, item_no) twice in one call",
                                            "type": "value_error"}])
+        a = assessor_for(ctx.state)  # 503 before the model is fitted: nothing is stored without an answer
         out = [a.assess({**r, "source": src}) for r in rows]
         existing = {r["key"] for r in ctx.store.run("intake.items_exist", keys=keys)}
         new = [r for r, k in zip(rows, keys) if k not in existing]

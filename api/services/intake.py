@@ -96,14 +96,16 @@ def has_record(party: dict[str, Any]) -> bool:
 
 
 def store_rows(store: GraphStore, settings, source: str, rows: dict[str, list[dict[str, Any]]],
-               parties: list[dict[str, Any]], label: str):
+               parties: list[dict[str, Any]], label: str, record: bool | None = None):
     """Rows of contract files (checked first by the caller) with the stored records of their parties,
-    through `ingest_rows`; small calls take its lean path. Returns the ingest report."""
+    through `ingest_rows`; small calls take its lean path unless `record` says otherwise (POST
+    /assess?store=true keeps its IngestRun per write). Returns the ingest report."""
     from ingest.load import ingest_rows
 
-    n = sum(len(v) for v in rows.values())
+    if record is None:
+        record = sum(len(v) for v in rows.values()) > LEAN_MAX_ROWS
     return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source, settings=settings,
-                       label=label, record=n > LEAN_MAX_ROWS)
+                       label=label, record=record)
 
 
 def item_key(source: str, row: dict[str, Any]) -> str:
