@@ -10,7 +10,8 @@ anything is written, so a bad row is a 422 naming its index and column and nothi
 stored. Small calls take the ingest's lean path (`record=False`: no IngestRun node or report files
 per call; the API's audit trail is the record).
 
-`refresh_provisional(store, touched_party_keys)` brings the risk of the parties new data touched
+`refresh_provisional(store, touched_party_keys)` (for an ingest job: with `touched_by_rows` of the
+rows it loaded) brings the risk of the parties new data touched
 up to date without a full run (the model: `graph.network.provisional`): it reads their
 neighbourhood (shared identifiers and officers of at most `MAX_DEGREE` sharers, and trade
 partners; capped at `MAX_PARTIES`), recomputes the touched parties' seeds from their stored
@@ -129,6 +130,17 @@ def touched_by_items(source: str, rows: list[dict[str, Any]], parties: dict[str,
         keys = [schema.node_key(source, r[c]) for c in TOUCHING_ROLES if r.get(c)]
         if any(has_record(parties.get(k, {})) for k in keys):
             out.update(keys)
+    return out
+
+
+def touched_by_rows(source: str, rows: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """The party keys an ingest's rows touch, for `refresh_provisional` after an ingest job: the
+    parties of its parties file (new or changed records), the offenders of its offences, the
+    traders of its declarations (`TOUCHING_ROLES`) and the companies of its officers."""
+    out = {schema.node_key(source, r["party_id"]) for r in rows.get("parties", []) if r.get("party_id")}
+    out |= {schema.node_key(source, r["party_id"]) for r in rows.get("offences", []) if r.get("party_id")}
+    out |= {schema.node_key(source, r["company_id"]) for r in rows.get("officers", []) if r.get("company_id")}
+    out |= {schema.node_key(source, r[c]) for r in rows.get("declarations", []) for c in TOUCHING_ROLES if r.get(c)}
     return out
 
 

@@ -245,3 +245,12 @@ def test_pending_updates_gather_into_one_round(live):
     reports = pend.drain(store)
     assert len(reports) == 1 and reports[0]["touched"] == len(set(keys))
     assert pend.drain(store) == []  # nothing waits
+
+
+def test_an_ingest_job_names_the_parties_its_rows_touch():
+    from api.services.intake import touched_by_rows
+
+    rows = {"parties": [{"party_id": "A"}], "offences": [{"offence_id": "O", "party_id": "B"}],
+            "officers": [{"company_id": "C", "person_id": "X"}],
+            "declarations": [{"declarant_id": "D", "consignee_id": "E", "broker_id": "HUB", "carrier_id": "HUB2"}]}
+    assert touched_by_rows("s", rows) == {"s:A", "s:B", "s:C", "s:D", "s:E"}  # hubs wait for the full run
