@@ -148,6 +148,8 @@ def test_an_offence_gives_provisional_risk_until_the_next_full_run_which_reads_i
         out = r.json()
         assert out["stored"] == 1 and out["keys"] == [f"{SRC}:STREAM-OFF-1"] and out["provisional"]["updated"] >= 1
         risk = c.get(f"/api/v1/entities/{p}/risk").json()
+        card = c.get(f"/api/v1/entities/{p}").json()
+    assert card["risk"]["risk_provisional"] is True and card["risk"]["provisional_at"]
     after_p = _party(store, p)
     assert after_p["risk_provisional"] is True and after_p["provisional_at"]
     assert after_p["risk_score"] > before_p + 0.1  # own record of a fresh, serious offence
