@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import bootstrap
 from api.deps import ApiError, AppState, AuthThrottle, RateLimiter
 from api.limits import Limits, QueryTimeout
-from api.routes import admin, assess, decisions, entities, exports, groups, ops, page, profiles
+from api.routes import admin, assess, decisions, entities, exports, groups, intake, ops, page, profiles
 from api.routes.cases import router as cases_router
 from api.routes.common import ERROR_CODES
 from api.server import query_has_secret
@@ -283,7 +283,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.metrics = metrics
     _install_errors(app)
     for r in (entities.router, groups.router, assess.router, decisions.router, admin.router, exports.router,
-              ops.router, page.router, profiles.router):
+              ops.router, page.router, profiles.router, intake.router):
         app.include_router(r)
     app.include_router(cases_router)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]

@@ -119,6 +119,9 @@ class Risk(Public):
     phoenix_of: str | None = None
     phoenix_score: float | None = None
     scored_at: str | None = None
+    risk_provisional: bool = Field(default=False, description="the score is a local update since the last "
+                                                              "full scoring run (replaced by the next)")
+    provisional_at: str | None = None
 
 
 class Identity(Public):
@@ -412,10 +415,10 @@ _CONSTRAINTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _declaration_model() -> type[BaseModel]:
-    """The declaration row of the data contract, as a strict input model (generated from the schema)."""
+def _contract_model(file: str, name: str) -> type[BaseModel]:
+    """A row of the data contract's `file`, as a strict input model (generated from the schema)."""
     fields: dict[str, Any] = {}
-    for c in schema.FILE_BY_NAME["declarations"].columns:
+    for c in schema.FILE_BY_NAME[file].columns:
         typ: Any = Literal[c.choices] if c.choices else _PY_TYPES[c.type]  # type: ignore[valid-type]
         kw: dict[str, Any] = dict(_CONSTRAINTS.get(c.type, {}))
         if c.type in ("str",):
@@ -435,10 +438,11 @@ def _declaration_model() -> type[BaseModel]:
             fields[c.name] = (Annotated[typ, Field(**kw)], ...)
         else:
             fields[c.name] = (Annotated[typ | None, Field(**kw)], None)
-    return create_model("DeclarationIn", __base__=Input, **fields)
+    return create_model(name, __base__=Input, **fields)
 
 
-DeclarationIn = _declaration_model()
+DeclarationIn = _contract_model("declarations", "DeclarationIn")
+OffenceIn = _contract_model("offences", "OffenceIn")
 
 
 class Assessment(Public):
@@ -450,6 +454,65 @@ class Assessment(Public):
     source: str | None = Field(default=None, description="source whose party ids the row uses")
     stored: bool = Field(description="whether the declaration was written to the store by this request")
     stored_reason: str | None = Field(default=None, description="why it was not stored, when store=true")
+
+
+# --------------------------------------------------------------------------- intake (api.routes.intake)
+
+_SOURCE = Field(default=None, min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$",
+                description="source whose party ids the rows use (default: the latest ingest's)")
+
+
+class DeclarationsIn(Input):
+    source: Annotated[str | None, _SOURCE] = None
+    items: Annotated[list[DeclarationIn], Field(min_length=1, max_length=1000,  # type: ignore[valid-type]
+                                                description="declaration items, the contract's columns")]
+
+
+class StoredAssessment(Public):
+    key: str = Field(description="the item's node key (source:declaration_id/item_no)")
+    stored: bool = Field(description="written by this call (false: the item was already stored, never overwritten)")
+    score: float = Field(description="declaration risk 0..1")
+    model_score: float | None = None
+    lane: str = Field(description="proposed lane: green, yellow or red")
+    expected_rate: float | None = None
+    reasons: Reasons = []
+
+
+class ProvisionalReport(Public):
+    touched: int = Field(description="parties the new data touched")
+    neighbourhood: int = Field(description="parties read around them for the local update")
+    updated: int = Field(description="parties whose risk was rewritten as provisional")
+    seconds: float = 0.0
+
+
+class DeclarationsOut(Public):
+    source: str
+    items: list[StoredAssessment]
+    provisional: ProvisionalReport | None = Field(
+        default=None, description="the provisional risk update, when it ran in the call (refresh=sync)")
+
+
+class InspectionIn(Input):
+    item: Annotated[str, Field(min_length=1, max_length=300, description="declaration item key")]
+    result: Literal["clear", "violation"]
+    date: dt.date = Field(description="date of the inspection")
+    officer: Annotated[str | None, Field(max_length=200)] = None
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class InspectionsIn(Input):
+    items: Annotated[list[InspectionIn], Field(min_length=1, max_length=1000)]
+
+
+class OffencesIn(Input):
+    source: Annotated[str | None, _SOURCE] = None
+    items: Annotated[list[OffenceIn], Field(min_length=1, max_length=1000)]  # type: ignore[valid-type]
+
+
+class IntakeOut(Public):
+    stored: int = Field(description="records written by this call")
+    keys: list[str] = Field(description="keys of the records (decision ids for inspections, offence keys)")
+    provisional: ProvisionalReport | None = None
 
 
 # --------------------------------------------------------------------------- decisions

@@ -22,13 +22,11 @@ from fastapi import APIRouter, Query
 from api.deps import ApiError, AppState, Assess
 from api.models import Assessment, DeclarationIn
 from api.routes.common import ERRORS
-from graph.domain import schema
 from graph.pipeline.profile_store import assess_item
 from graph.pipeline.results import data_version, reasons
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], responses=ERRORS)
 _LOCK = threading.Lock()
-_PARTY_COLUMNS = [c.name for c in schema.FILE_BY_NAME["parties"].columns]
 
 
 def _default_source(state: AppState) -> str | None:
@@ -57,22 +55,18 @@ def assessor_for(state: AppState):
 
 
 def _store_row(state: AppState, row: dict[str, Any], source: str) -> tuple[bool, str | None]:
-    """Write one item through the ingest's own path for rows (with the stored records of its parties,
-    which the ingest checks against the store); (stored, why not)."""
-    from ingest.load import ingest_rows
+    """Write one item through the ingest's own path for rows (`api.services.intake.store_rows`, with
+    the stored records of its parties, which the ingest checks against the store); (stored, why not)."""
+    from api.services import intake
     from ingest.validate import BundleError
 
-    pids = [row[c] for c in schema.PARTY_ROLES if row.get(c)]
-    parties = []
-    for pid in dict.fromkeys(pids):
-        got = state.store.run("api.party_by_key", key=schema.node_key(source, pid))
-        if not got:
-            raise ApiError(422, "Unprocessable Content",
-                           f"party {pid!r} of source {source!r} is not in the store: ingest its record first")
-        parties.append({c: got[0]["party"].get(c) for c in _PARTY_COLUMNS})
     try:
-        rep = ingest_rows(state.store, {"parties": parties, "declarations": [row]}, source=source,
-                          settings=state.settings, label="api:assess")
+        parties, _ = intake.party_records(state.store, source, intake.declaration_parties([row]))
+    except intake.RowsRefused as e:
+        raise ApiError(422, "Unprocessable Content", e.reason) from None
+    try:
+        rep = intake.store_rows(state.store, state.settings, source, {"declarations": [row]}, parties, "api:assess",
+                                record=True)
     except BundleError as e:  # nothing of the row loaded (quarantined past the bounds), or no such column
         raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
     state.search.refresh(force=True)
@@ -86,7 +80,9 @@ def _store_row(state: AppState, row: dict[str, Any], source: str) -> tuple[bool,
 
 
 def _item_key(source: str, row: dict[str, Any]) -> str:
-    return schema.node_key(source, f"{row['declaration_id']}/{row.get('item_no') or 1}")
+    from api.services.intake import item_key
+
+    return item_key(source, row)
 
 
 @router.post("/assess", operation_id="assess_declaration", response_model=Assessment,

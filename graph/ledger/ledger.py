@@ -84,6 +84,10 @@ def row_digests(table: pa.Table) -> np.ndarray:
     return pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64)
 
 
+_OPEN: dict[Path, Ledger] = {}
+_OPEN_LOCK = threading.Lock()
+
+
 class Ledger:
     """Append validated rows per kind (`append`), write them out (`flush`), read them (`current`,
     `history`). Appends from one process at a time (the ingest); reads from anywhere."""
@@ -101,8 +105,13 @@ class Ledger:
 
     @classmethod
     def of(cls, settings: Any) -> Ledger:
-        """The ledger of a data directory: `<data_dir>/ledger`."""
-        return cls(Path(settings.data_dir) / "ledger")
+        """The ledger of a data directory, `<data_dir>/ledger`: one object per directory and process,
+        so its digest index is built once, not on every small ingest (the API's posted rows)."""
+        root = (Path(settings.data_dir) / "ledger").resolve()
+        with _OPEN_LOCK:
+            if root not in _OPEN:
+                _OPEN[root] = cls(root)
+            return _OPEN[root]
 
     def path(self, kind: str) -> Path:
         return self.root / TABLES[kind].kind

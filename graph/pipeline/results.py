@@ -264,7 +264,9 @@ def party_risk(p: dict[str, Any]) -> dict[str, Any]:
             "risk_rank": p.get("risk_rank"), "reasons": reasons(p.get("risk_reasons")),
             "group_id": p.get("group_id"), "entity_id": p.get("entity_id"), "phoenix_of": p.get("phoenix_of"),
             "phoenix_score": p.get("phoenix_score"),
-            "scored_at": str(p["scored_at"]) if p.get("scored_at") is not None else None}
+            "scored_at": str(p["scored_at"]) if p.get("scored_at") is not None else None,
+            "risk_provisional": bool(p.get("risk_provisional")),
+            "provisional_at": str(p["provisional_at"]) if p.get("provisional_at") is not None else None}
 
 
 def group_page(store: GraphStore, *, min_risk: float, skip: int,

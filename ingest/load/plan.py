@@ -106,7 +106,8 @@ def plan_rows(profile: Profile, rows: dict[str, list[dict[str, object]]]) -> dic
                 raise BundleError(f"required file {bf.name!r} is missing from the rows", file=bf.name)
             continue
         header = list(dict.fromkeys(k for r in given for k in r))
-        _check_header(mapping, header, f"{bf.name} (rows)", bf.name)
+        if given:  # no rows (offences only, say): no header to check
+            _check_header(mapping, header, f"{bf.name} (rows)", bf.name)
         text = [{k: ("" if r.get(k) is None else _text(r[k])) for k in header} for r in given]
         plans[bf.name] = FilePlan(bf.name, mapping, [Source(f"{bf.name} (rows)", header, rows=text)])
     return plans

@@ -47,8 +47,8 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
 
 
 def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, source: str,
-                settings: Settings | None = None, profile: str = "contract",
-                label: str = "rows") -> IngestReport:
+                settings: Settings | None = None, profile: str = "contract", label: str = "rows",
+                record: bool = True) -> IngestReport:
     """Load rows handed over in memory, keyed by contract file ("parties", "declarations",
     "officers", "offences"; each row a dict of contract columns), as if they were a bundle: the
     same plan checks, validation, quarantine, bounds, idempotence and report (one code path, see
@@ -61,10 +61,20 @@ def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, sou
     name and country, or they are quarantined as conflicts). Raises `BundleError` before writing
     when a required file or column is missing, `IngestStopped` when nothing of a file loads or the
     quarantine's bounds are passed. `label` names the run's input in its report (its `path`).
+
+    `record=False` is the lean path for a few rows per call (the API's streamed declarations; one
+    row on a 100k store, measured: 1.8 s per call otherwise, of which 1.4 s counting the graph twice
+    and 0.6 s two whole-file checkpoints, vs 3 ms lean): the same plan, validation,
+    quarantine and loading, but no IngestRun node, no report files, no graph counts, no schema
+    check (the caller opened the store and ensured it) and no bulk-load block with its whole-file
+    checkpoint (the WAL has every statement; automatic checkpoints stay on). The report is only
+    returned: the caller keeps the record (the API's audit trail).
     """
     s = settings or get_settings()
     prof = load_profile(profile)
     plans = plan_rows(prof, rows)
+    if not record:
+        return _run_lean(store, prof, plans, _source_name(source), label, s)
     return _run(store, prof, plans, _source_name(source), label, s, progress=False)
 
 
@@ -130,6 +140,45 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
         if d and loader.decl_seconds:
             report.declaration_rows_per_s = round(d.read / loader.decl_seconds, 1)
         _finish(store, s, report, store_usable)
+    return report
+
+
+def _run_lean(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str, path: str,
+              s: Settings) -> IngestReport:
+    """`_run` without its bookkeeping (see `ingest_rows(record=False)`): the phases in the same
+    order with the same checks and quarantine. The store is treated as holding items and parties
+    already (so every key is looked up, as in any run on a non-empty store)."""
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    report = IngestReport(run_id, prof.name, src, path, started.isoformat(timespec="seconds"))
+    report.nodes_before = {"Declaration": 1, "Party": 1}  # not a fresh store: look every key up
+    quarantine = Quarantine(s.quarantine_dir / run_id)
+    t0 = time.perf_counter()
+    loader = Loader(store, prof, src, s, report, quarantine, False)
+    try:
+        loader.load_parties(plans)
+        loader.check_file("parties")
+        if "officers" in plans:
+            loader.load_officers(plans["officers"])
+            loader.check_file("officers")
+        loader.load_declarations(plans["declarations"])
+        loader.check_file("declarations")
+        if "offences" in plans:
+            loader.load_offences(plans["offences"])
+            loader.check_file("offences")
+        loader.ledger.flush()  # the rows are in the graph: the ledger holds them too before we answer
+        report.status = "done"
+    except BaseException as e:
+        report.status, report.error = "failed", f"{type(e).__name__}: {e}"
+        raise
+    finally:
+        loader.flush_quarantine()
+        quarantine.close()
+        report.duration_s = round(time.perf_counter() - t0, 4)
+        report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if quarantine.total:
+            report.quarantine_path = str(quarantine.jsonl_path)
+            report.quarantine_reasons = {f"{f}: {r}": n for (f, r), n in quarantine.reasons.items()}
     return report
 
 
