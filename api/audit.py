@@ -24,6 +24,7 @@ ACTIONS = (
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
     "assess.store.intent", "decision.create.intent", "decision.approve", "auth.failed",
+    "job.submit", "job.read", "job.list", "job.cancel", "job.rerun", "job.start", "job.finish", "job.interrupted",
 )
 
 
