@@ -284,6 +284,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             runner = getattr(getattr(app.state, "tamga", None), "jobs", None)
             if runner is not None:
                 runner.stop()
+            if handoff_token:  # here, not after uvicorn's run(): uvicorn re-raises SIGTERM once it returns
+                from api.handoff import withdraw
+
+                withdraw(s, handoff_token)
             if owned:
                 st.close()
 
