@@ -47,6 +47,7 @@ log = logging.getLogger("tamga.jobs")
 KINDS = ("ingest", "score")
 STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL = frozenset({"done", "failed", "cancelled", "interrupted"})
+JOB_NICE = 10  # the worker thread's niceness (see `_work`)
 PROGRESS_EVERY_S = 1.0  # at most one progress write per second (phase changes are written at once)
 
 
@@ -218,6 +219,10 @@ class JobRunner:
     # ------------------------------------------------------------------ the worker
 
     def _work(self) -> None:
+        # Linux schedules threads on their own: the worker (and the threads and reader process it
+        # starts, which inherit it) yields the cores to the threads answering requests
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICE)
         while True:
             job_id = self._queue.get()
             if job_id is None:
