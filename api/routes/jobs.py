@@ -232,6 +232,8 @@ async def rerun_job(ctx: AnyJob, job_id: JobId, response: Response) -> dict[str,
             new = _runner(ctx).rerun(job, user=ctx.principal.owner, client=ctx.client)
         except QueueFull as e:
             raise ApiError(503, "Service Unavailable", str(e), {"Retry-After": "30"}) from None
+        except ValueError as e:
+            raise ApiError(409, "Conflict", str(e)) from None
         ctx.audit("job.rerun", f"{job.kind} job {new.id} re-runs {job.id}", 202)
         return new
 

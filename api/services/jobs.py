@@ -133,6 +133,7 @@ class JobRunner:
         self._current: Job | None = None
         self._thread: threading.Thread | None = None
         self._last_saved: dict[str, float] = {}
+        self._stopping = threading.Event()  # shutdown: the running job stops as interrupted, not cancelled
 
     # ------------------------------------------------------------------ life cycle
 
@@ -159,10 +160,8 @@ class JobRunner:
 
     def stop(self) -> None:
         """Stop taking jobs; a running job is asked to stop and waited for (`job_shutdown_timeout_s`)."""
-        with self._lock:
-            current = self._current
-            if current is not None:
-                current.cancel_requested = True
+        self._stopping.set()
+        current = self._current
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(self.s.job_shutdown_timeout_s)
@@ -206,6 +205,8 @@ class JobRunner:
         return job
 
     def rerun(self, job: Job, *, user: str, client: str) -> Job:
+        if job.params.get("upload") and not Path(job.params["path"]).is_dir():
+            raise ValueError(f"the bundle uploaded for job {job.id} was removed when it was done: upload it again")
         return self.submit(job.kind, dict(job.params), user=user, client=client, rerun_of=job.id)
 
     def writer(self) -> dict[str, Any] | None:
@@ -225,8 +226,8 @@ class JobRunner:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICE)
         while True:
             job_id = self._queue.get()
-            if job_id is None:
-                return
+            if job_id is None or self._stopping.is_set():
+                return  # jobs still queued stay queued: the next start queues them again
             job = self._jobs.get(job_id)
             if job is None or job.state != "queued":
                 continue
@@ -260,13 +261,14 @@ class JobRunner:
             else:
                 self._score(job)
             job.state = "done"
+            self._drop_upload(job)
         except JobCancelled as e:
-            job.state, job.error = "cancelled", str(e)
+            self._stopped(job, str(e))
         except Exception as e:  # noqa: BLE001 — recorded on the job, with its kind
             from ingest.load import BundleError, IngestCancelled
 
             if isinstance(e, IngestCancelled):
-                job.state, job.error = "cancelled", str(e)
+                self._stopped(job, str(e))
                 report = getattr(e, "report", None)
             elif isinstance(e, BundleError):
                 job.state, job.error, job.error_kind = "failed", str(e), "bad_input"
@@ -281,6 +283,20 @@ class JobRunner:
             if job.phase and job.phase in job.phases:
                 self._end_phase(job)
 
+    def _stop_wanted(self, job: Job) -> bool:
+        return job.cancel_requested or self._stopping.is_set()
+
+    def _stopped(self, job: Job, why: str) -> None:
+        if job.cancel_requested:
+            job.state, job.error = "cancelled", why
+        else:  # the server is shutting down: nobody cancelled it, it is to be re-run
+            job.state, job.error = "interrupted", f"the server stopped: {why}"
+
+    def _drop_upload(self, job: Job) -> None:
+        """An uploaded bundle is kept until its job is done (a failed or stopped job may be re-run)."""
+        if job.params.get("upload"):
+            shutil.rmtree(job.params["path"], ignore_errors=True)
+
     def _ingest(self, job: Job) -> None:
         from ingest.load import IngestCancelled, ingest_bundle
 
@@ -288,7 +304,7 @@ class JobRunner:
 
         def on_batch(file: str, rows: int) -> None:
             self._phase(job, file, rows=rows)
-            if job.cancel_requested:
+            if self._stop_wanted(job):
                 raise IngestCancelled(f"cancelled at a batch boundary of {file} (row {rows:,}); a re-run "
                                       "of the bundle completes it")
 
@@ -305,7 +321,7 @@ class JobRunner:
 
         def on_step(name: str) -> None:
             nonlocal writing
-            if job.cancel_requested and not writing:
+            if self._stop_wanted(job) and not writing:
                 raise JobCancelled(f"cancelled before step {name!r}; the store is as it was before the run")
             writing = writing or name == "write"
             self._phase(job, name)

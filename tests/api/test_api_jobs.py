@@ -211,6 +211,8 @@ def test_uploaded_bundles_load_and_unsafe_archives_are_refused(bundles: Path, tm
         assert r.status_code == 202, r.text
         assert srv.wait(c, r.json())["state"] == "done"
         assert _data_counts(srv.store) == expected
+        r = c.post(job["location"] + "/rerun")  # its upload went when it was done
+        assert r.status_code == 409 and "upload it again" in r.json()["detail"]
         for body, ctype, why in ((_zip(world, link=True), "application/zip", "symbolic link"),
                                  (_targz(world, link=True), "application/gzip", "link"),
                                  (_zip(world, {"evil.sh": b"rm -rf /"}), "application/zip", "evil.sh"),
@@ -308,3 +310,20 @@ def test_the_handoff_header_is_refused_without_the_servers_token(tmp_path: Path)
             fails = a.get("/api/v1/audit", params={"action": "auth.failed"}).json()
         assert sum(1 for e in fails if e["target"] == "handoff token") == 3
     assert os.path.exists(srv.settings.data_dir / "jobs")
+
+
+def test_a_job_running_at_shutdown_is_interrupted_and_queued_ones_wait_for_the_next_start(
+        bundles: Path, tmp_path: Path) -> None:
+    world = bundles / "bigger"
+    expected = _reference_counts(tmp_path / "ref", world)
+    with Served(tmp_path, ingest_roots=[bundles], batch_size=25) as srv, srv.client("admin") as c:
+        running = c.post("/api/v1/ingest-runs", json={"path": str(world)}).json()
+        waiting = c.post("/api/v1/ingest-runs", json={"path": str(world)}).json()
+        srv.wait(c, running, until=lambda j: (j["phases"].get("declarations") or {}).get("rows", 0) >= 200)
+    # the server stopped (its lifespan ended) while the first job ran
+    with Served(tmp_path, ingest_roots=[bundles]) as srv, srv.client("admin") as c:
+        stopped = c.get(running["location"]).json()
+        assert stopped["state"] == "interrupted" and stopped["error"].startswith("the server stopped"), stopped
+        assert not stopped["cancel_requested"]
+        assert srv.wait(c, waiting)["state"] == "done"  # queued again at this start, and it completes the run
+        assert _data_counts(srv.store) == expected
