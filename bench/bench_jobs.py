@@ -14,7 +14,7 @@ which, during a job, waits for the store's write lock between the job's batches.
 
 The issue asks for a 1M-item store; not run here (a shared 2-core machine, load average 8-11
 from other work during the run, so treat the ratios as rough). Measured 2026-12-03, 100,000 items
-(6,413 parties), a 10,000-item day, one client:
+(6,421 parties), a 10,000-item day (626 parties), one client:
 
     case                 n      p50 ms  p99 ms  max ms  p50 x  p99 x  job
     idle                 3000   3.95    14.2      28.8  1.00   1.00
