@@ -105,15 +105,15 @@ def ingest(
 @app.command()
 def status() -> None:
     """Counts per node kind and relationship type, the last ingest report, and interrupted runs."""
-    from api.services.runs import interrupted_runs, merge
+    from api.services.runs import interrupted_runs
     from ingest.load import store_status
 
     with _session() as (_, store):
         out = store_status(store)
-        out["interrupted_runs"] = merge(out.get("interrupted_runs"), interrupted_runs(store))
+        out["interrupted_runs"] = interrupted_runs(store)  # ingest and scoring runs
         typer.echo(json.dumps(out, indent=2, default=str))
         for r in out["interrupted_runs"]:
-            typer.secho(f"warning: {r.get('kind', 'a')} run {r.get('run', r.get('run_id'))} was interrupted "
+            typer.secho(f"warning: {r.get('kind', 'a')} run {r['key']} was interrupted "
                         f"(started {r.get('started_at')}): {r.get('rerun', 're-run it')}", err=True,
                         fg=typer.colors.YELLOW)
 

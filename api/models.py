@@ -69,9 +69,10 @@ class Problem(Public):
 
 class InterruptedRun(Public):
     kind: Literal["ingest", "score"]
-    run: str = Field(description="the run's key")
+    key: str = Field(description="the run's key")
     started_at: str | None = None
     source: str | None = None
+    path: str | None = Field(None, description="the bundle an ingest run read")
     rerun: str = Field(description="what a re-run will do")
 
 

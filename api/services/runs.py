@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import GraphStore
+from ingest.load import status as ingest_status
 
 RERUN = {
     "ingest": "re-run `tamga ingest` on the same bundle: loading is idempotent (MERGE by key), so it completes "
@@ -24,22 +25,13 @@ _SCAN = 200
 
 
 def interrupted_runs(store: GraphStore) -> list[dict[str, Any]]:
-    """Runs left running with nothing finished after them, newest first, each with what a re-run does."""
-    out: list[dict[str, Any]] = []
-    for kind, query in (("ingest", "api.ingest_runs_state"), ("score", "api.score_runs_state")):
-        finished_after: set[str | None] = set()  # sources (None for score) with a finished run newer
-        for r in store.run(query, limit=_SCAN):
-            src = r.get("source") if kind == "ingest" else None
-            if r.get("status") == "running":
-                if src not in finished_after:
-                    out.append({"kind": kind, "run": r["key"], "started_at": str(r.get("started_at") or ""),
-                                "source": src, "rerun": RERUN[kind]})
-            else:
-                finished_after.add(src)
-    return sorted(out, key=lambda x: x["started_at"], reverse=True)
-
-
-def merge(theirs: list[dict[str, Any]] | None, mine: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ingest's own report of interrupted runs (if any) and these, once per run."""
-    seen = {m["run"] for m in mine}
-    return mine + [t for t in (theirs or []) if t.get("run", t.get("run_id")) not in seen]
+    """Runs left running, newest first, each with what a re-run does. Ingest runs come from the
+    ingest's own status (a completed re-run closes the runs it completed); a scoring run counts while
+    no finished run is newer than it (every run recomputes everything)."""
+    runs = [{**r, "rerun": RERUN["ingest"]} for r in ingest_status.interrupted_runs(store)]
+    for r in store.run("api.score_runs_state", limit=_SCAN):
+        if r.get("status") != "running":
+            break
+        runs.append({"kind": "score", "key": r["key"], "started_at": str(r.get("started_at") or ""),
+                     "source": None, "path": None, "rerun": RERUN["score"]})
+    return sorted(runs, key=lambda x: str(x["started_at"] or ""), reverse=True)

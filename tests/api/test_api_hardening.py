@@ -358,7 +358,7 @@ def test_an_interrupted_score_run_is_recorded_and_reported_until_a_rerun(tmp_pat
             assert ready["status"] == "ok" and set(kinds) == {"score", "ingest"}
             assert "tamga score" in kinds["score"]["rerun"] and "idempotent" in kinds["ingest"]["rerun"]
             card = c.get("/api/v1/entities/t:P1").json()
-            assert {r["run"] for r in card["interrupted_runs"]} == {rows[0]["key"], "run-killed"}
+            assert {r["key"] for r in card["interrupted_runs"]} == {rows[0]["key"], "run-killed"}
     finally:
         store.close()
     r = _tamga(["status"], {"TAMGA_DATA_DIR": str(settings.data_dir), "TAMGA_ENV": "test"})

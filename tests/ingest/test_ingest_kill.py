@@ -138,8 +138,10 @@ def test_tamga_status_reports_an_interrupted_run(tmp_path, small_world):
                          env={**os.environ, "PYTHONPATH": str(ROOT), "TAMGA_DATA_DIR": str(s.data_dir)})
     assert out.returncode == 0, out.stderr
     st = json.loads(out.stdout)
-    assert st["interrupted_runs"] == [{"kind": "ingest", "key": "r-killed", "source": "sim", "path": str(small_world),
-                                       "started_at": "2026-01-01T00:00:00+00:00"}]
+    assert [{k: r[k] for k in ("kind", "key", "source", "path", "started_at")} for r in st["interrupted_runs"]] == [
+        {"kind": "ingest", "key": "r-killed", "source": "sim", "path": str(small_world),
+         "started_at": "2026-01-01T00:00:00+00:00"}]
+    assert "completes the missing items" in st["interrupted_runs"][0]["rerun"]
     assert "was interrupted: re-running the same bundle completes it" in st["interrupted_note"]
 
 
