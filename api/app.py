@@ -34,10 +34,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import bootstrap
 from api.deps import ApiError, AppState, AuthThrottle, RateLimiter
 from api.limits import Limits, QueryTimeout
-from api.routes import admin, assess, decisions, entities, exports, groups, intake, ops, page, profiles
+from api.routes import admin, assess, decisions, entities, exports, groups, intake, jobs, ops, page, profiles
 from api.routes.cases import router as cases_router
 from api.routes.common import ERROR_CODES
 from api.server import query_has_secret
+from api.services.jobs import JobRunner
 from api.services.search import SearchIndex
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore, StoreError, open_store
@@ -110,6 +111,7 @@ class Edge:
         self.app, self.limits, self.metrics = app, Limits(settings), metrics
         self.trusted = frozenset(settings.trusted_proxies)
         self.body_timeout = settings.body_timeout_s
+        self.upload_bytes = max(settings.job_upload_max_bytes, self.limits.body_bytes)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -150,7 +152,7 @@ class Edge:
             if query_has_secret(scope.get("query_string", b"").decode("latin-1")):
                 await reply(400, "API keys go in the X-API-Key header, never in the URL (URLs are logged)")
                 return
-            limit = self.limits.body_bytes
+            limit = self.upload_bytes if path == UPLOAD_PATH else self.limits.body_bytes
             declared = headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 await reply(413, f"request body exceeds the limit of {limit} bytes")
@@ -252,8 +254,14 @@ def _custom_openapi(app: FastAPI):
     return openapi
 
 
-def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
-    """The Tamga API and the investigator's page, on `store` (or the configured store, opened here)."""
+UPLOAD_PATH = "/api/v1/ingest-runs"  # the one route whose body may be a whole bundle (job_upload_max_bytes)
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None, *,
+               handoff_token: str | None = None) -> FastAPI:
+    """The Tamga API and the investigator's page, on `store` (or the configured store, opened here).
+    The app runs ingest and scoring jobs on it (`api.services.jobs`); `handoff_token` is the CLI's
+    local hand-off token when `tamga serve` publishes one (`api.handoff`)."""
     s = settings or get_settings()
     metrics = Metrics()
 
@@ -268,8 +276,19 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                                        rate=RateLimiter(s.rate_limit_per_minute),
                                        auth_fails=AuthThrottle(s.auth_fail_limit, s.auth_fail_window_s))
             app.state.tamga.search.refresh(force=True)
+            state = app.state.tamga
+            state.handoff_token = handoff_token
+            state.jobs = JobRunner(s, st, metrics.registry, after_write=lambda: state.search.refresh(force=True))
+            state.jobs.start()
             yield
         finally:
+            runner = getattr(getattr(app.state, "tamga", None), "jobs", None)
+            if runner is not None:
+                runner.stop()
+            if handoff_token:  # here, not after uvicorn's run(): uvicorn re-raises SIGTERM once it returns
+                from api.handoff import withdraw
+
+                withdraw(s, handoff_token)
             if owned:
                 st.close()
 
@@ -283,7 +302,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.metrics = metrics
     _install_errors(app)
     for r in (entities.router, groups.router, assess.router, decisions.router, admin.router, exports.router,
-              ops.router, page.router, profiles.router, intake.router):
+              jobs.router, ops.router, page.router, profiles.router, intake.router):
         app.include_router(r)
     app.include_router(cases_router)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]

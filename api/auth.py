@@ -28,7 +28,7 @@ SCOPES: dict[str, str] = {
     "entity:read": "search entities, read entity cards, risk, groups, alerts, lanes",
     "graph:read": "read subgraphs (JSON and the visual page)",
     "assess": "assess a declaration against the stored network",
-    "ingest:write": "write declarations (assessment with store=true) and read ingest runs",
+    "ingest:write": "write declarations (assessment with store=true), start ingest jobs, read ingest runs",
     "decide": "record decisions and inspection results",
     "audit:read": "read the audit trail",
     "export:read": "download exports",
@@ -36,12 +36,13 @@ SCOPES: dict[str, str] = {
     "profiles:write": "create, change and retire risk profiles (reading them needs entity:read)",
     "cases:read": "read the triage queue: cases, their alerts, notes and decisions, team figures",
     "cases:write": "take a case, add notes, confirm or dismiss it",
+    "score:run": "start scoring runs and follow them (jobs)",
 }
 
 ROLES: dict[str, tuple[str, ...]] = {
     "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "cases:read", "cases:write"),
     "auditor": ("entity:read", "graph:read", "audit:read", "export:read", "cases:read"),
-    "system": ("entity:read", "assess", "ingest:write"),
+    "system": ("entity:read", "assess", "ingest:write", "score:run"),
     "admin": tuple(SCOPES),
 }
 

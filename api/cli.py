@@ -3,6 +3,8 @@
 Each command is a thin wrapper over a library function (simulator, ingest, pipeline, export,
 keys, app); it turns the product's errors into a clear message and a non-zero exit code.
 Exit codes: 0 done, 1 unexpected failure, 2 bad input (bundle, arguments), 3 store unavailable.
+`ingest` and `score` hand their job to a running `tamga serve` of the same data folder (`api.handoff`)
+and exit with the job's outcome; exit 3 is left for a store held by a process that is not a server.
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ def ingest(
 
     if not path.exists():
         _fail(f"no such bundle: {path}", EXIT_BAD_INPUT)
+    if _handed_off("ingest", ("/api/v1/ingest-runs", {"path": str(path.resolve()), "profile": profile,
+                                                     "source": source}), progress):
+        return
     with _session() as (s, store):
         try:
             report = ingest_bundle(store, path, profile=profile, source=source, settings=s, progress=progress)
@@ -122,6 +127,8 @@ def score(
     """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the results."""
     from graph.pipeline.run import score as run_score
 
+    if _handed_off("score", ("/api/v1/score-runs", {"communities": communities}), True):
+        return
     with _session() as (s, store):
         report = run_score(store, s, communities=communities)
     typer.echo(json.dumps(report, indent=2, default=str))
@@ -209,15 +216,56 @@ def demo(
         store.close()
 
 
+def _handed_off(tag: str, submit: tuple[str, dict], progress: bool) -> bool:
+    """When a server of this data folder runs, submit the job to it, follow it and exit with its outcome
+    (0 done, 2 bad input, 1 otherwise); False when there is no server (the command runs itself)."""
+    from api.handoff import find_server, follow
+
+    server = find_server(_settings())
+    if server is None:
+        return False
+    try:
+        job = follow(server, submit, progress=progress, tag=tag)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as e:  # noqa: BLE001 — the server went away under us: say so
+        _fail(f"lost the server while following the job: {e}", 1)
+    if job["state"] == "done":
+        typer.echo(job.get("summary") or json.dumps(job.get("report"), indent=2, default=str))
+        return True
+    why = job.get("error") or f"the job ended {job['state']}"
+    _fail(f"{tag} job {job.get('id', '')} {job['state']}: {why}",
+          EXIT_BAD_INPUT if job.get("error_kind") == "bad_input" else 1)
+    raise AssertionError("unreachable")
+
+
 def _run_server(s: Settings, store: GraphStore, host: str, port: int) -> None:
+    """Serve; publish the hand-off file (`api.handoff`) once the socket listens, remove it at the end."""
+    import threading
+
     import uvicorn
 
+    from api import handoff
     from api.app import create_app
     from api.server import uvicorn_config
 
+    token = handoff.new_token()
+    server = uvicorn.Server(uvicorn_config(create_app(s, store, handoff_token=token), s, host, port))
+    stop = threading.Event()
+
+    def publish_when_listening() -> None:
+        while not stop.wait(0.05):
+            if server.started:
+                handoff.publish(s, host, port, token)
+                return
+
+    watcher = threading.Thread(target=publish_when_listening, daemon=True)
+    watcher.start()
     try:
-        uvicorn.Server(uvicorn_config(create_app(s, store), s, host, port)).run()
+        server.run()
     finally:
+        stop.set()
+        handoff.withdraw(s, token)
         store.close()
 
 

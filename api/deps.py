@@ -10,6 +10,7 @@ of the key, never the key) and counted per client address: past `auth_fail_limit
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import deque
@@ -101,6 +102,8 @@ class AppState:
     auth_fails: AuthThrottle = field(default_factory=lambda: AuthThrottle(20, 60))
     assessor: Any = None
     tickets: Tickets = field(default_factory=Tickets)
+    jobs: Any = None  # api.services.jobs.JobRunner, when the app runs jobs
+    handoff_token: str | None = None  # the CLI's local hand-off token (api.handoff), when served by `tamga serve`
 
 
 async def get_state(request: Request) -> AppState:
@@ -178,11 +181,61 @@ class Require:
                            "requests per minute reached for this key", {"Retry-After": str(int(wait) + 1)})
         ctx = Ctx(principal, state, getattr(request.state, "request_id", ""), client, peer_of(request),
                   getattr(request.state, "client_request_id", ""))
-        if not principal.has(self.scope):
-            ctx.audit("access.denied", f"{request.method} {request.url.path} needs {self.scope}", 403)
-            raise ApiError(403, "Forbidden", f"this key (role {principal.role}) lacks the scope {self.scope!r}")
+        if not self.allows(principal):
+            ctx.audit("access.denied", f"{request.method} {request.url.path} needs {self.wanted()}", 403)
+            raise ApiError(403, "Forbidden", f"this key (role {principal.role}) lacks the scope {self.wanted()}")
         request.state.principal = principal
         return ctx
+
+    def allows(self, principal: Principal) -> bool:
+        return principal.has(self.scope)
+
+    def wanted(self) -> str:
+        return repr(self.scope)
+
+
+HANDOFF_HEADER = "x-tamga-handoff"
+CLI = Principal(owner="cli", role="cli", prefix="cli", scopes=frozenset({"ingest:write", "score:run"}))
+
+
+class JobAccess(Require):
+    """Dependency of the job routes: a key holding `scope` (or one of `also`), or the local hand-off
+    token of `tamga ingest` / `tamga score` (header X-Tamga-Handoff, from 127.0.0.1/::1 only,
+    compared in constant time; audited as the user and client `cli`). Only these routes accept
+    the token: it starts and follows jobs, nothing else."""
+
+    def __init__(self, scope: str, *also: str):
+        super().__init__(scope)
+        self.also = also
+
+    def allows(self, principal: Principal) -> bool:
+        return any(principal.has(s) for s in (self.scope, *self.also))
+
+    def wanted(self) -> str:
+        return " or ".join(repr(s) for s in (self.scope, *self.also))
+
+    async def __call__(self, request: Request, state: State,
+                       key: Annotated[str | None, Security(api_key_header)] = None) -> Ctx:
+        token = request.headers.get(HANDOFF_HEADER)
+        if token is None:
+            return await super().__call__(request, state, key)
+        client, peer = client_of(request), peer_of(request)
+        wait = state.auth_fails.blocked(client)
+        if wait > 0:
+            raise ApiError(429, "Too Many Requests", "too many failed authentications from this address",
+                           {"Retry-After": str(int(wait) + 1)})
+        expected = state.handoff_token
+        local = peer in ("127.0.0.1", "::1")
+        if not (expected and local and hmac.compare_digest(token.encode(), expected.encode())):
+            state.auth_fails.fail(client)
+            audit.record(state.store, user="", action="auth.failed", target="handoff token", client=client,
+                         peer=peer, request_id=getattr(request.state, "request_id", ""),
+                         client_request_id=getattr(request.state, "client_request_id", ""), status=401)
+            raise ApiError(401, "Unauthorized", "the hand-off token is not valid for this server",
+                           {"WWW-Authenticate": "APIKey header=X-API-Key"})
+        request.state.principal = CLI
+        return Ctx(CLI, state, getattr(request.state, "request_id", ""), "cli", peer,
+                   getattr(request.state, "client_request_id", ""))
 
 
 EntityRead = Annotated[Ctx, Depends(Require("entity:read"))]
@@ -195,3 +248,6 @@ ExportRead = Annotated[Ctx, Depends(Require("export:read"))]
 KeysAdmin = Annotated[Ctx, Depends(Require("keys:admin"))]
 CasesRead = Annotated[Ctx, Depends(Require("cases:read"))]
 CasesWrite = Annotated[Ctx, Depends(Require("cases:write"))]
+IngestJob = Annotated[Ctx, Depends(JobAccess("ingest:write"))]
+ScoreJob = Annotated[Ctx, Depends(JobAccess("score:run"))]
+AnyJob = Annotated[Ctx, Depends(JobAccess("ingest:write", "score:run"))]  # the route then checks the job's kind

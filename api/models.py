@@ -89,6 +89,19 @@ class Health(Public):
         default_factory=list, description="ingest or scoring runs left unfinished (killed, or still running)")
 
 
+class Writer(Public):
+    job: str = Field(description="the job holding the store's writer")
+    kind: Literal["ingest", "score"]
+    phase: str | None = None
+    started_at: str | None = None
+
+
+class Readiness(Health):
+    writer: Writer | None = Field(default=None, description="the job writing now (reads answer from the last "
+                                                            "committed state meanwhile), or none")
+    queue_length: int = Field(default=0, description="jobs waiting for the writer")
+
+
 # --------------------------------------------------------------------------- search and entities
 
 class PartyHit(Public):

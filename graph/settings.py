@@ -104,6 +104,18 @@ class Settings(BaseSettings):
     checkpoint_interval_s: int = 30
     checkpoint_wal_bytes: int = 64 * 1024 * 1024
 
+    # jobs (api.services.jobs): ingest and scoring run inside `tamga serve`, one writer at a time.
+    # A bundle named by path must lie under one of `ingest_roots` (none: only uploads); an upload
+    # (multipart CSVs, .zip or .tar.gz) is bounded in bytes, files and expanded size.
+    ingest_roots: list[Path] = Field(default_factory=list, description="folders a bundle path may lie under")
+    job_upload_max_bytes: int = Field(default=64 * 2**20, ge=1, description="bytes of one uploaded bundle")
+    job_upload_max_files: int = Field(default=16, ge=1, description="files in one uploaded bundle")
+    job_upload_max_expanded_bytes: int = Field(default=1 * 2**30, ge=1,
+                                               description="bytes of an uploaded archive once extracted")
+    job_queue_max: int = Field(default=32, ge=1, description="jobs waiting at once (beyond it: 503)")
+    job_shutdown_timeout_s: float = Field(default=60.0, gt=0,
+                                          description="how long shutdown waits for a running job to stop")
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if self.env == "production":

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.models import Health
+from api.models import Health, Readiness
 from api.services.runs import interrupted_runs
 
 router = APIRouter(tags=["operations"])
@@ -20,9 +20,10 @@ async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz", response_model=Health,
+@router.get("/readyz", operation_id="readyz", response_model=Readiness,
             responses={503: {"model": Health, "description": "the store does not answer"}},
-            summary="Readiness: the store answers a query; lists runs that were interrupted (the data may be partial)")
+            summary="Readiness: the store answers a query; the job holding the writer, if any; runs that were "
+                    "interrupted (the data may be partial)")
 async def readyz(request: Request) -> Any:
     state = request.app.state.tamga
     try:
@@ -33,7 +34,9 @@ async def readyz(request: Request) -> Any:
     if not ok:
         return JSONResponse({"status": "unavailable", "store": state.store.backend}, 503)
     runs = await state.limits.run(interrupted_runs, state.store)
-    return {"status": "ok", "store": state.store.backend, "interrupted_runs": runs}
+    jobs = state.jobs
+    return {"status": "ok", "store": state.store.backend, "interrupted_runs": runs,
+            "writer": jobs.writer() if jobs else None, "queue_length": jobs.queued() if jobs else 0}
 
 
 @router.get("/metrics", operation_id="metrics", response_class=Response,

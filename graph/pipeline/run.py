@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -95,14 +96,19 @@ class Results:
 
 
 class _Timer:
-    def __init__(self, timings: dict[str, float], progress: bool):
-        self.timings, self.progress = timings, progress
+    """Times each step; `on_step(name)`, when given, is called as a step begins (a server's job shows
+    it as progress, and may raise there to stop the run between steps)."""
+
+    def __init__(self, timings: dict[str, float], progress: bool, on_step: Callable[[str], None] | None = None):
+        self.timings, self.progress, self.on_step = timings, progress, on_step
 
     def __call__(self, name: str):
         timer = self
 
         class _Step:
             def __enter__(self):
+                if timer.on_step is not None:
+                    timer.on_step(name)
                 self.t = time.perf_counter()
                 if timer.progress:
                     print(f"[score] {name} ...", file=sys.stderr, flush=True)
@@ -117,11 +123,11 @@ class _Timer:
 
 def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, communities: bool = True,
             declarations: bool = True, progress: bool = False, timings: dict | None = None,
-            model_settings: Settings | None = None) -> Results:
+            model_settings: Settings | None = None, on_step: Callable[[str], None] | None = None) -> Results:
     """Steps 2-7 on frames (pure: no store). Same frames and settings -> the same results."""
     s = settings or AnalyticsSettings()
     timings = {} if timings is None else timings
-    step = _Timer(timings, progress)
+    step = _Timer(timings, progress, on_step)
     notes: list[str] = []
     with step("resolve"):
         res = resolve(frames, s.resolution)
@@ -217,12 +223,14 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
 
 def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
           progress: bool = True, analytics: AnalyticsSettings | None = None,
-          declarations: bool = True) -> dict:
-    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun)."""
+          declarations: bool = True, on_step: Callable[[str], None] | None = None) -> dict:
+    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun).
+    `on_step(name)` is called as each step begins, and with "write" just before the first write: an
+    exception raised there up to "write" leaves the store as it was."""
     s = settings or get_settings()
     started = datetime.now(UTC)
     timings: dict[str, float] = {}
-    step = _Timer(timings, progress)
+    step = _Timer(timings, progress, on_step)
     t0 = time.perf_counter()
     a = analytics or AnalyticsSettings()
     with step("frames"):
@@ -234,11 +242,13 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
         prep = pool.submit(_declaration_prep, frames, a, step) \
             if declarations and not frames.declarations.empty else None
         r = analyse(frames, a, communities=communities, declarations=False, progress=progress,
-                    timings=timings, model_settings=s)
+                    timings=timings, model_settings=s, on_step=on_step)
         prepared = prep.result() if prep is not None else None
 
     # recorded as running before anything is written back: a killed run leaves a visible trace
     run_key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
+    if on_step is not None:
+        on_step("write")
     store.run("analytics.start_score_run", key=run_key, started_at=started.isoformat(timespec="seconds"))
 
     def write_network() -> dict:

@@ -35,9 +35,9 @@ per run and a share per file; past them, or when nothing of a file loads, the ru
 """
 
 from ingest.load.report import FileReport, IngestReport
-from ingest.load.run import ingest_bundle, ingest_rows
+from ingest.load.run import IngestCancelled, ingest_bundle, ingest_rows
 from ingest.load.status import count_graph, interrupted_runs, last_reports, store_status
 from ingest.validate import BundleError, IngestStopped
 
-__all__ = ["BundleError", "FileReport", "IngestReport", "IngestStopped", "count_graph", "ingest_bundle",
-           "ingest_rows", "interrupted_runs", "last_reports", "store_status"]
+__all__ = ["BundleError", "FileReport", "IngestCancelled", "IngestReport", "IngestStopped", "count_graph",
+           "ingest_bundle", "ingest_rows", "interrupted_runs", "last_reports", "store_status"]

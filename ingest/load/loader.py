@@ -65,6 +65,7 @@ class Loader(DeclarationLoading):
         self.n_quarantined = 0
         self.fresh_parties = not report.nodes_before.get("Party")  # no party stored before: no conflicts
         self.limits = readers.ReadLimits.of(settings)
+        self.on_batch = None  # called as on_batch(file, rows_read) before a batch is written (ingest.load.run)
 
     # ---------------------------------------------------------------- helpers
 
@@ -97,6 +98,8 @@ class Loader(DeclarationLoading):
                         bar.update(n_read)
                     for line, column, reason, raw in problems:
                         self.quarantine(plan.name, name, line, column, reason, raw)
+                    if self.on_batch is not None:
+                        self.on_batch(plan.name, fr.read)
                 if batch is not None:
                     yield batch
         except IngestStopped as e:

@@ -28,7 +28,7 @@ from ingest.validate import BundleError, IngestStopped, Quarantine
 
 def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: str = "contract",
                   source: str | None = None, settings: Settings | None = None,
-                  progress: bool = True) -> IngestReport:
+                  progress: bool = True, on_batch: Callable[[str, int], None] | None = None) -> IngestReport:
     """Load a bundle folder into the store through a mapping profile; return the report.
 
     Raises `BundleError` (naming the file and column) before writing anything when a required
@@ -37,13 +37,15 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
     a read limit or the quarantine's bounds are passed (the run is then recorded as failed).
     Loading the same bundle again changes no count. The report is written as JSON and text into
     `settings.reports_dir` and stored as an `IngestRun` node, at the start ("running") and the end.
+    `on_batch(file, rows_read)` is called before each batch is written (a server's job shows it as
+    progress); raising `IngestCancelled` there stops the run at that batch boundary ("cancelled").
     """
     s = settings or get_settings()
     prof = load_profile(profile)
     src = _source_name(source or prof.source)
     folder = Path(path).resolve()
     plans = plan_bundle(prof, folder, s.ingest_max_file_bytes)  # raises before anything is written
-    return _run(store, prof, plans, src, str(folder), s, progress)
+    return _run(store, prof, plans, src, str(folder), s, progress, on_batch)
 
 
 def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, source: str,
@@ -78,6 +80,11 @@ def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, sou
     return _run(store, prof, plans, _source_name(source), label, s, progress=False)
 
 
+class IngestCancelled(Exception):
+    """Raised by an `on_batch` callback to stop a run at a batch boundary (a cancelled job): what
+    was written is complete up to that batch, and a re-run of the bundle completes the rest."""
+
+
 def _source_name(src: str | None) -> str:
     if not src or ":" in src:
         raise BundleError(f"invalid source name {src!r} (no ':' allowed: it prefixes node keys)")
@@ -85,7 +92,7 @@ def _source_name(src: str | None) -> str:
 
 
 def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str, path: str, s: Settings,
-         progress: bool) -> IngestReport:
+         progress: bool, on_batch: Callable[[str, int], None] | None = None) -> IngestReport:
     """One run over planned inputs. The IngestRun node is written before the first row ("running")
     and again at the end ("done" or "failed"), so that a run killed in between stays visible
     (`store_status`'s `interrupted_runs`); a run that completes closes the earlier interrupted
@@ -99,6 +106,7 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
     report.nodes_before, report.rels_before = count_graph(store)
     write_report(store, s, report)  # status "running"
     loader = Loader(store, prof, src, s, report, quarantine, progress)
+    loader.on_batch = on_batch
     store_usable = True
     try:
         def phase(name: str, fn: Callable[..., None], *args: Any) -> None:
@@ -119,6 +127,10 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
         # the bulk load's one checkpoint
         report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)
         report.status = "done"
+    except IngestCancelled as e:
+        report.status, report.error = "cancelled", str(e) or "cancelled"
+        e.report = report
+        raise
     except IngestStopped as e:
         report.status, report.error = "failed", str(e)
         e.report = report

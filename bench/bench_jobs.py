@@ -1,0 +1,189 @@
+"""The entity risk lookup while the server runs jobs (not a timed test): p50/p99 idle, during an
+ingest job and during a scoring job, in the same run, as ratios to the idle figures.
+
+    .venv/bin/python bench/bench_jobs.py --declarations 100000 --day 10000 --dir /tmp/tamga-bench-jobs
+
+Steps: simulate a world of `--declarations` items and a new day of `--day` items (another seed,
+loaded under the source `day2` so that its party ids do not meet the world's), ingest and score
+the world with the library (no server), create an admin key, then start `tamga serve` (its own
+process, the product's uvicorn configuration) and measure GET /api/v1/entities/{party}/risk with
+one sequential client over real HTTP (httpx): idle (`--idle` requests), then for as long as an
+ingest job of the new day runs (POST /api/v1/ingest-runs, a path under TAMGA_INGEST_ROOTS), then
+for as long as a scoring job runs (POST /api/v1/score-runs). Every lookup is audited (a write),
+which, during a job, waits for the store's write lock between the job's batches.
+
+The issue asks for a 1M-item store; not run here (a shared 2-core machine, load average 8-11
+from other work during the run, so treat the ratios as rough). Measured 2026-12-03, 100,000 items
+(6,421 parties), a 10,000-item day (626 parties), one client:
+
+    case                 n      p50 ms  p99 ms  max ms  p50 x  p99 x  job
+    idle                 3000   3.95    14.2      28.8  1.00   1.00
+    during ingest job    4300   1.79    39.6    1462    0.45   2.79   done 24.1 s, 819 rows/s
+    during score job     8250   1.90    62.2    2780    0.48   4.39   done 66.8 s
+
+The p50 below idle is the machine's noise (other engineers' load shifted between the phases),
+not a speed-up. The worst lookups during a job wait for the store's write lock (each lookup
+writes its audit event) while Grafeo checkpoints, which rewrites the file: once at the end of the
+ingest's bulk load and once after the score's write-back (`max ms`). An earlier run, while the
+test suite ran beside it, gave p99 51.7 / 140 / 106 ms (ratios 2.7 and 2.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TAMGA = [sys.executable, "-m", "api.cli"]
+
+
+def _stats(lat: list[float]) -> dict:
+    lat = sorted(lat)
+    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
+    return {"n": len(lat), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
+            "max_ms": round(lat[-1] * 1000, 2)}
+
+
+def build(d: Path, declarations: int, day: int, seed: int) -> dict:
+    from api.auth import create_key
+    from graph.pipeline.run import score
+    from graph.settings import Settings
+    from graph.store import open_store
+    from ingest.load import ingest_bundle
+    from ingest.simulate import generate_world
+
+    out: dict = {}
+    t = time.perf_counter()
+    generate_world(d / "bundles" / "world", seed=seed, declarations=declarations)
+    generate_world(d / "bundles" / "day", seed=seed + 1, declarations=day)
+    out["generate_s"] = round(time.perf_counter() - t, 1)
+    s = Settings(env="development", data_dir=d / "data")
+    store = open_store(s)
+    try:
+        store.ensure_schema()
+        t = time.perf_counter()
+        ingest_bundle(store, d / "bundles" / "world", settings=s, progress=False)
+        out["world_ingest_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        score(store, s, progress=False)
+        out["world_score_s"] = round(time.perf_counter() - t, 1)
+        out["key"] = create_key(store, "bench", "admin", expires_days=1)
+    finally:
+        store.close()
+    return out
+
+
+def party_keys(world: Path, n: int, seed: int) -> list[str]:
+    with (world / "parties.csv").open(encoding="utf-8", newline="") as f:
+        ids = [r["party_id"] for r in csv.DictReader(f)]
+    rnd = random.Random(seed)
+    return [f"customs:{rnd.choice(ids)}" for _ in range(n)]
+
+
+def serve(d: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "TAMGA_ENV": "development", "TAMGA_DATA_DIR": str(d / "data"),
+           "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9), "TAMGA_INGEST_ROOTS": json.dumps([str(d / "bundles")]),
+           "PYTHONPATH": str(ROOT)}
+    log = (d / "serve.log").open("w")
+    proc = subprocess.Popen([*TAMGA, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited; see {d / 'serve.log'}")
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the server did not become ready")
+
+
+def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None, job: str | None = None) -> tuple[list, dict]:
+    """Risk lookups, `n` of them, or for as long as `job` is queued or running; (latencies, the job)."""
+    lat: list[float] = []
+    state: dict = {}
+    i = 0
+    while True:
+        if job is not None and i % 50 == 0:
+            state = c.get(job).json()
+            if state["state"] not in ("queued", "running"):
+                return lat, state
+        elif n is not None and i >= n:
+            return lat, state
+        t = time.perf_counter()
+        r = c.get(f"/api/v1/entities/{keys[i % len(keys)]}/risk")
+        lat.append(time.perf_counter() - t)
+        if r.status_code != 200:
+            raise RuntimeError(f"risk lookup answered {r.status_code}: {r.text[:200]}")
+        i += 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--declarations", type=int, default=100_000)
+    ap.add_argument("--day", type=int, default=10_000)
+    ap.add_argument("--idle", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/tamga-bench-jobs"))
+    ap.add_argument("--port", type=int, default=8765)
+    a = ap.parse_args()
+    if a.declarations > 200_000:
+        print("note: this machine is shared; 1M items is for a machine of its own", file=sys.stderr)
+    a.dir.mkdir(parents=True, exist_ok=True)
+    built = build(a.dir, a.declarations, a.day, a.seed)
+    keys = party_keys(a.dir / "bundles" / "world", 5000, a.seed)
+    proc = serve(a.dir, a.port)
+    rows: dict[str, dict] = {}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{a.port}", headers={"X-API-Key": built["key"]},
+                          timeout=60) as c:
+            lookups(c, keys, n=200)  # warm up: key cache, search index, connections
+            lat, _ = lookups(c, keys, n=a.idle)
+            rows["idle"] = _stats(lat)
+            job = c.post("/api/v1/ingest-runs", json={"path": str(a.dir / "bundles" / "day"), "source": "day2"}).json()
+            lat, done = lookups(c, keys, job=job["location"])
+            rows["during ingest job"] = {**_stats(lat), "job_s": _job_seconds(done), "job": done["state"],
+                                         "rows_per_s": (done.get("report") or {}).get("rows_per_s")}
+            job = c.post("/api/v1/score-runs", json={}).json()
+            lat, done = lookups(c, keys, job=job["location"])
+            rows["during score job"] = {**_stats(lat), "job_s": _job_seconds(done), "job": done["state"]}
+    finally:
+        proc.terminate()
+        proc.wait(120)
+    idle = rows["idle"]
+    print(f"world {a.declarations:,} items, day {a.day:,} items; build: {json.dumps({k: v for k, v in built.items() if k != 'key'})}")
+    print(f"{'case':20} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p50 x':>6} {'p99 x':>6}  job")
+    for name, r in rows.items():
+        extra = f"{r.get('job', '')} {r.get('job_s', '')} s" if "job" in r else ""
+        if r.get("rows_per_s"):
+            extra += f", {r['rows_per_s']:,.0f} rows/s"
+        print(f"{name:20} {r['n']:>6} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['max_ms']:>8.1f} "
+              f"{r['p50_ms'] / idle['p50_ms']:>6.2f} {r['p99_ms'] / idle['p99_ms']:>6.2f}  {extra}")
+    print(json.dumps(rows))
+    return 0
+
+
+def _job_seconds(job: dict) -> float | None:
+    from datetime import datetime
+
+    if not job.get("started_at") or not job.get("finished_at"):
+        return None
+    return round((datetime.fromisoformat(job["finished_at"]) - datetime.fromisoformat(job["started_at"]))
+                 .total_seconds(), 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
