@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -205,63 +206,101 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of)
 
 
-def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
-          progress: bool = True, analytics: AnalyticsSettings | None = None,
-          declarations: bool = True) -> dict:
-    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun)."""
-    s = settings or get_settings()
-    started = datetime.now(UTC)
-    timings: dict[str, float] = {}
-    step = _Timer(timings, progress)
-    t0 = time.perf_counter()
-    a = analytics or AnalyticsSettings()
-    with step("frames"):
-        frames = Frames.from_store(store)
+def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, communities: bool,
+                      declarations: bool, progress: bool, timings: dict[str, float],
+                      on_network: Callable[[Results], None]) -> Results:
+    """What `score` runs on its frames, in this process or in the analytics process
+    (`graph.pipeline.analytics_process`): the assessment model trains on a second thread beside the
+    network analytics (it needs no network result); `on_network(r)` is called once the network
+    results exist (to start writing them back while the declaration analytics run), then those run."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # the assessment model trains (it needs no network result) beside the network analytics
+    step = _Timer(timings, progress)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-declaration-prep") as pool:
         prep = pool.submit(_declaration_prep, frames, a, step) \
             if declarations and not frames.declarations.empty else None
         r = analyse(frames, a, communities=communities, declarations=False, progress=progress,
                     timings=timings, model_settings=s)
         prepared = prep.result() if prep is not None else None
+    on_network(r)
+    if declarations:
+        _declaration_analytics(r, a, step, s, prepared)
+    return r
 
+
+def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
+          progress: bool = True, analytics: AnalyticsSettings | None = None,
+          declarations: bool = True, where: str = "auto") -> dict:
+    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun).
+
+    `where` the analytics run: "child" in a process of their own that reads the ledger and never
+    opens the store (`graph.pipeline.analytics_process`), "in-process" here on frames read from the
+    store, "auto" the child when the ledger holds what the store holds (a store loaded before the
+    ledger existed is scored here, with a note saying why)."""
+    from graph.pipeline import analytics_process
+
+    s = settings or get_settings()
+    started = datetime.now(UTC)
+    timings: dict[str, float] = {}
+    step = _Timer(timings, progress)
+    t0 = time.perf_counter()
+    a = analytics or AnalyticsSettings()
     # recorded as running before anything is written back: a killed run leaves a visible trace
     run_key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
-    store.run("analytics.start_score_run", key=run_key, started_at=started.isoformat(timespec="seconds"))
+    scored_at = started.isoformat(timespec="seconds")
 
-    def write_network() -> dict:
-        t = time.perf_counter()
-        out = write_network_results(store, r, batch_size=s.batch_size, scored_at=started.isoformat(timespec="seconds"))
-        timings["write_network"] = round(time.perf_counter() - t, 3)
-        if progress:
-            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
-                  file=sys.stderr, flush=True)
-        return out
+    def start_run() -> None:
+        store.run("analytics.start_score_run", key=run_key, started_at=scored_at)
 
-    # the network results go to the store on a second thread while the declaration analytics run on
-    # this one: the store's calls release the GIL, and the declaration steps only add to
-    # r.declarations, which the network write-back does not read
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        network_written = pool.submit(write_network)
-        if declarations:
-            _declaration_analytics(r, a, step, s, prepared)
-        written = network_written.result()
-    with step("write_declarations"):
-        dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
-    written["seconds"].update(dec_written.pop("seconds"))
-    written.update(dec_written)
-    rep = report(r)
+    child, why_here = analytics_process.choose(store, s, where)
+    if child:
+        rep, written, plan = analytics_process.score_in_child(
+            store, s, a, communities=communities, declarations=declarations, progress=progress,
+            scored_at=scored_at, start_run=start_run)
+    else:
+        with step("frames"):
+            frames = Frames.from_store(store)
+        from concurrent.futures import ThreadPoolExecutor
+
+        def write_network(r: Results) -> dict:
+            t = time.perf_counter()
+            out = write_network_results(store, r, batch_size=s.batch_size, scored_at=scored_at)
+            timings["write_network"] = round(time.perf_counter() - t, 3)
+            if progress:
+                print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
+                      file=sys.stderr, flush=True)
+            return out
+
+        # the network results go to the store on a second thread while the declaration analytics run on
+        # this one: the store's calls release the GIL, and the declaration steps only add to
+        # r.declarations, which the network write-back does not read
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            network_written = []
+
+            def on_network(r: Results) -> None:
+                start_run()
+                network_written.append(pool.submit(write_network, r))
+
+            r = analyse_for_score(frames, a, s, communities=communities, declarations=declarations,
+                                  progress=progress, timings=timings, on_network=on_network)
+            written = network_written[0].result()
+        with step("write_declarations"):
+            dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
+        written["seconds"].update(dec_written.pop("seconds"))
+        written.update(dec_written)
+        rep = report(r)
+        plan = audit_plan_rows(r)
+        rep["process"] = {"analytics": "in-process", "frames": "store"}
+        if why_here:
+            rep["notes"].append(why_here)
     rep["written"] = written
     rep["seconds"] = round(time.perf_counter() - t0, 3)
     rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
     finished = datetime.now(UTC)
     key = run_key
     rep["run"] = key
-    stored = {**rep, "audit_plan_rows": audit_plan_rows(r),
-              "audit_random_share": a.audit_random_share}
-    store.run("analytics.write_score_run", key=key, started_at=started.isoformat(timespec="seconds"),
+    stored = {**rep, "audit_plan_rows": plan, "audit_random_share": a.audit_random_share}
+    store.run("analytics.write_score_run", key=key, started_at=scored_at,
               finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
     t = time.perf_counter()
     store.checkpoint()  # fold the WAL into the file now (Grafeo: rewrites it), so a reopen is quick
