@@ -14,6 +14,12 @@ Steps (each timed in the report):
               so re-runs are idempotent; a ScoreRun node keeps the report. In `score`, the network
               results (steps 2-6) are written on a second thread while step 7 runs.
 
+Where: with a ledger beside the store (`graph.ledger`), `score` runs steps 1-7 in a child process
+that reads `Frames.from_ledger` and never opens the store, and writes back here what it hands over
+(`graph.pipeline.analytics_process`); without one (a store loaded before the ledger existed), and
+when asked (`where="in-process"`), steps 1-7 run here on `Frames.from_store`. Both run the same
+`analyse_for_score` and write the same rows (`writeback.network_rows`, `writeback.declaration_rows`).
+
 The write-back is `graph.pipeline.writeback`, the run report `graph.pipeline.report`.
 `analyse(frames)` is steps 2-7 as a pure function (tests and the benchmark call it on frames built
 in code or read once); `score(store)` is the whole run.
