@@ -66,6 +66,11 @@ def world_metrics(results, truth: dict, source: str) -> dict:
     }
 
 
+#: the planted HS switch is written into the graph alone (the simulator plants none), which the
+#: ledger does not see: this module scores in the store's process, on frames read from the graph
+#: (tests/graph/pipeline/test_analytics_process.py compares that path with the child process's)
+HERE = "in-process"
+
 SWITCH_TO = "9405100000"  # the code the planted trader switches to (never used by it before)
 
 
@@ -100,7 +105,7 @@ def scored(small_world: Path, tmp_path_factory):
     ingest_bundle(store, small_world, settings=s, progress=False)
     truth = json.loads((small_world / "truth.json").read_text())
     truth["hs_switch_party"] = _plant_hs_switch(store, truth)
-    report = score(store, s, progress=False)
+    report = score(store, s, where=HERE, progress=False)
     yield store, s, report, truth
     store.close()
 
@@ -189,7 +194,7 @@ def test_a_rerun_replaces_unit_value_and_hs_switch_flags(scored):
     store.execute("MATCH (d:Declaration {key: $k}) SET d.uv_z = -99.0, d.uv_reasons = '[]'", {"k": plain}, mode="write")
     calm = store.execute("MATCH (p:Party) WHERE p.hs_switches IS NULL RETURN p.key AS k ORDER BY k LIMIT 1")[0]["k"]
     store.execute("MATCH (p:Party {key: $k}) SET p.hs_switches = '[]', p.hs_switch_score = 0.99", {"k": calm}, mode="write")
-    report = score(store, s, progress=False, communities=False)
+    report = score(store, s, where=HERE, progress=False, communities=False)
     assert report["written"]["unit_values_cleared"] == report["unit_value_anomalies"] + 1
     assert _uv_flags(store) == report["unit_value_anomalies"]
     assert store.execute("MATCH (d:Declaration {key: $k}) RETURN d.uv_z AS z", {"k": plain})[0]["z"] is None
@@ -197,7 +202,7 @@ def test_a_rerun_replaces_unit_value_and_hs_switch_flags(scored):
     assert store.execute("MATCH (p:Party) WHERE p.hs_switches IS NOT NULL RETURN count(p) AS n")[0]["n"] \
         == report["written"]["hs_switch_parties"]
     # a run without the declaration analytics keeps the flags of the last run that computed them
-    score(store, s, progress=False, communities=False, declarations=False)
+    score(store, s, where=HERE, progress=False, communities=False, declarations=False)
     assert _uv_flags(store) == report["unit_value_anomalies"]
     assert store.execute("MATCH (p:Party) WHERE p.hs_switches IS NOT NULL RETURN count(p) AS n")[0]["n"] \
         == report["written"]["hs_switch_parties"]
@@ -208,7 +213,7 @@ def test_a_rerun_clears_lanes_no_longer_proposed(scored):
     store, s, _report, _truth = scored
     green = store.execute("MATCH (d:Declaration) WHERE d.lane IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
     store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.assessment_score = 0.99", {"k": green}, mode="write")
-    report = score(store, s, progress=False, communities=False)
+    report = score(store, s, where=HERE, progress=False, communities=False)
     assert report["written"]["assessments_cleared"] >= 1
     assert store.execute("MATCH (d:Declaration {key: $k}) RETURN d.lane AS l", {"k": green})[0]["l"] is None
     stored = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL RETURN count(d) AS n")[0]["n"]
@@ -218,7 +223,7 @@ def test_a_rerun_clears_lanes_no_longer_proposed(scored):
 def test_rerun_is_idempotent_and_honours_decisions(scored):
     store, s, _report, truth = scored
     before = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"] for lab in ("Entity", "Group")}
-    score(store, s, progress=False, declarations=False)
+    score(store, s, where=HERE, progress=False, declarations=False)
     after = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"] for lab in ("Entity", "Group")}
     assert before == after
     # an investigator rejects one planted duplicate merge: the next runs keep the records apart
@@ -230,7 +235,7 @@ def test_rerun_is_idempotent_and_honours_decisions(scored):
               value=None, note="different companies", user="inspector", at="2026-01-01T00:00:00+00:00",
               status="effective")
     for _ in range(2):
-        score(store, s, progress=False, declarations=False, communities=False)
+        score(store, s, where=HERE, progress=False, declarations=False, communities=False)
         ea, eb = (store.execute("MATCH (p:Party {key: $k}) RETURN p.entity_id AS e", {"k": x})[0]["e"]
                   for x in (a, b))
         assert ea != eb
