@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -203,3 +204,22 @@ def test_a_store_loaded_before_the_ledger_is_scored_here_with_a_note(both, tmp_p
     assert any("loaded before the ledger existed" in n for n in rep["notes"])
     with pytest.raises(ValueError, match="cannot score in a child process"):
         score(store, no_ledger, progress=False, where="child")
+
+
+def test_folders_left_by_a_dead_owner_are_removed(tmp_path):
+    """An owner killed with -9 cannot remove its hand-off folder; the next run removes it."""
+    from graph.pipeline.analytics_process import _remove_leftovers
+
+    gone = tmp_path / f"{FOLDER_PREFIX}{_exited_pid()}-abc"
+    mine = tmp_path / f"{FOLDER_PREFIX}{os.getpid()}-abc"
+    for d in (gone, mine):
+        d.mkdir()
+        (d / "state.decisions.parquet").write_bytes(b"x")
+    _remove_leftovers(tmp_path)
+    assert not gone.exists() and mine.exists()
+
+
+def _exited_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
