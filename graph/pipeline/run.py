@@ -234,6 +234,49 @@ def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, comm
     return r
 
 
+def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
+                      declarations: bool, progress: bool, scored_at: str,
+                      start_run: Callable[[], None]) -> tuple[dict, dict, list]:
+    """The analytics here, on frames read from the store; returns (report, written, audit plan rows)
+    as `analytics_process.score_in_child` does."""
+    timings: dict[str, float] = {}
+    step = _Timer(timings, progress)
+    with step("frames"):
+        frames = Frames.from_store(store)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write_network(r: Results) -> dict:
+        t = time.perf_counter()
+        out = write_network_results(store, r, batch_size=s.batch_size, scored_at=scored_at)
+        timings["write_network"] = round(time.perf_counter() - t, 3)
+        if progress:
+            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
+                  file=sys.stderr, flush=True)
+        return out
+
+    # the network results go to the store on a second thread while the declaration analytics run on
+    # this one: the store's calls release the GIL, and the declaration steps only add to
+    # r.declarations, which the network write-back does not read
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        network_written = []
+
+        def on_network(r: Results) -> None:
+            start_run()
+            network_written.append(pool.submit(write_network, r))
+
+        r = analyse_for_score(frames, a, s, communities=communities, declarations=declarations,
+                              progress=progress, timings=timings, on_network=on_network)
+        written = network_written[0].result()
+    with step("write_declarations"):
+        dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
+    written["seconds"].update(dec_written.pop("seconds"))
+    written.update(dec_written)
+    rep = report(r)
+    plan = audit_plan_rows(r)
+    rep["process"] = {"analytics": "in-process", "frames": "store"}
+    return rep, written, plan
+
+
 def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
           progress: bool = True, analytics: AnalyticsSettings | None = None,
           declarations: bool = True, where: str = "auto") -> dict:
@@ -247,8 +290,6 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
 
     s = settings or get_settings()
     started = datetime.now(UTC)
-    timings: dict[str, float] = {}
-    step = _Timer(timings, progress)
     t0 = time.perf_counter()
     a = analytics or AnalyticsSettings()
     # recorded as running before anything is written back: a killed run leaves a visible trace
@@ -264,39 +305,8 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
             store, s, a, communities=communities, declarations=declarations, progress=progress,
             scored_at=scored_at, start_run=start_run)
     else:
-        with step("frames"):
-            frames = Frames.from_store(store)
-        from concurrent.futures import ThreadPoolExecutor
-
-        def write_network(r: Results) -> dict:
-            t = time.perf_counter()
-            out = write_network_results(store, r, batch_size=s.batch_size, scored_at=scored_at)
-            timings["write_network"] = round(time.perf_counter() - t, 3)
-            if progress:
-                print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
-                      file=sys.stderr, flush=True)
-            return out
-
-        # the network results go to the store on a second thread while the declaration analytics run on
-        # this one: the store's calls release the GIL, and the declaration steps only add to
-        # r.declarations, which the network write-back does not read
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            network_written = []
-
-            def on_network(r: Results) -> None:
-                start_run()
-                network_written.append(pool.submit(write_network, r))
-
-            r = analyse_for_score(frames, a, s, communities=communities, declarations=declarations,
-                                  progress=progress, timings=timings, on_network=on_network)
-            written = network_written[0].result()
-        with step("write_declarations"):
-            dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
-        written["seconds"].update(dec_written.pop("seconds"))
-        written.update(dec_written)
-        rep = report(r)
-        plan = audit_plan_rows(r)
-        rep["process"] = {"analytics": "in-process", "frames": "store"}
+        rep, written, plan = _score_in_process(store, s, a, communities=communities, declarations=declarations,
+                                               progress=progress, scored_at=scored_at, start_run=start_run)
         if why_here:
             rep["notes"].append(why_here)
     rep["written"] = written
