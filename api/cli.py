@@ -123,6 +123,8 @@ def status() -> None:
 @app.command()
 def score(
     communities: Annotated[bool, typer.Option(help="run community detection on the trading network")] = True,
+    where: Annotated[str, typer.Option(help="auto, child (the analytics in a process of their own, on the "
+                                            "ledger) or in-process (on frames read from the store)")] = "auto",
 ) -> None:
     """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the results."""
     from graph.pipeline.run import score as run_score
@@ -130,7 +132,7 @@ def score(
     if _handed_off("score", ("/api/v1/score-runs", {"communities": communities}), True):
         return
     with _session() as (s, store):
-        report = run_score(store, s, communities=communities)
+        report = run_score(store, s, communities=communities, where=where)
     typer.echo(json.dumps(report, indent=2, default=str))
 
 

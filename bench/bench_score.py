@@ -16,6 +16,11 @@
    the measured pipeline time minus the CSR graph steps plus the networkx ones.
 4. quality: precision@K, trap share, ring recovery and resolution F1 against truth.json.
 
+With `--processes`: instead of 2-4, the whole `tamga score` command (a fresh CLI process: store
+opened, scored, checkpointed, closed) once with the analytics in a child process on the ledger
+(`--where child`) and once in the store's process (`--where in-process`), then the child again: wall time,
+per-step timings and peak RSS (VmHWM) of each process, the hand-off's size and time, and the ratios.
+
 Results go to `bench/results/score-<rows>-<time>.json` and a summary is printed.
 """
 
@@ -173,6 +178,42 @@ print(json.dumps(world_metrics(r, json.loads((data / "bundle" / "truth.json").re
 """
 
 
+def _command(data: Path, where: str) -> dict:
+    """`tamga score --where WHERE` as a command of its own on the prepared store: wall time and report."""
+    env = {**os.environ, "TAMGA_DATA_DIR": str(data / "data"), "TAMGA_ENV": "test", "PYTHONPATH": str(ROOT)}
+    t = time.perf_counter()
+    p = subprocess.run([PY, "-c", "from api.cli import main; main()", "score", "--where", where], cwd=ROOT,
+                       capture_output=True, text=True, check=False, env=env)
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"tamga score --where {where} failed:\n{p.stderr[-4000:]}")
+    rep = json.loads(p.stdout)
+    proc = rep["process"]
+    out = {"command_s": round(wall, 2), "score_s": rep["seconds_with_checkpoint"], "timings_s": rep["timings_s"],
+           "entities": rep["entities"], "groups": rep["groups"], "lanes": rep.get("lanes"), "notes": rep["notes"]}
+    if proc["analytics"] == "child":
+        out["peak_rss_mb"] = {"analytics_process": proc["child"]["peak_rss_mb"],
+                              "store_owner": proc["owner"]["peak_rss_mb"]}
+        out["child_s"], out["handoff"] = proc["child"]["seconds"], proc["handoff"]
+    else:
+        out["peak_rss_mb"] = {"analytics_and_store_owner": rep["peak_rss_mb"]}
+    return out
+
+
+def processes(data: Path) -> dict:
+    """child, in-process, child again: the first scoring of a store writes every result property anew
+    (slower in Grafeo than overwriting), and the repeat shows the run-to-run spread; the ratios use
+    the second child run."""
+    first, here, child = _command(data, "child"), _command(data, "in-process"), _command(data, "child")
+    same = {k: child[k] == here[k] for k in ("entities", "groups", "lanes")}
+    return {"child_first": first, "in_process": here, "child": child, "same_figures": same,
+            "ratio_command_s": round(child["command_s"] / here["command_s"], 2),
+            "ratio_analytics_peak_rss": round(child["peak_rss_mb"]["analytics_process"]
+                                              / here["peak_rss_mb"]["analytics_and_store_owner"], 2),
+            "ratio_owner_peak_rss": round(child["peak_rss_mb"]["store_owner"]
+                                          / here["peak_rss_mb"]["analytics_and_store_owner"], 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -183,6 +224,8 @@ def main() -> None:
     ap.add_argument("--both", action="store_true", help="time the network-only run and the full run")
     ap.add_argument("--skip-networkx", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--processes", action="store_true",
+                    help="the whole `tamga score` command: analytics in a child process vs in the store's process")
     a = ap.parse_args()
     data = a.data or Path(f"/tmp/tamga-bench-score-{a.rows}")
     result: dict = {"benchmark": "score", "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -192,6 +235,11 @@ def main() -> None:
     if not (data / "data" / "store.grafeo").exists():
         print(f"preparing {a.rows} rows in {data} ...", file=sys.stderr, flush=True)
         result["prepare"] = _child(PREPARE, str(a.rows), str(a.seed), str(data))
+    if a.processes:
+        print("tamga score --where child / --where in-process ...", file=sys.stderr, flush=True)
+        result["processes"] = processes(data)
+        _save(result, a.rows)
+        return
     runs = [True, False] if a.both else [a.network_only]
     for net_only in runs:
         name = "score_network_only" if net_only else "score_full"
@@ -209,8 +257,12 @@ def main() -> None:
     if not a.skip_quality:
         print("quality ...", file=sys.stderr, flush=True)
         result["quality"] = _child(QUALITY, str(data))
+    _save(result, a.rows)
+
+
+def _save(result: dict, rows: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"score-{a.rows}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = RESULTS / f"score-{rows}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result, indent=2, default=str))
     print(f"wrote {path}", file=sys.stderr)

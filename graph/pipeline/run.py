@@ -14,6 +14,12 @@ Steps (each timed in the report):
               so re-runs are idempotent; a ScoreRun node keeps the report. In `score`, the network
               results (steps 2-6) are written on a second thread while step 7 runs.
 
+Where: with a ledger beside the store (`graph.ledger`), `score` runs steps 1-7 in a child process
+that reads `Frames.from_ledger` and never opens the store, and writes back here what it hands over
+(`graph.pipeline.analytics_process`); without one (a store loaded before the ledger existed), and
+when asked (`where="in-process"`), steps 1-7 run here on `Frames.from_store`. Both run the same
+`analyse_for_score` and write the same rows (`writeback.network_rows`, `writeback.declaration_rows`).
+
 The write-back is `graph.pipeline.writeback`, the run report `graph.pipeline.report`.
 `analyse(frames)` is steps 2-7 as a pure function (tests and the benchmark call it on frames built
 in code or read once); `score(store)` is the whole run.
@@ -62,8 +68,7 @@ class AnalyticsSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     community_seed: int = 42
     reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
-    # audit targets stored per run; `export audit-targets --budget N` takes the first N
-    audit_plan_size: int = 1000
+    audit_plan_size: int = 1000  # audit targets stored per run; `export audit-targets --budget N` takes the first N
     audit_random_share: float = 0.1
     # the assessment model's fit budget: the most recent labelled items, boosting rounds, patience
     assessment_max_rows: int = 200_000
@@ -97,7 +102,7 @@ class Results:
 
 class _Timer:
     """Times each step; `on_step(name)`, when given, is called as a step begins (a server's job shows
-    it as progress, and may raise there to stop the run between steps)."""
+    its progress and may cancel there)."""
 
     def __init__(self, timings: dict[str, float], progress: bool, on_step: Callable[[str], None] | None = None):
         self.timings, self.progress, self.on_step = timings, progress, on_step
@@ -205,8 +210,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             model = assessment.finish(trained, party_risk)
             if model_settings is not None:
                 assessment.save_model(model, model_settings)
-            r.declarations["assessment"] = assessment.assess_all(
-                frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
+            r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
+                                                                 cover=r.declarations["cover"], features=trained.X)
             del trained
             if profiles:
                 from graph.pipeline.profile_context import apply_to_results
@@ -221,44 +226,47 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of)
 
 
-def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
-          progress: bool = True, analytics: AnalyticsSettings | None = None,
-          declarations: bool = True, on_step: Callable[[str], None] | None = None) -> dict:
-    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun).
-    `on_step(name)` is called as each step begins, and with "write" just before the first write: an
-    exception raised there up to "write" leaves the store as it was."""
-    s = settings or get_settings()
-    started = datetime.now(UTC)
-    timings: dict[str, float] = {}
-    step = _Timer(timings, progress, on_step)
-    t0 = time.perf_counter()
-    a = analytics or AnalyticsSettings()
-    with step("frames"):
-        frames = Frames.from_store(store)
+def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, communities: bool,
+                      declarations: bool, progress: bool, timings: dict[str, float],
+                      on_network: Callable[[Results], None], profiles: list[Any] | None = None,
+                      on_step: Callable[[str], None] | None = None) -> Results:
+    """What `score` runs on its frames, in this process or in the analytics process
+    (`graph.pipeline.analytics_process`): the assessment model trains on a second thread beside the
+    network analytics (it needs no network result); `on_network(r)` is called once the network
+    results exist (to start writing them back while the declaration analytics run), then those run."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # the assessment model trains (it needs no network result) beside the network analytics
+    step = _Timer(timings, progress, on_step)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-declaration-prep") as pool:
         prep = pool.submit(_declaration_prep, frames, a, step) \
             if declarations and not frames.declarations.empty else None
         r = analyse(frames, a, communities=communities, declarations=False, progress=progress,
                     timings=timings, model_settings=s, on_step=on_step)
         prepared = prep.result() if prep is not None else None
+    on_network(r)
+    if declarations:
+        _declaration_analytics(r, a, step, s, prepared, profiles=profiles)
+    return r
 
-    # recorded as running before anything is written back: a killed run leaves a visible trace
-    run_key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
-    if on_step is not None:
-        on_step("write")
-    store.run("analytics.start_score_run", key=run_key, started_at=started.isoformat(timespec="seconds"))
 
-    def write_network() -> dict:
+def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
+                      declarations: bool, progress: bool, scored_at: str,
+                      start_run: Callable[[], None], profiles: list[Any] | None = None,
+                      on_step: Callable[[str], None] | None = None) -> tuple[dict, dict, list]:
+    """The analytics here, on frames read from the store; returns (report, written, audit plan rows)
+    as `analytics_process.score_in_child` does."""
+    timings: dict[str, float] = {}
+    step = _Timer(timings, progress, on_step)
+    with step("frames"):
+        frames = Frames.from_store(store)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write_network(r: Results) -> dict:
         t = time.perf_counter()
-        out = write_network_results(store, r, batch_size=s.batch_size,
-                                    scored_at=started.isoformat(timespec="seconds"))
+        out = write_network_results(store, r, batch_size=s.batch_size, scored_at=scored_at)
         timings["write_network"] = round(time.perf_counter() - t, 3)
         if progress:
-            print(f"[score] write_network "
-                  f"{timings['write_network']:.2f}s (alongside the declaration analytics)",
+            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
                   file=sys.stderr, flush=True)
         return out
 
@@ -266,26 +274,81 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     # this one: the store's calls release the GIL, and the declaration steps only add to
     # r.declarations, which the network write-back does not read
     with ThreadPoolExecutor(max_workers=1) as pool:
-        network_written = pool.submit(write_network)
-        if declarations:
-            from graph.pipeline.profile_store import live
+        network_written = []
 
-            _declaration_analytics(r, a, step, s, prepared, profiles=live(store))
-        written = network_written.result()
+        def on_network(r: Results) -> None:
+            if on_step is not None:
+                on_step("write")  # the last point where a cancel leaves the store as it was
+            start_run()
+            network_written.append(pool.submit(write_network, r))
+
+        r = analyse_for_score(frames, a, s, communities=communities, declarations=declarations,
+                              progress=progress, timings=timings, on_network=on_network,
+                              profiles=profiles, on_step=on_step)
+        written = network_written[0].result()
     with step("write_declarations"):
         dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
     written["seconds"].update(dec_written.pop("seconds"))
     written.update(dec_written)
     rep = report(r)
+    plan = audit_plan_rows(r)
+    rep["process"] = {"analytics": "in-process", "frames": "store"}
+    return rep, written, plan
+
+
+def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
+          progress: bool = True, analytics: AnalyticsSettings | None = None,
+          declarations: bool = True, where: str = "auto",
+          on_step: Callable[[str], None] | None = None) -> dict:
+    """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun).
+
+    `where` the analytics run: "child" in a process of their own that reads the ledger and never
+    opens the store (`graph.pipeline.analytics_process`), "in-process" here on frames read from the
+    store, "auto" the child when the ledger holds what the store holds (a store loaded before the
+    ledger existed is scored here, with a note saying why)."""
+    from graph.pipeline import analytics_process
+
+    s = settings or get_settings()
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    a = analytics or AnalyticsSettings()
+    # recorded as running before anything is written back: a killed run leaves a visible trace
+    run_key = "score:" + started.strftime("%Y%m%dT%H%M%S.%fZ")
+    scored_at = started.isoformat(timespec="seconds")
+
+    def start_run() -> None:
+        store.run("analytics.start_score_run", key=run_key, started_at=scored_at)
+
+    from graph.pipeline.profile_store import live
+
+    profiles = live(store)  # read by the owner; the analytics evaluate them beside the model
+    child, why_here = analytics_process.choose(store, s, where)
+    if child:
+        if on_step is not None:
+            on_step("analytics")
+
+        def start_child_run() -> None:
+            if on_step is not None:
+                on_step("write")
+            start_run()
+
+        rep, written, plan = analytics_process.score_in_child(
+            store, s, a, communities=communities, declarations=declarations, progress=progress,
+            scored_at=scored_at, start_run=start_child_run, profiles=profiles)
+    else:
+        rep, written, plan = _score_in_process(store, s, a, communities=communities, declarations=declarations,
+                                               progress=progress, scored_at=scored_at, start_run=start_run,
+                                               profiles=profiles, on_step=on_step)
+        if why_here:
+            rep["notes"].append(why_here)
     rep["written"] = written
     rep["seconds"] = round(time.perf_counter() - t0, 3)
     rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
     finished = datetime.now(UTC)
     key = run_key
     rep["run"] = key
-    stored = {**rep, "audit_plan_rows": audit_plan_rows(r),
-              "audit_random_share": a.audit_random_share}
-    store.run("analytics.write_score_run", key=key, started_at=started.isoformat(timespec="seconds"),
+    stored = {**rep, "audit_plan_rows": plan, "audit_random_share": a.audit_random_share}
+    store.run("analytics.write_score_run", key=key, started_at=scored_at,
               finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
     rep["alerts"] = raise_alerts(store, s)  # the triage queue: alerts of this run, de-duplicated, into cases
     t = time.perf_counter()

@@ -8,6 +8,7 @@ earlier Entity/Group node and flag is replaced, so re-runs are idempotent.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +51,9 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     groups = r.groups
     gids = groups.table["group_id"].to_numpy() if len(groups.table) else np.zeros(0, dtype=object)
     ph = r.phoenix.set_index("successor") if len(r.phoenix) else None
-    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as
-    # documented)
+    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as documented)
     first_party: dict[int, str] = {}
-    for k, e in zip(p.party_keys, ent, strict=True):
+    for k, e in zip(p.party_keys, ent):
         if e not in first_party:
             first_party[int(e)] = str(k)
     rows = []
@@ -79,8 +79,7 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
             phoenix_of = first_party.get(int(ph.loc[e, "predecessor"]))
             phoenix_score = float(ph.loc[e, "score"])
         rows.append({
-            "key": str(key), "entity_id": str(p.entity_ids[e]),
-            "entity_confidence": float(conf.get(key, 1.0)),
+            "key": str(key), "entity_id": str(p.entity_ids[e]), "entity_confidence": float(conf.get(key, 1.0)),
             "group_id": str(gids[g]) if g >= 0 else None,
             "community_id": int(r.community[e]) if r.community is not None else None,
             "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
@@ -102,111 +101,139 @@ class _Laps:
         self.t = now
 
 
-def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 5000,
-                          scored_at: str | None = None) -> dict:
-    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes
-    replaced)."""
-    scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
+def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
+    """The rows `write_network_rows` writes, by part: pure, so the analytics process builds them and
+    hands them over as files (`graph.pipeline.handoff`) to the process that owns the store."""
     p = r.projection
-    out: dict[str, Any] = {}
-    seconds: dict[str, float] = {}
-    lap = _Laps(seconds)
-    out["parties"] = _consume(store.run_batches("analytics.write_parties", party_rows(r, scored_at),
-                                                batch_size))
-
-    lap("parties")
-    out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
+    out: dict[str, list[dict]] = {"parties": party_rows(r, scored_at)}
     members = r.resolution.members()
     conf = r.resolution.confidence
-    ent_rows: list[dict[str, Any]] = []
-    link_rows: list[dict[str, Any]] = []
+    ent_rows, link_rows = [], []
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
                          "evidence": to_json(r.resolution.evidence.get(e, [])), "size": len(parts)})
         link_rows.extend({"party": k, "entity": e, "confidence": float(conf[k])} for k in sorted(parts))
-    out["entities"] = len(ent_rows)
-    _consume(store.run_batches("analytics.write_entities", ent_rows, batch_size))
-    _consume(store.run_batches("analytics.write_resolved_to", link_rows, batch_size))
-
-    lap("entities")
-    out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
+    out["entities"], out["resolved_to"] = ent_rows, link_rows
     parties_of_entity: dict[int, list[str]] = {}
-    for k, e in zip(p.party_keys, p.party_entity, strict=True):
+    for k, e in zip(p.party_keys, p.party_entity):
         parties_of_entity.setdefault(int(e), []).append(str(k))
-    g_rows: list[dict[str, Any]] = []
-    member_rows: list[dict[str, Any]] = []
+    g_rows, member_rows = [], []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
                        "links": to_json(row.links), "reasons": to_json(row.reasons)})
         member_rows.extend({"party": k, "group": row.group_id}
                            for m in row.members for k in parties_of_entity.get(int(m), []))
-    out["groups"] = len(g_rows)
-    _consume(store.run_batches("analytics.write_groups", g_rows, batch_size))
-    _consume(store.run_batches("analytics.write_member_of", member_rows, batch_size))
+    out["groups"], out["member_of"] = g_rows, member_rows
+    for label, rows in identifier_rows(r).items():
+        out[f"identifiers.{label}"] = rows
+    return out
+
+
+def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 5000,
+                          scored_at: str | None = None) -> dict:
+    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes replaced)."""
+    scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
+    return write_network_rows(store, network_rows(r, scored_at), batch_size=batch_size)
+
+
+def write_network_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *, batch_size: int = 5000) -> dict:
+    """`network_rows`' parts into the store, in batches (earlier Entity/Group nodes replaced)."""
+    out: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    lap = _Laps(seconds)
+    out["parties"] = _consume(store.run_batches("analytics.write_parties", rows["parties"], batch_size))
+
+    lap("parties")
+    out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
+    out["entities"] = _consume(store.run_batches("analytics.write_entities", rows["entities"], batch_size))
+    _consume(store.run_batches("analytics.write_resolved_to", rows["resolved_to"], batch_size))
+
+    lap("entities")
+    out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
+    out["groups"] = _consume(store.run_batches("analytics.write_groups", rows["groups"], batch_size))
+    _consume(store.run_batches("analytics.write_member_of", rows["member_of"], batch_size))
 
     lap("groups")
     out["identifiers"] = 0
-    for label, rows in identifier_rows(r).items():
-        out["identifiers"] += _consume(store.run_batches(SPECIFICITY_QUERIES[label], rows, batch_size))
+    for part, part_rows in rows.items():
+        if part.startswith("identifiers."):
+            label = part.removeprefix("identifiers.")
+            out["identifiers"] += _consume(store.run_batches(SPECIFICITY_QUERIES[label], part_rows, batch_size))
 
     lap("identifiers")
     out["seconds"] = seconds
     return out
 
 
-def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
-    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones
-    cleared)."""
-    out: dict[str, Any] = {}
-    seconds: dict[str, float] = {}
-    lap = _Laps(seconds)
+def declaration_rows(r: Results) -> dict[str, list[dict]]:
+    """The rows `write_declaration_results` writes, by part (pure, like `network_rows`). The keys of
+    `present` say which results exist: an absent one leaves its stored flags, an empty one clears them."""
     dec = r.declarations
-    if dec:
-        # cover flags are few: clear the old ones, then write
-        out["cover_cleared"] = _drain(store, "analytics.clear_cover_results", batch_size)
-        if dec.get("assessment") is None or not len(dec["assessment"]):
-            out["assessments_cleared"] = _drain(store, "analytics.clear_assessment_results", batch_size)
+    out: dict[str, list[dict]] = {"present": [{"part": k} for k in dec]}
     cov = dec.get("cover")
     if cov is not None and len(cov):
-        rows = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
-                for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"],
-                                         strict=True)]
-        out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows, batch_size))
-    lap("cover")
-    if dec:
-        # unit-value anomalies (~1% of items) and HS switches (few parties): clear the old ones, then write
-        out["unit_values_cleared"] = _drain(store, "analytics.clear_unit_value_results", batch_size)
-        out["hs_switches_cleared"] = _drain(store, "analytics.clear_hs_switch_results", batch_size)
+        out["cover"] = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
+                        for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
     uv = dec.get("unit_value_anomalies")
     if uv is not None and len(uv):
-        rows = [{"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
-                 "reasons": to_json(rs)}
-                for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"],
-                                                uv["norm_unit_value"],
-                                                uv["duties_at_stake"], uv["reasons"], strict=True)]
-        out["unit_value_anomalies"] = _consume(
-            store.run_batches("analytics.write_unit_values", rows, batch_size))
+        out["unit_values"] = [
+            {"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
+             "reasons": to_json(rs)}
+            for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
+                                            uv["duties_at_stake"], uv["reasons"])]
     sw = dec.get("hs_switches")
     if sw is not None and len(sw):
-        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches",
-                                                              hs_switch_rows(sw),
-                                                              batch_size))
-    lap("unit_values")
+        out["hs_switches"] = hs_switch_rows(sw)
     ass = dec.get("assessment")
     if ass is not None and len(ass):
         # the yellow and red proposals are stored (with reasons); green is every other item. Writing
         # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
         flagged = ass[ass["lane"] != Lane.GREEN]
-        lanes = ({"key": k, "score": float(sc), "lane": ln, "reasons": to_json(rs)}
-                 for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
-                                          flagged["assessment_reasons"], strict=True))
-        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", lanes, batch_size))
+        out["assessments"] = [{"key": k, "score": float(sc), "lane": str(ln), "reasons": to_json(rs)}
+                              for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
+                                                       flagged["assessment_reasons"])]
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
+        out["stale_lanes"] = [{"key": k} for k in stale]
+    return out
+
+
+def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
+    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones cleared)."""
+    return write_declaration_rows(store, declaration_rows(r), batch_size=batch_size)
+
+
+def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *, batch_size: int = 5000) -> dict:
+    """`declaration_rows`' parts into the store, in batches (earlier flags cleared)."""
+    out: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    lap = _Laps(seconds)
+    present = {x["part"] for x in rows.get("present", [])}
+    if present:
+        # cover flags are few: clear the old ones, then write
+        out["cover_cleared"] = _drain(store, "analytics.clear_cover_results", batch_size)
+        if "assessments" not in rows:
+            out["assessments_cleared"] = _drain(store, "analytics.clear_assessment_results", batch_size)
+    if "cover" in rows:
+        out["cover_items"] = _consume(store.run_batches("analytics.write_cover", rows["cover"], batch_size))
+    lap("cover")
+    if present:
+        # unit-value anomalies (~1% of items) and HS switches (few parties): clear the old ones, then write
+        out["unit_values_cleared"] = _drain(store, "analytics.clear_unit_value_results", batch_size)
+        out["hs_switches_cleared"] = _drain(store, "analytics.clear_hs_switch_results", batch_size)
+    if "unit_values" in rows:
+        out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values", rows["unit_values"],
+                                                                 batch_size))
+    if "hs_switches" in rows:
+        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches", rows["hs_switches"],
+                                                              batch_size))
+    lap("unit_values")
+    if "assessments" in rows:
+        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows["assessments"], batch_size))
         out["assessments_cleared"] = _consume(store.run_batches(
-            "analytics.clear_assessment_items", ({"key": k} for k in stale), batch_size))
+            "analytics.clear_assessment_items", rows.get("stale_lanes", []), batch_size))
     lap("assessments")
     out["seconds"] = seconds
     return out
@@ -247,7 +274,7 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
         for label, df in ln.assign(spec=spec).groupby("kind"):
             if label in SPECIFICITY_QUERIES:
                 out[label] = [{"key": str(v), "degree": int(d), "specificity": round(float(x), 4)}
-                              for v, d, x in zip(df["value"], df["degree"], df["spec"], strict=True)]
+                              for v, d, x in zip(df["value"], df["degree"], df["spec"])]
     ids = r.frames.identifiers
     tax = ids[ids["label"] == "TaxId"]
     if len(tax):
@@ -262,16 +289,13 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
 
 
 def audit_plan_rows(r: Results) -> list[dict]:
-    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the
-    export slices."""
+    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the export slices."""
     a = r.declarations.get("audit_targets")
     if a is None or not len(a):
         return []
-    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object),
-                     strict=False))
+    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object), strict=False))
     names.update(r.resolution.names)  # entity id -> display name
     return [{"rank": int(x.rank), "target_id": str(x.target_id), "target_kind": str(x.target_kind),
-             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount),
-             "risk": float(x.risk),
+             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount), "risk": float(x.risk),
              "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}
             for x in a.itertuples()]
