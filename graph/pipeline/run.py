@@ -1,6 +1,8 @@
 """The scoring pipeline behind `tamga score`: load frames, run every analysis, write results back.
 
 Steps (each timed in the report):
+0. screening - every party and officer against every stored list (graph.pipeline.screening), the
+              hits written as SCREENED_AS; the live ones feed the risk's watchlist feature;
 1. frames   - `Frames.from_store`: a few key-range paged queries (no per-node Cypher);
 2. resolve  - entity resolution (graph.network.resolution), human decisions honoured;
 3. project  - integer-id projection over entities and the identifiers/officers/trade linking them;
@@ -46,6 +48,7 @@ from graph.network.risk import (
     score_entities,
 )
 from graph.pipeline.report import peak_rss_mb, report
+from graph.pipeline.screening import screen_for_scoring
 from graph.pipeline.writeback import audit_plan_rows, write_declaration_results, write_network_results
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
@@ -115,8 +118,9 @@ class _Timer:
 
 def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, communities: bool = True,
             declarations: bool = True, progress: bool = False, timings: dict | None = None,
-            model_settings: Settings | None = None) -> Results:
-    """Steps 2-7 on frames (pure: no store). Same frames and settings -> the same results."""
+            model_settings: Settings | None = None, screening: pd.DataFrame | None = None) -> Results:
+    """Steps 2-7 on frames (pure: no store). Same frames and settings -> the same results.
+    `screening`: the parties' live watchlist hits (graph.pipeline.screening.live_hits), for risk."""
     s = settings or AnalyticsSettings()
     timings = {} if timings is None else timings
     step = _Timer(timings, progress)
@@ -133,7 +137,7 @@ def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, commun
     with step("risk"):
         ph = find_phoenix(proj, pairs, spec, seeds, s.phoenix)
         prop = propagate(proj, spec, seeds, s.risk)
-        ctx = Context(frames, proj, res, seeds, groups, prop, ph, s.risk)
+        ctx = Context(frames, proj, res, seeds, groups, prop, ph, s.risk, screening)
         sc = score_entities(ctx)
     with step("reasons"):
         top = np.argsort(sc.rank)[: s.reasons_top]
@@ -215,6 +219,9 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     step = _Timer(timings, progress)
     t0 = time.perf_counter()
     a = analytics or AnalyticsSettings()
+    # every party and officer against every list first, so this run's risk reads this run's hits
+    with step("screening"):
+        screened, hits = screen_for_scoring(store)
     with step("frames"):
         frames = Frames.from_store(store)
     from concurrent.futures import ThreadPoolExecutor
@@ -224,7 +231,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
         prep = pool.submit(_declaration_prep, frames, a, step) \
             if declarations and not frames.declarations.empty else None
         r = analyse(frames, a, communities=communities, declarations=False, progress=progress,
-                    timings=timings, model_settings=s)
+                    timings=timings, model_settings=s, screening=hits)
         prepared = prep.result() if prep is not None else None
 
     # recorded as running before anything is written back: a killed run leaves a visible trace
@@ -254,6 +261,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     written.update(dec_written)
     rep = report(r)
     rep["written"] = written
+    rep["screening"] = screened
     rep["seconds"] = round(time.perf_counter() - t0, 3)
     rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
     finished = datetime.now(UTC)
