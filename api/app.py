@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import bootstrap
 from api.deps import ApiError, AppState, AuthThrottle, RateLimiter
 from api.limits import Limits, QueryTimeout
-from api.routes import admin, assess, decisions, entities, exports, groups, ops, page
+from api.routes import admin, assess, decisions, entities, exports, groups, ops, page, screening
 from api.routes.common import ERROR_CODES
 from api.server import query_has_secret
 from api.services.search import SearchIndex
@@ -284,6 +284,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     for r in (entities.router, groups.router, assess.router, decisions.router, admin.router, exports.router,
               ops.router, page.router):
         app.include_router(r)
+    app.include_router(screening.router)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     if s.cors_origins:  # closed by default: no CORS headers at all unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST", "DELETE"],

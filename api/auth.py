@@ -33,12 +33,14 @@ SCOPES: dict[str, str] = {
     "audit:read": "read the audit trail",
     "export:read": "download exports",
     "keys:admin": "create, list and revoke API keys",
+    "watchlists:write": "load new versions of sanctions lists and watchlists",
+    "screening:run": "screen a party against the lists on demand",
 }
 
 ROLES: dict[str, tuple[str, ...]] = {
-    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read"),
+    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "screening:run"),
     "auditor": ("entity:read", "graph:read", "audit:read", "export:read"),
-    "system": ("entity:read", "assess", "ingest:write"),
+    "system": ("entity:read", "assess", "ingest:write", "watchlists:write", "screening:run"),
     "admin": tuple(SCOPES),
 }
 

@@ -204,7 +204,7 @@ def restrict(index: ListIndex, entities) -> ListIndex:
     those of the whole list: a restricted screening (a list's changed entities) finds exactly the
     hits a full one finds for them, where an index of the changed entities alone would block on
     other frequencies."""
-    keep = set(int(e) for e in entities)
+    keep = {int(e) for e in entities}
     names = index.names.index[index.names["entity"].isin(keep)]
     return ListIndex(index.listed, index.names, index.keys[index.keys["name"].isin(names)],
                      index.ids[index.ids["entity"].isin(keep)])

@@ -95,7 +95,7 @@ def test_hub_damping_keeps_hub_neighbours_low():
 
 
 def _without_watchlist_feature(monkeypatch):
-    import graph.pipeline.run as run
+    from graph.pipeline import run
     from graph.network.risk import score_entities
 
     assert FEATURES[-1].name == "watchlist_hit" and FEATURES[-1].additive
