@@ -24,6 +24,9 @@ ACTIONS = (
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
     "assess.store.intent", "decision.create.intent", "decision.approve", "auth.failed",
+    # watchlists and screening (issue 14)
+    "watchlist.read", "watchlist.load.intent", "watchlist.load", "screening.read", "screening.run",
+    "screening.decide.intent", "screening.decide",
 )
 
 

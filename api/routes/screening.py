@@ -5,7 +5,9 @@ A loaded version re-screens every party and officer against what it changed (its
 changed entities; removed ones took their hits with them), as `tamga watchlist load` does. The
 upload is the file itself as the request body (FtM JSON lines or the service's CSV), bounded by
 the service's request-body limit (`Settings.max_body_bytes`); bigger lists load with the CLI.
-Every read of hits and every decision is on the audit trail, the decision's intent first.
+Every read of hits and every decision is on the audit trail, the decision's intent first. Loading
+and screening run under the bulk time budget: the first screening of a process loads rigour's name
+tagger (3-20 s), and one party is screened against the whole list's index.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ async def load_version(ctx: WatchlistsWrite, name: ListName, request: Request,
                 "added": rep.added, "changed": rep.changed, "removed": rep.removed, "rejected": rep.rejected,
                 "screening": counts}
 
-    return await ctx.limits.run(work)
+    return await ctx.limits.run(work, bulk=True)  # the first screening of a process loads rigour's tagger
 
 
 def _hit_out(h: dict[str, Any]) -> dict[str, Any]:
@@ -192,5 +194,5 @@ async def screen_party(ctx: ScreeningRun, key: Annotated[str, Path(min_length=1,
         ctx.audit("screening.run", f"{key}: {counts['hits']} hits")
         return [_hit_out(h) for h in screening_of(ctx.store, key)]
 
-    return await ctx.limits.run(work)
+    return await ctx.limits.run(work, bulk=True)
 

@@ -95,8 +95,8 @@ def test_hub_damping_keeps_hub_neighbours_low():
 
 
 def _without_watchlist_feature(monkeypatch):
-    from graph.pipeline import run
     from graph.network.risk import score_entities
+    from graph.pipeline import run
 
     assert FEATURES[-1].name == "watchlist_hit" and FEATURES[-1].additive
     monkeypatch.setattr(run, "score_entities", lambda ctx: score_entities(ctx, FEATURES[:-1]))
