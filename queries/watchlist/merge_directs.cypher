@@ -1,4 +1,5 @@
 // Watchlist: directorship links between stored listed entities (FtM Directorship: director -> organization).
+// mode: write
 UNWIND $rows AS r
 MATCH (a:ListedEntity {key: r.source})
 MATCH (b:ListedEntity {key: r.target})

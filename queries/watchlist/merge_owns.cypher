@@ -1,4 +1,5 @@
 // Watchlist: ownership links between stored listed entities (FtM Ownership: owner -> asset).
+// mode: write
 UNWIND $rows AS r
 MATCH (a:ListedEntity {key: r.source})
 MATCH (b:ListedEntity {key: r.target})

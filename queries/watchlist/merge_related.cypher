@@ -1,4 +1,5 @@
 // Watchlist: other links between stored listed entities (FtM Family, Associate, Employment, UnknownLink ...).
+// mode: write
 UNWIND $rows AS r
 MATCH (a:ListedEntity {key: r.source})
 MATCH (b:ListedEntity {key: r.target})

@@ -1,4 +1,5 @@
 // Screening: write one batch of hits from a Party to listed entities, state included (kept or new).
+// mode: write
 UNWIND $rows AS r
 MATCH (s:Party {key: r.subject})
 MATCH (e:ListedEntity {key: r.listed})

@@ -1,4 +1,5 @@
 // Screening: write one batch of hits from a Person to listed entities, state included (kept or new).
+// mode: write
 UNWIND $rows AS r
 MATCH (s:Person {key: r.subject})
 MATCH (e:ListedEntity {key: r.listed})
