@@ -98,6 +98,11 @@ def _risk(r: dict) -> list[Reason]:
         out.append(Reason(feature="trade_with_offender", value=t.get("declarations"),
                           detail=f"trades with offender {who} ({t['as']}, {t['declarations']} declarations)",
                           evidence=(_entity(t["offender"]),)))
+    for h in r.get("watchlist_hits") or []:
+        out.append(Reason(feature="watchlist_hit", value=h.get("score"),
+                          detail=f"screening hit on list {h['list']}: {h.get('name') or h['entity_id']} "
+                                 f"(score {h.get('score')}, {str(h.get('state')).replace('_', ' ')})",
+                          evidence=(Evidence("listed_entity", f"{h['list']}:{h['entity_id']}", h.get("name")),)))
     ph = r.get("phoenix")
     if ph:
         shared = ", ".join(s["kind"] for s in ph.get("shared", []))

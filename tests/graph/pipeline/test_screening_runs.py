@@ -126,6 +126,8 @@ def test_the_scoring_run_screens_and_the_hits_feed_the_risk(zala, settings):
     why = json.loads(p3["risk_reasons"])
     assert any(c["feature"] == "watchlist_hit" for c in why["contributions"])
     assert why["watchlist_hits"][0]["entity_id"] == ZALA_AERO[5:]
+    said = [r for r in results.reasons(p3["risk_reasons"]) if r.feature == "watchlist_hit"]
+    assert [e.id for r in said for e in r.evidence] == [ZALA_AERO] and "list zala" in said[-1].detail
     # a false positive stops counting at the next run
     set_hit_state(store, "customs:P3", ZALA_AERO, "false_positive", user="inv1")
     score(store, settings, communities=False, progress=False, declarations=False)
