@@ -45,7 +45,7 @@ class WatchlistOut(Public):
     version: int = Field(description="the latest version loaded")
     loaded_at: str | None = None
     entities: int | None = None
-    links: int | None = None
+    link_count: int | None = Field(default=None, description="links between its entities (ownership, ...)")
     versions: list[WatchlistVersionOut] = Field(description="newest first, with what each changed")
 
 
@@ -69,7 +69,7 @@ class WatchlistLoaded(Public):
     version: int
     format: str
     entities: int
-    links: int
+    link_count: int = Field(description="links between its entities (ownership, directorship, family ...)")
     added: list[str]
     changed: list[str]
     removed: list[str]
@@ -94,7 +94,7 @@ async def list_watchlists(ctx: EntityRead) -> list[dict[str, Any]]:
     def work() -> list[dict[str, Any]]:
         out = scr.watchlists(ctx.store)
         ctx.audit("watchlist.read", "")
-        return [{**w, "loaded_at": str(w["loaded_at"]) if w.get("loaded_at") else None,
+        return [{**w, "link_count": w.get("links"), "loaded_at": str(w["loaded_at"]) if w.get("loaded_at") else None,
                  "versions": [{**v, "loaded_at": str(v["loaded_at"]) if v.get("loaded_at") else None}
                               for v in w["versions"]]} for w in out]
 
@@ -132,7 +132,8 @@ async def load_version(ctx: WatchlistsWrite, name: ListName, request: Request,
         counts = scr.rescreen_list(ctx.store, name, rep.added + rep.changed)
         ctx.audit("watchlist.load", f"{name} v{rep.version}: +{len(rep.added)} ~{len(rep.changed)} "
                                     f"-{len(rep.removed)}, {counts['hits']} hits", 201)
-        return {"list": name, "version": rep.version, "format": fmt, "entities": rep.entities, "links": rep.links,
+        return {"list": name, "version": rep.version, "format": fmt, "entities": rep.entities,
+                "link_count": rep.links,
                 "added": rep.added, "changed": rep.changed, "removed": rep.removed, "rejected": rep.rejected,
                 "screening": counts}
 
