@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import bootstrap
 from api.deps import ApiError, AppState, AuthThrottle, RateLimiter
 from api.limits import Limits, QueryTimeout
-from api.routes import admin, assess, decisions, entities, exports, groups, intake, jobs, ops, page, profiles
+from api.routes import admin, assess, decisions, entities, exports, groups, intake, jobs, ops, page, profiles, screening
 from api.routes.cases import router as cases_router
 from api.routes.common import ERROR_CODES
 from api.server import query_has_secret
@@ -305,6 +305,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
               jobs.router, ops.router, page.router, profiles.router, intake.router):
         app.include_router(r)
     app.include_router(cases_router)
+    app.include_router(screening.router)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     if s.cors_origins:  # closed by default: no CORS headers at all unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST", "DELETE"],

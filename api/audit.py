@@ -30,6 +30,9 @@ ACTIONS = (
     "declarations.store.intent", "declarations.store", "inspection.create.intent", "inspection.create",
     "offences.store.intent", "offences.store",
     "job.submit", "job.read", "job.list", "job.cancel", "job.rerun", "job.start", "job.finish", "job.interrupted",
+    # watchlists and screening (issue 14)
+    "watchlist.read", "watchlist.load.intent", "watchlist.load", "screening.read", "screening.run",
+    "screening.decide.intent", "screening.decide",
 )
 
 

@@ -37,12 +37,15 @@ SCOPES: dict[str, str] = {
     "cases:read": "read the triage queue: cases, their alerts, notes and decisions, team figures",
     "cases:write": "take a case, add notes, confirm or dismiss it",
     "score:run": "start scoring runs and follow them (jobs)",
+    "watchlists:write": "load new versions of sanctions lists and watchlists",
+    "screening:run": "screen a party against the lists on demand",
 }
 
 ROLES: dict[str, tuple[str, ...]] = {
-    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "cases:read", "cases:write"),
+    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "cases:read", "cases:write",
+                     "screening:run"),
     "auditor": ("entity:read", "graph:read", "audit:read", "export:read", "cases:read"),
-    "system": ("entity:read", "assess", "ingest:write", "score:run"),
+    "system": ("entity:read", "assess", "ingest:write", "score:run", "watchlists:write", "screening:run"),
     "admin": tuple(SCOPES),
 }
 

@@ -139,7 +139,7 @@ def score(
 @app.command()
 def export(
     kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, hs-switches, "
-                                             "resolved-entities or audit-targets")],
+                                             "resolved-entities, audit-targets or screening-hits")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,
@@ -341,6 +341,61 @@ def profiles_list() -> None:
 
     with _session() as (_, store):
         typer.echo(json.dumps([p.as_dict() for p in latest(store)], indent=2))
+
+
+# --------------------------------------------------------------------------- watchlists (issue 14)
+watchlist_app = typer.Typer(no_args_is_help=True, help="Load sanctions lists and watchlists; screen against them.")
+app.add_typer(watchlist_app, name="watchlist")
+
+
+@watchlist_app.command("load")
+def watchlist_load(
+    file: Annotated[Path, typer.Argument(help="FollowTheMoney JSON lines (OpenSanctions) or the service's CSV")],
+    name: Annotated[str, typer.Option(help="the list's name (letters, digits, '_', '.', '-')")],
+    format: Annotated[str | None, typer.Option("--format", help="ftm or csv (default: from the suffix)")] = None,
+    screen: Annotated[bool, typer.Option(help="re-screen every party against what this version changed")] = True,
+) -> None:
+    """Load a new version of a list; report what it added, changed and removed; re-screen the changes."""
+    from graph.pipeline.screening import rescreen_list
+    from ingest.watchlists import WatchlistError, load_watchlist
+
+    if format not in (None, "ftm", "csv"):
+        _fail("--format must be ftm or csv", EXIT_BAD_INPUT)
+    with _session() as (_, store):
+        try:
+            report = load_watchlist(store, file, name=name, fmt=format)
+        except WatchlistError as e:
+            _fail(str(e), EXIT_BAD_INPUT)
+        out = report.summary()
+        if screen:
+            out["screening"] = rescreen_list(store, name, report.added + report.changed)
+    typer.echo(json.dumps(out, indent=2, default=str))
+    for r in report.rejected[:20]:
+        typer.secho(f"warning: {file}:{r['line']}: field {r['field'] or '(row)'}: {r['message']} (row not loaded)",
+                    err=True, fg=typer.colors.YELLOW)
+    if report.rejected:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@watchlist_app.command("list")
+def watchlist_list() -> None:
+    """The loaded lists with their versions and what each version changed."""
+    from graph.pipeline.screening import watchlists
+
+    with _session() as (_, store):
+        typer.echo(json.dumps(watchlists(store), indent=2, default=str))
+
+
+@watchlist_app.command("screen")
+def watchlist_screen(
+    party: Annotated[str | None, typer.Option(help="one party's key (default: every party and officer)")] = None,
+) -> None:
+    """Screen every party and officer (or one party and its officers) against every list."""
+    from graph.pipeline.screening import screen_party, screen_store
+
+    with _session() as (_, store):
+        rep = screen_party(store, party) if party else screen_store(store)
+    typer.echo(json.dumps(rep, indent=2, default=str))
 
 
 def main() -> None:

@@ -251,3 +251,5 @@ CasesWrite = Annotated[Ctx, Depends(Require("cases:write"))]
 IngestJob = Annotated[Ctx, Depends(JobAccess("ingest:write"))]
 ScoreJob = Annotated[Ctx, Depends(JobAccess("score:run"))]
 AnyJob = Annotated[Ctx, Depends(JobAccess("ingest:write", "score:run"))]  # the route then checks the job's kind
+WatchlistsWrite = Annotated[Ctx, Depends(Require("watchlists:write"))]
+ScreeningRun = Annotated[Ctx, Depends(Require("screening:run"))]

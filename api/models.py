@@ -8,6 +8,7 @@ documents both sides. The declaration input is generated from the data contract 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -259,6 +260,29 @@ class PathStep(Public):
     link: str | None = Field(default=None, description="relationship type from the previous step")
 
 
+class ScreeningHit(Public):
+    """A screening hit: a party or officer that may be a listed entity (graph.pipeline.screening)."""
+
+    hit_id: str = Field(description="the hit's id (PATCH /screening-hits/{hit_id} sets its state)")
+    subject: str = Field(description="the party's or officer's key")
+    subject_kind: str = Field(description="Party or Person (an officer)")
+    party_id: str | None = Field(default=None, description="the source's party or person id")
+    name: str | None = None
+    list: str = Field(description="the list's name")
+    listed_key: str
+    listed_entity_id: str = Field(description="the id the list gives the entity")
+    listed_name: str | None = None
+    listed_schema: str | None = Field(default=None, description="FtM schema: Person, Company ...")
+    score: float
+    state: Literal["new", "confirmed", "false_positive"]
+    # `builtins.list`: the field `list` above shadows the builtin in this class's namespace
+    reasons: builtins.list[Reason] = Field(description="the features that made the hit: name, identifier, country, "
+                                                       "birth date")
+    screened_at: str | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+
+
 class EntityCard(Public):
     key: str = Field(description="the party key the card is built around")
     entity_id: str | None = None
@@ -274,6 +298,8 @@ class EntityCard(Public):
     offence_paths: list[list[PathStep]] = Field(
         description="shortest links to known offenders (shared identifiers, officers, groups), nearest first")
     decisions: list[DecisionOut]
+    screening: list[ScreeningHit] = Field(default_factory=list,
+                                          description="the party's and its officers' screening hits, best first")
     interrupted_runs: list[InterruptedRun] = Field(
         default_factory=list, description="unfinished runs: this card may show partly updated data")
 

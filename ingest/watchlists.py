@@ -187,6 +187,15 @@ def read_csv(path: str | Path) -> ListData:
     return out
 
 
+def _real_date(v: str) -> bool:
+    """`1970-13` has the shape of a date but is none."""
+    try:
+        dt.date.fromisoformat((v + "-01-01")[:10] if len(v) == 4 else (v + "-01")[:10] if len(v) == 7 else v)
+        return True
+    except ValueError:
+        return False
+
+
 def _csv_problem(row: dict[str, str | None]) -> tuple[str, str] | None:
     if None in row:
         return "", "more values than columns"
@@ -198,7 +207,7 @@ def _csv_problem(row: dict[str, str | None]) -> tuple[str, str] | None:
     if kind not in ("person", "company"):
         return "kind", f"{kind!r} is not person or company"
     bd = (row.get("birth_date") or "").strip()
-    if bd and not _DATE.match(bd):
+    if bd and not (_DATE.match(bd) and _real_date(bd)):
         return "birth_date", f"{bd!r} is not YYYY, YYYY-MM or YYYY-MM-DD"
     for c in (row.get("country") or "").split(";"):
         if c.strip() and not _COUNTRY.match(c.strip().lower()):

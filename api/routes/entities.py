@@ -56,6 +56,14 @@ def _decision(d: dict[str, Any]) -> dict[str, Any]:
             "id": d["key"]}
 
 
+def screening_of(store: GraphStore, key: str) -> list[dict[str, Any]]:
+    """The party's screening hits and its officers' (a sanctioned director shows on the company)."""
+    hits = results.screening_hits(store, subject=key)
+    for o in store.run("watchlist.officers_of", key=key):
+        hits += results.screening_hits(store, subject=o["person"])
+    return sorted(hits, key=lambda h: -(h["score"] or 0.0))
+
+
 def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str, Any]:
     key = p["key"]
     roles = {r["role"]: r["n"] for r in store.run("api.party_roles", key=key)}
@@ -82,6 +90,7 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
         "offences": store.run("api.party_offences", key=key, limit=100),
         "offence_paths": subgraph.paths_to_offences(store, key),
         "decisions": decisions,
+        "screening": screening_of(store, key),
         "interrupted_runs": interrupted_runs(store),
     }
 

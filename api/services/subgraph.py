@@ -31,6 +31,8 @@ DEFAULT_RELS: tuple[str, ...] = (
     *schema.PARTY_ROLES.values(),
     *(i.rel for i in schema.IDENTIFIERS),
     "OFFICER_OF", "COMMITTED_BY", "CONCERNS", "RESOLVED_TO", "MEMBER_OF",
+    # screening hits and the listed entities' own network: trader -> sanctioned owner (issue 14)
+    "SCREENED_AS", "OWNS", "DIRECTS", "RELATED_TO",
 )
 #: the links that tie firms together as one network (no trade): used for the path to an offender
 LINK_RELS: tuple[str, ...] = (
@@ -55,7 +57,7 @@ def node_id(label: str, key: str) -> str:
 
 def display_label(label: str, p: dict[str, Any]) -> str:
     """A short human label per node kind (text only; escaped where it becomes HTML)."""
-    if label in ("Party", "Person", "Entity"):
+    if label in ("Party", "Person", "Entity", "ListedEntity"):
         text = p.get("name") or p.get("key")
     elif label == "Declaration":
         text = f"{p.get('declaration_id') or p.get('key')}/{p.get('item_no') or ''} HS {p.get('hs_code') or '?'}"
@@ -74,7 +76,7 @@ def display_label(label: str, p: dict[str, Any]) -> str:
 def node_risk(label: str, p: dict[str, Any]) -> float | None:
     v = {"Party": p.get("risk_score"), "Group": p.get("risk"),
          "Declaration": p.get("assessment_score") if p.get("assessment_score") is not None else p.get("cover_score"),
-         "Offence": 1.0}.get(label)
+         "Offence": 1.0, "ListedEntity": 1.0}.get(label)
     return float(v) if isinstance(v, (int, float)) else None
 
 

@@ -406,7 +406,8 @@ WATCHLIST_RELS: tuple[RelKind, ...] = (
              _P("reasons", "json", "the features that made the hit"),
              _P("listed_hash", doc="the listed entity's content hash when screened"),
              _P("subject_hash", doc="the party's or officer's screened fields, hashed"),
-             _P("screened_at", "datetime"), _P("decided_by"), _P("decided_at", "datetime"))),
+             _P("screened_at", "datetime"), _P("decided_by"), _P("decided_at", "datetime"),
+             _P("hit_id", doc="the hit's id in the API: a hash of the subject's and the listed entity's keys"))),
 )
 NODES = (*NODES, *WATCHLIST_NODES)
 RELS = (*RELS, *WATCHLIST_RELS)

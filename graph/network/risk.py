@@ -13,7 +13,8 @@
    mass that reached it through the network, relative to the mean.
 3. Score. A declared, weighted list of features (`FEATURES`, each with a docstring the API serves),
    each 0..1; risk_score = sum(weight x value), so every score splits into per-feature
-   contributions. Reasons add the evidence: which offenders, through which shared identifiers,
+   contributions (the network features' weights normalised to 1; the watchlist hit added on top,
+   the sum clipped at 1). Reasons add the evidence: which offenders, through which shared identifiers,
    officers or trade.
 """
 
@@ -168,6 +169,9 @@ class Context:
     propagation: Propagation
     phoenix: pd.DataFrame
     settings: RiskSettings
+    #: live screening hits of parties (graph.pipeline.screening.live_hits: subject, list, entity_id,
+    #: listed_name, score, state); None or empty: no lists, and the watchlist feature is 0 everywhere
+    screening: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,9 @@ class Feature:
     name: str
     weight: float
     compute: Callable[[Context], np.ndarray]
+    #: outside the normalisation: weight x value is added on top (the sum clipped at 1), so a world
+    #: without lists scores exactly as before the feature existed
+    additive: bool = False
 
     @property
     def doc(self) -> str:
@@ -237,6 +244,21 @@ def newness(c: Context) -> np.ndarray:
     return np.asarray(np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0))
 
 
+def watchlist_hit(c: Context) -> np.ndarray:
+    """On a sanctions list or watchlist: the best screening hit of the entity's parties (names across
+    scripts and orders, identifiers, country and birth date; a hit an investigator confirmed counts
+    1, one marked false positive 0)."""
+    out = np.zeros(c.proj.n_entities)
+    h = c.screening
+    if h is None or h.empty:
+        return out
+    pos = pd.Series(np.arange(len(c.proj.party_keys)), index=c.proj.party_keys)
+    h = h[h["subject"].isin(pos.index)]
+    value = np.where(h["state"].to_numpy() == "confirmed", 1.0, h["score"].to_numpy(dtype=float))
+    np.maximum.at(out, c.proj.party_entity[pos.loc[h["subject"].to_numpy()].to_numpy()], value)
+    return out
+
+
 FEATURES: tuple[Feature, ...] = (
     Feature("own_record", 0.30, own_record),
     Feature("network_exposure", 0.15, network_exposure),
@@ -244,6 +266,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("group_risk", 0.20, group_risk),
     Feature("phoenix_succession", 0.12, phoenix_succession),
     Feature("newness", 0.03, newness),
+    Feature("watchlist_hit", 0.6, watchlist_hit, additive=True),
 )
 
 
@@ -261,10 +284,11 @@ class Scores:
 
 
 def score_entities(c: Context, features: tuple[Feature, ...] = FEATURES) -> Scores:
-    total = sum(f.weight for f in features)
+    total = sum(f.weight for f in features if not f.additive)
     values = pd.DataFrame({f.name: np.clip(f.compute(c), 0.0, 1.0) for f in features})
-    contrib = pd.DataFrame({f.name: values[f.name] * (f.weight / total) for f in features})
-    score = contrib.sum(axis=1).to_numpy()
+    contrib = pd.DataFrame({f.name: values[f.name] * (f.weight if f.additive else f.weight / total)
+                            for f in features})
+    score = np.clip(contrib.sum(axis=1).to_numpy(), 0.0, 1.0)
     order = np.lexsort((c.proj.entity_ids, -np.round(score, 12)))
     rank = np.empty(len(score), dtype=np.int64)
     rank[order] = np.arange(1, len(score) + 1)
@@ -319,6 +343,11 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
+    hits_of = None
+    if c.screening is not None and len(c.screening):
+        pos = pd.Series(np.arange(len(proj.party_keys)), index=proj.party_keys)
+        h = c.screening[c.screening["subject"].isin(pos.index)]
+        hits_of = h.groupby(proj.party_entity[pos.loc[h["subject"].to_numpy()].to_numpy()])
     out: dict[int, dict[str, Any]] = {}
     for e in entities:
         e = int(e)
@@ -348,6 +377,10 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
         tr = sorted(trade_adj.get(e, []), key=lambda r: -r[2])[:max_offenders]
         if tr:
             r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]
+        if hits_of is not None and e in hits_of.groups:
+            r["watchlist_hits"] = [{"list": h.list, "entity_id": h.entity_id, "name": h.listed_name,
+                                    "score": h.score, "state": h.state}
+                                   for h in hits_of.get_group(e).itertuples(index=False)][:max_offenders]
         if c.seeds[e] > 0:
             r["own_record_weight"] = round(float(c.seeds[e]), 3)
         g = int(c.groups.group_of[e])

@@ -199,6 +199,17 @@ def prepare(listed: pd.DataFrame) -> ListIndex:
     return ListIndex(listed, names, keys, ids)
 
 
+def restrict(index: ListIndex, entities) -> ListIndex:
+    """The index matching only these listed entities (rows of `index.listed`), its key frequencies
+    those of the whole list: a restricted screening (a list's changed entities) finds exactly the
+    hits a full one finds for them, where an index of the changed entities alone would block on
+    other frequencies."""
+    keep = {int(e) for e in entities}
+    names = index.names.index[index.names["entity"].isin(keep)]
+    return ListIndex(index.listed, index.names, index.keys[index.keys["name"].isin(names)],
+                     index.ids[index.ids["entity"].isin(keep)])
+
+
 # --------------------------------------------------------------------------- subjects
 
 def subjects(parties: pd.DataFrame, officers: pd.DataFrame | None = None) -> pd.DataFrame:

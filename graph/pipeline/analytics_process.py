@@ -98,7 +98,8 @@ def _remove_leftovers(data_dir: Path) -> None:
 
 def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
                    declarations: bool, progress: bool, scored_at: str,
-                   start_run: Callable[[], None], profiles: list[Any] | None = None) -> tuple[dict, dict, list]:
+                   start_run: Callable[[], None], profiles: list[Any] | None = None,
+                   screening: Any = None) -> tuple[dict, dict, list]:
     """The analytics in a child process, their results written into `store` here in batches.
     Returns (report, written, audit plan rows) for `run.score` to store as the ScoreRun."""
     from graph.pipeline.writeback import write_declaration_rows, write_network_rows
@@ -126,7 +127,8 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
         os.close(wfd)
         job = {"settings": s, "analytics": a, "communities": communities, "declarations": declarations,
                "progress": progress, "scored_at": scored_at, "folder": str(folder),
-               "profiles": profiles}  # the live risk profiles, read here by the store's owner
+               "profiles": profiles,  # the live risk profiles and watchlist hits, read here by the owner
+               "screening": screening}
         proc.stdin.write(pickle.dumps(job))
         proc.stdin.close()
 
@@ -238,7 +240,8 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
 
     r = analyse_for_score(frames, job["analytics"], s, communities=job["communities"],
                           declarations=job["declarations"], progress=job["progress"], timings=timings,
-                          on_network=on_network, profiles=job.get("profiles"))
+                          on_network=on_network, profiles=job.get("profiles"),
+                          screening=job.get("screening"))
     t = time.perf_counter()
     dec = handoff.write_parts(declaration_rows(r), folder, "declarations")
     rep = report(r)

@@ -1,7 +1,7 @@
 """`tamga export KIND --format csv|json`: tables for a spreadsheet or another system.
 
 Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
-audit-targets (with a budget). One row per item (per switch event for hs-switches). CSV headers are
+audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score, state). One row per item (per switch event for hs-switches). CSV headers are
 plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so spreadsheet programs
 read Cyrillic names correctly), reasons are one readable sentence list and text that a spreadsheet
 would run as a formula is neutralised; JSON uses the snake_case field names, keeps values raw and
@@ -30,7 +30,9 @@ from graph.store import GraphStore
 __all__ = ["COLUMNS", "CSV_BOM", "KINDS", "NotScoredError", "csv_text", "export", "rows", "safe_cell"]
 
 KINDS = ("entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
-         "audit-targets")
+         "audit-targets", "screening-hits")
+#: kinds that are not results of `tamga score` (screening runs on every list load too)
+UNSCORED_KINDS = ("screening-hits",)
 
 # JSON field -> CSV header, per kind (order = column order)
 COLUMNS: dict[str, dict[str, str]] = {
@@ -56,13 +58,16 @@ COLUMNS: dict[str, dict[str, str]] = {
                       "expected_amount": "Expected amount", "risk": "Risk",
                       "duties_at_stake": "Duties at stake",
                       "pick": "Selected by", "reasons": "Reasons"},
+    "screening-hits": {"party_id": "Party ID", "name": "Name", "list": "List", "listed_entity_id": "Listed entity ID",
+                       "listed_name": "Listed name", "score": "Score", "state": "State", "reasons": "Reasons",
+                       "hit_id": "Hit ID"},
 }
 
 
 _READERS = {
     "entities": results.entities, "groups": results.groups, "resolved-entities": results.resolved_entities,
     "cover-items": results.cover_items, "unit-value-anomalies": results.unit_value_anomalies,
-    "hs-switches": results.hs_switches,
+    "hs-switches": results.hs_switches, "screening-hits": lambda store: results.screening_hits(store),
 }
 
 #: a spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection")
@@ -132,7 +137,7 @@ def export(store: GraphStore, kind: str, fmt: str, out: Path | None, *,
         raise ValueError(f"unknown export kind {kind!r}: choose one of {', '.join(KINDS)}")
     if fmt not in ("csv", "json"):
         raise ValueError("format must be csv or json")
-    if not results.scored(store):
+    if kind not in UNSCORED_KINDS and not results.scored(store):
         # an empty table would read as "nothing risky": say what is missing instead
         raise NotScoredError()
     table = rows(store, kind, budget)

@@ -100,6 +100,11 @@ def _risk(r: dict) -> list[Reason]:
         out.append(Reason(feature="trade_with_offender", value=t.get("declarations"),
                           detail=f"trades with offender {who} ({t['as']}, {t['declarations']} declarations)",
                           evidence=(_entity(t["offender"]),)))
+    for h in r.get("watchlist_hits") or []:
+        out.append(Reason(feature="watchlist_hit", value=h.get("score"),
+                          detail=f"screening hit on list {h['list']}: {h.get('name') or h['entity_id']} "
+                                 f"(score {h.get('score')}, {str(h.get('state')).replace('_', ' ')})",
+                          evidence=(Evidence("listed_entity", f"{h['list']}:{h['entity_id']}", h.get("name")),)))
     ph = r.get("phoenix")
     if ph:
         shared = ", ".join(s["kind"] for s in ph.get("shared", []))
@@ -352,3 +357,37 @@ def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
                       if isinstance(f, dict) else Reason(feature="screening", detail=str(f)))
         out.append({**h, "reasons": rs})
     return out
+
+
+# --------------------------------------------------------------------------- screening hits (issue 14)
+
+def _hit(r: dict[str, Any]) -> dict[str, Any]:
+    """A stored SCREENED_AS hit as the export and the API show it; the reasons as `Reason`s."""
+    feats = loads(r["reasons"]) or []
+    why = [Reason(feature=str(f.get("feature")), value=f.get("value"), contribution=f.get("contribution"),
+                  detail=_hit_detail(f)) for f in feats if isinstance(f, dict)]
+    return {"hit_id": r["hit_id"], "subject": r["subject"], "subject_kind": r["subject_label"],
+            "party_id": r["party_id"] or r["person_id"], "name": r["subject_name"], "list": r["list"],
+            "listed_key": r["listed"], "listed_entity_id": r["entity_id"], "listed_name": r["listed_name"],
+            "listed_schema": r["schema"], "score": r["score"], "state": r["state"], "reasons": why,
+            "screened_at": r["screened_at"], "decided_by": r["decided_by"], "decided_at": r["decided_at"]}
+
+
+def _hit_detail(f: dict[str, Any]) -> str:
+    d = f.get("detail") or {}
+    k = f.get("feature")
+    if k == "name":
+        return f"name {d.get('subject_name')!s} ~ {d.get('listed_name')!s} (similarity {f.get('value')})"
+    if k == "identifier":
+        return f"same {d.get('kind')} number {f.get('value')}"
+    if k in ("country", "birth_date"):
+        same = (f.get("contribution") or 0) > 0
+        return f"{_words(k)} {f.get('value')} {'matches' if same else 'differs from'} {d.get('listed')}"
+    return f"{_words(str(k))}: {f.get('value')}"
+
+
+def screening_hits(store: GraphStore, *, state: str | None = None, subject: str | None = None,
+                   skip: int = 0, limit: int = 10_000_000) -> list[dict[str, Any]]:
+    """Screening hits, best first (every state, or one; every subject, or one)."""
+    rows = store.run("watchlist.hits_page", state=state, subject=subject, skip=skip, limit=limit)
+    return [_hit(r) for r in rows]

@@ -1,6 +1,8 @@
 """The scoring pipeline behind `tamga score`: load frames, run every analysis, write results back.
 
 Steps (each timed in the report):
+0. screening - every party and officer against every stored list (graph.pipeline.screening), the
+              hits written as SCREENED_AS; the live ones feed the risk's watchlist feature;
 1. frames   - `Frames.from_store`: a few key-range paged queries (no per-node Cypher);
 2. resolve  - entity resolution (graph.network.resolution), human decisions honoured;
 3. project  - integer-id projection over entities and the identifiers/officers/trade linking them;
@@ -54,6 +56,7 @@ from graph.network.risk import (
 )
 from graph.pipeline.alerts import raise_alerts
 from graph.pipeline.report import peak_rss_mb, report
+from graph.pipeline.screening import screen_for_scoring
 from graph.pipeline.writeback import audit_plan_rows, write_declaration_results, write_network_results
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
@@ -128,8 +131,10 @@ class _Timer:
 
 def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, communities: bool = True,
             declarations: bool = True, progress: bool = False, timings: dict | None = None,
-            model_settings: Settings | None = None, on_step: Callable[[str], None] | None = None) -> Results:
-    """Steps 2-7 on frames (pure: no store). Same frames and settings -> the same results."""
+            model_settings: Settings | None = None, on_step: Callable[[str], None] | None = None,
+            screening: pd.DataFrame | None = None) -> Results:
+    """Steps 2-7 on frames (pure: no store). Same frames and settings -> the same results.
+    `screening`: the parties' live watchlist hits (graph.pipeline.screening.live_hits), for risk."""
     s = settings or AnalyticsSettings()
     timings = {} if timings is None else timings
     step = _Timer(timings, progress, on_step)
@@ -146,7 +151,7 @@ def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, commun
     with step("risk"):
         ph = find_phoenix(proj, pairs, spec, seeds, s.phoenix)
         prop = propagate(proj, spec, seeds, s.risk)
-        ctx = Context(frames, proj, res, seeds, groups, prop, ph, s.risk)
+        ctx = Context(frames, proj, res, seeds, groups, prop, ph, s.risk, screening)
         sc = score_entities(ctx)
     with step("reasons"):
         top = np.argsort(sc.rank)[: s.reasons_top]
@@ -229,7 +234,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
 def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, communities: bool,
                       declarations: bool, progress: bool, timings: dict[str, float],
                       on_network: Callable[[Results], None], profiles: list[Any] | None = None,
-                      on_step: Callable[[str], None] | None = None) -> Results:
+                      on_step: Callable[[str], None] | None = None,
+                      screening: pd.DataFrame | None = None) -> Results:
     """What `score` runs on its frames, in this process or in the analytics process
     (`graph.pipeline.analytics_process`): the assessment model trains on a second thread beside the
     network analytics (it needs no network result); `on_network(r)` is called once the network
@@ -241,7 +247,7 @@ def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, comm
         prep = pool.submit(_declaration_prep, frames, a, step) \
             if declarations and not frames.declarations.empty else None
         r = analyse(frames, a, communities=communities, declarations=False, progress=progress,
-                    timings=timings, model_settings=s, on_step=on_step)
+                    timings=timings, model_settings=s, on_step=on_step, screening=screening)
         prepared = prep.result() if prep is not None else None
     on_network(r)
     if declarations:
@@ -252,7 +258,8 @@ def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, comm
 def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
                       declarations: bool, progress: bool, scored_at: str,
                       start_run: Callable[[], None], profiles: list[Any] | None = None,
-                      on_step: Callable[[str], None] | None = None) -> tuple[dict, dict, list]:
+                      on_step: Callable[[str], None] | None = None,
+                      screening: pd.DataFrame | None = None) -> tuple[dict, dict, list]:
     """The analytics here, on frames read from the store; returns (report, written, audit plan rows)
     as `analytics_process.score_in_child` does."""
     timings: dict[str, float] = {}
@@ -284,7 +291,7 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
 
         r = analyse_for_score(frames, a, s, communities=communities, declarations=declarations,
                               progress=progress, timings=timings, on_network=on_network,
-                              profiles=profiles, on_step=on_step)
+                              profiles=profiles, on_step=on_step, screening=screening)
         written = network_written[0].result()
     with step("write_declarations"):
         dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
@@ -321,7 +328,14 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
 
     from graph.pipeline.profile_store import live
 
-    profiles = live(store)  # read by the owner; the analytics evaluate them beside the model
+    # every party and officer against every list first (the owner reads the store), so this run's
+    # risk reads this run's hits; the live risk profiles likewise, evaluated beside the model
+    t_screen = time.perf_counter()
+    if on_step is not None:
+        on_step("screening")
+    screened, hits = screen_for_scoring(store)
+    screened["seconds"] = round(time.perf_counter() - t_screen, 3)
+    profiles = live(store)
     child, why_here = analytics_process.choose(store, s, where)
     if child:
         if on_step is not None:
@@ -334,14 +348,15 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
 
         rep, written, plan = analytics_process.score_in_child(
             store, s, a, communities=communities, declarations=declarations, progress=progress,
-            scored_at=scored_at, start_run=start_child_run, profiles=profiles)
+            scored_at=scored_at, start_run=start_child_run, profiles=profiles, screening=hits)
     else:
         rep, written, plan = _score_in_process(store, s, a, communities=communities, declarations=declarations,
                                                progress=progress, scored_at=scored_at, start_run=start_run,
-                                               profiles=profiles, on_step=on_step)
+                                               profiles=profiles, on_step=on_step, screening=hits)
         if why_here:
             rep["notes"].append(why_here)
     rep["written"] = written
+    rep["screening"] = screened
     rep["seconds"] = round(time.perf_counter() - t0, 3)
     rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
     finished = datetime.now(UTC)

@@ -9,7 +9,7 @@ WHERE f.label IN labels(n) AND type(r) IN $types
 RETURN f.key AS src, f.label AS src_label, type(r) AS rel, startNode(r) = n AS outgoing,
        labels(m)[0] AS label, m.key AS key,
        CASE
-         WHEN m:Party OR m:Person OR m:Entity THEN m.name
+         WHEN m:Party OR m:Person OR m:Entity OR m:ListedEntity THEN m.name
          WHEN m:Declaration THEN coalesce(m.declaration_id, m.key) + '/' + coalesce(toString(m.item_no), '')
                                  + ' HS ' + coalesce(m.hs_code, '?')
          WHEN m:Offence THEN coalesce(m.offence_type, 'offence') + ' ' + coalesce(toString(m.date), '')
@@ -19,6 +19,7 @@ RETURN f.key AS src, f.label AS src_label, type(r) AS rel, startNode(r) = n AS o
        END AS text,
        CASE
          WHEN m:Party THEN m.risk_score
+         WHEN m:ListedEntity THEN 1.0
          WHEN m:Group THEN m.risk
          WHEN m:Declaration THEN coalesce(m.assessment_score, m.cover_score)
          WHEN m:Offence THEN 1.0

@@ -42,7 +42,7 @@ def _routes(app):
 def _concrete(path: str) -> str:
     subs = {"entity_id": "t:P1", "group_id": "G1", "lane": "red", "decision_id": "nope", "prefix": "nope",
             "kind": "groups", "name": "app.js", "profile_id": "nope", "case_id": "nope",
-            "job_id": "j20260101T000000-0000000000"}
+            "job_id": "j20260101T000000-0000000000", "hit_id": "0" * 24, "key": "t:P1"}
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: subs[m.group(1)], path)
 
 

@@ -99,6 +99,14 @@ def test_own_csv_list_good_rows_loaded_bad_rows_named(tmp_path, grafeo_store):
     assert ents.loc["w2", "countries"] == ["kz", "uz"] and ents.loc["w1", "schema"] == "Person"
 
 
+@pytest.mark.parametrize(("value", "ok"), [("1970", True), ("1970-12", True), ("1970-02-28", True),
+                                           ("1970-13", False), ("1970-02-30", False), ("1970-00", False)])
+def test_a_csv_birth_date_must_be_a_real_date(tmp_path, value, ok):
+    data = read_csv(write(tmp_path / "l.csv", HEADER + f"w1,Ivan Petrov,person,,,{value},,,\n"))
+    assert (list(data.entities) == ["w1"]) is ok
+    assert [(r["line"], r["field"]) for r in data.rejected] == ([] if ok else [(2, "birth_date")])
+
+
 def test_a_csv_without_the_required_columns_is_refused_with_file_and_line(tmp_path):
     path = write(tmp_path / "x.csv", "id,full_name\n1,Someone\n")
     with pytest.raises(WatchlistError, match=r"x\.csv:1: missing required column\(s\) entity_id, name"):

@@ -93,3 +93,31 @@ def test_hub_damping_keeps_hub_neighbours_low():
     assert max(r.scores.values.loc[clients, "network_exposure"]) < 0.1
     # the ring's clean members are reached through their specific links
     assert min(r.scores.values.at[_e(r, p), "network_exposure"] for p in ("R3", "R4", "R5")) > 0.15
+
+
+
+def _without_watchlist_feature(monkeypatch):
+    from graph.network.risk import score_entities
+    from graph.pipeline import run
+
+    assert FEATURES[-1].name == "watchlist_hit" and FEATURES[-1].additive
+    monkeypatch.setattr(run, "score_entities", lambda ctx: score_entities(ctx, FEATURES[:-1]))
+
+
+def test_the_watchlist_feature_leaves_a_world_without_lists_as_it_scored(monkeypatch, small_world, settings,
+                                                                         grafeo_store):
+    """Additive, outside the normalisation: without hits every score, rank and reason is what the
+    features before it gave, on the hand-built world and on a simulated one."""
+    from graph.store.frames import Frames
+    from ingest.load import ingest_bundle
+
+    ingest_bundle(grafeo_store, small_world, settings=settings, progress=False)
+    for frames in (build(), Frames.from_store(grafeo_store)):
+        with_feature = analyse(frames, declarations=False, communities=False)
+        with monkeypatch.context() as m:
+            _without_watchlist_feature(m)
+            before = analyse(frames, declarations=False, communities=False)
+        assert "watchlist_hit" not in before.scores.values.columns
+        assert np.array_equal(with_feature.scores.score, before.scores.score)
+        assert np.array_equal(with_feature.scores.rank, before.scores.rank)
+        assert with_feature.reasons == before.reasons

@@ -127,3 +127,30 @@ def test_missing_names_and_ids_are_no_evidence():
     nan_list = listed({"entity_id": "nan", "schema": "Company", "name": "NAN"},
                       {"entity_id": "none", "schema": "Company", "name": "None"})
     assert S.screen(subj, S.prepare(nan_list)).empty
+
+
+_SYLL = ["ka", "ro", "mi", "tan", "sel", "vor", "du", "len", "pa", "shi"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), keep=st.sets(st.integers(0, 59), max_size=20))
+def test_a_restricted_screening_finds_what_the_full_one_finds_for_its_entities(seed, keep):
+    """`restrict` (a list's changed entities only) keeps the whole list's key frequencies, so its
+    hits are exactly the full screening's hits on those entities (an index of the changed entities
+    alone would block differently)."""
+    rng = np.random.default_rng(seed)
+
+    def word() -> str:
+        return "".join(rng.choice(_SYLL, size=rng.integers(2, 3))).title()
+
+    ents = [{"entity_id": str(i), "name": f"{word()} {word()}"} for i in range(60)]
+    subj = [{"key": f"s{i}", "kind": "person", "name": f"{word()} {word()}"} for i in range(40)]
+    for i in range(0, 40, 4):  # some planted variants, so there are hits to compare
+        subj[i]["name"] = " ".join(reversed(ents[i]["name"].split()))
+    frame = listed(*ents)
+    index = S.prepare(frame)
+    full = S.screen(subjects(*subj), index)
+    part = S.screen(subjects(*subj), S.restrict(index, keep))
+    want = full[full["entity_id"].astype(int).isin(keep)]
+    cols = ["subject", "entity_id", "score"]
+    assert part[cols].sort_values(cols).to_numpy().tolist() == want[cols].sort_values(cols).to_numpy().tolist()
