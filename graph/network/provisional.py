@@ -32,7 +32,10 @@ from graph.network.risk import FEATURES, RiskSettings
 
 Adjacency = dict[int, list[tuple[int, float]]]
 LOCAL_FEATURES = ("own_record", "network_exposure", "offender_links")
-WEIGHT = {f.name: f.weight / sum(x.weight for x in FEATURES) for f in FEATURES}
+# the weights as score_entities applies them: an additive feature (the watchlist hit) sits outside the
+# normaliser, so it must not dilute the others
+WEIGHT = {f.name: f.weight if f.additive else f.weight / sum(x.weight for x in FEATURES if not x.additive)
+          for f in FEATURES}
 
 
 def forward_push(adj: Adjacency, seeds: dict[int, float], *, alpha: float = 0.85,

@@ -99,7 +99,8 @@ def _remove_leftovers(data_dir: Path) -> None:
 def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
                    declarations: bool, progress: bool, scored_at: str,
                    start_run: Callable[[], None], profiles: list[Any] | None = None,
-                   screening: Any = None) -> tuple[dict, dict, list]:
+                   screening: Any = None, on_step: Callable[[str], None] | None = None
+                   ) -> tuple[dict, dict, list]:
     """The analytics in a child process, their results written into `store` here in batches.
     Returns (report, written, audit plan rows) for `run.score` to store as the ScoreRun."""
     from graph.pipeline.writeback import write_declaration_rows, write_network_rows
@@ -159,6 +160,9 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                 if kind == "network":
                     start_run()  # recorded as running before anything is written back
                     network = pool.submit(write_network, value)
+                elif kind == "step":  # the child's step begins: the job's progress (and its cancel point)
+                    if on_step is not None:
+                        on_step(value)
                 elif kind == "error":
                     exc, tb = value
                     exc.add_note(f"in the analytics process (pid {proc.pid}):\n{tb}")
@@ -228,7 +232,10 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
     t0 = time.perf_counter()
     s, folder = job["settings"], Path(job["folder"])
     timings: dict[str, float] = {}
-    with _Timer(timings, job["progress"])("frames"):
+    def on_step(name: str) -> None:
+        send(("step", name))
+
+    with _Timer(timings, job["progress"], on_step)("frames"):
         frames = Frames.from_ledger(Ledger.of(s), handoff.read_state(folder))
     sent: dict[str, dict] = {}
 
@@ -241,7 +248,7 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
     r = analyse_for_score(frames, job["analytics"], s, communities=job["communities"],
                           declarations=job["declarations"], progress=job["progress"], timings=timings,
                           on_network=on_network, profiles=job.get("profiles"),
-                          screening=job.get("screening"))
+                          screening=job.get("screening"), on_step=on_step)
     t = time.perf_counter()
     dec = handoff.write_parts(declaration_rows(r), folder, "declarations")
     rep = report(r)

@@ -338,9 +338,6 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     profiles = live(store)
     child, why_here = analytics_process.choose(store, s, where)
     if child:
-        if on_step is not None:
-            on_step("analytics")
-
         def start_child_run() -> None:
             if on_step is not None:
                 on_step("write")
@@ -348,7 +345,8 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
 
         rep, written, plan = analytics_process.score_in_child(
             store, s, a, communities=communities, declarations=declarations, progress=progress,
-            scored_at=scored_at, start_run=start_child_run, profiles=profiles, screening=hits)
+            scored_at=scored_at, start_run=start_child_run, profiles=profiles, screening=hits,
+            on_step=on_step)
     else:
         rep, written, plan = _score_in_process(store, s, a, communities=communities, declarations=declarations,
                                                progress=progress, scored_at=scored_at, start_run=start_run,
@@ -357,6 +355,7 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
             rep["notes"].append(why_here)
     rep["written"] = written
     rep["screening"] = screened
+    rep["timings_s"]["screening"] = screened.pop("seconds")
     rep["seconds"] = round(time.perf_counter() - t0, 3)
     rep["peak_rss_mb"] = round(peak_rss_mb(), 1)
     finished = datetime.now(UTC)
