@@ -158,25 +158,9 @@ class Edge:
                 await reply(413, f"request body exceeds the limit of {limit} bytes")
                 return
             if scope["method"] in ("POST", "PUT", "PATCH"):
-                chunks, size = [], 0
-                while True:
-                    try:
-                        msg = await asyncio.wait_for(receive(), self.body_timeout)
-                    except TimeoutError:
-                        await reply(408, f"the request body did not arrive within {self.body_timeout:g} s",
-                                    [(b"connection", b"close")])
-                        return
-                    if msg["type"] == "http.disconnect":
-                        return
-                    chunk = msg.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
-                        await reply(413, f"request body exceeds the limit of {limit} bytes")
-                        return
-                    chunks.append(chunk)
-                    if not msg.get("more_body"):
-                        break
-                body = b"".join(chunks)
+                body = await self._read_body(receive, limit, reply)
+                if body is None:
+                    return
                 sent = False
 
                 async def receive_replay():
@@ -201,6 +185,27 @@ class Edge:
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], template, str(status_holder["status"])).inc()
             self.metrics.latency.labels(template).observe(time.perf_counter() - t0)
+
+    async def _read_body(self, receive, limit: int, reply) -> bytes | None:
+        """The whole request body, or None once it has been answered (408, 413) or the client left."""
+        chunks, size = [], 0
+        while True:
+            try:
+                msg = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                await reply(408, f"the request body did not arrive within {self.body_timeout:g} s",
+                            [(b"connection", b"close")])
+                return None
+            if msg["type"] == "http.disconnect":
+                return None
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await reply(413, f"request body exceeds the limit of {limit} bytes")
+                return None
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                return b"".join(chunks)
 
 
 def _install_errors(app: FastAPI) -> None:

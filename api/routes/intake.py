@@ -90,7 +90,7 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
         a = assessor_for(ctx.state)  # 503 before the model is fitted: nothing is stored without an answer
         out = [a.assess({**r, "source": src}) for r in rows]
         existing = {r["key"] for r in ctx.store.run("intake.items_exist", keys=keys)}
-        new = [r for r, k in zip(rows, keys) if k not in existing]
+        new = [r for r, k in zip(rows, keys, strict=True) if k not in existing]
         target = f"{src}: {len(new)} of {len(rows)} items ({keys[0]}{' ...' if len(keys) > 1 else ''})"
         if new:
             ctx.audit("declarations.store.intent", target, 202)
@@ -111,7 +111,7 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
                 ctx.audit("declarations.store", target, 201)
         ctx.audit("assess", target)
         items = [{**o, "reasons": reasons(o.get("reasons")), "key": k, "stored": k not in existing}
-                 for o, k in zip(out, keys)]
+                 for o, k in zip(out, keys, strict=True)]
         return {"source": src, "items": items,
                 "provisional": _after(provisional, ctx.state, intake.touched_by_items(src, new, by_key), tasks)}
 

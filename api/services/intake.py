@@ -264,7 +264,7 @@ def seeds_of(store: GraphStore, keys: list[str], ref: pd.Timestamp, s: RiskSetti
     proj = SimpleNamespace(n_entities=len(keys), party_keys=np.array(keys, dtype=object),
                            party_entity=np.arange(len(keys)), reference_date=ref)
     seeds = offence_seeds(frames, proj, s)  # type: ignore[arg-type]
-    return dict(zip(keys, (float(x) for x in seeds)))
+    return dict(zip(keys, (float(x) for x in seeds), strict=True))
 
 
 class Pending:
@@ -336,11 +336,11 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
     old_scores = [state.get(k, {}).get("risk_score") for k in nb.parties]
     new_seed = seeds_of(store, [k for k in touched if k in state], _reference_date(store), s)
     seeds = [new_seed[k] if k in new_seed else prov.seed_of(v.get("own_record", 0.0))
-             for k, v in zip(nb.parties, old_values)]
+             for k, v in zip(nb.parties, old_values, strict=True)]
     ups = prov.update(nb, old_values, old_scores, seeds, s)
     at = datetime.now(UTC).isoformat(timespec="seconds")
     rows = []
-    for k, u, v_old, was in zip(nb.parties, ups, old_values, old_scores):
+    for k, u, v_old, was in zip(nb.parties, ups, old_values, old_scores, strict=True):
         if not u.changed and (k not in new_seed or was is not None):
             continue  # nothing moved (a touched party never scored is written all the same)
         base = loads(state.get(k, {}).get("risk_reasons"))
