@@ -19,6 +19,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -140,7 +141,7 @@ class Edge:
                 message = {**message, "headers": h}
             await send(message)
 
-        async def reply(status: int, detail: str, extra: list[tuple[bytes, bytes]] = ()) -> None:
+        async def reply(status: int, detail: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
             body = problem_body(status, None, detail, instance=path, request_id=rid)
             await send_wrapped({"type": "http.response.start", "status": status,
                                 "headers": [(b"content-type", PROBLEM.encode()),

@@ -9,7 +9,7 @@ documents both sides. The declaration input is generated from the data contract 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -432,7 +432,7 @@ def _contract_model(file: str, name: str) -> type[BaseModel]:
     """A row of the data contract's `file`, as a strict input model (generated from the schema)."""
     fields: dict[str, Any] = {}
     for c in schema.FILE_BY_NAME[file].columns:
-        typ: Any = Literal[c.choices] if c.choices else _PY_TYPES[c.type]  # type: ignore[valid-type]
+        typ: Any = Literal[c.choices] if c.choices else _PY_TYPES[c.type]
         kw: dict[str, Any] = dict(_CONSTRAINTS.get(c.type, {}))
         if c.type in ("str",):
             kw["max_length"] = 500
@@ -454,8 +454,12 @@ def _contract_model(file: str, name: str) -> type[BaseModel]:
     return create_model(name, __base__=Input, **fields)
 
 
-DeclarationIn = _contract_model("declarations", "DeclarationIn")
-OffenceIn = _contract_model("offences", "OffenceIn")
+if TYPE_CHECKING:  # generated at import: to mypy, the pydantic models they are
+    DeclarationIn: TypeAlias = BaseModel
+    OffenceIn: TypeAlias = BaseModel
+else:
+    DeclarationIn = _contract_model("declarations", "DeclarationIn")
+    OffenceIn = _contract_model("offences", "OffenceIn")
 
 
 class Assessment(Public):
@@ -477,7 +481,7 @@ _SOURCE = Field(default=None, min_length=1, max_length=50, pattern=r"^[A-Za-z0-9
 
 class DeclarationsIn(Input):
     source: Annotated[str | None, _SOURCE] = None
-    items: Annotated[list[DeclarationIn], Field(min_length=1, max_length=1000,  # type: ignore[valid-type]
+    items: Annotated[list[DeclarationIn], Field(min_length=1, max_length=1000,
                                                 description="declaration items, the contract's columns")]
 
 
@@ -519,7 +523,7 @@ class InspectionsIn(Input):
 
 class OffencesIn(Input):
     source: Annotated[str | None, _SOURCE] = None
-    items: Annotated[list[OffenceIn], Field(min_length=1, max_length=1000)]  # type: ignore[valid-type]
+    items: Annotated[list[OffenceIn], Field(min_length=1, max_length=1000)]
 
 
 class IntakeOut(Public):

@@ -13,6 +13,7 @@ Why not uvicorn's defaults:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -81,9 +82,9 @@ class HeaderTimeoutH11(H11Protocol):
 
     header_timeout_s = 10.0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._header_task = None
+        self._header_task: asyncio.TimerHandle | None = None
         self._arm()
 
     def _arm(self) -> None:

@@ -89,7 +89,7 @@ def _item_key(source: str, row: dict[str, Any]) -> str:
              summary="Assess a declaration item against the stored network; written only with store=true")
 async def assess_declaration(
     ctx: Assess,
-    body: DeclarationIn,  # type: ignore[valid-type]
+    body: DeclarationIn,
     store: Annotated[bool, Query(description="also write the item to the store (needs ingest:write)")] = False,
     source: Annotated[str | None, Query(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$",
                                         description="source whose party ids the row uses (default: the latest ingest's)")] = None,

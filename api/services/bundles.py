@@ -99,7 +99,8 @@ def _add_multipart(body: bytes, content_type: str, w: _Writer) -> None:
         name = part.get_filename()
         if not name:
             continue  # a plain form field
-        w.add(name, io.BytesIO(part.get_payload(decode=True) or b""))
+        payload = part.get_payload(decode=True)  # bytes, or None for a nested multipart
+        w.add(name, io.BytesIO(payload if isinstance(payload, bytes) else b""))
 
 
 def _add_zip(body: bytes, w: _Writer) -> None:

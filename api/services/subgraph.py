@@ -174,7 +174,8 @@ def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[
         adj.setdefault(e["source"], []).append(e["target"])
         adj.setdefault(e["target"], []).append(e["source"])
     parent: dict[str, str | None] = {root: None}
-    queue, found = [root], []
+    queue = [root]
+    found: list[list[str]] = []
     while queue and len(found) < limit:
         nxt = []
         for u in queue:
@@ -183,7 +184,8 @@ def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[
                     continue
                 parent[v] = u
                 if nodes.get(v, {}).get("kind") == "Offence":
-                    path, w = [], v
+                    path: list[str] = []
+                    w: str | None = v
                     while w is not None:
                         path.append(w)
                         w = parent[w]
