@@ -142,7 +142,7 @@ async def start_ingest_run(ctx: IngestJob, request: Request, response: Response,
                 # the server; a key's holder may name only folders under the allowed roots
                 folder = (_own_folder(given.path) if ctx.principal is CLI
                           else allowed_path(given.path, ctx.state.settings.ingest_roots))
-                params = {"path": str(folder), "profile": _profile(given.profile), "source": given.source}
+                params: dict[str, Any] = {"path": str(folder), "profile": _profile(given.profile), "source": given.source}
             else:
                 dest = runner.upload_dir(job_id)
                 names = unpack(body, ctype, dest, ctx.state.settings)

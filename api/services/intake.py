@@ -211,15 +211,15 @@ def neighbourhood(store: GraphStore, touched: list[str]) -> prov.Neighbourhood:
                 links.add((e, n, spec, deg))
     trade: dict[tuple[int, int, str], int] = {}
     partners: dict[int, set[int]] = {}
-    pairs = {(str(a), str(b)): k for a, b, k in _trade_pairs()}
+    pairs: dict[tuple[str | None, str | None], str] = {(str(a), str(b)): k for a, b, k in _trade_pairs()}
     for r in store.run("intake.trade_partners", keys=touched, limit=MAX_TRADE_ROWS):
         ra, rb = _ROLE_OF_REL.get(r["role"]), _ROLE_OF_REL.get(r["other_role"])
         kind = pairs.get((ra, rb)) or pairs.get((rb, ra))
         a, b = idx(r["party"]), idx(r["other"])
         if kind is None or a is None or b is None or a == b:
             continue
-        k = (min(a, b), max(a, b), kind)
-        trade[k] = trade.get(k, 0) + int(r["items"])
+        edge = (min(a, b), max(a, b), kind)
+        trade[edge] = trade.get(edge, 0) + int(r["items"])
         partners.setdefault(a, set()).add(b)
         partners.setdefault(b, set()).add(a)
     rows = [(a, b, kind, n, max(len(partners.get(a, ())), len(partners.get(b, ())))) for (a, b, kind), n in trade.items()]
@@ -295,7 +295,7 @@ class Pending:
 
         if not self._running.acquire(blocking=False):
             return []
-        reports = []
+        reports: list[dict[str, Any]] = []
         try:
             while True:
                 time.sleep(self.settle_s)
@@ -346,7 +346,7 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
         base = loads(state.get(k, {}).get("risk_reasons"))
         base = base if isinstance(base, dict) else {}
         vals = {**v_old, **u.values}
-        contrib = [{"feature": f, "value": round(x, 4), "contribution": round(x * prov.WEIGHT[f], 4)}
+        contrib: list[dict[str, Any]] = [{"feature": f, "value": round(x, 4), "contribution": round(x * prov.WEIGHT[f], 4)}
                    for f, x in vals.items() if f in prov.WEIGHT and x > 0]
         contrib.sort(key=lambda c: -c["contribution"])
         rows.append({"key": k, "risk_score": round(u.score, 6), "provisional_at": at,

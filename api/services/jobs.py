@@ -348,6 +348,7 @@ class JobRunner:
 
     @staticmethod
     def _end_phase(job: Job) -> None:
+        assert job.phase is not None  # both callers check that it is in job.phases
         ph = job.phases[job.phase]
         if ph.get("seconds") is None and "t0" in ph:
             ph["seconds"] = round(time.perf_counter() - ph.pop("t0"), 3)
