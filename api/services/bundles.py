@@ -41,8 +41,8 @@ class UploadError(ValueError):
 def allowed_path(given: str, roots: list[Path]) -> Path:
     """The bundle folder `given` resolves to, when it lies under an allowed root."""
     if not roots:
-        raise UploadError("no bundle folder may be named: the server allows none (setting TAMGA_INGEST_ROOTS); "
-                          "upload the bundle instead")
+        raise UploadError("no bundle folder may be named: the server allows none "
+                          "(setting TAMGA_INGEST_ROOTS); upload the bundle instead")
     try:
         real = Path(given).expanduser().resolve(strict=True)
     except (OSError, RuntimeError):
@@ -55,13 +55,15 @@ def allowed_path(given: str, roots: list[Path]) -> Path:
         if not real.is_dir():
             raise UploadError(f"{given} is not a folder")
         return real
-    raise UploadError(f"{given} is outside the folders this server may ingest from (setting TAMGA_INGEST_ROOTS)")
+    raise UploadError(f"{given} is outside the folders this server may ingest from "
+                      "(setting TAMGA_INGEST_ROOTS)")
 
 
 def _safe_name(name: str) -> str:
     base = PurePosixPath(name.replace("\\", "/")).name
     if not _NAME.match(base) or not base.lower().endswith(SUFFIXES):
-        raise UploadError(f"file {name!r} refused: a bundle file is a plain name ending in {', '.join(SUFFIXES)}")
+        raise UploadError(f"file {name!r} refused: a bundle file is a plain name ending in "
+                          f"{', '.join(SUFFIXES)}")
     return base
 
 
@@ -85,8 +87,8 @@ class _Writer:
             while chunk := src.read(_COPY_CHUNK):
                 self.bytes += len(chunk)
                 if self.bytes > self.s.job_upload_max_expanded_bytes:
-                    raise UploadError(f"the upload expands past {self.s.job_upload_max_expanded_bytes:,} bytes "
-                                      "(setting job_upload_max_expanded_bytes)", too_large=True)
+                    raise UploadError(f"the upload expands past {self.s.job_upload_max_expanded_bytes:,} "
+                                      "bytes (setting job_upload_max_expanded_bytes)", too_large=True)
                 out.write(chunk)
 
 

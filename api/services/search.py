@@ -94,7 +94,8 @@ class SearchIndex:
                 "country": row.get("country"), "risk_score": row.get("risk_score"),
                 "matched_on": matched_on, "score": round(float(score), 1)}
 
-    def _add_name_hits(self, norm: str, limit: int, add: Callable[[dict[str, Any], str, float], None]) -> None:
+    def _add_name_hits(self, norm: str, limit: int,
+                       add: Callable[[dict[str, Any], str, float], None]) -> None:
         """Name hits for a normalised name: exact, then prefix, then fuzzy among the parties sharing a
         word with it (or, when none does, the whole list)."""
         self.refresh()
