@@ -19,6 +19,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -49,13 +50,16 @@ API_VERSION = "1.0.0"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 PROBLEM = "application/problem+json"
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Content Too Large", 422: "Unprocessable Content",
+           405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Content Too Large",
+           422: "Unprocessable Content",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
-def problem_body(status: int, title: str | None = None, detail: str | None = None, *, instance: str | None = None,
-                 request_id: str | None = None, errors: list[dict[str, Any]] | None = None) -> bytes:
-    body: dict[str, Any] = {"type": "about:blank", "title": title or _TITLES.get(status, "Error"), "status": status}
+def problem_body(status: int, title: str | None = None, detail: str | None = None, *,
+                 instance: str | None = None, request_id: str | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> bytes:
+    body: dict[str, Any] = {"type": "about:blank", "title": title or _TITLES.get(status, "Error"),
+                            "status": status}
     if detail:
         body["detail"] = detail
     if instance:
@@ -70,7 +74,8 @@ def problem_body(status: int, title: str | None = None, detail: str | None = Non
 def problem(request: Request, status: int, title: str | None = None, detail: str | None = None,
             headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> Response:
     rid = getattr(request.state, "request_id", None)
-    return Response(problem_body(status, title, detail, instance=request.url.path, request_id=rid, errors=errors),
+    return Response(problem_body(status, title, detail, instance=request.url.path, request_id=rid,
+                                 errors=errors),
                     status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -84,7 +89,8 @@ class Metrics:
         self.latency = Histogram("tamga_http_request_duration_seconds", "HTTP request latency", ["route"],
                                  buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
                                  registry=self.registry)
-        self.in_flight = Gauge("tamga_http_requests_in_flight", "requests being served", registry=self.registry)
+        self.in_flight = Gauge("tamga_http_requests_in_flight", "requests being served",
+                               registry=self.registry)
 
 
 def forwarded_client(peer: str, forwarded_for: str | None, trusted: frozenset[str]) -> str:
@@ -140,7 +146,7 @@ class Edge:
                 message = {**message, "headers": h}
             await send(message)
 
-        async def reply(status: int, detail: str, extra: list[tuple[bytes, bytes]] = ()) -> None:
+        async def reply(status: int, detail: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
             body = problem_body(status, None, detail, instance=path, request_id=rid)
             await send_wrapped({"type": "http.response.start", "status": status,
                                 "headers": [(b"content-type", PROBLEM.encode()),
@@ -158,25 +164,9 @@ class Edge:
                 await reply(413, f"request body exceeds the limit of {limit} bytes")
                 return
             if scope["method"] in ("POST", "PUT", "PATCH"):
-                chunks, size = [], 0
-                while True:
-                    try:
-                        msg = await asyncio.wait_for(receive(), self.body_timeout)
-                    except TimeoutError:
-                        await reply(408, f"the request body did not arrive within {self.body_timeout:g} s",
-                                    [(b"connection", b"close")])
-                        return
-                    if msg["type"] == "http.disconnect":
-                        return
-                    chunk = msg.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
-                        await reply(413, f"request body exceeds the limit of {limit} bytes")
-                        return
-                    chunks.append(chunk)
-                    if not msg.get("more_body"):
-                        break
-                body = b"".join(chunks)
+                body = await self._read_body(receive, limit, reply)
+                if body is None:
+                    return
                 sent = False
 
                 async def receive_replay():
@@ -201,6 +191,27 @@ class Edge:
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], template, str(status_holder["status"])).inc()
             self.metrics.latency.labels(template).observe(time.perf_counter() - t0)
+
+    async def _read_body(self, receive, limit: int, reply) -> bytes | None:
+        """The whole request body, or None once it has been answered (408, 413) or the client left."""
+        chunks, size = [], 0
+        while True:
+            try:
+                msg = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                await reply(408, f"the request body did not arrive within {self.body_timeout:g} s",
+                            [(b"connection", b"close")])
+                return None
+            if msg["type"] == "http.disconnect":
+                return None
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await reply(413, f"request body exceeds the limit of {limit} bytes")
+                return None
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                return b"".join(chunks)
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -236,7 +247,8 @@ def _custom_openapi(app: FastAPI):
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        spec = get_openapi(title=app.title, version=app.version, description=app.description,
+                           routes=app.routes)
         ref = {"$ref": "#/components/schemas/Problem"}
         for path_item in spec.get("paths", {}).values():
             for op in path_item.values():
@@ -278,7 +290,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             app.state.tamga.search.refresh(force=True)
             state = app.state.tamga
             state.handoff_token = handoff_token
-            state.jobs = JobRunner(s, st, metrics.registry, after_write=lambda: state.search.refresh(force=True))
+            state.jobs = JobRunner(s, st, metrics.registry,
+                                   after_write=lambda: state.search.refresh(force=True))
             state.jobs.start()
             yield
         finally:
@@ -308,8 +321,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(screening.router)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     if s.cors_origins:  # closed by default: no CORS headers at all unless origins are configured
-        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["X-API-Key", "Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID"])
+        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["X-API-Key", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID"])
     app.add_middleware(Edge, settings=s, metrics=metrics)
     return app
 

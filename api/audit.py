@@ -29,7 +29,8 @@ ACTIONS = (
     # api.routes.intake: data posted one call at a time (intent before the write, outcome after)
     "declarations.store.intent", "declarations.store", "inspection.create.intent", "inspection.create",
     "offences.store.intent", "offences.store",
-    "job.submit", "job.read", "job.list", "job.cancel", "job.rerun", "job.start", "job.finish", "job.interrupted",
+    "job.submit", "job.read", "job.list", "job.cancel", "job.rerun", "job.start", "job.finish",
+    "job.interrupted",
     # watchlists and screening (issue 14)
     "watchlist.read", "watchlist.load.intent", "watchlist.load", "screening.read", "screening.run",
     "screening.decide.intent", "screening.decide",

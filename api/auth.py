@@ -42,8 +42,8 @@ SCOPES: dict[str, str] = {
 }
 
 ROLES: dict[str, tuple[str, ...]] = {
-    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "cases:read", "cases:write",
-                     "screening:run"),
+    "investigator": ("entity:read", "graph:read", "assess", "decide", "export:read", "cases:read",
+                     "cases:write", "screening:run"),
     "auditor": ("entity:read", "graph:read", "audit:read", "export:read", "cases:read"),
     "system": ("entity:read", "assess", "ingest:write", "score:run", "watchlists:write", "screening:run"),
     "admin": tuple(SCOPES),
@@ -128,7 +128,8 @@ def _revoke_bootstrap(store: GraphStore) -> int:
     return n
 
 
-def ensure_key(store: GraphStore, key: str, owner: str, role: str, *, expires_hours: int = 24) -> datetime | None:
+def ensure_key(store: GraphStore, key: str, owner: str, role: str, *,
+               expires_hours: int = 24) -> datetime | None:
     """Register a given key (the bootstrap admin key) if it was never stored; its expiry, or None
     when it was stored before (then it keeps its state: a revoked bootstrap key stays revoked)."""
     if store.run("api.key_by_hash", key_hash=hash_key(key)):

@@ -5,7 +5,8 @@ checks the key (401), the rate limit (429) and the scope (403) before the route 
 route a `Ctx` that knows who is asking, from where, under which request id, and records audit
 events. A presented key that is not valid is recorded (`auth.failed`, with an 8-character hash
 of the key, never the key) and counted per client address: past `auth_fail_limit` failures in
-`auth_fail_window_s` the address gets 429 until the window has passed, whatever key it sends. Why aliases: a route cannot forget its scope, and a test walks the app's routes to prove it.
+`auth_fail_window_s` the address gets 429 until the window has passed, whatever key it sends.
+Why aliases: a route cannot forget its scope, and a test walks the app's routes to prove it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from graph.store import GraphStore
 class ApiError(Exception):
     """An error answered as RFC 9457 problem+json."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, title: str, detail: str | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
 
@@ -103,7 +105,8 @@ class AppState:
     assessor: Any = None
     tickets: Tickets = field(default_factory=Tickets)
     jobs: Any = None  # api.services.jobs.JobRunner, when the app runs jobs
-    handoff_token: str | None = None  # the CLI's local hand-off token (api.handoff), when served by `tamga serve`
+    # the CLI's local hand-off token (api.handoff), when served by `tamga serve`
+    handoff_token: str | None = None
 
 
 async def get_state(request: Request) -> AppState:
@@ -183,7 +186,8 @@ class Require:
                   getattr(request.state, "client_request_id", ""))
         if not self.allows(principal):
             ctx.audit("access.denied", f"{request.method} {request.url.path} needs {self.wanted()}", 403)
-            raise ApiError(403, "Forbidden", f"this key (role {principal.role}) lacks the scope {self.wanted()}")
+            raise ApiError(403, "Forbidden",
+                           f"this key (role {principal.role}) lacks the scope {self.wanted()}")
         request.state.principal = principal
         return ctx
 
@@ -250,6 +254,7 @@ CasesRead = Annotated[Ctx, Depends(Require("cases:read"))]
 CasesWrite = Annotated[Ctx, Depends(Require("cases:write"))]
 IngestJob = Annotated[Ctx, Depends(JobAccess("ingest:write"))]
 ScoreJob = Annotated[Ctx, Depends(JobAccess("score:run"))]
-AnyJob = Annotated[Ctx, Depends(JobAccess("ingest:write", "score:run"))]  # the route then checks the job's kind
+# the route then checks the job's kind
+AnyJob = Annotated[Ctx, Depends(JobAccess("ingest:write", "score:run"))]
 WatchlistsWrite = Annotated[Ctx, Depends(Require("watchlists:write"))]
 ScreeningRun = Annotated[Ctx, Depends(Require("screening:run"))]

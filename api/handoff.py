@@ -47,7 +47,8 @@ def publish(s: Settings, host: str, port: int, token: str) -> Path:
     private_dir(s.data_dir)
     path = server_file(s)
     connect = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-    _write_private(path, json.dumps({"pid": os.getpid(), "host": connect, "port": port, "token": token}).encode())
+    _write_private(path, json.dumps({"pid": os.getpid(), "host": connect, "port": port,
+                                     "token": token}).encode())
     return path
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -26,7 +26,8 @@ class Public(BaseModel):
 class Evidence(Public):
     """What a reason points at (`graph.domain.reasons.Evidence`)."""
 
-    kind: str = Field(description="entity, party, group, item, or an identifier kind (TaxId, Phone, Address, ...)")
+    kind: str = Field(description="entity, party, group, item, or an identifier kind "
+                                  "(TaxId, Phone, Address, ...)")
     id: str = Field(description="its key or value")
     label: str | None = Field(default=None, description="its name, when it has one")
     weight: float | None = Field(default=None, description="how much it says, e.g. a shared identifier's "
@@ -233,7 +234,8 @@ class GroupMember(Public):
 
 
 class GroupDetail(GroupSummary):
-    links: Reasons = Field(default=[], description="the shared identifiers and officers that hold it together")
+    links: Reasons = Field(default=[],
+                           description="the shared identifiers and officers that hold it together")
     members: list[GroupMember]
 
 
@@ -248,7 +250,8 @@ class DecisionOut(Public):
     at: str | None = None
     deleted_at: str | None = None
     deleted_by: str | None = None
-    status: str | None = Field(default=None, description="effective, or pending a second approver (four-eyes)")
+    status: str | None = Field(default=None,
+                               description="effective, or pending a second approver (four-eyes)")
     approved_by: str | None = None
     approved_at: str | None = None
 
@@ -338,8 +341,9 @@ class Subgraph(Public):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     truncated: bool = Field(description="true when a cap (node count or per-hop rows) cut the subgraph")
-    offence_paths: list[list[str]] = Field(default=[], description="shortest paths (node ids) from the root "
-                                                                   "to offences in the subgraph, nearest first")
+    offence_paths: list[list[str]] = Field(default=[],
+                                           description="shortest paths (node ids) from the root to offences "
+                                                       "in the subgraph, nearest first")
     nodes: list[GraphNode]
     edges: list[GraphEdge]
     legend: list[LegendItem]
@@ -370,7 +374,8 @@ class UnitValueAlert(Public):
     norm_unit_value: float | None = Field(default=None, description="usual value per kg of the HS code")
     robust_z: float | None = Field(default=None, description="robust z of log value per kg (median / MAD)")
     direction: Literal["under", "over"] | None = None
-    duties_at_stake: float | None = Field(default=None, description="duties lost if undervalued (0 when over)")
+    duties_at_stake: float | None = Field(default=None,
+                                          description="duties lost if undervalued (0 when over)")
     reasons: Reasons = []
     customs_value: float | None = None
     goods_description: str | None = None
@@ -384,7 +389,8 @@ class HsSwitch(Public):
     to_hs: str | None = None
     n_before: int | None = Field(default=None, description="the trader's items before the switch")
     n_new: int | None = Field(default=None, description="items under the new code within the window")
-    n_old_after: int | None = Field(default=None, description="items still under the old code within the window")
+    n_old_after: int | None = Field(default=None,
+                                    description="items still under the old code within the window")
     duty_rate_before: float | None = None
     duty_rate_after: float | None = None
     score: float | None = None
@@ -413,7 +419,8 @@ class AuditTarget(Public):
     expected_amount: float | None = None
     risk: float | None = None
     duties_at_stake: float | None = None
-    pick: str | None = Field(default=None, description="why it is in the plan: by expected amount, or a random draw")
+    pick: str | None = Field(default=None,
+                             description="why it is in the plan: by expected amount, or a random draw")
     reasons: Reasons = []
 
 
@@ -458,7 +465,7 @@ def _contract_model(file: str, name: str) -> type[BaseModel]:
     """A row of the data contract's `file`, as a strict input model (generated from the schema)."""
     fields: dict[str, Any] = {}
     for c in schema.FILE_BY_NAME[file].columns:
-        typ: Any = Literal[c.choices] if c.choices else _PY_TYPES[c.type]  # type: ignore[valid-type]
+        typ: Any = Literal[c.choices] if c.choices else _PY_TYPES[c.type]
         kw: dict[str, Any] = dict(_CONSTRAINTS.get(c.type, {}))
         if c.type in ("str",):
             kw["max_length"] = 500
@@ -480,15 +487,21 @@ def _contract_model(file: str, name: str) -> type[BaseModel]:
     return create_model(name, __base__=Input, **fields)
 
 
-DeclarationIn = _contract_model("declarations", "DeclarationIn")
-OffenceIn = _contract_model("offences", "OffenceIn")
+if TYPE_CHECKING:  # generated at import: to mypy, the pydantic models they are
+    DeclarationIn = BaseModel
+    OffenceIn = BaseModel
+else:
+    DeclarationIn = _contract_model("declarations", "DeclarationIn")
+    OffenceIn = _contract_model("offences", "OffenceIn")
 
 
 class Assessment(Public):
     score: float = Field(description="declaration risk 0..1")
-    model_score: float | None = Field(default=None, description="the model's part of the score, before network risk")
+    model_score: float | None = Field(default=None,
+                                      description="the model's part of the score, before network risk")
     lane: str = Field(description="proposed lane: green, yellow or red")
-    expected_rate: float | None = Field(default=None, description="hit rate seen in this lane when the model was fitted")
+    expected_rate: float | None = Field(default=None,
+                                        description="hit rate seen in this lane when the model was fitted")
     reasons: Reasons = []
     source: str | None = Field(default=None, description="source whose party ids the row uses")
     stored: bool = Field(description="whether the declaration was written to the store by this request")
@@ -503,13 +516,14 @@ _SOURCE = Field(default=None, min_length=1, max_length=50, pattern=r"^[A-Za-z0-9
 
 class DeclarationsIn(Input):
     source: Annotated[str | None, _SOURCE] = None
-    items: Annotated[list[DeclarationIn], Field(min_length=1, max_length=1000,  # type: ignore[valid-type]
+    items: Annotated[list[DeclarationIn], Field(min_length=1, max_length=1000,
                                                 description="declaration items, the contract's columns")]
 
 
 class StoredAssessment(Public):
     key: str = Field(description="the item's node key (source:declaration_id/item_no)")
-    stored: bool = Field(description="written by this call (false: the item was already stored, never overwritten)")
+    stored: bool = Field(description="written by this call (false: the item was already stored, "
+                                     "never overwritten)")
     score: float = Field(description="declaration risk 0..1")
     model_score: float | None = None
     lane: str = Field(description="proposed lane: green, yellow or red")
@@ -545,7 +559,7 @@ class InspectionsIn(Input):
 
 class OffencesIn(Input):
     source: Annotated[str | None, _SOURCE] = None
-    items: Annotated[list[OffenceIn], Field(min_length=1, max_length=1000)]  # type: ignore[valid-type]
+    items: Annotated[list[OffenceIn], Field(min_length=1, max_length=1000)]
 
 
 class IntakeOut(Public):
@@ -562,7 +576,8 @@ DecisionKind = Literal["same_entity", "not_same_entity", "confirmed_risk", "clea
 class DecisionIn(Input):
     kind: DecisionKind
     subject: Annotated[str, Field(min_length=1, max_length=300, description="party or declaration key")]
-    object: Annotated[str | None, Field(max_length=300, description="the other party (same / not same entity)")] = None
+    object: Annotated[str | None, Field(max_length=300,
+                                        description="the other party (same / not same entity)")] = None
     value: Annotated[str | None, Field(max_length=100, description="inspection: clear or violation")] = None
     note: Annotated[str | None, Field(max_length=2000)] = None
 
@@ -587,10 +602,12 @@ class AuditEventOut(Public):
     user: str
     action: str
     target: str | None = None
-    client: str | None = Field(default=None, description="the caller: the peer, or the address a trusted proxy forwarded")
+    client: str | None = Field(default=None,
+                               description="the caller: the peer, or the address a trusted proxy forwarded")
     peer: str | None = Field(default=None, description="the TCP peer (a proxy, when there is one)")
     request_id: str | None = Field(default=None, description="the server's id of the request")
-    client_request_id: str | None = Field(default=None, description="the X-Request-ID the caller sent, if well-formed")
+    client_request_id: str | None = Field(default=None,
+                                          description="the X-Request-ID the caller sent, if well-formed")
     status: int | None = None
 
 

@@ -13,6 +13,7 @@ Why not uvicorn's defaults:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -81,9 +82,9 @@ class HeaderTimeoutH11(H11Protocol):
 
     header_timeout_s = 10.0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._header_task = None
+        self._header_task: asyncio.TimerHandle | None = None
         self._arm()
 
     def _arm(self) -> None:
@@ -100,7 +101,8 @@ class HeaderTimeoutH11(H11Protocol):
     def _headers_late(self) -> None:
         self._header_task = None
         if self.cycle is self._armed_for and not self.transport.is_closing():
-            self.logger.info("closing a connection whose request headers took over %.0f s", self.header_timeout_s)
+            self.logger.info("closing a connection whose request headers took over %.0f s",
+                             self.header_timeout_s)
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
@@ -118,10 +120,12 @@ class HeaderTimeoutH11(H11Protocol):
         super().connection_lost(exc)
 
 
-def uvicorn_config(app: Any, settings: Settings, host: str, port: int, *, log_level: str = "info") -> uvicorn.Config:
+def uvicorn_config(app: Any, settings: Settings, host: str, port: int, *,
+                   log_level: str = "info") -> uvicorn.Config:
     """The one uvicorn configuration of the product."""
     protocol = type("TamgaH11", (HeaderTimeoutH11,), {"header_timeout_s": settings.header_timeout_s})
     install_log_scrubbing()
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, http=protocol, lifespan="on",
                           proxy_headers=False, forwarded_allow_ips="", server_header=False,
-                          timeout_keep_alive=settings.keep_alive_s, limit_concurrency=settings.max_connections)
+                          timeout_keep_alive=settings.keep_alive_s,
+                          limit_concurrency=settings.max_connections)

@@ -18,7 +18,8 @@ router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 
 
-@router.get("/ingest-runs", operation_id="list_ingest_runs", response_model=list[IngestRunOut], tags=["ingest"],
+@router.get("/ingest-runs", operation_id="list_ingest_runs", response_model=list[IngestRunOut],
+            tags=["ingest"],
             summary="The latest ingest runs and their reports, newest first")
 async def list_ingest_runs(ctx: IngestWrite, limit: Limit = 20) -> list[dict[str, Any]]:
     from ingest.load import last_reports
@@ -40,7 +41,8 @@ async def list_audit_events(
     user: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     target: Annotated[str | None, Query(max_length=500)] = None,
-    since: Annotated[str | None, Query(max_length=40, description="ISO-8601 UTC, e.g. 2026-01-31T00:00:00Z")] = None,
+    since: Annotated[str | None, Query(max_length=40,
+                                       description="ISO-8601 UTC, e.g. 2026-01-31T00:00:00Z")] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Limit = 100,
@@ -56,12 +58,14 @@ async def list_audit_events(
     return await ctx.limits.run(work)
 
 
-@router.post("/keys", operation_id="create_api_key", response_model=KeyCreated, status_code=201, tags=["keys"],
+@router.post("/keys", operation_id="create_api_key", response_model=KeyCreated, status_code=201,
+             tags=["keys"],
              summary="Create an API key (shown once; stored hashed)")
 async def create_api_key(ctx: KeysAdmin, body: KeyIn) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         try:
-            key = create_key(ctx.store, body.owner, body.role, expires_days=body.expires_days, scopes=body.scopes)
+            key = create_key(ctx.store, body.owner, body.role,
+                             expires_days=body.expires_days, scopes=body.scopes)
         except ValueError as e:
             raise ApiError(422, "Unprocessable Content", str(e)) from None
         prefix = key.split("_")[1]

@@ -65,8 +65,8 @@ def _store_row(state: AppState, row: dict[str, Any], source: str) -> tuple[bool,
     except intake.RowsRefused as e:
         raise ApiError(422, "Unprocessable Content", e.reason) from None
     try:
-        rep = intake.store_rows(state.store, state.settings, source, {"declarations": [row]}, parties, "api:assess",
-                                record=True)
+        rep = intake.store_rows(state.store, state.settings, source, {"declarations": [row]}, parties,
+                                "api:assess", record=True)
     except BundleError as e:  # nothing of the row loaded (quarantined past the bounds), or no such column
         raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
     state.search.refresh(force=True)
@@ -89,10 +89,12 @@ def _item_key(source: str, row: dict[str, Any]) -> str:
              summary="Assess a declaration item against the stored network; written only with store=true")
 async def assess_declaration(
     ctx: Assess,
-    body: DeclarationIn,  # type: ignore[valid-type]
-    store: Annotated[bool, Query(description="also write the item to the store (needs ingest:write)")] = False,
+    body: DeclarationIn,
+    store: Annotated[bool,
+                     Query(description="also write the item to the store (needs ingest:write)")] = False,
     source: Annotated[str | None, Query(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$",
-                                        description="source whose party ids the row uses (default: the latest ingest's)")] = None,
+                                        description="source whose party ids the row uses "
+                                                    "(default: the latest ingest's)")] = None,
 ) -> dict[str, Any]:
     if store and not ctx.principal.has("ingest:write"):
         ctx.audit("access.denied", "POST /api/v1/assess?store=true needs ingest:write", 403)

@@ -6,8 +6,8 @@ verdict into decisions through the one decision mechanism (`api.routes.decisions
 confirmed -> `confirmed_risk`, dismissed -> `cleared` on each party of the case, so the next scoring
 run learns from it as from any decision, and the four-eyes rule holds (a `cleared` on a high-risk
 party waits, pending, for a second approver). A case about an officer alone (a Person screening
-hit) closes without a decision: decisions are about parties and items. Every read and change is on the audit trail, its
-target starting with the case key.
+hit) closes without a decision: decisions are about parties and items. Every read and change is
+on the audit trail, its target starting with the case key.
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ def _may_change(ctx, c: dict[str, Any], what: str) -> None:
     who = c.get("assignee")
     if who and who != ctx.principal.owner and not ctx.principal.has("keys:admin"):
         ctx.audit("access.denied", f"{c['key']} {what}: assigned to {who}", 403)
-        raise ApiError(403, "Forbidden", f"case {c['key']!r} is assigned to {who}: take it over through an admin")
+        raise ApiError(403, "Forbidden",
+                       f"case {c['key']!r} is assigned to {who}: take it over through an admin")
 
 
 def _detail(ctx, c: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +141,8 @@ async def list_cases(
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
-        rows = ctx.store.run("cases.page", state=state, assignee=ctx.principal.owner if who == "mine" else None,
+        rows = ctx.store.run("cases.page", state=state,
+                             assignee=ctx.principal.owner if who == "mine" else None,
                              unassigned=who == "unassigned", skip=skip, limit=lim)
         ctx.audit("cases.list", f"who={who} state={state or '*'}")
         return {"items": [r["cf"] for r in rows]}
@@ -149,9 +151,11 @@ async def list_cases(
 
 
 @router.get("/cases/export", operation_id="export_cases", response_class=Response,
-            summary="The queue or the team figures (opened, closed, median hours to close, share confirmed) as CSV",
+            summary="The queue or the team figures (opened, closed, median hours to close, "
+                    "share confirmed) as CSV",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def export_cases(ctx: CasesRead, table: Annotated[Literal["queue", "team"], Query()] = "queue") -> Response:
+async def export_cases(ctx: CasesRead,
+                       table: Annotated[Literal["queue", "team"], Query()] = "queue") -> Response:
     from graph.pipeline.export import CSV_BOM, csv_text
 
     def work() -> str:
@@ -168,24 +172,29 @@ async def export_cases(ctx: CasesRead, table: Annotated[Literal["queue", "team"]
 
 QUEUE_COLUMNS = {"key": "case", "subject": "subject", "subject_kind": "subject kind", "name": "name",
                  "state": "state", "assignee": "assignee", "priority": "expected duties at stake",
-                 "alerts": "alerts", "opened_at": "opened", "closed_at": "closed", "closing_reason": "closing reason"}
+                 "alerts": "alerts", "opened_at": "opened", "closed_at": "closed",
+                 "closing_reason": "closing reason"}
 TEAM_COLUMNS = {"assignee": "assignee", "opened": "opened", "in_progress": "in progress", "closed": "closed",
-                "confirmed": "confirmed", "dismissed": "dismissed", "median_hours_to_close": "median hours to close",
+                "confirmed": "confirmed", "dismissed": "dismissed",
+                "median_hours_to_close": "median hours to close",
                 "share_confirmed": "share confirmed"}
 
 
 def team_figures(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per assignee and for the whole team ("all"): cases opened, closed, median time to close, share confirmed."""
+    """Per assignee and for the whole team ("all"): cases opened, closed, median time to close, share
+    confirmed."""
     groups: dict[str, list[dict]] = {"all": cases}
     for c in cases:
         groups.setdefault(c.get("assignee") or "(unassigned)", []).append(c)
     out = []
     for who, cs in groups.items():
         closed = [c for c in cs if c["state"] in CLOSING]
-        hours = [(datetime.fromisoformat(c["closed_at"]) - datetime.fromisoformat(c["opened_at"])).total_seconds() / 3600
+        hours = [(datetime.fromisoformat(c["closed_at"])
+                  - datetime.fromisoformat(c["opened_at"])).total_seconds() / 3600
                  for c in closed if c.get("closed_at") and c.get("opened_at")]
         confirmed = sum(c["state"] == "confirmed" for c in closed)
-        out.append({"assignee": who, "opened": len(cs), "in_progress": sum(c["state"] == "in_progress" for c in cs),
+        out.append({"assignee": who, "opened": len(cs),
+                    "in_progress": sum(c["state"] == "in_progress" for c in cs),
                     "closed": len(closed), "confirmed": confirmed, "dismissed": len(closed) - confirmed,
                     "median_hours_to_close": round(statistics.median(hours), 3) if hours else None,
                     "share_confirmed": round(confirmed / len(closed), 4) if closed else None})
@@ -257,14 +266,16 @@ async def set_state(ctx: CasesWrite, case_id: CaseKey, body: StateIn) -> dict[st
                 decisions.append(d)
         at = audit.now_iso()
         rows = ctx.store.run("cases.set_state", key=key, state=body.state, at=at, user=ctx.principal.owner,
-                             closed_at=at if closing else None, closed_by=ctx.principal.owner if closing else None,
+                             closed_at=at if closing else None,
+                             closed_by=ctx.principal.owner if closing else None,
                              reason=body.reason if closing else None)
         if not rows:
             raise ApiError(409, "Conflict", f"case {key!r} was closed meanwhile")
         if closing:
             ctx.store.run("cases.close_alerts", key=key)
         pending = sum(d.get("status") == "pending" for d in decisions)
-        ctx.audit("case.state", f"{case_id} -> {body.state}" + (f", {len(decisions)} decision(s)" if closing else "")
+        ctx.audit("case.state", f"{case_id} -> {body.state}"
+                  + (f", {len(decisions)} decision(s)" if closing else "")
                   + (f", {pending} pending a second approver" if pending else ""))
         return {"case": rows[0]["cf"], "decisions": decisions}
 

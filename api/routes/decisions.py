@@ -76,10 +76,12 @@ def record_decision(ctx, kind: str, subject: str, object: str | None = None, val
 
 
 @router.post("/decisions", operation_id="create_decision", response_model=DecisionOut, status_code=201,
-             summary="Record a decision (same entity / not the same, confirmed risk / cleared) or an inspection")
+             summary="Record a decision (same entity / not the same, confirmed risk / cleared) "
+                     "or an inspection")
 async def create_decision(ctx: Decide, body: DecisionIn) -> dict[str, Any]:
     if body.kind in PAIR_KINDS and not body.object:
-        raise ApiError(422, "Unprocessable Content", f"a {body.kind} decision needs an object (the other party)")
+        raise ApiError(422, "Unprocessable Content",
+                       f"a {body.kind} decision needs an object (the other party)")
     if body.kind in PAIR_KINDS and body.object == body.subject:
         raise ApiError(422, "Unprocessable Content", f"a {body.kind} decision needs two different parties")
     if body.kind == "inspection" and body.value not in ("clear", "violation"):
@@ -107,7 +109,9 @@ async def list_decisions(ctx: EntityRead, subject: Annotated[str, Query(min_leng
 
 @router.delete("/decisions/{decision_id}", operation_id="withdraw_decision", response_model=DecisionOut,
                summary="Withdraw a decision: it stays on record, marked deleted with who and when")
-async def withdraw_decision(ctx: Decide, decision_id: Annotated[str, Path(min_length=1, max_length=100)]) -> dict[str, Any]:
+async def withdraw_decision(ctx: Decide,
+                            decision_id: Annotated[str, Path(min_length=1, max_length=100)],
+                            ) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         found = ctx.store.run("api.decision_by_key", key=decision_id)
         if not found:
@@ -116,7 +120,8 @@ async def withdraw_decision(ctx: Decide, decision_id: Annotated[str, Path(min_le
         if author != ctx.principal.owner and not ctx.principal.has("keys:admin"):
             ctx.audit("access.denied", f"withdraw {decision_id} of {author}", 403)
             raise ApiError(403, "Forbidden", "only the decision's author or an admin may withdraw it")
-        rows = ctx.store.run("api.decision_soft_delete", key=decision_id, at=audit.now_iso(), user=ctx.principal.owner)
+        rows = ctx.store.run("api.decision_soft_delete", key=decision_id, at=audit.now_iso(),
+                             user=ctx.principal.owner)
         if not rows:
             raise ApiError(404, "Not Found", f"decision {decision_id!r} was already withdrawn")
         ctx.audit("decision.delete", decision_id)
@@ -127,7 +132,8 @@ async def withdraw_decision(ctx: Decide, decision_id: Annotated[str, Path(min_le
 
 @router.post("/decisions/{decision_id}/approve", operation_id="approve_decision", response_model=DecisionOut,
              summary="Approve a pending (risk-lowering) decision as the second pair of eyes; not its author")
-async def approve_decision(ctx: Decide, decision_id: Annotated[str, Path(min_length=1, max_length=100)]) -> dict[str, Any]:
+async def approve_decision(ctx: Decide,
+                           decision_id: Annotated[str, Path(min_length=1, max_length=100)]) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         found = ctx.store.run("api.decision_by_key", key=decision_id)
         if not found:
@@ -135,10 +141,13 @@ async def approve_decision(ctx: Decide, decision_id: Annotated[str, Path(min_len
         d = found[0]["decision"]
         if d.get("user") == ctx.principal.owner:
             ctx.audit("access.denied", f"approve {decision_id}: own decision", 403)
-            raise ApiError(403, "Forbidden", "a decision needs a second approver: its author cannot approve it")
-        rows = ctx.store.run("api.decision_approve", key=decision_id, user=ctx.principal.owner, at=audit.now_iso())
+            raise ApiError(403, "Forbidden",
+                           "a decision needs a second approver: its author cannot approve it")
+        rows = ctx.store.run("api.decision_approve", key=decision_id, user=ctx.principal.owner,
+                             at=audit.now_iso())
         if not rows:
-            raise ApiError(409, "Conflict", f"decision {decision_id!r} is not pending (withdrawn or effective)")
+            raise ApiError(409, "Conflict",
+                           f"decision {decision_id!r} is not pending (withdrawn or effective)")
         ctx.audit("decision.approve", f"{decision_id} {d.get('kind')} {d.get('subject')}", 200)
         return _out(rows[0]["decision"])
 

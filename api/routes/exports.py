@@ -15,14 +15,15 @@ from api.routes.common import ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["exports"], responses=ERRORS)
 
-ExportKind = Literal["entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
-                     "audit-targets", "screening-hits"]
+ExportKind = Literal["entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches",
+                     "resolved-entities", "audit-targets", "screening-hits"]
 
 
 @router.get("/exports/{kind}", operation_id="export_table", summary="Download a result table as CSV or JSON",
             response_class=Response,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                                         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}})
+                                         "application/json": {"schema": {"type": "array",
+                                                                         "items": {"type": "object"}}}}}})
 async def export_table(
     ctx: ExportRead,
     kind: ExportKind,
@@ -38,7 +39,8 @@ async def export_table(
             raise ApiError(404, "Not Found", str(e)) from None
         except ValueError as e:
             raise ApiError(422, "Unprocessable Content", str(e)) from None
-        ctx.audit("export.read", f"{kind} {format}" + (f" budget={budget}" if kind == "audit-targets" else ""))
+        ctx.audit("export.read",
+                  f"{kind} {format}" + (f" budget={budget}" if kind == "audit-targets" else ""))
         return str(text)
 
     text = await ctx.limits.run(work, bulk=True)

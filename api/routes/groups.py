@@ -1,4 +1,5 @@
-"""Linked groups (shell-company networks), cover-item, unit-value and HS-switch alerts, audit targets and lanes.
+"""Linked groups (shell-company networks), cover-item, unit-value and HS-switch alerts, audit
+targets and lanes.
 
 Every route reads through `graph.pipeline.results` (the read model the exports use too)."""
 
@@ -33,7 +34,8 @@ Score = Annotated[float, Query(ge=0.0, le=1.0)]
 
 @router.get("/groups", operation_id="list_groups", response_model=Page[GroupSummary], tags=["groups"],
             summary="Linked groups, riskiest first")
-async def list_groups(ctx: EntityRead, min_risk: Score = 0.0, skip: Skip = 0, limit: Limit = 50) -> dict[str, Any]:
+async def list_groups(ctx: EntityRead, min_risk: Score = 0.0, skip: Skip = 0,
+                      limit: Limit = 50) -> dict[str, Any]:
     lim = ctx.limits.page(limit)
 
     def work() -> dict[str, Any]:
@@ -46,7 +48,8 @@ async def list_groups(ctx: EntityRead, min_risk: Score = 0.0, skip: Skip = 0, li
 
 @router.get("/groups/{group_id}", operation_id="get_group", response_model=GroupDetail, tags=["groups"],
             summary="A linked group: its members and the links that hold it together")
-async def get_group(ctx: EntityRead, group_id: Annotated[str, Path(min_length=1, max_length=300)]) -> dict[str, Any]:
+async def get_group(ctx: EntityRead,
+                    group_id: Annotated[str, Path(min_length=1, max_length=300)]) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         g = results.group(ctx.store, group_id, max_members=ctx.limits.settings.max_subgraph_nodes)
         if g is None:
@@ -57,7 +60,8 @@ async def get_group(ctx: EntityRead, group_id: Annotated[str, Path(min_length=1,
     return await ctx.limits.run(work)
 
 
-@router.get("/alerts/cover", operation_id="list_cover_alerts", response_model=Page[CoverAlert], tags=["alerts"],
+@router.get("/alerts/cover", operation_id="list_cover_alerts", response_model=Page[CoverAlert],
+            tags=["alerts"],
             summary="Cover-item alerts: declared codes that may cover other goods")
 async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip = 0,
                             limit: Limit = 50) -> dict[str, Any]:
@@ -72,12 +76,14 @@ async def list_cover_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip 
 
 
 @router.get("/alerts/unit-values", operation_id="list_unit_value_alerts", response_model=Page[UnitValueAlert],
-            tags=["alerts"], summary="Unit-value alerts: items priced far from their HS code's usual value per kg")
+            tags=["alerts"],
+            summary="Unit-value alerts: items priced far from their HS code's usual value per kg")
 async def list_unit_value_alerts(
         ctx: EntityRead,
         min_abs_z: Annotated[float, Query(ge=0.0, le=1000.0, description="smallest |robust z| listed")] = 3.5,
         direction: Annotated[Literal["under", "over"] | None,
-                             Query(description="under (below the usual price) or over; both when absent")] = None,
+                             Query(description="under (below the usual price) or over; "
+                                               "both when absent")] = None,
         skip: Skip = 0, limit: Limit = 50) -> dict[str, Any]:
     lim = ctx.limits.page(limit)
 
@@ -91,7 +97,8 @@ async def list_unit_value_alerts(
 
 
 @router.get("/alerts/hs-switches", operation_id="list_hs_switch_alerts", response_model=Page[HsSwitchAlert],
-            tags=["alerts"], summary="HS-switch alerts: traders who suddenly declare their goods under another code")
+            tags=["alerts"],
+            summary="HS-switch alerts: traders who suddenly declare their goods under another code")
 async def list_hs_switch_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: Skip = 0,
                                 limit: Limit = 50) -> dict[str, Any]:
     """One item per party, highest switch score first, with its switches of at least `min_score`."""
@@ -105,10 +112,13 @@ async def list_hs_switch_alerts(ctx: EntityRead, min_score: Score = 0.5, skip: S
     return await ctx.limits.run(work)
 
 
-@router.get("/audit-targets", operation_id="list_audit_targets", response_model=Page[AuditTarget], tags=["alerts"],
-            summary="The post-clearance audit plan under a budget (ranked by duties expected to be recovered)")
+@router.get("/audit-targets", operation_id="list_audit_targets", response_model=Page[AuditTarget],
+            tags=["alerts"],
+            summary="The post-clearance audit plan under a budget "
+                    "(ranked by duties expected to be recovered)")
 async def list_audit_targets(ctx: EntityRead,
-                             budget: Annotated[int, Query(ge=1, le=PAGE_MAX, description="audits the office can do")] = 20,
+                             budget: Annotated[int, Query(ge=1, le=PAGE_MAX,
+                                                          description="audits the office can do")] = 20,
                              ) -> dict[str, Any]:
     """The plan the last scoring run stored (`graph.declarations.audit_plan`), sliced to the budget by the
     read model (`graph.pipeline.results.audit_targets`, which `tamga export audit-targets` uses too)."""

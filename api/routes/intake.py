@@ -68,7 +68,8 @@ def _source(state: AppState, given: str | None) -> str:
     return src
 
 
-@router.post("/declarations", operation_id="post_declarations", response_model=DeclarationsOut, status_code=201,
+@router.post("/declarations", operation_id="post_declarations", response_model=DeclarationsOut,
+             status_code=201,
              summary="Store declaration items (a batch, all or nothing) and answer each one's assessment")
 async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: BackgroundTasks,
                             provisional: Provisional = "background") -> dict[str, Any]:
@@ -90,7 +91,7 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
         a = assessor_for(ctx.state)  # 503 before the model is fitted: nothing is stored without an answer
         out = [a.assess({**r, "source": src}) for r in rows]
         existing = {r["key"] for r in ctx.store.run("intake.items_exist", keys=keys)}
-        new = [r for r, k in zip(rows, keys) if k not in existing]
+        new = [r for r, k in zip(rows, keys, strict=True) if k not in existing]
         target = f"{src}: {len(new)} of {len(rows)} items ({keys[0]}{' ...' if len(keys) > 1 else ''})"
         if new:
             ctx.audit("declarations.store.intent", target, 202)
@@ -111,9 +112,10 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
                 ctx.audit("declarations.store", target, 201)
         ctx.audit("assess", target)
         items = [{**o, "reasons": reasons(o.get("reasons")), "key": k, "stored": k not in existing}
-                 for o, k in zip(out, keys)]
+                 for o, k in zip(out, keys, strict=True)]
         return {"source": src, "items": items,
-                "provisional": _after(provisional, ctx.state, intake.touched_by_items(src, new, by_key), tasks)}
+                "provisional": _after(provisional, ctx.state, intake.touched_by_items(src, new, by_key),
+                                      tasks)}
 
     return await ctx.limits.run(work)
 
@@ -129,19 +131,22 @@ async def post_inspections(ctx: IngestWrite, body: InspectionsIn, tasks: Backgro
         for i, k in enumerate(keys):
             if k not in found:
                 raise RequestValidationError([{"loc": ("body", "items", i, "item"),
-                                               "msg": f"no declaration item {k!r} in the store", "type": "value_error"}])
+                                               "msg": f"no declaration item {k!r} in the store",
+                                               "type": "value_error"}])
         out, touched = [], set()
         for it in body.items:
             key = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
             what = f"{key} inspection {it.item} {it.result}"
             ctx.audit("inspection.create.intent", what, 202)
             ctx.store.run("intake.record_inspection", key=key, subject=it.item, value=it.result, note=it.note,
-                          user=ctx.principal.owner, at=audit.now_iso(), inspected_on=it.date, officer=it.officer)
+                          user=ctx.principal.owner, at=audit.now_iso(), inspected_on=it.date,
+                          officer=it.officer)
             ctx.audit("inspection.create", what, 201)
             out.append(key)
             if it.item in liable:
                 touched.add(liable[it.item])
-        return {"stored": len(out), "keys": out, "provisional": _after(provisional, ctx.state, touched, tasks)}
+        return {"stored": len(out), "keys": out,
+                "provisional": _after(provisional, ctx.state, touched, tasks)}
 
     return await ctx.limits.run(work)
 
@@ -156,7 +161,8 @@ async def post_offences(ctx: IngestWrite, body: OffencesIn, tasks: BackgroundTas
         src = _source(ctx.state, body.source)
         try:
             intake.check_rows("offences", rows)
-            parties, _ = intake.party_records(ctx.store, src, [(i, "party_id", r["party_id"]) for i, r in enumerate(rows)],
+            parties, _ = intake.party_records(ctx.store, src,
+                                              [(i, "party_id", r["party_id"]) for i, r in enumerate(rows)],
                                               file="offences")
         except intake.RowsRefused as e:
             raise e.as_validation_error() from None
@@ -172,6 +178,7 @@ async def post_offences(ctx: IngestWrite, body: OffencesIn, tasks: BackgroundTas
             raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
         ctx.audit("offences.store", target, 201)
         touched = {schema.node_key(src, r["party_id"]) for r in rows}
-        return {"stored": len(rows), "keys": keys, "provisional": _after(provisional, ctx.state, touched, tasks)}
+        return {"stored": len(rows), "keys": keys,
+                "provisional": _after(provisional, ctx.state, touched, tasks)}
 
     return await ctx.limits.run(work)

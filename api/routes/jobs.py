@@ -104,7 +104,8 @@ def _profile(name: str) -> str:
     from ingest.profiles import available
 
     if not _PROFILE.match(name) or name not in available():
-        raise ApiError(422, "Unprocessable Content", f"no mapping profile {name!r}; available: {', '.join(available())}")
+        raise ApiError(422, "Unprocessable Content",
+                       f"no mapping profile {name!r}; available: {', '.join(available())}")
     return name
 
 
@@ -120,10 +121,12 @@ _UPLOAD_BODY = {"content": {
              openapi_extra={"requestBody": _UPLOAD_BODY},
              summary="Start an ingest job: a bundle folder under the allowed roots, or an uploaded bundle")
 async def start_ingest_run(ctx: IngestJob, request: Request, response: Response,
-                           profile: Annotated[str, Query(max_length=40, description="uploads: mapping profile")]
+                           profile: Annotated[str, Query(max_length=40,
+                                                         description="uploads: mapping profile")]
                            = "contract",
-                           source: Annotated[str | None, Query(max_length=100, description="uploads: source name")]
-                           = None) -> dict[str, Any]:
+                           source: Annotated[str | None, Query(max_length=100,
+                                                               description="uploads: source name")] = None,
+                           ) -> dict[str, Any]:
     runner = _runner(ctx)
     ctype = request.headers.get("content-type", "")
     body = await request.body()
@@ -142,7 +145,8 @@ async def start_ingest_run(ctx: IngestJob, request: Request, response: Response,
                 # the server; a key's holder may name only folders under the allowed roots
                 folder = (_own_folder(given.path) if ctx.principal is CLI
                           else allowed_path(given.path, ctx.state.settings.ingest_roots))
-                params = {"path": str(folder), "profile": _profile(given.profile), "source": given.source}
+                params: dict[str, Any] = {"path": str(folder), "profile": _profile(given.profile),
+                                          "source": given.source}
             else:
                 dest = runner.upload_dir(job_id)
                 names = unpack(body, ctype, dest, ctx.state.settings)
@@ -150,7 +154,8 @@ async def start_ingest_run(ctx: IngestJob, request: Request, response: Response,
         except UploadError as e:
             status = 413 if e.too_large else 422
             ctx.audit("job.submit", f"ingest refused: {e}"[:500], status)
-            raise ApiError(status, "Content Too Large" if e.too_large else "Unprocessable Content", str(e)) from None
+            raise ApiError(status, "Content Too Large" if e.too_large else "Unprocessable Content",
+                           str(e)) from None
         return _submit(ctx, runner, "ingest", params, job_id)
 
     return _accepted(response, await ctx.limits.run(work, bulk=True))
@@ -165,7 +170,8 @@ def _own_folder(given: str) -> FsPath:
 
 @router.post("/score-runs", operation_id="start_score_run", response_model=JobOut, status_code=202,
              summary="Start a scoring job (every analysis, results written back)")
-async def start_score_run(ctx: ScoreJob, response: Response, body: ScoreRunIn | None = None) -> dict[str, Any]:
+async def start_score_run(ctx: ScoreJob, response: Response,
+                          body: ScoreRunIn | None = None) -> dict[str, Any]:
     runner = _runner(ctx)
     params = {"communities": (body or ScoreRunIn()).communities}
     job = await ctx.limits.run(_submit, ctx, runner, "score", params, new_job_id())
@@ -212,8 +218,8 @@ async def cancel_job(ctx: AnyJob, job_id: JobId) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         job = _job(ctx, job_id)
         if job.state not in ("queued", "running"):
-            raise ApiError(409, "Conflict", f"job {job.id} is {job.state}: only a queued or running job can be "
-                                            "cancelled")
+            raise ApiError(409, "Conflict",
+                           f"job {job.id} is {job.state}: only a queued or running job can be cancelled")
         _runner(ctx).cancel(job)
         ctx.audit("job.cancel", f"{job.kind} job {job.id} {job.state}", 202)
         return _out(job)

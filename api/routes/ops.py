@@ -15,22 +15,24 @@ from api.services.runs import interrupted_runs
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", operation_id="healthz", response_model=Health, summary="Liveness: the process answers")
+@router.get("/healthz", operation_id="healthz", response_model=Health,
+            summary="Liveness: the process answers")
 async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
 @router.get("/readyz", operation_id="readyz", response_model=Readiness,
             responses={503: {"model": Health, "description": "the store does not answer"}},
-            summary="Readiness: the store answers a query; the job holding the writer, if any; runs that were "
-                    "interrupted (the data may be partial)")
+            summary="Readiness: the store answers a query; the job holding the writer, if any; runs that "
+                    "were interrupted (the data may be partial)")
 async def readyz(request: Request) -> Any:
     state = request.app.state.tamga
     try:
         rows = await state.limits.run(state.store.run, "store.ping")
         ok = bool(rows and rows[0].get("ok") == 1)
     except Exception as e:  # noqa: BLE001 — any store failure means not ready
-        return JSONResponse({"status": "unavailable", "store": state.store.backend, "detail": str(e)[:200]}, 503)
+        return JSONResponse({"status": "unavailable", "store": state.store.backend,
+                             "detail": str(e)[:200]}, 503)
     if not ok:
         return JSONResponse({"status": "unavailable", "store": state.store.backend}, 503)
     runs = await state.limits.run(interrupted_runs, state.store)

@@ -27,7 +27,8 @@ ASSETS = {
     "vis-network.css": (VIS / "vis-network.css", "text/css"),
 }
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+            "connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
 
 
 @router.get("/")
@@ -58,8 +59,8 @@ async def standalone_network(request: Request, ticket: str) -> HTMLResponse:
     t = state.tickets.redeem(ticket) if len(ticket) <= 64 else None
     if t is None:
         raise HTTPException(404, "this page link is unknown, used or expired: open it again from the page")
-    ctx = Ctx(t.principal, state, getattr(request.state, "request_id", ""), client_of(request), peer_of(request),
-              getattr(request.state, "client_request_id", ""))
+    ctx = Ctx(t.principal, state, getattr(request.state, "request_id", ""), client_of(request),
+              peer_of(request), getattr(request.state, "client_request_id", ""))
     p = t.params
     page, csp = await state.limits.run(network_page, ctx, t.entity_id, p["depth"], p["max_nodes"], p["rel"],
                                        p["date_from"], p["date_to"])

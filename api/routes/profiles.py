@@ -31,14 +31,16 @@ ProfileId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z
 class ProfileChange(Input):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     criteria: Annotated[str, Field(min_length=1, max_length=4000, description=(
-        "criteria in the profile language, e.g. `hs ^= \"2402\" and origin in [\"AE\"] and consignee.risk >= 0.6`; "
+        "criteria in the profile language, e.g. "
+        "`hs ^= \"2402\" and origin in [\"AE\"] and consignee.risk >= 0.6`; "
         "fields: " + "; ".join(f"{k} ({v})" for k, v in fields_doc().items())))]
     action: Annotated[Action, Field(description="lane: red, yellow, green, or blue (post-clearance audit)")]
     reason: Annotated[str, Field(min_length=1, max_length=2000, description="why, in plain words")]
     owner: Annotated[str, Field(max_length=200)] = ""
     valid_from: dt.date | None = None
     valid_to: Annotated[dt.date | None, Field(description="last day the profile applies")] = None
-    expected_rate: Annotated[float | None, Field(ge=0, le=1, description="expected share of items selected")] = None
+    expected_rate: Annotated[float | None, Field(ge=0, le=1,
+                                                 description="expected share of items selected")] = None
 
 
 class ProfileIn(ProfileChange):
@@ -113,13 +115,15 @@ async def get_risk_profile(ctx: EntityRead, profile_id: ProfileId) -> dict[str, 
 async def create_risk_profile(ctx: ProfilesWrite, body: ProfileIn) -> dict[str, Any]:
     data = body.model_dump()
     return await ctx.limits.run(lambda: _write(
-        ctx, "profile.create", lambda: service.save(ctx.store, data, ctx.principal.owner, must_exist=False)[0], 201))
+        ctx, "profile.create",
+        lambda: service.save(ctx.store, data, ctx.principal.owner, must_exist=False)[0], 201))
 
 
 @router.put("/risk-profiles/{profile_id}", operation_id="change_risk_profile", response_model=ProfileOut,
             summary="Change a risk profile: the change is its next version, earlier versions stay",
             responses={409: {"description": "the profile is unchanged"}})
-async def change_risk_profile(ctx: ProfilesWrite, profile_id: ProfileId, body: ProfileChange) -> dict[str, Any]:
+async def change_risk_profile(ctx: ProfilesWrite, profile_id: ProfileId,
+                              body: ProfileChange) -> dict[str, Any]:
     data = {**body.model_dump(), "id": profile_id}
 
     def change() -> Profile:
@@ -132,7 +136,8 @@ async def change_risk_profile(ctx: ProfilesWrite, profile_id: ProfileId, body: P
 
 
 @router.delete("/risk-profiles/{profile_id}", operation_id="retire_risk_profile", response_model=ProfileOut,
-               summary="Retire a risk profile: a retiring version is appended; it stops firing, its history stays",
+               summary="Retire a risk profile: a retiring version is appended; it stops firing, "
+                       "its history stays",
                responses={409: {"description": "already retired"}})
 async def retire_risk_profile(ctx: ProfilesWrite, profile_id: ProfileId) -> dict[str, Any]:
     return await ctx.limits.run(lambda: _write(

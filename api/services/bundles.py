@@ -41,8 +41,8 @@ class UploadError(ValueError):
 def allowed_path(given: str, roots: list[Path]) -> Path:
     """The bundle folder `given` resolves to, when it lies under an allowed root."""
     if not roots:
-        raise UploadError("no bundle folder may be named: the server allows none (setting TAMGA_INGEST_ROOTS); "
-                          "upload the bundle instead")
+        raise UploadError("no bundle folder may be named: the server allows none "
+                          "(setting TAMGA_INGEST_ROOTS); upload the bundle instead")
     try:
         real = Path(given).expanduser().resolve(strict=True)
     except (OSError, RuntimeError):
@@ -55,13 +55,15 @@ def allowed_path(given: str, roots: list[Path]) -> Path:
         if not real.is_dir():
             raise UploadError(f"{given} is not a folder")
         return real
-    raise UploadError(f"{given} is outside the folders this server may ingest from (setting TAMGA_INGEST_ROOTS)")
+    raise UploadError(f"{given} is outside the folders this server may ingest from "
+                      "(setting TAMGA_INGEST_ROOTS)")
 
 
 def _safe_name(name: str) -> str:
     base = PurePosixPath(name.replace("\\", "/")).name
     if not _NAME.match(base) or not base.lower().endswith(SUFFIXES):
-        raise UploadError(f"file {name!r} refused: a bundle file is a plain name ending in {', '.join(SUFFIXES)}")
+        raise UploadError(f"file {name!r} refused: a bundle file is a plain name ending in "
+                          f"{', '.join(SUFFIXES)}")
     return base
 
 
@@ -85,9 +87,56 @@ class _Writer:
             while chunk := src.read(_COPY_CHUNK):
                 self.bytes += len(chunk)
                 if self.bytes > self.s.job_upload_max_expanded_bytes:
-                    raise UploadError(f"the upload expands past {self.s.job_upload_max_expanded_bytes:,} bytes "
-                                      "(setting job_upload_max_expanded_bytes)", too_large=True)
+                    raise UploadError(f"the upload expands past {self.s.job_upload_max_expanded_bytes:,} "
+                                      "bytes (setting job_upload_max_expanded_bytes)", too_large=True)
                 out.write(chunk)
+
+
+def _add_multipart(body: bytes, content_type: str, w: _Writer) -> None:
+    msg = BytesParser(policy=policy.HTTP).parsebytes(
+        b"MIME-Version: 1.0\r\nContent-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not msg.is_multipart():
+        raise UploadError("the multipart body could not be read (boundary missing or malformed)")
+    for part in msg.iter_parts():
+        name = part.get_filename()
+        if not name:
+            continue  # a plain form field
+        payload = part.get_payload(decode=True)  # bytes, or None for a nested multipart
+        w.add(name, io.BytesIO(payload if isinstance(payload, bytes) else b""))
+
+
+def _add_zip(body: bytes, w: _Writer) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(body))
+    except zipfile.BadZipFile as e:
+        raise UploadError(f"not a readable .zip: {e}") from None
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                raise UploadError(f"{info.filename!r} is a symbolic link: refused")
+            with zf.open(info) as src:
+                w.add(info.filename, src)
+
+
+def _add_tar(body: bytes, w: _Writer) -> None:
+    try:
+        tf = tarfile.open(fileobj=io.BytesIO(body), mode="r:*")  # noqa: SIM115 — closed by the `with` below
+    except (tarfile.TarError, OSError) as e:
+        raise UploadError(f"not a readable .tar.gz: {e}") from None
+    with tf:
+        try:
+            for m in tf:
+                if m.isdir():
+                    continue
+                if not m.isfile():
+                    raise UploadError(f"{m.name!r} is a link or special file: refused")
+                src = tf.extractfile(m)
+                if src is not None:
+                    w.add(m.name, src)
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise UploadError(f"the archive is damaged: {e}") from None
 
 
 def unpack(body: bytes, content_type: str, dest: Path, s: Settings) -> list[str]:
@@ -95,46 +144,12 @@ def unpack(body: bytes, content_type: str, dest: Path, s: Settings) -> list[str]
     ct = content_type.split(";")[0].strip().lower()
     w = _Writer(dest, s)
     if ct == "multipart/form-data":
-        msg = BytesParser(policy=policy.HTTP).parsebytes(
-            b"MIME-Version: 1.0\r\nContent-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
-        if not msg.is_multipart():
-            raise UploadError("the multipart body could not be read (boundary missing or malformed)")
-        for part in msg.iter_parts():
-            name = part.get_filename()
-            if not name:
-                continue  # a plain form field
-            w.add(name, io.BytesIO(part.get_payload(decode=True) or b""))
+        _add_multipart(body, content_type, w)
     elif ct in ("application/zip", "application/x-zip-compressed"):
-        try:
-            zf = zipfile.ZipFile(io.BytesIO(body))
-        except zipfile.BadZipFile as e:
-            raise UploadError(f"not a readable .zip: {e}") from None
-        with zf:
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
-                if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                    raise UploadError(f"{info.filename!r} is a symbolic link: refused")
-                with zf.open(info) as src:
-                    w.add(info.filename, src)
+        _add_zip(body, w)
     elif ct in ("application/gzip", "application/x-gzip", "application/x-tar", "application/x-gtar",
                 "application/x-compressed-tar"):
-        try:
-            tf = tarfile.open(fileobj=io.BytesIO(body), mode="r:*")  # noqa: SIM115 — closed by the `with` below
-        except (tarfile.TarError, OSError) as e:
-            raise UploadError(f"not a readable .tar.gz: {e}") from None
-        with tf:
-            try:
-                for m in tf:
-                    if m.isdir():
-                        continue
-                    if not m.isfile():
-                        raise UploadError(f"{m.name!r} is a link or special file: refused")
-                    src = tf.extractfile(m)
-                    if src is not None:
-                        w.add(m.name, src)
-            except (tarfile.TarError, EOFError, OSError) as e:
-                raise UploadError(f"the archive is damaged: {e}") from None
+        _add_tar(body, w)
     else:
         raise UploadError(f"unsupported content type {ct!r}: send JSON with a path, multipart/form-data of "
                           "bundle files, application/zip or application/gzip (.tar.gz)")

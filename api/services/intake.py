@@ -105,8 +105,8 @@ def store_rows(store: GraphStore, settings, source: str, rows: dict[str, list[di
 
     if record is None:
         record = sum(len(v) for v in rows.values()) > LEAN_MAX_ROWS
-    return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source, settings=settings,
-                       label=label, record=record)
+    return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
+                       settings=settings, label=label, record=record)
 
 
 def item_key(source: str, row: dict[str, Any]) -> str:
@@ -140,7 +140,8 @@ def touched_by_rows(source: str, rows: dict[str, list[dict[str, Any]]]) -> set[s
     out = {schema.node_key(source, r["party_id"]) for r in rows.get("parties", []) if r.get("party_id")}
     out |= {schema.node_key(source, r["party_id"]) for r in rows.get("offences", []) if r.get("party_id")}
     out |= {schema.node_key(source, r["company_id"]) for r in rows.get("officers", []) if r.get("company_id")}
-    out |= {schema.node_key(source, r[c]) for r in rows.get("declarations", []) for c in TOUCHING_ROLES if r.get(c)}
+    out |= {schema.node_key(source, r[c])
+            for r in rows.get("declarations", []) for c in TOUCHING_ROLES if r.get(c)}
     return out
 
 
@@ -156,7 +157,8 @@ def _reference_date(store: GraphStore) -> pd.Timestamp:
         if hit and hit[0] == score_version:
             return hit[1]
     r = store.run("intake.reference_date")
-    ref = pd.Timestamp(r[0]["reference_date"]) if r and r[0]["reference_date"] is not None else pd.Timestamp.now()
+    ref = (pd.Timestamp(r[0]["reference_date"]) if r and r[0]["reference_date"] is not None
+           else pd.Timestamp.now())
     with _REF_LOCK:
         _REF_CACHE[id(store)] = (score_version, ref)
     return ref
@@ -166,7 +168,8 @@ def _feature_values(reasons_json: Any) -> dict[str, float]:
     r = loads(reasons_json)
     if not isinstance(r, dict):
         return {}
-    return {c["feature"]: float(c.get("value") or 0.0) for c in r.get("contributions") or [] if "feature" in c}
+    return {c["feature"]: float(c.get("value") or 0.0)
+            for c in r.get("contributions") or [] if "feature" in c}
 
 
 def neighbourhood(store: GraphStore, touched: list[str]) -> prov.Neighbourhood:
@@ -211,18 +214,20 @@ def neighbourhood(store: GraphStore, touched: list[str]) -> prov.Neighbourhood:
                 links.add((e, n, spec, deg))
     trade: dict[tuple[int, int, str], int] = {}
     partners: dict[int, set[int]] = {}
-    pairs = {(str(a), str(b)): k for a, b, k in _trade_pairs()}
+    pairs: dict[tuple[str | None, str | None], str] = {(str(a), str(b)): k
+                                                       for a, b, k in _trade_pairs()}
     for r in store.run("intake.trade_partners", keys=touched, limit=MAX_TRADE_ROWS):
         ra, rb = _ROLE_OF_REL.get(r["role"]), _ROLE_OF_REL.get(r["other_role"])
         kind = pairs.get((ra, rb)) or pairs.get((rb, ra))
         a, b = idx(r["party"]), idx(r["other"])
         if kind is None or a is None or b is None or a == b:
             continue
-        k = (min(a, b), max(a, b), kind)
-        trade[k] = trade.get(k, 0) + int(r["items"])
+        edge = (min(a, b), max(a, b), kind)
+        trade[edge] = trade.get(edge, 0) + int(r["items"])
         partners.setdefault(a, set()).add(b)
         partners.setdefault(b, set()).add(a)
-    rows = [(a, b, kind, n, max(len(partners.get(a, ())), len(partners.get(b, ())))) for (a, b, kind), n in trade.items()]
+    rows = [(a, b, kind, n, max(len(partners.get(a, ())), len(partners.get(b, ()))))
+            for (a, b, kind), n in trade.items()]
     return prov.Neighbourhood(parties=list(order), nodes=list(nodes), links=sorted(links), link_kinds=kinds,
                               trade=rows)
 
@@ -264,7 +269,7 @@ def seeds_of(store: GraphStore, keys: list[str], ref: pd.Timestamp, s: RiskSetti
     proj = SimpleNamespace(n_entities=len(keys), party_keys=np.array(keys, dtype=object),
                            party_entity=np.arange(len(keys)), reference_date=ref)
     seeds = offence_seeds(frames, proj, s)  # type: ignore[arg-type]
-    return dict(zip(keys, (float(x) for x in seeds)))
+    return dict(zip(keys, (float(x) for x in seeds), strict=True))
 
 
 class Pending:
@@ -295,7 +300,7 @@ class Pending:
 
         if not self._running.acquire(blocking=False):
             return []
-        reports = []
+        reports: list[dict[str, Any]] = []
         try:
             while True:
                 time.sleep(self.settle_s)
@@ -336,18 +341,19 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
     old_scores = [state.get(k, {}).get("risk_score") for k in nb.parties]
     new_seed = seeds_of(store, [k for k in touched if k in state], _reference_date(store), s)
     seeds = [new_seed[k] if k in new_seed else prov.seed_of(v.get("own_record", 0.0))
-             for k, v in zip(nb.parties, old_values)]
+             for k, v in zip(nb.parties, old_values, strict=True)]
     ups = prov.update(nb, old_values, old_scores, seeds, s)
     at = datetime.now(UTC).isoformat(timespec="seconds")
     rows = []
-    for k, u, v_old, was in zip(nb.parties, ups, old_values, old_scores):
+    for k, u, v_old, was in zip(nb.parties, ups, old_values, old_scores, strict=True):
         if not u.changed and (k not in new_seed or was is not None):
             continue  # nothing moved (a touched party never scored is written all the same)
         base = loads(state.get(k, {}).get("risk_reasons"))
         base = base if isinstance(base, dict) else {}
         vals = {**v_old, **u.values}
-        contrib = [{"feature": f, "value": round(x, 4), "contribution": round(x * prov.WEIGHT[f], 4)}
-                   for f, x in vals.items() if f in prov.WEIGHT and x > 0]
+        contrib: list[dict[str, Any]] = [
+            {"feature": f, "value": round(x, 4), "contribution": round(x * prov.WEIGHT[f], 4)}
+            for f, x in vals.items() if f in prov.WEIGHT and x > 0]
         contrib.sort(key=lambda c: -c["contribution"])
         rows.append({"key": k, "risk_score": round(u.score, 6), "provisional_at": at,
                      "risk_reasons": to_json({**base, "score": round(u.score, 4), "contributions": contrib,

@@ -106,7 +106,8 @@ class JobMetrics:
 
     def __init__(self, registry: CollectorRegistry):
         self.duration = Histogram("tamga_job_duration_seconds", "job run time, by kind and outcome",
-                                  ["kind", "outcome"], buckets=(1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200),
+                                  ["kind", "outcome"],
+                                  buckets=(1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200),
                                   registry=registry)
         self.rows_per_s = Gauge("tamga_ingest_rows_per_second", "rows per second of the last ingest job",
                                 registry=registry)
@@ -138,7 +139,8 @@ class JobRunner:
     # ------------------------------------------------------------------ life cycle
 
     def start(self) -> None:
-        """Load the records (a running one is now interrupted, a queued one queued again), start the worker."""
+        """Load the records (a running one is now interrupted, a queued one queued again), start the
+        worker."""
         for path in sorted(self.dir.glob("*.json")):
             try:
                 job = Job(**json.loads(path.read_text(encoding="utf-8")))
@@ -166,7 +168,8 @@ class JobRunner:
         if self._thread is not None:
             self._thread.join(self.s.job_shutdown_timeout_s)
             if self._thread.is_alive():
-                log.error("job %s did not stop within %.0f s; it will be reported interrupted at the next start",
+                log.error("job %s did not stop within %.0f s; it will be reported interrupted at the "
+                          "next start",
                           current.id if current else "?", self.s.job_shutdown_timeout_s)
 
     # ------------------------------------------------------------------ requests
@@ -206,13 +209,15 @@ class JobRunner:
 
     def rerun(self, job: Job, *, user: str, client: str) -> Job:
         if job.params.get("upload") and not Path(job.params["path"]).is_dir():
-            raise ValueError(f"the bundle uploaded for job {job.id} was removed when it was done: upload it again")
+            raise ValueError(f"the bundle uploaded for job {job.id} was removed when it was done: "
+                             "upload it again")
         return self.submit(job.kind, dict(job.params), user=user, client=client, rerun_of=job.id)
 
     def writer(self) -> dict[str, Any] | None:
         """The job holding the writer (for /readyz), or None."""
         j = self._current
-        return None if j is None else {"job": j.id, "kind": j.kind, "phase": j.phase, "started_at": j.started_at}
+        return None if j is None else {"job": j.id, "kind": j.kind, "phase": j.phase,
+                                       "started_at": j.started_at}
 
     def queued(self) -> int:
         return sum(1 for j in self._jobs.values() if j.state == "queued")
@@ -326,8 +331,8 @@ class JobRunner:
             writing = writing or name == "write"
             self._phase(job, name)
 
-        job.report = json.loads(json.dumps(score(self.store, self.s, communities=bool(job.params.get("communities",
-                                                                                                    True)),
+        communities = bool(job.params.get("communities", True))
+        job.report = json.loads(json.dumps(score(self.store, self.s, communities=communities,
                                                  progress=False, on_step=on_step), default=str))
         job.summary = json.dumps(job.report, indent=2, default=str)
 
@@ -348,6 +353,7 @@ class JobRunner:
 
     @staticmethod
     def _end_phase(job: Job) -> None:
+        assert job.phase is not None  # both callers check that it is in job.phases
         ph = job.phases[job.phase]
         if ph.get("seconds") is None and "t0" in ph:
             ph["seconds"] = round(time.perf_counter() - ph.pop("t0"), 3)
@@ -373,7 +379,8 @@ class JobRunner:
 
     def _refresh_data_version(self) -> None:
         try:
-            n = sum(r["n"] for q in ("jobs.ended_ingest_runs", "jobs.ended_score_runs") for r in self.store.run(q))
+            n = sum(r["n"] for q in ("jobs.ended_ingest_runs", "jobs.ended_score_runs")
+                    for r in self.store.run(q))
             self.metrics.data_version.set(n)
         except Exception:  # a metric, not a reason to fail
             log.exception("could not read the data version")

@@ -16,8 +16,8 @@ from graph.store import GraphStore
 from ingest.load import status as ingest_status
 
 RERUN = {
-    "ingest": "re-run `tamga ingest` on the same bundle: loading is idempotent (MERGE by key), so it completes "
-              "the missing items and relationships without duplicating anything",
+    "ingest": "re-run `tamga ingest` on the same bundle: loading is idempotent (MERGE by key), so it "
+              "completes the missing items and relationships without duplicating anything",
     "score": "re-run `tamga score`: it recomputes every score and writes a complete run record; until then "
              "some parties may carry scores of the interrupted run and others older ones",
 }

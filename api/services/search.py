@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,30 @@ class SearchIndex:
                 "country": row.get("country"), "risk_score": row.get("risk_score"),
                 "matched_on": matched_on, "score": round(float(score), 1)}
 
+    def _add_name_hits(self, norm: str, limit: int,
+                       add: Callable[[dict[str, Any], str, float], None]) -> None:
+        """Name hits for a normalised name: exact, then prefix, then fuzzy among the parties sharing a
+        word with it (or, when none does, the whole list)."""
+        self.refresh()
+        names = self._names
+        assert names is not None
+        cand = sorted(names.candidates(norm))
+        for i in cand:
+            n = names.norms[i]
+            if n == norm:
+                add(names.rows[i], "name", 100.0)
+            elif n.startswith(norm):
+                add(names.rows[i], "name", 95.0)
+        if cand:
+            pool = [names.norms[i] for i in cand]
+            for _n, score, j in process.extract(norm, pool, scorer=fuzz.WRatio, limit=limit,
+                                                score_cutoff=MIN_FUZZY):
+                add(names.rows[cand[j]], "name", min(float(score), 94.0))
+        if not cand:  # no word in common: a misspelt word; the cheap whole-list pass
+            for _n, score, i in process.extract(norm, names.norms, scorer=fuzz.QRatio, limit=limit,
+                                                score_cutoff=MIN_FUZZY):
+                add(names.rows[i], "name", min(float(score), 90.0))
+
     def search(self, q: str, limit: int = 20) -> tuple[str, list[dict[str, Any]]]:
         """Hits for a free-text query, best first, at most `limit`; and the normalised name used."""
         q = q.strip()
@@ -118,24 +143,6 @@ class SearchIndex:
                 add(r, "phone", 100.0)
         norm = normalise_name(q)
         if norm:
-            self.refresh()
-            names = self._names
-            assert names is not None
-            cand = sorted(names.candidates(norm))
-            for i in cand:
-                n = names.norms[i]
-                if n == norm:
-                    add(names.rows[i], "name", 100.0)
-                elif n.startswith(norm):
-                    add(names.rows[i], "name", 95.0)
-            if cand:
-                pool = [names.norms[i] for i in cand]
-                for _n, score, j in process.extract(norm, pool, scorer=fuzz.WRatio, limit=limit,
-                                                    score_cutoff=MIN_FUZZY):
-                    add(names.rows[cand[j]], "name", min(float(score), 94.0))
-            if not cand:  # no word in common: a misspelt word; the cheap whole-list pass
-                for _n, score, i in process.extract(norm, names.norms, scorer=fuzz.QRatio, limit=limit,
-                                                    score_cutoff=MIN_FUZZY):
-                    add(names.rows[i], "name", min(float(score), 90.0))
+            self._add_name_hits(norm, limit, add)
         ranked = sorted(hits.values(), key=lambda h: (-h["score"], -(h["risk_score"] or 0.0), h["key"]))
         return norm, ranked[:limit]

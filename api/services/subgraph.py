@@ -60,7 +60,8 @@ def display_label(label: str, p: dict[str, Any]) -> str:
     if label in ("Party", "Person", "Entity", "ListedEntity"):
         text = p.get("name") or p.get("key")
     elif label == "Declaration":
-        text = f"{p.get('declaration_id') or p.get('key')}/{p.get('item_no') or ''} HS {p.get('hs_code') or '?'}"
+        text = (f"{p.get('declaration_id') or p.get('key')}/{p.get('item_no') or ''} "
+                f"HS {p.get('hs_code') or '?'}")
     elif label == "Offence":
         text = f"{p.get('offence_type') or 'offence'} {p.get('date') or ''}".strip()
     elif label == "Group":
@@ -75,7 +76,8 @@ def display_label(label: str, p: dict[str, Any]) -> str:
 
 def node_risk(label: str, p: dict[str, Any]) -> float | None:
     v = {"Party": p.get("risk_score"), "Group": p.get("risk"),
-         "Declaration": p.get("assessment_score") if p.get("assessment_score") is not None else p.get("cover_score"),
+         "Declaration": (p.get("assessment_score") if p.get("assessment_score") is not None
+                         else p.get("cover_score")),
          "Offence": 1.0, "ListedEntity": 1.0}.get(label)
     return float(v) if isinstance(v, (int, float)) else None
 
@@ -176,7 +178,8 @@ def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[
         adj.setdefault(e["source"], []).append(e["target"])
         adj.setdefault(e["target"], []).append(e["source"])
     parent: dict[str, str | None] = {root: None}
-    queue, found = [root], []
+    queue = [root]
+    found: list[list[str]] = []
     while queue and len(found) < limit:
         nxt = []
         for u in queue:
@@ -185,7 +188,8 @@ def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[
                     continue
                 parent[v] = u
                 if nodes.get(v, {}).get("kind") == "Offence":
-                    path, w = [], v
+                    path: list[str] = []
+                    w: str | None = v
                     while w is not None:
                         path.append(w)
                         w = parent[w]
@@ -195,7 +199,8 @@ def offence_paths(root: str, nodes: dict[str, dict[str, Any]], edges: list[dict[
     return found[:limit]
 
 
-def paths_to_offences(store, party_key: str, *, depth: int = 3, max_nodes: int = 300) -> list[list[dict[str, Any]]]:
+def paths_to_offences(store, party_key: str, *, depth: int = 3,
+                      max_nodes: int = 300) -> list[list[dict[str, Any]]]:
     """How a party connects to known offenders through shared identifiers, officers, groups and
     resolved entities (not trade): shortest paths, nearest first, as steps (id, kind, label, link)."""
     sub = extract(store, "Party", party_key, depth=depth, max_nodes=max_nodes, rel_types=LINK_RELS)
@@ -288,5 +293,6 @@ def render_html(sub: dict[str, Any], heading: str) -> tuple[str, str]:
     if re.search(r"(?:src|href)=\"https?://", page):
         raise RuntimeError("the rendered graph page still references the network")
     csp = csp_for(page)
-    page = page.replace("<head>", f"<head>\n<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">", 1)
+    page = page.replace("<head>",
+                        f"<head>\n<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">", 1)
     return page, csp
