@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_api import _free_port, _server_cpu_s, build, serve
+from bench.bench_api import _free_port, _server_cpu_s, build, serve  # noqa: E402 (after the repository is put first on the path)
 
 SRC = "customs"
 

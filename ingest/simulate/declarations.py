@@ -155,7 +155,7 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     ho = office[htr]
     # Uzbek GTD numbers read office/dd.mm.yyyy/number, Kazakh ones office/ddmmyy/number
     did = np.array([f"{oc}/{d[8:10]}{d[5:7]}{d[2:4]}/{i:07d}" if kz else f"{oc}/{d[8:10]}.{d[5:7]}.{d[:4]}/{i:07d}"
-                    for i, (oc, d, kz) in enumerate(zip(off_code[ho], dates, kzo[ho]), start=1)], dtype=object)
+                    for i, (oc, d, kz) in enumerate(zip(off_code[ho], dates, kzo[ho], strict=True), start=1)], dtype=object)
 
     # items
     hi = np.repeat(np.arange(H), kk)

@@ -157,7 +157,7 @@ def _honest_noise(rng, found: _Catches, traders: list[Trader], goods: Goods, dec
     noise = np.array([t.noise_ok for t in traders])[itr] & ~items.is_export
     cand = np.flatnonzero(noise & np.isin(channel, ["red", "yellow"]))
     n_v = min(len(cand), round(N * k["honest_violation_rate"]))
-    code_by_hs6 = {h: c for h, c in zip(goods.hs6, goods.code)}
+    code_by_hs6 = {h: c for h, c in zip(goods.hs6, goods.code, strict=True)}
     hs_arr = dec["hs_code"].to_numpy()
     for r in np.sort(rng.choice(cand, size=n_v, replace=False)):
         r = int(r)

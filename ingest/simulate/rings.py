@@ -51,7 +51,7 @@ def shell_rings(f: TraderFactory, rng, ordinary: list[int]) -> list[dict]:
         # nominee directors: each member its own at first; the linking below makes them shared
         dirs = [w.person(rng, w.canon[p]["cyr"]) for p in members]
         _link(w, rng, k, members, dirs)
-        for p, d in zip(members, dirs):
+        for p, d in zip(members, dirs, strict=True):
             w.officer(p, d, "director", w.canon[p]["registered"])
             if rng.random() < 0.4:
                 w.officer(p, d, "founder", w.canon[p]["registered"], 100.0)

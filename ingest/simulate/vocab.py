@@ -278,9 +278,9 @@ def kz_bin(rng: np.random.Generator, registered: np.datetime64, person: bool = F
     for _ in range(20):
         body = f"{y}{m}{'3' if person else '4'}{rng.integers(0, 2)}{rng.integers(0, 10**5):05d}"
         d = [int(ch) for ch in body]
-        c = sum(w * x for w, x in zip(range(1, 12), d)) % 11
+        c = sum(w * x for w, x in zip(range(1, 12), d, strict=True)) % 11
         if c == 10:
-            c = sum(w * x for w, x in zip([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2], d)) % 11
+            c = sum(w * x for w, x in zip([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2], d, strict=True)) % 11
         if c < 10:
             return body + str(c)
     return None

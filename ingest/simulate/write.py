@@ -37,8 +37,8 @@ class Planted:
     newcomers: list[int]
     closed_honest: list[int]
     smugglers: list[int]
-    accountants: list[dict] = None    # traps.accountants(): kinds, members (empty in the fixed world)
-    families: list[dict] = None       # traps.families(): director, members
+    accountants: list[dict] | None = None    # traps.accountants(): kinds, members (empty in the fixed world)
+    families: list[dict] | None = None       # traps.families(): director, members
 
 
 def write_csv(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> int:
@@ -56,7 +56,7 @@ def write_csv(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> 
     with pa_csv.CSVWriter(path, schema, write_options=pa_csv.WriteOptions(quoting_style="needed")) as out:
         for i in range(0, max(len(df), 1), chunk):  # in slices: peak memory stays near the frame's own
             part = pa.Table.from_pandas(df.iloc[i:i + chunk], preserve_index=False)
-            out.write_table(pa.table([c.cast(f.type) for c, f in zip(part.columns, schema)], schema=schema))
+            out.write_table(pa.table([c.cast(f.type) for c, f in zip(part.columns, schema, strict=True)], schema=schema))
     return path.stat().st_size
 
 
@@ -98,7 +98,7 @@ def world_truth(w: World, seed: int, k: dict, planted: Planted, offences: pd.Dat
             "shared": {kd: sorted(v) for kd, v in by.items()},
             "shared_by": by,
         })
-    traps = {
+    traps: dict[str, list] = {
         "business_centre": [pid(p) for b in planted.business_centres for p in b["members"]],
         "business_centres": [{"address": b["address"], "members": [pid(p) for p in b["members"]]}
                              for b in planted.business_centres],

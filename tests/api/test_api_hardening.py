@@ -278,7 +278,10 @@ def test_a_bootstrap_key_dies_with_its_setting(tmp_path):
 
 def test_decisions_have_owners_and_risk_lowering_ones_need_a_second_approver(api):
     other = create_key(api.store, "investigator-2", "investigator")
-    frames = lambda: {r["key"] for r in api.store.run("analytics.frames_decisions")}
+
+    def frames():
+        return {r["key"] for r in api.store.run("analytics.frames_decisions")}
+
     with api.client("investigator") as c:
         same = c.post("/api/v1/decisions", json={"kind": "same_entity", "subject": "t:P1", "object": "t:P1"})
         assert same.status_code == 422

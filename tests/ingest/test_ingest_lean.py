@@ -40,7 +40,7 @@ def test_the_lean_path_loads_and_quarantines_as_the_full_one(tmp_path, small_wor
     rows = _bundle_rows(small_world)
     (full, full_counts, full_runs), (lean, lean_counts, lean_runs) = (
         _load(tmp_path, "full", rows, True), _load(tmp_path, "lean", rows, False))
-    for a, b in zip(full, lean):
+    for a, b in zip(full, lean, strict=True):
         assert {k: vars(v) for k, v in a.files.items()} == {k: vars(v) for k, v in b.files.items()}
         assert a.quarantine_reasons == b.quarantine_reasons and a.status == b.status == "done"
     assert full[0].files["declarations"].quarantined == 2 and full[0].files["offences"].quarantined == 1

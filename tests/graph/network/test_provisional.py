@@ -42,7 +42,7 @@ def test_forward_push_matches_networkx_pagerank(seed, n, k):
 def test_forward_push_with_ground_matches_the_csr_engine():
     g = _random_graph(3, 80, 0.06)
     n = g.number_of_nodes()
-    u, v, w = zip(*((a, b, d["weight"]) for a, b, d in g.edges(data=True)))
+    u, v, w = zip(*((a, b, d["weight"]) for a, b, d in g.edges(data=True)), strict=True)
     c = csr.from_edges(np.array(u), np.array(v), np.array(w), n=n)
     pers = np.zeros(n)
     pers[[4, 17, 40]] = [1.0, 0.5, 2.0]
