@@ -72,7 +72,8 @@ def _rows(world: Path, n: int, offset: int = 0) -> list[dict]:
                 break
             body = {k: v for k, v in r.items() if v != ""}
             body["item_no"] = int(body.get("item_no", 1))
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
+            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
+                      "duty_amount"):
                 if k in body:
                     body[k] = float(body[k])
             out.append(body)
@@ -154,7 +155,8 @@ def steps(d: Path, rows: list[dict]) -> dict:
             row = {**r, "declaration_id": f"STEPS-{i}"}
             lap("assess", a.assess, {**row, "source": SRC})
             lap("check_rows", intake.check_rows, "declarations", [row])
-            parties, _ = lap("party_records", intake.party_records, store, SRC, intake.declaration_parties([row]))
+            parties, _ = lap("party_records", intake.party_records, store, SRC,
+                             intake.declaration_parties([row]))
             lap("items_exist", store.run, "intake.items_exist", keys=[intake.item_key(SRC, row)])
             lap("audit_write_x3", lambda t=row["declaration_id"]: [
                 audit.record(store, user="bench", action="assess", target=t) for _ in range(3)])
@@ -210,7 +212,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         off_rows = [{"offence_id": f"INC-{i}", "date": "2025-12-15", "party_id": k.split(":", 1)[1],
                      "offence_type": rnd.choice(kinds), "evaded_amount": round(rnd.uniform(500, 200000), 2),
                      "status": "confirmed"} for i, k in enumerate(new_off)]
-        parties, _ = intake.party_records(store, SRC, [(i, "party_id", r["party_id"]) for i, r in enumerate(off_rows)])
+        parties, _ = intake.party_records(store, SRC,
+                                          [(i, "party_id", r["party_id"]) for i, r in enumerate(off_rows)])
         t0 = time.perf_counter()
         intake.store_rows(store, s, SRC, {"offences": off_rows}, parties, "bench:offences")
         # new declarations: an offender (old or new) declares for a clean consignee
@@ -219,7 +222,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
                                  "d.date AS date LIMIT 1")[0]
         decl = [{"declaration_id": f"INC-D{i}", "item_no": 1, "date": "2025-12-20", "hs_code": template["hs"],
                  "customs_value": 1000.0 + i, "declarant_id": rnd.choice(offenders).split(":", 1)[1],
-                 "consignee_id": rnd.choice(clean).split(":", 1)[1], "regime": "IM40"} for i in range(n_links)]
+                 "consignee_id": rnd.choice(clean).split(":", 1)[1],
+                 "regime": "IM40"} for i in range(n_links)]
         parties, by_key = intake.party_records(store, SRC, intake.declaration_parties(decl))
         intake.store_rows(store, s, SRC, {"declarations": decl}, parties, "bench:declarations")
         out["store_increment_s"] = round(time.perf_counter() - t0, 2)
@@ -235,7 +239,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         full = scores()
         keys = sorted(full)
         upd = sorted(updated)
-        out["increment"] = {"new_offenders": n_offenders, "new_declarations": n_links, "touched": len(touched),
+        out["increment"] = {"new_offenders": n_offenders, "new_declarations": n_links,
+                            "touched": len(touched),
                             "updated_provisional": len(upd), "parties": len(keys)}
         out["updated_parties"] = {
             "spearman_provisional_vs_full": _spearman([prov[k] for k in upd], [full[k] for k in upd]),
@@ -244,7 +249,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
             "mean_abs_error_stale": round(statistics.fmean(abs(stale.get(k, 0.0) - full[k]) for k in upd), 4),
         }
         out["all_parties"] = {
-            "spearman_provisional_vs_full": _spearman([prov.get(k, 0.0) for k in keys], [full[k] for k in keys]),
+            "spearman_provisional_vs_full": _spearman([prov.get(k, 0.0) for k in keys],
+                                                      [full[k] for k in keys]),
             "spearman_stale_vs_full": _spearman([stale.get(k, 0.0) for k in keys], [full[k] for k in keys]),
         }
         for k in (50, 100, 500):

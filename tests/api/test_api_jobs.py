@@ -43,7 +43,8 @@ class Served:
         self.settings = make_settings(tmp, **kw)
         self.store = open_store(self.settings)
         self.store.ensure_schema()
-        self.keys = {r: create_key(self.store, f"{r}-user", r) for r in ("investigator", "auditor", "system", "admin")}
+        self.keys = {r: create_key(self.store, f"{r}-user", r) for r in ("investigator", "auditor", "system",
+                                                                         "admin")}
         self.server = LiveServer(self.settings, self.store)
 
     def __enter__(self):
@@ -226,9 +227,11 @@ def test_uploaded_bundles_load_and_unsafe_archives_are_refused(bundles: Path, tm
             z.writestr("declarations.csv", b"0" * (30 * 2**20))  # 30 MiB of zeros: ~30 KiB compressed
         with Served(tmp_path / "small-limit", job_upload_max_expanded_bytes=2**20) as tight, \
                 tight.client("system") as t:
-            r = t.post("/api/v1/ingest-runs", content=bomb.getvalue(), headers={"Content-Type": "application/zip"})
+            r = t.post("/api/v1/ingest-runs", content=bomb.getvalue(),
+                       headers={"Content-Type": "application/zip"})
             assert r.status_code == 413 and "job_upload_max_expanded_bytes" in r.json()["detail"]
-        r = c.post("/api/v1/ingest-runs", content=b"0" * (21 * 2**20), headers={"Content-Type": "application/zip"})
+        r = c.post("/api/v1/ingest-runs", content=b"0" * (21 * 2**20),
+                   headers={"Content-Type": "application/zip"})
         assert r.status_code == 413
 
 
@@ -277,7 +280,9 @@ def test_cancel_a_queued_job_and_a_running_ingest_then_rerun_to_the_same_counts(
 
 def test_score_job_writes_scores_and_scopes_guard_the_kinds(bundles: Path, tmp_path: Path) -> None:
     with Served(tmp_path, ingest_roots=[bundles]) as srv, srv.client("admin") as c:
-        assert srv.wait(c, c.post("/api/v1/ingest-runs", json={"path": str(bundles / "small")}).json())["state"] == "done"
+        assert srv.wait(c,
+                        c.post("/api/v1/ingest-runs",
+                               json={"path": str(bundles / "small")}).json())["state"] == "done"
         with srv.client("investigator") as inv:
             r = inv.post("/api/v1/score-runs", json={})
             assert r.status_code == 403 and "score:run" in r.json()["detail"]

@@ -80,15 +80,18 @@ def test_an_investigator_takes_notes_and_confirms_a_case_and_each_step_is_audite
         assert taken["state"] == "in_progress" and taken["assignee"] == "investigator-user"
         mine = c.get("/api/v1/cases", params={"who": "mine"}).json()["items"]
         assert [m["key"] for m in mine] == [key]
-        assert key not in [m["key"] for m in c.get("/api/v1/cases", params={"who": "unassigned"}).json()["items"]]
-        assert c.post(f"/api/v1/cases/{key}/notes", json={"text": f"shared phone confirmed {XSS}"}).status_code == 201
+        assert key not in [m["key"] for m in c.get("/api/v1/cases",
+                                                   params={"who": "unassigned"}).json()["items"]]
+        assert c.post(f"/api/v1/cases/{key}/notes",
+                      json={"text": f"shared phone confirmed {XSS}"}).status_code == 201
         r = c.post(f"/api/v1/cases/{key}/state", json={"state": "confirmed"})
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     with api.client("other") as c:  # another investigator may not work a case taken by someone else
         assert c.post(f"/api/v1/cases/{key}/notes", json={"text": "mine now"}).status_code == 403
         assert c.post(f"/api/v1/cases/{key}/take").status_code == 403
     with api.client("investigator") as c:
-        r = c.post(f"/api/v1/cases/{key}/state", json={"state": "confirmed", "reason": "ring confirmed by audit"})
+        r = c.post(f"/api/v1/cases/{key}/state",
+                   json={"state": "confirmed", "reason": "ring confirmed by audit"})
         assert r.status_code == 200, r.text
         out = r.json()
         assert out["case"]["state"] == "confirmed" and out["case"]["closing_reason"] == "ring confirmed by audit"
@@ -108,7 +111,8 @@ def test_an_investigator_takes_notes_and_confirms_a_case_and_each_step_is_audite
     for step in (("case.read", 200), ("case.take", 200), ("case.note", 201), ("case.state", 200)):
         assert step in steps, (step, steps)
     with api.client("admin") as c:
-        other = c.get("/api/v1/audit", params={"user": "other-investigator", "action": "access.denied"}).json()
+        other = c.get("/api/v1/audit",
+                      params={"user": "other-investigator", "action": "access.denied"}).json()
     assert any(key in e["target"] for e in other)
 
 
@@ -120,7 +124,8 @@ def test_after_closing_the_next_run_opens_a_fresh_case_and_dismissing_it_waits_f
         assert c.post(f"/api/v1/cases/{case['key']}/take").json()["assignee"] == "investigator-user"
         released = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "open"}).json()["case"]
         assert released["state"] == "open" and released["assignee"] is None and released["closing_reason"] is None
-        r = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "dismissed", "reason": "goods as declared"})
+        r = c.post(f"/api/v1/cases/{case['key']}/state",
+                   json={"state": "dismissed", "reason": "goods as declared"})
         assert r.status_code == 200, r.text
         decisions = r.json()["decisions"]
     # cleared lowers risk: on parties at or above four_eyes_risk it is pending a second approver
@@ -150,12 +155,14 @@ def test_the_queue_and_team_figures_export_as_csv(api):
 def test_every_cases_route_is_on_the_openapi_schema(api):
     doc = httpx.get(api.url + "/openapi.json").json()
     paths = [p for p in doc["paths"] if p.startswith("/api/v1/cases")]
-    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/take", "/api/v1/cases/{case_id}/notes",
+    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/take",
+            "/api/v1/cases/{case_id}/notes",
             "/api/v1/cases/{case_id}/state", "/api/v1/cases/export"} <= set(paths)
 
 
 @pytest.mark.browser
-def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_the_scope_cannot(api, tmp_path):
+def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_the_scope_cannot(api,
+                                                                                                 tmp_path):
     from test_page_browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
@@ -255,7 +262,8 @@ def test_screening_hits_raise_alerts_and_false_positives_do_not(grafeo_store, se
     build_world(grafeo_store)
     ex = grafeo_store.execute
     for key, name in (("l:1", "Shady Person"), ("l:2", "Other Listed")):
-        ex("CREATE (e:ListedEntity {key: $k, list: 'l', entity_id: $k, name: $n})", {"k": key, "n": name}, mode="write")
+        ex("CREATE (e:ListedEntity {key: $k, list: 'l', entity_id: $k, name: $n})", {"k": key, "n": name},
+           mode="write")
     feats = '[{"feature": "name", "value": 0.93, "contribution": 0.93, "detail": {"subject_name": "x", "listed_name": "y"}}]'
     for party, listed, state in (("t:P5", "l:1", "new"), ("t:P6", "l:2", "false_positive")):
         ex("MATCH (p:Party {key: $p}), (e:ListedEntity {key: $e}) "

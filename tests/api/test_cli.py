@@ -17,7 +17,8 @@ TAMGA = [sys.executable, "-m", "api.cli"]
 
 def _run(args: list[str], data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "TAMGA_DATA_DIR": str(data_dir), "TAMGA_ENV": "development"}
-    return subprocess.run([*TAMGA, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run([*TAMGA, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 def _rows(path: Path) -> int:

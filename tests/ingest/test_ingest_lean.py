@@ -13,8 +13,10 @@ from ingest.load import count_graph, ingest_rows, last_reports
 
 def _bundle_rows(small_world, n_decl=40):
     parties = list(csv.DictReader((small_world / "parties.csv").open(encoding="utf-8")))
-    decl = list(itertools.islice(csv.DictReader((small_world / "declarations.csv").open(encoding="utf-8")), n_decl))
-    used = {r[c] for r in decl for c in ("declarant_id", "consignee_id", "consignor_id", "carrier_id", "broker_id")
+    decl = list(itertools.islice(csv.DictReader((small_world / "declarations.csv").open(encoding="utf-8")),
+                                 n_decl))
+    used = {r[c] for r in decl for c in ("declarant_id", "consignee_id", "consignor_id", "carrier_id",
+                                         "broker_id")
             if r.get(c)}
     parties = [p for p in parties if p["party_id"] in used]
     offences = [{"offence_id": "L-1", "date": "2025-01-01", "party_id": decl[0]["consignee_id"],
