@@ -111,8 +111,8 @@ def serve(d: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not become ready")
 
 
-def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None, job: str | None = None) -> tuple[list,
-                                                                                                        dict]:
+def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None,
+            job: str | None = None) -> tuple[list, dict]:
     """Risk lookups, `n` of them, or for as long as `job` is queued or running; (latencies, the job)."""
     lat: list[float] = []
     state: dict = {}

@@ -346,8 +346,8 @@ def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
                      evidence=(Evidence("listed_entity", str(h["listed"]), h["listed_name"]),))]
         for f in feats if isinstance(feats, list) else []:  # graph.network.screening's feature shape
             d = f.get("detail") if isinstance(f, dict) else None
-            extra = ", ".join(f"{_words(k)} {v}" for k, v in d.items() if k != "aligned") if isinstance(d,
-                                                                                                        dict) else d
+            extra = (", ".join(f"{_words(k)} {v}" for k, v in d.items() if k != "aligned")
+                     if isinstance(d, dict) else d)
             rs.append(Reason(feature=str(f.get("feature")), value=f.get("value"),
                              contribution=f.get("contribution"),
                              detail=f"{_words(str(f.get('feature')))} {f.get('value')}" + (f" ({extra})" if extra else ""))

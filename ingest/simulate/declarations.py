@@ -126,8 +126,8 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     for t in traders:
         for c in t.carriers:
             fleet[c] = 1
-    fleet_size = {int(c): (200 if int(c) in w.hub_carriers else int(rng.integers(5,
-                                                                                 40))) for c in np.flatnonzero(fleet)}
+    fleet_size = {int(c): (200 if int(c) in w.hub_carriers else int(rng.integers(5, 40)))
+                  for c in np.flatnonzero(fleet)}
     veh = np.empty(H, dtype=object)
     plate_no = rng.integers(0, 40, H)
     road = mode == "road"

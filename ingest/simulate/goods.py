@@ -139,8 +139,7 @@ def make_goods(rng: np.random.Generator, n_codes: int, hs_path: Path | None, spr
     for i, c in enumerate(pick):
         chap.setdefault(c[:2], []).append(i)
     desc = np.array([table.get(c, FALLBACK_HS.get(c, "Goods")) for c in pick], dtype=object)
-    unit_kg = np.array([UNIT_KG.get(c, UNIT_KG.get(c[:2], 1.3 if u == "l" else 1.0)) for c, u in zip(pick,
-                                                                                                     unit,
-                                                                                                     strict=True)])
+    unit_kg = np.array([UNIT_KG.get(c, UNIT_KG.get(c[:2], 1.3 if u == "l" else 1.0))
+                        for c, u in zip(pick, unit, strict=True)])
     return Goods(hs6, code, desc, uv, duty, mass, unit.astype(str), pop / pop.sum(), unit_kg,
                  {k2: np.array(v) for k2, v in chap.items()})

@@ -83,8 +83,8 @@ def resolve_knobs(declarations: int, knobs: dict) -> dict:
     unknown name is refused."""
     if declarations < 500:
         raise ValueError("a world needs at least 500 declaration rows to hold its schemes")
-    k = default_knobs(declarations) | {n: (list(v) if isinstance(v,
-                                                                 list) else v) for n, v in SCENARIO_KNOBS.items()}
+    k = default_knobs(declarations) | {n: (list(v) if isinstance(v, list) else v)
+                                       for n, v in SCENARIO_KNOBS.items()}
     unknown = sorted(set(knobs) - set(k))
     if unknown:
         raise TypeError(f"unknown knobs {unknown}; known: {sorted(k)}")

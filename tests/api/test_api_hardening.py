@@ -186,12 +186,12 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy_and_the_peer_is_kep
     events = audit.query(api.store, action="entity.read", target="t:P6")
     mine = [e for e in events if e["client_request_id"] == "spoof-probe"]
     assert mine and all(e["client"] == "127.0.0.1" and e["peer"] == "127.0.0.1" for e in mine)
-    assert all(e["request_id"] != "spoof-probe" and re.fullmatch(r"[0-9a-f]{32}",
-                                                                 e["request_id"]) for e in mine)
+    assert all(e["request_id"] != "spoof-probe" and re.fullmatch(r"[0-9a-f]{32}", e["request_id"])
+               for e in mine)
     with api.client("investigator") as c:
         c.get("/api/v1/entities/t:P6", headers={"X-Request-ID": "x" * 65 + "<script>"})
-    assert not [e for e in audit.query(api.store,
-                                       target="t:P6") if "script" in (e["client_request_id"] or "")]
+    assert not [e for e in audit.query(api.store, target="t:P6")
+                if "script" in (e["client_request_id"] or "")]
 
     settings, store = _own_server(tmp_path, trusted_proxies=["127.0.0.1"])
     key = create_key(store, "behind-proxy", "investigator")
@@ -252,8 +252,8 @@ def test_the_bootstrap_admin_key_is_one_time(tmp_path, caplog):
               httpx.Client(base_url=server.url) as c):
             assert c.get("/api/v1/keys", headers={"X-API-Key": boot}).status_code == 200
             (b,) = [k for k in list_keys(store) if k["owner"] == "bootstrap-admin"]
-            assert datetime.fromisoformat(b["expires_at"]) <= datetime.now(UTC) + timedelta(hours=24,
-                                                                                            minutes=1)
+            assert datetime.fromisoformat(b["expires_at"]) \
+                <= datetime.now(UTC) + timedelta(hours=24, minutes=1)
             r = c.post("/api/v1/keys", json={"owner": "first-admin", "role": "admin"},
                        headers={"X-API-Key": boot})
             assert r.status_code == 201

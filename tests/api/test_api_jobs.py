@@ -280,9 +280,8 @@ def test_cancel_a_queued_job_and_a_running_ingest_then_rerun_to_the_same_counts(
 
 def test_score_job_writes_scores_and_scopes_guard_the_kinds(bundles: Path, tmp_path: Path) -> None:
     with Served(tmp_path, ingest_roots=[bundles]) as srv, srv.client("admin") as c:
-        assert srv.wait(c,
-                        c.post("/api/v1/ingest-runs",
-                               json={"path": str(bundles / "small")}).json())["state"] == "done"
+        loaded = c.post("/api/v1/ingest-runs", json={"path": str(bundles / "small")}).json()
+        assert srv.wait(c, loaded)["state"] == "done"
         with srv.client("investigator") as inv:
             r = inv.post("/api/v1/score-runs", json={})
             assert r.status_code == 403 and "score:run" in r.json()["detail"]

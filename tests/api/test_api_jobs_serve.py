@@ -119,8 +119,8 @@ def worlds(tmp_path_factory) -> Path:
     bad.mkdir()
     for p in (root / "day").glob("*.csv"):
         text = p.read_text(encoding="utf-8")
-        (bad / p.name).write_text(text.replace("hs_code", "hs_kode",
-                                               1) if p.name == "declarations.csv" else text,
+        (bad / p.name).write_text(text.replace("hs_code", "hs_kode", 1)
+                                  if p.name == "declarations.csv" else text,
                                   encoding="utf-8")
     return root
 

@@ -69,8 +69,8 @@ def _latin_ring_member(store, truth):
 def test_cyrillic_search_finds_a_ring_member_with_its_group_and_offender_path(scored):
     server, keys, truth, store = scored
     ring, member = _latin_ring_member(store, truth)
-    words = [w for w in re.findall(r"[A-Za-z]+", member["name"]) if w.upper() not in ("LLP", "TOO", "AO",
-                                                                                      "LLC", "OOO")]
+    words = [w for w in re.findall(r"[A-Za-z]+", member["name"])
+             if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
     query = to_cyrillic(" ".join(words))
     assert re.search("[а-я]", query)
     with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["investigator"]}, timeout=60) as c:
@@ -213,8 +213,8 @@ def test_the_page_in_chromium_finds_the_ring_member_by_cyrillic_spelling(scored,
     sync_api = pytest.importorskip("playwright.sync_api")
     server, keys, truth, store = scored
     _ring, member = _latin_ring_member(store, truth)
-    words = [w for w in re.findall(r"[A-Za-z]+", member["name"]) if w.upper() not in ("LLP", "TOO", "AO",
-                                                                                      "LLC", "OOO")]
+    words = [w for w in re.findall(r"[A-Za-z]+", member["name"])
+             if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:

@@ -231,10 +231,10 @@ def test_search_by_tax_id_phone_and_party_id(world):
     from api.services.search import SearchIndex
 
     idx = SearchIndex(world)
-    assert {h["key"] for h in idx.search("770 123 4567", 10)[1] if h["matched_on"] == "tax_id"} == {"t:P1",
-                                                                                                    "t:P2"}
-    assert {h["key"] for h in idx.search("+7 701 123 45 67", 10)[1] if h["matched_on"] == "phone"} == {"t:P1",
-                                                                                                       "t:P3"}
+    assert {h["key"] for h in idx.search("770 123 4567", 10)[1]
+            if h["matched_on"] == "tax_id"} == {"t:P1", "t:P2"}
+    assert {h["key"] for h in idx.search("+7 701 123 45 67", 10)[1]
+            if h["matched_on"] == "phone"} == {"t:P1", "t:P3"}
     assert [h["key"] for h in idx.search("P4", 10)[1] if h["matched_on"] == "party_id"] == ["t:P4"]
 
 

@@ -54,8 +54,8 @@ def page(browser, api):
     pg = ctx.new_page()
     pg.outside, pg.dialogs, pg.errors = [], [], []
     pg.on("request",
-          lambda r: None if urlparse(r.url).hostname in ("127.0.0.1",
-                                                         None) or r.url.startswith(("blob:", "data:"))
+          lambda r: None if (urlparse(r.url).hostname in ("127.0.0.1", None)
+                             or r.url.startswith(("blob:", "data:")))
           else pg.outside.append(r.url))
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
