@@ -118,7 +118,8 @@ def latency(base: Path, world: Path, n: int) -> dict:
                     lat.append(time.perf_counter() - t)
                     if r.status_code != 201:
                         errors[r.status_code] = errors.get(r.status_code, 0) + 1
-                res = _q(lat) | {"server_cpu_ms_per_request": round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)}
+                cpu_ms = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)
+                res = _q(lat) | {"server_cpu_ms_per_request": cpu_ms}
                 if errors:
                     res["errors"] = errors
                 out[f"one_item_provisional_{mode}"] = res
@@ -203,7 +204,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
                     store.execute("MATCH (p:Party) RETURN p.key AS k, p.risk_score AS s")}
 
         stale = scores()
-        rec = {r["k"] for r in store.execute("MATCH (o:Offence)-[:COMMITTED_BY]->(p:Party) RETURN DISTINCT p.key AS k")}
+        rec = {r["k"] for r in store.execute("MATCH (o:Offence)-[:COMMITTED_BY]->(p:Party) "
+                                             "RETURN DISTINCT p.key AS k")}
         traders = [r["k"] for r in store.execute(
             "MATCH (p:Party)<-[:CONSIGNED_TO]-(:Declaration) RETURN DISTINCT p.key AS k ORDER BY k")]
         clean = [k for k in traders if k not in rec]
@@ -232,7 +234,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         rep = intake.refresh_provisional(store, touched)
         out["provisional"] = rep | {"wall_s": round(time.perf_counter() - t0, 2)}
         prov = scores()
-        updated = {r["k"] for r in store.execute("MATCH (p:Party) WHERE p.risk_provisional = true RETURN p.key AS k")}
+        updated = {r["k"] for r in store.execute("MATCH (p:Party) WHERE p.risk_provisional = true "
+                                                 "RETURN p.key AS k")}
         t0 = time.perf_counter()
         score(store, s, progress=False)
         out["full_score_s"] = round(time.perf_counter() - t0, 1)
@@ -259,10 +262,10 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         newly = set(new_off)
         top100 = {x for x, _ in sorted(full.items(), key=lambda kv: -kv[1])[:100]}
         out["new_offenders_in_full_top100"] = len(newly & top100)
-        out["of_them_in_provisional_top100"] = len(newly & top100 & {x for x, _ in sorted(prov.items(),
-                                                                                          key=lambda kv: -kv[1])[:100]})
-        out["of_them_in_stale_top100"] = len(newly & top100 & {x for x, _ in sorted(stale.items(),
-                                                                                    key=lambda kv: -kv[1])[:100]})
+        top100_prov = {x for x, _ in sorted(prov.items(), key=lambda kv: -kv[1])[:100]}
+        top100_stale = {x for x, _ in sorted(stale.items(), key=lambda kv: -kv[1])[:100]}
+        out["of_them_in_provisional_top100"] = len(newly & top100 & top100_prov)
+        out["of_them_in_stale_top100"] = len(newly & top100 & top100_stale)
     finally:
         store.close()
     print("provisional", json.dumps(out, indent=1), flush=True)

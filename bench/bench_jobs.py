@@ -166,7 +166,8 @@ def main() -> int:
         proc.terminate()
         proc.wait(120)
     idle = rows["idle"]
-    print(f"world {a.declarations:,} items, day {a.day:,} items; build: {json.dumps({k: v for k, v in built.items() if k != 'key'})}")
+    shown = {k: v for k, v in built.items() if k != "key"}
+    print(f"world {a.declarations:,} items, day {a.day:,} items; build: {json.dumps(shown)}")
     print(f"{'case':20} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p50 x':>6} {'p99 x':>6}  job")
     for name, r in rows.items():
         extra = f"{r.get('job', '')} {r.get('job_s', '')} s" if "job" in r else ""

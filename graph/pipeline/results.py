@@ -321,7 +321,7 @@ def lane_items(store: GraphStore, *, lane: str, skip: int, limit: int) -> list[d
     return [{**r, "reasons": reasons(r.pop("assessment_reasons"))} for r in rows]
 
 
-# --------------------------------------------------------------------------- alert sources (graph.pipeline.alerts)
+# ------------------------------------------------------------- alert sources (graph.pipeline.alerts)
 
 def alert_items(store: GraphStore, *, min_cover: float, min_z: float) -> Iterable[dict[str, Any]]:
     """Cover items and unit-value anomalies at or past the thresholds, with the declarant and its group."""
@@ -333,7 +333,8 @@ def alert_parties(store: GraphStore, *, min_risk: float, min_switch: float) -> I
     """Parties at or past the entity-risk or HS-switch threshold, with the duties on their items."""
     for p in _paged(store, "cases.source_parties", min_risk=min_risk, min_switch=min_switch):
         yield {**p, "risk_reasons": reasons(p["risk_reasons"]),
-               "hs_switches": [_switch(s) for s in loads(p["hs_switches"]) or [] if (s.get("score") or 0) >= min_switch]}
+               "hs_switches": [_switch(s) for s in loads(p["hs_switches"]) or []
+                               if (s.get("score") or 0) >= min_switch]}
 
 
 def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
@@ -350,7 +351,8 @@ def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
                      if isinstance(d, dict) else d)
             rs.append(Reason(feature=str(f.get("feature")), value=f.get("value"),
                              contribution=f.get("contribution"),
-                             detail=f"{_words(str(f.get('feature')))} {f.get('value')}" + (f" ({extra})" if extra else ""))
+                             detail=f"{_words(str(f.get('feature')))} {f.get('value')}"
+                             + (f" ({extra})" if extra else ""))
                       if isinstance(f, dict) else Reason(feature="screening", detail=str(f)))
         out.append({**h, "reasons": rs})
     return out

@@ -53,7 +53,8 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     kk[-1] -= int(cs[H - 1] - N)
     forced = np.repeat(np.arange(T), [t.min_headers for t in traders])
     if len(forced) > H:
-        raise ValueError(f"{N} rows cannot hold {len(forced)} required declarations: lower traders or schemes")
+        raise ValueError(f"{N} rows cannot hold {len(forced)} required declarations: "
+                         "lower traders or schemes")
     htr = np.concatenate([forced, rng.choice(T, size=H - len(forced), p=weight / weight.sum())])
     rng.shuffle(htr)
     hdate = start[htr] + (rng.random(H) * (end[htr] - start[htr] + 1)).astype(np.int64)
@@ -157,7 +158,8 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     kzo = np.array([o[2] in ("Almaty", "Astana") for o in OFFICES])
     ho = office[htr]
     # Uzbek GTD numbers read office/dd.mm.yyyy/number, Kazakh ones office/ddmmyy/number
-    did = np.array([f"{oc}/{d[8:10]}{d[5:7]}{d[2:4]}/{i:07d}" if kz else f"{oc}/{d[8:10]}.{d[5:7]}.{d[:4]}/{i:07d}"
+    did = np.array([f"{oc}/{d[8:10]}{d[5:7]}{d[2:4]}/{i:07d}" if kz
+                    else f"{oc}/{d[8:10]}.{d[5:7]}.{d[:4]}/{i:07d}"
                     for i, (oc, d, kz) in enumerate(zip(off_code[ho], dates, kzo[ho], strict=True), start=1)],
                    dtype=object)
 

@@ -41,7 +41,8 @@ def shell_rings(f: TraderFactory, rng, ordinary: list[int]) -> list[dict]:
         cover_i = goods.index(COVER_PAIRS[pair][0])
         sups, rts = f.pick_sup(rng, cc, int(k["ring_suppliers"]))
         if k["ring_member_suppliers"] is None and len(sups) > 3:
-            raise ValueError("a trader uses at most 3 suppliers: set ring_member_suppliers with ring_suppliers > 3")
+            raise ValueError("a trader uses at most 3 suppliers: "
+                             "set ring_member_suppliers with ring_suppliers > 3")
         captured_on = r not in k["uncaptured_rings"]
         members = []
         for _m in range(size):

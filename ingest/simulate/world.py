@@ -89,7 +89,8 @@ class World:
         messy = k["messy_share"]
         if kind == "person":
             pi = self.person(rng, cyr)
-            name = (("ЯТТ " if country == "UZ" else "ИП ") if cyr else ("YaTT " if country == "UZ" else "IP ")) \
+            name = (("ЯТТ " if country == "UZ" else "ИП ") if cyr
+                    else ("YaTT " if country == "UZ" else "IP ")) \
                 + self.persons[pi][1]
             parts: dict = {"person": pi}  # a company's name parts below
         else:
