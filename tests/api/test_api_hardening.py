@@ -262,7 +262,8 @@ def test_the_bootstrap_admin_key_is_one_time(tmp_path, caplog):
             assert c.get("/api/v1/keys", headers={"X-API-Key": real}).status_code == 200
         said = caplog.text
         assert "ONCE" in said and "first admin key" in said and boot not in said
-        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:  # restart, same setting
+        # restart, same setting
+        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:
             assert c.get("/api/v1/keys", headers={"X-API-Key": boot}).status_code == 401
     finally:
         store.close()
@@ -307,7 +308,8 @@ def test_decisions_have_owners_and_risk_lowering_ones_need_a_second_approver(api
     with httpx.Client(base_url=api.url, headers={"X-API-Key": other}) as c:
         assert c.delete(f"/api/v1/decisions/{risky['id']}").status_code == 403  # someone else's
         r = c.post(f"/api/v1/decisions/{cleared['id']}/approve")
-        assert r.status_code == 200 and r.json()["status"] == "effective" and r.json()["approved_by"] == "investigator-2"
+        assert (r.status_code == 200 and r.json()["status"] == "effective"
+                and r.json()["approved_by"] == "investigator-2")
         assert c.post(f"/api/v1/decisions/{cleared['id']}/approve").status_code == 409
     assert cleared["id"] in frames()
     with api.client("admin") as c:
@@ -359,7 +361,8 @@ def test_an_interrupted_score_run_is_recorded_and_reported_until_a_rerun(tmp_pat
     with pytest.raises(KeyboardInterrupt):
         run.score(store, settings, progress=False)
     monkeypatch.setattr(run, "write_declaration_results", real)
-    rows = store.execute("MATCH (s:ScoreRun) WHERE s.status = 'running' RETURN s.key AS key, s.started_at AS at")
+    rows = store.execute("MATCH (s:ScoreRun) WHERE s.status = 'running' "
+                         "RETURN s.key AS key, s.started_at AS at")
     assert len(rows) == 1
     scored_at = {r["s"] for r in store.execute("MATCH (p:Party) RETURN p.scored_at AS s")}
     assert rows[0]["at"] in {str(s) for s in scored_at}, "the new scores have their (running) run record"

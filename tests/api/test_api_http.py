@@ -253,7 +253,8 @@ def test_decisions_are_recorded_soft_deleted_and_audited(api):
     stored = api.store.execute("MATCH (d:Decision) RETURN d.kind AS kind, d.deleted_at AS gone ORDER BY kind")
     assert [(r["kind"], r["gone"] is not None) for r in stored] == [
         ("inspection", False), ("inspection", False), ("not_same_entity", True)]
-    assert api.store.execute("MATCH (d:Declaration {key: 't:D3/1'}) RETURN d.inspection_result AS r") == [{"r": "clear"}]
+    assert api.store.execute("MATCH (d:Declaration {key: 't:D3/1'}) "
+                             "RETURN d.inspection_result AS r") == [{"r": "clear"}]
 
 
 def test_the_audit_trail_shows_reads_with_who_what_where_and_request_id(api):
@@ -334,7 +335,8 @@ def test_rate_limit_per_key(tmp_path, per_minute):
                            headers={"X-API-Key": k1}).status_code for _ in range(5)]
             assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
             r = c.get("/api/v1/entities/t:P1/risk", headers={"X-API-Key": k1})
-            assert r.headers["content-type"] == "application/problem+json" and int(r.headers["retry-after"]) >= 1
+            assert (r.headers["content-type"] == "application/problem+json"
+                    and int(r.headers["retry-after"]) >= 1)
             assert c.get("/api/v1/entities/t:P1/risk", headers={"X-API-Key": k2}).status_code == 200
     finally:
         store.close()

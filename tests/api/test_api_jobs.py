@@ -117,7 +117,8 @@ def test_ingest_job_by_path_goes_done_while_reads_answer(bundles: Path, tmp_path
         done = srv.wait(c, job, during=read_during)
         assert done["state"] == "done", done
         assert seen["reads"] >= 1, "no read happened while the job ran"
-        assert seen["writer"] is not None and seen["writer"]["job"] == job["id"] and seen["writer"]["kind"] == "ingest"
+        assert (seen["writer"] is not None and seen["writer"]["job"] == job["id"]
+                and seen["writer"]["kind"] == "ingest")
         assert done["report"]["status"] == "done" and done["summary"].startswith("Ingest ")
         assert done["phases"]["declarations"]["rows"] == _rows(world / "declarations.csv")
         assert all(p["seconds"] is not None for p in done["phases"].values())
@@ -136,7 +137,8 @@ def test_ingest_job_by_path_goes_done_while_reads_answer(bundles: Path, tmp_path
         assert {"job.submit", "job.start", "job.finish", "job.read"} <= set(actions), actions
         metrics = httpx.get(srv.url + "/metrics").text
         assert 'tamga_job_duration_seconds_count{kind="ingest",outcome="done"} 1.0' in metrics
-        assert "tamga_ingest_rows_per_second " in metrics and "tamga_ingest_rows_per_second 0.0" not in metrics
+        assert ("tamga_ingest_rows_per_second " in metrics
+                and "tamga_ingest_rows_per_second 0.0" not in metrics)
         assert "tamga_job_queue_length 0.0" in metrics and "tamga_data_version 1.0" in metrics
         record = srv.settings.data_dir / "jobs" / f"{job['id']}.json"
         assert json.loads(record.read_text())["state"] == "done"
@@ -327,7 +329,8 @@ def test_a_job_running_at_shutdown_is_interrupted_and_queued_ones_wait_for_the_n
     # the server stopped (its lifespan ended) while the first job ran
     with Served(tmp_path, ingest_roots=[bundles]) as srv, srv.client("admin") as c:
         stopped = c.get(running["location"]).json()
-        assert stopped["state"] == "interrupted" and stopped["error"].startswith("the server stopped"), stopped
+        assert (stopped["state"] == "interrupted"
+                and stopped["error"].startswith("the server stopped")), stopped
         assert not stopped["cancel_requested"]
         assert srv.wait(c, waiting)["state"] == "done"  # queued again at this start, and it completes the run
         assert _data_counts(srv.store) == expected

@@ -33,7 +33,8 @@ def test_live_schema_equals_the_checked_in_snapshot(api):
         live = c.get("/openapi.json").json()
     if os.environ.get("TAMGA_REFRESH_OPENAPI") == "1":
         SNAPSHOT.write_text(_dump(live), encoding="utf-8")
-    assert SNAPSHOT.exists(), "no snapshot: run TAMGA_REFRESH_OPENAPI=1 .venv/bin/pytest tests/api/test_api_openapi.py"
+    assert SNAPSHOT.exists(), ("no snapshot: run TAMGA_REFRESH_OPENAPI=1 .venv/bin/pytest "
+                               "tests/api/test_api_openapi.py")
     assert _dump(live) == SNAPSHOT.read_text(encoding="utf-8"), (
         "the API schema changed: review, then refresh with TAMGA_REFRESH_OPENAPI=1 .venv/bin/pytest "
         "tests/api/test_api_openapi.py")

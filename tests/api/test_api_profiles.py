@@ -123,7 +123,8 @@ def test_cli_loads_the_starter_pack_idempotently_and_refuses_a_bad_file_whole(tm
                    .replace('id = "tbml-phoenix-successor"', 'id = "new-one"'), encoding="utf-8")
     r = _run(["profiles", "load", str(bad)], data)
     assert r.returncode == 2
-    assert "'tbml-undervalued'" in r.stderr and "unknown field 'valeu'" in r.stderr and "profile #1" in r.stderr
+    assert ("'tbml-undervalued'" in r.stderr and "unknown field 'valeu'" in r.stderr
+            and "profile #1" in r.stderr)
     assert "nothing loaded" in r.stderr
     listed = _run(["profiles", "list"], data)
     assert listed.returncode == 0 and "new-one" not in listed.stdout and "uv_ratio < 0.4" not in listed.stdout

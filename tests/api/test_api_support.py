@@ -58,7 +58,8 @@ def build_world(store: GraphStore) -> None:
                                  "via": [{"kind": "Address", "value": "almaty abai 1 of 5",
                                           "specificity": 0.6}]}]
                                if group else [])})
-        ex("CREATE (p:Party {key: $key, party_id: $pid, source: 't', name: $name, name_norm: $norm, kind: 'company', "
+        ex("CREATE (p:Party {key: $key, party_id: $pid, source: 't', name: $name, name_norm: $norm, "
+           "kind: 'company', "
            "country: 'KZ', tax_id: $tax, tax_id_norm: $tax, risk_score: $risk, risk_rank: $rank, "
            "risk_reasons: $reasons, group_id: $group, entity_id: $entity, registered_on: $reg, "
            "scored_at: '2026-01-01T00:00:00Z'})",
@@ -67,7 +68,8 @@ def build_world(store: GraphStore) -> None:
             "reg": date(2020, 1, 1)})
     ex("CREATE (t:TaxId {key: '7701234567', value: '7701234567', degree: 2, specificity: 1.0})")
     ex("CREATE (t:Phone {key: '+77011234567', value: '+77011234567', degree: 2, specificity: 0.85})")
-    ex("CREATE (t:Address {key: 'almaty abai 1 of 5', value: 'almaty abai 1 of 5', degree: 2, specificity: 0.6})")
+    ex("CREATE (t:Address {key: 'almaty abai 1 of 5', value: 'almaty abai 1 of 5', degree: 2, "
+       "specificity: 0.6})")
     for p, rel, k in (("t:P1", "HAS_TAX_ID", "7701234567"), ("t:P2", "HAS_TAX_ID", "7701234567"),
                       ("t:P1", "HAS_PHONE", "+77011234567"), ("t:P3", "HAS_PHONE", "+77011234567"),
                       ("t:P3", "HAS_ADDRESS", "almaty abai 1 of 5"),
@@ -82,8 +84,10 @@ def build_world(store: GraphStore) -> None:
                                "1 member(s) with an enforcement record: Offender Corp"])})
     ex("MATCH (p:Party), (g:Group {key: 'G1'}) WHERE p.group_id = 'G1' CREATE (p)-[:MEMBER_OF]->(g)")
     ex("CREATE (e:Entity {key: 'E1', name: $name, confidence: 0.97, size: 2})", {"name": RING_LATIN})
-    ex("MATCH (p:Party), (e:Entity {key: 'E1'}) WHERE p.entity_id = 'E1' CREATE (p)-[:RESOLVED_TO {confidence: 0.97}]->(e)")
-    ex("CREATE (o:Person {key: 't:X1', person_id: 'X1', source: 't', name: 'Ivan Petrov', name_norm: 'ivan petrov'})")
+    ex("MATCH (p:Party), (e:Entity {key: 'E1'}) WHERE p.entity_id = 'E1' "
+       "CREATE (p)-[:RESOLVED_TO {confidence: 0.97}]->(e)")
+    ex("CREATE (o:Person {key: 't:X1', person_id: 'X1', source: 't', name: 'Ivan Petrov', "
+       "name_norm: 'ivan petrov'})")
     ex("MATCH (o:Person {key: 't:X1'}), (p:Party) WHERE p.key IN ['t:P3', 't:P4'] "
        "CREATE (o)-[:OFFICER_OF {role: 'director', share_pct: 100.0}]->(p)")
     decls = [("t:D1/1", "D1", "t:P1", "t:P6", date(2025, 3, 1), "8517120000", 12000.0, 0.2, "green"),
@@ -91,8 +95,10 @@ def build_world(store: GraphStore) -> None:
              ("t:D3/1", "D3", "t:P4", "t:P6", date(2024, 7, 1), "8517120000", 30000.0, 0.6, "yellow")]
     for key, did, decl, cons, d, hs, value, cover, lane in decls:
         ex("MATCH (a:Party {key: $decl}), (b:Party {key: $cons}) "
-           "CREATE (d:Declaration {key: $key, declaration_key: $dkey, declaration_id: $did, item_no: 1, source: 't', "
-           "date: $date, hs_code: $hs, customs_value: $value, cover_score: $cover, suspected_hs: '2402200000', "
+           "CREATE (d:Declaration {key: $key, declaration_key: $dkey, declaration_id: $did, item_no: 1, "
+           "source: 't', "
+           "date: $date, hs_code: $hs, customs_value: $value, cover_score: $cover, "
+           "suspected_hs: '2402200000', "
            "cover_reasons: $reasons, assessment_score: $cover, lane: $lane, assessment_reasons: $reasons, "
            "channel: 'green', goods_description: 'phones'}) "
            "CREATE (d)-[:DECLARED_BY]->(a) CREATE (d)-[:CONSIGNED_TO]->(b)",
@@ -119,7 +125,8 @@ def build_world(store: GraphStore) -> None:
            {"key": key, "switches": json.dumps(switches), "score": max(e[3] for e in events)})
     ex("MATCH (p:Party {key: 't:P4'}), (d:Declaration {key: 't:D3/1'}) "
        "CREATE (o:Offence {key: 't:O1', offence_id: 'O1', source: 't', date: $d, party_id: 'P4', "
-       "declaration_id: 'D3', offence_type: 'misclassification', status: 'confirmed', evaded_amount: 4000.0}) "
+       "declaration_id: 'D3', offence_type: 'misclassification', status: 'confirmed', "
+       "evaded_amount: 4000.0}) "
        "CREATE (o)-[:COMMITTED_BY]->(p) CREATE (o)-[:CONCERNS]->(d)", {"d": date(2024, 8, 1)})
     plan = [{"rank": i, "target_id": k, "target_kind": "party", "name": n, "expected_amount": amt, "risk": r,
              "duties_at_stake": amt * 2, "pick": "risk",
@@ -170,7 +177,8 @@ class Api:
     """What the HTTP tests get: the base url, a key per role, and a client factory."""
 
     def __init__(self, server: LiveServer, keys: dict[str, str], store: GraphStore, settings: Settings):
-        self.server, self.url, self.keys, self.store, self.settings = server, server.url, keys, store, settings
+        self.server, self.url, self.keys = server, server.url, keys
+        self.store, self.settings = store, settings
 
     def client(self, role: str | None = None, **kw) -> httpx.Client:
         headers = {"X-API-Key": self.keys[role]} if role else {}

@@ -39,7 +39,8 @@ def test_alerts_cover_every_stored_signal_and_group_by_linked_group(api):
     rows = api.store.execute("MATCH (a:Alert)-[:IN_CASE]->(c:CaseFile) RETURN DISTINCT c.subject AS s")
     assert {r["s"] for r in rows} == {"G1"}
     # entity risk only at or above the threshold: P5 (0.30) and P6 (0.05) raise none
-    subjects = {r["s"] for r in api.store.execute("MATCH (a:Alert {kind: 'entity_risk'}) RETURN a.subject AS s")}
+    subjects = {r["s"] for r in api.store.execute("MATCH (a:Alert {kind: 'entity_risk'}) "
+                                                  "RETURN a.subject AS s")}
     assert subjects == {"t:P1", "t:P2", "t:P3", "t:P4"}
 
 
@@ -94,7 +95,8 @@ def test_an_investigator_takes_notes_and_confirms_a_case_and_each_step_is_audite
                    json={"state": "confirmed", "reason": "ring confirmed by audit"})
         assert r.status_code == 200, r.text
         out = r.json()
-        assert out["case"]["state"] == "confirmed" and out["case"]["closing_reason"] == "ring confirmed by audit"
+        assert (out["case"]["state"] == "confirmed"
+                and out["case"]["closing_reason"] == "ring confirmed by audit")
         assert {d["kind"] for d in out["decisions"]} == {"confirmed_risk"}
         assert {d["subject"] for d in out["decisions"]} == set(got["parties"])
         assert c.post(f"/api/v1/cases/{key}/take").status_code == 409  # closed is final
@@ -123,7 +125,8 @@ def test_after_closing_the_next_run_opens_a_fresh_case_and_dismissing_it_waits_f
     with api.client("investigator") as c:
         assert c.post(f"/api/v1/cases/{case['key']}/take").json()["assignee"] == "investigator-user"
         released = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "open"}).json()["case"]
-        assert released["state"] == "open" and released["assignee"] is None and released["closing_reason"] is None
+        assert (released["state"] == "open" and released["assignee"] is None
+                and released["closing_reason"] is None)
         r = c.post(f"/api/v1/cases/{case['key']}/state",
                    json={"state": "dismissed", "reason": "goods as declared"})
         assert r.status_code == 200, r.text
@@ -194,7 +197,8 @@ def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_
             page.fill("#api-key", api.keys["investigator"])
             page.click("#save-key")
             page.click("#case-take")
-            expect(page.locator("#case-meta")).to_contain_text("assigned to investigator-user", timeout=20_000)
+            expect(page.locator("#case-meta")).to_contain_text("assigned to investigator-user",
+                                                                timeout=20_000)
             expect(page.locator("#case-error")).to_have_text("")
             page.select_option("#queue-who", "mine")
             expect(page.locator(f"#queue button.case-hit[data-key='{key}']")).to_be_visible(timeout=20_000)
@@ -264,7 +268,8 @@ def test_screening_hits_raise_alerts_and_false_positives_do_not(grafeo_store, se
     for key, name in (("l:1", "Shady Person"), ("l:2", "Other Listed")):
         ex("CREATE (e:ListedEntity {key: $k, list: 'l', entity_id: $k, name: $n})", {"k": key, "n": name},
            mode="write")
-    feats = '[{"feature": "name", "value": 0.93, "contribution": 0.93, "detail": {"subject_name": "x", "listed_name": "y"}}]'
+    feats = ('[{"feature": "name", "value": 0.93, "contribution": 0.93, '
+             '"detail": {"subject_name": "x", "listed_name": "y"}}]')
     for party, listed, state in (("t:P5", "l:1", "new"), ("t:P6", "l:2", "false_positive")):
         ex("MATCH (p:Party {key: $p}), (e:ListedEntity {key: $e}) "
            "CREATE (p)-[:SCREENED_AS {score: 0.93, state: $s, reasons: $r}]->(e)",

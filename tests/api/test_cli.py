@@ -125,7 +125,8 @@ def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 5
     r = _run(["export", "unit-value-anomalies"], data)
-    assert r.returncode == 0 and r.stdout.startswith("Declaration ID,Item,Date,HS code,Value per kg"), r.stderr
+    assert (r.returncode == 0
+            and r.stdout.startswith("Declaration ID,Item,Date,HS code,Value per kg")), r.stderr
     r = _run(["export", "hs-switches", "--format", "json"], data)
     assert r.returncode == 0 and isinstance(json.loads(r.stdout), list), r.stderr
     assert _run(["export", "nonsense"], data).returncode == 2

@@ -73,7 +73,8 @@ def test_one_item_is_stored_and_answered_with_its_assessment(live, small_world):
         assert r.status_code == 201, r.text
         body = r.json()
         item = body["items"][0]
-        assert body["source"] == SRC and item["stored"] is True and item["key"] == f"{SRC}:STREAM-ONE/{row['item_no']}"
+        assert (body["source"] == SRC and item["stored"] is True
+                and item["key"] == f"{SRC}:STREAM-ONE/{row['item_no']}")
         assert item["lane"] in ("green", "yellow", "red") and 0.0 <= item["score"] <= 1.0
         assert isinstance(item["reasons"], list)
         # the same answer /assess gives for the row
@@ -147,7 +148,8 @@ def test_an_offence_gives_provisional_risk_until_the_next_full_run_which_reads_i
         r = c.post("/api/v1/offences", json={"items": [off]}, params={"provisional": "sync"})
         assert r.status_code == 201, r.text
         out = r.json()
-        assert out["stored"] == 1 and out["keys"] == [f"{SRC}:STREAM-OFF-1"] and out["provisional"]["updated"] >= 1
+        assert (out["stored"] == 1 and out["keys"] == [f"{SRC}:STREAM-OFF-1"]
+                and out["provisional"]["updated"] >= 1)
         risk = c.get(f"/api/v1/entities/{p}/risk").json()
         card = c.get(f"/api/v1/entities/{p}").json()
     assert card["risk"]["risk_provisional"] is True and card["risk"]["provisional_at"]
@@ -161,7 +163,8 @@ def test_an_offence_gives_provisional_risk_until_the_next_full_run_which_reads_i
                                                        {**off, "offence_id": "STREAM-OFF-3",
                                                         "party_id": "NOPE"}]})
         assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "items", "1", "party_id"]
-    assert store.execute("MATCH (o:Offence) WHERE o.offence_id IN ['STREAM-OFF-2', 'STREAM-OFF-3'] RETURN o.key") == []
+    assert store.execute("MATCH (o:Offence) WHERE o.offence_id IN ['STREAM-OFF-2', 'STREAM-OFF-3'] "
+                         "RETURN o.key") == []
     score(store, settings, progress=False)  # the next full run reads the offence and clears the flag
     full = _party(store, p)
     assert not full.get("risk_provisional") and full.get("provisional_at") is None

@@ -136,7 +136,8 @@ def test_the_pyvis_export_shows_markup_as_text_and_loads_nothing_from_outside(pa
     assert XSS in labels
     assert page.locator("img").count() == 0
     # hover text goes through pyvis's custom popup (innerHTML of the escaped title): text, not markup
-    page.evaluate("(() => { const id = network.body.data.nodes.get().find(n => n.label.startsWith('<img')).id;"
+    page.evaluate("(() => { const id = network.body.data.nodes.get()"
+                  ".find(n => n.label.startsWith('<img')).id;"
                   " network.body.emitter.emit('showPopup', id); })()")
     popup = page.locator("div.popup")
     assert XSS in popup.text_content()

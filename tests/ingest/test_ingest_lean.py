@@ -46,7 +46,8 @@ def test_the_lean_path_loads_and_quarantines_as_the_full_one(tmp_path, small_wor
         assert {k: vars(v) for k, v in a.files.items()} == {k: vars(v) for k, v in b.files.items()}
         assert a.quarantine_reasons == b.quarantine_reasons and a.status == b.status == "done"
     assert full[0].files["declarations"].quarantined == 2 and full[0].files["offences"].quarantined == 1
-    assert lean[1].files["declarations"].existing == lean[0].files["declarations"].loaded  # re-run: all existing
+    # re-run: all existing
+    assert lean[1].files["declarations"].existing == lean[0].files["declarations"].loaded
     ingest_runs = full_counts[0]["IngestRun"]
     assert {**lean_counts[0], "IngestRun": ingest_runs} == full_counts[0] and lean_counts[1] == full_counts[1]
     assert lean_counts[0]["IngestRun"] == 0 and len(full_runs) == 2 and lean_runs == []

@@ -112,7 +112,8 @@ def test_planted_parties_exist_and_rings_follow_their_scenario(rworld):
 
 
 def test_honest_look_alikes_are_labelled_and_share_what_truth_says(rworld):
-    t, p, offi, off = rworld["truth"], rworld["parties"].set_index("party_id"), rworld["officers"], rworld["offences"]
+    t, p = rworld["truth"], rworld["parties"].set_index("party_id")
+    offi, off = rworld["officers"], rworld["offences"]
     traps = t["traps"]
     assert traps["accountants"] and traps["families"]
     assert set(traps["accountant_clients"]) == {m for a in traps["accountants"] for m in a["members"]}
