@@ -117,8 +117,7 @@ def raise_alerts(store: GraphStore, settings: Settings | None = None, *, now: da
                 case_key = f"case:{subject}:{at}"
                 open_cases[subject] = case_key
                 new_cases[case_key] = {"key": case_key, "subject": subject, "subject_kind": kind,
-                                       "name": name,
-                                       "at": at}
+                                       "name": name, "at": at}
         key = prev["key"] if prev else f"alert:{a['kind']}:{a['subject']}:{at}"
         refreshed += prev is not None
         rows.append({**a, "key": key, "first_seen": prev["first_seen"] if prev else at, "last_seen": at,

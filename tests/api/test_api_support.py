@@ -113,8 +113,8 @@ def build_world(store: GraphStore) -> None:
            {"key": key, "z": z, "value": value, "norm": norm, "at_stake": at_stake,
             "reasons": json.dumps([{"feature": "unit_value", "value": value, "norm": norm, "robust_z": z,
                                     "hs_level": 6, "detail": f"value/kg {value:.2f} vs usual {norm:.2f}"}])})
-    for key, events in (("t:P4",
-                         [("2025-02-01", "851712", "090111", 0.9), ("2024-06-01", "851712", "940510", 0.4)]),
+    for key, events in (("t:P4", [("2025-02-01", "851712", "090111", 0.9),
+                                  ("2024-06-01", "851712", "940510", 0.4)]),
                         ("t:P1", [("2025-04-01", "090111", "851712", 0.6)])):
         switches = [{"date": d, "from_hs": a, "to_hs": b, "n_before": 12, "n_new": 3, "n_old_after": 0,
                      "duty_rate_before": 10.0, "duty_rate_after": 0.0, "score": sc, "keys": ["t:D3/1"],

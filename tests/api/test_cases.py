@@ -159,8 +159,8 @@ def test_every_cases_route_is_on_the_openapi_schema(api):
     doc = httpx.get(api.url + "/openapi.json").json()
     paths = [p for p in doc["paths"] if p.startswith("/api/v1/cases")]
     assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/take",
-            "/api/v1/cases/{case_id}/notes",
-            "/api/v1/cases/{case_id}/state", "/api/v1/cases/export"} <= set(paths)
+            "/api/v1/cases/{case_id}/notes", "/api/v1/cases/{case_id}/state",
+            "/api/v1/cases/export"} <= set(paths)
 
 
 @pytest.mark.browser
