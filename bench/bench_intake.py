@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_api import _free_port, _server_cpu_s, build, serve
+from bench.bench_api import _free_port, _server_cpu_s, build, serve  # noqa: E402 (after the repository is put first on the path)
 
 SRC = "customs"
 
@@ -72,7 +72,8 @@ def _rows(world: Path, n: int, offset: int = 0) -> list[dict]:
                 break
             body = {k: v for k, v in r.items() if v != ""}
             body["item_no"] = int(body.get("item_no", 1))
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
+            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
+                      "duty_amount"):
                 if k in body:
                     body[k] = float(body[k])
             out.append(body)
@@ -117,7 +118,8 @@ def latency(base: Path, world: Path, n: int) -> dict:
                     lat.append(time.perf_counter() - t)
                     if r.status_code != 201:
                         errors[r.status_code] = errors.get(r.status_code, 0) + 1
-                res = _q(lat) | {"server_cpu_ms_per_request": round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)}
+                cpu_ms = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)
+                res = _q(lat) | {"server_cpu_ms_per_request": cpu_ms}
                 if errors:
                     res["errors"] = errors
                 out[f"one_item_provisional_{mode}"] = res
@@ -154,7 +156,8 @@ def steps(d: Path, rows: list[dict]) -> dict:
             row = {**r, "declaration_id": f"STEPS-{i}"}
             lap("assess", a.assess, {**row, "source": SRC})
             lap("check_rows", intake.check_rows, "declarations", [row])
-            parties, _ = lap("party_records", intake.party_records, store, SRC, intake.declaration_parties([row]))
+            parties, _ = lap("party_records", intake.party_records, store, SRC,
+                             intake.declaration_parties([row]))
             lap("items_exist", store.run, "intake.items_exist", keys=[intake.item_key(SRC, row)])
             lap("audit_write_x3", lambda t=row["declaration_id"]: [
                 audit.record(store, user="bench", action="assess", target=t) for _ in range(3)])
@@ -201,7 +204,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
                     store.execute("MATCH (p:Party) RETURN p.key AS k, p.risk_score AS s")}
 
         stale = scores()
-        rec = {r["k"] for r in store.execute("MATCH (o:Offence)-[:COMMITTED_BY]->(p:Party) RETURN DISTINCT p.key AS k")}
+        rec = {r["k"] for r in store.execute("MATCH (o:Offence)-[:COMMITTED_BY]->(p:Party) "
+                                             "RETURN DISTINCT p.key AS k")}
         traders = [r["k"] for r in store.execute(
             "MATCH (p:Party)<-[:CONSIGNED_TO]-(:Declaration) RETURN DISTINCT p.key AS k ORDER BY k")]
         clean = [k for k in traders if k not in rec]
@@ -210,7 +214,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         off_rows = [{"offence_id": f"INC-{i}", "date": "2025-12-15", "party_id": k.split(":", 1)[1],
                      "offence_type": rnd.choice(kinds), "evaded_amount": round(rnd.uniform(500, 200000), 2),
                      "status": "confirmed"} for i, k in enumerate(new_off)]
-        parties, _ = intake.party_records(store, SRC, [(i, "party_id", r["party_id"]) for i, r in enumerate(off_rows)])
+        parties, _ = intake.party_records(store, SRC,
+                                          [(i, "party_id", r["party_id"]) for i, r in enumerate(off_rows)])
         t0 = time.perf_counter()
         intake.store_rows(store, s, SRC, {"offences": off_rows}, parties, "bench:offences")
         # new declarations: an offender (old or new) declares for a clean consignee
@@ -219,7 +224,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
                                  "d.date AS date LIMIT 1")[0]
         decl = [{"declaration_id": f"INC-D{i}", "item_no": 1, "date": "2025-12-20", "hs_code": template["hs"],
                  "customs_value": 1000.0 + i, "declarant_id": rnd.choice(offenders).split(":", 1)[1],
-                 "consignee_id": rnd.choice(clean).split(":", 1)[1], "regime": "IM40"} for i in range(n_links)]
+                 "consignee_id": rnd.choice(clean).split(":", 1)[1],
+                 "regime": "IM40"} for i in range(n_links)]
         parties, by_key = intake.party_records(store, SRC, intake.declaration_parties(decl))
         intake.store_rows(store, s, SRC, {"declarations": decl}, parties, "bench:declarations")
         out["store_increment_s"] = round(time.perf_counter() - t0, 2)
@@ -228,14 +234,16 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         rep = intake.refresh_provisional(store, touched)
         out["provisional"] = rep | {"wall_s": round(time.perf_counter() - t0, 2)}
         prov = scores()
-        updated = {r["k"] for r in store.execute("MATCH (p:Party) WHERE p.risk_provisional = true RETURN p.key AS k")}
+        updated = {r["k"] for r in store.execute("MATCH (p:Party) WHERE p.risk_provisional = true "
+                                                 "RETURN p.key AS k")}
         t0 = time.perf_counter()
         score(store, s, progress=False)
         out["full_score_s"] = round(time.perf_counter() - t0, 1)
         full = scores()
         keys = sorted(full)
         upd = sorted(updated)
-        out["increment"] = {"new_offenders": n_offenders, "new_declarations": n_links, "touched": len(touched),
+        out["increment"] = {"new_offenders": n_offenders, "new_declarations": n_links,
+                            "touched": len(touched),
                             "updated_provisional": len(upd), "parties": len(keys)}
         out["updated_parties"] = {
             "spearman_provisional_vs_full": _spearman([prov[k] for k in upd], [full[k] for k in upd]),
@@ -244,7 +252,8 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
             "mean_abs_error_stale": round(statistics.fmean(abs(stale.get(k, 0.0) - full[k]) for k in upd), 4),
         }
         out["all_parties"] = {
-            "spearman_provisional_vs_full": _spearman([prov.get(k, 0.0) for k in keys], [full[k] for k in keys]),
+            "spearman_provisional_vs_full": _spearman([prov.get(k, 0.0) for k in keys],
+                                                      [full[k] for k in keys]),
             "spearman_stale_vs_full": _spearman([stale.get(k, 0.0) for k in keys], [full[k] for k in keys]),
         }
         for k in (50, 100, 500):
@@ -253,10 +262,10 @@ def provisional_vs_full(base: Path, n_offenders: int, n_links: int, seed: int) -
         newly = set(new_off)
         top100 = {x for x, _ in sorted(full.items(), key=lambda kv: -kv[1])[:100]}
         out["new_offenders_in_full_top100"] = len(newly & top100)
-        out["of_them_in_provisional_top100"] = len(newly & top100 & {x for x, _ in sorted(prov.items(),
-                                                                                          key=lambda kv: -kv[1])[:100]})
-        out["of_them_in_stale_top100"] = len(newly & top100 & {x for x, _ in sorted(stale.items(),
-                                                                                    key=lambda kv: -kv[1])[:100]})
+        top100_prov = {x for x, _ in sorted(prov.items(), key=lambda kv: -kv[1])[:100]}
+        top100_stale = {x for x, _ in sorted(stale.items(), key=lambda kv: -kv[1])[:100]}
+        out["of_them_in_provisional_top100"] = len(newly & top100 & top100_prov)
+        out["of_them_in_stale_top100"] = len(newly & top100 & top100_stale)
     finally:
         store.close()
     print("provisional", json.dumps(out, indent=1), flush=True)

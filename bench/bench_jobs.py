@@ -111,7 +111,8 @@ def serve(d: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("the server did not become ready")
 
 
-def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None, job: str | None = None) -> tuple[list, dict]:
+def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None,
+            job: str | None = None) -> tuple[list, dict]:
     """Risk lookups, `n` of them, or for as long as `job` is queued or running; (latencies, the job)."""
     lat: list[float] = []
     state: dict = {}
@@ -153,7 +154,8 @@ def main() -> int:
             lookups(c, keys, n=200)  # warm up: key cache, search index, connections
             lat, _ = lookups(c, keys, n=a.idle)
             rows["idle"] = _stats(lat)
-            job = c.post("/api/v1/ingest-runs", json={"path": str(a.dir / "bundles" / "day"), "source": "day2"}).json()
+            job = c.post("/api/v1/ingest-runs",
+                         json={"path": str(a.dir / "bundles" / "day"), "source": "day2"}).json()
             lat, done = lookups(c, keys, job=job["location"])
             rows["during ingest job"] = {**_stats(lat), "job_s": _job_seconds(done), "job": done["state"],
                                          "rows_per_s": (done.get("report") or {}).get("rows_per_s")}
@@ -164,7 +166,8 @@ def main() -> int:
         proc.terminate()
         proc.wait(120)
     idle = rows["idle"]
-    print(f"world {a.declarations:,} items, day {a.day:,} items; build: {json.dumps({k: v for k, v in built.items() if k != 'key'})}")
+    shown = {k: v for k, v in built.items() if k != "key"}
+    print(f"world {a.declarations:,} items, day {a.day:,} items; build: {json.dumps(shown)}")
     print(f"{'case':20} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p50 x':>6} {'p99 x':>6}  job")
     for name, r in rows.items():
         extra = f"{r.get('job', '')} {r.get('job_s', '')} s" if "job" in r else ""

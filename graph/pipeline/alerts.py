@@ -52,7 +52,8 @@ def _items(store: GraphStore, s: Settings) -> Iterable[dict[str, Any]]:
     for d in results.alert_items(store, min_cover=COVER_MIN, min_z=UNIT_VALUE_MIN_Z):
         who = (d["party"], d["party_name"], d["group_id"])
         if (d["cover_score"] or 0.0) >= COVER_MIN:
-            yield _alert("cover_item", d["key"], *who, d["cover_score"], d["cover_score"] * (d["duty"] or 0.0),
+            yield _alert("cover_item", d["key"], *who, d["cover_score"],
+                         d["cover_score"] * (d["duty"] or 0.0),
                          d["cover_reasons"])
         if d["uv_z"] is not None and abs(d["uv_z"]) >= UNIT_VALUE_MIN_Z:
             yield _alert("unit_value", d["key"], *who, abs(d["uv_z"]), d["uv_duties_at_stake"] or 0.0,
@@ -83,7 +84,8 @@ def _screening(store: GraphStore, s: Settings) -> Iterable[dict[str, Any]]:
                      (top["score"] or 0.0) * (top["duty"] or 0.0), [r for h in hits for r in h["reasons"]])
 
 
-SOURCES: tuple[Callable[[GraphStore, Settings], Iterable[dict[str, Any]]], ...] = (_items, _parties, _screening)
+SOURCES: tuple[Callable[[GraphStore, Settings], Iterable[dict[str, Any]]], ...] = (_items, _parties,
+                                                                                   _screening)
 
 
 def _case_subject(a: dict[str, Any]) -> tuple[str, str, str]:
@@ -114,8 +116,8 @@ def raise_alerts(store: GraphStore, settings: Settings | None = None, *, now: da
             if case_key is None:
                 case_key = f"case:{subject}:{at}"
                 open_cases[subject] = case_key
-                new_cases[case_key] = {"key": case_key, "subject": subject, "subject_kind": kind, "name": name,
-                                       "at": at}
+                new_cases[case_key] = {"key": case_key, "subject": subject, "subject_kind": kind,
+                                       "name": name, "at": at}
         key = prev["key"] if prev else f"alert:{a['kind']}:{a['subject']}:{at}"
         refreshed += prev is not None
         rows.append({**a, "key": key, "first_seen": prev["first_seen"] if prev else at, "last_seen": at,

@@ -326,7 +326,7 @@ def lane_items(store: GraphStore, *, lane: str, skip: int, limit: int) -> list[d
     return [{**r, "reasons": reasons(r.pop("assessment_reasons"))} for r in rows]
 
 
-# --------------------------------------------------------------------------- alert sources (graph.pipeline.alerts)
+# ------------------------------------------------------------- alert sources (graph.pipeline.alerts)
 
 def alert_items(store: GraphStore, *, min_cover: float, min_z: float) -> Iterable[dict[str, Any]]:
     """Cover items and unit-value anomalies at or past the thresholds, with the declarant and its group."""
@@ -338,7 +338,8 @@ def alert_parties(store: GraphStore, *, min_risk: float, min_switch: float) -> I
     """Parties at or past the entity-risk or HS-switch threshold, with the duties on their items."""
     for p in _paged(store, "cases.source_parties", min_risk=min_risk, min_switch=min_switch):
         yield {**p, "risk_reasons": reasons(p["risk_reasons"]),
-               "hs_switches": [_switch(s) for s in loads(p["hs_switches"]) or [] if (s.get("score") or 0) >= min_switch]}
+               "hs_switches": [_switch(s) for s in loads(p["hs_switches"]) or []
+                               if (s.get("score") or 0) >= min_switch]}
 
 
 def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
@@ -351,9 +352,12 @@ def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
                      evidence=(Evidence("listed_entity", str(h["listed"]), h["listed_name"]),))]
         for f in feats if isinstance(feats, list) else []:  # graph.network.screening's feature shape
             d = f.get("detail") if isinstance(f, dict) else None
-            extra = ", ".join(f"{_words(k)} {v}" for k, v in d.items() if k != "aligned") if isinstance(d, dict) else d
-            rs.append(Reason(feature=str(f.get("feature")), value=f.get("value"), contribution=f.get("contribution"),
-                             detail=f"{_words(str(f.get('feature')))} {f.get('value')}" + (f" ({extra})" if extra else ""))
+            extra = (", ".join(f"{_words(k)} {v}" for k, v in d.items() if k != "aligned")
+                     if isinstance(d, dict) else d)
+            rs.append(Reason(feature=str(f.get("feature")), value=f.get("value"),
+                             contribution=f.get("contribution"),
+                             detail=f"{_words(str(f.get('feature')))} {f.get('value')}"
+                             + (f" ({extra})" if extra else ""))
                       if isinstance(f, dict) else Reason(feature="screening", detail=str(f)))
         out.append({**h, "reasons": rs})
     return out

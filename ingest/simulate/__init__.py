@@ -45,10 +45,11 @@ values go to truth.json "scenario"; the caller's knobs still win over them.
 
 Sizes: `default_knobs(declarations)` lists every knob and its default (they scale with the number of
 rows), `knobs.SCENARIO_KNOBS` the scheme parameters a scenario moves; truth.json records the
-resolved values (a scenario knob only where it differs from the fixed world's). Measured on the 2-core build machine shared with
-other jobs (load average 7-10): 40,000 rows in 2-4 s, peak RSS 0.2 GB (declarations.csv 14.5 MB);
-1,000,000 rows in 50-65 s, peak RSS 1.2 GB (declarations.csv 364 MB, parties.csv 13 MB). CSV is
-written by Arrow: every text cell quoted, whole floats without ".0".
+resolved values (a scenario knob only where it differs from the fixed world's). Measured on the
+2-core build machine shared with other jobs (load average 7-10): 40,000 rows in 2-4 s, peak RSS
+0.2 GB (declarations.csv 14.5 MB); 1,000,000 rows in 50-65 s, peak RSS 1.2 GB (declarations.csv
+364 MB, parties.csv 13 MB). CSV is written by Arrow: every text cell quoted, whole floats without
+".0".
 
 truth.json:
     {
@@ -73,7 +74,8 @@ truth.json:
                 "closed_honest": [party_id],                 # deregistered honest firms, no successor
                 # randomised scenarios only (absent otherwise):
                 "accountant_clients": [party_id], "accountants": [{"kinds": [kind], "members": [...]}],
-                "family_firms": [party_id], "families": [{"director": person_id, "shared": [kind], "members": [...]}],
+                "family_firms": [party_id],
+                "families": [{"director": person_id, "shared": [kind], "members": [...]}],
                 "paperwork_offenders": [party_id]},          # look-alikes with a paperwork offence
       "offenders": [party_id],                          # every party with at least one offence
       "smugglers": [party_id],                          # stand-alone cover-item traders
@@ -92,9 +94,9 @@ summary).
 Random streams: each stage draws from its own `World.rng(stage)`: 1 goods, 2 service parties,
 3 ordinary traders and traps, 4 rings, 5 phoenix firms, smugglers and duplicates, 6 accountants and
 family firms, 10 declarations (and [seed, 11, carrier] for each fleet's plates), 20 offences, 30 id
-shuffle; [seed, 40] the scenario, 120/121 its paperwork offences (offenders / look-alikes). A change inside one
-stage moves no other stage's draws; within a stage, the order of the calls in `generate_world` is
-part of the world.
+shuffle; [seed, 40] the scenario, 120/121 its paperwork offences (offenders / look-alikes). A change
+inside one stage moves no other stage's draws; within a stage, the order of the calls in
+`generate_world` is part of the world.
 """
 
 from __future__ import annotations

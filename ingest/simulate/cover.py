@@ -75,7 +75,8 @@ def plant_priced_rows(rng, traders: list[Trader], goods: Goods, k: dict, itr: np
     risk_hs = np.array([goods.index(COVER_PAIRS[p][1]) for p in cpair[cover_rows]], dtype=int)
     cov_hs = np.array([goods.index(COVER_PAIRS[p][0]) for p in cpair[cover_rows]], dtype=int)
     hs[cover_rows] = cov_hs
-    mass[cover_rows] = np.round(goods.mass[risk_hs] * rng.lognormal(0, k["cover_mass_spread"], n_cover), 1) + 1.0
+    mass[cover_rows] = np.round(goods.mass[risk_hs]
+                                * rng.lognormal(0, k["cover_mass_spread"], n_cover), 1) + 1.0
     value[cover_rows] = mass[cover_rows] * goods.uv[risk_hs] * price[itr[cover_rows]] \
         * rng.uniform(*k["cover_price_factor"], n_cover)
     return PricedRows(cover_rows, cov_hs, risk_hs, cpair, under_rows)

@@ -53,7 +53,8 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     kk[-1] -= int(cs[H - 1] - N)
     forced = np.repeat(np.arange(T), [t.min_headers for t in traders])
     if len(forced) > H:
-        raise ValueError(f"{N} rows cannot hold {len(forced)} required declarations: lower traders or schemes")
+        raise ValueError(f"{N} rows cannot hold {len(forced)} required declarations: "
+                         "lower traders or schemes")
     htr = np.concatenate([forced, rng.choice(T, size=H - len(forced), p=weight / weight.sum())])
     rng.shuffle(htr)
     hdate = start[htr] + (rng.random(H) * (end[htr] - start[htr] + 1)).astype(np.int64)
@@ -126,7 +127,8 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     for t in traders:
         for c in t.carriers:
             fleet[c] = 1
-    fleet_size = {int(c): (200 if int(c) in w.hub_carriers else int(rng.integers(5, 40))) for c in np.flatnonzero(fleet)}
+    fleet_size = {int(c): (200 if int(c) in w.hub_carriers else int(rng.integers(5, 40)))
+                  for c in np.flatnonzero(fleet)}
     veh = np.empty(H, dtype=object)
     plate_no = rng.integers(0, 40, H)
     road = mode == "road"
@@ -139,9 +141,11 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
         plates = [plate(sub, cc) for _ in range(fs)]
         veh[m] = np.array(plates, dtype=object)[plate_no[m] % fs]
     rail = mode == "rail"
-    veh[rail] = np.char.add("wagon ", rng.integers(50_000_000, 99_999_999, rail.sum()).astype(str)).astype(object)
+    veh[rail] = np.char.add("wagon ",
+                            rng.integers(50_000_000, 99_999_999, rail.sum()).astype(str)).astype(object)
     air = mode == "air"
-    flights = np.array(["HY-0602", "HY-0272", "KC-0921", "TK-0370", "CZ-6029", "FZ-0761", "KE-0941", "AI-0143"])
+    flights = np.array(["HY-0602", "HY-0272", "KC-0921", "TK-0370", "CZ-6029", "FZ-0761", "KE-0941",
+                        "AI-0143"])
     veh[air] = flights[rng.integers(0, len(flights), air.sum())]
     sea = mode == "sea"
     veh[sea] = np.char.add("MV Caspian ", rng.integers(1, 30, sea.sum()).astype(str)).astype(object)
@@ -154,8 +158,10 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
     kzo = np.array([o[2] in ("Almaty", "Astana") for o in OFFICES])
     ho = office[htr]
     # Uzbek GTD numbers read office/dd.mm.yyyy/number, Kazakh ones office/ddmmyy/number
-    did = np.array([f"{oc}/{d[8:10]}{d[5:7]}{d[2:4]}/{i:07d}" if kz else f"{oc}/{d[8:10]}.{d[5:7]}.{d[:4]}/{i:07d}"
-                    for i, (oc, d, kz) in enumerate(zip(off_code[ho], dates, kzo[ho]), start=1)], dtype=object)
+    did = np.array([f"{oc}/{d[8:10]}{d[5:7]}{d[2:4]}/{i:07d}" if kz
+                    else f"{oc}/{d[8:10]}.{d[5:7]}.{d[:4]}/{i:07d}"
+                    for i, (oc, d, kz) in enumerate(zip(off_code[ho], dates, kzo[ho], strict=True), start=1)],
+                   dtype=object)
 
     # items
     hi = np.repeat(np.arange(H), kk)
@@ -229,7 +235,8 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
         "duty_rate": duty_rate,
         "duty_amount": np.round(value * duty_rate / 100, 2),
         "channel": _cat(channel, hi),
-        "inspection_result": pd.Categorical.from_codes(np.where(insp0, 0, -1), categories=["clear", "violation"]),
+        "inspection_result": pd.Categorical.from_codes(np.where(insp0, 0, -1),
+                                                       categories=["clear", "violation"]),
     })
     return dec, Items(trader=itr, is_export=is_export[hi], header=hi, date=hdate[hi]), planted
 

@@ -17,16 +17,21 @@ import pandas as pd
 
 # chapter: (median USD per kg, duty rates to draw from, typical shipment kg, quantity unit)
 CHAPTERS: dict[str, tuple[float, tuple[float, ...], float, str]] = {
-    "07": (0.7, (5, 10, 15), 9000, "kg"), "08": (1.3, (5, 10, 15), 8000, "kg"), "09": (3.5, (5, 10), 3000, "kg"),
-    "15": (1.4, (5, 10), 12000, "kg"), "17": (0.6, (5, 10, 20), 15000, "kg"), "19": (2.6, (10, 15), 4000, "kg"),
+    "07": (0.7, (5, 10, 15), 9000, "kg"), "08": (1.3, (5, 10, 15), 8000, "kg"),
+    "09": (3.5, (5, 10), 3000, "kg"),
+    "15": (1.4, (5, 10), 12000, "kg"), "17": (0.6, (5, 10, 20), 15000, "kg"),
+    "19": (2.6, (10, 15), 4000, "kg"),
     "21": (3.2, (10, 15), 3000, "kg"), "22": (1.6, (10, 20), 8000, "l"), "30": (45.0, (0, 5), 600, "kg"),
     "32": (3.0, (5, 10), 4000, "kg"), "33": (9.0, (10, 15), 1500, "kg"), "34": (2.1, (10, 15), 5000, "kg"),
-    "39": (2.4, (5, 10, 15), 6000, "kg"), "40": (3.6, (10, 15), 6000, "pcs"), "44": (0.5, (0, 5), 20000, "kg"),
+    "39": (2.4, (5, 10, 15), 6000, "kg"), "40": (3.6, (10, 15), 6000, "pcs"),
+    "44": (0.5, (0, 5), 20000, "kg"),
     "48": (1.2, (5, 10), 10000, "kg"), "52": (3.1, (5, 10), 8000, "kg"), "55": (3.4, (5, 10), 7000, "kg"),
     "61": (17.0, (15, 20, 30), 2500, "pcs"), "62": (21.0, (15, 20, 30), 2500, "pcs"),
-    "64": (19.0, (15, 20), 2500, "pair"), "68": (0.4, (5, 10), 20000, "kg"), "69": (1.0, (10, 20), 15000, "kg"),
+    "64": (19.0, (15, 20), 2500, "pair"), "68": (0.4, (5, 10), 20000, "kg"),
+    "69": (1.0, (10, 20), 15000, "kg"),
     "70": (1.5, (5, 10), 10000, "kg"), "72": (0.8, (0, 5), 22000, "kg"), "73": (2.4, (5, 10), 8000, "kg"),
-    "76": (4.2, (5, 10), 6000, "kg"), "84": (22.0, (0, 5), 3000, "pcs"), "85": (30.0, (5, 10, 15), 2000, "pcs"),
+    "76": (4.2, (5, 10), 6000, "kg"), "84": (22.0, (0, 5), 3000, "pcs"),
+    "85": (30.0, (5, 10, 15), 2000, "pcs"),
     "87": (9.0, (10, 15), 5000, "pcs"), "90": (80.0, (0, 5), 400, "pcs"), "94": (4.0, (10, 20), 5000, "pcs"),
     "95": (6.0, (10, 20), 3000, "pcs"),
 }
@@ -39,7 +44,8 @@ COVER_PAIRS: tuple[tuple[str, str], ...] = (
 SPECIAL: dict[str, tuple[float, float, float, str]] = {
     "070999": (0.8, 5, 9000, "kg"), "680299": (0.35, 5, 20000, "kg"), "392690": (2.8, 5, 6000, "kg"),
     "732690": (2.5, 5, 8000, "kg"), "392620": (3.4, 10, 4000, "kg"),
-    "240220": (32.0, 30, 4000, "1000 pcs"), "220830": (13.0, 40, 6000, "l"), "851713": (260.0, 20, 800, "pcs"),
+    "240220": (32.0, 30, 4000, "1000 pcs"), "220830": (13.0, 40, 6000, "l"),
+    "851713": (260.0, 20, 800, "pcs"),
     "870899": (14.0, 15, 5000, "kg"), "620342": (24.0, 30, 2500, "pcs"), "610910": (16.0, 30, 2500, "pcs"),
 }
 # kg per quantity unit where the unit is not kg (by chapter, or by subheading)
@@ -48,15 +54,22 @@ UNIT_KG: dict[str, float] = {
     "95": 0.6, "851713": 0.35, "240220": 1.3, "220830": 1.5, "620342": 0.5, "610910": 0.22,
 }
 FALLBACK_HS: dict[str, str] = {
-    "070999": "Vegetables; edible, n.e.c. in chapter 07, fresh or chilled", "070200": "Tomatoes; fresh or chilled",
+    "070999": "Vegetables; edible, n.e.c. in chapter 07, fresh or chilled",
+    "070200": "Tomatoes; fresh or chilled",
     "080810": "Apples; fresh", "090240": "Tea, black; fermented", "150790": "Soya-bean oil; refined",
     "170199": "Sugars; cane or beet sugar, refined", "190531": "Sweet biscuits",
-    "220830": "Whiskies", "240220": "Cigarettes; containing tobacco", "300490": "Medicaments; n.e.c., in doses",
-    "330499": "Beauty or make-up preparations", "340111": "Soap; for toilet use", "392690": "Plastics; other articles",
-    "392620": "Plastics; articles of apparel and clothing accessories", "401110": "Tyres; new, for motor cars",
-    "480256": "Paper; uncoated, for writing", "520942": "Denim fabrics", "610910": "T-shirts; of cotton, knitted",
-    "620342": "Trousers; men's, of cotton", "640299": "Footwear; rubber or plastics", "680299": "Stone; worked, n.e.c.",
-    "690721": "Ceramic tiles", "721049": "Flat-rolled iron; zinc coated", "732690": "Iron or steel; articles n.e.c.",
+    "220830": "Whiskies", "240220": "Cigarettes; containing tobacco",
+    "300490": "Medicaments; n.e.c., in doses",
+    "330499": "Beauty or make-up preparations", "340111": "Soap; for toilet use",
+    "392690": "Plastics; other articles",
+    "392620": "Plastics; articles of apparel and clothing accessories",
+    "401110": "Tyres; new, for motor cars",
+    "480256": "Paper; uncoated, for writing", "520942": "Denim fabrics",
+    "610910": "T-shirts; of cotton, knitted",
+    "620342": "Trousers; men's, of cotton", "640299": "Footwear; rubber or plastics",
+    "680299": "Stone; worked, n.e.c.",
+    "690721": "Ceramic tiles", "721049": "Flat-rolled iron; zinc coated",
+    "732690": "Iron or steel; articles n.e.c.",
     "760429": "Aluminium profiles", "841821": "Refrigerators; household", "847130": "Laptops",
     "851713": "Telephone sets; smartphones", "852872": "Television receivers; colour",
     "870899": "Vehicle parts and accessories n.e.c.", "940360": "Wooden furniture", "950300": "Toys",
@@ -98,7 +111,7 @@ def make_goods(rng: np.random.Generator, n_codes: int, hs_path: Path | None, spr
     if src is not None:
         hs = pd.read_csv(src, dtype=str, usecols=["hscode", "description", "level"])
         hs = hs[(hs["level"] == "6") & hs["hscode"].str[:2].isin(list(CHAPTERS))]
-        table = dict(zip(hs["hscode"], hs["description"]))
+        table = dict(zip(hs["hscode"], hs["description"], strict=True))
     else:
         table = dict(FALLBACK_HS)
     must = sorted(SPECIAL)
@@ -126,6 +139,7 @@ def make_goods(rng: np.random.Generator, n_codes: int, hs_path: Path | None, spr
     for i, c in enumerate(pick):
         chap.setdefault(c[:2], []).append(i)
     desc = np.array([table.get(c, FALLBACK_HS.get(c, "Goods")) for c in pick], dtype=object)
-    unit_kg = np.array([UNIT_KG.get(c, UNIT_KG.get(c[:2], 1.3 if u == "l" else 1.0)) for c, u in zip(pick, unit)])
+    unit_kg = np.array([UNIT_KG.get(c, UNIT_KG.get(c[:2], 1.3 if u == "l" else 1.0))
+                        for c, u in zip(pick, unit, strict=True)])
     return Goods(hs6, code, desc, uv, duty, mass, unit.astype(str), pop / pop.sum(), unit_kg,
                  {k2: np.array(v) for k2, v in chap.items()})

@@ -62,7 +62,8 @@ SCENARIO_KNOBS: dict = {
     "cover_price_factor": [0.75, 1.0],  # a cover item's value per kg as a share of the risk goods'
     "cover_mass_spread": 0.5,           # sigma of a cover item's log mass around the risk goods' shipment
     "undervaluation_factor": [0.25, 0.55],
-    "offence_evaded_factor": 0.3,       # evaded duty of a planted offender's smuggling/origin catch, per value
+    # evaded duty of a planted offender's smuggling/origin catch, per value
+    "offence_evaded_factor": 0.3,
     "unrecorded_rings": [],             # ring numbers with no recorded offence at all
     "uncaptured_rings": [],             # ring numbers without a captured broker (members use ordinary ones)
     "ring_link_p": None,                # weights of (director, phone, address, bank, email) for ring links
@@ -73,7 +74,8 @@ SCENARIO_KNOBS: dict = {
     "accountant_clients": [10, 40],
     "families": 0,                      # family firms: one director and one address over 2-5 firms
     "family_size": [2, 5],
-    "trap_paperwork_share": 0.0,        # share of accountant clients and family firms with a paperwork offence
+    # share of accountant clients and family firms with a paperwork offence
+    "trap_paperwork_share": 0.0,
     "offender_paperwork_share": 0.0,    # share of planted offenders' catches recorded as paperwork only
 }
 
@@ -83,7 +85,8 @@ def resolve_knobs(declarations: int, knobs: dict) -> dict:
     unknown name is refused."""
     if declarations < 500:
         raise ValueError("a world needs at least 500 declaration rows to hold its schemes")
-    k = default_knobs(declarations) | {n: (list(v) if isinstance(v, list) else v) for n, v in SCENARIO_KNOBS.items()}
+    k = default_knobs(declarations) | {n: (list(v) if isinstance(v, list) else v)
+                                       for n, v in SCENARIO_KNOBS.items()}
     unknown = sorted(set(knobs) - set(k))
     if unknown:
         raise TypeError(f"unknown knobs {unknown}; known: {sorted(k)}")

@@ -62,9 +62,13 @@ def plate(rng, country: str) -> str:
     """A vehicle registration plate in the style of `country`."""
     L = "ABCDEFHKMOPTXYZ"
     if country == "UZ":
-        return f"{rng.integers(1, 96):02d} {L[rng.integers(15)]} {rng.integers(100, 999)} {L[rng.integers(15)]}{L[rng.integers(15)]}"
+        return (f"{rng.integers(1, 96):02d} {L[rng.integers(15)]} {rng.integers(100, 999)} "
+                f"{L[rng.integers(15)]}{L[rng.integers(15)]}")
     if country == "KZ":
-        return f"{rng.integers(100, 999)} {L[rng.integers(15)]}{L[rng.integers(15)]}{L[rng.integers(15)]} {rng.integers(1, 19):02d}"
+        return (f"{rng.integers(100, 999)} {L[rng.integers(15)]}{L[rng.integers(15)]}{L[rng.integers(15)]} "
+                f"{rng.integers(1, 19):02d}")
     if country == "TR":
-        return f"{rng.integers(1, 81):02d} {L[rng.integers(15)]}{L[rng.integers(15)]} {rng.integers(100, 9999)}"
-    return f"{L[rng.integers(15)]}{rng.integers(100, 999)}{L[rng.integers(15)]}{L[rng.integers(15)]}{rng.integers(10, 199)}"
+        return (f"{rng.integers(1, 81):02d} {L[rng.integers(15)]}{L[rng.integers(15)]} "
+                f"{rng.integers(100, 9999)}")
+    return (f"{L[rng.integers(15)]}{rng.integers(100, 999)}{L[rng.integers(15)]}{L[rng.integers(15)]}"
+            f"{rng.integers(10, 199)}")

@@ -101,7 +101,8 @@ def draw_offences(w: World, traders: list[Trader], goods: Goods, dec: pd.DataFra
                 caught_under.append(r)
                 catch(r, "undervaluation", evaded=value[r] * 1.5 * duty[r] / 100)
             else:
-                catch(r, ("smuggling", "origin")[int(rng.integers(2))], evaded=value[r] * k["offence_evaded_factor"])
+                catch(r, ("smuggling", "origin")[int(rng.integers(2))],
+                      evaded=value[r] * k["offence_evaded_factor"])
 
     _honest_noise(rng, found, traders, goods, dec, items, value, duty, N, k)
     if k["trap_paperwork_share"] > 0:
@@ -144,7 +145,8 @@ def _trap_paperwork(rng, found: _Catches, traders: list[Trader], dec: pd.DataFra
             continue
         r = int(rs[rng.integers(len(rs))])
         found.rows.append({"_row": r, "date": min(int(items.date[r]) + int(rng.integers(0, 20)), DAYS - 1),
-                           "party_id": dec["consignee_id"].iat[r], "declaration_id": dec["declaration_id"].iat[r],
+                           "party_id": dec["consignee_id"].iat[r],
+                           "declaration_id": dec["declaration_id"].iat[r],
                            "offence_type": "documentation", "declared_hs_code": None, "actual_hs_code": None,
                            "evaded_amount": 0.0, "status": "confirmed"})
 
@@ -157,7 +159,7 @@ def _honest_noise(rng, found: _Catches, traders: list[Trader], goods: Goods, dec
     noise = np.array([t.noise_ok for t in traders])[itr] & ~items.is_export
     cand = np.flatnonzero(noise & np.isin(channel, ["red", "yellow"]))
     n_v = min(len(cand), round(N * k["honest_violation_rate"]))
-    code_by_hs6 = {h: c for h, c in zip(goods.hs6, goods.code)}
+    code_by_hs6 = {h: c for h, c in zip(goods.hs6, goods.code, strict=True)}
     hs_arr = dec["hs_code"].to_numpy()
     for r in np.sort(rng.choice(cand, size=n_v, replace=False)):
         r = int(r)
@@ -179,6 +181,7 @@ def _honest_noise(rng, found: _Catches, traders: list[Trader], goods: Goods, dec
     cand = np.flatnonzero(noise)
     for r in rng.choice(cand, size=min(len(cand), int(k["documentation_offences"])), replace=False):
         rows.append({"_row": int(r), "date": min(int(hdate[r]) + int(rng.integers(0, 20)), DAYS - 1),
-                     "party_id": dec["consignee_id"].iat[int(r)], "declaration_id": dec["declaration_id"].iat[int(r)],
+                     "party_id": dec["consignee_id"].iat[int(r)],
+                     "declaration_id": dec["declaration_id"].iat[int(r)],
                      "offence_type": "documentation", "declared_hs_code": None, "actual_hs_code": None,
                      "evaded_amount": 0.0, "status": "confirmed"})

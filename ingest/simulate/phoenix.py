@@ -25,7 +25,8 @@ def phoenix_firms(f: TraderFactory, rng) -> list[dict]:
         dereg = int(rng.integers(300, DAYS - 240))
         w.parties[pred]["deregistered_on"] = day(dereg)
         tp = f.make_trader(rng, pred, "phoenix_pred", start=0, end=dereg - 20,
-                           weight=float(rng.lognormal(0.5, 0.4)), min_headers=8, offender=True, noise_ok=False,
+                           weight=float(rng.lognormal(0.5, 0.4)), min_headers=8, offender=True,
+                           noise_ok=False,
                            exports_ok=False)
         sreg = dereg + int(rng.integers(7, 90))
         succ = w.domestic(rng, cc, registered=sreg, city=w.canon[pred]["city"])

@@ -41,7 +41,8 @@ def shell_rings(f: TraderFactory, rng, ordinary: list[int]) -> list[dict]:
         cover_i = goods.index(COVER_PAIRS[pair][0])
         sups, rts = f.pick_sup(rng, cc, int(k["ring_suppliers"]))
         if k["ring_member_suppliers"] is None and len(sups) > 3:
-            raise ValueError("a trader uses at most 3 suppliers: set ring_member_suppliers with ring_suppliers > 3")
+            raise ValueError("a trader uses at most 3 suppliers: "
+                             "set ring_member_suppliers with ring_suppliers > 3")
         captured_on = r not in k["uncaptured_rings"]
         members = []
         for _m in range(size):
@@ -51,7 +52,7 @@ def shell_rings(f: TraderFactory, rng, ordinary: list[int]) -> list[dict]:
         # nominee directors: each member its own at first; the linking below makes them shared
         dirs = [w.person(rng, w.canon[p]["cyr"]) for p in members]
         _link(w, rng, k, members, dirs)
-        for p, d in zip(members, dirs):
+        for p, d in zip(members, dirs, strict=True):
             w.officer(p, d, "director", w.canon[p]["registered"])
             if rng.random() < 0.4:
                 w.officer(p, d, "founder", w.canon[p]["registered"], 100.0)

@@ -50,6 +50,7 @@ def make_services(w: World, rng: np.random.Generator) -> Services:
     cons_country = np.array([w.parties[i]["country"] for i in consignors])
     cons_pop = rng.lognormal(0, 1.0, len(consignors))
     cons_pop /= cons_pop.sum()
-    for p in hub_brokers + hub_carriers + brokers + [c for c in carriers if w.parties[c]["country"] in ("UZ", "KZ")]:
+    for p in hub_brokers + hub_carriers + brokers + [c for c in carriers
+                                                     if w.parties[c]["country"] in ("UZ", "KZ")]:
         w.officer(p, w.person(rng, w.canon[p]["cyr"]), "director", w.canon[p]["registered"] + 1)
     return Services(hub_brokers, hub_carriers, brokers, carriers, consignors, cons_country, cons_pop)

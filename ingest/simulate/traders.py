@@ -31,7 +31,8 @@ class Trader:
     start: int
     end: int
     weight: float
-    kind: str                  # ordinary, ring, phoenix_pred, phoenix_succ, smuggler, newcomer, bc, holding, family
+    # ordinary, ring, phoenix_pred, phoenix_succ, smuggler, newcomer, bc, holding, family
+    kind: str
     hs: list[int]
     sup: list[int]
     routes: list[int]
@@ -48,7 +49,8 @@ class Trader:
     dup: list[int] | None = None
     dup_share: float = 0.0
     first_at_start: bool = False  # a firm that starts trading right after registration declares on day one
-    paperwork_trap: bool = False  # an honest look-alike (accountant client, family firm): may get a paperwork offence
+    # an honest look-alike (accountant client, family firm): may get a paperwork offence
+    paperwork_trap: bool = False
 
 
 class TraderFactory:

@@ -133,7 +133,7 @@ def families(f: TraderFactory, rng) -> list[dict]:
         boss = w.person(rng, rng.random() < k["cyrillic_share"])
         size = int(rng.integers(k["family_size"][0], k["family_size"][1] + 1))
         shared = ["director", "address"] + (["phone"] if rng.random() < 0.3 else [])
-        members = []
+        members: list[int] = []
         for j in range(size):
             reg = -int(rng.integers(300, 6000))
             p = w.domestic(rng, cc, registered=reg, city=city, flat=rng.random() < 0.5)

@@ -63,7 +63,8 @@ FOREIGN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
             "Qingdao", "Kashgar", "Harbin"),
            ("Hengda", "Jinlong", "Huaxin", "Tianrui", "Xinyuan", "Dongfang", "Haoyu", "Zhongtai", "Baili",
             "Ruifeng", "Kaida", "Sanhe", "Wanjia", "Jiahe"),
-           ("Trading Co., Ltd.", "Import & Export Co., Ltd.", "Industrial Co., Ltd.", "Technology Co., Ltd.")),
+           ("Trading Co., Ltd.", "Import & Export Co., Ltd.", "Industrial Co., Ltd.",
+            "Technology Co., Ltd.")),
     "TR": (("Yildiz", "Anadolu", "Ege", "Marmara", "Bosphorus", "Kardesler", "Ozturk", "Demir", "Aydin",
             "Kaya", "Celik", "Sahin"),
            ("Tekstil", "Gida", "Makina", "Plastik", "Otomotiv", "Insaat", "Kimya", "Ambalaj", "Mobilya"),
@@ -80,18 +81,22 @@ FOREIGN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]
     "IN": (("Sharma", "Patel", "Gupta", "Reliance", "Shree", "Ganesh", "Mahalaxmi", "Krishna"),
            ("Exports", "Pharma", "Textiles", "Overseas", "Impex", "Spices"),
            ("Pvt. Ltd.", "Limited", "LLP")),
-    "AE": (("Al Noor", "Al Rashid", "Gulf Star", "Emirates", "Al Madina", "Desert Rose", "Falcon", "Jebel Ali"),
+    "AE": (("Al Noor", "Al Rashid", "Gulf Star", "Emirates", "Al Madina", "Desert Rose", "Falcon",
+            "Jebel Ali"),
            ("General Trading", "Electronics Trading", "Re-Export", "Commercial", "Logistics"),
            ("LLC", "FZE", "FZCO", "DMCC")),
     "IR": (("Pars", "Tabriz", "Arya", "Kish", "Caspian", "Zagros"),
            ("Trading", "Commercial", "Industrial", "Food"), ("Co.", "Co. Ltd.")),
 }
 FOREIGN_CITIES: dict[str, tuple[str, ...]] = {
-    "CN": ("Guangzhou, Baiyun District", "Yiwu, Futian Market", "Urumqi, Tianshan District", "Shenzhen, Futian",
+    "CN": ("Guangzhou, Baiyun District", "Yiwu, Futian Market", "Urumqi, Tianshan District",
+           "Shenzhen, Futian",
            "Ningbo, Beilun"),
     "TR": ("Istanbul, Bagcilar", "Bursa, Osmangazi", "Izmir, Bornova", "Gaziantep, Sehitkamil"),
-    "RU": ("Moskva, ul. Tverskaya", "Novosibirsk, ul. Lenina", "Ekaterinburg, ul. Malysheva", "Kazan, ul. Baumana"),
-    "DE": ("Hamburg, Billstrasse", "Stuttgart, Industriestrasse", "Koeln, Hansaring", "Muenchen, Landsberger Str."),
+    "RU": ("Moskva, ul. Tverskaya", "Novosibirsk, ul. Lenina", "Ekaterinburg, ul. Malysheva",
+           "Kazan, ul. Baumana"),
+    "DE": ("Hamburg, Billstrasse", "Stuttgart, Industriestrasse", "Koeln, Hansaring",
+           "Muenchen, Landsberger Str."),
     "KR": ("Seoul, Gangnam-gu", "Busan, Saha-gu", "Incheon, Namdong-gu", "Ulsan, Buk-gu"),
     "IN": ("Mumbai, Andheri East", "Delhi, Okhla Phase II", "Ahmedabad, Naroda", "Chennai, Guindy"),
     "AE": ("Dubai, Deira", "Dubai, Jebel Ali Free Zone", "Sharjah, SAIF Zone", "Dubai, Al Qusais"),
@@ -144,19 +149,23 @@ CITIES: dict[str, dict] = {
         "lat": "Toshkent sh.", "cyr": "г. Ташкент",
         "districts": (("Chilonzor", "Чиланзарский"), ("Yunusobod", "Юнусабадский"),
                       ("Mirzo Ulugbek", "Мирзо-Улугбекский"), ("Yakkasaroy", "Яккасарайский"),
-                      ("Shayxontohur", "Шайхантахурский"), ("Sergeli", "Сергелийский"), ("Olmazor", "Алмазарский"),
+                      ("Shayxontohur", "Шайхантахурский"), ("Sergeli", "Сергелийский"),
+                      ("Olmazor", "Алмазарский"),
                       ("Mirobod", "Мирабадский"), ("Uchtepa", "Учтепинский"), ("Yashnobod", "Яшнабадский")),
         "streets": (("Bunyodkor", "Бунёдкор"), ("Amir Temur", "Амира Темура"), ("Nukus", "Нукус"),
-                    ("Shota Rustaveli", "Шота Руставели"), ("Muqimiy", "Мукими"), ("Fargona yoli", "Ферганский тракт"),
+                    ("Shota Rustaveli", "Шота Руставели"), ("Muqimiy", "Мукими"),
+                    ("Fargona yoli", "Ферганский тракт"),
                     ("Labzak", "Лабзак"), ("Navoiy", "Навои"), ("Bobur", "Бабура"), ("Qatortol", "Катартал"),
-                    ("Chimkent", "Чимкентская"), ("Beruniy", "Беруни"), ("Lutfiy", "Лутфи"), ("Oybek", "Айбека")),
+                    ("Chimkent", "Чимкентская"), ("Beruniy", "Беруни"), ("Lutfiy", "Лутфи"),
+                    ("Oybek", "Айбека")),
     },
     "Samarkand": {
         "country": "UZ",
         "lat": "Samarqand sh.", "cyr": "г. Самарканд",
         "districts": (("Samarqand", "Самаркандский"),),
         "streets": (("Registon", "Регистан"), ("Rudakiy", "Рудаки"), ("Amir Temur", "Амира Темура"),
-                    ("Mirzo Ulugbek", "Мирзо Улугбека"), ("Dagbitskaya", "Дагбитская"), ("Gagarin", "Гагарина")),
+                    ("Mirzo Ulugbek", "Мирзо Улугбека"), ("Dagbitskaya", "Дагбитская"),
+                    ("Gagarin", "Гагарина")),
     },
     "Almaty": {
         "country": "KZ",
@@ -171,7 +180,8 @@ CITIES: dict[str, dict] = {
         "country": "KZ",
         "lat": "Astana", "cyr": "г. Астана",
         "districts": (("Yesil", "Есильский"), ("Almaty", "Алматинский"), ("Saryarka", "Сарыаркинский")),
-        "streets": (("Kabanbay batyr", "Кабанбай батыра"), ("Kenesary", "Кенесары"), ("Respublika", "Республики"),
+        "streets": (("Kabanbay batyr", "Кабанбай батыра"), ("Kenesary", "Кенесары"),
+                    ("Respublika", "Республики"),
                     ("Turan", "Туран"), ("Syganak", "Сыганак")),
     },
 }
@@ -278,9 +288,9 @@ def kz_bin(rng: np.random.Generator, registered: np.datetime64, person: bool = F
     for _ in range(20):
         body = f"{y}{m}{'3' if person else '4'}{rng.integers(0, 2)}{rng.integers(0, 10**5):05d}"
         d = [int(ch) for ch in body]
-        c = sum(w * x for w, x in zip(range(1, 12), d)) % 11
+        c = sum(w * x for w, x in zip(range(1, 12), d, strict=True)) % 11
         if c == 10:
-            c = sum(w * x for w, x in zip([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2], d)) % 11
+            c = sum(w * x for w, x in zip([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2], d, strict=True)) % 11
         if c < 10:
             return body + str(c)
     return None

@@ -89,9 +89,10 @@ class World:
         messy = k["messy_share"]
         if kind == "person":
             pi = self.person(rng, cyr)
-            name = (("ЯТТ " if country == "UZ" else "ИП ") if cyr else ("YaTT " if country == "UZ" else "IP ")) \
+            name = (("ЯТТ " if country == "UZ" else "ИП ") if cyr
+                    else ("YaTT " if country == "UZ" else "IP ")) \
                 + self.persons[pi][1]
-            parts = {"person": pi}
+            parts: dict = {"person": pi}  # a company's name parts below
         else:
             name, parts = self.company_name(rng, country, cyr, b_word, a_word)
         reg = START + np.timedelta64(int(registered), "D")
@@ -141,7 +142,8 @@ class World:
             "address": self.unique("addr", lambda: f"{city}, No. {rng.integers(1, 2000)}")
             if rng.random() < 0.85 else None,
             "phone": phone if rng.random() < 0.7 else None,
-            "email": self.unique("email", lambda: V.email_for(rng, name.split()[0] + name.split()[1], country))
+            "email": self.unique("email",
+                                 lambda: V.email_for(rng, name.split()[0] + name.split()[1], country))
             if rng.random() < 0.5 else None,
             "bank_account": None,
         }
@@ -194,7 +196,7 @@ def shared_by(w: World, members: list[int], dirs: list[int]) -> dict:
                 m.setdefault(w.canon[p][key], []).append(w.parties[p]["party_id"])
         out[kd] = {v: ps for v, ps in m.items() if len(ps) > 1}
     dm: dict[str, list[str]] = {}
-    for p, d in zip(members, dirs):
+    for p, d in zip(members, dirs, strict=True):
         dm.setdefault(w.persons[d][0], []).append(w.parties[p]["party_id"])
     out["directors"] = {v: ps for v, ps in dm.items() if len(ps) > 1}
     return out
@@ -203,10 +205,12 @@ def shared_by(w: World, members: list[int], dirs: list[int]) -> dict:
 def shuffle_ids(w: World, dec: pd.DataFrame, offences: pd.DataFrame) -> None:
     """Renumber parties and persons by a seeded permutation, everywhere they are referenced."""
     rng = w.rng(30)
-    pmap = {r["party_id"]: f"P{n + 1:07d}" for r, n in zip(w.parties, rng.permutation(len(w.parties)))}
+    pmap = {r["party_id"]: f"P{n + 1:07d}" for r, n in zip(w.parties, rng.permutation(len(w.parties)),
+                                                           strict=True)}
     for r in w.parties:
         r["party_id"] = pmap[r["party_id"]]
-    qmap = {pid: f"PER{n + 1:07d}" for (pid, _), n in zip(w.persons, rng.permutation(len(w.persons)))}
+    qmap = {pid: f"PER{n + 1:07d}" for (pid, _), n in zip(w.persons, rng.permutation(len(w.persons)),
+                                                          strict=True)}
     w.persons = [(qmap[pid], name) for pid, name in w.persons]
     for o in w.officers:
         o["company_id"], o["person_id"] = pmap[o["company_id"]], qmap[o["person_id"]]

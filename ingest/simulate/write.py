@@ -37,8 +37,8 @@ class Planted:
     newcomers: list[int]
     closed_honest: list[int]
     smugglers: list[int]
-    accountants: list[dict] = None    # traps.accountants(): kinds, members (empty in the fixed world)
-    families: list[dict] = None       # traps.families(): director, members
+    accountants: list[dict] | None = None    # traps.accountants(): kinds, members (empty in the fixed world)
+    families: list[dict] | None = None       # traps.families(): director, members
 
 
 def write_csv(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> int:
@@ -56,7 +56,8 @@ def write_csv(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> 
     with pa_csv.CSVWriter(path, schema, write_options=pa_csv.WriteOptions(quoting_style="needed")) as out:
         for i in range(0, max(len(df), 1), chunk):  # in slices: peak memory stays near the frame's own
             part = pa.Table.from_pandas(df.iloc[i:i + chunk], preserve_index=False)
-            out.write_table(pa.table([c.cast(f.type) for c, f in zip(part.columns, schema)], schema=schema))
+            out.write_table(pa.table([c.cast(f.type) for c, f in zip(part.columns, schema, strict=True)],
+                                     schema=schema))
     return path.stat().st_size
 
 
@@ -70,7 +71,8 @@ def write_bundle(out: Path, w: World, dec: pd.DataFrame,
     keep_ids = set(parties["party_id"][parties["party_id"].isin(used)])
     parties = parties[parties["party_id"].isin(keep_ids)].sort_values("party_id")
     officers = pd.DataFrame(w.officers)
-    officers = officers[officers["company_id"].isin(keep_ids)].drop_duplicates(["company_id", "person_id", "role"])
+    officers = officers[officers["company_id"].isin(keep_ids)].drop_duplicates(["company_id", "person_id",
+                                                                                "role"])
     officers = officers.sort_values(["company_id", "person_id", "role"], kind="stable")
     files = {}
     files["parties"] = write_csv(out / "parties.csv", parties, "parties")
@@ -98,7 +100,7 @@ def world_truth(w: World, seed: int, k: dict, planted: Planted, offences: pd.Dat
             "shared": {kd: sorted(v) for kd, v in by.items()},
             "shared_by": by,
         })
-    traps = {
+    traps: dict[str, list] = {
         "business_centre": [pid(p) for b in planted.business_centres for p in b["members"]],
         "business_centres": [{"address": b["address"], "members": [pid(p) for p in b["members"]]}
                              for b in planted.business_centres],
@@ -142,12 +144,14 @@ def write_truth(out: Path, truth: dict) -> None:
 
 
 def summary(out: Path, seed: int, truth: dict, parties: pd.DataFrame, dec: pd.DataFrame,
-            officers: pd.DataFrame, offences: pd.DataFrame, files: dict[str, int], t0: float, stages: dict[str, float]) -> dict:
+            officers: pd.DataFrame, offences: pd.DataFrame, files: dict[str, int], t0: float,
+            stages: dict[str, float]) -> dict:
     """What `generate_world` returns: counts, file sizes and timings."""
     rings_out = truth["rings"]
     return {
         "out_dir": str(out), "seed": seed,
-        "parties": len(parties), "declarations": len(dec), "declaration_headers": int(dec["declaration_id"].nunique()),
+        "parties": len(parties), "declarations": len(dec),
+        "declaration_headers": int(dec["declaration_id"].nunique()),
         "officers": len(officers), "offences": len(offences), "persons": int(officers["person_id"].nunique()),
         "rings": len(rings_out), "ring_members": sum(len(r["members"]) for r in rings_out),
         "ring_clean_members": sum(len(r["clean_members"]) for r in rings_out),

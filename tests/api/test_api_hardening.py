@@ -68,7 +68,8 @@ def test_a_refused_secret_never_appears_in_what_tamga_serve_prints(tmp_path, sec
 def test_neo4j_settings_refusal_shows_no_part_of_the_bootstrap_key(tmp_path):
     boot = "boot-" + secrets.token_urlsafe(24)
     r = _tamga(["serve", "--port", str(free_port())],
-               {"TAMGA_STORE": "neo4j", "TAMGA_BOOTSTRAP_ADMIN_KEY": boot, "NEO4J_PASSWORD": "pw-" + boot[-12:],
+               {"TAMGA_STORE": "neo4j", "TAMGA_BOOTSTRAP_ADMIN_KEY": boot,
+                "NEO4J_PASSWORD": "pw-" + boot[-12:],
                 "TAMGA_DATA_DIR": str(tmp_path)})
     assert r.returncode == 2 and "NEO4J_URI" in r.stderr
     out = r.stdout + r.stderr
@@ -81,7 +82,8 @@ def test_weak_production_settings_are_refused_and_a_random_secret_passes(tmp_pat
             load_settings(env="production", data_dir=tmp_path, secret_key=weak)
         assert weak not in str(e.value)
     with pytest.raises(SettingsRefused, match="CORS"):
-        load_settings(env="production", data_dir=tmp_path, secret_key=secrets.token_urlsafe(32), cors_origins=["*"])
+        load_settings(env="production", data_dir=tmp_path, secret_key=secrets.token_urlsafe(32),
+                      cors_origins=["*"])
     ok = load_settings(env="production", data_dir=tmp_path, secret_key=secrets.token_urlsafe(32),
                        cors_origins=["https://tamga.customs.example"])
     assert ok.env == "production"
@@ -102,7 +104,8 @@ def test_a_key_in_a_query_string_is_refused_and_never_reaches_the_access_log(tmp
     marker = "SECRETMARKER" + secrets.token_hex(8)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAMGA_", "NEO4J_"))}
     env.update({"PYTHONPATH": str(ROOT), "TAMGA_DATA_DIR": str(tmp_path)})
-    proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "serve", "--port",
+                             str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -178,19 +181,23 @@ def test_slow_clients_are_cut_off_and_do_not_hold_the_server(tmp_path):
 
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy_and_the_peer_is_kept(api, tmp_path):
     with api.client("investigator") as c:
-        c.get("/api/v1/entities/t:P6", headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "spoof-probe"})
+        c.get("/api/v1/entities/t:P6",
+              headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "spoof-probe"})
     events = audit.query(api.store, action="entity.read", target="t:P6")
     mine = [e for e in events if e["client_request_id"] == "spoof-probe"]
     assert mine and all(e["client"] == "127.0.0.1" and e["peer"] == "127.0.0.1" for e in mine)
-    assert all(e["request_id"] != "spoof-probe" and re.fullmatch(r"[0-9a-f]{32}", e["request_id"]) for e in mine)
+    assert all(e["request_id"] != "spoof-probe" and re.fullmatch(r"[0-9a-f]{32}", e["request_id"])
+               for e in mine)
     with api.client("investigator") as c:
         c.get("/api/v1/entities/t:P6", headers={"X-Request-ID": "x" * 65 + "<script>"})
-    assert not [e for e in audit.query(api.store, target="t:P6") if "script" in (e["client_request_id"] or "")]
+    assert not [e for e in audit.query(api.store, target="t:P6")
+                if "script" in (e["client_request_id"] or "")]
 
     settings, store = _own_server(tmp_path, trusted_proxies=["127.0.0.1"])
     key = create_key(store, "behind-proxy", "investigator")
     try:
-        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url, headers={"X-API-Key": key}) as c:
+        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url,
+                                                                 headers={"X-API-Key": key}) as c:
             c.get("/api/v1/entities/t:P6", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})
             c.get("/api/v1/entities/t:P6", headers={"X-Forwarded-For": "not-an-address"})
         got = [(e["client"], e["peer"]) for e in audit.query(store, action="entity.read", target="t:P6")]
@@ -245,15 +252,18 @@ def test_the_bootstrap_admin_key_is_one_time(tmp_path, caplog):
               httpx.Client(base_url=server.url) as c):
             assert c.get("/api/v1/keys", headers={"X-API-Key": boot}).status_code == 200
             (b,) = [k for k in list_keys(store) if k["owner"] == "bootstrap-admin"]
-            assert datetime.fromisoformat(b["expires_at"]) <= datetime.now(UTC) + timedelta(hours=24, minutes=1)
-            r = c.post("/api/v1/keys", json={"owner": "first-admin", "role": "admin"}, headers={"X-API-Key": boot})
+            assert datetime.fromisoformat(b["expires_at"]) \
+                <= datetime.now(UTC) + timedelta(hours=24, minutes=1)
+            r = c.post("/api/v1/keys", json={"owner": "first-admin", "role": "admin"},
+                       headers={"X-API-Key": boot})
             assert r.status_code == 201
             real = r.json()["key"]
             assert c.get("/api/v1/keys", headers={"X-API-Key": boot}).status_code == 401
             assert c.get("/api/v1/keys", headers={"X-API-Key": real}).status_code == 200
         said = caplog.text
         assert "ONCE" in said and "first admin key" in said and boot not in said
-        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:  # restart, same setting
+        # restart, same setting
+        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:
             assert c.get("/api/v1/keys", headers={"X-API-Key": boot}).status_code == 401
     finally:
         store.close()
@@ -278,7 +288,10 @@ def test_a_bootstrap_key_dies_with_its_setting(tmp_path):
 
 def test_decisions_have_owners_and_risk_lowering_ones_need_a_second_approver(api):
     other = create_key(api.store, "investigator-2", "investigator")
-    frames = lambda: {r["key"] for r in api.store.run("analytics.frames_decisions")}
+
+    def frames():
+        return {r["key"] for r in api.store.run("analytics.frames_decisions")}
+
     with api.client("investigator") as c:
         same = c.post("/api/v1/decisions", json={"kind": "same_entity", "subject": "t:P1", "object": "t:P1"})
         assert same.status_code == 422
@@ -286,7 +299,8 @@ def test_decisions_have_owners_and_risk_lowering_ones_need_a_second_approver(api
         assert cleared["status"] == "pending" and cleared["id"] not in frames()
         low = c.post("/api/v1/decisions", json={"kind": "cleared", "subject": "t:P6"}).json()
         assert low["status"] == "effective" and low["id"] in frames()  # P6 is below the threshold
-        apart = c.post("/api/v1/decisions", json={"kind": "not_same_entity", "subject": "t:P6", "object": "t:P2"})
+        apart = c.post("/api/v1/decisions",
+                       json={"kind": "not_same_entity", "subject": "t:P6", "object": "t:P2"})
         assert apart.json()["status"] == "pending"  # the object is above the threshold
         assert c.post(f"/api/v1/decisions/{cleared['id']}/approve").status_code == 403  # its own author
         risky = c.post("/api/v1/decisions", json={"kind": "confirmed_risk", "subject": "t:P3"}).json()
@@ -294,7 +308,8 @@ def test_decisions_have_owners_and_risk_lowering_ones_need_a_second_approver(api
     with httpx.Client(base_url=api.url, headers={"X-API-Key": other}) as c:
         assert c.delete(f"/api/v1/decisions/{risky['id']}").status_code == 403  # someone else's
         r = c.post(f"/api/v1/decisions/{cleared['id']}/approve")
-        assert r.status_code == 200 and r.json()["status"] == "effective" and r.json()["approved_by"] == "investigator-2"
+        assert (r.status_code == 200 and r.json()["status"] == "effective"
+                and r.json()["approved_by"] == "investigator-2")
         assert c.post(f"/api/v1/decisions/{cleared['id']}/approve").status_code == 409
     assert cleared["id"] in frames()
     with api.client("admin") as c:
@@ -324,7 +339,8 @@ def test_expand_answers_internal_kinds_exactly_as_missing_nodes(api):
             answers[node] = (r.status_code, body["title"], body["detail"].replace(node, "<node>"))
         assert len(set(answers.values())) == 1 and next(iter(answers.values()))[0] == 404, answers
         sub = c.get("/api/v1/entities/t:P1/network", params={"depth": 3}).json()
-        assert not {n["kind"] for n in sub["nodes"]} & {"ApiKey", "Decision", "IngestRun", "ScoreRun", "AuditEvent"}
+        assert not {n["kind"] for n in sub["nodes"]} & {"ApiKey", "Decision", "IngestRun", "ScoreRun",
+                                                        "AuditEvent"}
 
 
 # --------------------------------------------------------------------------- 13: interrupted runs
@@ -345,7 +361,8 @@ def test_an_interrupted_score_run_is_recorded_and_reported_until_a_rerun(tmp_pat
     with pytest.raises(KeyboardInterrupt):
         run.score(store, settings, progress=False)
     monkeypatch.setattr(run, "write_declaration_results", real)
-    rows = store.execute("MATCH (s:ScoreRun) WHERE s.status = 'running' RETURN s.key AS key, s.started_at AS at")
+    rows = store.execute("MATCH (s:ScoreRun) WHERE s.status = 'running' "
+                         "RETURN s.key AS key, s.started_at AS at")
     assert len(rows) == 1
     scored_at = {r["s"] for r in store.execute("MATCH (p:Party) RETURN p.scored_at AS s")}
     assert rows[0]["at"] in {str(s) for s in scored_at}, "the new scores have their (running) run record"
@@ -353,7 +370,8 @@ def test_an_interrupted_score_run_is_recorded_and_reported_until_a_rerun(tmp_pat
                   "status: 'running'})", mode="write")
     key = create_key(store, "ops", "investigator")
     try:
-        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url, headers={"X-API-Key": key}) as c:
+        with LiveServer(settings, store) as server, httpx.Client(base_url=server.url,
+                                                                 headers={"X-API-Key": key}) as c:
             ready = c.get("/readyz").json()
             kinds = {r["kind"]: r for r in ready["interrupted_runs"]}
             assert ready["status"] == "ok" and set(kinds) == {"score", "ingest"}

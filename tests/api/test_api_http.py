@@ -76,7 +76,8 @@ def test_every_route_needs_a_key_and_its_scope(api):
 
 def test_public_routes_answer_without_a_key(api):
     with httpx.Client(base_url=api.url, timeout=30) as anon:
-        assert anon.get("/healthz").json() == {"status": "ok", "store": None, "detail": None, "interrupted_runs": []}
+        assert anon.get("/healthz").json() == {"status": "ok", "store": None, "detail": None,
+                                               "interrupted_runs": []}
         assert anon.get("/readyz").json()["status"] == "ok"
         assert "tamga_http_requests_total" in anon.get("/metrics").text
         assert anon.get("/openapi.json").json()["info"]["title"] == "Tamga API"
@@ -188,14 +189,16 @@ def test_groups_alerts_targets_lanes_exports(api):
         assert uv[0]["reasons"][0]["feature"] == "unit_value" and uv[0]["declaration_key"] == "t:D2"
         over = c.get("/api/v1/alerts/unit-values", params={"direction": "over"}).json()["items"]
         assert [a["key"] for a in over] == ["t:D3/1"]
-        assert [a["key"] for a in c.get("/api/v1/alerts/unit-values", params={"min_abs_z": 5}).json()["items"]] \
+        assert [a["key"] for a in c.get("/api/v1/alerts/unit-values",
+                                        params={"min_abs_z": 5}).json()["items"]] \
             == ["t:D2/1"]
         assert [a["key"] for a in c.get("/api/v1/alerts/unit-values", params={"skip": 1}).json()["items"]] \
             == ["t:D3/1"]
         assert c.get("/api/v1/alerts/unit-values", params={"direction": "sideways"}).status_code == 422
         sw = c.get("/api/v1/alerts/hs-switches").json()["items"]
         assert [(a["key"], a["score"]) for a in sw] == [("t:P4", 0.9), ("t:P1", 0.6)]
-        assert [(s["from_hs"], s["to_hs"], s["date"]) for s in sw[0]["switches"]] == [("851712", "090111", "2025-02-01")]
+        assert [(s["from_hs"], s["to_hs"], s["date"]) for s in sw[0]["switches"]] == [("851712", "090111",
+                                                                                       "2025-02-01")]
         assert sw[0]["name"] == "Offender Corp" and sw[0]["switches"][0]["reasons"][0]["feature"] == "switch"
         low = c.get("/api/v1/alerts/hs-switches", params={"min_score": 0.3, "limit": 1}).json()["items"]
         assert [a["key"] for a in low] == ["t:P4"] and [s["score"] for s in low[0]["switches"]] == [0.9, 0.4]
@@ -232,8 +235,10 @@ def test_decisions_are_recorded_soft_deleted_and_audited(api):
         d = r.json()
         assert d["user"] == "investigator-user" and d["deleted_at"] is None
         assert c.post("/api/v1/decisions", json={"kind": "same_entity", "subject": "t:P1"}).status_code == 422
-        assert c.post("/api/v1/decisions", json={"kind": "confirmed_risk", "subject": "t:NOPE"}).status_code == 404
-        insp = c.post("/api/v1/decisions", json={"kind": "inspection", "subject": "t:D2/1", "value": "violation"})
+        assert c.post("/api/v1/decisions",
+                      json={"kind": "confirmed_risk", "subject": "t:NOPE"}).status_code == 404
+        insp = c.post("/api/v1/decisions",
+                      json={"kind": "inspection", "subject": "t:D2/1", "value": "violation"})
         assert insp.status_code == 201
         item = api.store.execute("MATCH (d:Declaration {key: 't:D2/1'}) RETURN d.inspection_result AS r")
         assert item == [{"r": "violation"}]
@@ -248,7 +253,8 @@ def test_decisions_are_recorded_soft_deleted_and_audited(api):
     stored = api.store.execute("MATCH (d:Decision) RETURN d.kind AS kind, d.deleted_at AS gone ORDER BY kind")
     assert [(r["kind"], r["gone"] is not None) for r in stored] == [
         ("inspection", False), ("inspection", False), ("not_same_entity", True)]
-    assert api.store.execute("MATCH (d:Declaration {key: 't:D3/1'}) RETURN d.inspection_result AS r") == [{"r": "clear"}]
+    assert api.store.execute("MATCH (d:Declaration {key: 't:D3/1'}) "
+                             "RETURN d.inspection_result AS r") == [{"r": "clear"}]
 
 
 def test_the_audit_trail_shows_reads_with_who_what_where_and_request_id(api):
@@ -325,10 +331,12 @@ def test_rate_limit_per_key(tmp_path, per_minute):
     k1, k2 = create_key(store, "a", "investigator"), create_key(store, "b", "investigator")
     try:
         with LiveServer(settings, store) as server, httpx.Client(base_url=server.url) as c:
-            codes = [c.get("/api/v1/entities/t:P1/risk", headers={"X-API-Key": k1}).status_code for _ in range(5)]
+            codes = [c.get("/api/v1/entities/t:P1/risk",
+                           headers={"X-API-Key": k1}).status_code for _ in range(5)]
             assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
             r = c.get("/api/v1/entities/t:P1/risk", headers={"X-API-Key": k1})
-            assert r.headers["content-type"] == "application/problem+json" and int(r.headers["retry-after"]) >= 1
+            assert (r.headers["content-type"] == "application/problem+json"
+                    and int(r.headers["retry-after"]) >= 1)
             assert c.get("/api/v1/entities/t:P1/risk", headers={"X-API-Key": k2}).status_code == 200
     finally:
         store.close()

@@ -43,7 +43,8 @@ class Served:
         self.settings = make_settings(tmp, **kw)
         self.store = open_store(self.settings)
         self.store.ensure_schema()
-        self.keys = {r: create_key(self.store, f"{r}-user", r) for r in ("investigator", "auditor", "system", "admin")}
+        self.keys = {r: create_key(self.store, f"{r}-user", r) for r in ("investigator", "auditor", "system",
+                                                                         "admin")}
         self.server = LiveServer(self.settings, self.store)
 
     def __enter__(self):
@@ -116,7 +117,8 @@ def test_ingest_job_by_path_goes_done_while_reads_answer(bundles: Path, tmp_path
         done = srv.wait(c, job, during=read_during)
         assert done["state"] == "done", done
         assert seen["reads"] >= 1, "no read happened while the job ran"
-        assert seen["writer"] is not None and seen["writer"]["job"] == job["id"] and seen["writer"]["kind"] == "ingest"
+        assert (seen["writer"] is not None and seen["writer"]["job"] == job["id"]
+                and seen["writer"]["kind"] == "ingest")
         assert done["report"]["status"] == "done" and done["summary"].startswith("Ingest ")
         assert done["phases"]["declarations"]["rows"] == _rows(world / "declarations.csv")
         assert all(p["seconds"] is not None for p in done["phases"].values())
@@ -135,7 +137,8 @@ def test_ingest_job_by_path_goes_done_while_reads_answer(bundles: Path, tmp_path
         assert {"job.submit", "job.start", "job.finish", "job.read"} <= set(actions), actions
         metrics = httpx.get(srv.url + "/metrics").text
         assert 'tamga_job_duration_seconds_count{kind="ingest",outcome="done"} 1.0' in metrics
-        assert "tamga_ingest_rows_per_second " in metrics and "tamga_ingest_rows_per_second 0.0" not in metrics
+        assert ("tamga_ingest_rows_per_second " in metrics
+                and "tamga_ingest_rows_per_second 0.0" not in metrics)
         assert "tamga_job_queue_length 0.0" in metrics and "tamga_data_version 1.0" in metrics
         record = srv.settings.data_dir / "jobs" / f"{job['id']}.json"
         assert json.loads(record.read_text())["state"] == "done"
@@ -226,9 +229,11 @@ def test_uploaded_bundles_load_and_unsafe_archives_are_refused(bundles: Path, tm
             z.writestr("declarations.csv", b"0" * (30 * 2**20))  # 30 MiB of zeros: ~30 KiB compressed
         with Served(tmp_path / "small-limit", job_upload_max_expanded_bytes=2**20) as tight, \
                 tight.client("system") as t:
-            r = t.post("/api/v1/ingest-runs", content=bomb.getvalue(), headers={"Content-Type": "application/zip"})
+            r = t.post("/api/v1/ingest-runs", content=bomb.getvalue(),
+                       headers={"Content-Type": "application/zip"})
             assert r.status_code == 413 and "job_upload_max_expanded_bytes" in r.json()["detail"]
-        r = c.post("/api/v1/ingest-runs", content=b"0" * (21 * 2**20), headers={"Content-Type": "application/zip"})
+        r = c.post("/api/v1/ingest-runs", content=b"0" * (21 * 2**20),
+                   headers={"Content-Type": "application/zip"})
         assert r.status_code == 413
 
 
@@ -277,7 +282,8 @@ def test_cancel_a_queued_job_and_a_running_ingest_then_rerun_to_the_same_counts(
 
 def test_score_job_writes_scores_and_scopes_guard_the_kinds(bundles: Path, tmp_path: Path) -> None:
     with Served(tmp_path, ingest_roots=[bundles]) as srv, srv.client("admin") as c:
-        assert srv.wait(c, c.post("/api/v1/ingest-runs", json={"path": str(bundles / "small")}).json())["state"] == "done"
+        loaded = c.post("/api/v1/ingest-runs", json={"path": str(bundles / "small")}).json()
+        assert srv.wait(c, loaded)["state"] == "done"
         with srv.client("investigator") as inv:
             r = inv.post("/api/v1/score-runs", json={})
             assert r.status_code == 403 and "score:run" in r.json()["detail"]
@@ -323,7 +329,8 @@ def test_a_job_running_at_shutdown_is_interrupted_and_queued_ones_wait_for_the_n
     # the server stopped (its lifespan ended) while the first job ran
     with Served(tmp_path, ingest_roots=[bundles]) as srv, srv.client("admin") as c:
         stopped = c.get(running["location"]).json()
-        assert stopped["state"] == "interrupted" and stopped["error"].startswith("the server stopped"), stopped
+        assert (stopped["state"] == "interrupted"
+                and stopped["error"].startswith("the server stopped")), stopped
         assert not stopped["cancel_requested"]
         assert srv.wait(c, waiting)["state"] == "done"  # queued again at this start, and it completes the run
         assert _data_counts(srv.store) == expected

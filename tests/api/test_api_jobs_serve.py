@@ -40,7 +40,8 @@ class Serve:
 
     def __enter__(self):
         self.log = (self.data.parent / f"serve-{self.port}.log").open("w")
-        self.proc = subprocess.Popen([*TAMGA, "serve", "--port", str(self.port)], env=_env(self.data, **self.extra),
+        self.proc = subprocess.Popen([*TAMGA, "serve", "--port", str(self.port)],
+                                     env=_env(self.data, **self.extra),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         info = self.data / "server.json"
@@ -118,7 +119,8 @@ def worlds(tmp_path_factory) -> Path:
     bad.mkdir()
     for p in (root / "day").glob("*.csv"):
         text = p.read_text(encoding="utf-8")
-        (bad / p.name).write_text(text.replace("hs_code", "hs_kode", 1) if p.name == "declarations.csv" else text,
+        (bad / p.name).write_text(text.replace("hs_code", "hs_kode", 1)
+                                  if p.name == "declarations.csv" else text,
                                   encoding="utf-8")
     return root
 
@@ -162,7 +164,8 @@ def test_the_cli_hands_its_jobs_to_a_running_server(worlds: Path, reference: dic
             jobs = c.get("/api/v1/jobs").json()
             assert [(j["kind"], j["state"], j["user"]) for j in jobs] == [
                 ("score", "done", "cli"), ("ingest", "failed", "cli"), ("ingest", "done", "cli")]
-        wrong = httpx.post(srv.url + "/api/v1/score-runs", json={}, headers={"X-Tamga-Handoff": token[:-2] + "xx"})
+        wrong = httpx.post(srv.url + "/api/v1/score-runs", json={},
+                           headers={"X-Tamga-Handoff": token[:-2] + "xx"})
         assert wrong.status_code == 401
         right = httpx.get(srv.url + "/api/v1/jobs", headers={"X-Tamga-Handoff": token})
         assert right.status_code == 200

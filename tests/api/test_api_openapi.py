@@ -33,7 +33,8 @@ def test_live_schema_equals_the_checked_in_snapshot(api):
         live = c.get("/openapi.json").json()
     if os.environ.get("TAMGA_REFRESH_OPENAPI") == "1":
         SNAPSHOT.write_text(_dump(live), encoding="utf-8")
-    assert SNAPSHOT.exists(), "no snapshot: run TAMGA_REFRESH_OPENAPI=1 .venv/bin/pytest tests/api/test_api_openapi.py"
+    assert SNAPSHOT.exists(), ("no snapshot: run TAMGA_REFRESH_OPENAPI=1 .venv/bin/pytest "
+                               "tests/api/test_api_openapi.py")
     assert _dump(live) == SNAPSHOT.read_text(encoding="utf-8"), (
         "the API schema changed: review, then refresh with TAMGA_REFRESH_OPENAPI=1 .venv/bin/pytest "
         "tests/api/test_api_openapi.py")
@@ -43,10 +44,10 @@ def test_operation_ids_are_stable_and_errors_are_problem_json():
     spec = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     ids = [op["operationId"] for p in spec["paths"].values() for op in p.values()]
     assert len(ids) == len(set(ids)) and all("_" in i or i.isalpha() for i in ids)
-    assert {"search_entities", "get_entity", "get_entity_risk", "get_entity_network", "get_entity_network_page",
-            "expand_node", "list_groups", "get_group", "list_cover_alerts", "list_audit_targets",
-            "assess_declaration", "create_decision", "list_ingest_runs", "list_audit_events",
-            "healthz", "readyz", "metrics"} <= set(ids)
+    assert {"search_entities", "get_entity", "get_entity_risk", "get_entity_network",
+            "get_entity_network_page", "expand_node", "list_groups", "get_group", "list_cover_alerts",
+            "list_audit_targets", "assess_declaration", "create_decision", "list_ingest_runs",
+            "list_audit_events", "healthz", "readyz", "metrics"} <= set(ids)
     for path, item in spec["paths"].items():
         for method, op in item.items():
             if path.startswith("/api/v1/"):

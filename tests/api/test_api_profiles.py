@@ -18,7 +18,8 @@ from api import audit
 from graph.declarations.profiles import apply_profiles
 from graph.pipeline import profile_store as service
 
-BODY = {"id": "cig-ae-tm", "name": "Cigarettes from AE through TM", "criteria": 'hs ^= "2402" and origin in ["AE"] '
+BODY = {"id": "cig-ae-tm", "name": "Cigarettes from AE through TM",
+        "criteria": 'hs ^= "2402" and origin in ["AE"] '
         'and transit has "TM"', "action": "red", "reason": "excise goods on a diversion route",
         "owner": "risk unit", "valid_from": "2025-01-01", "expected_rate": 0.01}
 ITEM = pd.DataFrame({"key": ["t:X/1"], "date": pd.to_datetime(["2025-06-01"]), "hs_code": ["2402200000"],
@@ -74,7 +75,8 @@ def test_profiles_are_created_changed_retired_and_keep_their_history(api):
 
 def test_a_bad_criterion_is_a_422_naming_it_and_nothing_is_stored(api):
     with api.client("admin") as c:
-        r = c.post("/api/v1/risk-profiles", json={**BODY, "id": "bad-one", "criteria": 'hs ^= "2402" and origni = "AE"'})
+        r = c.post("/api/v1/risk-profiles",
+                   json={**BODY, "id": "bad-one", "criteria": 'hs ^= "2402" and origni = "AE"'})
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     detail = r.json()["detail"]
@@ -121,7 +123,8 @@ def test_cli_loads_the_starter_pack_idempotently_and_refuses_a_bad_file_whole(tm
                    .replace('id = "tbml-phoenix-successor"', 'id = "new-one"'), encoding="utf-8")
     r = _run(["profiles", "load", str(bad)], data)
     assert r.returncode == 2
-    assert "'tbml-undervalued'" in r.stderr and "unknown field 'valeu'" in r.stderr and "profile #1" in r.stderr
+    assert ("'tbml-undervalued'" in r.stderr and "unknown field 'valeu'" in r.stderr
+            and "profile #1" in r.stderr)
     assert "nothing loaded" in r.stderr
     listed = _run(["profiles", "list"], data)
     assert listed.returncode == 0 and "new-one" not in listed.stdout and "uv_ratio < 0.4" not in listed.stdout

@@ -69,7 +69,8 @@ def _latin_ring_member(store, truth):
 def test_cyrillic_search_finds_a_ring_member_with_its_group_and_offender_path(scored):
     server, keys, truth, store = scored
     ring, member = _latin_ring_member(store, truth)
-    words = [w for w in re.findall(r"[A-Za-z]+", member["name"]) if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
+    words = [w for w in re.findall(r"[A-Za-z]+", member["name"])
+             if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
     query = to_cyrillic(" ".join(words))
     assert re.search("[а-я]", query)
     with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["investigator"]}, timeout=60) as c:
@@ -107,9 +108,11 @@ def test_assessment_from_stored_state_and_storing_only_when_asked(scored, small_
         a = r.json()
         assert 0 <= a["score"] <= 1 and a["lane"] in ("green", "yellow", "red") and a["reasons"]
         assert a["stored"] is False and store.execute(count, {"d": "API-TEST-0001"})[0]["n"] == 0
-        r = c.post("/api/v1/assess", params={"store": "true"}, json=body, headers={"X-API-Key": keys["investigator"]})
+        r = c.post("/api/v1/assess", params={"store": "true"}, json=body,
+                   headers={"X-API-Key": keys["investigator"]})
         assert r.status_code == 403  # storing needs ingest:write
-        r = c.post("/api/v1/assess", params={"store": "true"}, json=body, headers={"X-API-Key": keys["system"]})
+        r = c.post("/api/v1/assess", params={"store": "true"}, json=body,
+                   headers={"X-API-Key": keys["system"]})
         assert r.status_code == 200, r.text
         assert r.json()["stored"] is True and store.execute(count, {"d": "API-TEST-0001"})[0]["n"] == 1
         bad = c.post("/api/v1/assess", json={**body, "hs_code": "x"}, headers={"X-API-Key": keys["system"]})
@@ -183,7 +186,8 @@ def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
     with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["investigator"]}, timeout=60) as c:
         key = c.get(f"/api/v1/entities/{offender}").json()["key"]
         before = c.get(f"/api/v1/entities/{key}/risk").json()["risk_score"]
-        r = c.post("/api/v1/decisions", json={"kind": "cleared", "subject": key, "note": "audit found nothing"})
+        r = c.post("/api/v1/decisions",
+                   json={"kind": "cleared", "subject": key, "note": "audit found nothing"})
         assert r.status_code == 201
         decision = r.json()
         assert before >= settings.four_eyes_risk and decision["status"] == "pending"
@@ -209,7 +213,8 @@ def test_the_page_in_chromium_finds_the_ring_member_by_cyrillic_spelling(scored,
     sync_api = pytest.importorskip("playwright.sync_api")
     server, keys, truth, store = scored
     _ring, member = _latin_ring_member(store, truth)
-    words = [w for w in re.findall(r"[A-Za-z]+", member["name"]) if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
+    words = [w for w in re.findall(r"[A-Za-z]+", member["name"])
+             if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:

@@ -50,34 +50,44 @@ def build_world(store: GraphStore) -> None:
     for key, name, tax, risk, group, entity in PARTIES:
         reasons = json.dumps({  # the shape graph.network.risk writes
             "score": risk, "rank": 0,
-            "contributions": [{"feature": "offender_links", "value": risk, "contribution": round(risk / 2, 3)},
+            "contributions": [{"feature": "offender_links", "value": risk,
+                               "contribution": round(risk / 2, 3)},
                               {"feature": "group_risk", "value": 0.9 if group else 0.0, "contribution": 0.1}],
-            "offender_paths": ([{"offender": {"entity_id": "t:P4", "name": "Offender Corp"}, "link_weight": 0.6,
-                                 "via": [{"kind": "Address", "value": "almaty abai 1 of 5", "specificity": 0.6}]}]
+            "offender_paths": ([{"offender": {"entity_id": "t:P4", "name": "Offender Corp"},
+                                 "link_weight": 0.6,
+                                 "via": [{"kind": "Address", "value": "almaty abai 1 of 5",
+                                          "specificity": 0.6}]}]
                                if group else [])})
-        ex("CREATE (p:Party {key: $key, party_id: $pid, source: 't', name: $name, name_norm: $norm, kind: 'company', "
+        ex("CREATE (p:Party {key: $key, party_id: $pid, source: 't', name: $name, name_norm: $norm, "
+           "kind: 'company', "
            "country: 'KZ', tax_id: $tax, tax_id_norm: $tax, risk_score: $risk, risk_rank: $rank, "
            "risk_reasons: $reasons, group_id: $group, entity_id: $entity, registered_on: $reg, "
            "scored_at: '2026-01-01T00:00:00Z'})",
            {"key": key, "pid": key.split(":")[1], "name": name, "norm": normalise_name(name), "tax": tax,
-            "risk": risk, "rank": 0, "reasons": reasons, "group": group, "entity": entity, "reg": date(2020, 1, 1)})
+            "risk": risk, "rank": 0, "reasons": reasons, "group": group, "entity": entity,
+            "reg": date(2020, 1, 1)})
     ex("CREATE (t:TaxId {key: '7701234567', value: '7701234567', degree: 2, specificity: 1.0})")
     ex("CREATE (t:Phone {key: '+77011234567', value: '+77011234567', degree: 2, specificity: 0.85})")
-    ex("CREATE (t:Address {key: 'almaty abai 1 of 5', value: 'almaty abai 1 of 5', degree: 2, specificity: 0.6})")
+    ex("CREATE (t:Address {key: 'almaty abai 1 of 5', value: 'almaty abai 1 of 5', degree: 2, "
+       "specificity: 0.6})")
     for p, rel, k in (("t:P1", "HAS_TAX_ID", "7701234567"), ("t:P2", "HAS_TAX_ID", "7701234567"),
                       ("t:P1", "HAS_PHONE", "+77011234567"), ("t:P3", "HAS_PHONE", "+77011234567"),
-                      ("t:P3", "HAS_ADDRESS", "almaty abai 1 of 5"), ("t:P4", "HAS_ADDRESS", "almaty abai 1 of 5")):
+                      ("t:P3", "HAS_ADDRESS", "almaty abai 1 of 5"),
+                      ("t:P4", "HAS_ADDRESS", "almaty abai 1 of 5")):
         ex(f"MATCH (p:Party {{key: $p}}), (i {{key: $k}}) CREATE (p)-[:{rel}]->(i)", {"p": p, "k": k})
     ex("CREATE (g:Group {key: 'G1', risk: 0.9, size: 4, links: $links, reasons: $reasons})",
        {"links": json.dumps([{"kind": "Phone", "value": "+77011234567", "specificity": 0.85, "shared_by": 2},
-                             {"kind": "Address", "value": "almaty abai 1 of 5", "specificity": 0.6, "shared_by": 2},
+                             {"kind": "Address", "value": "almaty abai 1 of 5", "specificity": 0.6,
+                              "shared_by": 2},
                              {"kind": "TaxId", "value": "7701234567", "specificity": 1.0, "shared_by": 2}]),
         "reasons": json.dumps(["4 entities linked by 3 shared identifiers or officers",
                                "1 member(s) with an enforcement record: Offender Corp"])})
     ex("MATCH (p:Party), (g:Group {key: 'G1'}) WHERE p.group_id = 'G1' CREATE (p)-[:MEMBER_OF]->(g)")
     ex("CREATE (e:Entity {key: 'E1', name: $name, confidence: 0.97, size: 2})", {"name": RING_LATIN})
-    ex("MATCH (p:Party), (e:Entity {key: 'E1'}) WHERE p.entity_id = 'E1' CREATE (p)-[:RESOLVED_TO {confidence: 0.97}]->(e)")
-    ex("CREATE (o:Person {key: 't:X1', person_id: 'X1', source: 't', name: 'Ivan Petrov', name_norm: 'ivan petrov'})")
+    ex("MATCH (p:Party), (e:Entity {key: 'E1'}) WHERE p.entity_id = 'E1' "
+       "CREATE (p)-[:RESOLVED_TO {confidence: 0.97}]->(e)")
+    ex("CREATE (o:Person {key: 't:X1', person_id: 'X1', source: 't', name: 'Ivan Petrov', "
+       "name_norm: 'ivan petrov'})")
     ex("MATCH (o:Person {key: 't:X1'}), (p:Party) WHERE p.key IN ['t:P3', 't:P4'] "
        "CREATE (o)-[:OFFICER_OF {role: 'director', share_pct: 100.0}]->(p)")
     decls = [("t:D1/1", "D1", "t:P1", "t:P6", date(2025, 3, 1), "8517120000", 12000.0, 0.2, "green"),
@@ -85,34 +95,42 @@ def build_world(store: GraphStore) -> None:
              ("t:D3/1", "D3", "t:P4", "t:P6", date(2024, 7, 1), "8517120000", 30000.0, 0.6, "yellow")]
     for key, did, decl, cons, d, hs, value, cover, lane in decls:
         ex("MATCH (a:Party {key: $decl}), (b:Party {key: $cons}) "
-           "CREATE (d:Declaration {key: $key, declaration_key: $dkey, declaration_id: $did, item_no: 1, source: 't', "
-           "date: $date, hs_code: $hs, customs_value: $value, cover_score: $cover, suspected_hs: '2402200000', "
+           "CREATE (d:Declaration {key: $key, declaration_key: $dkey, declaration_id: $did, item_no: 1, "
+           "source: 't', "
+           "date: $date, hs_code: $hs, customs_value: $value, cover_score: $cover, "
+           "suspected_hs: '2402200000', "
            "cover_reasons: $reasons, assessment_score: $cover, lane: $lane, assessment_reasons: $reasons, "
            "channel: 'green', goods_description: 'phones'}) "
            "CREATE (d)-[:DECLARED_BY]->(a) CREATE (d)-[:CONSIGNED_TO]->(b)",
            {"decl": decl, "cons": cons, "key": key, "dkey": f"t:{did}", "did": did, "date": d, "hs": hs,
-            "value": value, "cover": cover, "lane": lane, "reasons": json.dumps([{"feature": "unit_value_z"}])})
+            "value": value, "cover": cover, "lane": lane,
+            "reasons": json.dumps([{"feature": "unit_value_z"}])})
     # unit-value anomalies and HS switches in the shapes graph.pipeline.run.write_declaration_results stores
-    for key, z, value, norm, at_stake in (("t:D2/1", -6.2, 0.5, 4.0, 1500.0), ("t:D3/1", 4.1, 90.0, 12.0, 0.0)):
+    for key, z, value, norm, at_stake in (("t:D2/1", -6.2, 0.5, 4.0, 1500.0),
+                                          ("t:D3/1", 4.1, 90.0, 12.0, 0.0)):
         ex("MATCH (d:Declaration {key: $key}) SET d.uv_z = $z, d.uv_value = $value, d.uv_norm = $norm, "
            "d.uv_duties_at_stake = $at_stake, d.uv_reasons = $reasons",
            {"key": key, "z": z, "value": value, "norm": norm, "at_stake": at_stake,
             "reasons": json.dumps([{"feature": "unit_value", "value": value, "norm": norm, "robust_z": z,
                                     "hs_level": 6, "detail": f"value/kg {value:.2f} vs usual {norm:.2f}"}])})
-    for key, events in (("t:P4", [("2025-02-01", "851712", "090111", 0.9), ("2024-06-01", "851712", "940510", 0.4)]),
+    for key, events in (("t:P4", [("2025-02-01", "851712", "090111", 0.9),
+                                  ("2024-06-01", "851712", "940510", 0.4)]),
                         ("t:P1", [("2025-04-01", "090111", "851712", 0.6)])):
         switches = [{"date": d, "from_hs": a, "to_hs": b, "n_before": 12, "n_new": 3, "n_old_after": 0,
                      "duty_rate_before": 10.0, "duty_rate_after": 0.0, "score": sc, "keys": ["t:D3/1"],
-                     "reasons": [{"feature": "switch", "value": 1.0, "detail": f"from {d} 3 items under {b}"}]}
+                     "reasons": [{"feature": "switch", "value": 1.0,
+                                  "detail": f"from {d} 3 items under {b}"}]}
                     for d, a, b, sc in events]
         ex("MATCH (p:Party {key: $key}) SET p.hs_switches = $switches, p.hs_switch_score = $score",
            {"key": key, "switches": json.dumps(switches), "score": max(e[3] for e in events)})
     ex("MATCH (p:Party {key: 't:P4'}), (d:Declaration {key: 't:D3/1'}) "
        "CREATE (o:Offence {key: 't:O1', offence_id: 'O1', source: 't', date: $d, party_id: 'P4', "
-       "declaration_id: 'D3', offence_type: 'misclassification', status: 'confirmed', evaded_amount: 4000.0}) "
+       "declaration_id: 'D3', offence_type: 'misclassification', status: 'confirmed', "
+       "evaded_amount: 4000.0}) "
        "CREATE (o)-[:COMMITTED_BY]->(p) CREATE (o)-[:CONCERNS]->(d)", {"d": date(2024, 8, 1)})
     plan = [{"rank": i, "target_id": k, "target_kind": "party", "name": n, "expected_amount": amt, "risk": r,
-             "duties_at_stake": amt * 2, "pick": "risk", "reasons": [{"feature": "risk", "detail": "network risk"}]}
+             "duties_at_stake": amt * 2, "pick": "risk",
+             "reasons": [{"feature": "risk", "detail": "network risk"}]}
             for i, (k, n, amt, r) in enumerate([("t:P4", "Offender Corp", 9000.0, 0.95),
                                                 ("t:P1", RING_LATIN, 5000.0, 0.91),
                                                 ("t:P2", RING_CYRILLIC, 3000.0, 0.85)], 1)]
@@ -137,7 +155,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings, store)
         # the product's own uvicorn configuration (timeouts, no proxy trust), as `tamga serve` uses
-        self.server = uvicorn.Server(uvicorn_config(self.app, settings, "127.0.0.1", self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn_config(self.app, settings, "127.0.0.1", self.port,
+                                                    log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Self:
@@ -158,7 +177,8 @@ class Api:
     """What the HTTP tests get: the base url, a key per role, and a client factory."""
 
     def __init__(self, server: LiveServer, keys: dict[str, str], store: GraphStore, settings: Settings):
-        self.server, self.url, self.keys, self.store, self.settings = server, server.url, keys, store, settings
+        self.server, self.url, self.keys = server, server.url, keys
+        self.store, self.settings = store, settings
 
     def client(self, role: str | None = None, **kw) -> httpx.Client:
         headers = {"X-API-Key": self.keys[role]} if role else {}
@@ -180,7 +200,8 @@ def live_api(tmp_path_factory):
     store = open_store(settings)
     store.ensure_schema()
     build_world(store)
-    keys = {role: create_key(store, f"{role}-user", role) for role in ("investigator", "auditor", "system", "admin")}
+    keys = {role: create_key(store, f"{role}-user", role) for role in ("investigator", "auditor", "system",
+                                                                       "admin")}
     try:
         with LiveServer(settings, store) as server:
             yield Api(server, keys, store, settings)
@@ -218,8 +239,10 @@ def test_search_by_tax_id_phone_and_party_id(world):
     from api.services.search import SearchIndex
 
     idx = SearchIndex(world)
-    assert {h["key"] for h in idx.search("770 123 4567", 10)[1] if h["matched_on"] == "tax_id"} == {"t:P1", "t:P2"}
-    assert {h["key"] for h in idx.search("+7 701 123 45 67", 10)[1] if h["matched_on"] == "phone"} == {"t:P1", "t:P3"}
+    assert {h["key"] for h in idx.search("770 123 4567", 10)[1]
+            if h["matched_on"] == "tax_id"} == {"t:P1", "t:P2"}
+    assert {h["key"] for h in idx.search("+7 701 123 45 67", 10)[1]
+            if h["matched_on"] == "phone"} == {"t:P1", "t:P3"}
     assert [h["key"] for h in idx.search("P4", 10)[1] if h["matched_on"] == "party_id"] == ["t:P4"]
 
 

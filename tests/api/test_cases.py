@@ -39,7 +39,8 @@ def test_alerts_cover_every_stored_signal_and_group_by_linked_group(api):
     rows = api.store.execute("MATCH (a:Alert)-[:IN_CASE]->(c:CaseFile) RETURN DISTINCT c.subject AS s")
     assert {r["s"] for r in rows} == {"G1"}
     # entity risk only at or above the threshold: P5 (0.30) and P6 (0.05) raise none
-    subjects = {r["s"] for r in api.store.execute("MATCH (a:Alert {kind: 'entity_risk'}) RETURN a.subject AS s")}
+    subjects = {r["s"] for r in api.store.execute("MATCH (a:Alert {kind: 'entity_risk'}) "
+                                                  "RETURN a.subject AS s")}
     assert subjects == {"t:P1", "t:P2", "t:P3", "t:P4"}
 
 
@@ -80,18 +81,22 @@ def test_an_investigator_takes_notes_and_confirms_a_case_and_each_step_is_audite
         assert taken["state"] == "in_progress" and taken["assignee"] == "investigator-user"
         mine = c.get("/api/v1/cases", params={"who": "mine"}).json()["items"]
         assert [m["key"] for m in mine] == [key]
-        assert key not in [m["key"] for m in c.get("/api/v1/cases", params={"who": "unassigned"}).json()["items"]]
-        assert c.post(f"/api/v1/cases/{key}/notes", json={"text": f"shared phone confirmed {XSS}"}).status_code == 201
+        assert key not in [m["key"] for m in c.get("/api/v1/cases",
+                                                   params={"who": "unassigned"}).json()["items"]]
+        assert c.post(f"/api/v1/cases/{key}/notes",
+                      json={"text": f"shared phone confirmed {XSS}"}).status_code == 201
         r = c.post(f"/api/v1/cases/{key}/state", json={"state": "confirmed"})
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     with api.client("other") as c:  # another investigator may not work a case taken by someone else
         assert c.post(f"/api/v1/cases/{key}/notes", json={"text": "mine now"}).status_code == 403
         assert c.post(f"/api/v1/cases/{key}/take").status_code == 403
     with api.client("investigator") as c:
-        r = c.post(f"/api/v1/cases/{key}/state", json={"state": "confirmed", "reason": "ring confirmed by audit"})
+        r = c.post(f"/api/v1/cases/{key}/state",
+                   json={"state": "confirmed", "reason": "ring confirmed by audit"})
         assert r.status_code == 200, r.text
         out = r.json()
-        assert out["case"]["state"] == "confirmed" and out["case"]["closing_reason"] == "ring confirmed by audit"
+        assert (out["case"]["state"] == "confirmed"
+                and out["case"]["closing_reason"] == "ring confirmed by audit")
         assert {d["kind"] for d in out["decisions"]} == {"confirmed_risk"}
         assert {d["subject"] for d in out["decisions"]} == set(got["parties"])
         assert c.post(f"/api/v1/cases/{key}/take").status_code == 409  # closed is final
@@ -108,7 +113,8 @@ def test_an_investigator_takes_notes_and_confirms_a_case_and_each_step_is_audite
     for step in (("case.read", 200), ("case.take", 200), ("case.note", 201), ("case.state", 200)):
         assert step in steps, (step, steps)
     with api.client("admin") as c:
-        other = c.get("/api/v1/audit", params={"user": "other-investigator", "action": "access.denied"}).json()
+        other = c.get("/api/v1/audit",
+                      params={"user": "other-investigator", "action": "access.denied"}).json()
     assert any(key in e["target"] for e in other)
 
 
@@ -119,8 +125,10 @@ def test_after_closing_the_next_run_opens_a_fresh_case_and_dismissing_it_waits_f
     with api.client("investigator") as c:
         assert c.post(f"/api/v1/cases/{case['key']}/take").json()["assignee"] == "investigator-user"
         released = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "open"}).json()["case"]
-        assert released["state"] == "open" and released["assignee"] is None and released["closing_reason"] is None
-        r = c.post(f"/api/v1/cases/{case['key']}/state", json={"state": "dismissed", "reason": "goods as declared"})
+        assert (released["state"] == "open" and released["assignee"] is None
+                and released["closing_reason"] is None)
+        r = c.post(f"/api/v1/cases/{case['key']}/state",
+                   json={"state": "dismissed", "reason": "goods as declared"})
         assert r.status_code == 200, r.text
         decisions = r.json()["decisions"]
     # cleared lowers risk: on parties at or above four_eyes_risk it is pending a second approver
@@ -150,12 +158,14 @@ def test_the_queue_and_team_figures_export_as_csv(api):
 def test_every_cases_route_is_on_the_openapi_schema(api):
     doc = httpx.get(api.url + "/openapi.json").json()
     paths = [p for p in doc["paths"] if p.startswith("/api/v1/cases")]
-    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/take", "/api/v1/cases/{case_id}/notes",
-            "/api/v1/cases/{case_id}/state", "/api/v1/cases/export"} <= set(paths)
+    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/take",
+            "/api/v1/cases/{case_id}/notes", "/api/v1/cases/{case_id}/state",
+            "/api/v1/cases/export"} <= set(paths)
 
 
 @pytest.mark.browser
-def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_the_scope_cannot(api, tmp_path):
+def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_the_scope_cannot(
+        api, tmp_path):
     from test_page_browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
@@ -187,7 +197,8 @@ def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_
             page.fill("#api-key", api.keys["investigator"])
             page.click("#save-key")
             page.click("#case-take")
-            expect(page.locator("#case-meta")).to_contain_text("assigned to investigator-user", timeout=20_000)
+            expect(page.locator("#case-meta")).to_contain_text("assigned to investigator-user",
+                                                                timeout=20_000)
             expect(page.locator("#case-error")).to_have_text("")
             page.select_option("#queue-who", "mine")
             expect(page.locator(f"#queue button.case-hit[data-key='{key}']")).to_be_visible(timeout=20_000)
@@ -255,8 +266,10 @@ def test_screening_hits_raise_alerts_and_false_positives_do_not(grafeo_store, se
     build_world(grafeo_store)
     ex = grafeo_store.execute
     for key, name in (("l:1", "Shady Person"), ("l:2", "Other Listed")):
-        ex("CREATE (e:ListedEntity {key: $k, list: 'l', entity_id: $k, name: $n})", {"k": key, "n": name}, mode="write")
-    feats = '[{"feature": "name", "value": 0.93, "contribution": 0.93, "detail": {"subject_name": "x", "listed_name": "y"}}]'
+        ex("CREATE (e:ListedEntity {key: $k, list: 'l', entity_id: $k, name: $n})", {"k": key, "n": name},
+           mode="write")
+    feats = ('[{"feature": "name", "value": 0.93, "contribution": 0.93, '
+             '"detail": {"subject_name": "x", "listed_name": "y"}}]')
     for party, listed, state in (("t:P5", "l:1", "new"), ("t:P6", "l:2", "false_positive")):
         ex("MATCH (p:Party {key: $p}), (e:ListedEntity {key: $e}) "
            "CREATE (p)-[:SCREENED_AS {score: 0.93, state: $s, reasons: $r}]->(e)",

@@ -17,7 +17,8 @@ TAMGA = [sys.executable, "-m", "api.cli"]
 
 def _run(args: list[str], data_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "TAMGA_DATA_DIR": str(data_dir), "TAMGA_ENV": "development"}
-    return subprocess.run([*TAMGA, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run([*TAMGA, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 def _rows(path: Path) -> int:
@@ -124,7 +125,8 @@ def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 5
     r = _run(["export", "unit-value-anomalies"], data)
-    assert r.returncode == 0 and r.stdout.startswith("Declaration ID,Item,Date,HS code,Value per kg"), r.stderr
+    assert (r.returncode == 0
+            and r.stdout.startswith("Declaration ID,Item,Date,HS code,Value per kg")), r.stderr
     r = _run(["export", "hs-switches", "--format", "json"], data)
     assert r.returncode == 0 and isinstance(json.loads(r.stdout), list), r.stderr
     assert _run(["export", "nonsense"], data).returncode == 2

@@ -74,7 +74,7 @@ def _check(csv_names: dict[str, str], json_rows: list[dict], named: dict[str, st
         assert raw[pid] == stored  # JSON keeps the value as stored
         assert csv_names[pid] == "'" + stored, (pid, csv_names[pid])  # CSV neutralises it
     for name in csv_names.values():  # and no other cell of the column runs as a formula either
-        assert not name[:1] in ("=", "+", "-", "@", "\t", "\r") or _is_number(name)
+        assert name[:1] not in ("=", "+", "-", "@", "\t", "\r") or _is_number(name)
 
 
 def _is_number(s: str) -> bool:

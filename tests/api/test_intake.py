@@ -48,7 +48,8 @@ def _rows(small_world, n=5):
                 break
             body = {k: v for k, v in row.items() if v != ""}
             body["item_no"] = int(body["item_no"])
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
+            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
+                      "duty_amount"):
                 if k in body:
                     body[k] = float(body[k])
             out.append(body)
@@ -72,7 +73,8 @@ def test_one_item_is_stored_and_answered_with_its_assessment(live, small_world):
         assert r.status_code == 201, r.text
         body = r.json()
         item = body["items"][0]
-        assert body["source"] == SRC and item["stored"] is True and item["key"] == f"{SRC}:STREAM-ONE/{row['item_no']}"
+        assert (body["source"] == SRC and item["stored"] is True
+                and item["key"] == f"{SRC}:STREAM-ONE/{row['item_no']}")
         assert item["lane"] in ("green", "yellow", "red") and 0.0 <= item["score"] <= 1.0
         assert isinstance(item["reasons"], list)
         # the same answer /assess gives for the row
@@ -146,7 +148,8 @@ def test_an_offence_gives_provisional_risk_until_the_next_full_run_which_reads_i
         r = c.post("/api/v1/offences", json={"items": [off]}, params={"provisional": "sync"})
         assert r.status_code == 201, r.text
         out = r.json()
-        assert out["stored"] == 1 and out["keys"] == [f"{SRC}:STREAM-OFF-1"] and out["provisional"]["updated"] >= 1
+        assert (out["stored"] == 1 and out["keys"] == [f"{SRC}:STREAM-OFF-1"]
+                and out["provisional"]["updated"] >= 1)
         risk = c.get(f"/api/v1/entities/{p}/risk").json()
         card = c.get(f"/api/v1/entities/{p}").json()
     assert card["risk"]["risk_provisional"] is True and card["risk"]["provisional_at"]
@@ -157,9 +160,11 @@ def test_an_offence_gives_provisional_risk_until_the_next_full_run_which_reads_i
     assert risk["risk_provisional"] is True and risk["risk_score"] == pytest.approx(after_p["risk_score"])
     with _client(live) as c:  # a bad offence: named, nothing stored
         r = c.post("/api/v1/offences", json={"items": [{**off, "offence_id": "STREAM-OFF-2"},
-                                                       {**off, "offence_id": "STREAM-OFF-3", "party_id": "NOPE"}]})
+                                                       {**off, "offence_id": "STREAM-OFF-3",
+                                                        "party_id": "NOPE"}]})
         assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "items", "1", "party_id"]
-    assert store.execute("MATCH (o:Offence) WHERE o.offence_id IN ['STREAM-OFF-2', 'STREAM-OFF-3'] RETURN o.key") == []
+    assert store.execute("MATCH (o:Offence) WHERE o.offence_id IN ['STREAM-OFF-2', 'STREAM-OFF-3'] "
+                         "RETURN o.key") == []
     score(store, settings, progress=False)  # the next full run reads the offence and clears the flag
     full = _party(store, p)
     assert not full.get("risk_provisional") and full.get("provisional_at") is None
@@ -254,5 +259,6 @@ def test_an_ingest_job_names_the_parties_its_rows_touch():
 
     rows = {"parties": [{"party_id": "A"}], "offences": [{"offence_id": "O", "party_id": "B"}],
             "officers": [{"company_id": "C", "person_id": "X"}],
-            "declarations": [{"declarant_id": "D", "consignee_id": "E", "broker_id": "HUB", "carrier_id": "HUB2"}]}
+            "declarations": [{"declarant_id": "D", "consignee_id": "E", "broker_id": "HUB",
+                              "carrier_id": "HUB2"}]}
     assert touched_by_rows("s", rows) == {"s:A", "s:B", "s:C", "s:D", "s:E"}  # hubs wait for the full run

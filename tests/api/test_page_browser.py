@@ -28,7 +28,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium"),
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium"),
 ]
 
 
@@ -52,7 +53,9 @@ def page(browser, api):
     ctx = browser.new_context(viewport={"width": 1500, "height": 950})
     pg = ctx.new_page()
     pg.outside, pg.dialogs, pg.errors = [], [], []
-    pg.on("request", lambda r: None if urlparse(r.url).hostname in ("127.0.0.1", None) or r.url.startswith(("blob:", "data:"))
+    pg.on("request",
+          lambda r: None if (urlparse(r.url).hostname in ("127.0.0.1", None)
+                             or r.url.startswith(("blob:", "data:")))
           else pg.outside.append(r.url))
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
@@ -127,12 +130,14 @@ def test_the_pyvis_export_shows_markup_as_text_and_loads_nothing_from_outside(pa
     f = tmp_path / "net.html"
     f.write_text(html, encoding="utf-8")
     page.goto(f.as_uri())
-    page.wait_for_function("typeof network !== 'undefined' && network.body.data.nodes.length > 0", timeout=20_000)
+    page.wait_for_function("typeof network !== 'undefined' && network.body.data.nodes.length > 0",
+                           timeout=20_000)
     labels = page.evaluate("network.body.data.nodes.get().map(n => n.label)")
     assert XSS in labels
     assert page.locator("img").count() == 0
     # hover text goes through pyvis's custom popup (innerHTML of the escaped title): text, not markup
-    page.evaluate("(() => { const id = network.body.data.nodes.get().find(n => n.label.startsWith('<img')).id;"
+    page.evaluate("(() => { const id = network.body.data.nodes.get()"
+                  ".find(n => n.label.startsWith('<img')).id;"
                   " network.body.emitter.emit('showPopup', id); })()")
     popup = page.locator("div.popup")
     assert XSS in popup.text_content()
@@ -155,7 +160,8 @@ def test_open_as_a_standalone_page_renders_under_its_own_csp(page, api, tmp_path
     tab.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     tab.wait_for_url(re.compile(r".*/ui/network/[A-Za-z0-9_-]+$"), timeout=20_000)
     assert not tab.url.startswith("blob:")
-    tab.wait_for_function("typeof network !== 'undefined' && network.body.data.nodes.length > 0", timeout=20_000)
+    tab.wait_for_function("typeof network !== 'undefined' && network.body.data.nodes.length > 0",
+                          timeout=20_000)
     labels = tab.evaluate("network.body.data.nodes.get().map(n => n.label)")
     assert RING_LATIN in labels and len(labels) >= 5
     tab.screenshot(path=str(tmp_path / "standalone.png"))

@@ -77,7 +77,8 @@ def test_drawn_parameters_span_wide_ranges():
 def test_truth_records_the_scenario_and_the_moved_knobs(rworld):
     t = rworld["truth"]
     sc = t["scenario"]
-    assert sc["name"] == "randomised" and {k: v for k, v in sc.items() if k != "name"} == draw_scenario(SEED, ROWS)
+    assert sc["name"] == "randomised"
+    assert {k: v for k, v in sc.items() if k != "name"} == draw_scenario(SEED, ROWS)
     for k, v in sc.items():
         if k != "name" and (k not in SCENARIO_KNOBS or v != SCENARIO_KNOBS[k]):
             assert t["knobs"][k] == v, k
@@ -111,7 +112,8 @@ def test_planted_parties_exist_and_rings_follow_their_scenario(rworld):
 
 
 def test_honest_look_alikes_are_labelled_and_share_what_truth_says(rworld):
-    t, p, offi, off = rworld["truth"], rworld["parties"].set_index("party_id"), rworld["officers"], rworld["offences"]
+    t, p = rworld["truth"], rworld["parties"].set_index("party_id")
+    offi, off = rworld["officers"], rworld["offences"]
     traps = t["traps"]
     assert traps["accountants"] and traps["families"]
     assert set(traps["accountant_clients"]) == {m for a in traps["accountants"] for m in a["members"]}
@@ -149,7 +151,8 @@ def test_every_shared_identifier_is_planted(rworld):
     groups += [set(a["members"]) for a in t["traps"]["accountants"]]
     groups += [set(f["members"]) for f in t["traps"]["families"]]
     dup_of = {x: set(g) for g in t["duplicates"] for x in g}
-    groups = [set().union(*(dup_of.get(x, {x}) for x in g)) for g in groups] + [set(g) for g in t["duplicates"]]
+    groups = [set().union(*(dup_of.get(x, {x}) for x in g)) for g in groups] \
+        + [set(g) for g in t["duplicates"]]
     for kind, values in party_links(rworld["parties"]).items():
         for v, holders in values.items():
             assert any(set(holders) <= g for g in groups), f"unplanted shared {kind} {v}: {holders}"

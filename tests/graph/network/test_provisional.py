@@ -42,13 +42,14 @@ def test_forward_push_matches_networkx_pagerank(seed, n, k):
 def test_forward_push_with_ground_matches_the_csr_engine():
     g = _random_graph(3, 80, 0.06)
     n = g.number_of_nodes()
-    u, v, w = zip(*((a, b, d["weight"]) for a, b, d in g.edges(data=True)))
+    u, v, w = zip(*((a, b, d["weight"]) for a, b, d in g.edges(data=True)), strict=True)
     c = csr.from_edges(np.array(u), np.array(v), np.array(w), n=n)
     pers = np.zeros(n)
     pers[[4, 17, 40]] = [1.0, 0.5, 2.0]
     ground = np.full(n, 1.0)
     want = csr.personalized_pagerank(c, pers, alpha=0.85, tol=1e-14, max_iter=2000, ground=ground)
-    got = forward_push(_adj(g), {4: 1.0, 17: 0.5, 40: 2.0}, alpha=0.85, ground=dict(enumerate(ground)), eps=1e-11)
+    got = forward_push(_adj(g), {4: 1.0, 17: 0.5, 40: 2.0}, alpha=0.85, ground=dict(enumerate(ground)),
+                       eps=1e-11)
     assert np.abs(np.array([got.get(i, 0.0) for i in range(n)]) - want).sum() < 1e-6
 
 
@@ -70,7 +71,8 @@ def test_a_coarse_push_approaches_the_full_one_and_stays_local():
 def _ring() -> Neighbourhood:
     # parties 0..3; node 0 is a phone shared by 0 and 1, node 1 an address shared by 1, 2, 3
     return Neighbourhood(parties=["a", "b", "c", "d"], nodes=["Phone:1", "Address:x"],
-                         links=[(0, 0, 0.85, 2), (1, 0, 0.85, 2), (1, 1, 0.6, 3), (2, 1, 0.6, 3), (3, 1, 0.6, 3)],
+                         links=[(0, 0, 0.85, 2), (1, 0, 0.85, 2), (1, 1, 0.6, 3), (2, 1, 0.6, 3),
+                                (3, 1, 0.6, 3)],
                          link_kinds={0: "Phone", 1: "Address"}, trade=[(2, 3, "declarant", 5, 2)])
 
 
@@ -78,7 +80,8 @@ def test_a_new_offence_raises_the_offender_and_its_links_more_than_the_far_ones(
     nb = _ring()
     # stored state: b has a record and exposes a little
     old = [{"network_exposure": 0.05, "offender_links": 0.3}, {"own_record": 0.63, "network_exposure": 0.02},
-           {"network_exposure": 0.03, "offender_links": 0.2}, {"network_exposure": 0.01, "offender_links": 0.2}]
+           {"network_exposure": 0.03, "offender_links": 0.2},
+           {"network_exposure": 0.01, "offender_links": 0.2}]
     scores = [0.1, 0.25, 0.08, 0.06]
     seeds = [seed_of(v.get("own_record", 0.0)) for v in old]
     unchanged = update(nb, old, scores, seeds)
