@@ -120,6 +120,14 @@ def test_a_broken_ftm_line_is_named(tmp_path, grafeo_store):
     assert grafeo_store.run("watchlist.latest_version", list="b") == []
 
 
+def test_an_ftm_line_without_an_id_is_named(tmp_path, grafeo_store):
+    no_id = json.dumps({"schema": "Person", "properties": {"name": ["Nobody"]}})
+    path = write(tmp_path / "n.json", ftm_line("a", "Company", name="Alpha") + "\n" + no_id + "\n")
+    with pytest.raises(WatchlistError, match=r"n\.json:2: not an FtM entity: it has no id"):
+        load_watchlist(grafeo_store, path, name="n")
+    assert grafeo_store.run("watchlist.latest_version", list="n") == []
+
+
 def test_a_list_name_is_checked(tmp_path, grafeo_store):
     with pytest.raises(WatchlistError, match="list name"):
         load_watchlist(grafeo_store, write(tmp_path / "a.json", ""), name="bad name; DROP")
