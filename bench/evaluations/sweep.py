@@ -87,8 +87,8 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
             continue
         counts: dict[str, int] = {}
         for e in members:
-            if group.get(e) is not None:
-                counts[group[e]] = counts.get(group[e], 0) + 1
+            if (gid := group.get(e)) is not None:
+                counts[gid] = counts.get(gid, 0) + 1
         if not counts:
             rings_ok.append(False)
             continue

@@ -26,8 +26,10 @@ and 3-20 s once per process; without symbols F1 on the bench cases is 0.797 inst
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,7 +177,9 @@ class ListIndex:
 
 def prepare(listed: pd.DataFrame) -> ListIndex:
     listed = listed.reset_index(drop=True)
-    rows, key_rows, id_rows = [], [], []
+    rows: list[tuple[int, str, tuple[Part, ...]]] = []
+    key_rows: list[tuple[str, int, int]] = []
+    id_rows: list[tuple[str, int, str]] = []
     for ent, r in enumerate(listed.itertuples(index=False)):
         kind = kind_of_schema(r.schema)
         for nm in dict.fromkeys([r.name, *(r.names or [])]):
@@ -199,7 +203,7 @@ def prepare(listed: pd.DataFrame) -> ListIndex:
     return ListIndex(listed, names, keys, ids)
 
 
-def restrict(index: ListIndex, entities) -> ListIndex:
+def restrict(index: ListIndex, entities: Iterable[int]) -> ListIndex:
     """The index matching only these listed entities (rows of `index.listed`), its key frequencies
     those of the whole list: a restricted screening (a list's changed entities) finds exactly the
     hits a full one finds for them, where an index of the changed entities alone would block on
@@ -246,7 +250,7 @@ def _candidates(subj_keys: pd.DataFrame, index: ListIndex) -> pd.DataFrame:
     return g.rename(columns={"name_s": "sname", "name_l": "lname"})[["sname", "lname"]]
 
 
-def _year(v) -> str | None:
+def _year(v: object) -> str | None:
     s = str(v or "")[:4]
     return s if s.isdigit() else None
 
@@ -269,7 +273,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     tax = tax[tax["value"].str.len() >= 5]
     id_hits = tax.merge(index.ids, on="value")
     allowed = KIND_SCHEMATA
-    best: dict[tuple[int, int], tuple[float, str, list]] = {}
+    best: dict[tuple[int, int], tuple[float, str, list[tuple[str, str, float]]]] = {}
     l_parts = index.names["parts"].to_numpy()
     l_name = index.names["name"].to_numpy()
     schema = listed["schema"].to_numpy()
@@ -281,7 +285,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
         sim, aligned = compare(s_parts[s], l_parts[ln])
         if sim > best.get((s, e), (-1.0,))[0]:
             best[(s, e)] = (sim, l_name[ln], aligned)
-    id_by_pair: dict[tuple[int, int], list] = {}
+    id_by_pair: dict[tuple[int, int], list[tuple[str, str]]] = {}
     for r in id_hits.itertuples(index=False):
         id_by_pair.setdefault((r.subject, r.entity), []).append((r.kind, r.value))
     # columns as lists: a pandas row lookup per pair cost ~250 us, more than the name comparison
@@ -294,7 +298,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
         sim, matched, aligned = best.get(pair, (0.0, None, []))
         if pair not in id_by_pair and sim + BEST_QUALIFIERS < threshold:
             continue  # no qualifier can lift it
-        feats = []
+        feats: list[dict[str, Any]] = []
         if matched is not None:
             feats.append({"feature": "name", "value": round(sim, 4), "contribution": round(sim, 4),
                           "detail": {"subject_name": s_name[s], "listed_name": matched, "aligned": aligned}})
@@ -314,7 +318,8 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
                                                         ignore_index=True)
 
 
-def _qualifiers(country, birth_date, listed_countries, listed_birth_dates) -> list[dict]:
+def _qualifiers(country: object, birth_date: object, listed_countries: Iterable[str] | None,
+                listed_birth_dates: Iterable[str] | None) -> list[dict[str, Any]]:
     """Country and date of birth: small rewards when they agree, larger penalties when they differ."""
     out = []
     countries = {str(c).lower() for c in (listed_countries or []) if c}

@@ -129,6 +129,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                "progress": progress, "scored_at": scored_at, "folder": str(folder),
                "profiles": profiles,  # the live risk profiles and watchlist hits, read here by the owner
                "screening": screening}
+        assert proc.stdin is not None  # opened as a pipe above
         proc.stdin.write(pickle.dumps(job))
         proc.stdin.close()
 

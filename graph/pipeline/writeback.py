@@ -108,7 +108,8 @@ def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"parties": party_rows(r, scored_at)}
     members = r.resolution.members()
     conf = r.resolution.confidence
-    ent_rows, link_rows = [], []
+    ent_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
@@ -118,7 +119,8 @@ def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
     parties_of_entity: dict[int, list[str]] = {}
     for k, e in zip(p.party_keys, p.party_entity):
         parties_of_entity.setdefault(int(e), []).append(str(k))
-    g_rows, member_rows = [], []
+    g_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
                        "links": to_json(row.links), "reasons": to_json(row.reasons)})
