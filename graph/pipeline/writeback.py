@@ -53,7 +53,7 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     ph = r.phoenix.set_index("successor") if len(r.phoenix) else None
     # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as documented)
     first_party: dict[int, str] = {}
-    for k, e in zip(p.party_keys, ent):
+    for k, e in zip(p.party_keys, ent, strict=True):
         if e not in first_party:
             first_party[int(e)] = str(k)
     rows = []
@@ -117,7 +117,7 @@ def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
         link_rows.extend({"party": k, "entity": e, "confidence": float(conf[k])} for k in sorted(parts))
     out["entities"], out["resolved_to"] = ent_rows, link_rows
     parties_of_entity: dict[int, list[str]] = {}
-    for k, e in zip(p.party_keys, p.party_entity):
+    for k, e in zip(p.party_keys, p.party_entity, strict=True):
         parties_of_entity.setdefault(int(e), []).append(str(k))
     g_rows: list[dict[str, Any]] = []
     member_rows: list[dict[str, Any]] = []
@@ -176,14 +176,15 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
     cov = dec.get("cover")
     if cov is not None and len(cov):
         out["cover"] = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
-                        for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
+                        for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"],
+                                                 strict=True)]
     uv = dec.get("unit_value_anomalies")
     if uv is not None and len(uv):
         out["unit_values"] = [
             {"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
              "reasons": to_json(rs)}
             for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
-                                            uv["duties_at_stake"], uv["reasons"])]
+                                            uv["duties_at_stake"], uv["reasons"], strict=True)]
     sw = dec.get("hs_switches")
     if sw is not None and len(sw):
         out["hs_switches"] = hs_switch_rows(sw)
@@ -195,7 +196,7 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
         flagged = ass[ass["lane"] != Lane.GREEN]
         out["assessments"] = [{"key": k, "score": float(sc), "lane": str(ln), "reasons": to_json(rs)}
                               for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
-                                                       flagged["assessment_reasons"])]
+                                                       flagged["assessment_reasons"], strict=True)]
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["stale_lanes"] = [{"key": k} for k in stale]
@@ -276,7 +277,7 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
         for label, df in ln.assign(spec=spec).groupby("kind"):
             if label in SPECIFICITY_QUERIES:
                 out[label] = [{"key": str(v), "degree": int(d), "specificity": round(float(x), 4)}
-                              for v, d, x in zip(df["value"], df["degree"], df["spec"])]
+                              for v, d, x in zip(df["value"], df["degree"], df["spec"], strict=True)]
     ids = r.frames.identifiers
     tax = ids[ids["label"] == "TaxId"]
     if len(tax):

@@ -11,6 +11,7 @@ same values bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -90,7 +91,7 @@ def test_child_process_scores_equal_in_process_scores(both):
     assert any(p["risk_rank"] is not None for p in a["parties"])
     for name in a:
         assert len(a[name]) == len(b[name]), name
-        diff = [(x, y) for x, y in zip(a[name], b[name]) if x != y]
+        diff = [(x, y) for x, y in zip(a[name], b[name], strict=True) if x != y]
         assert not diff, (name, len(diff), diff[:1])
     for k in ("entities", "groups", "merged_parties", "entity_links", "grouped_entities", "offender_entities",
               "phoenix_candidates", "communities", "top_entities", "top_groups", "cover_items", "lanes",
@@ -146,10 +147,8 @@ def test_an_error_in_the_child_is_raised_with_its_type_and_message(both):
 def _children() -> set[int]:
     out = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             out |= {int(x) for x in (task / "children").read_text().split()}
-        except OSError:
-            pass
     return out
 
 
