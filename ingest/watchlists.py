@@ -111,11 +111,13 @@ def read_ftm(path: str | Path) -> ListData:
                 "schema": p.schema.name, "name": p.caption,
                 "names": _sorted(p.get_type_values(_registry().name)),
                 "countries": _sorted(p.get_type_values(_registry().country)),
-                "birth_dates": _sorted(p.get("birthDate", quiet=True) + p.get("incorporationDate", quiet=True)),
+                "birth_dates": _sorted(p.get("birthDate", quiet=True)
+                                       + p.get("incorporationDate", quiet=True)),
                 "identifiers": sorted({(ID_PROPS[prop.name], v) for prop, v in p.itervalues()
                                        if prop.name in ID_PROPS}),
                 "addresses": _sorted([*p.get("address", quiet=True),
-                                      *(a.first("full") or a.caption for ref in p.get("addressEntity", quiet=True)
+                                      *(a.first("full") or a.caption
+                                        for ref in p.get("addressEntity", quiet=True)
                                         if (a := by_id.get(ref)) is not None)]),
                 "sanctions": [],
             }
@@ -138,7 +140,8 @@ def read_ftm(path: str | Path) -> ListData:
                 continue
             pct = p.first("percentage", quiet=True)
             out.links[pid] = {
-                "type": LINK_TYPES.get(s.name, "RELATED_TO"), "kind": s.name.lower(), "source": src, "target": tgt,
+                "type": LINK_TYPES.get(s.name, "RELATED_TO"), "kind": s.name.lower(),
+                "source": src, "target": tgt,
                 "role": p.first("role", quiet=True) or p.first("relationship", quiet=True),
                 "share_pct": _float(pct), "since": p.first("startDate", quiet=True),
             }
@@ -299,7 +302,8 @@ def load_watchlist(store: GraphStore, path: str | Path, *, name: str, fmt: str |
     for t, link_rows in by_type.items():
         for _ in store.run_batches(query[t], link_rows, batch_size=2000):
             pass
-    report = WatchlistReport(name, version, str(path), fmt, len(data.entities), len(data.links), added, changed,
+    report = WatchlistReport(name, version, str(path), fmt, len(data.entities), len(data.links),
+                             added, changed,
                              removed, l_added, l_changed, l_removed, data.rejected, data.dangling_links)
     at = (now or dt.datetime.now(dt.UTC)).isoformat()
     store.run("watchlist.record_version", key=f"{name}:{version}", list=name, format=fmt, version=version,

@@ -170,7 +170,8 @@ class ListIndex:
     """A list prepared once for many screenings: analysed names, key postings, identifiers."""
 
     listed: pd.DataFrame  # one row per listed entity (the input)
-    names: pd.DataFrame  # one row per listed name: entity (row of `listed`), name, parts, keyed (parts with keys)
+    # one row per listed name: entity (row of `listed`), name, parts, keyed (parts with keys)
+    names: pd.DataFrame
     keys: pd.DataFrame  # key, name (row of `names`), part, df (listed names with the key)
     ids: pd.DataFrame  # value, entity (row of `listed`), kind
 
@@ -198,7 +199,8 @@ def prepare(listed: pd.DataFrame) -> ListIndex:
     names = pd.DataFrame(rows, columns=["entity", "name", "parts"])
     keys = pd.DataFrame(key_rows, columns=["key", "name", "part"]).drop_duplicates(["key", "name"])
     keys["df"] = keys.groupby("key")["name"].transform("size")
-    names["keyed"] = keys.groupby("name")["part"].nunique().reindex(range(len(names)), fill_value=0).to_numpy()
+    names["keyed"] = (keys.groupby("name")["part"].nunique()
+                      .reindex(range(len(names)), fill_value=0).to_numpy())
     ids = pd.DataFrame(id_rows, columns=["value", "entity", "kind"]).drop_duplicates()
     return ListIndex(listed, names, keys, ids)
 
@@ -243,10 +245,13 @@ def _candidates(subj_keys: pd.DataFrame, index: ListIndex) -> pd.DataFrame:
     if m.empty:
         return pd.DataFrame({"sname": pd.Series(dtype=int), "lname": pd.Series(dtype=int)})
     m = m.sort_values("df").drop_duplicates(["name_s", "name_l", "part_s"])  # a part counts once
-    g = m.groupby(["name_s", "name_l"], sort=False).agg(shared=("key", "size"), rarest=("df", "min")).reset_index()
+    g = (m.groupby(["name_s", "name_l"], sort=False)
+         .agg(shared=("key", "size"), rarest=("df", "min")).reset_index())
     s_keyed = subj_keys.groupby("name")["part"].nunique()
-    shorter = np.minimum(s_keyed.reindex(g["name_s"]).to_numpy(), index.names["keyed"].to_numpy()[g["name_l"]])
-    g = g[(g["shared"].to_numpy() * 2 >= shorter) & ((g["rarest"] <= RARE_DF) | (g["shared"] >= 2)).to_numpy()]
+    shorter = np.minimum(s_keyed.reindex(g["name_s"]).to_numpy(),
+                         index.names["keyed"].to_numpy()[g["name_l"]])
+    g = g[(g["shared"].to_numpy() * 2 >= shorter)
+          & ((g["rarest"] <= RARE_DF) | (g["shared"] >= 2)).to_numpy()]
     return g.rename(columns={"name_s": "sname", "name_l": "lname"})[["sname", "lname"]]
 
 
@@ -260,7 +265,8 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     subj = subj.reset_index(drop=True)
     listed = index.listed
     # subject names and their keys
-    s_parts = [analyse(n if isinstance(n, str) else "", k) for n, k in zip(subj["name"], subj["kind"], strict=True)]
+    s_parts = [analyse(n if isinstance(n, str) else "", k)
+               for n, k in zip(subj["name"], subj["kind"], strict=True)]
     sk = pd.DataFrame([(k, i, part) for i, ps in enumerate(s_parts) for k, part in _keys(ps)],
                       columns=["key", "name", "part"])
     cand = _candidates(sk, index)
@@ -310,7 +316,8 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
         if score < threshold:
             continue
         out.append({"subject": s_key[s], "subject_kind": kinds[s], "subject_name": s_name[s],
-                    "listed": l_cols["key"][e], "list": l_cols["list"][e], "entity_id": l_cols["entity_id"][e],
+                    "listed": l_cols["key"][e], "list": l_cols["list"][e],
+                    "entity_id": l_cols["entity_id"][e],
                     "listed_name": l_cols["name"][e], "score": round(score, 4), "features": feats})
     cols = ["subject", "subject_kind", "subject_name", "listed", "list", "entity_id", "listed_name", "score",
             "features"]
@@ -326,7 +333,8 @@ def _qualifiers(country: object, birth_date: object, listed_countries: Iterable[
     sc = country.lower() if isinstance(country, str) and country else None
     if sc and countries:
         same = sc in countries
-        out.append({"feature": "country", "value": sc, "contribution": COUNTRY_SAME if same else COUNTRY_OTHER,
+        out.append({"feature": "country", "value": sc,
+                    "contribution": COUNTRY_SAME if same else COUNTRY_OTHER,
                     "detail": {"listed": sorted(countries)}})
     years = {y for d in (listed_birth_dates or []) if (y := _year(d))}
     sy = _year(birth_date)
