@@ -53,7 +53,8 @@ def _loaded(world: Path, root: Path):
     party = store.execute("MATCH (p:Party) RETURN p.key AS key ORDER BY key LIMIT 1")
     for key, kind, subject, value in (("d1", "confirmed_risk", party[0]["key"], None),
                                       ("d2", "inspection", items[0]["key"], "violation")):
-        store.run("api.decision_create", key=key, kind=kind, subject=subject, object=None, value=value, note=None,
+        store.run("api.decision_create", key=key, kind=kind, subject=subject, object=None, value=value,
+                  note=None,
                   user="tester", at=f"2026-01-01T00:00:0{key[-1]}+00:00", status="effective")
     store.run("api.inspection_by_item", subject=items[0]["key"], value="violation")  # as the API records it
     return store, s
@@ -62,7 +63,8 @@ def _loaded(world: Path, root: Path):
 def _stored(store) -> dict:
     parties = store.execute("MATCH (p:Party) RETURN " + ", ".join(f"p.{c} AS {c}" for c in PARTY_PROPS)
                             + " ORDER BY key")
-    items = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL OR d.cover_score IS NOT NULL RETURN "
+    items = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL OR d.cover_score IS NOT NULL "
+                          "RETURN "
                           + ", ".join(f"d.{c} AS {c}" for c in ITEM_PROPS) + " ORDER BY key")
     return {"parties": parties, "items": items, "entities": results.entities(store),
             "groups": results.groups(store), "resolved": results.resolved_entities(store),
