@@ -123,10 +123,12 @@ def status() -> None:
 @app.command()
 def score(
     communities: Annotated[bool, typer.Option(help="run community detection on the trading network")] = True,
-    where: Annotated[str, typer.Option(help="auto, child (the analytics in a process of their own, on the "
-                                            "ledger) or in-process (on frames read from the store)")] = "auto",
+    where: Annotated[str, typer.Option(help="auto, child (the analytics in a process of their own, "
+                                            "on the ledger) or in-process (on frames read from the "
+                                            "store)")] = "auto",
 ) -> None:
-    """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the results."""
+    """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the
+    results."""
     from graph.pipeline.run import score as run_score
 
     if _handed_off("score", ("/api/v1/score-runs", {"communities": communities}), True):
@@ -138,8 +140,9 @@ def score(
 
 @app.command()
 def export(
-    kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, hs-switches, "
-                                             "resolved-entities, audit-targets or screening-hits")],
+    kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, "
+                                             "hs-switches, resolved-entities, audit-targets or "
+                                             "screening-hits")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,
@@ -177,7 +180,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="start the server at the end")] = True,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="start the server at the end")] = True,
 ) -> None:
     """Generate a world, load it into the embedded store, score it, and serve it."""
     from api.auth import create_key
@@ -210,7 +214,8 @@ def demo(
     typer.echo(f"  Store: {s.grafeo_path}   World and its ground truth: {world_dir}")
     if rings:
         r = rings[0]
-        typer.echo(f"  Try: search for a member of planted ring {r.get('ring_id')}: {', '.join(r.get('members', [])[:3])}")
+        typer.echo(f"  Try: search for a member of planted ring {r.get('ring_id')}: "
+                   f"{', '.join(r.get('members', [])[:3])}")
     typer.echo("  Example: curl -H 'X-API-Key: <key>' " + f"'{url}api/v1/entities/search?q=vostok'\n")
     if serve_after:
         _run_server(s, store, host, port)
@@ -289,7 +294,8 @@ def keys_create(
 
 
 @keys_app.command("revoke")
-def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix as shown by `tamga keys list`")]) -> None:
+def keys_revoke(prefix: Annotated[str, typer.Argument(
+        help="the key's prefix as shown by `tamga keys list`")]) -> None:
     """Revoke an API key."""
     from api.auth import revoke_key
 
@@ -344,16 +350,20 @@ def profiles_list() -> None:
 
 
 # --------------------------------------------------------------------------- watchlists (issue 14)
-watchlist_app = typer.Typer(no_args_is_help=True, help="Load sanctions lists and watchlists; screen against them.")
+watchlist_app = typer.Typer(no_args_is_help=True,
+                            help="Load sanctions lists and watchlists; screen against them.")
 app.add_typer(watchlist_app, name="watchlist")
 
 
 @watchlist_app.command("load")
 def watchlist_load(
-    file: Annotated[Path, typer.Argument(help="FollowTheMoney JSON lines (OpenSanctions) or the service's CSV")],
+    file: Annotated[Path, typer.Argument(
+        help="FollowTheMoney JSON lines (OpenSanctions) or the service's CSV")],
     name: Annotated[str, typer.Option(help="the list's name (letters, digits, '_', '.', '-')")],
-    format: Annotated[str | None, typer.Option("--format", help="ftm or csv (default: from the suffix)")] = None,
-    screen: Annotated[bool, typer.Option(help="re-screen every party against what this version changed")] = True,
+    format: Annotated[str | None, typer.Option("--format",
+                                               help="ftm or csv (default: from the suffix)")] = None,
+    screen: Annotated[bool, typer.Option(
+        help="re-screen every party against what this version changed")] = True,
 ) -> None:
     """Load a new version of a list; report what it added, changed and removed; re-screen the changes."""
     from graph.pipeline.screening import rescreen_list
@@ -371,7 +381,8 @@ def watchlist_load(
             out["screening"] = rescreen_list(store, name, report.added + report.changed)
     typer.echo(json.dumps(out, indent=2, default=str))
     for r in report.rejected[:20]:
-        typer.secho(f"warning: {file}:{r['line']}: field {r['field'] or '(row)'}: {r['message']} (row not loaded)",
+        typer.secho(f"warning: {file}:{r['line']}: field {r['field'] or '(row)'}: {r['message']} "
+                    "(row not loaded)",
                     err=True, fg=typer.colors.YELLOW)
     if report.rejected:
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -388,7 +399,8 @@ def watchlist_list() -> None:
 
 @watchlist_app.command("screen")
 def watchlist_screen(
-    party: Annotated[str | None, typer.Option(help="one party's key (default: every party and officer)")] = None,
+    party: Annotated[str | None, typer.Option(
+        help="one party's key (default: every party and officer)")] = None,
 ) -> None:
     """Screen every party and officer (or one party and its officers) against every list."""
     from graph.pipeline.screening import screen_party, screen_store

@@ -27,6 +27,7 @@ changed or removed (a `WatchlistVersion` node); only those are written or delete
 
 from __future__ import annotations
 
+import builtins
 import csv
 import datetime as dt
 import hashlib
@@ -35,10 +36,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.domain.schema import node_key
 from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
 
 MATCHABLE = ("Person", "Company", "Organization", "LegalEntity", "PublicBody", "Vessel", "Airplane")
 # FtM identifier properties -> the kind a screening hit names; others (kppCode: a branch code shared
@@ -75,38 +79,49 @@ def _sorted(values: Iterable[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- FollowTheMoney
 
-def read_ftm(path: str | Path) -> ListData:
-    """Entities and links of an FtM JSON-lines file."""
+def _read_proxies(path: Path) -> list[tuple[str, EntityProxy]]:
+    """The file's FtM entities with their ids; a line that is not one, or has no id, is refused
+    with its number."""
     from followthemoney import model
     from followthemoney.exc import InvalidData
 
-    path = Path(path)
     proxies = []
     with path.open(encoding="utf-8") as f:
         for line_no, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                proxies.append(model.get_proxy(json.loads(line)))
+                proxy = model.get_proxy(json.loads(line))
             except (json.JSONDecodeError, InvalidData, TypeError, KeyError) as e:
                 raise WatchlistError(f"{path}:{line_no}: not an FtM entity: {e}") from None
+            if proxy.id is None:
+                raise WatchlistError(f"{path}:{line_no}: not an FtM entity: it has no id")
+            proxies.append((proxy.id, proxy))
+    return proxies
+
+
+def read_ftm(path: str | Path) -> ListData:
+    """Entities and links of an FtM JSON-lines file."""
+    proxies = _read_proxies(Path(path))
     out = ListData()
-    by_id = {p.id: p for p in proxies}
-    for p in proxies:
+    by_id = {pid: p for pid, p in proxies}
+    for pid, p in proxies:
         if p.schema.name in MATCHABLE or any(p.schema.is_a(s) for s in ("LegalEntity", "Vessel")):
-            out.entities[p.id] = {
+            out.entities[pid] = {
                 "schema": p.schema.name, "name": p.caption,
                 "names": _sorted(p.get_type_values(_registry().name)),
                 "countries": _sorted(p.get_type_values(_registry().country)),
-                "birth_dates": _sorted(p.get("birthDate", quiet=True) + p.get("incorporationDate", quiet=True)),
+                "birth_dates": _sorted(p.get("birthDate", quiet=True)
+                                       + p.get("incorporationDate", quiet=True)),
                 "identifiers": sorted({(ID_PROPS[prop.name], v) for prop, v in p.itervalues()
                                        if prop.name in ID_PROPS}),
                 "addresses": _sorted([*p.get("address", quiet=True),
-                                      *(a.first("full") or a.caption for ref in p.get("addressEntity", quiet=True)
+                                      *(a.first("full") or a.caption
+                                        for ref in p.get("addressEntity", quiet=True)
                                         if (a := by_id.get(ref)) is not None)]),
                 "sanctions": [],
             }
-    for p in proxies:
+    for pid, p in proxies:
         s = p.schema
         if s.name == "Sanction":
             for ref in p.get("entity"):
@@ -124,14 +139,15 @@ def read_ftm(path: str | Path) -> ListData:
                 out.dangling_links += 1
                 continue
             pct = p.first("percentage", quiet=True)
-            out.links[p.id] = {
-                "type": LINK_TYPES.get(s.name, "RELATED_TO"), "kind": s.name.lower(), "source": src, "target": tgt,
+            out.links[pid] = {
+                "type": LINK_TYPES.get(s.name, "RELATED_TO"), "kind": s.name.lower(),
+                "source": src, "target": tgt,
                 "role": p.first("role", quiet=True) or p.first("relationship", quiet=True),
                 "share_pct": _float(pct), "since": p.first("startDate", quiet=True),
             }
-    for e in out.entities.values():
-        e["sanctions"] = sorted(e["sanctions"], key=lambda x: json.dumps(x, sort_keys=True))
-        e["identifiers"] = [{"kind": k, "value": v} for k, v in sorted(set(map(tuple, e["identifiers"])))]
+    for ent in out.entities.values():
+        ent["sanctions"] = sorted(ent["sanctions"], key=lambda x: json.dumps(x, sort_keys=True))
+        ent["identifiers"] = [{"kind": k, "value": v} for k, v in sorted(set(map(tuple, ent["identifiers"])))]
     return out
 
 
@@ -219,19 +235,20 @@ def _csv_problem(row: dict[str, str | None]) -> tuple[str, str] | None:
 
 @dataclass
 class WatchlistReport:
+    # `builtins.list`: the field `list` (a key of the summary and the stored report) shadows the builtin
     list: str
     version: int
     path: str
     format: str
     entities: int
     links: int
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-    links_added: list[str]
-    links_changed: list[str]
-    links_removed: list[str]
-    rejected: list[dict[str, Any]]
+    added: builtins.list[str]
+    changed: builtins.list[str]
+    removed: builtins.list[str]
+    links_added: builtins.list[str]
+    links_changed: builtins.list[str]
+    links_removed: builtins.list[str]
+    rejected: builtins.list[dict[str, Any]]
     dangling_links: int
 
     def summary(self) -> dict[str, Any]:
@@ -285,7 +302,8 @@ def load_watchlist(store: GraphStore, path: str | Path, *, name: str, fmt: str |
     for t, link_rows in by_type.items():
         for _ in store.run_batches(query[t], link_rows, batch_size=2000):
             pass
-    report = WatchlistReport(name, version, str(path), fmt, len(data.entities), len(data.links), added, changed,
+    report = WatchlistReport(name, version, str(path), fmt, len(data.entities), len(data.links),
+                             added, changed,
                              removed, l_added, l_changed, l_removed, data.rejected, data.dangling_links)
     at = (now or dt.datetime.now(dt.UTC)).isoformat()
     store.run("watchlist.record_version", key=f"{name}:{version}", list=name, format=fmt, version=version,

@@ -19,7 +19,8 @@ PARTIES = [["party_id", "name", "kind", "country", "tax_id"],
            ["P2", "Концерн Калашников", "company", "RU", ""],  # Cyrillic of a Latin-only listed name
            ["P3", "Vostok Logistik OOO", "company", "RU", "9715478507"],  # shares Zala Aero's INN
            ["P4", "Romashka Trading LLC", "company", "KZ", "600400500600"]]  # no hit
-DECLARATIONS = [["declaration_id", "item_no", "date", "declarant_id", "consignee_id", "hs_code", "customs_value"],
+DECLARATIONS = [["declaration_id", "item_no", "date", "declarant_id", "consignee_id", "hs_code",
+                 "customs_value"],
                 ["D1", "1", "2025-03-01", "P3", "P4", "880620", "1000"],
                 ["D2", "1", "2025-03-02", "P2", "P4", "930100", "2000"]]
 OFFICERS = [["company_id", "person_id", "person_name", "role"],

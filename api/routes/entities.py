@@ -22,10 +22,12 @@ from graph.store import GraphStore
 router = APIRouter(prefix="/api/v1", tags=["entities"], responses=ERRORS)
 
 EntityId = Annotated[str, Path(min_length=1, max_length=300,
-                               description="a party key (source:party_id), a source party id, or a resolved entity id")]
+                               description="a party key (source:party_id), a source party id, or a "
+                                           "resolved entity id")]
 RelKind = Literal[tuple(r.type for r in schema.RELS)]  # type: ignore[valid-type]
-Rels = Annotated[list[RelKind] | None, Query(description="relationship kinds to follow (default: parties, "  # type: ignore[valid-type]
-                                                         "identifiers, officers, offences, groups, entities)")]
+Rels = Annotated[list[RelKind] | None,  # type: ignore[valid-type]
+                 Query(description="relationship kinds to follow (default: parties, "
+                                   "identifiers, officers, offences, groups, entities)")]
 Depth = Annotated[int, Query(ge=1, le=DEPTH_MAX, description="hops from the entity (capped by the settings)")]
 MaxNodes = Annotated[int | None, Query(ge=1, le=NODES_MAX, description="node cap (capped by the settings)")]
 DateFrom = Annotated[date | None, Query(description="only declarations and offences on or after this date")]
@@ -76,7 +78,8 @@ def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str,
     aliases = (store.run("api.parties_by_entity", entity_id=p["entity_id"], limit=200)
                if p.get("entity_id") else [])
     group = results.group(store, p["group_id"]) if p.get("group_id") else None
-    decisions = [_decision(r["decision"]) for r in store.run("api.decisions_for_subject", subject=key, limit=100)]
+    decisions = [_decision(r["decision"])
+                 for r in store.run("api.decisions_for_subject", subject=key, limit=100)]
     return {
         "key": key, "entity_id": p.get("entity_id"),
         "identity": p,
@@ -157,8 +160,9 @@ def _network(ctx, root_label: str, root_key: str, depth: int, max_nodes: int | N
 
 @router.get("/entities/{entity_id}/network", operation_id="get_entity_network", response_model=Subgraph,
             summary="The subgraph around an entity (depth ≤ 3, capped), with why each node is there")
-async def get_entity_network(ctx: GraphRead, entity_id: EntityId, depth: Depth = 2, max_nodes: MaxNodes = None,
-                             rel: Rels = None, date_from: DateFrom = None, date_to: DateTo = None) -> dict[str, Any]:
+async def get_entity_network(ctx: GraphRead, entity_id: EntityId, depth: Depth = 2,
+                             max_nodes: MaxNodes = None, rel: Rels = None, date_from: DateFrom = None,
+                             date_to: DateTo = None) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         p = resolve_party(ctx.store, entity_id)
         if p is None:
@@ -180,7 +184,8 @@ async def get_entity_network_page(ctx: GraphRead, entity_id: EntityId, depth: De
     return HTMLResponse(page, headers={"Content-Security-Policy": csp})
 
 
-def network_page(ctx, entity_id: str, depth: int, max_nodes: int | None, rel, date_from, date_to) -> tuple[str, str]:
+def network_page(ctx, entity_id: str, depth: int, max_nodes: int | None, rel, date_from,
+                 date_to) -> tuple[str, str]:
     """The pyvis page of an entity's network and its hash-based CSP (audited as graph.page)."""
     p = resolve_party(ctx.store, entity_id)
     if p is None:
@@ -193,7 +198,8 @@ def network_page(ctx, entity_id: str, depth: int, max_nodes: int | None, rel, da
 
 @router.post("/entities/{entity_id}/network-page", operation_id="create_network_page_ticket",
              response_model=PageTicket, status_code=201,
-             summary="A one-time URL (valid 60 s) that opens the network page standalone, without the key in it")
+             summary="A one-time URL (valid 60 s) that opens the network page standalone, without "
+                     "the key in it")
 async def create_network_page_ticket(ctx: GraphRead, entity_id: EntityId, depth: Depth = 2,
                                      max_nodes: MaxNodes = None, rel: Rels = None, date_from: DateFrom = None,
                                      date_to: DateTo = None) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
     # the hidden risky entities, by what could lead to them: a ring with a recorded offence, a ring
     # with none (only its links), a phoenix predecessor
     hidden_by = {
-        "recorded_ring": ents([m for r in truth["rings"] if r["offenders"] for m in r["clean_members"]]) - offenders,
+        "recorded_ring": ents([m for r in truth["rings"] if r["offenders"] for m in r["clean_members"]])
+        - offenders,
         "unrecorded_ring": ents([m for r in truth["rings"] if not r["offenders"] for m in r["clean_members"]])
         - offenders,
         "phoenix_successor": ents([p["successor"] for p in truth["phoenix"]]) - offenders,
@@ -87,8 +88,8 @@ def entity_measures(entities: list[dict], truth: dict) -> dict:
             continue
         counts: dict[str, int] = {}
         for e in members:
-            if group.get(e) is not None:
-                counts[group[e]] = counts.get(group[e], 0) + 1
+            if (gid := group.get(e)) is not None:
+                counts[gid] = counts.get(gid, 0) + 1
         if not counts:
             rings_ok.append(False)
             continue
@@ -127,7 +128,8 @@ def resolution_measures(resolved: list[dict], truth: dict) -> dict:
     """Pairwise precision, recall and F1 of the `resolved-entities` export against the duplicates."""
     entity_of = pd.Series({r["party_id"]: r["entity_id"] for r in resolved}, dtype=object)
     m = pairwise_f1(entity_of, truth["duplicates"])
-    return {"resolution_f1": m["f1"], "resolution_precision": m["precision"], "resolution_recall": m["recall"]}
+    return {"resolution_f1": m["f1"], "resolution_precision": m["precision"],
+            "resolution_recall": m["recall"]}
 
 
 def world_rows(seed: int, lo: int = 6000, hi: int = 40000) -> int:
@@ -135,7 +137,8 @@ def world_rows(seed: int, lo: int = 6000, hi: int = 40000) -> int:
     return int(np.random.default_rng([seed, 41]).integers(lo // 100, hi // 100 + 1)) * 100
 
 
-def run_world(seed: int, rows: int | None = None, scenario: str = "randomised", workdir: Path | None = None) -> dict:
+def run_world(seed: int, rows: int | None = None, scenario: str = "randomised",
+              workdir: Path | None = None) -> dict:
     """Generate, ingest (fresh Grafeo store), score and export one world; its measures and timings."""
     from graph.pipeline import results
     from graph.pipeline.run import score
@@ -163,12 +166,14 @@ def run_world(seed: int, rows: int | None = None, scenario: str = "randomised", 
             score(store, s, progress=False, communities=False)
             t["score"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            ents, cover, resolved = results.entities(store), results.cover_items(store), results.resolved_entities(store)
+            ents, cover, resolved = (results.entities(store), results.cover_items(store),
+                                     results.resolved_entities(store))
             t["export"] = time.perf_counter() - t0
         finally:
             store.close()
     out = {"seed": seed, "rows": rows, "scenario": scenario,
-           **entity_measures(ents, truth), **cover_measures(cover, truth), **resolution_measures(resolved, truth),
+           **entity_measures(ents, truth), **cover_measures(cover, truth),
+           **resolution_measures(resolved, truth),
            "shape": _shape(truth), "seconds": {k: round(v, 2) for k, v in t.items()}}
     return out
 
@@ -178,7 +183,8 @@ def _shape(truth: dict) -> dict:
     sc = truth.get("scenario", {})
     return {
         "rings": len(truth["rings"]), "ring_members": sum(len(r["members"]) for r in truth["rings"]),
-        "unrecorded_rings": len(sc.get("unrecorded_rings", [])), "uncaptured_rings": len(sc.get("uncaptured_rings", [])),
+        "unrecorded_rings": len(sc.get("unrecorded_rings", [])),
+        "uncaptured_rings": len(sc.get("uncaptured_rings", [])),
         "phoenix": len(truth["phoenix"]), "cover_planted": len(truth["cover"]["planted_declarations"]),
         "cover_caught": len(truth["cover"]["caught_declarations"]),
         "traps": {k: len(truth["traps"].get(k, [])) for k in TRAP_KINDS},
@@ -206,10 +212,12 @@ def summarise(worlds: list[dict]) -> dict:
 
 def markdown(summary: dict, title: str) -> str:
     """The worst/median table as Markdown."""
-    lines = [f"### {title}", "", "| measure (goal) | worst (seed) | median (seed) | worlds meeting the goal |",
+    lines = [f"### {title}", "",
+             "| measure (goal) | worst (seed) | median (seed) | worlds meeting the goal |",
              "|---|---|---|---|"]
     for m, r in summary.items():
         goal = f"{'≥' if r['better'] == 'max' else '≤'} {r['goal']:.2f}"
-        lines.append(f"| {m} ({goal}) | {r['worst']:.3f} ({r['worst_seed']}) | {r['median']:.3f} ({r['median_seed']}) "
+        lines.append(f"| {m} ({goal}) | {r['worst']:.3f} ({r['worst_seed']}) "
+                     f"| {r['median']:.3f} ({r['median_seed']}) "
                      f"| {r['meet_goal']}/{r['worlds']} |")
     return "\n".join(lines) + "\n"

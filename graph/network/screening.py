@@ -26,8 +26,10 @@ and 3-20 s once per process; without symbols F1 on the bench cases is 0.797 inst
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,14 +170,17 @@ class ListIndex:
     """A list prepared once for many screenings: analysed names, key postings, identifiers."""
 
     listed: pd.DataFrame  # one row per listed entity (the input)
-    names: pd.DataFrame  # one row per listed name: entity (row of `listed`), name, parts, keyed (parts with keys)
+    # one row per listed name: entity (row of `listed`), name, parts, keyed (parts with keys)
+    names: pd.DataFrame
     keys: pd.DataFrame  # key, name (row of `names`), part, df (listed names with the key)
     ids: pd.DataFrame  # value, entity (row of `listed`), kind
 
 
 def prepare(listed: pd.DataFrame) -> ListIndex:
     listed = listed.reset_index(drop=True)
-    rows, key_rows, id_rows = [], [], []
+    rows: list[tuple[int, str, tuple[Part, ...]]] = []
+    key_rows: list[tuple[str, int, int]] = []
+    id_rows: list[tuple[str, int, str]] = []
     for ent, r in enumerate(listed.itertuples(index=False)):
         kind = kind_of_schema(r.schema)
         for nm in dict.fromkeys([r.name, *(r.names or [])]):
@@ -194,12 +199,13 @@ def prepare(listed: pd.DataFrame) -> ListIndex:
     names = pd.DataFrame(rows, columns=["entity", "name", "parts"])
     keys = pd.DataFrame(key_rows, columns=["key", "name", "part"]).drop_duplicates(["key", "name"])
     keys["df"] = keys.groupby("key")["name"].transform("size")
-    names["keyed"] = keys.groupby("name")["part"].nunique().reindex(range(len(names)), fill_value=0).to_numpy()
+    names["keyed"] = (keys.groupby("name")["part"].nunique()
+                      .reindex(range(len(names)), fill_value=0).to_numpy())
     ids = pd.DataFrame(id_rows, columns=["value", "entity", "kind"]).drop_duplicates()
     return ListIndex(listed, names, keys, ids)
 
 
-def restrict(index: ListIndex, entities) -> ListIndex:
+def restrict(index: ListIndex, entities: Iterable[int]) -> ListIndex:
     """The index matching only these listed entities (rows of `index.listed`), its key frequencies
     those of the whole list: a restricted screening (a list's changed entities) finds exactly the
     hits a full one finds for them, where an index of the changed entities alone would block on
@@ -239,14 +245,17 @@ def _candidates(subj_keys: pd.DataFrame, index: ListIndex) -> pd.DataFrame:
     if m.empty:
         return pd.DataFrame({"sname": pd.Series(dtype=int), "lname": pd.Series(dtype=int)})
     m = m.sort_values("df").drop_duplicates(["name_s", "name_l", "part_s"])  # a part counts once
-    g = m.groupby(["name_s", "name_l"], sort=False).agg(shared=("key", "size"), rarest=("df", "min")).reset_index()
+    g = (m.groupby(["name_s", "name_l"], sort=False)
+         .agg(shared=("key", "size"), rarest=("df", "min")).reset_index())
     s_keyed = subj_keys.groupby("name")["part"].nunique()
-    shorter = np.minimum(s_keyed.reindex(g["name_s"]).to_numpy(), index.names["keyed"].to_numpy()[g["name_l"]])
-    g = g[(g["shared"].to_numpy() * 2 >= shorter) & ((g["rarest"] <= RARE_DF) | (g["shared"] >= 2)).to_numpy()]
+    shorter = np.minimum(s_keyed.reindex(g["name_s"]).to_numpy(),
+                         index.names["keyed"].to_numpy()[g["name_l"]])
+    g = g[(g["shared"].to_numpy() * 2 >= shorter)
+          & ((g["rarest"] <= RARE_DF) | (g["shared"] >= 2)).to_numpy()]
     return g.rename(columns={"name_s": "sname", "name_l": "lname"})[["sname", "lname"]]
 
 
-def _year(v) -> str | None:
+def _year(v: object) -> str | None:
     s = str(v or "")[:4]
     return s if s.isdigit() else None
 
@@ -256,7 +265,8 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     subj = subj.reset_index(drop=True)
     listed = index.listed
     # subject names and their keys
-    s_parts = [analyse(n if isinstance(n, str) else "", k) for n, k in zip(subj["name"], subj["kind"], strict=True)]
+    s_parts = [analyse(n if isinstance(n, str) else "", k)
+               for n, k in zip(subj["name"], subj["kind"], strict=True)]
     sk = pd.DataFrame([(k, i, part) for i, ps in enumerate(s_parts) for k, part in _keys(ps)],
                       columns=["key", "name", "part"])
     cand = _candidates(sk, index)
@@ -269,7 +279,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
     tax = tax[tax["value"].str.len() >= 5]
     id_hits = tax.merge(index.ids, on="value")
     allowed = KIND_SCHEMATA
-    best: dict[tuple[int, int], tuple[float, str, list]] = {}
+    best: dict[tuple[int, int], tuple[float, str, list[tuple[str, str, float]]]] = {}
     l_parts = index.names["parts"].to_numpy()
     l_name = index.names["name"].to_numpy()
     schema = listed["schema"].to_numpy()
@@ -281,7 +291,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
         sim, aligned = compare(s_parts[s], l_parts[ln])
         if sim > best.get((s, e), (-1.0,))[0]:
             best[(s, e)] = (sim, l_name[ln], aligned)
-    id_by_pair: dict[tuple[int, int], list] = {}
+    id_by_pair: dict[tuple[int, int], list[tuple[str, str]]] = {}
     for r in id_hits.itertuples(index=False):
         id_by_pair.setdefault((r.subject, r.entity), []).append((r.kind, r.value))
     # columns as lists: a pandas row lookup per pair cost ~250 us, more than the name comparison
@@ -294,7 +304,7 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
         sim, matched, aligned = best.get(pair, (0.0, None, []))
         if pair not in id_by_pair and sim + BEST_QUALIFIERS < threshold:
             continue  # no qualifier can lift it
-        feats = []
+        feats: list[dict[str, Any]] = []
         if matched is not None:
             feats.append({"feature": "name", "value": round(sim, 4), "contribution": round(sim, 4),
                           "detail": {"subject_name": s_name[s], "listed_name": matched, "aligned": aligned}})
@@ -306,7 +316,8 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
         if score < threshold:
             continue
         out.append({"subject": s_key[s], "subject_kind": kinds[s], "subject_name": s_name[s],
-                    "listed": l_cols["key"][e], "list": l_cols["list"][e], "entity_id": l_cols["entity_id"][e],
+                    "listed": l_cols["key"][e], "list": l_cols["list"][e],
+                    "entity_id": l_cols["entity_id"][e],
                     "listed_name": l_cols["name"][e], "score": round(score, 4), "features": feats})
     cols = ["subject", "subject_kind", "subject_name", "listed", "list", "entity_id", "listed_name", "score",
             "features"]
@@ -314,14 +325,16 @@ def screen(subj: pd.DataFrame, index: ListIndex, threshold: float = THRESHOLD) -
                                                         ignore_index=True)
 
 
-def _qualifiers(country, birth_date, listed_countries, listed_birth_dates) -> list[dict]:
+def _qualifiers(country: object, birth_date: object, listed_countries: Iterable[str] | None,
+                listed_birth_dates: Iterable[str] | None) -> list[dict[str, Any]]:
     """Country and date of birth: small rewards when they agree, larger penalties when they differ."""
     out = []
     countries = {str(c).lower() for c in (listed_countries or []) if c}
     sc = country.lower() if isinstance(country, str) and country else None
     if sc and countries:
         same = sc in countries
-        out.append({"feature": "country", "value": sc, "contribution": COUNTRY_SAME if same else COUNTRY_OTHER,
+        out.append({"feature": "country", "value": sc,
+                    "contribution": COUNTRY_SAME if same else COUNTRY_OTHER,
                     "detail": {"listed": sorted(countries)}})
     years = {y for d in (listed_birth_dates or []) if (y := _year(d))}
     sy = _year(birth_date)

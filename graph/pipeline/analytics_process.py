@@ -65,7 +65,8 @@ def ledger_gap(store: GraphStore, settings: Settings) -> str | None:
         graph_n = int(nodes.get(label) or 0)
         ledger_n = ledger.count(kind)
         if ledger_n < graph_n:
-            return (f"scored in this process on frames read from the store: the ledger at {ledger.root} holds "
+            return (f"scored in this process on frames read from the store: the ledger at {ledger.root} "
+                    f"holds "
                     f"{ledger_n} {kind} rows, the graph {graph_n} (loaded before the ledger existed; "
                     "re-ingesting the bundles fills the ledger)")
     return None
@@ -130,6 +131,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                "progress": progress, "scored_at": scored_at, "folder": str(folder),
                "profiles": profiles,  # the live risk profiles and watchlist hits, read here by the owner
                "screening": screening}
+        assert proc.stdin is not None  # opened as a pipe above
         proc.stdin.write(pickle.dumps(job))
         proc.stdin.close()
 
@@ -190,7 +192,8 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                       "timings_s": owner},
             "handoff": {"state_bytes": state_written["bytes"], "state_write_s": state_written["seconds"],
                         "results_bytes": done["network"]["bytes"] + done["declarations"]["bytes"],
-                        "results_write_s": round(done["network"]["seconds"] + done["declarations"]["seconds"], 3),
+                        "results_write_s": round(done["network"]["seconds"]
+                                                 + done["declarations"]["seconds"], 3),
                         "results_read_s": round(sum(r.seconds for r in readers), 3)},
         }
         rep["timings_s"] = {**rep["timings_s"], **owner}

@@ -53,8 +53,8 @@ def write_parts(parts: dict[str, list[dict]], folder: Path, prefix: str) -> dict
         if not rows:
             files[name] = None
             continue
-        files[name] = f"{prefix}.{name}.parquet"
-        pq.write_table(pa.Table.from_pylist(rows), folder / files[name])
+        file = files[name] = f"{prefix}.{name}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), folder / file)
     return {"files": files, "bytes": _size(folder / f for f in files.values() if f),
             "seconds": round(time.perf_counter() - t, 3)}
 

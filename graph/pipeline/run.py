@@ -71,7 +71,8 @@ class AnalyticsSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     community_seed: int = 42
     reasons_top: int = 2000  # full evidence paths for the riskiest entities; contributions for all
-    audit_plan_size: int = 1000  # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    # audit targets stored per run; `export audit-targets --budget N` takes the first N
+    audit_plan_size: int = 1000
     audit_random_share: float = 0.1
     # the assessment model's fit budget: the most recent labelled items, boosting rounds, patience
     assessment_max_rows: int = 200_000
@@ -107,7 +108,8 @@ class _Timer:
     """Times each step; `on_step(name)`, when given, is called as a step begins (a server's job shows
     its progress and may cancel there)."""
 
-    def __init__(self, timings: dict[str, float], progress: bool, on_step: Callable[[str], None] | None = None):
+    def __init__(self, timings: dict[str, float], progress: bool,
+                 on_step: Callable[[str], None] | None = None):
         self.timings, self.progress, self.on_step = timings, progress, on_step
 
     def __call__(self, name: str):
@@ -215,8 +217,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             model = assessment.finish(trained, party_risk)
             if model_settings is not None:
                 assessment.save_model(model, model_settings)
-            r.declarations["assessment"] = assessment.assess_all(frames, party_risk, model,
-                                                                 cover=r.declarations["cover"], features=trained.X)
+            r.declarations["assessment"] = assessment.assess_all(
+                frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
             del trained
             if profiles:
                 from graph.pipeline.profile_context import apply_to_results
@@ -273,7 +275,8 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
         out = write_network_results(store, r, batch_size=s.batch_size, scored_at=scored_at)
         timings["write_network"] = round(time.perf_counter() - t, 3)
         if progress:
-            print(f"[score] write_network {timings['write_network']:.2f}s (alongside the declaration analytics)",
+            print(f"[score] write_network {timings['write_network']:.2f}s "
+                  "(alongside the declaration analytics)",
                   file=sys.stderr, flush=True)
         return out
 
@@ -348,7 +351,8 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
             scored_at=scored_at, start_run=start_child_run, profiles=profiles, screening=hits,
             on_step=on_step)
     else:
-        rep, written, plan = _score_in_process(store, s, a, communities=communities, declarations=declarations,
+        rep, written, plan = _score_in_process(store, s, a, communities=communities,
+                                               declarations=declarations,
                                                progress=progress, scored_at=scored_at, start_run=start_run,
                                                profiles=profiles, on_step=on_step, screening=hits)
         if why_here:

@@ -53,17 +53,20 @@ def subject_frame(store: GraphStore) -> pd.DataFrame:
     """Parties and officers (`screening.subjects`) with a hash of the fields screening reads."""
     parties = pd.DataFrame([r for _, p in store.pages("analytics.frames_parties", page=PAGE) for r in p],
                            columns=["key", "name", "kind", "country", "tax_id_norm"])
-    officers = pd.DataFrame([r for _, p in store.pages("analytics.frames_officers", page=PAGE, cursor="person")
+    officers = pd.DataFrame([r for _, p in store.pages("analytics.frames_officers", page=PAGE,
+                                                       cursor="person")
                              for r in p], columns=["person", "person_name", "company"])
     subj = screening.subjects(parties, officers)
     subj["label"] = ["Party"] * len(parties) + ["Person"] * (len(subj) - len(parties))  # parties come first
     subj["hash"] = [hashlib.sha256(json.dumps([n, k, c, t], default=str).encode()).hexdigest()[:16]
-                    for n, k, c, t in zip(subj["name"], subj["kind"], subj["country"], subj["tax_id"], strict=True)]
+                    for n, k, c, t in zip(subj["name"], subj["kind"], subj["country"], subj["tax_id"],
+                                          strict=True)]
     return subj
 
 
-def screen_store(store: GraphStore, *, threshold: float = screening.THRESHOLD, now: dt.datetime | None = None,
-                 listed_keys: list[str] | None = None, subject_keys: list[str] | None = None) -> dict[str, Any]:
+def screen_store(store: GraphStore, *, threshold: float = screening.THRESHOLD,
+                 now: dt.datetime | None = None, listed_keys: list[str] | None = None,
+                 subject_keys: list[str] | None = None) -> dict[str, Any]:
     """Screen subjects against the stored lists; write the hits; return the counts.
 
     `listed_keys` / `subject_keys` (None: all) restrict what is screened and which stored hits are
@@ -129,7 +132,8 @@ def live_hits(store: GraphStore) -> pd.DataFrame:
     state, the list and the listed name (`graph.network.risk.watchlist_hit` reads this)."""
     rows = [r for r in store.run("watchlist.hits_page", state=None, subject=None, skip=0, limit=10_000_000)
             if r["subject_label"] == "Party" and r["state"] != "false_positive"]
-    return pd.DataFrame(rows, columns=["subject", "listed", "list", "entity_id", "listed_name", "score", "state"])
+    return pd.DataFrame(rows, columns=["subject", "listed", "list", "entity_id", "listed_name", "score",
+                                       "state"])
 
 
 def set_hit_state(store: GraphStore, subject: str, listed: str, state: str, *, user: str,

@@ -51,9 +51,10 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     groups = r.groups
     gids = groups.table["group_id"].to_numpy() if len(groups.table) else np.zeros(0, dtype=object)
     ph = r.phoenix.set_index("successor") if len(r.phoenix) else None
-    # a party's phoenix predecessor is shown as the predecessor's smallest party key (a Party key, as documented)
+    # a party's phoenix predecessor is shown as the predecessor's smallest party key
+    # (a Party key, as documented)
     first_party: dict[int, str] = {}
-    for k, e in zip(p.party_keys, ent):
+    for k, e in zip(p.party_keys, ent, strict=True):
         if e not in first_party:
             first_party[int(e)] = str(k)
     rows = []
@@ -79,7 +80,8 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
             phoenix_of = first_party.get(int(ph.loc[e, "predecessor"]))
             phoenix_score = float(ph.loc[e, "score"])
         rows.append({
-            "key": str(key), "entity_id": str(p.entity_ids[e]), "entity_confidence": float(conf.get(key, 1.0)),
+            "key": str(key), "entity_id": str(p.entity_ids[e]),
+            "entity_confidence": float(conf.get(key, 1.0)),
             "group_id": str(gids[g]) if g >= 0 else None,
             "community_id": int(r.community[e]) if r.community is not None else None,
             "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
@@ -108,7 +110,8 @@ def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"parties": party_rows(r, scored_at)}
     members = r.resolution.members()
     conf = r.resolution.confidence
-    ent_rows, link_rows = [], []
+    ent_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
     for e, parts in sorted(members.items()):
         ent_rows.append({"key": e, "name": r.resolution.names.get(e, ""),
                          "confidence": float(min(conf[k] for k in parts)),
@@ -116,9 +119,10 @@ def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
         link_rows.extend({"party": k, "entity": e, "confidence": float(conf[k])} for k in sorted(parts))
     out["entities"], out["resolved_to"] = ent_rows, link_rows
     parties_of_entity: dict[int, list[str]] = {}
-    for k, e in zip(p.party_keys, p.party_entity):
+    for k, e in zip(p.party_keys, p.party_entity, strict=True):
         parties_of_entity.setdefault(int(e), []).append(str(k))
-    g_rows, member_rows = [], []
+    g_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
     for row in r.groups.table.itertuples():
         g_rows.append({"key": row.group_id, "risk": float(row.risk), "size": int(row.size),
                        "links": to_json(row.links), "reasons": to_json(row.reasons)})
@@ -132,12 +136,14 @@ def network_rows(r: Results, scored_at: str) -> dict[str, list[dict]]:
 
 def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 5000,
                           scored_at: str | None = None) -> dict:
-    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes replaced)."""
+    """Parties' scores, entities, groups and identifier specificities (earlier Entity/Group nodes
+    replaced)."""
     scored_at = scored_at or datetime.now(UTC).isoformat(timespec="seconds")
     return write_network_rows(store, network_rows(r, scored_at), batch_size=batch_size)
 
 
-def write_network_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *, batch_size: int = 5000) -> dict:
+def write_network_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *,
+                       batch_size: int = 5000) -> dict:
     """`network_rows`' parts into the store, in batches (earlier Entity/Group nodes replaced)."""
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
@@ -159,7 +165,8 @@ def write_network_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *,
     for part, part_rows in rows.items():
         if part.startswith("identifiers."):
             label = part.removeprefix("identifiers.")
-            out["identifiers"] += _consume(store.run_batches(SPECIFICITY_QUERIES[label], part_rows, batch_size))
+            out["identifiers"] += _consume(store.run_batches(SPECIFICITY_QUERIES[label], part_rows,
+                                                             batch_size))
 
     lap("identifiers")
     out["seconds"] = seconds
@@ -174,14 +181,16 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
     cov = dec.get("cover")
     if cov is not None and len(cov):
         out["cover"] = [{"key": k, "score": float(sc), "suspected_hs": sh, "reasons": to_json(rs)}
-                        for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"], cov["reasons"])]
+                        for k, sc, sh, rs in zip(cov["key"], cov["score"], cov["suspected_hs"],
+                                                 cov["reasons"], strict=True)]
     uv = dec.get("unit_value_anomalies")
     if uv is not None and len(uv):
         out["unit_values"] = [
             {"key": k, "z": float(z), "value": float(v), "norm": float(nv), "duties_at_stake": float(dts),
              "reasons": to_json(rs)}
-            for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"], uv["norm_unit_value"],
-                                            uv["duties_at_stake"], uv["reasons"])]
+            for k, z, v, nv, dts, rs in zip(uv["key"], uv["robust_z"], uv["unit_value"],
+                                            uv["norm_unit_value"], uv["duties_at_stake"], uv["reasons"],
+                                            strict=True)]
     sw = dec.get("hs_switches")
     if sw is not None and len(sw):
         out["hs_switches"] = hs_switch_rows(sw)
@@ -192,8 +201,9 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
         flagged = ass[ass["lane"] != Lane.GREEN]
         out["assessments"] = [{"key": k, "score": float(sc), "lane": str(ln), "reasons": to_json(rs)}
-                              for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"], flagged["lane"],
-                                                       flagged["assessment_reasons"])]
+                              for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"],
+                                                       flagged["lane"], flagged["assessment_reasons"],
+                                                       strict=True)]
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["stale_lanes"] = [{"key": k} for k in stale]
@@ -201,11 +211,13 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
 
 
 def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
-    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones cleared)."""
+    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones
+    cleared)."""
     return write_declaration_rows(store, declaration_rows(r), batch_size=batch_size)
 
 
-def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *, batch_size: int = 5000) -> dict:
+def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *,
+                           batch_size: int = 5000) -> dict:
     """`declaration_rows`' parts into the store, in batches (earlier flags cleared)."""
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
@@ -224,14 +236,15 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
         out["unit_values_cleared"] = _drain(store, "analytics.clear_unit_value_results", batch_size)
         out["hs_switches_cleared"] = _drain(store, "analytics.clear_hs_switch_results", batch_size)
     if "unit_values" in rows:
-        out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values", rows["unit_values"],
-                                                                 batch_size))
+        out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values",
+                                                                 rows["unit_values"], batch_size))
     if "hs_switches" in rows:
-        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches", rows["hs_switches"],
-                                                              batch_size))
+        out["hs_switch_parties"] = _consume(store.run_batches("analytics.write_hs_switches",
+                                                              rows["hs_switches"], batch_size))
     lap("unit_values")
     if "assessments" in rows:
-        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows["assessments"], batch_size))
+        out["assessments"] = _consume(store.run_batches("analytics.write_assessment", rows["assessments"],
+                                                        batch_size))
         out["assessments_cleared"] = _consume(store.run_batches(
             "analytics.clear_assessment_items", rows.get("stale_lanes", []), batch_size))
     lap("assessments")
@@ -274,7 +287,7 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
         for label, df in ln.assign(spec=spec).groupby("kind"):
             if label in SPECIFICITY_QUERIES:
                 out[label] = [{"key": str(v), "degree": int(d), "specificity": round(float(x), 4)}
-                              for v, d, x in zip(df["value"], df["degree"], df["spec"])]
+                              for v, d, x in zip(df["value"], df["degree"], df["spec"], strict=True)]
     ids = r.frames.identifiers
     tax = ids[ids["label"] == "TaxId"]
     if len(tax):
@@ -289,13 +302,16 @@ def identifier_rows(r: Results) -> dict[str, list[dict]]:
 
 
 def audit_plan_rows(r: Results) -> list[dict]:
-    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what the export slices."""
+    """The stored audit plan (graph.declarations.audit_plan.audit_targets for the plan size): what
+    the export slices."""
     a = r.declarations.get("audit_targets")
     if a is None or not len(a):
         return []
-    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object), strict=False))
+    names = dict(zip(r.frames.parties["key"].astype(object), r.frames.parties["name"].astype(object),
+                     strict=False))
     names.update(r.resolution.names)  # entity id -> display name
     return [{"rank": int(x.rank), "target_id": str(x.target_id), "target_kind": str(x.target_kind),
-             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount), "risk": float(x.risk),
+             "name": names.get(x.target_id), "expected_amount": float(x.expected_amount),
+             "risk": float(x.risk),
              "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}
             for x in a.itertuples()]

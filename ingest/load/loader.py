@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from typing import Any
 
@@ -65,7 +65,8 @@ class Loader(DeclarationLoading):
         self.n_quarantined = 0
         self.fresh_parties = not report.nodes_before.get("Party")  # no party stored before: no conflicts
         self.limits = readers.ReadLimits.of(settings)
-        self.on_batch = None  # called as on_batch(file, rows_read) before a batch is written (ingest.load.run)
+        # called as on_batch(file, rows_read) before a batch is written (ingest.load.run)
+        self.on_batch: Callable[[str, int], None] | None = None
 
     # ---------------------------------------------------------------- helpers
 

@@ -82,7 +82,10 @@ def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, sou
 
 class IngestCancelled(Exception):
     """Raised by an `on_batch` callback to stop a run at a batch boundary (a cancelled job): what
-    was written is complete up to that batch, and a re-run of the bundle completes the rest."""
+    was written is complete up to that batch, and a re-run of the bundle completes the rest.
+    `report` is the run's report, set by the run before it re-raises."""
+
+    report: IngestReport | None = None
 
 
 def _source_name(src: str | None) -> str:

@@ -28,7 +28,8 @@ def api(tmp_path_factory):
     store = open_store(settings)
     store.ensure_schema()
     ingest_bundle(store, write_bundle(tmp / "bundle"), settings=settings, progress=False)
-    keys = {role: create_key(store, f"{role}-user", role) for role in ("investigator", "auditor", "system", "admin")}
+    keys = {role: create_key(store, f"{role}-user", role)
+            for role in ("investigator", "auditor", "system", "admin")}
     try:
         with LiveServer(settings, store) as server:
             yield server, keys, store, tmp
@@ -59,8 +60,8 @@ def test_upload_lists_screens_decides_and_the_scopes_hold(api, tmp_path):
         assert v1["screening"]["hits"] >= 4
         # the same file again: nothing re-screened
         again = _upload(sys_, zala).json()
-        assert (again["version"], again["added"], again["changed"], again["screening"]["listed_screened"]) == \
-            (2, [], [], 0)
+        assert (again["version"], again["added"], again["changed"],
+                again["screening"]["listed_screened"]) == (2, [], [], 0)
         lists = inv.get("/api/v1/watchlists").json()
         assert [(w["name"], w["version"], [v["added"] for v in w["versions"]]) for w in lists] == \
             [("zala", 2, [0, 17])]
@@ -70,14 +71,17 @@ def test_upload_lists_screens_decides_and_the_scopes_hold(api, tmp_path):
         kal = hits["customs:P2", KALASHNIKOV]
         assert any(x["feature"] == "name" for x in kal["reasons"])
         # deciding needs `decide`: the auditor has none
-        assert aud.patch(f"/api/v1/screening-hits/{kal['hit_id']}", json={"state": "false_positive"}).status_code == 403
+        assert aud.patch(f"/api/v1/screening-hits/{kal['hit_id']}",
+                         json={"state": "false_positive"}).status_code == 403
         r = inv.patch(f"/api/v1/screening-hits/{kal['hit_id']}", json={"state": "false_positive"})
         assert r.status_code == 200 and r.json()["state"] == "false_positive"
         assert r.json()["decided_by"] == "investigator-user"
         assert inv.patch("/api/v1/screening-hits/" + "0" * 24, json={"state": "confirmed"}).status_code == 404
-        assert inv.patch(f"/api/v1/screening-hits/{kal['hit_id']}", json={"state": "maybe"}).status_code == 422
+        assert inv.patch(f"/api/v1/screening-hits/{kal['hit_id']}",
+                         json={"state": "maybe"}).status_code == 422
         # a version changing another entity keeps the decision
-        v3 = _upload(sys_, zala_variant(tmp_path / "v3.json", {ZALA_AERO[5:]: {"country": ["ru", "by"]}}).read_bytes())
+        v3 = _upload(sys_, zala_variant(tmp_path / "v3.json",
+                                        {ZALA_AERO[5:]: {"country": ["ru", "by"]}}).read_bytes())
         assert v3.json()["changed"] == [ZALA_AERO[5:]] and v3.json()["screening"]["listed_screened"] == 1
         fp = inv.get("/api/v1/screening-hits", params={"state": "false_positive"}).json()["items"]
         assert [(h["subject"], h["listed_key"]) for h in fp] == [("customs:P2", KALASHNIKOV)]
@@ -99,7 +103,8 @@ def test_card_subgraph_and_export_show_the_hits(api):
         _upload(sys_, dataset("ftm", "yente_zala.ftm.json").read_bytes())
         card = inv.get("/api/v1/entities/customs:P4").json()
         # the officer's hit (Abashkin) shows on the company's card
-        assert card["screening"][0]["subject"] == "customs:O1" and card["screening"][0]["subject_kind"] == "Person"
+        assert card["screening"][0]["subject"] == "customs:O1"
+        assert card["screening"][0]["subject_kind"] == "Person"
         assert inv.get("/api/v1/entities/customs:P3").json()["screening"][0]["listed_key"] == ZALA_AERO
         net = inv.get("/api/v1/entities/customs:P3/network", params={"depth": 2}).json()
         kinds = {(n["kind"], n["key"]) for n in net["nodes"]}
@@ -108,13 +113,15 @@ def test_card_subgraph_and_export_show_the_hits(api):
         exp = inv.get("/api/v1/exports/screening-hits", params={"format": "csv"})
         assert exp.status_code == 200
         rows = list(csv.DictReader(io.StringIO(exp.text.lstrip("\ufeff"))))
-        assert {"Party ID", "Name", "List", "Listed entity ID", "Listed name", "Score", "State", "Reasons"} <= set(rows[0])
+        assert {"Party ID", "Name", "List", "Listed entity ID", "Listed name", "Score", "State",
+                "Reasons"} <= set(rows[0])
         assert any(r["Party ID"] == "P3" and "9715478507" in r["Reasons"] for r in rows)
 
 
 def test_a_bad_upload_names_line_and_field(api):
     with _client(api, "system") as sys_:
-        r = _upload(sys_, b'{"id": "x", "schema": "Company", "properties": {"name": ["A"]}}\nnot json\n', name="bad")
+        r = _upload(sys_, b'{"id": "x", "schema": "Company", "properties": {"name": ["A"]}}\n'
+                          b"not json\n", name="bad")
         assert r.status_code == 422 and "uploaded file:2" in r.json()["detail"]
         body = b"entity_id,name,kind,birth_date\nw1,Vostok Trade,company,\nw2,Ivan Petrov,person,1970-13\n"
         r = _upload(sys_, body, name="own", ctype="text/csv")
@@ -148,7 +155,8 @@ def test_cli_load_export_and_exit_codes(tmp_path):
     r = _tamga(["export", "screening-hits", "--format", "json"], data)
     assert r.returncode == 0, r.stderr
     hits = json.loads(r.stdout)
-    assert {"party_id", "name", "list", "listed_entity_id", "listed_name", "score", "state", "reasons"} <= set(hits[0])
+    assert {"party_id", "name", "list", "listed_entity_id", "listed_name", "score", "state",
+            "reasons"} <= set(hits[0])
     assert any(h["party_id"] == "P3" and h["listed_entity_id"] == ZALA_AERO[5:] for h in hits)
     # bad input: exit 2 naming file, line and field; good rows still loaded
     bad = tmp_path / "own.csv"

@@ -31,7 +31,8 @@ TRUTH = {
     "cover": {"planted_declarations": ["X1/1", "X4/1", "X5/1"], "caught_declarations": ["X9/1"]},
 }
 ENTITIES = [
-    _e("A1", "eA1", 0.9, "g1"), _e("A2", "eA2", 0.8, "g1"), _e("A3", "eA3", 0.3, "g1"), _e("H", "eH", 0.1, "g1"),
+    _e("A1", "eA1", 0.9, "g1"), _e("A2", "eA2", 0.8, "g1"), _e("A3", "eA3", 0.3, "g1"),
+    _e("H", "eH", 0.1, "g1"),
     _e("B1", "eB1", 0.99, "g2"), _e("B2", "eB2", 0.99, "g2"),
     _e("S", "eS", 0.7), _e("S2", "eS2", 0.05), _e("T", "eT", 0.75), _e("O", "eO", 0.95), _e("P", "eP", 0.6),
     _e("D1", "eD", 0.2), _e("D2", "eD", 0.4),
@@ -77,8 +78,10 @@ def test_a_ring_split_over_groups_or_ungrouped_is_not_recovered():
 
 
 def test_cover_measures_by_hand():
-    items = [{"declaration_id": "X3", "item_no": 1, "score": 0.7}, {"declaration_id": "X1", "item_no": 1, "score": 0.9},
-             {"declaration_id": "X4", "item_no": 1, "score": 0.1}, {"declaration_id": "X2", "item_no": 1, "score": 0.8}]
+    items = [{"declaration_id": "X3", "item_no": 1, "score": 0.7},
+             {"declaration_id": "X1", "item_no": 1, "score": 0.9},
+             {"declaration_id": "X4", "item_no": 1, "score": 0.1},
+             {"declaration_id": "X2", "item_no": 1, "score": 0.8}]
     m = cover_measures(items, TRUTH)
     # K = 3 planted: the top 3 by score are X1, X2, X3 -> 1 hit; all four flagged hold X1 and X4
     assert m["cover_k"] == 3 and m["cover_flagged"] == 4
@@ -89,7 +92,8 @@ def test_cover_measures_by_hand():
 
 def test_resolution_measures_by_hand():
     resolved = [{"party_id": p, "entity_id": e} for p, e in
-                (("D1", "eD"), ("D2", "eD"), ("S", "eS"), ("S2", "eS2"), ("A2", "eX"), ("A3", "eX"), ("H", "eH"))]
+                (("D1", "eD"), ("D2", "eD"), ("S", "eS"), ("S2", "eS2"), ("A2", "eX"), ("A3", "eX"),
+                 ("H", "eH"))]
     m = resolution_measures(resolved, TRUTH)
     # true pairs {D1-D2, S-S2}, predicted {D1-D2, A2-A3}
     assert m["resolution_precision"] == 0.5 and m["resolution_recall"] == 0.5 and m["resolution_f1"] == 0.5
@@ -101,7 +105,8 @@ def test_summary_names_the_worst_and_the_median_world():
     s = summarise(worlds)
     e, t = s["entity_precision_at_k"], s["trap_share_top_k"]
     assert (e["worst"], e["worst_seed"], e["median"], e["median_seed"], e["meet_goal"]) == (0.5, 2, 0.7, 3, 2)
-    assert (t["worst"], t["worst_seed"], t["median"], t["median_seed"], t["meet_goal"]) == (0.1, 2, 0.05, 4, 2)
+    assert ((t["worst"], t["worst_seed"], t["median"], t["median_seed"], t["meet_goal"])
+            == (0.1, 2, 0.05, 4, 2))
     assert "cover_recall" not in s  # no world measured it
 
 
@@ -118,7 +123,8 @@ def test_one_small_randomised_world_through_the_product(tmp_path):
     m = run_world(4, rows=3000, workdir=tmp_path)
     generate_world(tmp_path / "w", seed=4, declarations=3000, scenario="randomised")
     truth = json.loads((tmp_path / "w" / "truth.json").read_text())
-    hidden = {x for r in truth["rings"] for x in r["clean_members"]} | {p["successor"] for p in truth["phoenix"]}
+    hidden = ({x for r in truth["rings"] for x in r["clean_members"]}
+              | {p["successor"] for p in truth["phoenix"]})
     assert m["k"] == len(hidden - set(truth["offenders"]))  # no duplicates among them in this world
     assert m["cover_k"] == len(truth["cover"]["planted_declarations"]) > 0
     assert m["rings"] == len(truth["rings"]) and m["shape"]["rings"] == len(truth["rings"])

@@ -43,7 +43,8 @@ def test_the_real_zala_file_brings_its_entities_and_links(grafeo_store):
     assert {"kind": "inn", "value": "183116181362"} in osetrova["identifiers"]
     # the same file again: a new version that changes nothing
     again = load_watchlist(grafeo_store, path, name="zala")
-    assert (again.version, again.added, again.changed, again.removed, again.links_added) == (2, [], [], [], [])
+    assert ((again.version, again.added, again.changed, again.removed, again.links_added)
+            == (2, [], [], [], []))
     assert count_graph(grafeo_store) == (nodes | {"WatchlistVersion": 2}, rels)
 
 
@@ -74,7 +75,8 @@ def test_a_reload_reports_added_changed_and_removed(tmp_path, grafeo_store):
     share = grafeo_store.execute("MATCH ()-[r:OWNS]->() RETURN r.share_pct AS s")
     assert share == [{"s": 75.0}]
     versions = grafeo_store.run("watchlist.versions", list="test")
-    assert [(v["version"], v["added"], v["changed"], v["removed"]) for v in versions] == [(2, 1, 1, 1), (1, 3, 0, 0)]
+    assert ([(v["version"], v["added"], v["changed"], v["removed"]) for v in versions]
+            == [(2, 1, 1, 1), (1, 3, 0, 0)])
 
 
 def test_lists_are_kept_apart(tmp_path, grafeo_store):
@@ -120,12 +122,21 @@ def test_a_broken_ftm_line_is_named(tmp_path, grafeo_store):
     assert grafeo_store.run("watchlist.latest_version", list="b") == []
 
 
+def test_an_ftm_line_without_an_id_is_named(tmp_path, grafeo_store):
+    no_id = json.dumps({"schema": "Person", "properties": {"name": ["Nobody"]}})
+    path = write(tmp_path / "n.json", ftm_line("a", "Company", name="Alpha") + "\n" + no_id + "\n")
+    with pytest.raises(WatchlistError, match=r"n\.json:2: not an FtM entity: it has no id"):
+        load_watchlist(grafeo_store, path, name="n")
+    assert grafeo_store.run("watchlist.latest_version", list="n") == []
+
+
 def test_a_list_name_is_checked(tmp_path, grafeo_store):
     with pytest.raises(WatchlistError, match="list name"):
         load_watchlist(grafeo_store, write(tmp_path / "a.json", ""), name="bad name; DROP")
 
 
-_VERSION = st.dictionaries(st.sampled_from("abcdefgh"), st.sampled_from(["Alpha Trade", "Beta Logistics", "Gamma"]),
+_VERSION = st.dictionaries(st.sampled_from("abcdefgh"),
+                           st.sampled_from(["Alpha Trade", "Beta Logistics", "Gamma"]),
                            max_size=8)
 
 

@@ -11,7 +11,8 @@ from graph.network import screening as S
 
 
 def listed(*rows: dict) -> pd.DataFrame:
-    base = {"list": "t", "schema": "Person", "names": [], "countries": [], "birth_dates": [], "identifiers": []}
+    base = {"list": "t", "schema": "Person", "names": [], "countries": [], "birth_dates": [],
+            "identifiers": []}
     out = []
     for r in rows:
         x = {**base, **r}
@@ -66,8 +67,8 @@ def test_a_person_is_not_screened_against_a_company():
     nan_list = listed({"entity_id": "nan", "schema": "Company", "name": "NAN"},
                       {"entity_id": "none", "schema": "Company", "name": "None"})
     assert S.screen(subj, S.prepare(nan_list)).empty
-    assert S.screen(subjects({"key": "c3", "name": "CONCERN KALASHNIKOV JSC"}), S.prepare(LIST))["entity_id"].tolist() \
-        == ["kalashnikov"]
+    hits = S.screen(subjects({"key": "c3", "name": "CONCERN KALASHNIKOV JSC"}), S.prepare(LIST))
+    assert hits["entity_id"].tolist() == ["kalashnikov"]
 
 
 def test_a_different_birth_year_lowers_the_score_below_the_threshold():
@@ -122,7 +123,8 @@ def test_blocking_finds_the_planted_names_without_a_cross_product():
 
 
 def test_missing_names_and_ids_are_no_evidence():
-    subj = subjects({"key": "x", "name": None, "tax_id": None}, {"key": "y", "name": float("nan"), "tax_id": "12"},
+    subj = subjects({"key": "x", "name": None, "tax_id": None},
+                    {"key": "y", "name": float("nan"), "tax_id": "12"},
                     {"key": "z", "name": "", "tax_id": float("nan")})
     nan_list = listed({"entity_id": "nan", "schema": "Company", "name": "NAN"},
                       {"entity_id": "none", "schema": "Company", "name": "None"})
@@ -153,4 +155,5 @@ def test_a_restricted_screening_finds_what_the_full_one_finds_for_its_entities(s
     part = S.screen(subjects(*subj), S.restrict(index, keep))
     want = full[full["entity_id"].astype(int).isin(keep)]
     cols = ["subject", "entity_id", "score"]
-    assert part[cols].sort_values(cols).to_numpy().tolist() == want[cols].sort_values(cols).to_numpy().tolist()
+    assert (part[cols].sort_values(cols).to_numpy().tolist()
+            == want[cols].sort_values(cols).to_numpy().tolist())

@@ -11,6 +11,7 @@ same values bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,7 +53,8 @@ def _loaded(world: Path, root: Path):
     party = store.execute("MATCH (p:Party) RETURN p.key AS key ORDER BY key LIMIT 1")
     for key, kind, subject, value in (("d1", "confirmed_risk", party[0]["key"], None),
                                       ("d2", "inspection", items[0]["key"], "violation")):
-        store.run("api.decision_create", key=key, kind=kind, subject=subject, object=None, value=value, note=None,
+        store.run("api.decision_create", key=key, kind=kind, subject=subject, object=None, value=value,
+                  note=None,
                   user="tester", at=f"2026-01-01T00:00:0{key[-1]}+00:00", status="effective")
     store.run("api.inspection_by_item", subject=items[0]["key"], value="violation")  # as the API records it
     return store, s
@@ -61,7 +63,8 @@ def _loaded(world: Path, root: Path):
 def _stored(store) -> dict:
     parties = store.execute("MATCH (p:Party) RETURN " + ", ".join(f"p.{c} AS {c}" for c in PARTY_PROPS)
                             + " ORDER BY key")
-    items = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL OR d.cover_score IS NOT NULL RETURN "
+    items = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL OR d.cover_score IS NOT NULL "
+                          "RETURN "
                           + ", ".join(f"d.{c} AS {c}" for c in ITEM_PROPS) + " ORDER BY key")
     return {"parties": parties, "items": items, "entities": results.entities(store),
             "groups": results.groups(store), "resolved": results.resolved_entities(store),
@@ -90,7 +93,7 @@ def test_child_process_scores_equal_in_process_scores(both):
     assert any(p["risk_rank"] is not None for p in a["parties"])
     for name in a:
         assert len(a[name]) == len(b[name]), name
-        diff = [(x, y) for x, y in zip(a[name], b[name]) if x != y]
+        diff = [(x, y) for x, y in zip(a[name], b[name], strict=True) if x != y]
         assert not diff, (name, len(diff), diff[:1])
     for k in ("entities", "groups", "merged_parties", "entity_links", "grouped_entities", "offender_entities",
               "phoenix_candidates", "communities", "top_entities", "top_groups", "cover_items", "lanes",
@@ -146,10 +149,8 @@ def test_an_error_in_the_child_is_raised_with_its_type_and_message(both):
 def _children() -> set[int]:
     out = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             out |= {int(x) for x in (task / "children").read_text().split()}
-        except OSError:
-            pass
     return out
 
 

@@ -53,7 +53,8 @@ def test_a_false_positive_stays_across_a_rerun_and_a_reload_that_changes_another
     assert screen_store(store)["decisions_kept"] == 1
     assert _hits(store)["customs:P2", KALASHNIKOV]["state"] == "false_positive"
     # a new version that changes Osetrova only: Kalashnikov is not re-screened, its decision stays
-    v2 = load_watchlist(store, zala_variant(tmp_path / "v2.json", {OSETROVA[5:]: {"birthDate": ["1988-01-08"]}}),
+    v2 = load_watchlist(store, zala_variant(tmp_path / "v2.json",
+                                            {OSETROVA[5:]: {"birthDate": ["1988-01-08"]}}),
                         name="zala")
     assert (v2.added, v2.changed, v2.removed) == ([], [OSETROVA[5:]], [])
     rescreen_list(store, "zala", v2.added + v2.changed)
@@ -62,7 +63,8 @@ def test_a_false_positive_stays_across_a_rerun_and_a_reload_that_changes_another
     assert hits["customs:P2", KALASHNIKOV]["decided_by"] == "inv1"
     assert screen_store(store)["decisions_kept"] == 1  # and across a full run after the reload
     # the listed entity itself changes: the decision no longer holds
-    v3 = load_watchlist(store, zala_variant(tmp_path / "v3.json", {KALASHNIKOV[5:]: {"country": ["ru", "by"]}}),
+    v3 = load_watchlist(store, zala_variant(tmp_path / "v3.json",
+                                            {KALASHNIKOV[5:]: {"country": ["ru", "by"]}}),
                         name="zala")
     rescreen_list(store, "zala", v3.changed)
     assert _hits(store)["customs:P2", KALASHNIKOV]["state"] == "new"
@@ -72,7 +74,8 @@ def test_a_false_positive_goes_back_to_new_when_the_party_changes(zala, tmp_path
     store, _ = zala
     screen_store(store)
     set_hit_state(store, "customs:P2", KALASHNIKOV, "false_positive", user="inv1")
-    parties = [r if r[0] != "P2" else ["P2", "Концерн Калашников", "company", "RU", "1832090230"] for r in PARTIES]
+    parties = [r if r[0] != "P2" else ["P2", "Концерн Калашников", "company", "RU", "1832090230"]
+               for r in PARTIES]
     ingest_bundle(store, write_bundle(tmp_path / "b2", parties), settings=settings, progress=False)
     screen_store(store)
     assert _hits(store)["customs:P2", KALASHNIKOV]["state"] == "new"

@@ -15,9 +15,11 @@ from ingest.watchlists import load_watchlist
 PARTIES = [["party_id", "name", "kind", "country", "tax_id"],
            ["P1", "ООО «Альфа Трейд»", "company", "RU", "7701234567"],
            ["P2", "Ural Metall Servis", "company", "RU", ""]]
-DECLARATIONS = [["declaration_id", "item_no", "date", "declarant_id", "consignee_id", "hs_code", "customs_value"],
+DECLARATIONS = [["declaration_id", "item_no", "date", "declarant_id", "consignee_id", "hs_code",
+                 "customs_value"],
                 ["D1", "1", "2025-03-01", "P1", "P2", "847130", "1000"]]
-OFFICERS = [["company_id", "person_id", "person_name", "role"], ["P2", "O1", "Петров Иван Сергеевич", "director"]]
+OFFICERS = [["company_id", "person_id", "person_name", "role"],
+            ["P2", "O1", "Петров Иван Сергеевич", "director"]]
 
 
 def _bundle(folder: Path) -> Path:
@@ -31,7 +33,8 @@ def _bundle(folder: Path) -> Path:
 def _list(path: Path, birth: str) -> Path:
     lines = [
         {"id": "alpha", "schema": "Company", "properties": {"name": ["Alpha Treyd LLC"], "country": ["ru"]}},
-        {"id": "petrov", "schema": "Person", "properties": {"name": ["PETROV, Ivan Sergeevich"], "birthDate": [birth]}},
+        {"id": "petrov", "schema": "Person",
+         "properties": {"name": ["PETROV, Ivan Sergeevich"], "birthDate": [birth]}},
         {"id": "boss", "schema": "Person", "properties": {"name": ["Oleg Sidorenko"]}},
         {"id": "own1", "schema": "Ownership", "properties": {"owner": ["boss"], "asset": ["alpha"]}},
     ]
@@ -52,7 +55,8 @@ def test_hits_are_edges_and_the_path_to_the_listed_owner_is_in_the_graph(screene
     hits = {(h["subject"], h["listed"]): h for h in store.run("watchlist.hits")}
     assert set(hits) == {("customs:P1", "s:alpha"), ("customs:O1", "s:petrov")}
     assert {f["feature"] for f in json.loads(hits["customs:P1", "s:alpha"]["reasons"])} == {"name", "country"}
-    path = store.execute("MATCH (p:Party {key: $k})-[:SCREENED_AS]->(:ListedEntity)<-[:OWNS]-(o:ListedEntity) "
+    path = store.execute("MATCH (p:Party {key: $k})-[:SCREENED_AS]->(:ListedEntity)"
+                         "<-[:OWNS]-(o:ListedEntity) "
                          "RETURN o.name AS owner", {"k": "customs:P1"})
     assert path == [{"owner": "Oleg Sidorenko"}]
 
@@ -76,7 +80,8 @@ def test_a_hit_no_longer_found_is_removed_and_a_bad_state_refused(screened, tmp_
     with pytest.raises(ValueError, match="state"):
         set_hit_state(store, "customs:O1", "s:petrov", "maybe", user="inv1")
     path = tmp_path / "l3.json"
-    path.write_text(json.dumps({"id": "alpha", "schema": "Company", "properties": {"name": ["Alpha Treyd LLC"]}}))
+    path.write_text(json.dumps({"id": "alpha", "schema": "Company",
+                                "properties": {"name": ["Alpha Treyd LLC"]}}))
     load_watchlist(store, path, name="s")
     rep = screen_store(store)
     assert rep["hits"] == 1 and [h["listed"] for h in store.run("watchlist.hits")] == ["s:alpha"]
