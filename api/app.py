@@ -35,7 +35,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import bootstrap
 from api.deps import ApiError, AppState, AuthThrottle, RateLimiter
 from api.limits import Limits, QueryTimeout
-from api.routes import admin, assess, decisions, entities, exports, groups, intake, jobs, ops, page, profiles, screening
+from api.routes import (
+    admin,
+    assess,
+    decisions,
+    entities,
+    exports,
+    groups,
+    intake,
+    jobs,
+    ops,
+    page,
+    profiles,
+    screening,
+)
 from api.routes.cases import router as cases_router
 from api.routes.common import ERROR_CODES
 from api.server import query_has_secret

@@ -279,8 +279,8 @@ class ScreeningHit(Public):
     score: float
     state: Literal["new", "confirmed", "false_positive"]
     # `builtins.list`: the field `list` above shadows the builtin in this class's namespace
-    reasons: builtins.list[Reason] = Field(description="the features that made the hit: name, identifier, country, "
-                                                       "birth date")
+    reasons: builtins.list[Reason] = Field(
+        description="the features that made the hit: name, identifier, country, birth date")
     screened_at: str | None = None
     decided_by: str | None = None
     decided_at: str | None = None
@@ -301,8 +301,8 @@ class EntityCard(Public):
     offence_paths: list[list[PathStep]] = Field(
         description="shortest links to known offenders (shared identifiers, officers, groups), nearest first")
     decisions: list[DecisionOut]
-    screening: list[ScreeningHit] = Field(default_factory=list,
-                                          description="the party's and its officers' screening hits, best first")
+    screening: list[ScreeningHit] = Field(
+        default_factory=list, description="the party's and its officers' screening hits, best first")
     interrupted_runs: list[InterruptedRun] = Field(
         default_factory=list, description="unfinished runs: this card may show partly updated data")
 

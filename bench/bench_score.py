@@ -189,8 +189,9 @@ def _command(data: Path, where: str) -> dict:
         raise RuntimeError(f"tamga score --where {where} failed:\n{p.stderr[-4000:]}")
     rep = json.loads(p.stdout)
     proc = rep["process"]
-    out = {"command_s": round(wall, 2), "score_s": rep["seconds_with_checkpoint"], "timings_s": rep["timings_s"],
-           "entities": rep["entities"], "groups": rep["groups"], "lanes": rep.get("lanes"), "notes": rep["notes"]}
+    out = {"command_s": round(wall, 2), "score_s": rep["seconds_with_checkpoint"],
+           "timings_s": rep["timings_s"], "entities": rep["entities"], "groups": rep["groups"],
+           "lanes": rep.get("lanes"), "notes": rep["notes"]}
     if proc["analytics"] == "child":
         out["peak_rss_mb"] = {"analytics_process": proc["child"]["peak_rss_mb"],
                               "store_owner": proc["owner"]["peak_rss_mb"]}
@@ -225,7 +226,8 @@ def main() -> None:
     ap.add_argument("--skip-networkx", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--processes", action="store_true",
-                    help="the whole `tamga score` command: analytics in a child process vs in the store's process")
+                    help="the whole `tamga score` command: analytics in a child process vs in the "
+                         "store's process")
     a = ap.parse_args()
     data = a.data or Path(f"/tmp/tamga-bench-score-{a.rows}")
     result: dict = {"benchmark": "score", "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evaluations.sweep import markdown, run_world, summarise
+from bench.evaluations.sweep import markdown, run_world, summarise  # noqa: E402 (needs ROOT on sys.path)
 
 RESULTS = ROOT / "bench" / "results"
 TUNE = list(range(1, 11))
@@ -84,9 +84,11 @@ def main() -> None:
                 print(f"seed {s}: FAILED {e}", file=sys.stderr, flush=True)
                 continue
             worlds.append(w)
-            print(f"seed {s} ({w['rows']} rows): P@K {w['entity_precision_at_k']:.3f} traps {w['trap_share_top_k']:.3f} "
+            print(f"seed {s} ({w['rows']} rows): P@K {w['entity_precision_at_k']:.3f} "
+                  f"traps {w['trap_share_top_k']:.3f} "
                   f"rings {w['rings_recovered']:.3f} cover P@K {w['cover_precision_at_k']:.3f} "
-                  f"R {w['cover_recall']:.3f} F1 {w['resolution_f1']:.3f}  {w['seconds']}", file=sys.stderr, flush=True)
+                  f"R {w['cover_recall']:.3f} F1 {w['resolution_f1']:.3f}  {w['seconds']}",
+                  file=sys.stderr, flush=True)
     worlds.sort(key=lambda w: w["seed"])
     summary = summarise(worlds)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -94,8 +96,9 @@ def main() -> None:
              f"{sum(w['rows'] for w in worlds)} rows in all, {time.perf_counter() - t0:.0f} s")
     md = markdown(summary, title)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    doc = {"sweep": label, "at": stamp, "seeds": seeds, "workers": a.workers, "loadavg_1m": os.getloadavg()[0],
-           "command": " ".join(sys.argv), "summary": summary, "worlds": worlds, "failed": failed}
+    doc = {"sweep": label, "at": stamp, "seeds": seeds, "workers": a.workers,
+           "loadavg_1m": os.getloadavg()[0], "command": " ".join(sys.argv), "summary": summary,
+           "worlds": worlds, "failed": failed}
     (RESULTS / f"sweep-{label}-{stamp}.json").write_text(json.dumps(doc, indent=1))
     (RESULTS / f"sweep-{label}-{stamp}.md").write_text(md)
     print(md)

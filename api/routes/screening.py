@@ -12,6 +12,7 @@ tagger (3-20 s), and one party is screened against the whole list's index.
 
 from __future__ import annotations
 
+import builtins
 import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -70,10 +71,11 @@ class WatchlistLoaded(Public):
     format: str
     entities: int
     link_count: int = Field(description="links between its entities (ownership, directorship, family ...)")
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-    rejected: list[Rejected] = Field(description="rows not loaded, with their line and field")
+    # `builtins.list`: the field `list` above shadows the builtin in this class's namespace
+    added: builtins.list[str]
+    changed: builtins.list[str]
+    removed: builtins.list[str]
+    rejected: builtins.list[Rejected] = Field(description="rows not loaded, with their line and field")
     screening: ScreeningCounts
 
 
@@ -89,12 +91,14 @@ class HitStateIn(BaseModel):
 
 
 @router.get("/watchlists", operation_id="list_watchlists", response_model=list[WatchlistOut],
-            summary="The loaded sanctions lists and watchlists, with each version's added/changed/removed counts")
+            summary="The loaded sanctions lists and watchlists, with each version's added/changed/removed "
+                    "counts")
 async def list_watchlists(ctx: EntityRead) -> list[dict[str, Any]]:
     def work() -> list[dict[str, Any]]:
         out = scr.watchlists(ctx.store)
         ctx.audit("watchlist.read", "")
-        return [{**w, "link_count": w.get("links"), "loaded_at": str(w["loaded_at"]) if w.get("loaded_at") else None,
+        return [{**w, "link_count": w.get("links"),
+                 "loaded_at": str(w["loaded_at"]) if w.get("loaded_at") else None,
                  "versions": [{**v, "loaded_at": str(v["loaded_at"]) if v.get("loaded_at") else None}
                               for v in w["versions"]]} for w in out]
 
@@ -103,14 +107,15 @@ async def list_watchlists(ctx: EntityRead) -> list[dict[str, Any]]:
 
 @router.post("/watchlists/{name}/versions", operation_id="load_watchlist_version", status_code=201,
              response_model=WatchlistLoaded,
-             summary="Load a new version of a list (the file as the body: FtM JSON lines or CSV) and re-screen "
-                     "what it changed",
+             summary="Load a new version of a list (the file as the body: FtM JSON lines or CSV) and "
+                     "re-screen what it changed",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/x-ndjson": {"schema": {"type": "string"}},
                  "text/csv": {"schema": {"type": "string"}}}}})
 async def load_version(ctx: WatchlistsWrite, name: ListName, request: Request,
                        format: Annotated[Literal["ftm", "csv"] | None, Query(
-                           description="ftm or csv (default: from the Content-Type, else ftm)")] = None) -> dict[str, Any]:
+                           description="ftm or csv (default: from the Content-Type, else ftm)")] = None,
+                       ) -> dict[str, Any]:
     from ingest.watchlists import WatchlistError, load_watchlist
 
     body = await request.body()
@@ -163,7 +168,8 @@ async def list_hits(ctx: EntityRead,
 
 
 @router.patch("/screening-hits/{hit_id}", operation_id="decide_screening_hit", response_model=ScreeningHit,
-              summary="Decide a hit: confirmed or false_positive (kept until the listed entity or the party changes)")
+              summary="Decide a hit: confirmed or false_positive (kept until the listed entity or the party "
+                      "changes)")
 async def decide_hit(ctx: Decide, hit_id: Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")],
                      body: HitStateIn) -> dict[str, Any]:
     def work() -> dict[str, Any]:
@@ -176,7 +182,8 @@ async def decide_hit(ctx: Decide, hit_id: Annotated[str, Path(pattern=r"^[0-9a-f
         ctx.audit("screening.decide.intent", what, 202)
         scr.set_hit_state(ctx.store, f["subject"], f["listed"], body.state, user=ctx.principal.owner)
         ctx.audit("screening.decide", what)
-        hit = next(h for h in results.screening_hits(ctx.store, subject=f["subject"]) if h["hit_id"] == hit_id)
+        hit = next(h for h in results.screening_hits(ctx.store, subject=f["subject"])
+                   if h["hit_id"] == hit_id)
         return _hit_out(hit)
 
     return await ctx.limits.run(work)
@@ -184,7 +191,8 @@ async def decide_hit(ctx: Decide, hit_id: Annotated[str, Path(pattern=r"^[0-9a-f
 
 @router.post("/parties/{key}/screen", operation_id="screen_party", response_model=list[ScreeningHit],
              summary="Screen one party and its officers against every list now; their hits")
-async def screen_party(ctx: ScreeningRun, key: Annotated[str, Path(min_length=1, max_length=300)]) -> list[dict[str, Any]]:
+async def screen_party(ctx: ScreeningRun,
+                       key: Annotated[str, Path(min_length=1, max_length=300)]) -> list[dict[str, Any]]:
     from api.routes.entities import screening_of
 
     def work() -> list[dict[str, Any]]:

@@ -165,7 +165,8 @@ NODES: tuple[NodeKind, ...] = (
                "sudden switches of the trader's HS codes (graph.declarations.goods.hs_switches)"),
             _P("hs_switch_score", "float", "highest score of the trader's HS switches"),
             _P("scored_at", "datetime"),
-            _P("risk_provisional", "bool", "risk_score is a local update since the last full run (cleared by the next)"),
+            _P("risk_provisional", "bool",
+               "risk_score is a local update since the last full run (cleared by the next)"),
             _P("provisional_at", "datetime", "when the provisional update was made"),
         ),
         color="#1e88e5",
@@ -407,15 +408,17 @@ WATCHLIST_RELS: tuple[RelKind, ...] = (
              _P("listed_hash", doc="the listed entity's content hash when screened"),
              _P("subject_hash", doc="the party's or officer's screened fields, hashed"),
              _P("screened_at", "datetime"), _P("decided_by"), _P("decided_at", "datetime"),
-             _P("hit_id", doc="the hit's id in the API: a hash of the subject's and the listed entity's keys"))),
+             _P("hit_id",
+                doc="the hit's id in the API: a hash of the subject's and the listed entity's keys"))),
 )
 NODES = (*NODES, *WATCHLIST_NODES)
 RELS = (*RELS, *WATCHLIST_RELS)
 
 # --------------------------------------------------------------------------- the triage queue (issue 14)
-# Alerts raised after each scoring run (graph/pipeline/alerts.py), grouped into cases (label `CaseFile`: `Case` is a Cypher keyword Grafeo refuses as a label) that an
-# investigator takes, works and closes (api/routes/cases.py). A closed case's verdict reaches the
-# next scoring run as an ordinary Decision (confirmed_risk / cleared), linked to the case.
+# Alerts raised after each scoring run (graph/pipeline/alerts.py), grouped into cases (label
+# `CaseFile`: `Case` is a Cypher keyword Grafeo refuses as a label) that an investigator takes,
+# works and closes (api/routes/cases.py). A closed case's verdict reaches the next scoring run as
+# an ordinary Decision (confirmed_risk / cleared), linked to the case.
 
 CASE_NODES: tuple[NodeKind, ...] = (
     NodeKind(
@@ -433,9 +436,11 @@ CASE_NODES: tuple[NodeKind, ...] = (
     ),
     NodeKind(
         "CaseFile",
-        "A case: the open alerts of one subject (a party, a person or a linked group), worked by one investigator.",
+        "A case: the open alerts of one subject (a party, a person or a linked group), worked by one "
+        "investigator.",
         (_P("subject", indexed=True), _P("subject_kind", doc="party, person or group"), _P("name"),
-         _P("state", doc="open, in_progress, confirmed, dismissed", indexed=True), _P("assignee", indexed=True),
+         _P("state", doc="open, in_progress, confirmed, dismissed", indexed=True),
+         _P("assignee", indexed=True),
          _P("priority", "float", "expected duties at stake over its alerts"), _P("alerts", "int"),
          _P("opened_at", "datetime"), _P("updated_at", "datetime"), _P("closed_at", "datetime"),
          _P("closed_by"), _P("closing_reason")),

@@ -92,7 +92,8 @@ def forward_push(adj: Adjacency, seeds: dict[int, float], *, alpha: float = 0.85
     return est
 
 
-def arrived(adj: Adjacency, ppr: dict[int, float], *, alpha: float, ground: dict[int, float]) -> dict[int, float]:
+def arrived(adj: Adjacency, ppr: dict[int, float], *, alpha: float,
+            ground: dict[int, float]) -> dict[int, float]:
     """Mass that reached each node over an edge (the evidence part of PPR, as `risk.propagate`)."""
     out: dict[int, float] = {}
     for u, x in ppr.items():
@@ -196,7 +197,7 @@ def update(nb: Neighbourhood, old_values: list[dict[str, float]], old_scores: li
     a_old, a_new = arrival(old_seeds), arrival(new_seeds)
     x_old = [-s.exposure_scale * math.log(max(1e-12, 1.0 - min(v.get("network_exposure", 0.0), 1 - 1e-12)))
              for v in old_values]
-    cal = [(a, x) for a, x in zip(a_old, x_old) if a > 0 and x > 0]
+    cal = [(a, x) for a, x in zip(a_old, x_old, strict=True) if a > 0 and x > 0]
     unit = sum(a for a, _ in cal) / sum(x for _, x in cal) if cal else None  # arrived mass per exposure unit
     links_old = offender_links(nb, old_seeds)
     links_new = offender_links(nb, new_seeds)
@@ -207,7 +208,8 @@ def update(nb: Neighbourhood, old_values: list[dict[str, float]], old_scores: li
         x = x_old[i] + ((a_new[i] - a_old[i]) / unit if unit else 0.0)
         vals["network_exposure"] = 1.0 - math.exp(-max(x, 0.0) / s.exposure_scale)
         # the stored value is the full run's (it sees more than the local graph): move it by the local change
-        vals["offender_links"] = min(1.0, max(0.0, v_old.get("offender_links", 0.0) + links_new[i] - links_old[i]))
+        vals["offender_links"] = min(1.0, max(0.0, v_old.get("offender_links", 0.0)
+                                              + links_new[i] - links_old[i]))
         delta = sum(WEIGHT[f] * (vals[f] - v_old.get(f, 0.0)) for f in LOCAL_FEATURES)
         base = old_scores[i]
         if base is None:  # never scored: the features the full run would also give it, from zero

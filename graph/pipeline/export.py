@@ -1,7 +1,8 @@
 """`tamga export KIND --format csv|json`: tables for a spreadsheet or another system.
 
 Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
-audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score, state). One row per item (per switch event for hs-switches). CSV headers are
+audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score,
+state). One row per item (per switch event for hs-switches). CSV headers are
 plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so spreadsheet programs
 read Cyrillic names correctly), reasons are one readable sentence list and text that a spreadsheet
 would run as a formula is neutralised; JSON uses the snake_case field names, keeps values raw and
@@ -58,7 +59,8 @@ COLUMNS: dict[str, dict[str, str]] = {
                       "expected_amount": "Expected amount", "risk": "Risk",
                       "duties_at_stake": "Duties at stake",
                       "pick": "Selected by", "reasons": "Reasons"},
-    "screening-hits": {"party_id": "Party ID", "name": "Name", "list": "List", "listed_entity_id": "Listed entity ID",
+    "screening-hits": {"party_id": "Party ID", "name": "Name", "list": "List",
+                       "listed_entity_id": "Listed entity ID",
                        "listed_name": "Listed name", "score": "Score", "state": "State", "reasons": "Reasons",
                        "hit_id": "Hit ID"},
 }

@@ -104,7 +104,8 @@ def _risk(r: dict) -> list[Reason]:
         out.append(Reason(feature="watchlist_hit", value=h.get("score"),
                           detail=f"screening hit on list {h['list']}: {h.get('name') or h['entity_id']} "
                                  f"(score {h.get('score')}, {str(h.get('state')).replace('_', ' ')})",
-                          evidence=(Evidence("listed_entity", f"{h['list']}:{h['entity_id']}", h.get("name")),)))
+                          evidence=(Evidence("listed_entity", f"{h['list']}:{h['entity_id']}",
+                                             h.get("name")),)))
     ph = r.get("phoenix")
     if ph:
         shared = ", ".join(s["kind"] for s in ph.get("shared", []))
