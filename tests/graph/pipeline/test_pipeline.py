@@ -28,7 +28,7 @@ from graph.store import open_store
 def world_metrics(results, truth: dict, source: str) -> dict:
     """The issue's quality figures for one analysed world (party ids in truth -> store keys)."""
     p = results.projection
-    ent_of = {str(key): int(e) for key, e in zip(p.party_keys, p.party_entity)}
+    ent_of = {str(key): int(e) for key, e in zip(p.party_keys, p.party_entity, strict=True)}
 
     def ents(ids):
         return {ent_of[f"{source}:{x}"] for x in ids if f"{source}:{x}" in ent_of}
@@ -89,8 +89,8 @@ def _plant_hs_switch(store, truth: dict) -> str:
     cut = sorted(i["date"] for i in items)[len(items) // 2]
     for when, hs, rate in (("d.date < $cut", main, 15.0), ("d.date >= $cut", SWITCH_TO, 0.0)):
         store.execute(f"MATCH (d:Declaration)-[:CONSIGNED_TO]->(:Party {{key: $k}}) WHERE {when} "
-                      "SET d.hs_code = $hs, d.duty_rate = $rate", {"k": key, "cut": cut, "hs": hs, "rate": rate},
-                      mode="write")
+                      "SET d.hs_code = $hs, d.duty_rate = $rate",
+                      {"k": key, "cut": cut, "hs": hs, "rate": rate}, mode="write")
     return key
 
 
@@ -131,12 +131,13 @@ def test_results_written_back(scored):
     store, _s, report, truth = scored
     n_parties = store.execute("MATCH (p:Party) RETURN count(p) AS n")[0]["n"]
     scored_parties = store.execute(
-        "MATCH (p:Party) WHERE p.risk_score IS NOT NULL AND p.entity_id IS NOT NULL AND p.risk_rank IS NOT NULL "
-        "RETURN count(p) AS n")[0]["n"]
+        "MATCH (p:Party) WHERE p.risk_score IS NOT NULL AND p.entity_id IS NOT NULL "
+        "AND p.risk_rank IS NOT NULL RETURN count(p) AS n")[0]["n"]
     assert scored_parties == n_parties
     n_entities = store.execute("MATCH (e:Entity) RETURN count(e) AS n")[0]["n"]
     assert n_entities == report["entities"] < n_parties  # duplicates merged
-    assert store.execute("MATCH (:Party)-[r:RESOLVED_TO]->(:Entity) RETURN count(r) AS n")[0]["n"] == n_parties
+    assert store.execute("MATCH (:Party)-[r:RESOLVED_TO]->(:Entity) "
+                         "RETURN count(r) AS n")[0]["n"] == n_parties
     assert store.execute("MATCH (g:Group) RETURN count(g) AS n")[0]["n"] == report["groups"] > 0
     row = store.execute("MATCH (p:Party)-[:MEMBER_OF]->(g:Group) RETURN p.group_id AS pg, g.key AS g, "
                         "g.links AS links LIMIT 1")[0]
@@ -149,17 +150,19 @@ def test_results_written_back(scored):
     # a phoenix successor points at its predecessor
     src = _source(store)
     succ = f"{src}:{truth['phoenix'][0]['successor']}"
-    ph = store.execute("MATCH (p:Party {key: $k}) RETURN p.phoenix_of AS of, p.phoenix_score AS s", {"k": succ})[0]
+    ph = store.execute("MATCH (p:Party {key: $k}) RETURN p.phoenix_of AS of, p.phoenix_score AS s",
+                       {"k": succ})[0]
     assert ph["of"] is not None and ph["s"] > 0
     # the declaration engineer's results are written too (cover items at least)
     if report.get("cover_items"):
-        assert store.execute("MATCH (d:Declaration) WHERE d.cover_score IS NOT NULL RETURN count(d) AS n")[0]["n"] \
-            == report["cover_items"]
+        assert store.execute("MATCH (d:Declaration) WHERE d.cover_score IS NOT NULL "
+                             "RETURN count(d) AS n")[0]["n"] == report["cover_items"]
     # the yellow and red proposals are stored with reasons; green is every other item
     stored = {r["lane"]: r["n"] for r in store.execute(
         "MATCH (d:Declaration) WHERE d.lane IS NOT NULL RETURN d.lane AS lane, count(d) AS n")}
     assert stored == {k: v for k, v in report["lanes"].items() if k != "green"} and stored.get("red")
-    red = store.execute("MATCH (d:Declaration {lane: 'red'}) RETURN d.assessment_reasons AS r LIMIT 1")[0]["r"]
+    red = store.execute("MATCH (d:Declaration {lane: 'red'}) "
+                        "RETURN d.assessment_reasons AS r LIMIT 1")[0]["r"]
     assert json.loads(red)
     # unit-value anomalies on their items, strongest first as in graph.declarations.goods
     assert report["unit_value_anomalies"] > 0
@@ -172,7 +175,8 @@ def test_results_written_back(scored):
     assert reason["value"] == top["v"] and reason["norm"] == top["norm"] and top["dts"] >= 0
     # HS switches on their traders' Party nodes: every event of the report stored once, the planted one found
     stored_sw = {r["k"]: (r["s"], json.loads(r["j"])) for r in store.execute(
-        "MATCH (p:Party) WHERE p.hs_switches IS NOT NULL RETURN p.key AS k, p.hs_switch_score AS s, p.hs_switches AS j")}
+        "MATCH (p:Party) WHERE p.hs_switches IS NOT NULL "
+        "RETURN p.key AS k, p.hs_switch_score AS s, p.hs_switches AS j")}
     assert len(stored_sw) == report["written"]["hs_switch_parties"]
     assert sum(len(evs) for _s, evs in stored_sw.values()) == report["hs_switches"] >= 1
     assert all(s == max(e["score"] for e in evs) for s, evs in stored_sw.values())
@@ -190,10 +194,14 @@ def _uv_flags(store) -> int:
 def test_a_rerun_replaces_unit_value_and_hs_switch_flags(scored):
     """Flags of an earlier run that the next run does not raise are cleared, none are written twice."""
     store, s, _report, _truth = scored
-    plain = store.execute("MATCH (d:Declaration) WHERE d.uv_z IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    store.execute("MATCH (d:Declaration {key: $k}) SET d.uv_z = -99.0, d.uv_reasons = '[]'", {"k": plain}, mode="write")
-    calm = store.execute("MATCH (p:Party) WHERE p.hs_switches IS NULL RETURN p.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    store.execute("MATCH (p:Party {key: $k}) SET p.hs_switches = '[]', p.hs_switch_score = 0.99", {"k": calm}, mode="write")
+    plain = store.execute("MATCH (d:Declaration) WHERE d.uv_z IS NULL "
+                          "RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    store.execute("MATCH (d:Declaration {key: $k}) SET d.uv_z = -99.0, d.uv_reasons = '[]'",
+                  {"k": plain}, mode="write")
+    calm = store.execute("MATCH (p:Party) WHERE p.hs_switches IS NULL "
+                         "RETURN p.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    store.execute("MATCH (p:Party {key: $k}) SET p.hs_switches = '[]', p.hs_switch_score = 0.99",
+                  {"k": calm}, mode="write")
     report = score(store, s, where=HERE, progress=False, communities=False)
     assert report["written"]["unit_values_cleared"] == report["unit_value_anomalies"] + 1
     assert _uv_flags(store) == report["unit_value_anomalies"]
@@ -211,8 +219,10 @@ def test_a_rerun_replaces_unit_value_and_hs_switch_flags(scored):
 def test_a_rerun_clears_lanes_no_longer_proposed(scored):
     """An item stored red that the next run puts in the green lane loses its stored proposal."""
     store, s, _report, _truth = scored
-    green = store.execute("MATCH (d:Declaration) WHERE d.lane IS NULL RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
-    store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.assessment_score = 0.99", {"k": green}, mode="write")
+    green = store.execute("MATCH (d:Declaration) WHERE d.lane IS NULL "
+                          "RETURN d.key AS k ORDER BY k LIMIT 1")[0]["k"]
+    store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.assessment_score = 0.99",
+                  {"k": green}, mode="write")
     report = score(store, s, where=HERE, progress=False, communities=False)
     assert report["written"]["assessments_cleared"] >= 1
     assert store.execute("MATCH (d:Declaration {key: $k}) RETURN d.lane AS l", {"k": green})[0]["l"] is None
@@ -222,14 +232,17 @@ def test_a_rerun_clears_lanes_no_longer_proposed(scored):
 
 def test_rerun_is_idempotent_and_honours_decisions(scored):
     store, s, _report, truth = scored
-    before = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"] for lab in ("Entity", "Group")}
+    before = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"]
+              for lab in ("Entity", "Group")}
     score(store, s, where=HERE, progress=False, declarations=False)
-    after = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"] for lab in ("Entity", "Group")}
+    after = {lab: store.execute(f"MATCH (n:{lab}) RETURN count(n) AS n")[0]["n"]
+             for lab in ("Entity", "Group")}
     assert before == after
     # an investigator rejects one planted duplicate merge: the next runs keep the records apart
     src = _source(store)
     a, b = (f"{src}:{x}" for x in truth["duplicates"][0][:2])
-    ea, eb = (store.execute("MATCH (p:Party {key: $k}) RETURN p.entity_id AS e", {"k": x})[0]["e"] for x in (a, b))
+    ea, eb = (store.execute("MATCH (p:Party {key: $k}) RETURN p.entity_id AS e", {"k": x})[0]["e"]
+              for x in (a, b))
     assert ea == eb
     store.run("api.decision_create", key="decision:test-1", kind="not_same_entity", subject=a, object=b,
               value=None, note="different companies", user="inspector", at="2026-01-01T00:00:00+00:00",
@@ -266,10 +279,12 @@ def test_exports(scored, tmp_path):
     assert zs == sorted(zs, reverse=True) and zs[-1] >= 3.5
     assert all(r["Direction"] == ("under" if float(r["Robust z"]) < 0 else "over") for r in uv)
     uv_json = json.loads(export(store, "unit-value-anomalies", "json", None))
-    assert uv_json[0]["declaration_id"] == uv[0]["Declaration ID"] and uv_json[0]["reasons"][0]["feature"] == "unit_value"
+    assert uv_json[0]["declaration_id"] == uv[0]["Declaration ID"]
+    assert uv_json[0]["reasons"][0]["feature"] == "unit_value"
     sw = _csv(export(store, "hs-switches", "csv", None))
     assert list(sw[0]) == ["Party ID", "Name", "Date", "From HS", "To HS", "Items under the new code",
-                           "Items still under the old code", "Duty rate before", "Duty rate after", "Score", "Reasons"]
+                           "Items still under the old code", "Duty rate before", "Duty rate after", "Score",
+                           "Reasons"]
     scores = [float(r["Score"]) for r in sw]
     assert scores == sorted(scores, reverse=True)
     planted = store.execute("MATCH (p:Party {key: $k}) RETURN p.party_id AS pid",
@@ -296,12 +311,16 @@ def test_exports(scored, tmp_path):
 
 
 VARIANTS = [
-    pytest.param({"seed": 11, "ring_size": [6, 12], "ring_offender_share": 0.25}, id="big-rings-few-offenders"),
-    pytest.param({"seed": 13, "ring_size": [3, 5], "ring_offender_share": 0.5, "phoenix": 4, "newcomers": 20}, id="small-rings"),
-    pytest.param({"seed": 21, "business_centre_size": [8, 15], "business_centres": 3, "holding_size": [4, 7], "holdings": 3},
+    pytest.param({"seed": 11, "ring_size": [6, 12], "ring_offender_share": 0.25},
+                 id="big-rings-few-offenders"),
+    pytest.param({"seed": 13, "ring_size": [3, 5], "ring_offender_share": 0.5, "phoenix": 4, "newcomers": 20},
+                 id="small-rings"),
+    pytest.param({"seed": 21, "business_centre_size": [8, 15], "business_centres": 3, "holding_size": [4, 7],
+                  "holdings": 3},
                  id="ring-sized-traps", marks=pytest.mark.slow),
     pytest.param({"seed": 12, "business_centre_size": [60, 100], "holding_size": [15, 25], "holdings": 2,
-                      "hub_broker_share": 0.7, "hub_carrier_share": 0.7}, id="big-hubs", marks=pytest.mark.slow),
+                  "hub_broker_share": 0.7, "hub_carrier_share": 0.7},
+                 id="big-hubs", marks=pytest.mark.slow),
     pytest.param({"seed": 14, "messy_share": 0.6, "missing_share": 0.2, "duplicates": 12}, id="messy-records",
                  marks=pytest.mark.slow),
 ]
@@ -364,8 +383,8 @@ def test_frames_take_the_route_columns_from_the_route(scored, small_world: Path)
     from ingest.normalise import normalise_transport_mode
 
     store = scored[0]
-    stored = store.execute("MATCH (d:Declaration) WHERE d.origin_country IS NOT NULL OR d.border_post IS NOT NULL "
-                           "RETURN count(d) AS n")
+    stored = store.execute("MATCH (d:Declaration) WHERE d.origin_country IS NOT NULL "
+                           "OR d.border_post IS NOT NULL RETURN count(d) AS n")
     assert stored[0]["n"] == 0
     decl = Frames.from_store(store).declarations
     src = pd.read_csv(small_world / "declarations.csv", dtype=str, keep_default_na=False)
@@ -386,7 +405,8 @@ def test_date_pages_cover_every_date_once_within_the_page_size():
     d = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(10)]
     counts = pd.DataFrame({"date": d, "items": [3, 3, 3, 9, 1, 1, 1, 1, 2, 2]})
     pages = date_pages(counts.sample(frac=1, random_state=1), 6)  # any row order
-    assert pages == [(d[0], d[2]), (d[2], d[3]), (d[3], d[4]), (d[4], d[9]), (d[9], d[9] + dt.timedelta(days=1))]
+    assert pages == [(d[0], d[2]), (d[2], d[3]), (d[3], d[4]), (d[4], d[9]),
+                     (d[9], d[9] + dt.timedelta(days=1))]
     # consecutive, no gaps, every page within the size except a single date that alone exceeds it
     assert all(a[1] == b[0] for a, b in pairwise(pages))
     per = counts.set_index("date")["items"]
