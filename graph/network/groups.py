@@ -15,7 +15,9 @@ Entity-entity link weight = 1 - prod(1 - specificity) over everything the pair s
 two medium links make a strong one). Groups = connected components of links at or above
 `threshold`; each group carries its members, the links that hold it together, and a group risk
 from its members' enforcement history: noisy-OR of the members' severities x sqrt(share of
-members with a record).
+members with a record), or, when higher, `pattern_weight` x its mass-registration pattern (members
+all registered recently, within about a year of each other: how shell rings are set up, and what an
+uncaught ring shows before any offence is recorded; established families and holdings do not).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class GroupSettings:
     max_pair_degree: int = 25  # values shared by more entities add no entity-entity links (weight ~0)
     threshold: float = 0.45  # link weight that joins two entities into one group
     min_size: int = 2
+    # mass registration: a group of >= pattern_min_size firms, all registered recently and close together
+    pattern_min_size: int = 3
+    burst_years: float = 1.0  # registration span at which the pattern keeps half its weight
+    pattern_weight: float = 0.33  # group risk of a perfect pattern without any record
 
 
 @dataclass
@@ -100,6 +106,20 @@ def severity(seed: np.ndarray) -> np.ndarray:
     return 1.0 - np.exp(-np.asarray(seed, dtype=float))
 
 
+def registration_pattern(reg: pd.Series, reference: pd.Timestamp, s: GroupSettings | None = None) -> float:
+    """0..1: how much a group's registration dates look like mass registration of shells: the share
+    of members registered within `recent_years` x closeness of the dates (1 / (1 + (span / burst_years)^2)).
+    Groups under `pattern_min_size` members or with fewer known dates score 0 (a pair is the phoenix
+    detector's, an old family or holding is established: its members were registered years apart)."""
+    s = s or GroupSettings()
+    known = pd.to_datetime(reg).dropna()
+    if len(known) < s.pattern_min_size:
+        return 0.0
+    recent = float((known >= reference - pd.Timedelta(days=365.25 * s.recent_years)).mean())
+    span = (known.max() - known.min()).days / 365.25
+    return recent / (1.0 + (span / s.burst_years) ** 2)
+
+
 def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = None,
                 spec: np.ndarray | None = None, pairs: pd.DataFrame | None = None) -> Groups:
     """Linked groups: components of strong entity-entity links, with links, reasons and group risk."""
@@ -118,6 +138,7 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
         group_of[e] = remap[labels[e]]
 
     sev = severity(seeds)
+    reg = proj.entities["registered_on"]
     kinds = proj.link_nodes["kind"].to_numpy() if len(proj.link_nodes) else np.zeros(0, dtype=object)
     values = proj.link_nodes["value"].to_numpy() if len(proj.link_nodes) else np.zeros(0, dtype=object)
     degree = proj.link_nodes["degree"].to_numpy() if len(proj.link_nodes) else np.zeros(0)
@@ -147,6 +168,13 @@ def find_groups(proj: Projection, seeds: np.ndarray, s: GroupSettings | None = N
             reasons.append(f"{len(offenders)} member(s) with an enforcement record: "
                            + ", ".join(str(proj.entities['name'].iloc[m] or proj.entity_ids[m])
                                        for m in offenders[:5]))
+        # a ring that no inspection has caught yet still shows how it was set up
+        pattern = registration_pattern(reg.iloc[members], proj.reference_date, s)
+        if s.pattern_weight * pattern > risk:
+            risk = s.pattern_weight * pattern
+            dates = pd.to_datetime(reg.iloc[members]).dropna()
+            reasons.append(f"mass-registration pattern {pattern:.2f}: {len(dates)} members registered between "
+                           f"{dates.min():%Y-%m-%d} and {dates.max():%Y-%m-%d}")
         rows.append({"group_id": gid, "members": members, "size": len(members), "risk": round(risk, 4),
                      "links": link_list[:50], "reasons": reasons})
     table = pd.DataFrame(rows, columns=["group_id", "members", "size", "risk", "links", "reasons"])
