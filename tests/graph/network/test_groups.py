@@ -130,7 +130,8 @@ def test_unrecorded_mass_registered_group_carries_risk_with_a_reason():
     f = build()
     row, reg, ref = ring_row(f)
     assert len(row["members"]) == len(RING) and registration_pattern(reg, ref) > 0.8
-    assert row["risk"] == pytest.approx(round(GroupSettings().pattern_weight * registration_pattern(reg, ref), 4))
+    expected = GroupSettings().pattern_weight * registration_pattern(reg, ref)
+    assert row["risk"] == pytest.approx(round(expected, 4))
     assert any("mass-registration pattern" in r for r in row["reasons"])
     parties = f.parties.copy()
     ring = parties["key"].isin([k(p) for p in RING])
