@@ -35,9 +35,11 @@ from graph.network.projection import Projection
 from graph.network.resolution import Resolution
 from graph.store.frames import Frames
 
+#: an offence's weight by type: schemes that evade duty or bring in banned goods weigh most; a
+#: documentation offence (a paperwork slip) says little about a network and must not seed it like one
 OFFENCE_TYPE_WEIGHT: dict[str, float] = {
     "smuggling": 1.0, "prohibited": 1.0, "misclassification": 0.8, "undervaluation": 0.8, "origin": 0.7,
-    "other": 0.5, "documentation": 0.25,
+    "other": 0.5, "documentation": 0.1,
 }
 #: an offence's weight by status (suspected counts half, see OffenceStatus.weight); a missing status
 #: is the contract's default, confirmed
@@ -47,6 +49,8 @@ STATUS_WEIGHT: dict[str, float] = {st.value: st.weight for st in OffenceStatus}
 @dataclass(frozen=True)
 class RiskSettings:
     half_life_years: float = 3.0
+    no_duty_weight: float = 0.1  # amount weight of an offence recorded with no duty evaded
+    amount_full: float = 1e5  # evaded duty at which an offence has its type's full weight
     violation_weight: float = 0.35  # an inspection violation without an offence record
     confirmed_risk_weight: float = 1.5  # an investigator's confirmed-risk decision
     alpha: float = 0.85  # PageRank: probability to follow an edge rather than jump back to the seeds
@@ -62,6 +66,17 @@ class RiskSettings:
 
 # --------------------------------------------------------------------------- seeds
 
+def amount_weight(evaded: pd.Series, s: RiskSettings | None = None) -> np.ndarray:
+    """An offence's weight by the duty it evaded, on a log scale: (log(1 + amount) / log(1 +
+    `amount_full`))^2, at least `no_duty_weight`; 0.6 when no amount is recorded. A few hundred evaded
+    (an honest slip found at inspection) weighs ~0.2-0.3, tens of thousands (a scheme) ~0.8-1, a
+    paperwork offence with nothing evaded `no_duty_weight`."""
+    s = s or RiskSettings()
+    amount = pd.to_numeric(evaded, errors="coerce").clip(lower=0).to_numpy(dtype=float)
+    scaled = np.minimum(1.0, np.log1p(np.nan_to_num(amount)) / np.log1p(s.amount_full)) ** 2
+    return np.where(np.isnan(amount), 0.6, np.maximum(scaled, s.no_duty_weight))
+
+
 def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = None) -> np.ndarray:
     """Enforcement-history weight per entity (0 = no record), see the module docstring."""
     s = s or RiskSettings()
@@ -75,8 +90,7 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
         ent = proj.party_entity[party_pos.loc[off["party"].to_numpy()].to_numpy()]
         tw = off["offence_type"].map(OFFENCE_TYPE_WEIGHT).fillna(0.5).to_numpy()
         sw = off["status"].map(STATUS_WEIGHT).fillna(DEFAULT_OFFENCE_STATUS.weight).to_numpy()
-        amount = off["evaded_amount"].fillna(0.0).clip(lower=0).to_numpy()
-        aw = 0.6 + 0.4 * np.minimum(1.0, np.log1p(amount) / np.log1p(1e6))
+        aw = amount_weight(off["evaded_amount"], s)
         age = ((ref - off["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
         decay = 0.5 ** (age / s.half_life_years)
         np.add.at(seeds, ent, tw * sw * aw * decay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from network_world import RING, build, k
 
 from graph.engine.stats import damping
@@ -95,3 +96,46 @@ def test_stricter_threshold_splits_weakly_linked_members():
     _, _proj, _seeds, loose = _setup(GroupSettings(threshold=0.5))
     _, _, _, strict = _setup(GroupSettings(threshold=0.99))
     assert (strict.group_of >= 0).sum() < (loose.group_of >= 0).sum()
+
+
+def test_registration_pattern_separates_mass_registration_from_established_families():
+    """Issue 12: an uncaught ring shows how it was set up (firms all registered recently, close
+    together); an established family firm (registered years apart) and a pair do not."""
+    import pandas as pd
+
+    from graph.network.groups import registration_pattern
+
+    ref = pd.Timestamp("2025-12-31")
+    ring = pd.Series(pd.to_datetime(["2024-05-01", "2024-06-10", "2024-07-02", "2024-08-20", "2024-09-01"]))
+    family = pd.Series(pd.to_datetime(["2008-01-10", "2012-03-01", "2016-05-05", "2021-02-02"]))
+    assert registration_pattern(ring, ref) > 0.8
+    assert registration_pattern(family, ref) < 0.02
+    assert registration_pattern(ring.iloc[:2], ref) == 0.0
+    assert registration_pattern(pd.Series([pd.NaT] * 4), ref) == 0.0
+
+
+def test_unrecorded_mass_registered_group_carries_risk_with_a_reason():
+    """The hand-built ring (registered month after month in 2024) with every record removed still
+    carries a group risk (pattern_weight x pattern), explained; registered years apart, none."""
+    import pandas as pd
+
+    from graph.network.groups import registration_pattern
+
+    def ring_row(f):
+        proj = project(f, resolve(f))
+        g = find_groups(proj, np.zeros(proj.n_entities))
+        row = g.table.iloc[int(g.group_of[proj.entity_index[f"entity:{k('R1')}"]])]
+        return row, pd.to_datetime(proj.entities["registered_on"]).iloc[row["members"]], proj.reference_date
+
+    f = build()
+    row, reg, ref = ring_row(f)
+    assert len(row["members"]) == len(RING) and registration_pattern(reg, ref) > 0.8
+    expected = GroupSettings().pattern_weight * registration_pattern(reg, ref)
+    assert row["risk"] == pytest.approx(round(expected, 4))
+    assert any("mass-registration pattern" in r for r in row["reasons"])
+    parties = f.parties.copy()
+    ring = parties["key"].isin([k(p) for p in RING])
+    parties.loc[ring, "registered_on"] = pd.to_datetime(["2009-01-01", "2012-01-01", "2015-01-01",
+                                                         "2018-01-01", "2021-01-01"])
+    row, _, _ = ring_row(type(f)(**{**f.__dict__, "parties": parties}))
+    assert row["risk"] == 0.0 and not any("mass-registration" in r for r in row["reasons"])

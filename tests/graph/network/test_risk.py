@@ -121,3 +121,29 @@ def test_the_watchlist_feature_leaves_a_world_without_lists_as_it_scored(monkeyp
         assert np.array_equal(with_feature.scores.score, before.scores.score)
         assert np.array_equal(with_feature.scores.rank, before.scores.rank)
         assert with_feature.reasons == before.reasons
+
+
+def test_amount_weighs_evaded_duty_on_a_log_scale():
+    """Issue 12: a paperwork offence with nothing evaded, or an honest slip of a few hundred, must seed
+    far less than a scheme that evaded tens of thousands; an unrecorded amount stays in the middle."""
+    from graph.network.risk import OFFENCE_TYPE_WEIGHT, amount_weight
+
+    w = amount_weight(pd.Series([0.0, 150.0, 30_000.0, 1e7, np.nan]))
+    assert w[4] == pytest.approx(0.6)
+    assert w[0] < w[1] < 0.4 * w[2] and w[3] == pytest.approx(1.0)
+    paperwork = OFFENCE_TYPE_WEIGHT["documentation"] * w[0]
+    scheme = OFFENCE_TYPE_WEIGHT["misclassification"] * w[2]
+    assert paperwork < 0.05 * scheme
+
+
+def test_paperwork_offence_seeds_far_less_than_evaded_duty():
+    f = build()
+    r = analyse(f, declarations=False, communities=False)
+    e = r.projection.entity_index[f"entity:{k('R1')}"]
+    big = f.offences.copy()
+    big.loc[big["party"] == k("R1"), ["offence_type", "evaded_amount"]] = ["misclassification", 40_000.0]
+    paper = f.offences.copy()
+    paper.loc[paper["party"] == k("R1"), ["offence_type", "evaded_amount"]] = ["documentation", 0.0]
+    s_big = offence_seeds(type(f)(**{**f.__dict__, "offences": big}), r.projection)[e]
+    s_paper = offence_seeds(type(f)(**{**f.__dict__, "offences": paper}), r.projection)[e]
+    assert s_paper < 0.05 * s_big
