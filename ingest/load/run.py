@@ -119,13 +119,7 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
             loader.check_file(name)
 
         with store.bulk_load():
-            phase("parties", loader.load_parties, plans)
-            if "officers" in plans:
-                phase("officers", loader.load_officers, plans["officers"])
-            phase("declarations", loader.load_declarations, plans["declarations"])
-            if "offences" in plans:
-                phase("offences", loader.load_offences, plans["offences"])
-            phase("ledger", loader.ledger.flush)  # the last buffered rows
+            _load_phases(loader, plans, phase)
             t_end = time.perf_counter()
         # the bulk load's one checkpoint
         report.phase_seconds["checkpoint"] = round(time.perf_counter() - t_end, 2)
@@ -143,13 +137,7 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
         store_usable = False  # the store itself may have failed
         raise
     finally:
-        loader.flush_quarantine()
-        quarantine.close()
-        report.duration_s = round(time.perf_counter() - t0, 3)
-        report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-        if quarantine.total:
-            report.quarantine_path = str(quarantine.jsonl_path)
-            report.quarantine_reasons = {f"{f}: {r}": n for (f, r), n in quarantine.reasons.items()}
+        _close(loader, quarantine, report, t0)
         report.rows_per_s = round(report.rows_read / report.duration_s, 1) if report.duration_s else 0.0
         d = report.files.get("declarations")
         if d and loader.decl_seconds:
@@ -170,31 +158,45 @@ def _run_lean(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src:
     quarantine = Quarantine(s.quarantine_dir / run_id)
     t0 = time.perf_counter()
     loader = Loader(store, prof, src, s, report, quarantine, False)
+    def phase(name: str, fn: Callable[..., None], *args: Any) -> None:
+        fn(*args)
+        loader.check_file(name)
+
     try:
-        loader.load_parties(plans)
-        loader.check_file("parties")
-        if "officers" in plans:
-            loader.load_officers(plans["officers"])
-            loader.check_file("officers")
-        loader.load_declarations(plans["declarations"])
-        loader.check_file("declarations")
-        if "offences" in plans:
-            loader.load_offences(plans["offences"])
-            loader.check_file("offences")
-        loader.ledger.flush()  # the rows are in the graph: the ledger holds them too before we answer
+        # the ledger is flushed as the last phase: the rows are in it too before the caller is answered
+        _load_phases(loader, plans, phase)
         report.status = "done"
     except BaseException as e:
         report.status, report.error = "failed", f"{type(e).__name__}: {e}"
         raise
     finally:
-        loader.flush_quarantine()
-        quarantine.close()
-        report.duration_s = round(time.perf_counter() - t0, 4)
-        report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-        if quarantine.total:
-            report.quarantine_path = str(quarantine.jsonl_path)
-            report.quarantine_reasons = {f"{f}: {r}": n for (f, r), n in quarantine.reasons.items()}
+        _close(loader, quarantine, report, t0)
     return report
+
+
+def _load_phases(loader: Loader, plans: dict[str, FilePlan], phase: Callable[..., None]) -> None:
+    """The contract files in their one order (parties before the items and offences that name
+    them), then the ledger's last buffered rows; `phase(name, fn, *args)` runs each (timed and
+    checked by the full run, checked by the lean one)."""
+    phase("parties", loader.load_parties, plans)
+    if "officers" in plans:
+        phase("officers", loader.load_officers, plans["officers"])
+    phase("declarations", loader.load_declarations, plans["declarations"])
+    if "offences" in plans:
+        phase("offences", loader.load_offences, plans["offences"])
+    phase("ledger", loader.ledger.flush)
+
+
+def _close(loader: Loader, quarantine: Quarantine, report: IngestReport, t0: float) -> None:
+    """A run's end, whatever its outcome: the quarantine written and closed, the time and the
+    quarantine's summary in the report."""
+    loader.flush_quarantine()
+    quarantine.close()
+    report.duration_s = round(time.perf_counter() - t0, 4)
+    report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if quarantine.total:
+        report.quarantine_path = str(quarantine.jsonl_path)
+        report.quarantine_reasons = {f"{f}: {r}": n for (f, r), n in quarantine.reasons.items()}
 
 
 def _finish(store: GraphStore, s: Settings, report: IngestReport, store_usable: bool) -> None:
