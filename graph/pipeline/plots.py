@@ -18,7 +18,8 @@ from typing import Any
 
 from graph.pipeline.risk_areas import DIMENSIONS
 
-W, BAR_H, GAP, LEFT, RIGHT, TOP = 560, 18, 6, 190, 80, 30
+W, BAR_H, GAP, LEFT, RIGHT, TOP = 600, 18, 6, 200, 110, 30
+LABEL_CHARS = 28  # what fits left of the bars at 11 px
 TOP_N = 12
 LANE_COLOURS = {"red": "#d32f2f", "yellow": "#f9a825", "blue": "#1e88e5", "green": "#43a047"}
 METRICS: dict[str, tuple[str, str]] = {  # metric -> (title words, value format)
@@ -27,10 +28,13 @@ METRICS: dict[str, tuple[str, str]] = {  # metric -> (title words, value format)
 }
 
 
-def _t(x: Any) -> str:
-    """Text for the SVG: escaped (markup in a label shows as text), long labels cut."""
+def _t(x: Any, cut: int | None = None) -> str:
+    """Text for the SVG: escaped (markup in a label shows as text); with `cut`, long labels shortened
+    (the full label stays in the bar's tooltip)."""
     s = "none" if x is None else str(x)
-    return html.escape(s if len(s) <= 30 else s[:29] + "…", quote=True)
+    if cut is not None and len(s) > cut:
+        s = s[:cut - 1] + "…"
+    return html.escape(s, quote=True)
 
 
 def _fmt(v: float | None, kind: str) -> str:
@@ -43,33 +47,34 @@ def _fmt(v: float | None, kind: str) -> str:
     return f"{v:g}"
 
 
-def bar_chart(title: str, rows: list[tuple[Any, float | None]], kind: str = "int") -> str:
-    """A horizontal bar chart of (label, value) rows; a missing value draws no bar but keeps its label."""
+def bar_chart(title: str, rows: list[tuple[Any, float | None, str]], kind: str = "int") -> str:
+    """A horizontal bar chart of (label, value, note) rows; a missing value draws no bar but keeps its
+    label; the note (e.g. "3 of 40 inspected") follows the value."""
     h = TOP + len(rows) * (BAR_H + GAP) + 10
-    top = max((v for _, v in rows if v is not None), default=0.0) or 1.0
+    top = max((v for _, v, _ in rows if v is not None), default=0.0) or 1.0
     span = W - LEFT - RIGHT
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {W} {h}" width="{W}" '
            f'height="{h}" role="img" aria-label="{_t(title)}">',
            f'<text x="4" y="18" class="title" font-size="14" font-weight="bold">{_t(title)}</text>']
     if not rows:
         out.append(f'<text x="{LEFT}" y="{TOP + 12}" font-size="12">nothing recorded</text>')
-    for i, (label, v) in enumerate(rows):
+    for i, (label, v, note) in enumerate(rows):
         y = TOP + i * (BAR_H + GAP)
-        out.append(f'<text x="{LEFT - 6}" y="{y + 13}" text-anchor="end" font-size="12" class="label">'
-                   f'{_t(label)}</text>')
+        shown = _fmt(v, kind) + (f" ({note})" if note else "")
+        out.append(f'<text x="{LEFT - 6}" y="{y + 13}" text-anchor="end" font-size="11" class="label">'
+                   f'{_t(label, LABEL_CHARS)}</text>')
+        width = max(0.0, float(v or 0.0)) / top * span
         if v is not None:
-            width = max(0.0, float(v)) / top * span
             out.append(f'<rect class="bar" x="{LEFT}" y="{y}" width="{width:.1f}" height="{BAR_H}" '
-                       f'fill="#5e35b1"><title>{_t(label)}: {_t(_fmt(v, kind))}</title></rect>')
-        out.append(f'<text x="{LEFT + (max(0.0, float(v or 0)) / top * span) + 4:.1f}" y="{y + 13}" '
-                   f'font-size="11">{_t(_fmt(v, kind))}</text>')
+                       f'fill="#5e35b1"><title>{_t(label)}: {_t(shown)}</title></rect>')
+        out.append(f'<text x="{LEFT + width + 4:.1f}" y="{y + 13}" font-size="11">{_t(shown)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
 def lane_chart(title: str, months: list[dict[str, Any]]) -> str:
     """Lane shares per month (solid) against the expected shares (dashed), one colour per lane."""
-    h, left, bottom, right = 260, 50, 40, 90
+    h, left, bottom, right = 260, 50, 40, 110
     span_x, span_y = W - left - right, h - TOP - bottom
     n = len(months)
 
@@ -99,20 +104,27 @@ def lane_chart(title: str, months: list[dict[str, Any]]) -> str:
             out.append(f'<line class="expected" x1="{left}" x2="{left + span_x}" y1="{e:.1f}" y2="{e:.1f}" '
                        f'stroke="{colour}" stroke-dasharray="5 4"><title>{lane} expected '
                        f'{_t(_fmt(months[0]["expected"][lane], "pct"))}</title></line>')
+        exp = _fmt(months[0]["expected"][lane], "pct") if n else ""
         out.append(f'<text x="{W - right + 8}" y="{TOP + 14 + 16 * k}" font-size="11" fill="{colour}">'
-                   f'{lane}</text>')
+                   f'{lane} {_t(exp)}</text>')
     if not n:
         out.append(f'<text x="{left + 10}" y="{TOP + 20}" font-size="12">no items</text>')
     out.append(f'<text x="{W - right + 8}" y="{TOP + 86}" font-size="10">dashed: expected</text></svg>')
     return "".join(out)
 
 
-def _top(areas: list[dict[str, Any]], metric: str, dimension: str) -> list[tuple[Any, float | None]]:
+def _note(a: dict[str, Any], metric: str) -> str:
+    """What a hit rate rests on: a high rate of few inspections reads differently."""
+    return f"{a['hits']} of {a['inspected']}" if metric == "hit_rate" else ""
+
+
+def _top(areas: list[dict[str, Any]], metric: str, dimension: str) -> list[tuple[Any, float | None, str]]:
     if dimension == "month":  # in time order: the last TOP_N months
-        return [(a["area"], a[metric]) for a in areas if a["area"] is not None][-TOP_N:]
-    ranked = sorted((a for a in areas if a[metric] is not None),
-                    key=lambda a: (-a[metric], -a["items"], str(a["area"])))
-    return [(a["area"], a[metric]) for a in ranked[:TOP_N]]
+        picked = [a for a in areas if a["area"] is not None][-TOP_N:]
+    else:
+        picked = sorted((a for a in areas if a[metric] is not None),
+                        key=lambda a: (-a[metric], -a["items"], str(a["area"])))[:TOP_N]
+    return [(a["area"], a[metric], _note(a, metric)) for a in picked]
 
 
 def names() -> dict[str, str]:
@@ -134,7 +146,7 @@ def plot(view: dict[str, Any], name: str) -> str:
         ps = view["profiles"]
         rows = ps[:TOP_N] if name == "profiles-most" else sorted(
             ps, key=lambda p: (p["hits"], p["profile_id"]))[:TOP_N]
-        return bar_chart(title, [(p["name"], p["hits"]) for p in rows])
+        return bar_chart(title, [(p["name"], p["hits"], p["action"] or "") for p in rows])
     metric, _, dim = name.partition("-by-")
     metric, dim = metric.replace("-", "_"), dim.replace("-", "_")
     return bar_chart(title, _top(view["dimensions"][dim], metric, dim), METRICS[metric][1])
