@@ -279,7 +279,8 @@ def _run_server(s: Settings, store: GraphStore, host: str, port: int) -> None:
 @keys_app.command("create")
 def keys_create(
     owner: Annotated[str, typer.Argument(help="person or system the key belongs to")],
-    role: Annotated[str, typer.Option(help="investigator, auditor, analyst, system or admin")] = "investigator",
+    role: Annotated[str, typer.Option(
+        help="investigator, auditor, analyst, system or admin")] = "investigator",
     expires_days: Annotated[int, typer.Option(help="days until the key expires")] = 90,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""

@@ -101,7 +101,7 @@ def profile_hits(store: GraphStore, items: int) -> list[dict[str, Any]]:
                 f = x.get("feature") if isinstance(x, dict) else None
                 if isinstance(f, str) and f.startswith("profile:"):
                     hits[f.removeprefix("profile:")] += 1
-    out = []
+    out: list[dict[str, Any]] = []
     for p in latest(store):
         if p.retired and not hits.get(p.id):
             continue
@@ -114,7 +114,7 @@ def profile_hits(store: GraphStore, items: int) -> list[dict[str, Any]]:
     out.extend({"profile_id": pid, "name": pid, "action": None, "version": None, "retired": None, "hits": n,
                 "share": round(n / items, 4) if items else None, "expected_rate": None,
                 "expected_hits": None} for pid, n in hits.items())  # named in reasons, no longer stored
-    out.sort(key=lambda x: (-x["hits"], x["profile_id"]))
+    out.sort(key=lambda x: (-int(x["hits"]), str(x["profile_id"])))
     return out
 
 

@@ -10,6 +10,7 @@ as in the batch; stored profile reasons keep their evidence when read back; the 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 from pathlib import Path
@@ -126,9 +127,8 @@ def test_the_areas_agree_with_the_bundle_the_world_was_made_from(api, world):
 def test_profiles_that_fire_most_and_least_count_the_stored_reasons(api):
     with _client(api, "investigator") as c:
         profiles = c.get("/api/v1/risk-areas").json()["profiles"]
-    stored = api.store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL RETURN d.assessment_reasons AS r")
-    import json
-
+    stored = api.store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL "
+                               "RETURN d.assessment_reasons AS r")
     want: dict[str, int] = {}
     for row in stored:
         for x in json.loads(row["r"] or "[]"):
@@ -247,7 +247,8 @@ def test_an_analyst_writes_profiles_and_an_investigator_cannot(api):
         assert "profiles:write" in r.json()["detail"]
     with _client(api, "admin") as c:
         keys = {k["owner"]: k for k in c.get("/api/v1/keys").json()}
-    assert "profiles:write" in keys["analyst-user"]["scopes"] and "cases:write" not in keys["analyst-user"]["scopes"]
+    scopes = keys["analyst-user"]["scopes"]
+    assert "profiles:write" in scopes and "cases:write" not in scopes and "decide" not in scopes
 
 
 def test_the_in_process_path_writes_the_same_hops(api):

@@ -81,7 +81,7 @@ def test_the_starter_pack_finds_the_planted_cover_items(scored):
 def test_an_item_assessed_from_the_store_gets_what_the_batch_gave_it(scored):
     store, r, _ = scored
     d = r.frames.declarations
-    # the network ones too, now that hops are stored; in the store's order (by id), as the batch run reads them
+    # the network ones too, now that hops are stored; in the store's order (by id), as the batch reads them
     pack = sorted(profiles_from_toml(STARTER.read_text(encoding="utf-8")), key=lambda p: p.id)
     assert any("offender_hops" in p.criteria for p in pack)
     ctx = profile_context(r)
