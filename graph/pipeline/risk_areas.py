@@ -5,7 +5,8 @@ their expected rates; the risk profiles that fire most and least.
 A reader over stored state, like `graph.pipeline.results`: the declaration items, their inspection
 results (as the store holds them now, decisions included), the lanes and reasons the last scoring
 run wrote, the enforcement records and the live profiles, aggregated by named queries
-(`risk_areas.*`, one pass over the items per dimension) so no whole table travels to Python. The
+(`risk_areas.*`): one pass over the items counts them per (HS chapter, route, month), and that cube,
+far smaller than the items, is rolled up here per dimension (origin and border post from the route). The
 page's plots (`graph.pipeline.plots`) and `tamga export risk-areas` (`table`) read what `overview`
 returns, so the three show the same numbers.
 
@@ -28,6 +29,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pandas as pd
+
 from graph.domain.vocabulary import Lane
 from graph.pipeline import results
 from graph.pipeline.profile_store import latest
@@ -49,26 +52,47 @@ def expected_lane_shares(store: GraphStore) -> dict[str, float]:
             Lane.GREEN.value: round(max(0.0, 1.0 - RED_SHARE - YELLOW_SHARE - blue), 4)}
 
 
-def _areas(store: GraphStore, dimension: str) -> list[dict[str, Any]]:
-    """One row per area of `dimension`: items, inspections, hits, offences, duties, lane counts."""
-    offences = {r["area"]: r for r in store.run("risk_areas.offences_by_area", dimension=dimension)}
-    out = []
-    for r in store.run("risk_areas.items_by_area", dimension=dimension):
-        o = offences.pop(r["area"], None) or {}
-        out.append(_area_row(r, o))
-    out.extend(_area_row({"area": a}, o) for a, o in offences.items())  # offences on items of no area
+COUNTS = ("items", "inspected", "hits", "duties_undervalued", "lane_red", "lane_yellow", "lane_blue",
+          "channel_red", "channel_yellow", "channel_blue")
+
+
+def _cubes(store: GraphStore) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The item cube and the offence rows (`risk_areas.items_cube`, `risk_areas.offences_cube`), with
+    each route's origin and border post joined on."""
+    routes = pd.DataFrame(store.run("risk_areas.routes"), columns=["route", "origin", "border_post"])
+    items = pd.DataFrame(store.run("risk_areas.items_cube"), columns=["hs_chapter", "route", "month", *COUNTS])
+    offences = pd.DataFrame(store.run("risk_areas.offences_cube"),
+                            columns=["offence", "hs_chapter", "route", "month", "evaded"])
+    return items.merge(routes, on="route", how="left"), offences.merge(routes, on="route", how="left")
+
+
+def _areas(items: pd.DataFrame, offences: pd.DataFrame, dimension: str) -> list[dict[str, Any]]:
+    """One row per area of `dimension`: the cube rolled up (each offence once per area)."""
+    by = items[dimension].astype(object).where(items[dimension].notna(), None)
+    sums = items[list(COUNTS)].groupby(by.fillna("\0"), sort=False).sum()
+    once = offences.assign(area=offences[dimension].astype(object).fillna("\0")).drop_duplicates(
+        ["offence", "area"])
+    off = once.groupby("area").agg(offences=("offence", "size"), duties_evaded=("evaded", "sum")
+                                   ).to_dict("index")
+    rows = sums.to_dict("index")
+    out = [_area_row(None if a == "\0" else a, r, off.pop(a, None)) for a, r in rows.items()]
+    out.extend(_area_row(None if a == "\0" else a, None, o)
+               for a, o in off.items())  # offences on items the cube does not hold
     out.sort(key=lambda x: (x["area"] is None, str(x["area"])) if dimension == "month"
              else (-x["duties_at_stake"], -x["offences"], str(x["area"])))
     return out
 
 
-def _area_row(r: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:
-    items, inspected, hits = int(r.get("items") or 0), int(r.get("inspected") or 0), int(r.get("hits") or 0)
-    evaded = float(o.get("duties_evaded") or 0.0)
-    uv = float(r.get("duties_at_stake") or 0.0)
-    flagged = {ln: int(r.get(f"lane_{ln}") or 0) for ln in LANES if ln != Lane.GREEN}
-    channel = {ln: int(r.get(f"channel_{ln}") or 0) for ln in LANES if ln != Lane.GREEN}
-    return {"area": r["area"], "items": items, "offences": int(o.get("offences") or 0),
+def _area_row(area: Any, r: dict[str, Any] | None, o: dict[str, Any] | None) -> dict[str, Any]:
+    def n(k: str) -> int:
+        return int(r[k]) if r is not None else 0
+
+    items, inspected, hits = n("items"), n("inspected"), n("hits")
+    evaded = float(o["duties_evaded"]) if o is not None and pd.notna(o["duties_evaded"]) else 0.0
+    uv = float(r["duties_undervalued"]) if r is not None else 0.0
+    flagged = {ln: n(f"lane_{ln}") for ln in LANES if ln != Lane.GREEN}
+    channel = {ln: n(f"channel_{ln}") for ln in LANES if ln != Lane.GREEN}
+    return {"area": area, "items": items, "offences": int(o["offences"]) if o is not None else 0,
             "inspected": inspected, "hits": hits,
             "hit_rate": round(hits / inspected, 4) if inspected else None,
             "duties_evaded": round(evaded, 2), "duties_undervalued": round(uv, 2),
@@ -124,7 +148,8 @@ def overview(store: GraphStore) -> dict[str, Any]:
     runs = store.run("analytics.latest_score_runs", limit=1)
     if not runs:
         raise results.NotScoredError()
-    areas = {d: _areas(store, d) for d in DIMENSIONS}
+    items, offences = _cubes(store)
+    areas = {d: _areas(items, offences, d) for d in DIMENSIONS}
     expected = expected_lane_shares(store)
     unplaced = store.run("risk_areas.offences_unplaced")
     u = unplaced[0] if unplaced else {}
