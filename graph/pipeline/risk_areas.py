@@ -60,7 +60,8 @@ def _cubes(store: GraphStore) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The item cube and the offence rows (`risk_areas.items_cube`, `risk_areas.offences_cube`), with
     each route's origin and border post joined on."""
     routes = pd.DataFrame(store.run("risk_areas.routes"), columns=["route", "origin", "border_post"])
-    items = pd.DataFrame(store.run("risk_areas.items_cube"), columns=["hs_chapter", "route", "month", *COUNTS])
+    items = pd.DataFrame(store.run("risk_areas.items_cube"),
+                         columns=["hs_chapter", "route", "month", *COUNTS])
     offences = pd.DataFrame(store.run("risk_areas.offences_cube"),
                             columns=["offence", "hs_chapter", "route", "month", "evaded"])
     return items.merge(routes, on="route", how="left"), offences.merge(routes, on="route", how="left")
