@@ -14,6 +14,7 @@ count what was drawn.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from graph.pipeline.risk_areas import DIMENSIONS
@@ -28,10 +29,15 @@ METRICS: dict[str, tuple[str, str]] = {  # metric -> (title words, value format)
 }
 
 
+#: characters XML 1.0 cannot carry at all (controls, surrogates, U+FFFE/U+FFFF): shown as a space, or
+#: the browser would refuse the whole plot
+_NOT_XML = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def _t(x: Any, cut: int | None = None) -> str:
     """Text for the SVG: escaped (markup in a label shows as text); with `cut`, long labels shortened
     (the full label stays in the bar's tooltip)."""
-    s = "none" if x is None else str(x)
+    s = _NOT_XML.sub(" ", "none" if x is None else str(x))
     if cut is not None and len(s) > cut:
         s = s[:cut - 1] + "…"
     return html.escape(s, quote=True)
