@@ -51,6 +51,7 @@ from api.routes import (
 )
 from api.routes.cases import router as cases_router
 from api.routes.common import ERROR_CODES
+from api.routes.risk_areas import router as risk_areas_router
 from api.server import query_has_secret
 from api.services.jobs import JobRunner
 from api.services.search import SearchIndex
@@ -332,6 +333,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.include_router(r)
     app.include_router(cases_router)
     app.include_router(screening.router)
+    app.include_router(risk_areas_router)
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
     if s.cors_origins:  # closed by default: no CORS headers at all unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins,

@@ -34,6 +34,8 @@ ACTIONS = (
     # watchlists and screening (issue 14)
     "watchlist.read", "watchlist.load.intent", "watchlist.load", "screening.read", "screening.run",
     "screening.decide.intent", "screening.decide",
+    # risk areas at a glance (issue 13)
+    "risk_areas.read",
 )
 
 

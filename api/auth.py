@@ -46,6 +46,10 @@ ROLES: dict[str, tuple[str, ...]] = {
                      "cases:write", "screening:run"),
     "auditor": ("entity:read", "graph:read", "audit:read", "export:read", "cases:read"),
     "system": ("entity:read", "assess", "ingest:write", "score:run", "watchlists:write", "screening:run"),
+    # risk analysts write the selectivity rules and review how they work (risk areas, effectiveness,
+    # lanes, alert lists, exports); no cases:write or decide: whoever writes a rule does not also
+    # confirm the cases and record the inspections its figures are judged by
+    "analyst": ("entity:read", "graph:read", "assess", "profiles:write", "export:read", "cases:read"),
     "admin": tuple(SCOPES),
 }
 

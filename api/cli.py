@@ -141,8 +141,8 @@ def score(
 @app.command()
 def export(
     kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, "
-                                             "hs-switches, resolved-entities, audit-targets or "
-                                             "screening-hits")],
+                                             "hs-switches, resolved-entities, audit-targets, "
+                                             "screening-hits or risk-areas")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,
@@ -279,7 +279,8 @@ def _run_server(s: Settings, store: GraphStore, host: str, port: int) -> None:
 @keys_app.command("create")
 def keys_create(
     owner: Annotated[str, typer.Argument(help="person or system the key belongs to")],
-    role: Annotated[str, typer.Option(help="investigator, auditor, system or admin")] = "investigator",
+    role: Annotated[str, typer.Option(
+        help="investigator, auditor, analyst, system or admin")] = "investigator",
     expires_days: Annotated[int, typer.Option(help="days until the key expires")] = 90,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""

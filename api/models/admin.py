@@ -54,7 +54,7 @@ class AuditEventOut(Public):
     status: int | None = None
 
 
-Role = Literal["investigator", "auditor", "system", "admin"]
+Role = Literal["investigator", "auditor", "analyst", "system", "admin"]
 
 
 class KeyIn(Input):

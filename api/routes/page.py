@@ -21,6 +21,7 @@ PAGE = Path(__file__).resolve().parents[1] / "page"
 VIS = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
 ASSETS = {
     "app.js": (PAGE / "app.js", "text/javascript"),
+    "riskareas.js": (PAGE / "riskareas.js", "text/javascript"),
     "app.css": (PAGE / "app.css", "text/css"),
     "docs.js": (PAGE / "docs.js", "text/javascript"),
     "vis-network.min.js": (VIS / "vis-network.min.js", "text/javascript"),

@@ -39,6 +39,15 @@ def offender_hops(n_entities: int, a: np.ndarray, b: np.ndarray, seeds: np.ndarr
     return out
 
 
+def entity_offender_hops(r) -> np.ndarray:
+    """`offender_hops` over a scoring run's entity links and enforcement seeds, per entity: what the
+    profile context reads and what the write-back stores on each Party (`offender_hops`), so that
+    `POST /assess` reads the number the batch used."""
+    pairs = r.groups.pairs
+    return offender_hops(r.projection.n_entities, pairs["a"].to_numpy() if len(pairs) else np.zeros(0),
+                         pairs["b"].to_numpy() if len(pairs) else np.zeros(0), r.seeds)
+
+
 def norms_of(decl: pd.DataFrame, min_count: int = 8) -> dict[int, pd.DataFrame]:
     """The valuation reference of the frame: usual log value per kg per HS6, HS4 and chapter."""
     return {level: goods.hs_norms(decl, level=level, min_count=min_count) for level in (6, 4, 2)}
@@ -61,9 +70,7 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileC
     parties = r.frames.parties
     reg = pd.Series(pd.to_datetime(parties["registered_on"], errors="coerce").to_numpy(),
                     index=parties["key"].astype(str)) if len(parties) else pd.Series(dtype="datetime64[ns]")
-    pairs = r.groups.pairs
-    hops = offender_hops(p.n_entities, pairs["a"].to_numpy() if len(pairs) else np.zeros(0),
-                         pairs["b"].to_numpy() if len(pairs) else np.zeros(0), r.seeds)
+    hops = entity_offender_hops(r)
     return ProfileContext(
         party_risk=r.party_risk().round(6),  # as stored (run.party_rows), so POST /assess reads the same
         party_group=group[group.notna()], phoenix=phoenix,

@@ -132,7 +132,8 @@ def _risk(r: dict) -> list[Reason]:
 
 def _item(x: Any, default: str) -> Reason:
     """One element of a list of reasons as cover, unit values, HS switches, assessment, the audit
-    plan and groups write them: a dict with feature/value/detail (contribution, llr, doc, party), or text."""
+    plan and groups write them: a dict with feature/value/detail (contribution, llr, doc, party,
+    evidence), or text."""
     if not isinstance(x, dict):
         return Reason(feature=default, detail=str(x))
     f = str(x.get("feature") or default)
@@ -142,8 +143,17 @@ def _item(x: Any, default: str) -> Reason:
     if not detail:
         detail = x.get("doc") or _words(f)
         detail += f": {value}" if value is not None else ""
-    ev = (Evidence("party", str(x["party"])),) if x.get("party") else ()
+    ev = tuple(_evidence(e) for e in x.get("evidence") or () if isinstance(e, dict) and e.get("kind"))
+    if x.get("party"):
+        ev = (Evidence("party", str(x["party"])), *ev)
     return Reason(feature=f, value=value, contribution=contribution, detail=str(detail), evidence=ev)
+
+
+def _evidence(e: dict) -> Evidence:
+    """A stored `Evidence.as_dict` (profile reasons store theirs: the profile version and the item)."""
+    w = e.get("weight")
+    return Evidence(kind=str(e["kind"]), id=str(e.get("id")), label=e.get("label"),
+                    weight=float(w) if isinstance(w, int | float) else None)
 
 
 def reasons(stored: Any, default: str = "reason") -> list[Reason]:

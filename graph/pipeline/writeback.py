@@ -18,6 +18,7 @@ import pandas as pd
 from graph.domain import schema
 from graph.domain.encoding import to_json
 from graph.domain.vocabulary import Lane
+from graph.pipeline.profile_context import entity_offender_hops
 from graph.store import GraphStore
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
     feats = list(r.scores.values.columns)
     vals, contrib = r.scores.values.to_numpy(), r.scores.contributions.to_numpy()
     brief: dict[int, dict] = {}
+    hops = entity_offender_hops(r)
     for i, key in enumerate(p.party_keys):
         e = int(ent[i])
         g = int(groups.group_of[e])
@@ -86,7 +88,7 @@ def party_rows(r: Results, scored_at: str) -> list[dict]:
             "community_id": int(r.community[e]) if r.community is not None else None,
             "risk_score": round(float(r.scores.score[e]), 6), "risk_rank": int(r.scores.rank[e]),
             "risk_reasons": to_json(reason), "phoenix_of": phoenix_of, "phoenix_score": phoenix_score,
-            "scored_at": scored_at,
+            "offender_hops": None if np.isnan(hops[e]) else int(hops[e]), "scored_at": scored_at,
         })
     return rows
 

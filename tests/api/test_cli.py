@@ -130,6 +130,12 @@ def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path
     r = _run(["export", "hs-switches", "--format", "json"], data)
     assert r.returncode == 0 and isinstance(json.loads(r.stdout), list), r.stderr
     assert _run(["export", "nonsense"], data).returncode == 2
+    r = _run(["export", "risk-areas", "--format", "json"], data)
+    assert r.returncode == 0, r.stderr
+    sections = {row["section"] for row in json.loads(r.stdout)}
+    assert {"hs_chapter", "origin", "border_post", "route", "month", "lane:red", "lane:blue"} <= sections
+    r = _run(["export", "risk-areas", "--format", "csv"], data)
+    assert r.returncode == 0 and r.stdout.startswith("Section,Area,Items,Offences,Inspected,Hits"), r.stderr
 
     key = _run(["keys", "create", "analyst-1", "--role", "auditor"], data).stdout.strip()
     assert key.startswith("tmg_")
@@ -139,3 +145,4 @@ def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path
     assert _run(["keys", "revoke", mine[0]["prefix"]], data).returncode == 0
     assert _run(["keys", "revoke", mine[0]["prefix"]], data).returncode == 2
     assert _run(["keys", "create", "x", "--role", "emperor"], data).returncode == 2
+    assert _run(["keys", "create", "risk-1", "--role", "analyst"], data).stdout.startswith("tmg_")

@@ -188,8 +188,14 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float:
     return float(roc_auc_score(y, s))
 
 
-def lane_thresholds(scores: np.ndarray, *, red_share: float = 0.05,
-                    yellow_share: float = 0.15) -> dict[str, float]:
+#: the shares of items the lanes are cut at by default (about 5 % red, 15 % yellow): also what the
+#: risk-areas view compares the lane shares over time with (graph.pipeline.risk_areas)
+RED_SHARE = 0.05
+YELLOW_SHARE = 0.15
+
+
+def lane_thresholds(scores: np.ndarray, *, red_share: float = RED_SHARE,
+                    yellow_share: float = YELLOW_SHARE) -> dict[str, float]:
     """Score thresholds so that about `red_share` of items go red and `yellow_share` yellow."""
     s = np.sort(np.asarray(scores, float))[::-1]
     if len(s) == 0:
@@ -208,7 +214,7 @@ def cut_lanes(scores, thresholds: dict[str, float]) -> np.ndarray:
 
 
 def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "auto",
-        tune_share: float = 0.2, red_share: float = 0.05, yellow_share: float = 0.15,
+        tune_share: float = 0.2, red_share: float = RED_SHARE, yellow_share: float = YELLOW_SHARE,
         extra_categoricals: tuple[str, ...] = (), params: dict | None = None,
         max_rows: int | None = 400_000, max_rounds: int = 2000, early_stopping: int = 100) -> AssessmentModel:
     """Fit the assessment model on labelled items dated before `as_of` (default: the latest date + 1 day):
@@ -334,8 +340,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
     return Trained(model, X, base, None, None, None, past.to_numpy())
 
 
-def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = 0.05,
-           yellow_share: float = 0.15) -> AssessmentModel:
+def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = RED_SHARE,
+           yellow_share: float = YELLOW_SHARE) -> AssessmentModel:
     """The lane thresholds and the expected rate per lane: cut on the score the items will get, the
     model's with the parties' network risk (noisy-OR). That risk is computed from all offences, so
     the tuning period's lane rates are optimistic where the network decides; the thresholds
