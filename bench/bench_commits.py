@@ -1,6 +1,6 @@
 """Two commits, the same bundle, the same machine, interleaved: is this commit slower than that one?
 
-    .venv/bin/python bench/bench_commits.py --base 0e34028 --bundle /work/bench/s1m/bundle --work /work/bench/cmp
+    .venv/bin/python bench/bench_commits.py --base 0e34028 --bundle BUNDLE_DIR --work /tmp/tamga-cmp
 
 For each commit (a `git worktree` of the base, this checkout for the head), the whole `tamga ingest
 BUNDLE` command into a fresh data dir, then the whole `tamga score` command twice, each a fresh
@@ -57,13 +57,14 @@ def main() -> None:
     a = ap.parse_args()
     base_dir = a.work / "base-tree"
     if not base_dir.exists():
-        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base_dir), a.base], cwd=ROOT, check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base_dir), a.base], cwd=ROOT,
+                       check=True)
     sides = {"base": base_dir, "head": ROOT}
     for side in sides:
         shutil.rmtree(a.work / side, ignore_errors=True)
     out: dict = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "base": a.base,
-                 "head": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                        text=True, check=True).stdout.strip(),
+                 "head": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                        capture_output=True, text=True, check=True).stdout.strip(),
                  "bundle": str(a.bundle), "loadavg_start": os.getloadavg()[0], "runs": {}}
     steps = [("ingest", ("ingest", str(a.bundle))), ("score", ("score",)), ("rescore", ("score",))]
     for name, args in steps:
@@ -73,7 +74,8 @@ def main() -> None:
             r["loadavg_1m"] = round(os.getloadavg()[0], 1)
             out["runs"].setdefault(name, {})[side] = r
             print(f"  {r}", flush=True)
-    lines = ["| command | base wall / CPU s | head wall / CPU s | head / base (wall, CPU) |", "|---|---|---|---|"]
+    lines = ["| command | base wall / CPU s | head wall / CPU s | head / base (wall, CPU) |",
+             "|---|---|---|---|"]
     for name, r in out["runs"].items():
         b, h = r["base"], r["head"]
         r["ratio_wall"] = round(h["wall_s"] / b["wall_s"], 2)
