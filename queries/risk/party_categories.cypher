@@ -1,7 +1,5 @@
-// The latest trader category of the entities of the parties $keys (POST /assess: trader.category).
+// The trader categories of the entities of the parties $keys, every month (POST /assess takes the latest).
 MATCH (p:Party)
 WHERE p.key IN $keys AND p.entity_id IS NOT NULL
 MATCH (c:TraderCategory {entity: p.entity_id})
-WITH p, c ORDER BY c.month DESC
-WITH p, collect(c.category)[0] AS category
-RETURN p.key AS key, category
+RETURN p.key AS key, c.month AS month, c.category AS category
