@@ -12,7 +12,8 @@ a noisy-OR of four parts, each in [0, 1]:
 - inspections: violations among the trader's inspected items of the last twelve months, smoothed
   (v / (n + 4)), so one violation in many clear inspections weighs little;
 - profile hits: the share of the trader's items of the last twelve months a risk profile selected,
-  smoothed likewise, at half weight (a profile is a suspicion, not a finding).
+  smoothed likewise, at a twentieth (a profile is a suspicion, not a finding: a trader of risk goods
+  whose every item a goods profile selects reaches medium at most on that alone).
 
 `high` at or above `high` (settings `category_high`, 0.1), `medium` at or above `medium` (0.03), else
 `low`. The cuts are on the network risk's scale, which is compressed: on the seeded 6k-row world (seed
@@ -38,7 +39,7 @@ from graph.engine.stats import noisy_or
 CATEGORIES = ("low", "medium", "high")
 HALF_LIFE_DAYS = 365.0
 WINDOW_DAYS = 365
-PROFILE_WEIGHT = 0.5
+PROFILE_WEIGHT = 0.05
 COLUMNS = ["entity", "month", "category", "score", "reasons"]
 
 

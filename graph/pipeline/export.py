@@ -2,7 +2,8 @@
 
 Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
 audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score,
-state). One row per item (per switch event for hs-switches). CSV headers are
+state), effectiveness (per lane, profile, trader category and the random baseline) and compliance (per
+risk area against the tolerance level; both `graph.pipeline.effectiveness`). One row per item (per switch event for hs-switches). CSV headers are
 plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so spreadsheet programs
 read Cyrillic names correctly), reasons are one readable sentence list and text that a spreadsheet
 would run as a formula is neutralised; JSON uses the snake_case field names, keeps values raw and
@@ -24,14 +25,14 @@ from typing import Any
 import orjson
 
 from graph.domain.reasons import Reason, reasons_text
-from graph.pipeline import results
+from graph.pipeline import effectiveness, results
 from graph.pipeline.results import NotScoredError
 from graph.store import GraphStore
 
 __all__ = ["COLUMNS", "CSV_BOM", "KINDS", "NotScoredError", "csv_text", "export", "rows", "safe_cell"]
 
 KINDS = ("entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
-         "audit-targets", "screening-hits")
+         "audit-targets", "screening-hits", "effectiveness", "compliance")
 #: kinds that are not results of `tamga score` (screening runs on every list load too)
 UNSCORED_KINDS = ("screening-hits",)
 
@@ -63,6 +64,13 @@ COLUMNS: dict[str, dict[str, str]] = {
                        "listed_entity_id": "Listed entity ID",
                        "listed_name": "Listed name", "score": "Score", "state": "State", "reasons": "Reasons",
                        "hit_id": "Hit ID"},
+    "effectiveness": {"measure": "Measure", "value": "Value", "label": "Label", "selections": "Selections",
+                      "inspections": "Inspections", "hits": "Hits", "hit_rate": "Hit rate",
+                      "low": "Hit rate low", "high": "Hit rate high", "duties_recovered": "Duties recovered",
+                      "baseline_hit_rate": "Random baseline hit rate", "lift": "Lift over the baseline"},
+    "compliance": {"area": "Risk area", "value": "Value", "random_inspected": "Random picks inspected",
+                   "violations": "Violations", "compliance": "Compliance", "low": "Compliance low",
+                   "high": "Compliance high", "tolerance": "Tolerance level", "status": "Status"},
 }
 
 
@@ -70,6 +78,8 @@ _READERS = {
     "entities": results.entities, "groups": results.groups, "resolved-entities": results.resolved_entities,
     "cover-items": results.cover_items, "unit-value-anomalies": results.unit_value_anomalies,
     "hs-switches": results.hs_switches, "screening-hits": lambda store: results.screening_hits(store),
+    "effectiveness": lambda store: effectiveness.effectiveness(store)["measures"],
+    "compliance": lambda store: effectiveness.effectiveness(store)["compliance"],
 }
 
 #: a spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection")
