@@ -142,7 +142,7 @@ def score(
 def export(
     kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, "
                                              "hs-switches, resolved-entities, audit-targets or "
-                                             "screening-hits")],
+                                             "screening-hits, effectiveness or compliance")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,

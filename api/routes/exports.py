@@ -16,7 +16,7 @@ from api.routes.common import ERRORS
 router = APIRouter(prefix="/api/v1", tags=["exports"], responses=ERRORS)
 
 ExportKind = Literal["entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches",
-                     "resolved-entities", "audit-targets", "screening-hits"]
+                     "resolved-entities", "audit-targets", "screening-hits", "effectiveness", "compliance"]
 
 
 @router.get("/exports/{kind}", operation_id="export_table", summary="Download a result table as CSV or JSON",
