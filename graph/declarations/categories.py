@@ -121,8 +121,8 @@ def trader_categories(frames, entity_of: pd.Series | None, party_risk: pd.Series
         past = offs[offs["date"] < end]
         age = (end - pd.to_datetime(past["date"])).dt.days.to_numpy(dtype=float)
         decayed = past.assign(x=past["w"].to_numpy(dtype=float) * 0.5 ** (age / HALF_LIFE_DAYS))
-        off_part = (1.0 - decayed.groupby("entity")["x"].apply(lambda s: float(np.prod(1.0 - s.to_numpy())))) \
-            .reindex(active, fill_value=0.0)
+        kept = decayed.groupby("entity")["x"].apply(lambda s: float(np.prod(1.0 - s.to_numpy())))
+        off_part = (1.0 - kept).reindex(active, fill_value=0.0)
         off_n = past.groupby("entity").size().reindex(active, fill_value=0)
         net_part = net.reindex(active).fillna(0.0)
         insp_part = (n_viol / (n_insp + 4)).clip(upper=1.0)

@@ -63,7 +63,7 @@ PARTY_FIELDS: dict[str, tuple[FieldType, str]] = {
     "age_days": ("num", "days from the party's registration to the declaration date"),
     "new": ("bool", "the party was registered less than a year before the declaration date"),
     "offender_hops": ("num", "identifier/officer links between the party's entity and the nearest offender"),
-    "category": ("str", "trader category (low, medium, high) of the party's resolved entity, its latest month"),
+    "category": ("str", "trader category (low, medium, high) of the party's resolved entity, latest month"),
 }
 
 OPS_BY_TYPE: dict[FieldType, tuple[str, ...]] = {

@@ -127,7 +127,8 @@ def effectiveness_table(items: pd.DataFrame, confidence: float = 0.95) -> list[d
     base["baseline_hit_rate"] = baseline
     rows = [base]
     for lane in ("red", "yellow", "green"):
-        rows.append(_measure("lane", lane, f"{lane} lane", items[items["lane"] == lane], confidence, baseline))
+        x = items[items["lane"] == lane]
+        rows.append(_measure("lane", lane, f"{lane} lane", x, confidence, baseline))
     exploded = items[["profiles"]].explode("profiles").dropna()
     ids = sorted({p for p in exploded["profiles"]})
     for pid, name in ids:

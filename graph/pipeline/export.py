@@ -1,13 +1,13 @@
 """`tamga export KIND --format csv|json`: tables for a spreadsheet or another system.
 
 Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
-audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score,
-state), effectiveness (per lane, profile, trader category and the random baseline) and compliance (per
-risk area against the tolerance level; both `graph.pipeline.effectiveness`). One row per item (per switch event for hs-switches). CSV headers are
-plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so spreadsheet programs
-read Cyrillic names correctly), reasons are one readable sentence list and text that a spreadsheet
-would run as a formula is neutralised; JSON uses the snake_case field names, keeps values raw and
-reasons structured (`graph.domain.reasons.Reason`).
+audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score, state),
+effectiveness (per lane, profile, trader category and the random baseline) and compliance (per risk area
+against the tolerance level; both `graph.pipeline.effectiveness`). One row per item (per switch event
+for hs-switches). CSV headers are plain words (investigators open these in a spreadsheet; UTF-8 with a
+BOM so spreadsheet programs read Cyrillic names correctly), reasons are one readable sentence list and
+text that a spreadsheet would run as a formula is neutralised; JSON uses the snake_case field names,
+keeps values raw and reasons structured (`graph.domain.reasons.Reason`).
 
 The rows come from the read model `graph.pipeline.results` (what the last `tamga score` wrote);
 this module only renders them, and `csv_text` is the one CSV renderer: the API's download

@@ -204,8 +204,8 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
         out["assessments"] = [{"key": k, "score": float(sc), "lane": str(ln), "reasons": to_json(rs),
                                "random": bool(rd)}
                               for k, sc, ln, rs, rd in zip(flagged["key"], flagged["assessment_score"],
-                                                           flagged["lane"], flagged["assessment_reasons"], rnd,
-                                                           strict=True)]
+                                                           flagged["lane"], flagged["assessment_reasons"],
+                                                           rnd, strict=True)]
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["stale_lanes"] = [{"key": k} for k in stale]

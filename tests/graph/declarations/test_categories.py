@@ -50,7 +50,8 @@ def test_severity_grows_with_the_amount_and_a_suspicion_counts_half():
     assert cat.offence_severity(0) < cat.offence_severity(300) < cat.offence_severity(1e5) <= 1.0
     f = _frames()
     f.offences["status"] = "suspected"
-    half = cat.trader_categories(f, None, None).set_index(["entity", "month"]).loc[("S:bad", "2024-06"), "score"]
+    half = cat.trader_categories(f, None, None).set_index(["entity", "month"]).loc[
+        ("S:bad", "2024-06"), "score"]
     full = cat.trader_categories(_frames(), None, None).set_index(["entity", "month"]).loc[
         ("S:bad", "2024-06"), "score"]
     assert abs(half - full / 2) < 0.02

@@ -55,8 +55,8 @@ def world(tmp_path_factory):
     store = open_store(s)
     store.ensure_schema()
     ingest_bundle(store, tmp / "bundle", settings=s, progress=False)
-    profile_store.save(store, {"id": "tobacco", "name": "Tobacco", "criteria": 'hs ^= "24"', "action": "yellow",
-                               "reason": "tobacco is a risk item"}, "analyst")
+    profile_store.save(store, {"id": "tobacco", "name": "Tobacco", "criteria": 'hs ^= "24"',
+                               "action": "yellow", "reason": "tobacco is a risk item"}, "analyst")
     profile_store.save(store, {"id": "high-traders", "name": "High-category traders",
                                "criteria": 'trader.category = "high"', "action": "yellow",
                                "reason": "differentiated control: high-category traders"}, "analyst")
