@@ -34,6 +34,9 @@ class Measure(Public):
     duties_recovered: float
     baseline_hit_rate: float | None
     lift: float | None
+    random_inspections: int  # random picks within this measure's selection, inspected
+    random_hits: int
+    random_hit_rate: float | None
 
 
 class Compliance(Public):

@@ -8,7 +8,10 @@ come in, without a new run. The arithmetic is `graph.declarations.selection`.
 Per measure: selections (items it selected), inspections (of those, items with a result), hits
 (violations), the hit rate with its Wilson interval, duties recovered (the evaded duty of the offences
 on the hit items' declarations, shared among the declaration's hit items), and the random picks' hit
-rate as the baseline, with the lift over it. An item's trader category is its entity's category of
+rate as the baseline, with the lift over it; and the random picks within the measure's own selection
+(random_inspections, random_hits, random_hit_rate): for a profile, the unbiased violation rate of the
+items it describes, which its targeted hit rate is read against (a low one: the inspections find less
+than there is). An item's trader category is its entity's category of
 the month before the item (what was known when it was assessed), else of its own month.
 
 Compliance (`compliance`): the random picks' results per risk area (HS chapter, origin, border post,
@@ -30,9 +33,7 @@ from graph.domain.vocabulary import liable_party
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
 
-DIMENSIONS = ("lane", "profile", "category", "random")
-COLUMNS = ["measure", "value", "label", "selections", "inspections", "hits", "hit_rate", "low", "high",
-           "duties_recovered", "baseline_hit_rate", "lift"]
+MEASURES = ("random", "lane", "profile", "category")  # the order of the rows
 
 
 def _reasons(text: Any) -> list[dict]:
@@ -112,10 +113,13 @@ def _measure(measure: str, value: str, label: str, x: pd.DataFrame, confidence: 
     k = int((res == "violation").sum())
     r = selection.rate(k, n, confidence)
     lift = round(r["rate"] / baseline, 4) if r["rate"] is not None and baseline else None
+    rres = res[x["random"].to_numpy(dtype=bool)]
+    rn, rk = int(rres.isin(["clear", "violation"]).sum()), int((rres == "violation").sum())
     return {"measure": measure, "value": value, "label": label, "selections": len(x), "inspections": n,
             "hits": k, "hit_rate": r["rate"], "low": r["low"], "high": r["high"],
             "duties_recovered": round(float(x["duties_recovered"].sum()), 2), "baseline_hit_rate": baseline,
-            "lift": lift}
+            "lift": lift, "random_inspections": rn, "random_hits": rk,
+            "random_hit_rate": round(rk / rn, 6) if rn else None}
 
 
 def effectiveness_table(items: pd.DataFrame, confidence: float = 0.95) -> list[dict[str, Any]]:
@@ -152,3 +156,12 @@ def effectiveness(store: GraphStore, settings: Settings | None = None) -> dict[s
             "random_share": dict(s.random_share),
             "measures": effectiveness_table(items, s.interval_confidence) if len(items) else [],
             "compliance": comp.to_dict("records")}
+
+
+def category_history(store: GraphStore) -> list[dict[str, Any]]:
+    """Every stored trader category (entity, month, category, score, reasons as `Reason`s), in entity and
+    month order: the history `tamga export trader-categories` gives."""
+    from graph.pipeline.results import reasons
+
+    return [{"entity_id": r["entity"], "month": r["month"], "category": r["category"], "score": r["score"],
+             "reasons": reasons(r["reasons"])} for r in store.run("risk.trader_categories")]

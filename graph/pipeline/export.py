@@ -3,7 +3,8 @@
 Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
 audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score, state),
 effectiveness (per lane, profile, trader category and the random baseline) and compliance (per risk area
-against the tolerance level; both `graph.pipeline.effectiveness`). One row per item (per switch event
+against the tolerance level; both `graph.pipeline.effectiveness`), trader-categories (each entity's
+category per month, the append-only history). One row per item (per switch event
 for hs-switches). CSV headers are plain words (investigators open these in a spreadsheet; UTF-8 with a
 BOM so spreadsheet programs read Cyrillic names correctly), reasons are one readable sentence list and
 text that a spreadsheet would run as a formula is neutralised; JSON uses the snake_case field names,
@@ -32,7 +33,7 @@ from graph.store import GraphStore
 __all__ = ["COLUMNS", "CSV_BOM", "KINDS", "NotScoredError", "csv_text", "export", "rows", "safe_cell"]
 
 KINDS = ("entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
-         "audit-targets", "screening-hits", "effectiveness", "compliance")
+         "audit-targets", "screening-hits", "effectiveness", "compliance", "trader-categories")
 #: kinds that are not results of `tamga score` (screening runs on every list load too)
 UNSCORED_KINDS = ("screening-hits",)
 
@@ -67,7 +68,12 @@ COLUMNS: dict[str, dict[str, str]] = {
     "effectiveness": {"measure": "Measure", "value": "Value", "label": "Label", "selections": "Selections",
                       "inspections": "Inspections", "hits": "Hits", "hit_rate": "Hit rate",
                       "low": "Hit rate low", "high": "Hit rate high", "duties_recovered": "Duties recovered",
-                      "baseline_hit_rate": "Random baseline hit rate", "lift": "Lift over the baseline"},
+                      "baseline_hit_rate": "Random baseline hit rate", "lift": "Lift over the baseline",
+                      "random_inspections": "Random picks inspected in it",
+                      "random_hits": "Random picks' hits",
+                      "random_hit_rate": "Random picks' hit rate in it"},
+    "trader-categories": {"entity_id": "Entity ID", "month": "Month", "category": "Category",
+                          "score": "Score", "reasons": "Reasons"},
     "compliance": {"area": "Risk area", "value": "Value", "random_inspected": "Random picks inspected",
                    "violations": "Violations", "compliance": "Compliance", "low": "Compliance low",
                    "high": "Compliance high", "tolerance": "Tolerance level", "status": "Status"},
@@ -80,6 +86,7 @@ _READERS = {
     "hs-switches": results.hs_switches, "screening-hits": lambda store: results.screening_hits(store),
     "effectiveness": lambda store: effectiveness.effectiveness(store)["measures"],
     "compliance": lambda store: effectiveness.effectiveness(store)["compliance"],
+    "trader-categories": effectiveness.category_history,
 }
 
 #: a spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection")

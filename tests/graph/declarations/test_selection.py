@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from graph.declarations import selection
 from graph.declarations.selection import apply_random, clopper_pearson, compliance, random_picks, wilson
+from graph.settings import SettingsRefused, load_settings
 
 counts = st.integers(min_value=0, max_value=5000).flatmap(
     lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n)))
@@ -106,3 +108,12 @@ def test_compliance_per_area_against_the_tolerance():
     assert c.loc[("hs_chapter", "84"), "compliance"] == 1.0
     assert c.loc[("hs_chapter", "84"), "status"] == "within tolerance"
     assert c.loc[("border_post", "unknown"), "random_inspected"] == 300
+
+
+def test_settings_refuse_a_bad_random_share_naming_it():
+    assert load_settings(env="test").random_share == {"green": 0.01, "yellow": 0.0, "red": 0.0}
+    for bad in ({"purple": 0.1}, {"green": 1.5}):
+        with pytest.raises(SettingsRefused, match="TAMGA_RANDOM_SHARE"):
+            load_settings(env="test", random_share=bad)
+    with pytest.raises(SettingsRefused, match="TAMGA_CATEGORY_MEDIUM"):
+        load_settings(env="test", category_medium=0.5, category_high=0.2)

@@ -95,10 +95,18 @@ def test_effectiveness_per_profile_lane_and_category(world):
     assert tob["low"] <= (tob["hit_rate"] or 0) <= tob["high"]
     assert ("profile", "high-traders") in m  # the category criterion fired
     assert m[("category", "high")]["hit_rate"] > m[("category", "low")]["hit_rate"]
+    # the random picks inside each lane add up to all of them; in red, the random picks' own hit rate is
+    # the lane's unbiased violation rate
+    assert sum(m[("lane", x)]["random_inspections"] for x in ("red", "yellow", "green")) == len(picks)
     text = export(store, "effectiveness", "csv", None)
     assert text.splitlines()[0].startswith("Measure,Value,Label,Selections")
     rows = json.loads(export(store, "effectiveness", "json", None))
     assert rows[0]["measure"] == "random"
+    hist = json.loads(export(store, "trader-categories", "json", None))
+    assert len(hist) == len(store.run_frame("risk.trader_categories"))
+    assert {h["category"] for h in hist} <= {"low", "medium", "high"}
+    assert hist[0]["reasons"][0]["detail"]
+    assert export(store, "trader-categories", "csv", None).startswith("Entity ID,Month,Category,Score")
 
 
 def test_trader_categories_against_the_truth(world):
