@@ -29,8 +29,8 @@ from graph.domain.reasons import Evidence, Reason
 
 RANDOM_FEATURE = "random_selection"
 #: the risk areas compliance is estimated for: the column of the items frame, and its plain name
-AREAS: dict[str, str] = {"hs_chapter": "HS chapter", "origin_country": "origin", "border_post": "border post",
-                         "category": "trader category"}
+AREAS: dict[str, str] = {"lane": "lane drawn from", "hs_chapter": "HS chapter", "origin_country": "origin",
+                         "border_post": "border post", "category": "trader category"}
 _LANE_RANK = {"green": 0, "blue": 1, "yellow": 2, "red": 3}
 
 
@@ -134,7 +134,9 @@ def compliance(items: pd.DataFrame, *, tolerance: float = 0.95, confidence: floa
     `items`: one row per item with `random` (bool), `inspection_result` (clear / violation / None) and
     the area columns (`AREAS`; a missing column is skipped). Only random picks with a result count.
     Returns area, value, random_inspected, violations, compliance, low, high (Wilson), tolerance,
-    status; the first row is the whole (area "all").
+    status; the first row is the whole (area "all"): the compliance of the lanes sampled, in the
+    proportions of their shares (of all trade when every lane has the same share; of the green lane
+    alone under the default shares, and the "lane" rows say which lane each estimate is of).
     """
     areas = AREAS if areas is None else areas
     res = items["inspection_result"].astype(object)

@@ -47,34 +47,40 @@ def _reasons(text: Any) -> list[dict]:
 
 
 def item_frame(store: GraphStore) -> pd.DataFrame:
-    """One row per stored item: key, lane (green where none is stored), random, profiles (ids of the
-    profiles that selected it), inspection_result, duties_recovered, category, hs_chapter,
-    origin_country, border_post."""
+    """One row per stored item: key, lane (the lane the model and the profiles gave it: a random pick
+    counts in the lane it was drawn from, not in the lane the draw sent it to), proposed_lane (as
+    stored), random, profiles (ids and names of the profiles that selected it), inspection_result,
+    duties_recovered, category, hs_chapter, origin_country, border_post."""
     from graph.store.frames import _declarations, _paged_frames
 
     d = _declarations(store, 200_000, None)
     if d.empty:
-        return pd.DataFrame(columns=["key", "lane", "random", "profiles", "inspection_result",
-                                     "duties_recovered", "category", "hs_chapter", "origin_country",
-                                     "border_post"])
+        return pd.DataFrame(columns=["key", "lane", "proposed_lane", "random", "profiles",
+                                     "inspection_result", "duties_recovered", "category", "hs_chapter",
+                                     "origin_country", "border_post"])
     prop = store.run_frame("risk.proposals")
     rnd: dict[str, bool] = {}
+    drawn: dict[str, str] = {}
     profs: dict[str, list[tuple[str, str]]] = {}
     for k, r, text in zip(prop.get("key", []), prop.get("random", []), prop.get("reasons", []), strict=False):
         rnd[k] = bool(r) if r is not None else False
         fired = []
         for x in _reasons(text):
             f = str(x.get("feature") or "") if isinstance(x, dict) else ""
+            if f == selection.RANDOM_FEATURE and x.get("value"):
+                drawn[k] = str(x["value"])
             if f.startswith("profile:"):
                 ev = x.get("evidence") or [{}]
                 fired.append((f.removeprefix("profile:"), str((ev[0] or {}).get("label") or "")))
         profs[k] = fired
-    out = pd.DataFrame({"key": d["key"], "lane": d["lane"].astype(object).fillna("green"),
+    out = pd.DataFrame({"key": d["key"], "proposed_lane": d["lane"].astype(object).fillna("green"),
                         "inspection_result": d["inspection_result"].astype(object),
                         "hs_chapter": d["hs_code"].astype(str).str[:2],
                         "origin_country": d["origin_country"].astype(object),
                         "border_post": d["border_post"].astype(object)})
     out["random"] = out["key"].map(rnd).fillna(False).astype(bool)
+    from_draw = out["key"].map(drawn).astype(object)
+    out["lane"] = from_draw.where(out["random"] & from_draw.notna(), out["proposed_lane"])
     out["profiles"] = out["key"].map(profs)
     out["profiles"] = [p if isinstance(p, list) else [] for p in out["profiles"]]
     # duties recovered: the evaded duty of the offences on a hit item's declaration, shared among its hits

@@ -100,7 +100,8 @@ def test_compliance_per_area_against_the_tolerance():
         "random": [True] * 300 + [False] * 50,
         "inspection_result": ["violation"] * 60 + ["clear"] * 240 + ["violation"] * 50,
         "hs_chapter": ["24"] * 100 + ["84"] * 200 + ["24"] * 50,
-        "origin_country": ["AE"] * 350, "border_post": [None] * 350, "category": ["low"] * 350})
+        "origin_country": ["AE"] * 350, "border_post": [None] * 350, "category": ["low"] * 350,
+        "lane": ["green"] * 250 + ["red"] * 100})
     c = compliance(items, tolerance=0.95).set_index(["area", "value"])
     assert c.loc[("all", "all"), "random_inspected"] == 300  # targeted items do not count
     assert c.loc[("hs_chapter", "24"), "compliance"] == 0.4
@@ -108,6 +109,7 @@ def test_compliance_per_area_against_the_tolerance():
     assert c.loc[("hs_chapter", "84"), "compliance"] == 1.0
     assert c.loc[("hs_chapter", "84"), "status"] == "within tolerance"
     assert c.loc[("border_post", "unknown"), "random_inspected"] == 300
+    assert c.loc[("lane", "green"), "random_inspected"] == 250 and c.loc[("lane", "red"), "violations"] == 0
 
 
 def test_settings_refuse_a_bad_random_share_naming_it():

@@ -95,9 +95,11 @@ def test_effectiveness_per_profile_lane_and_category(world):
     assert tob["low"] <= (tob["hit_rate"] or 0) <= tob["high"]
     assert ("profile", "high-traders") in m  # the category criterion fired
     assert m[("category", "high")]["hit_rate"] > m[("category", "low")]["hit_rate"]
-    # the random picks inside each lane add up to all of them; in red, the random picks' own hit rate is
-    # the lane's unbiased violation rate
+    # a random pick counts in the lane it was drawn from: the picks inside the lanes add up to all of
+    # them, and the green lane's are its unbiased violation rate (the targeted lanes find more)
     assert sum(m[("lane", x)]["random_inspections"] for x in ("red", "yellow", "green")) == len(picks)
+    green = m[("lane", "green")]
+    assert green["random_inspections"] > 100 and green["random_hit_rate"] < red["hit_rate"]
     text = export(store, "effectiveness", "csv", None)
     assert text.splitlines()[0].startswith("Measure,Value,Label,Selections")
     rows = json.loads(export(store, "effectiveness", "json", None))
