@@ -14,7 +14,8 @@ def test_inspections_find_what_the_truth_planted(small_world):
     dec = pd.read_csv(small_world / "declarations.csv", dtype=str, keep_default_na=False)
     keys = (dec["declaration_id"] + "/" + dec["item_no"]).tolist()
     truth = json.loads((small_world / "truth.json").read_text())
-    planted = set(truth["cover"]["planted_declarations"]) | set(truth["undervaluation"]["planted_declarations"])
+    planted = set(truth["cover"]["planted_declarations"]) | set(
+        truth["undervaluation"]["planted_declarations"])
     violated = set((dec["declaration_id"] + "/" + dec["item_no"])[dec["inspection_result"] == "violation"])
     assert planted and violated and not planted & violated  # planted ones are the uncaught ones
     found = oracle.inspect(small_world, keys)
