@@ -11,7 +11,8 @@ Steps (each timed in the report):
               ranks and reasons;
 6. communities - networkit PLM on the trading network (optional, seeded);
 7. declarations - the declaration engineer's analytics on the same frames plus the party risk:
-              cover items, assessment model and lanes, unit-value anomalies, HS switches, audit plan;
+              cover items, assessment model and lanes, then trader categories, risk profiles and the
+              random picks (graph.pipeline.selectivity), unit-value anomalies, HS switches, audit plan;
 8. write    - results back in client-side batches; Entity and Group nodes of earlier runs replaced,
               so re-runs are idempotent; a ScoreRun node keeps the report. In `score`, the network
               results (steps 2-6) are written on a second thread while step 7 runs.
@@ -201,6 +202,7 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
     from graph.declarations import assessment, cover
     from graph.declarations import audit_plan as audit
     from graph.declarations import goods as declarations
+    from graph.pipeline import selectivity
 
     if prep is None:
         prep = _declaration_prep(frames, s, step)
@@ -220,59 +222,15 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             r.declarations["assessment"] = assessment.assess_all(
                 frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
             del trained
-            _profiles_categories_random(r, profiles, model, model_settings or get_settings(), step)
+            selectivity.after_model(r, profiles, model, model_settings or get_settings(), step)
     if "trader_categories" not in r.declarations:  # no model fitted: the categories still stand
         with step("categories"):
-            _categories(r, None, model_settings or get_settings())
+            selectivity.categorise(r, None, model_settings or get_settings())
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
             assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of,
             categories=r.declarations.get("current_categories"))
-
-
-def _categories(r: Results, fired: list[list[str]] | None, settings: Settings) -> None:
-    from graph.declarations import categories
-
-    cats = categories.trader_categories(r.frames, r.resolution.entity_of, r.party_risk(), fired,
-                                        high=settings.category_high, medium=settings.category_medium)
-    r.declarations["trader_categories"] = cats
-    r.declarations["current_categories"] = categories.current(cats)
-
-
-def _profiles_categories_random(r: Results, profiles: list[Any] | None, model, settings: Settings,
-                                step: _Timer) -> None:
-    """After the model's lanes: the trader categories (fed by the profile hits), the live profiles (the
-    strictest lane wins; a profile may read the categories), then the random picks over the final lanes.
-    Profiles that read `trader.category` need the categories first, and those need profile hits: the
-    hits of the other profiles feed the categories, then every profile is evaluated with them."""
-    from graph.declarations.selection import apply_random
-    from graph.pipeline.profile_context import apply_to_results, profile_context
-
-    a = r.declarations["assessment"]
-    norms = {6: model.norms}  # the model's valuation reference, as POST /assess uses it, so the two agree
-    fired = None
-    if profiles:
-        from graph.declarations.profiles import apply_profiles
-
-        plain = [p for p in profiles if "category" not in p.criteria]
-        if len(plain) < len(profiles):
-            fired = apply_profiles(r.frames.declarations, profile_context(r, norms), plain, on=None).fired
-    with step("categories"):
-        if profiles and fired is None:
-            applied = apply_to_results(r, profiles, norms=norms)
-            fired = applied.fired
-            _categories(r, fired, settings)
-        else:
-            _categories(r, fired, settings)
-            if profiles:
-                applied = apply_to_results(r, profiles, norms=norms,
-                                           categories=r.declarations["current_categories"])
-    if profiles:
-        selected = sum(map(bool, applied.fired))
-        r.notes.append(f"risk profiles: {len(profiles)} live, {selected} items selected")
-    apply_random(a, settings.random_share, settings.random_seed, settings.random_lane)
-    r.notes.append(f"random selection: {int(a['random'].sum())} items drawn (shares {settings.random_share})")
 
 
 def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, communities: bool,
