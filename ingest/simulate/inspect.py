@@ -35,6 +35,16 @@ def _truth(world_dir: str) -> tuple[frozenset[str], int]:
     return frozenset(bad), len(dec)
 
 
+def compliance_truth(dec: pd.DataFrame, cover: dict, under: dict) -> dict:
+    """truth.json's "compliance" entry from the world's rows (before they are written): items, the
+    non-compliant ones (the rule above) and the true compliance rate."""
+    keys = dec["declaration_id"].astype(str) + "/" + dec["item_no"].astype(str)
+    bad = set(keys[(dec["inspection_result"] == "violation").to_numpy()])
+    bad.update(cover.get("planted_declarations", []), under.get("planted_declarations", []))
+    n = len(dec)
+    return {"items": n, "non_compliant": len(bad), "rate": round(1.0 - len(bad) / n, 6) if n else 1.0}
+
+
 def _bundle_key(key: str) -> str:
     head, sep, tail = key.partition(":")
     return tail if sep and "/" in tail else key

@@ -25,3 +25,5 @@ def test_inspections_find_what_the_truth_planted(small_world):
     assert oracle.inspect(small_world, [f"customs:{k}"]) == {f"customs:{k}": "violation"}
     rate = oracle.compliance_rate(small_world)
     assert rate == 1 - len(planted | violated) / len(keys) and 0.9 < rate < 1.0
+    assert truth["compliance"] == {"items": len(keys), "non_compliant": len(planted | violated),
+                                   "rate": round(rate, 6)}
