@@ -78,7 +78,7 @@ def item_frame(store: GraphStore) -> pd.DataFrame:
                         "hs_chapter": d["hs_code"].astype(str).str[:2],
                         "origin_country": d["origin_country"].astype(object),
                         "border_post": d["border_post"].astype(object)})
-    out["random"] = out["key"].map(rnd).fillna(False).astype(bool)
+    out["random"] = out["key"].isin({k for k, v in rnd.items() if v})
     from_draw = out["key"].map(drawn).astype(object)
     out["lane"] = from_draw.where(out["random"] & from_draw.notna(), out["proposed_lane"])
     out["profiles"] = out["key"].map(profs)
