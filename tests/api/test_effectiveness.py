@@ -51,6 +51,17 @@ def test_effectiveness_over_http(api):
     with api.client("auditor") as c:
         csv = c.get("/api/v1/exports/effectiveness", params={"format": "csv"})
     assert csv.status_code == 200 and "Random baseline hit rate" in csv.text
+    # an inspection recorded after the run counts at once (the kept figures are for the old version)
+    third = [r["key"] for r in api.store.execute("MATCH (d:Declaration) RETURN d.key AS key ORDER BY key")][2]
+    api.store.execute("MATCH (d:Declaration {key: $k}) SET d.lane = 'red', d.selected_at_random = true",
+                      {"k": third}, mode="write")
+    with api.client("system") as c:
+        r = c.post("/api/v1/inspections", json={"items": [{"item": third, "result": "violation",
+                                                           "date": "2026-01-02", "officer": "o-1"}]})
+        assert r.status_code == 201, r.text
+        again = c.get("/api/v1/effectiveness").json()
+    base = again["measures"][0]
+    assert (base["inspections"], base["hits"]) == (2, 1)
 
 
 @pytest.mark.browser
