@@ -39,6 +39,7 @@ from api.routes import (
     admin,
     assess,
     decisions,
+    effectiveness,
     entities,
     exports,
     groups,
@@ -329,7 +330,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.metrics = metrics
     _install_errors(app)
     for r in (entities.router, groups.router, assess.router, decisions.router, admin.router, exports.router,
-              jobs.router, ops.router, page.router, profiles.router, intake.router):
+              jobs.router, ops.router, page.router, profiles.router, intake.router, effectiveness.router):
         app.include_router(r)
     app.include_router(cases_router)
     app.include_router(screening.router)

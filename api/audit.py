@@ -25,6 +25,7 @@ ACTIONS = (
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
     "assess.store.intent", "decision.create.intent", "decision.approve", "auth.failed",
     "profile.list", "profile.read", "profile.create", "profile.change", "profile.retire",
+    "effectiveness.read",
     "cases.list", "case.read", "case.take", "case.note", "case.state", "cases.export",
     # api.routes.intake: data posted one call at a time (intent before the write, outcome after)
     "declarations.store.intent", "declarations.store", "inspection.create.intent", "inspection.create",

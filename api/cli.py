@@ -142,7 +142,8 @@ def score(
 def export(
     kind: Annotated[str, typer.Argument(help="entities, groups, cover-items, unit-value-anomalies, "
                                              "hs-switches, resolved-entities, audit-targets, "
-                                             "screening-hits or risk-areas")],
+                                             "screening-hits, risk-areas, effectiveness, compliance or "
+                                             "trader-categories")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     budget: Annotated[int | None, typer.Option(help="audit-targets: how many targets")] = None,

@@ -100,6 +100,34 @@ class Settings(BaseSettings):
     query_timeout_s: float = 10.0
     rate_limit_per_minute: int = 6000
 
+    # risk management (graph.declarations.selection, .categories): a minimum share of each proposed
+    # lane drawn at random for inspection (ASYCUDA's minimum random rate: 1 % of green, none beyond
+    # their own lane for yellow and red), the lane a random pick goes to, the seed of the draw, the
+    # tolerance level (the acceptable compliance level, WCO: 90-95 %) and the confidence of its interval
+    random_share: dict[str, float] = Field(
+        default_factory=lambda: {"green": 0.01, "yellow": 0.0, "red": 0.0},
+        description="per proposed lane, the share of items drawn at random for inspection")
+    random_lane: Literal["yellow", "red"] = "red"
+    random_seed: int = 20260
+    tolerance_level: float = Field(default=0.95, ge=0.0, le=1.0)
+    interval_confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    # trader categories (graph.declarations.categories): a score at or above `category_high` is high, at
+    # or above `category_medium` medium; on the network risk's (compressed) scale
+    category_high: float = Field(default=0.1, ge=0.0, le=1.0)
+    category_medium: float = Field(default=0.03, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check_risk_management(self) -> Settings:
+        lanes = {"green", "yellow", "red"}
+        for lane, share in self.random_share.items():
+            if lane not in lanes:
+                raise ValueError(f"TAMGA_RANDOM_SHARE: {lane!r} is not a lane (green, yellow, red)")
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"TAMGA_RANDOM_SHARE: the share of {lane} must lie between 0 and 1")
+        if self.category_medium > self.category_high:
+            raise ValueError("TAMGA_CATEGORY_MEDIUM must not exceed TAMGA_CATEGORY_HIGH")
+        return self
+
     batch_size: int = 5000
     checkpoint_interval_s: int = 30
     checkpoint_wal_bytes: int = 64 * 1024 * 1024

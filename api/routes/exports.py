@@ -16,7 +16,8 @@ from api.routes.common import ERRORS
 router = APIRouter(prefix="/api/v1", tags=["exports"], responses=ERRORS)
 
 ExportKind = Literal["entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches",
-                     "resolved-entities", "audit-targets", "screening-hits", "risk-areas"]
+                     "resolved-entities", "audit-targets", "screening-hits", "risk-areas", "effectiveness",
+                     "compliance", "trader-categories"]
 
 
 @router.get("/exports/{kind}", operation_id="export_table", summary="Download a result table as CSV or JSON",

@@ -24,6 +24,7 @@ ASSETS = {
     "riskareas.js": (PAGE / "riskareas.js", "text/javascript"),
     "app.css": (PAGE / "app.css", "text/css"),
     "docs.js": (PAGE / "docs.js", "text/javascript"),
+    "effectiveness.js": (PAGE / "effectiveness.js", "text/javascript"),
     "vis-network.min.js": (VIS / "vis-network.min.js", "text/javascript"),
     "vis-network.css": (VIS / "vis-network.css", "text/css"),
 }

@@ -59,7 +59,7 @@ def _party_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None) -
 def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_share: float = 0.1,
                   seed: int = 7,
                   assessments: pd.DataFrame | None = None, min_items: int = 1,
-                  entity_of: pd.Series | None = None) -> pd.DataFrame:
+                  entity_of: pd.Series | None = None, categories: pd.Series | None = None) -> pd.DataFrame:
     """The audit plan: `budget` entities, most by expected duties recovered, a share at random.
 
     With `entity_of` (party key -> resolved entity id) the targets are entities: the party records
@@ -68,7 +68,9 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     target's items, past offence rate); expected_amount = risk x (duties + undervaluation shortfall);
     amounts of recorded offences are not added (those are known cases, not targets). Returns rank,
     target_id, target_kind ('entity' or 'party'), expected_amount, risk, duties_at_stake, reasons
-    (list of dicts), pick ('risk' | 'random').
+    (list of dicts), pick ('risk' | 'random'). `categories` (target id -> trader category,
+    `graph.declarations.categories.current`): the high-category targets come first within the budget
+    (differentiated control per category of trader), each in the order of its expected amount.
     """
     if budget <= 0 or frames.declarations.empty:
         return pd.DataFrame(columns=TARGET_COLUMNS)
@@ -99,7 +101,10 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     agg["risk"] = risk
     agg["stake"] = agg["duty"] + agg["shortfall"]
     agg["expected"] = agg["risk"] * agg["stake"]
-    agg = agg.sort_values(["expected", "risk"], ascending=False, kind="stable")
+    cat = agg.index.to_series().map(categories).astype(object) if categories is not None and len(categories) \
+        else pd.Series(None, index=agg.index, dtype=object)
+    agg["high"] = (cat == "high").to_numpy()
+    agg = agg.sort_values(["high", "expected", "risk"], ascending=False, kind="stable")
     n_random = math.floor(budget * random_share + 1e-9) if random_share > 0 else 0
     n_risk = min(budget - n_random, len(agg))
     chosen = agg.iloc[:n_risk].assign(pick="risk")
@@ -123,6 +128,9 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
         if off.get(pid, 0) > 0:
             rs.append({"feature": "offences", "value": int(off[pid]),
                        "detail": f"{int(off[pid])} recorded offences"})
+        if r["high"]:
+            rs.append({"feature": "trader_category", "value": "high",
+                       "detail": "trader category high this month: audited first within the budget"})
         if r["records"] > 1:
             rs.append({"feature": "party_records", "value": int(r["records"]),
                        "detail": "one company recorded as " + ", ".join(sorted(map(str, records[pid])))})

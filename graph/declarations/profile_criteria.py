@@ -50,6 +50,8 @@ ITEM_FIELDS: dict[str, tuple[FieldType, str]] = {
     "consignor": ("str", "consignor's party key"),
     "carrier": ("str", "carrier's party key"),
     "broker": ("str", "broker's party key"),
+    "trader.category": ("str", "trader category (low, medium, high) of the liable party's entity (consignee, "
+                               "else declarant), its latest month"),
 }
 ROLES = ("declarant", "consignee", "consignor", "carrier", "broker")
 #: party attributes, read as <role>.<attr> or party.<attr> (any role)
@@ -61,6 +63,7 @@ PARTY_FIELDS: dict[str, tuple[FieldType, str]] = {
     "age_days": ("num", "days from the party's registration to the declaration date"),
     "new": ("bool", "the party was registered less than a year before the declaration date"),
     "offender_hops": ("num", "identifier/officer links between the party's entity and the nearest offender"),
+    "category": ("str", "trader category (low, medium, high) of the party's resolved entity, latest month"),
 }
 
 OPS_BY_TYPE: dict[FieldType, tuple[str, ...]] = {

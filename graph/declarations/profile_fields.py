@@ -40,6 +40,7 @@ class ProfileContext:
     phoenix: frozenset[str] = frozenset()
     registered_on: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[ns]"))
     offender_hops: pd.Series | None = None  # None: not computed (the criterion then never holds)
+    party_category: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))  # trader category
     norms: dict[int, pd.DataFrame] = field(default_factory=dict)
 
     @cached_property
@@ -50,7 +51,7 @@ class ProfileContext:
         reg = {k: np.datetime64(pd.Timestamp(v), "ns") for k, v in d(self.registered_on).items()
                if not pd.isna(v)}
         return {"risk": d(self.party_risk), "group": d(self.party_group), "registered_on": reg,
-                "offender_hops": d(self.offender_hops),
+                "offender_hops": d(self.offender_hops), "category": d(self.party_category),
                 **{f"norm{lv}": d(f["median"]) for lv, f in self.norms.items() if f is not None and len(f)}}
 
 
@@ -129,6 +130,10 @@ class Columns:
                 return np.where(v > 0, v, np.nan) / self.get("mass")
         if name == "uv_ratio":
             return self._uv_ratio()
+        if name == "trader.category":  # the liable party: consignee, else declarant
+            cons, decl = self.get("consignee.category"), self.get("declarant.category")
+            has_cons = np.array([not missing(v) for v in self.raw("consignee")], dtype=bool)
+            return np.where(has_cons, cons, decl)
         role, _, attr = name.partition(".")
         return self._party(role, attr)
 
@@ -157,6 +162,8 @@ class Columns:
             return self._map(role, lambda k: float(table.get(k, np.nan)), dtype=float, absent=np.nan)
         if attr == "group":
             return self._map(role, lambda k: lk["group"].get(k))
+        if attr == "category":
+            return self._map(role, lambda k: lk["category"].get(k))
         if attr == "in_group":
             return self._map(role, lambda k: k in lk["group"], dtype=bool, absent=False)
         if attr == "phoenix":

@@ -120,6 +120,9 @@ NODES: tuple[NodeKind, ...] = (
             _P("assessment_score", "float", "declaration risk: own features plus parties' network risk"),
             _P("lane", doc="lane proposed by Tamga: green, yellow, red"),
             _P("assessment_reasons", "json"),
+            _P("selected_at_random", "bool",
+               "the proposal is a random pick (graph.declarations.selection): its inspection result "
+               "estimates the true compliance rate"),
             _P("uv_z", "float",
                "robust z of the value per kg against the usual price of its HS code (flagged items)"),
             _P("uv_value", "float", "declared value per kg of a flagged item"),
@@ -305,6 +308,15 @@ NODES: tuple[NodeKind, ...] = (
          _P("retired", "bool", "this version retires the profile"), _P("created_by"),
          _P("created_at", "datetime")),
         color="#d81b60",
+    ),
+    NodeKind(
+        "TraderCategory",
+        "A trader's (resolved entity's) category for one month, append-only: low, medium or high with its "
+        "reasons (graph.declarations.categories); key `entity|YYYY-MM`, written once.",
+        (_P("entity", doc="the resolved entity's id (Party.entity_id)", indexed=True),
+         _P("month", doc="YYYY-MM", indexed=True), _P("category", doc="low, medium or high"),
+         _P("score", "float"), _P("reasons", "json"), _P("scored_at", "datetime")),
+        color="#8e24aa",
     ),
 )
 

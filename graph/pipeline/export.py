@@ -1,13 +1,15 @@
 """`tamga export KIND --format csv|json`: tables for a spreadsheet or another system.
 
 Kinds: entities, groups, cover-items, unit-value-anomalies, hs-switches, resolved-entities,
-audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score,
-state), risk-areas (`graph.pipeline.risk_areas.table`: a row per area, per month and lane, per
-profile). One row per item (per switch event for hs-switches). CSV headers are
-plain words (investigators open these in a spreadsheet; UTF-8 with a BOM so spreadsheet programs
-read Cyrillic names correctly), reasons are one readable sentence list and text that a spreadsheet
-would run as a formula is neutralised; JSON uses the snake_case field names, keeps values raw and
-reasons structured (`graph.domain.reasons.Reason`).
+audit-targets (with a budget), screening-hits (party or officer, list, listed entity, score, state),
+risk-areas (`graph.pipeline.risk_areas.table`: a row per area, per month and lane, per profile),
+effectiveness (per lane, profile, trader category and the random baseline) and compliance (per risk area
+against the tolerance level; both `graph.pipeline.effectiveness`), trader-categories (each entity's
+category per month, the append-only history). One row per item (per switch event
+for hs-switches). CSV headers are plain words (investigators open these in a spreadsheet; UTF-8 with a
+BOM so spreadsheet programs read Cyrillic names correctly), reasons are one readable sentence list and
+text that a spreadsheet would run as a formula is neutralised; JSON uses the snake_case field names,
+keeps values raw and reasons structured (`graph.domain.reasons.Reason`).
 
 The rows come from the read model `graph.pipeline.results` (what the last `tamga score` wrote);
 this module only renders them, and `csv_text` is the one CSV renderer: the API's download
@@ -25,14 +27,15 @@ from typing import Any
 import orjson
 
 from graph.domain.reasons import Reason, reasons_text
-from graph.pipeline import results, risk_areas
+from graph.pipeline import effectiveness, results, risk_areas
 from graph.pipeline.results import NotScoredError
 from graph.store import GraphStore
 
 __all__ = ["COLUMNS", "CSV_BOM", "KINDS", "NotScoredError", "csv_text", "export", "rows", "safe_cell"]
 
 KINDS = ("entities", "groups", "cover-items", "unit-value-anomalies", "hs-switches", "resolved-entities",
-         "audit-targets", "screening-hits", "risk-areas")
+         "audit-targets", "screening-hits", "risk-areas", "effectiveness", "compliance",
+         "trader-categories")
 #: kinds that are not results of `tamga score` (screening runs on every list load too)
 UNSCORED_KINDS = ("screening-hits",)
 
@@ -65,6 +68,18 @@ COLUMNS: dict[str, dict[str, str]] = {
                        "listed_name": "Listed name", "score": "Score", "state": "State", "reasons": "Reasons",
                        "hit_id": "Hit ID"},
     "risk-areas": risk_areas.COLUMNS,
+    "effectiveness": {"measure": "Measure", "value": "Value", "label": "Label", "selections": "Selections",
+                      "inspections": "Inspections", "hits": "Hits", "hit_rate": "Hit rate",
+                      "low": "Hit rate low", "high": "Hit rate high", "duties_recovered": "Duties recovered",
+                      "baseline_hit_rate": "Random baseline hit rate", "lift": "Lift over the baseline",
+                      "random_inspections": "Random picks inspected in it",
+                      "random_hits": "Random picks' hits",
+                      "random_hit_rate": "Random picks' hit rate in it"},
+    "trader-categories": {"entity_id": "Entity ID", "month": "Month", "category": "Category",
+                          "score": "Score", "reasons": "Reasons"},
+    "compliance": {"area": "Risk area", "value": "Value", "random_inspected": "Random picks inspected",
+                   "violations": "Violations", "compliance": "Compliance", "low": "Compliance low",
+                   "high": "Compliance high", "tolerance": "Tolerance level", "status": "Status"},
 }
 
 
@@ -73,6 +88,9 @@ _READERS = {
     "cover-items": results.cover_items, "unit-value-anomalies": results.unit_value_anomalies,
     "hs-switches": results.hs_switches, "screening-hits": lambda store: results.screening_hits(store),
     "risk-areas": lambda store: risk_areas.table(risk_areas.overview(store)),
+    "effectiveness": lambda store: effectiveness.effectiveness(store)["measures"],
+    "compliance": lambda store: effectiveness.effectiveness(store)["compliance"],
+    "trader-categories": effectiveness.category_history,
 }
 
 #: a spreadsheet runs a cell starting with these as a formula (OWASP "CSV injection")

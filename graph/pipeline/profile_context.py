@@ -53,10 +53,11 @@ def norms_of(decl: pd.DataFrame, min_count: int = 8) -> dict[int, pd.DataFrame]:
     return {level: goods.hs_norms(decl, level=level, min_count=min_count) for level in (6, 4, 2)}
 
 
-def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileContext:
+def profile_context(r, norms: dict[int, pd.DataFrame] | None = None,
+                    categories: pd.Series | None = None) -> ProfileContext:
     """The context of a scoring run's `Results` (graph.pipeline.run). `norms`: the valuation reference
     (default: this frame's, `norms_of`); pass the assessment model's `{6: model.norms}` to read the
-    same reference as `POST /assess`."""
+    same reference as `POST /assess`; `categories`: entity -> current trader category."""
     p = r.projection
     keys = pd.Index(p.party_keys.astype(str))
     ent = np.asarray(p.party_entity, dtype=np.int64)
@@ -75,18 +76,27 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None) -> ProfileC
         party_risk=r.party_risk().round(6),  # as stored (run.party_rows), so POST /assess reads the same
         party_group=group[group.notna()], phoenix=phoenix,
         registered_on=reg[~reg.index.duplicated()], offender_hops=pd.Series(hops[ent], index=keys).dropna(),
-        norms=norms if norms is not None else norms_of(r.frames.declarations))
+        norms=norms if norms is not None else norms_of(r.frames.declarations),
+        party_category=party_categories(r.resolution.entity_of, categories))
+
+
+def party_categories(entity_of: pd.Series, categories: pd.Series | None) -> pd.Series:
+    """Party key -> the trader category of its entity (parties of uncategorised entities left out)."""
+    if categories is None or not len(categories):
+        return pd.Series(dtype=object)
+    out = entity_of.astype(object).map(categories)
+    return out[out.notna()]
 
 
 def apply_to_results(r, profiles: list[Profile], *, norms: dict[int, pd.DataFrame] | None = None,
-                     on: dt.date | None = None) -> Applied:
+                     on: dt.date | None = None, categories: pd.Series | None = None) -> Applied:
     """The profiles over a scoring run's items beside the model: the run's assessment (if the model
     was fitted) gets the strictest lane and one stored reason (a dict) per fired profile appended.
     Returns what `apply_profiles` gave (lanes aligned with `r.frames.declarations`)."""
     d = r.frames.declarations
     a = r.declarations.get("assessment")
     model_lanes = a["lane"].to_numpy() if a is not None and len(a) == len(d) else None
-    out = apply_profiles(d, profile_context(r, norms), profiles, model_lanes, on=on)
+    out = apply_profiles(d, profile_context(r, norms, categories), profiles, model_lanes, on=on)
     if model_lanes is not None:
         a["lane"] = out.lanes.to_numpy()
         a["assessment_reasons"] = [list(old or []) + [x.as_dict() for x in new]

@@ -146,7 +146,12 @@ def store_context(store: GraphStore, party_keys: list[str], norms: dict[int, pd.
     group = {r["key"]: r["group_id"] for r in rows if r.get("group_id")}
     reg = {r["key"]: pd.Timestamp(r["registered_on"]) for r in rows if r.get("registered_on")}
     hops = {r["key"]: r["offender_hops"] for r in rows if r.get("offender_hops") is not None}
+    latest: dict[str, tuple[str, str]] = {}
+    for c in store.run("risk.party_categories", keys=keys) if keys else []:
+        if c["key"] not in latest or c["month"] > latest[c["key"]][0]:
+            latest[c["key"]] = (c["month"], c["category"])
     return ProfileContext(
+        party_category=pd.Series({k: v[1] for k, v in latest.items()}, dtype=object),
         party_risk=pd.Series(risk, dtype=float), party_group=pd.Series(group, dtype=object),
         phoenix=frozenset(r["key"] for r in rows if r.get("phoenix_of")),
         registered_on=pd.Series(reg, dtype="datetime64[ns]"),

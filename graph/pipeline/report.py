@@ -36,6 +36,10 @@ def report(r: Results) -> dict:
         rep["cover_items"] = len(d["cover"])
     if "assessment" in d:
         rep["lanes"] = {k: int(v) for k, v in d["assessment"]["lane"].value_counts().items()}
+        if "random" in d["assessment"]:
+            rep["random_picks"] = int(d["assessment"]["random"].sum())
+    if "current_categories" in d:
+        rep["trader_categories"] = {k: int(v) for k, v in d["current_categories"].value_counts().items()}
     if "unit_value_anomalies" in d:
         rep["unit_value_anomalies"] = len(d["unit_value_anomalies"])
     if "hs_switches" in d:

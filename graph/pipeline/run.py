@@ -11,7 +11,8 @@ Steps (each timed in the report):
               ranks and reasons;
 6. communities - networkit PLM on the trading network (optional, seeded);
 7. declarations - the declaration engineer's analytics on the same frames plus the party risk:
-              cover items, assessment model and lanes, unit-value anomalies, HS switches, audit plan;
+              cover items, assessment model and lanes, then trader categories, risk profiles and the
+              random picks (graph.pipeline.selectivity), unit-value anomalies, HS switches, audit plan;
 8. write    - results back in client-side batches; Entity and Group nodes of earlier runs replaced,
               so re-runs are idempotent; a ScoreRun node keeps the report. In `score`, the network
               results (steps 2-6) are written on a second thread while step 7 runs.
@@ -201,6 +202,7 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
     from graph.declarations import assessment, cover
     from graph.declarations import audit_plan as audit
     from graph.declarations import goods as declarations
+    from graph.pipeline import selectivity
 
     if prep is None:
         prep = _declaration_prep(frames, s, step)
@@ -220,17 +222,15 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             r.declarations["assessment"] = assessment.assess_all(
                 frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
             del trained
-            if profiles:
-                from graph.pipeline.profile_context import apply_to_results
-
-                # the model's valuation reference, as POST /assess uses it, so the two agree
-                applied = apply_to_results(r, profiles, norms={6: model.norms})
-                selected = sum(map(bool, applied.fired))
-                r.notes.append(f"risk profiles: {len(profiles)} live, {selected} items selected")
+            selectivity.after_model(r, profiles, model, model_settings or get_settings(), step)
+    if "trader_categories" not in r.declarations:  # no model fitted: the categories still stand
+        with step("categories"):
+            selectivity.categorise(r, None, model_settings or get_settings())
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
-            assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of)
+            assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of,
+            categories=r.declarations.get("current_categories"))
 
 
 def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, communities: bool,

@@ -202,13 +202,23 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
         # a lane on each of a million items would cost ~25 s in Grafeo (measured ~40k rows/s) for
         # the one lane nobody acts on; items that were yellow or red before and are green now are cleared.
         flagged = ass[ass["lane"] != Lane.GREEN]
-        out["assessments"] = [{"key": k, "score": float(sc), "lane": str(ln), "reasons": to_json(rs)}
-                              for k, sc, ln, rs in zip(flagged["key"], flagged["assessment_score"],
-                                                       flagged["lane"], flagged["assessment_reasons"],
-                                                       strict=True)]
+        rnd = flagged["random"] if "random" in flagged else pd.Series(False, index=flagged.index)
+        out["assessments"] = [{"key": k, "score": float(sc), "lane": str(ln), "reasons": to_json(rs),
+                               "random": bool(rd)}
+                              for k, sc, ln, rs, rd in zip(flagged["key"], flagged["assessment_score"],
+                                                           flagged["lane"], flagged["assessment_reasons"],
+                                                           rnd, strict=True)]
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["stale_lanes"] = [{"key": k} for k in stale]
+    cats = dec.get("trader_categories")
+    if cats is not None and len(cats):
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        out["trader_categories"] = [
+            {"key": f"{e}|{m}", "entity": str(e), "month": str(m), "category": str(c), "score": float(sc),
+             "reasons": to_json(rs), "scored_at": at}
+            for e, m, c, sc, rs in zip(cats["entity"], cats["month"], cats["category"], cats["score"],
+                                       cats["reasons"], strict=True)]
     return out
 
 
@@ -250,6 +260,10 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
         out["assessments_cleared"] = _consume(store.run_batches(
             "analytics.clear_assessment_items", rows.get("stale_lanes", []), batch_size))
     lap("assessments")
+    if "trader_categories" in rows:  # append-only: months already stored keep their category
+        out["trader_categories"] = _consume(store.run_batches("analytics.write_trader_categories",
+                                                              rows["trader_categories"], batch_size))
+    lap("trader_categories")
     out["seconds"] = seconds
     return out
 

@@ -182,6 +182,17 @@ def _declarations(store: GraphStore, page: int, progress: Callable[[str, int], N
     return pd.concat(parts, ignore_index=True).sort_values("key", kind="stable", ignore_index=True)
 
 
+def declarations_from_store(store: GraphStore, *, page: int = PAGE_SIZE) -> pd.DataFrame:
+    """The declarations frame alone (readers that need the items but not the network, such as
+    graph.pipeline.effectiveness)."""
+    return _declarations(store, page, None)
+
+
+def offences_from_store(store: GraphStore, *, page: int = PAGE_SIZE) -> pd.DataFrame:
+    """The offences frame alone."""
+    return _paged_frames(store, "analytics.frames_offences", "key", "offences", page, None)
+
+
 @dataclass
 class Frames:
     declarations: pd.DataFrame = field(default_factory=lambda: empty("declarations"))

@@ -79,6 +79,9 @@ truth.json:
                 "paperwork_offenders": [party_id]},          # look-alikes with a paperwork offence
       "offenders": [party_id],                          # every party with at least one offence
       "smugglers": [party_id],                          # stand-alone cover-item traders
+      "compliance": {"items": int, "non_compliant": int,  # the world's true compliance rate: items
+                     "rate": float},                       # with a violation or a planted scheme
+                                                           # (ingest.simulate.inspect)
       "scenario": {"name": "randomised", drawn knob: value}  # randomised scenarios only
     }
 Canonical identifier values in truth: phones E.164, accounts without spaces, addresses as first
@@ -108,6 +111,7 @@ from ingest.simulate.cover import smugglers
 from ingest.simulate.declarations import draw_declarations
 from ingest.simulate.duplicates import duplicates
 from ingest.simulate.goods import COVER_PAIRS, FALLBACK_HS, SPECIAL, make_goods
+from ingest.simulate.inspect import compliance_truth
 from ingest.simulate.knobs import default_knobs, resolve_knobs
 from ingest.simulate.offences import draw_offences
 from ingest.simulate.phoenix import phoenix_firms
@@ -178,6 +182,7 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, s
     files, parties, officers = write_bundle(out, w, dec, offences)
     stages["write"] = time.perf_counter() - t0 - sum(stages.values())
     truth = world_truth(w, seed, k, planted, offences, cover_truth, under_truth)
+    truth["compliance"] = compliance_truth(dec, cover_truth, under_truth)
     if scenario == "randomised":
         truth["scenario"] = {"name": scenario, **drawn}
     write_truth(out, truth)

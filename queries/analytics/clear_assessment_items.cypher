@@ -2,5 +2,5 @@
 // mode: write
 UNWIND $rows AS r
 MATCH (d:Declaration {key: r.key})
-SET d.assessment_score = null, d.lane = null, d.assessment_reasons = null
+SET d.assessment_score = null, d.lane = null, d.assessment_reasons = null, d.selected_at_random = null
 RETURN count(d) AS n

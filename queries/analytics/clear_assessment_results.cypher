@@ -3,5 +3,5 @@
 MATCH (d:Declaration)
 WHERE d.lane IS NOT NULL
 WITH d LIMIT $limit
-SET d.assessment_score = null, d.lane = null, d.assessment_reasons = null
+SET d.assessment_score = null, d.lane = null, d.assessment_reasons = null, d.selected_at_random = null
 RETURN count(d) AS n

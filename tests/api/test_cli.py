@@ -129,6 +129,13 @@ def test_score_export_and_keys_from_the_command_line(world: Path, tmp_path: Path
             and r.stdout.startswith("Declaration ID,Item,Date,HS code,Value per kg")), r.stderr
     r = _run(["export", "hs-switches", "--format", "json"], data)
     assert r.returncode == 0 and isinstance(json.loads(r.stdout), list), r.stderr
+    r = _run(["export", "effectiveness", "--format", "csv"], data)
+    assert r.returncode == 0 and r.stdout.startswith("Measure,Value,Label,Selections"), r.stderr
+    assert "random picks (baseline)" in r.stdout and "red lane" in r.stdout
+    r = _run(["export", "compliance", "--format", "json"], data)
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["area"] == "all", r.stderr
+    r = _run(["export", "trader-categories", "--format", "json"], data)
+    assert r.returncode == 0 and {x["category"] for x in json.loads(r.stdout)} <= {"low", "medium", "high"}
     assert _run(["export", "nonsense"], data).returncode == 2
     r = _run(["export", "risk-areas", "--format", "json"], data)
     assert r.returncode == 0, r.stderr

@@ -95,7 +95,7 @@ FIXED_7_2000 = {
     "offences.csv": "ec3da6eefacacb5565abbace95c91bdd9b009ec70b1ca9bb7ce9866145cc03b5",
     "officers.csv": "bcb7f14502a4d1325ea8bfab36fa6af28c60229fda91272a78b8916824aae31c",
     "parties.csv": "e07ca8c291b99de08b611c522c76463b4d59ffacafb18b7d27f46f1a2853d3dd",
-    "truth.json": "4dad3d74570efec1f91f8253cdf95c782a9f5ce1c06537a3a0bcca5b93ee1c8f",
+    "truth.json": "95f3989c22729547bc3b355df51070da90a51d802f3ea35117bcf885f63c6a9d",  # + "compliance"
 }
 
 
