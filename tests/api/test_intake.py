@@ -9,30 +9,12 @@ import json
 import httpx
 import pytest
 
-from tests.api.test_api_support import LiveServer, make_settings
-
 SRC = "customs"
 
 
 @pytest.fixture(scope="module")
-def live(small_world, tmp_path_factory):
-    from api.auth import create_key
-    from graph.pipeline.run import score
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
-
-    settings = make_settings(tmp_path_factory.mktemp("intake"))
-    store = open_store(settings)
-    store.ensure_schema()
-    ingest_bundle(store, small_world, settings=settings, progress=False)
-    score(store, settings, progress=False)
-    keys = {r: create_key(store, f"{r}-user", r) for r in ("investigator", "system", "admin")}
-    truth = json.loads((small_world / "truth.json").read_text(encoding="utf-8"))
-    try:
-        with LiveServer(settings, store) as server:
-            yield server, keys, truth, store, settings
-    finally:
-        store.close()
+def live(scored_api):
+    return scored_api
 
 
 def _client(live, role="system") -> httpx.Client:
