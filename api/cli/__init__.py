@@ -25,13 +25,13 @@ app.add_typer(watchlist_app, name="watchlist")
 
 for command in (run.world, run.ingest, admin.status, run.score, export.export, run.serve, run.demo):
     app.command()(command)
-for sub, name, command in (
+for sub, name, fn in (
         (keys_app, "create", admin.keys_create), (keys_app, "revoke", admin.keys_revoke),
         (keys_app, "list", admin.keys_list),
         (profiles_app, "load", lists.profiles_load), (profiles_app, "list", lists.profiles_list),
         (watchlist_app, "load", lists.watchlist_load), (watchlist_app, "list", lists.watchlist_list),
         (watchlist_app, "screen", lists.watchlist_screen)):
-    sub.command(name)(command)
+    sub.command(name)(fn)
 
 
 def main() -> None:
