@@ -1,10 +1,9 @@
 """What the HTTP benchmarks share (bench_api, bench_jobs, bench_intake): a free port, a server started
-in its own process and waited for until /readyz answers, its CPU time, a timed call, the latency
-figures, and request bodies made from a world's declarations."""
+in its own process and waited for until /readyz answers, its CPU time, a timed call, and the latency
+figures."""
 
 from __future__ import annotations
 
-import csv
 import os
 import socket
 import statistics
@@ -80,24 +79,4 @@ def latency_stats(lat: list[float], wall: float | None = None) -> dict:
            "max_ms": round(lat[-1] * 1000, 2)}
     if wall is not None:
         out["rps"] = round(len(lat) / wall, 1)
-    return out
-
-
-def declaration_bodies(world: Path, n: int, offset: int = 0) -> list[dict]:
-    """`n` rows of the world's declarations.csv from `offset`, as JSON bodies (empty fields left out,
-    numbers as numbers)."""
-    out = []
-    with (world / "declarations.csv").open(encoding="utf-8") as f:
-        for i, r in enumerate(csv.DictReader(f)):
-            if i < offset:
-                continue
-            if len(out) >= n:
-                break
-            body = {k: v for k, v in r.items() if v != ""}
-            body["item_no"] = int(body.get("item_no", 1))
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
-                      "duty_amount"):
-                if k in body:
-                    body[k] = float(body[k])
-            out.append(body)
     return out

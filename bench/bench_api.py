@@ -56,14 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._http import (  # noqa: E402 (after the repository is put first on the path)
-    declaration_bodies,
-    free_port,
-    latency_stats,
-    serve_app,
-    server_cpu_s,
-    start_server,
-)
+from bench import _http  # noqa: E402 (after the repository is put first on the path)
+from ingest.simulate.bodies import declaration_bodies  # noqa: E402
 
 
 def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
@@ -136,9 +130,9 @@ uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", workers=1, li
 def serve(dirpath: Path | None, port: int) -> subprocess.Popen:
     """The Tamga API over the store in `dirpath` (or, with None, the bare ASGI ceiling app)."""
     if dirpath is not None:
-        return serve_app(dirpath / "data", port)
+        return _http.serve_app(dirpath / "data", port)
     env = {**os.environ, "TAMGA_ENV": "development", "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9)}
-    return start_server([sys.executable, "-c", CEILING_APP.replace("PORT", str(port))], env, port)
+    return _http.start_server([sys.executable, "-c", CEILING_APP.replace("PORT", str(port))], env, port)
 
 
 def _request(case: str, i: int, data: dict) -> tuple[str, str, dict]:
@@ -202,7 +196,7 @@ def _run(base: str, key: str, case: str, data: dict, n: int, clients: int) -> di
                                                   for j in range(procs)]))
     lat = [x for p in parts for x in p["lat"]]
     wall = max(p["end"] for p in parts) - min(p["start"] for p in parts)
-    out = latency_stats(lat, wall)
+    out = _http.latency_stats(lat, wall)
     errors: dict[int, int] = {}
     for p in parts:
         for k, v in p["errors"].items():
@@ -213,16 +207,16 @@ def _run(base: str, key: str, case: str, data: dict, n: int, clients: int) -> di
 
 
 def measure(proc: subprocess.Popen, base: str, key: str, case: str, data: dict, n: int, clients: int) -> dict:
-    cpu0 = server_cpu_s(proc.pid)
+    cpu0 = _http.server_cpu_s(proc.pid)
     r = _run(base, key, case, data, n, clients)
-    r["server_cpu_ms_per_request"] = round((server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
+    r["server_cpu_ms_per_request"] = round((_http.server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
     print(f"{case:14s} clients={clients:2d} {json.dumps(r)}", flush=True)
     return r
 
 
 def ceiling(n: int) -> dict:
     """The bare ASGI app with 1 and 32 clients (see CEILING_APP)."""
-    port = free_port()
+    port = _http.free_port()
     proc = serve(None, port)
     try:
         return {f"ceiling@{c}": measure(proc, f"http://127.0.0.1:{port}", "-", "ceiling",
@@ -257,7 +251,7 @@ def main() -> int:
         print("built:", report["build"], flush=True)
     prep = prepare(a.dir, 2000, a.seed)
     report.update(declarations=prep["declarations"], parties=prep["parties_total"])
-    port = free_port()
+    port = _http.free_port()
     proc = serve(a.dir, port)
     base = f"http://127.0.0.1:{port}"
     data = {"parties": prep["parties"], "rows": prep["rows"]}

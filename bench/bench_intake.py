@@ -48,15 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._http import (  # noqa: E402 (after the repository is put first on the path)
-    declaration_bodies,
-    free_port,
-    latency_stats,
-    serve_app,
-    server_cpu_s,
-    timed,
-)
+from bench import _http  # noqa: E402 (after the repository is put first on the path)
 from bench.bench_api import build  # noqa: E402
+from ingest.simulate.bodies import declaration_bodies  # noqa: E402
 
 SRC = "customs"
 
@@ -83,8 +77,8 @@ def latency(base: Path, world: Path, n: int) -> dict:
     key = create_key(store, "bench", "system", expires_days=1)
     store.close()
     rows = declaration_bodies(world, 2 * n + 20)
-    port = free_port()
-    proc = serve_app(d / "data", port)
+    port = _http.free_port()
+    proc = _http.serve_app(d / "data", port)
     out: dict = {}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=60) as c:
@@ -93,13 +87,13 @@ def latency(base: Path, world: Path, n: int) -> dict:
                 for i in range(10):  # warm-up: model load, connections
                     c.post("/api/v1/declarations", params={"provisional": mode},
                            json={"items": [{**rows[i], "declaration_id": f"WARM-{mode}-{i}"}]})
-                cpu0 = server_cpu_s(proc.pid)
+                cpu0 = _http.server_cpu_s(proc.pid)
                 for i in range(n):
                     row = {**rows[part * n + i + 20], "declaration_id": f"BENCH-{mode}-{i}"}
-                    timed(partial(c.post, "/api/v1/declarations", params={"provisional": mode},
+                    _http.timed(partial(c.post, "/api/v1/declarations", params={"provisional": mode},
                                   json={"items": [row]}), lat, errors, expect=201)
-                cpu_ms = round((server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)
-                res = latency_stats(lat) | {"server_cpu_ms_per_request": cpu_ms}
+                cpu_ms = round((_http.server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)
+                res = _http.latency_stats(lat) | {"server_cpu_ms_per_request": cpu_ms}
                 if errors:
                     res["errors"] = errors
                 out[f"one_item_provisional_{mode}"] = res

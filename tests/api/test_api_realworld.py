@@ -13,6 +13,8 @@ import re
 import httpx
 import pytest
 
+from ingest.simulate.bodies import declaration_bodies
+
 pytestmark = pytest.mark.slow
 
 _DIGRAPHS = {"sh": "ш", "ch": "ч", "kh": "х", "zh": "ж", "ts": "ц", "yu": "ю", "ya": "я", "yo": "ё"}
@@ -99,14 +101,7 @@ def test_assessment_from_stored_state_and_storing_only_when_asked(scored_api, sm
 
 
 def _declaration_body(small_world, declaration_id):
-    with (small_world / "declarations.csv").open(encoding="utf-8") as f:
-        row = next(csv.DictReader(f))
-    body = {k: v for k, v in row.items() if v != ""}
-    body["item_no"] = int(body["item_no"])
-    for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
-        if k in body:
-            body[k] = float(body[k])
-    return {**body, "declaration_id": declaration_id}
+    return {**declaration_bodies(small_world, 1)[0], "declaration_id": declaration_id}
 
 
 def test_stored_is_true_only_when_this_request_stored_the_item(scored_api, small_world):
