@@ -1,5 +1,7 @@
 """Shared fixtures: a real embedded store on disk per test, and the same tests on Neo4j when
-NEO4J_URI is set (otherwise those runs are reported as skipped, with the reason)."""
+NEO4J_URI is set (otherwise those runs are reported as skipped, with the reason); a simulated world
+ingested and scored once per module (`scored_world`), and the same served over HTTP (`scored_api`).
+Here, not in tests/api/conftest.py: a second conftest would shadow `from conftest import dataset`."""
 
 from __future__ import annotations
 
@@ -104,6 +106,19 @@ def scored_world(scored_world_params: dict, request, tmp_path_factory):
         yield ScoredWorld(settings, store, world, truth)
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def scored_api(scored_world: ScoredWorld):
+    """The scored world over real HTTP: (server, a key per role, the world's truth, the store, the
+    settings), one server per module."""
+    from api.auth import create_key
+    from tests.api.test_api_support import LiveServer
+
+    w = scored_world
+    keys = {r: create_key(w.store, f"{r}-user", r) for r in ("investigator", "system", "admin")}
+    with LiveServer(w.settings, w.store) as server:
+        yield server, keys, w.truth, w.store, w.settings
 
 
 def dataset(*parts: str) -> Path:
