@@ -42,12 +42,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import random
-import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -56,12 +53,11 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench import _http  # noqa: E402 (after the repository is put first on the path)
+from ingest.simulate.bodies import declaration_bodies  # noqa: E402
 
 
 def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
@@ -111,18 +107,7 @@ def prepare(dirpath: Path, n_parties: int, seed: int) -> dict:
         store.close()
     rnd = random.Random(seed)
     sample = rnd.sample(parties, min(n_parties, len(parties)))
-    rows = []
-    with (dirpath / "world" / "declarations.csv").open(encoding="utf-8") as f:
-        for i, r in enumerate(csv.DictReader(f)):
-            if i >= 2000:
-                break
-            body = {k: v for k, v in r.items() if v != ""}
-            body["item_no"] = int(body.get("item_no", 1))
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
-                      "duty_amount"):
-                if k in body:
-                    body[k] = float(body[k])
-            rows.append(body)
+    rows = declaration_bodies(dirpath / "world", 2000)
     return {"key": key, "parties": sample, "rows": rows, "declarations": counts,
             "parties_total": len(parties),
             "has_model": has_model}
@@ -144,40 +129,10 @@ uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", workers=1, li
 
 def serve(dirpath: Path | None, port: int) -> subprocess.Popen:
     """The Tamga API over the store in `dirpath` (or, with None, the bare ASGI ceiling app)."""
+    if dirpath is not None:
+        return _http.serve_app(dirpath / "data", port)
     env = {**os.environ, "TAMGA_ENV": "development", "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9)}
-    if dirpath is None:
-        code = CEILING_APP.replace("PORT", str(port))
-    else:
-        env["TAMGA_DATA_DIR"] = str(dirpath / "data")
-        code = ("import uvicorn; from api.app import create_app; "
-                f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', workers=1)")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited")
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("the server did not become ready")
-
-
-def _server_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) the server process has used: per-request CPU is robust to a busy
-    machine, where wall-clock latency mostly measures waiting for a core."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _stats(lat: list[float], wall: float) -> dict:
-    lat = sorted(lat)
-    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
-    return {"n": len(lat), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
-            "max_ms": round(lat[-1] * 1000, 2), "rps": round(len(lat) / wall, 1)}
+    return _http.start_server([sys.executable, "-c", CEILING_APP.replace("PORT", str(port))], env, port)
 
 
 def _request(case: str, i: int, data: dict) -> tuple[str, str, dict]:
@@ -241,7 +196,7 @@ def _run(base: str, key: str, case: str, data: dict, n: int, clients: int) -> di
                                                   for j in range(procs)]))
     lat = [x for p in parts for x in p["lat"]]
     wall = max(p["end"] for p in parts) - min(p["start"] for p in parts)
-    out = _stats(lat, wall)
+    out = _http.latency_stats(lat, wall)
     errors: dict[int, int] = {}
     for p in parts:
         for k, v in p["errors"].items():
@@ -252,16 +207,16 @@ def _run(base: str, key: str, case: str, data: dict, n: int, clients: int) -> di
 
 
 def measure(proc: subprocess.Popen, base: str, key: str, case: str, data: dict, n: int, clients: int) -> dict:
-    cpu0 = _server_cpu_s(proc.pid)
+    cpu0 = _http.server_cpu_s(proc.pid)
     r = _run(base, key, case, data, n, clients)
-    r["server_cpu_ms_per_request"] = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
+    r["server_cpu_ms_per_request"] = round((_http.server_cpu_s(proc.pid) - cpu0) / n * 1000, 3)
     print(f"{case:14s} clients={clients:2d} {json.dumps(r)}", flush=True)
     return r
 
 
 def ceiling(n: int) -> dict:
     """The bare ASGI app with 1 and 32 clients (see CEILING_APP)."""
-    port = _free_port()
+    port = _http.free_port()
     proc = serve(None, port)
     try:
         return {f"ceiling@{c}": measure(proc, f"http://127.0.0.1:{port}", "-", "ceiling",
@@ -296,7 +251,7 @@ def main() -> int:
         print("built:", report["build"], flush=True)
     prep = prepare(a.dir, 2000, a.seed)
     report.update(declarations=prep["declarations"], parties=prep["parties_total"])
-    port = _free_port()
+    port = _http.free_port()
     proc = serve(a.dir, port)
     base = f"http://127.0.0.1:{port}"
     data = {"parties": prep["parties"], "rows": prep["rows"]}

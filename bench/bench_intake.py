@@ -33,13 +33,13 @@ Measured 2026-12-03 on the 2-core shared machine (load average 7-12: other jobs 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import shutil
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -48,7 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_api import _free_port, _server_cpu_s, build, serve  # noqa: E402 (after the repository is put first on the path)
+from bench import _http  # noqa: E402 (after the repository is put first on the path)
+from bench.bench_api import build  # noqa: E402
+from ingest.simulate.bodies import declaration_bodies  # noqa: E402
 
 SRC = "customs"
 
@@ -60,31 +62,6 @@ def _copy(base: Path, name: str) -> Path:
     (dst).mkdir(parents=True)
     shutil.copytree(base / "data", dst / "data")
     return dst
-
-
-def _rows(world: Path, n: int, offset: int = 0) -> list[dict]:
-    out = []
-    with (world / "declarations.csv").open(encoding="utf-8") as f:
-        for i, r in enumerate(csv.DictReader(f)):
-            if i < offset:
-                continue
-            if len(out) >= n:
-                break
-            body = {k: v for k, v in r.items() if v != ""}
-            body["item_no"] = int(body.get("item_no", 1))
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
-                      "duty_amount"):
-                if k in body:
-                    body[k] = float(body[k])
-            out.append(body)
-    return out
-
-
-def _q(lat: list[float]) -> dict:
-    lat = sorted(lat)
-    q = statistics.quantiles(lat, n=100, method="inclusive")
-    return {"n": len(lat), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
-            "max_ms": round(lat[-1] * 1000, 2)}
 
 
 # --------------------------------------------------------------------------- 1. latency
@@ -99,9 +76,9 @@ def latency(base: Path, world: Path, n: int) -> dict:
     store = open_store(s)
     key = create_key(store, "bench", "system", expires_days=1)
     store.close()
-    rows = _rows(world, 2 * n + 20)
-    port = _free_port()
-    proc = serve(d, port)
+    rows = declaration_bodies(world, 2 * n + 20)
+    port = _http.free_port()
+    proc = _http.serve_app(d / "data", port)
     out: dict = {}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=60) as c:
@@ -110,16 +87,13 @@ def latency(base: Path, world: Path, n: int) -> dict:
                 for i in range(10):  # warm-up: model load, connections
                     c.post("/api/v1/declarations", params={"provisional": mode},
                            json={"items": [{**rows[i], "declaration_id": f"WARM-{mode}-{i}"}]})
-                cpu0 = _server_cpu_s(proc.pid)
+                cpu0 = _http.server_cpu_s(proc.pid)
                 for i in range(n):
                     row = {**rows[part * n + i + 20], "declaration_id": f"BENCH-{mode}-{i}"}
-                    t = time.perf_counter()
-                    r = c.post("/api/v1/declarations", params={"provisional": mode}, json={"items": [row]})
-                    lat.append(time.perf_counter() - t)
-                    if r.status_code != 201:
-                        errors[r.status_code] = errors.get(r.status_code, 0) + 1
-                cpu_ms = round((_server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)
-                res = _q(lat) | {"server_cpu_ms_per_request": cpu_ms}
+                    _http.timed(partial(c.post, "/api/v1/declarations", params={"provisional": mode},
+                                  json={"items": [row]}), lat, errors, expect=201)
+                cpu_ms = round((_http.server_cpu_s(proc.pid) - cpu0) / n * 1000, 2)
+                res = _http.latency_stats(lat) | {"server_cpu_ms_per_request": cpu_ms}
                 if errors:
                     res["errors"] = errors
                 out[f"one_item_provisional_{mode}"] = res

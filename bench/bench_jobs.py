@@ -35,23 +35,21 @@ import csv
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench._http import latency_stats, start_server, timed  # noqa: E402 (the repository first)
+
 TAMGA = [sys.executable, "-m", "api.cli"]
-
-
-def _stats(lat: list[float]) -> dict:
-    lat = sorted(lat)
-    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
-    return {"n": len(lat), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
-            "max_ms": round(lat[-1] * 1000, 2)}
 
 
 def build(d: Path, declarations: int, day: int, seed: int) -> dict:
@@ -94,27 +92,16 @@ def serve(d: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "TAMGA_ENV": "development", "TAMGA_DATA_DIR": str(d / "data"),
            "TAMGA_RATE_LIMIT_PER_MINUTE": str(10**9), "TAMGA_INGEST_ROOTS": json.dumps([str(d / "bundles")]),
            "PYTHONPATH": str(ROOT)}
-    log = (d / "serve.log").open("w")
-    proc = subprocess.Popen([*TAMGA, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited; see {d / 'serve.log'}")
-        time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("the server did not become ready")
+    with (d / "serve.log").open("w") as log:  # the child holds its own copy of the descriptor
+        return start_server([*TAMGA, "serve", "--port", str(port)], env, port, log=log,
+                            log_name=str(d / "serve.log"))
 
 
 def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None,
             job: str | None = None) -> tuple[list, dict]:
     """Risk lookups, `n` of them, or for as long as `job` is queued or running; (latencies, the job)."""
     lat: list[float] = []
+    errors: dict[int, int] = {}
     state: dict = {}
     i = 0
     while True:
@@ -124,10 +111,8 @@ def lookups(c: httpx.Client, keys: list[str], *, n: int | None = None,
                 return lat, state
         elif n is not None and i >= n:
             return lat, state
-        t = time.perf_counter()
-        r = c.get(f"/api/v1/entities/{keys[i % len(keys)]}/risk")
-        lat.append(time.perf_counter() - t)
-        if r.status_code != 200:
+        r = timed(partial(c.get, f"/api/v1/entities/{keys[i % len(keys)]}/risk"), lat, errors)
+        if errors:
             raise RuntimeError(f"risk lookup answered {r.status_code}: {r.text[:200]}")
         i += 1
 
@@ -153,15 +138,17 @@ def main() -> int:
                           timeout=60) as c:
             lookups(c, keys, n=200)  # warm up: key cache, search index, connections
             lat, _ = lookups(c, keys, n=a.idle)
-            rows["idle"] = _stats(lat)
+            rows["idle"] = latency_stats(lat)
             job = c.post("/api/v1/ingest-runs",
                          json={"path": str(a.dir / "bundles" / "day"), "source": "day2"}).json()
             lat, done = lookups(c, keys, job=job["location"])
-            rows["during ingest job"] = {**_stats(lat), "job_s": _job_seconds(done), "job": done["state"],
+            rows["during ingest job"] = {**latency_stats(lat), "job_s": _job_seconds(done),
+                                         "job": done["state"],
                                          "rows_per_s": (done.get("report") or {}).get("rows_per_s")}
             job = c.post("/api/v1/score-runs", json={}).json()
             lat, done = lookups(c, keys, job=job["location"])
-            rows["during score job"] = {**_stats(lat), "job_s": _job_seconds(done), "job": done["state"]}
+            rows["during score job"] = {**latency_stats(lat), "job_s": _job_seconds(done),
+                                        "job": done["state"]}
     finally:
         proc.terminate()
         proc.wait(120)

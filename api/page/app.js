@@ -48,23 +48,36 @@ function shapeFor(kind, legend) {
 
 // ------------------------------------------------------------------ search
 
-async function search(q) {
-  clear($("results"));
-  status("Searching…");
+// A list of hits from the API (the search's matches, the queue's cases): one button per item, which
+// opens it by its key, and a muted line saying what it is; `say` shows the summary or the failure.
+async function loadHits(url, listId, say, { summary, label, cls, open, detail, failed }) {
+  clear($(listId));
   try {
-    const data = await (await api(`/api/v1/entities/search?q=${encodeURIComponent(q)}&limit=20`)).json();
-    status(`${data.items.length} match(es) for “${data.query}” (normalised: ${data.normalised})`);
-    for (const h of data.items) {
+    const data = await (await api(url)).json();
+    say(summary(data));
+    for (const it of data.items) {
       const li = el("li");
-      const b = el("button", h.name || h.key, "hit");
+      const b = el("button", label(it), cls);
       b.type = "button";
-      b.dataset.key = h.key;
-      b.addEventListener("click", () => openEntity(h.key));
+      b.dataset.key = it.key;
+      b.addEventListener("click", () => open(it.key));
       li.appendChild(b);
-      li.appendChild(el("span", ` — ${h.key}, risk ${fmtRisk(h.risk_score)}, by ${h.matched_on} (${h.score})`, "muted"));
-      $("results").appendChild(li);
+      li.appendChild(el("span", detail(it), "muted"));
+      $(listId).appendChild(li);
     }
-  } catch (e) { status(`Search failed: ${e.message}`); }
+  } catch (e) { say(`${failed}: ${e.message}`); }
+}
+
+async function search(q) {
+  status("Searching…");
+  await loadHits(`/api/v1/entities/search?q=${encodeURIComponent(q)}&limit=20`, "results", status, {
+    summary: (data) => `${data.items.length} match(es) for “${data.query}” (normalised: ${data.normalised})`,
+    label: (h) => h.name || h.key,
+    cls: "hit",
+    open: openEntity,
+    detail: (h) => ` — ${h.key}, risk ${fmtRisk(h.risk_score)}, by ${h.matched_on} (${h.score})`,
+    failed: "Search failed",
+  });
 }
 
 // ------------------------------------------------------------------ the card
@@ -286,24 +299,18 @@ function fmtState(s) { return String(s || "").replace("_", " "); }
 async function loadQueue() {
   const who = $("queue-who").value;
   const st = $("queue-state").value;
-  $("queue-state-line").textContent = "Loading the queue…";
-  clear($("queue"));
-  try {
-    const q = `/api/v1/cases?who=${encodeURIComponent(who)}` + (st ? `&state=${encodeURIComponent(st)}` : "");
-    const data = await (await api(q)).json();
-    $("queue-state-line").textContent = `${data.items.length} case(s), highest expected duties at stake first`;
-    for (const c of data.items) {
-      const li = el("li");
-      const b = el("button", c.name || c.subject, "case-hit");
-      b.type = "button";
-      b.dataset.key = c.key;
-      b.addEventListener("click", () => openCase(c.key));
-      li.appendChild(b);
-      li.appendChild(el("span", ` — ${fmtState(c.state)}, ${c.assignee ? `assigned to ${c.assignee}` : "unassigned"}, ` +
-        `${c.alerts || 0} alert(s), duties at stake ${fmtNum(c.priority)}`, "muted"));
-      $("queue").appendChild(li);
-    }
-  } catch (e) { $("queue-state-line").textContent = `Queue failed: ${e.message}`; }
+  const say = (text) => { $("queue-state-line").textContent = text; };
+  say("Loading the queue…");
+  const q = `/api/v1/cases?who=${encodeURIComponent(who)}` + (st ? `&state=${encodeURIComponent(st)}` : "");
+  await loadHits(q, "queue", say, {
+    summary: (data) => `${data.items.length} case(s), highest expected duties at stake first`,
+    label: (c) => c.name || c.subject,
+    cls: "case-hit",
+    open: openCase,
+    detail: (c) => ` — ${fmtState(c.state)}, ${c.assignee ? `assigned to ${c.assignee}` : "unassigned"}, ` +
+      `${c.alerts || 0} alert(s), duties at stake ${fmtNum(c.priority)}`,
+    failed: "Queue failed",
+  });
 }
 
 function caseError(text) { $("case-error").textContent = text || ""; }

@@ -8,12 +8,12 @@ Slow-ish (the scoring run takes about a minute on a shared 2-core machine): mark
 from __future__ import annotations
 
 import csv
-import json
 import re
 
 import httpx
 import pytest
-from test_api_support import LiveServer, make_settings
+
+from ingest.simulate.bodies import declaration_bodies
 
 pytestmark = pytest.mark.slow
 
@@ -35,27 +35,6 @@ def to_cyrillic(latin: str) -> str:
     return "".join(out)
 
 
-@pytest.fixture(scope="module")
-def scored(small_world, tmp_path_factory):
-    from api.auth import create_key
-    from graph.pipeline.run import score
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
-
-    settings = make_settings(tmp_path_factory.mktemp("realworld"))
-    store = open_store(settings)
-    store.ensure_schema()
-    ingest_bundle(store, small_world, settings=settings, progress=False)
-    score(store, settings, progress=False)
-    keys = {r: create_key(store, f"{r}-user", r) for r in ("investigator", "system", "admin")}
-    truth = json.loads((small_world / "truth.json").read_text(encoding="utf-8"))
-    try:
-        with LiveServer(settings, store) as server:
-            yield server, keys, truth, store
-    finally:
-        store.close()
-
-
 def _latin_ring_member(store, truth):
     for ring in truth["rings"]:
         for pid in ring["members"]:
@@ -66,8 +45,8 @@ def _latin_ring_member(store, truth):
     pytest.fail("no Latin-named, grouped ring member in the world")
 
 
-def test_cyrillic_search_finds_a_ring_member_with_its_group_and_offender_path(scored):
-    server, keys, truth, store = scored
+def test_cyrillic_search_finds_a_ring_member_with_its_group_and_offender_path(scored_api):
+    server, keys, truth, store, _ = scored_api
     ring, member = _latin_ring_member(store, truth)
     words = [w for w in re.findall(r"[A-Za-z]+", member["name"])
              if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]
@@ -90,8 +69,8 @@ def test_cyrillic_search_finds_a_ring_member_with_its_group_and_offender_path(sc
         assert 0 <= risk["risk_score"] <= 1 and risk["reasons"]
 
 
-def test_assessment_from_stored_state_and_storing_only_when_asked(scored, small_world):
-    server, keys, _truth, store = scored
+def test_assessment_from_stored_state_and_storing_only_when_asked(scored_api, small_world):
+    server, keys, _truth, store, _ = scored_api
     with (small_world / "declarations.csv").open(encoding="utf-8") as f:
         row = next(csv.DictReader(f))
     body = {k: v for k, v in row.items() if v != ""}
@@ -122,18 +101,11 @@ def test_assessment_from_stored_state_and_storing_only_when_asked(scored, small_
 
 
 def _declaration_body(small_world, declaration_id):
-    with (small_world / "declarations.csv").open(encoding="utf-8") as f:
-        row = next(csv.DictReader(f))
-    body = {k: v for k, v in row.items() if v != ""}
-    body["item_no"] = int(body["item_no"])
-    for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate", "duty_amount"):
-        if k in body:
-            body[k] = float(body[k])
-    return {**body, "declaration_id": declaration_id}
+    return {**declaration_bodies(small_world, 1)[0], "declaration_id": declaration_id}
 
 
-def test_stored_is_true_only_when_this_request_stored_the_item(scored, small_world):
-    server, keys, _truth, store = scored
+def test_stored_is_true_only_when_this_request_stored_the_item(scored_api, small_world):
+    server, keys, _truth, store, _ = scored_api
     body = _declaration_body(small_world, "API-TEST-AGAIN")
     value = "MATCH (d:Declaration {declaration_id: $d}) RETURN d.customs_value AS v"
     with httpx.Client(base_url=server.url, timeout=120, headers={"X-API-Key": keys["system"]}) as c:
@@ -153,12 +125,12 @@ def audit_events(store, declaration_id):
     return [e for e in audit.query(store, limit=1000) if e["target"].endswith(f":{declaration_id}/1")]
 
 
-def test_a_crash_between_storing_and_its_audit_leaves_no_item_without_an_audit_event(scored, small_world,
+def test_a_crash_between_storing_and_its_audit_leaves_no_item_without_an_audit_event(scored_api, small_world,
                                                                                        monkeypatch):
     """kill -9 between the write and the audit event, simulated: the step after the write fails."""
     from api import audit
 
-    server, keys, _truth, store = scored
+    server, keys, _truth, store, _ = scored_api
     real = audit.record
 
     def dies_after_the_write(store_, **kw):
@@ -177,10 +149,10 @@ def test_a_crash_between_storing_and_its_audit_leaves_no_item_without_an_audit_e
     assert [e["action"] for e in events] == ["assess.store.intent"], events
 
 
-def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
+def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored_api):
     from graph.pipeline.run import score
 
-    server, keys, truth, store = scored
+    server, keys, truth, store, _ = scored_api
     settings = server.app.state.tamga.settings
     offender = next(pid for ring in truth["rings"] for pid in ring["offenders"])
     with httpx.Client(base_url=server.url, headers={"X-API-Key": keys["investigator"]}, timeout=60) as c:
@@ -204,14 +176,14 @@ def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored):
 
 
 @pytest.mark.browser
-def test_the_page_in_chromium_finds_the_ring_member_by_cyrillic_spelling(scored, tmp_path):
+def test_the_page_in_chromium_finds_the_ring_member_by_cyrillic_spelling(scored_api, tmp_path):
     """The judge's walk on the real pipeline's output: page → key → Cyrillic search → card → group → path."""
     from test_page_browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
-    server, keys, truth, store = scored
+    server, keys, truth, store, _ = scored_api
     _ring, member = _latin_ring_member(store, truth)
     words = [w for w in re.findall(r"[A-Za-z]+", member["name"])
              if w.upper() not in ("LLP", "TOO", "AO", "LLC", "OOO")]

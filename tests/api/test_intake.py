@@ -3,57 +3,24 @@ Grafeo store), and the provisional risk they leave until the next full run."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import httpx
 import pytest
 
-from tests.api.test_api_support import LiveServer, make_settings
+from ingest.simulate.bodies import declaration_bodies
 
 SRC = "customs"
 
 
 @pytest.fixture(scope="module")
-def live(small_world, tmp_path_factory):
-    from api.auth import create_key
-    from graph.pipeline.run import score
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
-
-    settings = make_settings(tmp_path_factory.mktemp("intake"))
-    store = open_store(settings)
-    store.ensure_schema()
-    ingest_bundle(store, small_world, settings=settings, progress=False)
-    score(store, settings, progress=False)
-    keys = {r: create_key(store, f"{r}-user", r) for r in ("investigator", "system", "admin")}
-    truth = json.loads((small_world / "truth.json").read_text(encoding="utf-8"))
-    try:
-        with LiveServer(settings, store) as server:
-            yield server, keys, truth, store, settings
-    finally:
-        store.close()
+def live(scored_api):
+    return scored_api
 
 
 def _client(live, role="system") -> httpx.Client:
     server, keys, *_ = live
     return httpx.Client(base_url=server.url, timeout=120, headers={"X-API-Key": keys[role]})
-
-
-def _rows(small_world, n=5):
-    out = []
-    with (small_world / "declarations.csv").open(encoding="utf-8") as f:
-        for i, row in enumerate(csv.DictReader(f)):
-            if i >= n:
-                break
-            body = {k: v for k, v in row.items() if v != ""}
-            body["item_no"] = int(body["item_no"])
-            for k in ("net_mass_kg", "gross_mass_kg", "quantity", "customs_value", "duty_rate",
-                      "duty_amount"):
-                if k in body:
-                    body[k] = float(body[k])
-            out.append(body)
-    return out
 
 
 def _items(store, prefix):
@@ -67,7 +34,7 @@ def _party(store, key):
 
 def test_one_item_is_stored_and_answered_with_its_assessment(live, small_world):
     _server, _keys, _truth, store, _s = live
-    row = {**_rows(small_world, 1)[0], "declaration_id": "STREAM-ONE"}
+    row = {**declaration_bodies(small_world, 1)[0], "declaration_id": "STREAM-ONE"}
     with _client(live) as c:
         r = c.post("/api/v1/declarations", json={"items": [row]}, params={"provisional": "off"})
         assert r.status_code == 201, r.text
@@ -92,7 +59,8 @@ def test_one_item_is_stored_and_answered_with_its_assessment(live, small_world):
 
 def test_a_bad_item_is_a_422_naming_its_index_and_field_and_nothing_of_the_call_is_stored(live, small_world):
     _server, _keys, _truth, store, _s = live
-    rows = [{**r, "declaration_id": f"STREAM-BAD-{i}"} for i, r in enumerate(_rows(small_world, 3))]
+    rows = [{**r, "declaration_id": f"STREAM-BAD-{i}"}
+            for i, r in enumerate(declaration_bodies(small_world, 3))]
     with _client(live) as c:
         bad = [rows[0], rows[1], {**rows[2], "hs_code": "12ab"}]
         r = c.post("/api/v1/declarations", json={"items": bad})
@@ -114,7 +82,7 @@ def test_a_bad_item_is_a_422_naming_its_index_and_field_and_nothing_of_the_call_
 
 
 def test_storing_needs_ingest_write(live, small_world):
-    row = {**_rows(small_world, 1)[0], "declaration_id": "STREAM-DENIED"}
+    row = {**declaration_bodies(small_world, 1)[0], "declaration_id": "STREAM-DENIED"}
     with _client(live, "investigator") as c:
         assert c.post("/api/v1/declarations", json={"items": [row]}).status_code == 403
         assert c.post("/api/v1/offences", json={"items": [{"offence_id": "X", "date": "2025-01-01",
@@ -208,8 +176,8 @@ def test_a_new_declaration_linking_an_offender_touches_its_parties(live, small_w
     assert _party(store, offender)["risk_score"] > 0
     clean = store.execute("MATCH (p:Party) WHERE p.risk_score < 0.02 AND NOT (p)<-[:COMMITTED_BY]-(:Offence) "
                           "RETURN p.party_id AS pid ORDER BY p.key LIMIT 1")[0]["pid"]
-    row = {**_rows(small_world, 1)[0], "declaration_id": "STREAM-LINK", "declarant_id": ring["offenders"][0],
-           "consignee_id": clean}
+    row = {**declaration_bodies(small_world, 1)[0], "declaration_id": "STREAM-LINK",
+           "declarant_id": ring["offenders"][0], "consignee_id": clean}
     row.pop("broker_id", None)
     row.pop("carrier_id", None)
     with _client(live) as c:

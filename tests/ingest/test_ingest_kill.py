@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,45 +14,15 @@ import pytest
 from graph.settings import Settings
 from graph.store import open_store
 from ingest.load import count_graph, ingest_bundle, last_reports, store_status
+from tests.support.kill import kill_ingest_mid_run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-CHILD = textwrap.dedent("""
-    import sys
-    from pathlib import Path
-    import ingest.load.reader
-    from graph.settings import Settings
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
-
-    ingest.load.reader.READER_PROCESS_MIN_BYTES = int(sys.argv[4])
-
-    s = Settings(env="test", data_dir=Path(sys.argv[1]), batch_size=int(sys.argv[3]))
-    store = open_store(s)
-    create = store.create_linked_nodes
-
-    def traced(*args, **kw):
-        print("BATCH", flush=True)
-        return create(*args, **kw)
-
-    store.create_linked_nodes = traced  # observe progress only; the product's code runs unchanged
-    ingest_bundle(store, sys.argv[2], settings=s, progress=False)
-    print("DONE", flush=True)
-""")
-
 
 def _counts(settings: Settings):
     with open_store(settings) as store:
         nodes, rels = count_graph(store)
     nodes.pop("IngestRun")
     return nodes, rels
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 def _gone(pid: int, within_s: float = 15.0) -> bool:
@@ -83,22 +51,8 @@ def test_kill_9_then_rerun_gives_uninterrupted_counts(tmp_path, small_world, rea
     assert expected[0]["Declaration"] > 5 * batch
 
     killed = Settings(env="test", data_dir=tmp_path / "killed", batch_size=batch)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(killed.data_dir), str(small_world), str(batch),
-                             "0" if reader_process else str(2**60)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    seen = 0
-    readers = []
-    for line in proc.stdout:
-        if line.startswith("BATCH"):
-            seen += 1
-            if seen == 4:
-                readers = _children(proc.pid)
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-        assert not line.startswith("DONE"), "the ingest finished before it could be killed"
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    readers = kill_ingest_mid_run(killed.data_dir, small_world, batch=batch, after_batches=4,
+                                  reader_min_bytes=0 if reader_process else 2**60)
     assert len(readers) == (1 if reader_process else 0)
     assert all(_gone(pid) for pid in readers), "the reader process outlived the loader"
 

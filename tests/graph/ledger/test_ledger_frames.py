@@ -9,30 +9,24 @@ lanes), and given decisions and inspection results through the API's own queries
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from graph.ledger import Ledger
-from graph.pipeline.run import analyse, report, score
-from graph.settings import Settings
-from graph.store import open_store
+from graph.pipeline.run import analyse, report
 from graph.store.frames import COLUMNS, Frames
 from graph.store.ledger_frames import StoreState
 from ingest.load import ingest_bundle
-from ingest.simulate import generate_world
 
 ORDER = {"declarations": ["key"], "parties": ["key"], "officers": ["person", "company", "role"],
          "identifiers": ["party", "label", "value"], "offences": ["key"], "decisions": ["at", "subject"]}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ledger_world")
-    generate_world(out, seed=7, declarations=8000)
-    return out
+def scored_world_params() -> dict:
+    return {"seed": 7, "declarations": 8000, "communities": False}
 
 
 def _decide(store, key: str, kind: str, subject: str, value: str | None = None,
@@ -42,12 +36,8 @@ def _decide(store, key: str, kind: str, subject: str, value: str | None = None,
 
 
 @pytest.fixture(scope="module")
-def stored(world: Path, tmp_path_factory):
-    s = Settings(env="test", data_dir=tmp_path_factory.mktemp("ledger_store") / "data")
-    store = open_store(s)
-    store.ensure_schema()
-    ingest_bundle(store, world, settings=s, progress=False)
-    score(store, s, progress=False, communities=False)
+def stored(scored_world):
+    store, s = scored_world.store, scored_world.settings
     # the store's mutable state, through the API's own queries: an item's and a declaration's
     # inspection result, a confirmed-risk decision and a withdrawn one
     items = store.execute("MATCH (d:Declaration) RETURN d.key AS key, d.declaration_key AS dk "
@@ -60,8 +50,7 @@ def stored(world: Path, tmp_path_factory):
     _decide(store, "d003", "confirmed_risk", party[0]["key"])
     _decide(store, "d0004", "same_entity", party[0]["key"], obj=party[1]["key"])
     store.run("api.decision_soft_delete", key="d0004", at="2026-01-02T00:00:00+00:00", user="tester")
-    yield store, s
-    store.close()
+    return store, s
 
 
 def _sorted(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -122,12 +111,12 @@ def test_scores_on_the_ledger_frames_equal_those_on_the_store_frames(stored):
     _same(ra, rb, "report")
 
 
-def test_a_reingest_adds_nothing_to_the_ledger(stored, world: Path):
+def test_a_reingest_adds_nothing_to_the_ledger(stored, scored_world):
     store, s = stored
     ledger = Ledger.of(s)
     before = {k: ledger.count(k) for k in COLUMNS if k in ("declarations", "parties", "officers", "offences")}
     parts = sorted(p.relative_to(ledger.root) for p in ledger.root.rglob("*.parquet"))
-    ingest_bundle(store, world, settings=s, progress=False)
+    ingest_bundle(store, scored_world.world, settings=s, progress=False)
     assert {k: ledger.count(k) for k in before} == before
     assert sorted(p.relative_to(ledger.root) for p in ledger.root.rglob("*.parquet")) == parts
     graph = store.execute("MATCH (d:Declaration) RETURN count(d) AS n")[0]["n"]

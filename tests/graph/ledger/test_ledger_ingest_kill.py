@@ -3,11 +3,6 @@ as after one uninterrupted run, and the frames from it equal the store's."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -18,30 +13,7 @@ from graph.store import open_store
 from graph.store.frames import COLUMNS, Frames
 from graph.store.ledger_frames import StoreState
 from ingest.load import ingest_bundle
-
-ROOT = Path(__file__).resolve().parents[3]
-
-CHILD = textwrap.dedent("""
-    import sys
-    from pathlib import Path
-    import graph.ledger.ledger
-    from graph.settings import Settings
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
-
-    graph.ledger.ledger.FLUSH_ROWS = 300  # parts written all along the run, so the kill lands among them
-    s = Settings(env="test", data_dir=Path(sys.argv[1]), batch_size=200)
-    store = open_store(s)
-    create = store.create_linked_nodes
-
-    def traced(*args, **kw):
-        print("BATCH", flush=True)
-        return create(*args, **kw)
-
-    store.create_linked_nodes = traced  # observe progress only; the product's code runs unchanged
-    ingest_bundle(store, sys.argv[2], settings=s, progress=False)
-    print("DONE", flush=True)
-""")
+from tests.support.kill import kill_ingest_mid_run
 
 
 def _ledger(data: Path) -> dict[str, pd.DataFrame]:
@@ -56,17 +28,8 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_ledger(tmp_path, small_world)
     expected = _ledger(ref.data_dir)
 
     killed = Settings(env="test", data_dir=tmp_path / "killed", batch_size=200)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(killed.data_dir), str(small_world)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    seen = 0
-    for line in proc.stdout:
-        assert not line.startswith("DONE"), "the ingest finished before it could be killed"
-        seen += line.startswith("BATCH")
-        if seen == 6:
-            os.kill(proc.pid, signal.SIGKILL)
-            break
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    # parts written all along the run (flush every 300 rows), so the kill lands among them
+    kill_ingest_mid_run(killed.data_dir, small_world, batch=200, after_batches=6, flush_rows=300)
     partial = Ledger(killed.data_dir / "ledger").count("declarations")
     assert 0 < partial < len(expected["declarations"])  # really mid-run: some parts, not all
 

@@ -4,7 +4,6 @@ the starter pack finds the planted cover items, and an item assessed from the st
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import networkx as nx
@@ -15,9 +14,7 @@ import pytest
 from graph.declarations.profiles import apply_profiles, apply_to_item, evaluate, profiles_from_toml
 from graph.pipeline.profile_context import apply_to_results, offender_hops, profile_context
 from graph.pipeline.profile_store import assess_item, live_cached, save, store_context
-from graph.pipeline.run import analyse, score
-from graph.settings import Settings
-from graph.store import open_store
+from graph.pipeline.run import analyse
 from graph.store.frames import Frames
 
 STARTER = Path(__file__).resolve().parents[3] / "graph" / "declarations" / "profiles_starter.toml"
@@ -40,19 +37,9 @@ def test_offender_hops_equal_networkx_shortest_paths(seed):
 
 
 @pytest.fixture(scope="module")
-def scored(small_world: Path, tmp_path_factory):
-    from ingest.load import ingest_bundle
-
-    s = Settings(env="test", data_dir=tmp_path_factory.mktemp("profiles") / "data")
-    store = open_store(s)
-    store.ensure_schema()
-    ingest_bundle(store, small_world, settings=s, progress=False)
-    score(store, s, progress=False)
-    frames = Frames.from_store(store)
-    r = analyse(frames, communities=False)  # seeded: the results the scoring run wrote
-    truth = json.loads((small_world / "truth.json").read_text())
-    yield store, r, truth
-    store.close()
+def scored(scored_world):
+    r = analyse(Frames.from_store(scored_world.store), communities=False)  # seeded: what the run wrote
+    return scored_world.store, r, scored_world.truth
 
 
 def test_the_context_carries_the_runs_risk_groups_phoenix_and_hops(scored):
