@@ -150,7 +150,10 @@ def _item(x: Any, default: str) -> Reason:
     if not detail:
         detail = x.get("doc") or _words(f)
         detail += f": {value}" if value is not None else ""
-    ev = (Evidence("party", str(x["party"])),) if x.get("party") else ()
+    ev: tuple[Evidence, ...] = (Evidence("party", str(x["party"])),) if x.get("party") else ()
+    if isinstance(x.get("evidence"), list):  # a Reason stored as_dict (the profiles' reasons)
+        ev += tuple(Evidence(str(e.get("kind")), str(e.get("id")), e.get("label"), e.get("weight"))
+                    for e in x["evidence"] if isinstance(e, dict))
     return Reason(feature=f, value=value, contribution=contribution, detail=str(detail), evidence=ev)
 
 
@@ -370,6 +373,14 @@ def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
                       if isinstance(f, dict) else Reason(feature="screening", detail=str(f)))
         out.append({**h, "reasons": rs})
     return out
+
+
+def alert_profile_items(store: GraphStore, keys: list[str] | None = None) -> Iterable[dict[str, Any]]:
+    """Items risk profiles fired on (every one, or those in `keys`), their profiles' reasons parsed."""
+    rows = _paged(store, "cases.source_profiles") if keys is None else \
+        store.run("cases.source_profiles_of", keys=keys)
+    for d in rows:
+        yield {**d, "reasons": reasons(d["reasons"], "profile")}
 
 
 # --------------------------------------------------------------------------- screening hits (issue 14)

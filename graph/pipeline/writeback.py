@@ -207,12 +207,17 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
         stored = r.frames.declarations
         stale = stored.loc[stored["lane"].notna() & ~stored["key"].isin(set(flagged["key"])), "key"]
         out["stale_lanes"] = [{"key": k} for k in stale]
+    ph = dec.get("profile_hits")
+    if ph is not None and len(ph):
+        out["profile_hits"] = [{"key": k, "action": a, "profiles": to_json(ids), "reasons": to_json(rs)}
+                               for k, a, ids, rs in zip(ph["key"], ph["action"], ph["profiles"], ph["reasons"],
+                                                        strict=True)]
     return out
 
 
 def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
-    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones
-    cleared)."""
+    """Cover items, unit-value anomalies, HS switches, the yellow / red proposals and the risk-profile
+    hits (earlier ones cleared)."""
     return write_declaration_rows(store, declaration_rows(r), batch_size=batch_size)
 
 
@@ -248,6 +253,12 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
         out["assessments_cleared"] = _consume(store.run_batches(
             "analytics.clear_assessment_items", rows.get("stale_lanes", []), batch_size))
     lap("assessments")
+    if "profile_hits" in present:  # few items (the selected ones): clear the earlier run's, then write
+        out["profile_hits_cleared"] = _drain(store, "analytics.clear_profile_hits", batch_size)
+    if "profile_hits" in rows:
+        out["profile_hits"] = _consume(store.run_batches("analytics.write_profile_hits", rows["profile_hits"],
+                                                         batch_size))
+    lap("profile_hits")
     out["seconds"] = seconds
     return out
 
