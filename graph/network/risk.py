@@ -369,7 +369,7 @@ def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
     return trade_adj
 
 
-def reasons(c: Context, sc: Scores, entities: np.ndarray, *,  # noqa: C901 (linear: one block per evidence)
+def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
             max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which

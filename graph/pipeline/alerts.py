@@ -2,11 +2,12 @@
 
 Every signal Tamga stores becomes an `Alert` record: a cover item, a unit-value anomaly, an HS
 switch, a screening hit (a `SCREENED_AS` relationship not marked false positive), a risk-profile hit
-and an entity risk at or above `Settings.alert_risk_threshold`. An alert is de-duplicated against the open alerts of
-the same subject and kind: a later run that raises it again refreshes the open one (score, expected
-duties, reasons, last seen, runs) instead of adding another, so the queue does not grow with each
-run. Once its case is closed the alert is closed too, and a run that finds the signal again opens a
-fresh alert in a fresh case: the decision taken reaches that run as its label (see api/routes/cases.py).
+and an entity risk at or above `Settings.alert_risk_threshold`. An alert is de-duplicated against
+the open alerts of the same subject and kind: a later run that raises it again refreshes the open
+one (score, expected duties, reasons, last seen, runs) instead of adding another, so the queue does
+not grow with each run. Once its case is closed the alert is closed too, and a run that finds the
+signal again opens a fresh alert in a fresh case: the decision taken reaches that run as its label
+(see api/routes/cases.py).
 
 Cases group the alerts of one subject: the party's linked group when it has one (group_id from
 the stored results), else the party (the declarant of an item alert), else the screened person.
@@ -95,7 +96,8 @@ def _profiles(store: GraphStore, s: Settings, keys: list[str] | None = None) -> 
     expected duties that weight times the item's duties."""
     for d in results.alert_profile_items(store, keys):
         w = ACTION_WEIGHT.get(d["action"] or "", ACTION_WEIGHT["green"])
-        yield _alert("profile", d["key"], d["party"], d["party_name"], d["group_id"], w, w * (d["duty"] or 0.0),
+        yield _alert("profile", d["key"], d["party"], d["party_name"], d["group_id"], w,
+                     w * (d["duty"] or 0.0),
                      d["reasons"])
 
 

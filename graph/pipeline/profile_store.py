@@ -175,13 +175,13 @@ def record_item_hits(store: GraphStore, item_key: str, fired: list[Reason], sett
     profile that fires in `POST /assess?store=true` reaches the work queue before the next run."""
     from graph.domain.encoding import to_json
     from graph.pipeline.alerts import raise_profile_alerts
-    from graph.pipeline.profile_context import ACTION_WEIGHT
+    from graph.pipeline.profile_context import strictest_action
 
     if not fired:
         return {"alerts": 0}
-    rank = {lane: i for i, lane in enumerate(ACTION_WEIGHT)}
-    action = min((str(x.value) for x in fired), key=lambda a: rank.get(a, 9))
+    action = strictest_action(fired)
     ids = [x.feature.removeprefix("profile:") for x in fired]
-    store.run("analytics.write_profile_hits", rows=[{"key": item_key, "action": action, "profiles": to_json(ids),
-                                                     "reasons": to_json([x.as_dict() for x in fired])}])
+    row = {"key": item_key, "action": action, "profiles": to_json(ids),
+           "reasons": to_json([x.as_dict() for x in fired])}
+    store.run("analytics.write_profile_hits", rows=[row])
     return raise_profile_alerts(store, [item_key], settings)

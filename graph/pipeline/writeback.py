@@ -210,8 +210,8 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
     ph = dec.get("profile_hits")
     if ph is not None and len(ph):
         out["profile_hits"] = [{"key": k, "action": a, "profiles": to_json(ids), "reasons": to_json(rs)}
-                               for k, a, ids, rs in zip(ph["key"], ph["action"], ph["profiles"], ph["reasons"],
-                                                        strict=True)]
+                               for k, a, ids, rs in zip(ph["key"], ph["action"], ph["profiles"],
+                                                        ph["reasons"], strict=True)]
     return out
 
 

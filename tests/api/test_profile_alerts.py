@@ -29,7 +29,8 @@ PROFILE = {"id": "watch-consignee", "name": "Consignee on the service's watchlis
 def _listed_consignee(small_world):
     """The world's busiest consignee (party id, name)."""
     with (small_world / "declarations.csv").open(encoding="utf-8") as f:
-        busiest = Counter(r["consignee_id"] for r in csv.DictReader(f) if r["consignee_id"]).most_common(1)[0][0]
+        counts = Counter(r["consignee_id"] for r in csv.DictReader(f) if r["consignee_id"])
+    busiest = counts.most_common(1)[0][0]
     with (small_world / "parties.csv").open(encoding="utf-8") as f:
         return next((r["party_id"], r["name"]) for r in csv.DictReader(f) if r["party_id"] == busiest)
 
@@ -67,7 +68,8 @@ def world(small_world, tmp_path_factory):
 def _body(world, declaration_id: str | None = None) -> dict:
     """The first item of the world's file consigned to the listed party, as `POST /assess` takes it."""
     store = world["store"]
-    consignee = store.execute("MATCH (p:Party {key: $p}) RETURN p.party_id AS id", {"p": world["party"]})[0]["id"]
+    consignee = store.execute("MATCH (p:Party {key: $p}) RETURN p.party_id AS id",
+                              {"p": world["party"]})[0]["id"]
     with (world["small_world"] / "declarations.csv").open(encoding="utf-8") as f:
         row = next(r for r in csv.DictReader(f) if r["consignee_id"] == consignee)
     body = {k: v for k, v in row.items() if v != ""}
@@ -100,7 +102,8 @@ def test_the_scoring_run_fires_the_watchlist_profile_and_raises_an_alert_per_ite
     stored = {r["k"]: r for r in store.execute(
         "MATCH (d:Declaration) WHERE d.profile_hits IS NOT NULL RETURN d.key AS k, d.profile_ids AS ids, "
         "d.profile_action AS action, d.profile_hits AS hits, "
-        "coalesce(d.duty_amount, coalesce(d.customs_value, 0.0) * coalesce(d.duty_rate, 0.0) / 100.0) AS duty")}
+        "coalesce(d.duty_amount, coalesce(d.customs_value, 0.0) * coalesce(d.duty_rate, 0.0) / 100.0) "
+        "AS duty")}
     assert set(stored) == items  # exactly the items consigned to the listed party
     assert all(json.loads(r["ids"]) == ["watch-consignee"] and r["action"] == "red" for r in stored.values())
     assert world["report"]["alerts"]["by_kind"]["profile"] == len(items)
@@ -119,7 +122,8 @@ def test_post_assess_reads_the_criterion_from_the_stored_hits_and_gives_the_batc
     store = world["store"]
     body = _body(world)
     key = f"{world['party'].split(':')[0]}:{body['declaration_id']}/{body['item_no']}"
-    batch = json.loads(store.execute("MATCH (d:Declaration {key: $k}) RETURN d.profile_hits AS h", {"k": key})[0]["h"])
+    batch = json.loads(store.execute("MATCH (d:Declaration {key: $k}) RETURN d.profile_hits AS h",
+                                     {"k": key})[0]["h"])
     with httpx.Client(base_url=world["server"].url, timeout=120,
                       headers={"X-API-Key": world["keys"]["investigator"]}) as c:
         r = c.post("/api/v1/assess", json=body)
@@ -127,13 +131,14 @@ def test_post_assess_reads_the_criterion_from_the_stored_hits_and_gives_the_batc
     got = [x for x in r.json()["reasons"] if x["feature"] == "profile:watch-consignee"]
     assert r.json()["lane"] == "red" and len(got) == 1 and r.json()["stored"] is False
     assert got[0]["detail"] == batch[0]["detail"]  # the same criterion, the same values read
-    assert "consignee.on_watchlist=True" in got[0]["detail"] and "consignee.watchlists=own" in got[0]["detail"]
+    assert "consignee.on_watchlist=True" in got[0]["detail"]
+    assert "consignee.watchlists=own" in got[0]["detail"]
 
 
 def test_a_stored_assessment_raises_its_profile_alert_into_the_open_case_and_runs_refresh(world):
     from graph.pipeline.run import score
 
-    store, party = world["store"], world["party"]
+    store = world["store"]
     body = _body(world, "API-PROFILE-0001")
     before = _profile_alerts(store)
     with httpx.Client(base_url=world["server"].url, timeout=120,

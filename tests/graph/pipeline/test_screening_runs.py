@@ -148,14 +148,15 @@ def test_an_officers_hit_raises_the_companys_risk_below_a_hit_on_the_company(zal
     score(store, settings, communities=False, progress=False, declarations=False)
     p3 = store.run("api.party_by_key", key="customs:P3")[0]["party"]
     p4 = store.run("api.party_by_key", key="customs:P4")[0]["party"]
-    wl = {k: next(c for c in json.loads(p["risk_reasons"])["contributions"] if c["feature"] == "watchlist_hit")
-          for k, p in (("P3", p3), ("P4", p4))}
+    wl = {k: next(c for c in json.loads(p["risk_reasons"])["contributions"]
+                  if c["feature"] == "watchlist_hit") for k, p in (("P3", p3), ("P4", p4))}
     o1 = next(h for h in results.screening_hits(store, subject="customs:O1") if h["listed_key"] == ABASHKIN)
     assert wl["P4"]["value"] == pytest.approx(OFFICER_HIT_SHARE * o1["score"], abs=1e-4)
     assert 0 < wl["P4"]["contribution"] < wl["P3"]["contribution"]
     said = [r for r in results.reasons(p4["risk_reasons"]) if r.feature == "watchlist_hit" and r.evidence]
     assert len(said) == 1 and "officer Abashkin Konstantin Igorevich (director)" in said[0].detail
-    assert [(e.kind, e.id) for e in said[0].evidence] == [("person", "customs:O1"), ("listed_entity", ABASHKIN)]
+    assert [(e.kind, e.id) for e in said[0].evidence] == [("person", "customs:O1"),
+                                                          ("listed_entity", ABASHKIN)]
     # the officer's hit marked false positive: the company's feature falls back to nothing
     set_hit_state(store, "customs:O1", ABASHKIN, "false_positive", user="inv1")
     score(store, settings, communities=False, progress=False, declarations=False)
