@@ -128,7 +128,8 @@ NODES: tuple[NodeKind, ...] = (
             _P("uv_reasons", "json"),
             _P("profile_hits", "json", "reasons of the risk profiles that fired on the item"),
             _P("profile_ids", "json", "ids of the risk profiles that fired on the item"),
-            _P("profile_action", doc="strictest action of the risk profiles that fired: red, yellow, blue, green"),
+            _P("profile_action", doc="strictest action of the risk profiles that fired (red, yellow, blue, "
+                                     "green)"),
         ),
         color="#607d8b",
         shape="square",
