@@ -412,8 +412,10 @@ def _hit_detail(f: dict[str, Any]) -> str:
 
 def screening_hits(store: GraphStore, *, state: str | None = None, subject: str | None = None,
                    skip: int = 0, limit: int = 10_000_000) -> list[dict[str, Any]]:
-    """Screening hits, best first (every state, or one; every subject, or one)."""
-    rows = store.run("watchlist.hits_page", state=state, subject=subject, skip=skip, limit=limit)
+    """Screening hits, best first (every state, or one; every subject, or one: looked up from its key)."""
+    rows = store.run("watchlist.hits_page", state=state, skip=skip, limit=limit) \
+        if subject is None else \
+        store.run("watchlist.hits_of_subject", state=state, subject=subject, skip=skip, limit=limit)
     return [_hit(r) for r in rows]
 
 

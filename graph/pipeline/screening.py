@@ -132,7 +132,7 @@ def live_hits(store: GraphStore) -> pd.DataFrame:
     or Person): subject key, listed entity, score, state, the list and the listed name. The risk's
     watchlist feature reads them (`graph.network.risk.watchlist_hit`: an officer's hit lifts its
     companies), and the profiles' watchlist criteria read the parties' own (`watchlist_tables`)."""
-    rows = [r for r in store.run("watchlist.hits_page", state=None, subject=None, skip=0, limit=10_000_000)
+    rows = [r for r in store.run("watchlist.hits_page", state=None, skip=0, limit=10_000_000)
             if r["state"] != "false_positive"]
     return pd.DataFrame(rows, columns=["subject", "subject_label", "listed", "list", "entity_id",
                                        "listed_name", "score", "state"])

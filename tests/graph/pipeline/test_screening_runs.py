@@ -167,10 +167,15 @@ def test_an_officers_hit_raises_the_companys_risk_below_a_hit_on_the_company(zal
 def test_the_cards_lookup_from_the_party_gives_what_a_scan_of_every_hit_gives(zala):
     store, _ = zala
     screen_store(store)
+    every = results.screening_hits(store)  # the scan of every hit, as the reference
+    assert not [h for h in every if h["subject"] == "customs:P4"]  # its director's hit only
+    for key in ("customs:P1", "customs:P2", "customs:P3", "customs:O1"):
+        own = [h for h in every if h["subject"] == key]
+        assert results.screening_hits(store, subject=key) == own and own
+        assert results.screening_hits(store, subject=key, state="confirmed") == []
     for key in ("customs:P1", "customs:P2", "customs:P3", "customs:P4"):
-        scan = results.screening_hits(store, subject=key)
-        for o in store.run("watchlist.officers_of", key=key):
-            scan += results.screening_hits(store, subject=o["person"])
+        officers = {o["person"] for o in store.run("watchlist.officers_of", key=key)}
+        scan = [h for h in every if h["subject"] == key or h["subject"] in officers]
         got = results.party_screening_hits(store, key)
         assert sorted(got, key=lambda h: h["hit_id"]) == sorted(scan, key=lambda h: h["hit_id"]) and got
     assert [h["subject"] for h in results.party_screening_hits(store, "customs:P4")] == ["customs:O1"]
