@@ -21,6 +21,7 @@ import pandas as pd
 from graph.declarations.profile_fields import watchlist_tables
 from graph.declarations.profiles import Profile, ProfileContext, apply_to_item, make_profile
 from graph.domain.reasons import Reason
+from graph.settings import Settings
 from graph.store import GraphStore
 
 CACHE_TTL_S = 5.0
@@ -169,7 +170,8 @@ def assess_item(store: GraphStore, row: dict[str, Any], model_lane: str | None,
     return apply_to_item(row, ctx, live_cached(store), model_lane, on=on)
 
 
-def record_item_hits(store: GraphStore, item_key: str, fired: list[Reason], settings=None) -> dict[str, Any]:
+def record_item_hits(store: GraphStore, item_key: str, fired: list[Reason],
+                     settings: Settings | None = None) -> dict[str, Any]:
     """A stored posted item's profile hits (`assess_item`'s reasons), written as the scoring run writes
     them (`analytics.write_profile_hits`) and raised as its alert (`graph.pipeline.alerts`), so a
     profile that fires in `POST /assess?store=true` reaches the work queue before the next run."""
