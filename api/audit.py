@@ -23,7 +23,7 @@ ACTIONS = (
     "lanes.read", "assess", "assess.store",
     "decision.create", "decision.delete", "decision.read", "ingest_runs.read", "audit.read",
     "export.read", "keys.create", "keys.revoke", "keys.list", "access.denied",
-    "assess.store.intent", "decision.create.intent", "decision.approve", "auth.failed",
+    "assess.store.intent", "assess.alert", "decision.create.intent", "decision.approve", "auth.failed",
     "profile.list", "profile.read", "profile.create", "profile.change", "profile.retire",
     "effectiveness.read",
     "cases.list", "case.read", "case.take", "case.note", "case.state", "cases.export",

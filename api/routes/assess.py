@@ -9,7 +9,9 @@ Storing is audited intent first: `assess.store.intent` is appended before anythi
 `assess.store` (with the outcome as its status) after, so a crash in between leaves an intent
 without an outcome, never a stored item without an audit event. `"stored": true` means this
 request wrote the item: an item already in the store is never overwritten by an assessment
-(`stored_reason` says so), and a row the ingest quarantines is not stored either.
+(`stored_reason` says so), and a row the ingest quarantines is not stored either. A stored item
+that risk profiles fired on carries their hits and raises its profile alert at once
+(`graph.pipeline.profile_store.record_item_hits`), as the scoring run would.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fastapi import APIRouter, Query
 from api.deps import ApiError, AppState, Assess
 from api.models import Assessment, DeclarationIn
 from api.routes.common import ERRORS
-from graph.pipeline.profile_store import assess_item
+from graph.pipeline.profile_store import assess_item, record_item_hits
 from graph.pipeline.results import data_version, reasons
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"], responses=ERRORS)
@@ -124,6 +126,9 @@ async def assess_declaration(
                     ctx.audit("assess.store", target, e.status)
                     raise
             ctx.audit("assess.store", target, 201 if stored else 409)
+            if stored and fired:  # the profiles that fired on the stored item: its alert, now
+                raised = record_item_hits(ctx.store, _item_key(src, row), fired, ctx.state.settings)
+                ctx.audit("assess.alert", f"{target}: {raised['alerts']} alert(s)")
         ctx.audit("assess", target)
         return {**out, "reasons": reasons(out.get("reasons")), "stored": stored, "stored_reason": why,
                 "source": src}

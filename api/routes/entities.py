@@ -60,10 +60,7 @@ def _decision(d: dict[str, Any]) -> dict[str, Any]:
 
 def screening_of(store: GraphStore, key: str) -> list[dict[str, Any]]:
     """The party's screening hits and its officers' (a sanctioned director shows on the company)."""
-    hits = results.screening_hits(store, subject=key)
-    for o in store.run("watchlist.officers_of", key=key):
-        hits += results.screening_hits(store, subject=o["person"])
-    return sorted(hits, key=lambda h: -(h["score"] or 0.0))
+    return results.party_screening_hits(store, key)
 
 
 def build_card(store: GraphStore, p: dict[str, Any], top: int = 10) -> dict[str, Any]:

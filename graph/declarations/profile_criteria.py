@@ -5,6 +5,7 @@ A criterion is a boolean expression over one declaration item, its parties and t
     hs ^= "2402" and origin in ["AE", "TR"] and transit has "TM"
     uv_ratio < 0.5 and consignee.risk >= 0.6
     not party.in_group or (consignee.new and value > 50000)
+    party.on_watchlist or consignee.watchlist_hit >= 0.9 or carrier.watchlists has "own"
 
 Grammar (recursive descent, one function per rule):
 
@@ -64,6 +65,10 @@ PARTY_FIELDS: dict[str, tuple[FieldType, str]] = {
     "new": ("bool", "the party was registered less than a year before the declaration date"),
     "offender_hops": ("num", "identifier/officer links between the party's entity and the nearest offender"),
     "category": ("str", "trader category (low, medium, high) of the party's resolved entity, latest month"),
+    "on_watchlist": ("bool", "the party is a screening hit on a sanctions list or watchlist (new or "
+                             "confirmed; a hit marked false positive never counts)"),
+    "watchlist_hit": ("num", "the party's best screening hit (0..1; a confirmed hit counts 1, none 0)"),
+    "watchlists": ("list", "the lists the party is a screening hit on; `consignee.watchlists has \"ofac\"`"),
 }
 
 OPS_BY_TYPE: dict[FieldType, tuple[str, ...]] = {

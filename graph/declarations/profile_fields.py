@@ -42,6 +42,8 @@ class ProfileContext:
     offender_hops: pd.Series | None = None  # None: not computed (the criterion then never holds)
     party_category: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))  # trader category
     norms: dict[int, pd.DataFrame] = field(default_factory=dict)
+    #: party key -> (best live screening hit, the lists hit): `watchlist_tables` of the live hits
+    watchlist: dict[str, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
 
     @cached_property
     def lookups(self) -> dict[str, dict]:
@@ -53,6 +55,24 @@ class ProfileContext:
         return {"risk": d(self.party_risk), "group": d(self.party_group), "registered_on": reg,
                 "offender_hops": d(self.offender_hops), "category": d(self.party_category),
                 **{f"norm{lv}": d(f["median"]) for lv, f in self.norms.items() if f is not None and len(f)}}
+
+
+def watchlist_tables(hits: pd.DataFrame | None) -> dict[str, tuple[float, tuple[str, ...]]]:
+    """Party key -> (best hit, sorted list names) from screening hits (columns subject, list, score,
+    state; officers' rows, with `subject_label` Person, are left out: the criteria are about the
+    party). A hit marked false positive never counts; a confirmed one counts 1. The one rule both
+    the batch run (its live hits) and `POST /assess` (the stored hits of the item's parties) use."""
+    if hits is None or hits.empty:
+        return {}
+    h = hits[hits["state"] != "false_positive"]
+    if "subject_label" in h:
+        h = h[h["subject_label"].fillna("Party") == "Party"]
+    out: dict[str, tuple[float, tuple[str, ...]]] = {}
+    for subject, score, state, name in zip(h["subject"], h["score"], h["state"], h["list"], strict=True):
+        value = 1.0 if state == "confirmed" else float(score or 0.0)
+        best, lists = out.get(str(subject), (0.0, ()))
+        out[str(subject)] = (max(best, value), tuple(sorted({*lists, str(name)})))
+    return out
 
 
 class Columns:
@@ -177,6 +197,13 @@ class Columns:
             age = (date - reg) / np.timedelta64(1, "D")
             age = np.floor(age.astype(float))
             return age if attr == "age_days" else (age < NEW_TRADER_DAYS)
+        if attr in ("on_watchlist", "watchlist_hit", "watchlists"):
+            wl = self.ctx.watchlist
+            if attr == "on_watchlist":
+                return self._map(role, lambda k: k in wl, dtype=bool, absent=False)
+            if attr == "watchlist_hit":  # a party without a hit is 0, an item without the role missing
+                return self._map(role, lambda k: wl[k][0] if k in wl else 0.0, dtype=float, absent=np.nan)
+            return self._map(role, lambda k: wl[k][1] if k in wl else (), absent=())
         raise AssertionError(f"unknown party attribute {attr}")
 
 

@@ -129,6 +129,10 @@ NODES: tuple[NodeKind, ...] = (
             _P("uv_norm", "float", "usual value per kg of the item's HS code"),
             _P("uv_duties_at_stake", "float", "duties lost if an undervalued item was worth the usual price"),
             _P("uv_reasons", "json"),
+            _P("profile_hits", "json", "reasons of the risk profiles that fired on the item"),
+            _P("profile_ids", "json", "ids of the risk profiles that fired on the item"),
+            _P("profile_action", doc="strictest action of the risk profiles that fired (red, yellow, blue, "
+                                     "green)"),
         ),
         color="#607d8b",
         shape="square",

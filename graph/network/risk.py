@@ -186,8 +186,8 @@ class Context:
     propagation: Propagation
     phoenix: pd.DataFrame
     settings: RiskSettings
-    #: live screening hits of parties (graph.pipeline.screening.live_hits: subject, list, entity_id,
-    #: listed_name, score, state); None or empty: no lists, and the watchlist feature is 0 everywhere
+    #: live screening hits of parties and officers (graph.pipeline.screening.live_hits: subject, list,
+    #: entity_id, listed_name, score, state); None or empty: no lists, the watchlist feature is 0 everywhere
     screening: pd.DataFrame | None = None
 
 
@@ -261,18 +261,50 @@ def newness(c: Context) -> np.ndarray:
     return np.asarray(np.nan_to_num(np.clip(f, 0.0, 1.0), nan=0.0))
 
 
+#: a hit on an officer (director, owner, ...) counts this share of a hit on the company itself
+OFFICER_HIT_SHARE = 0.6
+
+
+def watchlist_rows(c: Context) -> pd.DataFrame:
+    """The live hits that reach each entity: its parties' own hits, and (as `officer`) the hits of
+    the officers of its companies, each with its value (confirmed 1, else the score; an officer's
+    times OFFICER_HIT_SHARE). Columns: entity, value, list, entity_id, listed_name, score, state,
+    officer, officer_name, role (officer fields None for a party's own hit)."""
+    cols = ["entity", "value", "list", "entity_id", "listed_name", "score", "state", "officer",
+            "officer_name", "role"]
+    h = c.screening
+    if h is None or h.empty:
+        return pd.DataFrame(columns=cols)
+    pos = pd.Series(np.arange(len(c.proj.party_keys)), index=c.proj.party_keys)
+    value = np.where(h["state"].to_numpy() == "confirmed", 1.0, h["score"].to_numpy(dtype=float))
+    h = h.assign(value=value)
+    own = h[h["subject"].isin(pos.index)]
+    own = own.assign(entity=c.proj.party_entity[pos.loc[own["subject"].to_numpy()].to_numpy()],
+                     officer=None, officer_name=None, role=None)
+    parts = [own]
+    off = c.frames.officers
+    if len(off):
+        links = off.loc[off["company"].isin(pos.index), ["person", "person_name", "company", "role"]]
+        links = links.drop_duplicates(["person", "company"])
+        o = h.merge(links, left_on="subject", right_on="person")
+        if len(o):
+            o = o.assign(entity=c.proj.party_entity[pos.loc[o["company"].to_numpy()].to_numpy()],
+                         value=o["value"] * OFFICER_HIT_SHARE, officer=o["person"],
+                         officer_name=o["person_name"])
+            parts.append(o)
+    out = pd.concat([p[cols] for p in parts], ignore_index=True)
+    return out.sort_values(["entity", "value"], ascending=[True, False], ignore_index=True)
+
+
 def watchlist_hit(c: Context) -> np.ndarray:
     """On a sanctions list or watchlist: the best screening hit of the entity's parties (names across
     scripts and orders, identifiers, country and birth date; a hit an investigator confirmed counts
-    1, one marked false positive 0)."""
+    1, one marked false positive 0), or of an officer of its companies (a director or owner on a
+    list), which counts OFFICER_HIT_SHARE of a hit on the company itself."""
     out = np.zeros(c.proj.n_entities)
-    h = c.screening
-    if h is None or h.empty:
-        return out
-    pos = pd.Series(np.arange(len(c.proj.party_keys)), index=c.proj.party_keys)
-    h = h[h["subject"].isin(pos.index)]
-    value = np.where(h["state"].to_numpy() == "confirmed", 1.0, h["score"].to_numpy(dtype=float))
-    np.maximum.at(out, c.proj.party_entity[pos.loc[h["subject"].to_numpy()].to_numpy()], value)
+    rows = watchlist_rows(c)
+    if len(rows):
+        np.maximum.at(out, rows["entity"].to_numpy(dtype=np.int64), rows["value"].to_numpy(dtype=float))
     return out
 
 
@@ -340,7 +372,7 @@ def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
     return trade_adj
 
 
-def reasons(c: Context, sc: Scores, entities: np.ndarray, *,  # noqa: C901 (linear: one block per evidence)
+def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
             max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which
@@ -360,11 +392,8 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,  # noqa: C901 (line
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
-    hits_of = None
-    if c.screening is not None and len(c.screening):
-        pos = pd.Series(np.arange(len(proj.party_keys)), index=proj.party_keys)
-        h = c.screening[c.screening["subject"].isin(pos.index)]
-        hits_of = h.groupby(proj.party_entity[pos.loc[h["subject"].to_numpy()].to_numpy()])
+    wl = watchlist_rows(c)
+    hits_of = wl.groupby("entity") if len(wl) else None
     out: dict[int, dict[str, Any]] = {}
     for e in entities:
         e = int(e)
@@ -396,7 +425,10 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,  # noqa: C901 (line
             r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]
         if hits_of is not None and e in hits_of.groups:
             r["watchlist_hits"] = [{"list": h.list, "entity_id": h.entity_id, "name": h.listed_name,
-                                    "score": h.score, "state": h.state}
+                                    "score": h.score, "state": h.state,
+                                    **({"officer": {"key": h.officer, "name": h.officer_name,
+                                                     "role": h.role if isinstance(h.role, str) else None}}
+                                       if h.officer is not None else {})}
                                    for h in hits_of.get_group(e).itertuples(index=False)][:max_offenders]
         if c.seeds[e] > 0:
             r["own_record_weight"] = round(float(c.seeds[e]), 3)

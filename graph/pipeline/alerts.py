@@ -1,12 +1,13 @@
 """Alerts and the cases they open, raised after each scoring run (`raise_alerts`).
 
 Every signal Tamga stores becomes an `Alert` record: a cover item, a unit-value anomaly, an HS
-switch, a screening hit (a `SCREENED_AS` relationship not marked false positive) and an entity risk
-at or above `Settings.alert_risk_threshold`. An alert is de-duplicated against the open alerts of
-the same subject and kind: a later run that raises it again refreshes the open one (score, expected
-duties, reasons, last seen, runs) instead of adding another, so the queue does not grow with each
-run. Once its case is closed the alert is closed too, and a run that finds the signal again opens a
-fresh alert in a fresh case: the decision taken reaches that run as its label (see api/routes/cases.py).
+switch, a screening hit (a `SCREENED_AS` relationship not marked false positive), a risk-profile hit
+and an entity risk at or above `Settings.alert_risk_threshold`. An alert is de-duplicated against
+the open alerts of the same subject and kind: a later run that raises it again refreshes the open
+one (score, expected duties, reasons, last seen, runs) instead of adding another, so the queue does
+not grow with each run. Once its case is closed the alert is closed too, and a run that finds the
+signal again opens a fresh alert in a fresh case: the decision taken reaches that run as its label
+(see api/routes/cases.py).
 
 Cases group the alerts of one subject: the party's linked group when it has one (group_id from
 the stored results), else the party (the declarant of an item alert), else the screened person.
@@ -16,9 +17,13 @@ on the items it declared.
 
 Stored results are read through `graph.pipeline.results`, the one reader of them.
 
-Extension point: profile hits (the issue on risk profiles) are not stored yet. When they are, add
-a reader to `graph.pipeline.results` and a `_profile(store)` source to `SOURCES` below yielding the
-same alert dict as the other sources (kind "profile").
+Profile hits: the scoring run stores, on each item a risk profile fired on, the profiles' reasons
+and the strictest of their actions (`Declaration.profile_hits`, `profile_action`); `_profiles` makes
+one alert per such item, weighted by that action. `POST /assess?store=true` raises the posted item's
+through `raise_profile_alerts`, the same source restricted to that item.
+
+Extension point: a new signal is a reader in `graph.pipeline.results` and a source in `SOURCES`
+yielding the alert dict of `_alert`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 
 from graph.domain.encoding import to_json
 from graph.pipeline import results
+from graph.pipeline.profile_context import ACTION_WEIGHT
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
 
@@ -84,8 +90,19 @@ def _screening(store: GraphStore, s: Settings) -> Iterable[dict[str, Any]]:
                      (top["score"] or 0.0) * (top["duty"] or 0.0), [r for h in hits for r in h["reasons"]])
 
 
+def _profiles(store: GraphStore, s: Settings, keys: list[str] | None = None) -> Iterable[dict[str, Any]]:
+    """One alert per item that risk profiles fired on (every profile that fired in its reasons); its
+    score is the weight of the strictest action (red 1, yellow 0.6, blue 0.4, green 0.2), its
+    expected duties that weight times the item's duties."""
+    for d in results.alert_profile_items(store, keys):
+        w = ACTION_WEIGHT.get(d["action"] or "", ACTION_WEIGHT["green"])
+        yield _alert("profile", d["key"], d["party"], d["party_name"], d["group_id"], w,
+                     w * (d["duty"] or 0.0),
+                     d["reasons"])
+
+
 SOURCES: tuple[Callable[[GraphStore, Settings], Iterable[dict[str, Any]]], ...] = (_items, _parties,
-                                                                                   _screening)
+                                                                                   _screening, _profiles)
 
 
 def _case_subject(a: dict[str, Any]) -> tuple[str, str, str]:
@@ -101,8 +118,23 @@ def raise_alerts(store: GraphStore, settings: Settings | None = None, *, now: da
                  batch_size: int = 5000) -> dict[str, Any]:
     """Raise the alerts of the stored results, refresh the open ones, open cases; return the counts."""
     s = settings or get_settings()
+    return record_alerts(store, [a for source in SOURCES for a in source(store, s)], now=now,
+                         batch_size=batch_size)
+
+
+def raise_profile_alerts(store: GraphStore, item_keys: list[str], settings: Settings | None = None, *,
+                         now: datetime | None = None) -> dict[str, Any]:
+    """The profile alerts of the given stored items only (`POST /assess?store=true`: one posted item),
+    de-duplicated and grouped into cases as `raise_alerts` does."""
+    s = settings or get_settings()
+    return record_alerts(store, list(_profiles(store, s, item_keys)), now=now)
+
+
+def record_alerts(store: GraphStore, found: list[dict[str, Any]], *, now: datetime | None = None,
+                  batch_size: int = 5000) -> dict[str, Any]:
+    """Write alerts (the sources' dicts): an open alert of the same kind and subject is refreshed,
+    a new one joins its subject's open case or opens one; the touched cases' priorities refreshed."""
     at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
-    found = [a for source in SOURCES for a in source(store, s)]
     open_alerts = {(a["kind"], a["subject"]): a for a in store.run("cases.open_alerts")}
     open_cases = {c["subject"]: c["key"] for c in store.run("cases.open_cases")}
     new_cases: dict[str, dict[str, Any]] = {}

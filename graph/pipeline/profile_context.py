@@ -2,9 +2,11 @@
 
 `graph.declarations.profiles.apply_profiles` evaluates profiles over the declarations frame; the
 party attributes it reads (entity risk, linked group, phoenix successor, registration date, hops to
-the nearest offender) come from the network results, built here once per run. `POST /assess` reads
-the same values from the stored party properties (`graph.pipeline.profile_store.store_context`), which the
-run writes, so the two paths see the same numbers.
+the nearest offender) come from the network results, built here once per run; the watchlist ones
+from the live screening hits the run read (`watchlist_tables`, the rule `POST /assess` uses too).
+`POST /assess` reads the same values from the stored party properties
+(`graph.pipeline.profile_store.store_context`), which the run writes, so the two paths see the same
+numbers.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from graph.declarations import goods
+from graph.declarations.profile_fields import watchlist_tables
 from graph.declarations.profiles import Applied, Profile, ProfileContext, apply_profiles
+from graph.domain.reasons import Reason
 
 #: hops beyond this are not counted (the criterion `x.offender_hops <= n` is meant for small n)
 MAX_HOPS = 6
@@ -77,7 +81,8 @@ def profile_context(r, norms: dict[int, pd.DataFrame] | None = None,
         party_group=group[group.notna()], phoenix=phoenix,
         registered_on=reg[~reg.index.duplicated()], offender_hops=pd.Series(hops[ent], index=keys).dropna(),
         norms=norms if norms is not None else norms_of(r.frames.declarations),
-        party_category=party_categories(r.resolution.entity_of, categories))
+        party_category=party_categories(r.resolution.entity_of, categories),
+        watchlist=watchlist_tables(r.screening))
 
 
 def party_categories(entity_of: pd.Series, categories: pd.Series | None) -> pd.Series:
@@ -102,3 +107,31 @@ def apply_to_results(r, profiles: list[Profile], *, norms: dict[int, pd.DataFram
         a["assessment_reasons"] = [list(old or []) + [x.as_dict() for x in new]
                                    for old, new in zip(a["assessment_reasons"], out.reasons, strict=True)]
     return out
+
+
+#: how strongly a fired profile's action weighs its item's duties in an alert's priority
+#: (graph.pipeline.alerts); strictest first
+ACTION_WEIGHT = {"red": 1.0, "yellow": 0.6, "blue": 0.4, "green": 0.2}
+
+
+def strictest_action(fired: list[Reason]) -> str:
+    """The strictest action among fired profiles' reasons (their value is the profile's action)."""
+    order = list(ACTION_WEIGHT)
+    actions = [str(x.value) for x in fired if str(x.value) in ACTION_WEIGHT]
+    return min(actions, key=order.index) if actions else "green"
+
+
+def profile_hits(decl: pd.DataFrame, applied: Applied | None) -> pd.DataFrame:
+    """The items some profile fired on: key, the strictest action of the profiles that fired (not
+    the model's lane), their ids and their reasons (dicts); what the write-back stores on the item
+    and the alerts read. Empty when no profile fired (the stored hits of earlier runs are cleared)."""
+    cols = ["key", "action", "profiles", "reasons"]
+    if applied is None or not any(applied.fired):
+        return pd.DataFrame(columns=cols)
+    rows = []
+    keys = decl["key"].to_numpy()
+    for i in (i for i, f in enumerate(applied.fired) if f):
+        rows.append({"key": str(keys[i]), "action": strictest_action(applied.reasons[i]),
+                     "profiles": list(applied.fired[i]),
+                     "reasons": [x.as_dict() for x in applied.reasons[i]]})
+    return pd.DataFrame(rows, columns=cols)

@@ -18,7 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from graph.declarations.profile_fields import watchlist_tables
 from graph.declarations.profiles import Profile, ProfileContext, apply_to_item, make_profile
+from graph.domain.reasons import Reason
+from graph.settings import Settings
 from graph.store import GraphStore
 
 CACHE_TTL_S = 5.0
@@ -139,7 +142,8 @@ def retire(store: GraphStore, profile_id: str, user: str) -> Profile:
 def store_context(store: GraphStore, party_keys: list[str], norms: dict[int, pd.DataFrame] | None = None
                   ) -> ProfileContext:
     """The profile context of one posted item from the stored party properties (the values the last
-    scoring run wrote), so `POST /assess` reads what the batch run computed."""
+    scoring run wrote), so `POST /assess` reads what the batch run computed; the watchlist criteria
+    read the parties' stored screening hits as they are now (an investigator's decision counts at once)."""
     keys = [k for k in dict.fromkeys(party_keys) if k]
     rows = store.run("profiles.party_context", keys=keys) if keys else []
     risk = {r["key"]: r["risk_score"] for r in rows if r.get("risk_score") is not None}
@@ -150,12 +154,15 @@ def store_context(store: GraphStore, party_keys: list[str], norms: dict[int, pd.
     for c in store.run("risk.party_categories", keys=keys) if keys else []:
         if c["key"] not in latest or c["month"] > latest[c["key"]][0]:
             latest[c["key"]] = (c["month"], c["category"])
+    hits = pd.DataFrame(store.run("profiles.party_watchlist", keys=keys) if keys else [],
+                        columns=["subject", "list", "score", "state"])
     return ProfileContext(
         party_category=pd.Series({k: v[1] for k, v in latest.items()}, dtype=object),
         party_risk=pd.Series(risk, dtype=float), party_group=pd.Series(group, dtype=object),
         phoenix=frozenset(r["key"] for r in rows if r.get("phoenix_of")),
         registered_on=pd.Series(reg, dtype="datetime64[ns]"),
-        offender_hops=pd.Series(hops, dtype=float), norms=dict(norms or {}))
+        offender_hops=pd.Series(hops, dtype=float), norms=dict(norms or {}),
+        watchlist=watchlist_tables(hits))
 
 
 def assess_item(store: GraphStore, row: dict[str, Any], model_lane: str | None,
@@ -166,3 +173,22 @@ def assess_item(store: GraphStore, row: dict[str, Any], model_lane: str | None,
     `Assessor._keys` gives); `norms`: the valuation reference the batch used (e.g. `{6: model.norms}`)."""
     ctx = store_context(store, [row[r] for r in ROLES if isinstance(row.get(r), str)], norms)
     return apply_to_item(row, ctx, live_cached(store), model_lane, on=on)
+
+
+def record_item_hits(store: GraphStore, item_key: str, fired: list[Reason],
+                     settings: Settings | None = None) -> dict[str, Any]:
+    """A stored posted item's profile hits (`assess_item`'s reasons), written as the scoring run writes
+    them (`analytics.write_profile_hits`) and raised as its alert (`graph.pipeline.alerts`), so a
+    profile that fires in `POST /assess?store=true` reaches the work queue before the next run."""
+    from graph.domain.encoding import to_json
+    from graph.pipeline.alerts import raise_profile_alerts
+    from graph.pipeline.profile_context import strictest_action
+
+    if not fired:
+        return {"alerts": 0}
+    action = strictest_action(fired)
+    ids = [x.feature.removeprefix("profile:") for x in fired]
+    row = {"key": item_key, "action": action, "profiles": to_json(ids),
+           "reasons": to_json([x.as_dict() for x in fired])}
+    store.run("analytics.write_profile_hits", rows=[row])
+    return raise_profile_alerts(store, [item_key], settings)

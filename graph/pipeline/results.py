@@ -101,11 +101,19 @@ def _risk(r: dict) -> list[Reason]:
                           detail=f"trades with offender {who} ({t['as']}, {t['declarations']} declarations)",
                           evidence=(_entity(t["offender"]),)))
     for h in r.get("watchlist_hits") or []:
+        listed = Evidence("listed_entity", f"{h['list']}:{h['entity_id']}", h.get("name"))
+        said = (f"{h.get('name') or h['entity_id']} (score {h.get('score')}, "
+                f"{str(h.get('state')).replace('_', ' ')})")
+        o = h.get("officer")
+        if o:  # an officer's hit, counted on the company at a lower weight (graph.network.risk)
+            role = f" ({o['role']})" if o.get("role") else ""
+            out.append(Reason(feature="watchlist_hit", value=h.get("score"),
+                              detail=f"officer {o.get('name') or o['key']}{role} may be listed on list "
+                                     f"{h['list']}: {said}",
+                              evidence=(Evidence("person", str(o["key"]), o.get("name")), listed)))
+            continue
         out.append(Reason(feature="watchlist_hit", value=h.get("score"),
-                          detail=f"screening hit on list {h['list']}: {h.get('name') or h['entity_id']} "
-                                 f"(score {h.get('score')}, {str(h.get('state')).replace('_', ' ')})",
-                          evidence=(Evidence("listed_entity", f"{h['list']}:{h['entity_id']}",
-                                             h.get("name")),)))
+                          detail=f"screening hit on list {h['list']}: {said}", evidence=(listed,)))
     ph = r.get("phoenix")
     if ph:
         shared = ", ".join(s["kind"] for s in ph.get("shared", []))
@@ -374,6 +382,14 @@ def alert_screening_hits(store: GraphStore) -> list[dict[str, Any]]:
     return out
 
 
+def alert_profile_items(store: GraphStore, keys: list[str] | None = None) -> Iterable[dict[str, Any]]:
+    """Items risk profiles fired on (every one, or those in `keys`), their profiles' reasons parsed."""
+    rows = _paged(store, "cases.source_profiles") if keys is None else \
+        store.run("cases.source_profiles_of", keys=keys)
+    for d in rows:
+        yield {**d, "reasons": reasons(d["reasons"], "profile")}
+
+
 # --------------------------------------------------------------------------- screening hits (issue 14)
 
 def _hit(r: dict[str, Any]) -> dict[str, Any]:
@@ -403,6 +419,14 @@ def _hit_detail(f: dict[str, Any]) -> str:
 
 def screening_hits(store: GraphStore, *, state: str | None = None, subject: str | None = None,
                    skip: int = 0, limit: int = 10_000_000) -> list[dict[str, Any]]:
-    """Screening hits, best first (every state, or one; every subject, or one)."""
-    rows = store.run("watchlist.hits_page", state=state, subject=subject, skip=skip, limit=limit)
+    """Screening hits, best first (every state, or one; every subject, or one: looked up from its key)."""
+    rows = store.run("watchlist.hits_page", state=state, skip=skip, limit=limit) \
+        if subject is None else \
+        store.run("watchlist.hits_of_subject", state=state, subject=subject, skip=skip, limit=limit)
     return [_hit(r) for r in rows]
+
+
+def party_screening_hits(store: GraphStore, key: str) -> list[dict[str, Any]]:
+    """The hits of one party and of its officers, best first (the card): found from the party's key,
+    so the card does not scan every stored hit."""
+    return [_hit(r) for r in store.run("watchlist.hits_of_party", key=key)]

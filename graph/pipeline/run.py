@@ -98,6 +98,8 @@ class Results:
     declarations: dict[str, Any] = field(default_factory=dict)  # cover, assessment, audit outputs
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: the live screening hits this run read (graph.pipeline.screening.live_hits), None without lists
+    screening: pd.DataFrame | None = None
 
     def party_risk(self) -> pd.Series:
         """Party key -> entity risk score (0..1): what the declaration analytics read."""
@@ -163,7 +165,8 @@ def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, commun
     if communities:
         with step("communities"):
             community = comm.detect(comm.trading_graph(proj), seed=s.community_seed)
-    r = Results(frames, res, proj, groups, seeds, ph, sc, why, community, timings=timings, notes=notes)
+    r = Results(frames, res, proj, groups, seeds, ph, sc, why, community, timings=timings, notes=notes,
+                screening=screening)
     if declarations:
         _declaration_analytics(r, s, step, model_settings)
     return r
@@ -213,6 +216,7 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
         r.declarations["hs_switches"] = declarations.hs_switches(frames)
     with step("assessment"):
         trained = prep.pop("trained")  # popped, so the features (~0.4 GB at 1M) go before the write-back
+        model = None
         if isinstance(trained, ValueError):
             r.notes.append(f"assessment model not fitted: {trained}")
         else:
@@ -222,10 +226,12 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
             r.declarations["assessment"] = assessment.assess_all(
                 frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
             del trained
-            selectivity.after_model(r, profiles, model, model_settings or get_settings(), step)
-    if "trader_categories" not in r.declarations:  # no model fitted: the categories still stand
-        with step("categories"):
-            selectivity.categorise(r, None, model_settings or get_settings())
+    # categories, the live profiles (the strictest lane wins) and the random picks, with or without a
+    # model: without one the profiles still fire (their hits become alerts) and no lane is proposed
+    from graph.pipeline.profile_context import profile_hits
+
+    applied = selectivity.after_model(r, profiles, model, model_settings or get_settings(), step)
+    r.declarations["profile_hits"] = profile_hits(frames.declarations, applied)
     with step("audit"):
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,

@@ -128,12 +128,14 @@ def rescreen_list(store: GraphStore, list_name: str, changed_ids: list[str], **k
 
 
 def live_hits(store: GraphStore) -> pd.DataFrame:
-    """Party hits that count for risk (not marked false positive): party key, listed entity, score,
-    state, the list and the listed name (`graph.network.risk.watchlist_hit` reads this)."""
-    rows = [r for r in store.run("watchlist.hits_page", state=None, subject=None, skip=0, limit=10_000_000)
-            if r["subject_label"] == "Party" and r["state"] != "false_positive"]
-    return pd.DataFrame(rows, columns=["subject", "listed", "list", "entity_id", "listed_name", "score",
-                                       "state"])
+    """Hits that count (not marked false positive), of parties and of officers (`subject_label` Party
+    or Person): subject key, listed entity, score, state, the list and the listed name. The risk's
+    watchlist feature reads them (`graph.network.risk.watchlist_hit`: an officer's hit lifts its
+    companies), and the profiles' watchlist criteria read the parties' own (`watchlist_tables`)."""
+    rows = [r for r in store.run("watchlist.hits_page", state=None, skip=0, limit=10_000_000)
+            if r["state"] != "false_positive"]
+    return pd.DataFrame(rows, columns=["subject", "subject_label", "listed", "list", "entity_id",
+                                       "listed_name", "score", "state"])
 
 
 def set_hit_state(store: GraphStore, subject: str, listed: str, state: str, *, user: str,

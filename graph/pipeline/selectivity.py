@@ -26,16 +26,19 @@ def categorise(r: Results, fired: list[list[str]] | None, settings: Settings) ->
     r.declarations["current_categories"] = categories.current(cats)
 
 
-def after_model(r: Results, profiles: list[Any] | None, model, settings: Settings, step) -> None:
+def after_model(r: Results, profiles: list[Any] | None, model, settings: Settings, step) -> Any:
     """After the model's lanes: the trader categories (fed by the profile hits), the live profiles (the
     strictest lane wins; a profile may read the categories), then the random picks over the final lanes.
     Profiles that read `trader.category` need the categories first, and those need profile hits: the
-    hits of the other profiles feed the categories, then every profile is evaluated with them."""
+    hits of the other profiles feed the categories, then every profile is evaluated with them. Without
+    a model (`model` None) there are no lanes: the categories and the profiles' hits still stand, and
+    no random pick is drawn. Returns the profiles' `Applied` (None without profiles)."""
     from graph.declarations.selection import apply_random
     from graph.pipeline.profile_context import apply_to_results, profile_context
 
-    a = r.declarations["assessment"]
-    norms = {6: model.norms}  # the model's valuation reference, as POST /assess uses it, so the two agree
+    a = r.declarations.get("assessment")
+    # the model's valuation reference, as POST /assess uses it, so the two agree
+    norms = {6: model.norms} if model is not None else None
     fired = None
     if profiles:
         from graph.declarations.profile_criteria import conditions, parse
@@ -60,5 +63,8 @@ def after_model(r: Results, profiles: list[Any] | None, model, settings: Setting
     if profiles:
         selected = sum(map(bool, applied.fired))
         r.notes.append(f"risk profiles: {len(profiles)} live, {selected} items selected")
-    apply_random(a, settings.random_share, settings.random_seed, settings.random_lane)
-    r.notes.append(f"random selection: {int(a['random'].sum())} items drawn (shares {settings.random_share})")
+    if a is not None:
+        apply_random(a, settings.random_share, settings.random_seed, settings.random_lane)
+        r.notes.append(f"random selection: {int(a['random'].sum())} items drawn "
+                       f"(shares {settings.random_share})")
+    return applied if profiles else None

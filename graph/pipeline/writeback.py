@@ -219,12 +219,17 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
              "reasons": to_json(rs), "scored_at": at}
             for e, m, c, sc, rs in zip(cats["entity"], cats["month"], cats["category"], cats["score"],
                                        cats["reasons"], strict=True)]
+    ph = dec.get("profile_hits")
+    if ph is not None and len(ph):
+        out["profile_hits"] = [{"key": k, "action": a, "profiles": to_json(ids), "reasons": to_json(rs)}
+                               for k, a, ids, rs in zip(ph["key"], ph["action"], ph["profiles"],
+                                                        ph["reasons"], strict=True)]
     return out
 
 
 def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int = 5000) -> dict:
-    """Cover items, unit-value anomalies, HS switches and the yellow / red proposals (earlier ones
-    cleared)."""
+    """Cover items, unit-value anomalies, HS switches, the yellow / red proposals and the risk-profile
+    hits (earlier ones cleared)."""
     return write_declaration_rows(store, declaration_rows(r), batch_size=batch_size)
 
 
@@ -264,6 +269,12 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
         out["trader_categories"] = _consume(store.run_batches("analytics.write_trader_categories",
                                                               rows["trader_categories"], batch_size))
     lap("trader_categories")
+    if "profile_hits" in present:  # few items (the selected ones): clear the earlier run's, then write
+        out["profile_hits_cleared"] = _drain(store, "analytics.clear_profile_hits", batch_size)
+    if "profile_hits" in rows:
+        out["profile_hits"] = _consume(store.run_batches("analytics.write_profile_hits", rows["profile_hits"],
+                                                         batch_size))
+    lap("profile_hits")
     out["seconds"] = seconds
     return out
 

@@ -1,7 +1,7 @@
-// Screening: one page of hits, best first, with the subject's and the listed entity's names
-// ($state null: every state; $subject null: every subject).
+// Screening: one page of hits of every subject, best first, with the subject's and the listed
+// entity's names ($state null: every state). One subject's: watchlist.hits_of_subject.
 MATCH (s)-[h:SCREENED_AS]->(e:ListedEntity)
-WHERE ($state IS NULL OR h.state = $state) AND ($subject IS NULL OR s.key = $subject)
+WHERE $state IS NULL OR h.state = $state
 RETURN h.hit_id AS hit_id, s.key AS subject, labels(s)[0] AS subject_label, s.party_id AS party_id,
        s.person_id AS person_id, s.name AS subject_name, e.key AS listed, e.list AS list,
        e.entity_id AS entity_id, e.name AS listed_name, e.schema AS schema, h.score AS score,

@@ -132,6 +132,32 @@ def test_a_bad_upload_names_line_and_field(api):
         assert _upload(sys_, b"", name="own").status_code == 422
 
 
+def test_an_upload_past_the_body_limit_is_a_413_problem_and_loads_nothing(api):
+    """The list file is the request body: past `Settings.max_body_bytes` it is refused before it is
+    read whole, whether the client declares its length or streams it in chunks."""
+    server, _, store, _ = api
+    limit = server.app.state.tamga.settings.max_body_bytes
+    entity = b'{"id": "big-1", "schema": "Company", "properties": {"name": ["Big Trading"]}}\n'
+    body = entity + b"\n" * (limit + 1 - len(entity))  # blank lines: a list of one entity, one byte too big
+    assert len(body) == limit + 1
+    with _client(api, "system") as sys_:
+        r = _upload(sys_, body, name="big")
+        assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+        assert str(limit) in r.json()["detail"]
+
+        def chunks():
+            for i in range(0, len(body), 64 * 1024):
+                yield body[i:i + 64 * 1024]
+
+        r = sys_.post("/api/v1/watchlists/big/versions", content=chunks(),
+                      headers={"Content-Type": "application/x-ndjson"})
+        assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+        # at the limit it loads
+        assert _upload(sys_, body[:limit], name="big").status_code == 201
+    lists = {w["name"]: w for w in store.run("watchlist.list_all")}
+    assert lists["big"]["version"] == 1  # only the upload within the limit was loaded
+
+
 # --------------------------------------------------------------------------- the CLI
 
 

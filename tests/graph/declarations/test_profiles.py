@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from graph.declarations import goods
 from graph.declarations.profile_criteria import ParseError, conditions, parse
+from graph.declarations.profile_fields import watchlist_tables
 from graph.declarations.profiles import (
     ProfileContext,
     ProfileError,
@@ -48,6 +49,7 @@ def prof(criteria: str, action: str = "red", pid: str = "p", **kw) -> object:
     'consignee.group = "G1" and broker.offender_hops <= 2 and third_country',
     'NOT hs ^= "24" AND (origin = "AE" OR dispatch = "AE")',
     'origin = "a \\" quote"',
+    'party.on_watchlist or consignee.watchlist_hit >= 0.9 or carrier.watchlists has ["ofac", "own"]',
 ])
 def test_the_language_accepts(text):
     tree = parse(text)
@@ -72,6 +74,11 @@ def test_the_language_accepts(text):
     ('hs ^= ""', 6, "non-empty prefix"),
     ('value = [1, 2]', 8, "not a list"),
     ('__import__("os")', 0, "unknown field"),
+    ('consignee.on_watchlist >= 0.9', 23, "does not apply"),
+    ('party.watchlists = "ofac"', 17, "does not apply"),
+    ('consignee.watchlist_hit >= "high"', 27, "takes a number"),
+    ('party.watchlists has 1', 21, "takes a string"),
+    ('consignee.watchlisted', 0, "unknown field"),
 ])
 def test_the_language_refuses_naming_the_position(text, pos, words):
     with pytest.raises(ParseError) as e:
@@ -146,7 +153,19 @@ def ctx(frame) -> ProfileContext:
                                index=pd.Index(["240220"])),
                4: pd.DataFrame({"n": [8, 8], "median": [np.log(10.0), np.log(5.0)], "scale": [0.3, 0.3]},
                                index=pd.Index(["2402", "0709"]))},
+        watchlist=watchlist_tables(HITS),
     )
+
+
+# screening hits as graph.pipeline.screening.live_hits gives them: P2 a new hit, P3 confirmed on one
+# list (counts 1) and new on another, P4 only a false positive (never counts), O1 an officer (not a party)
+HITS = pd.DataFrame({
+    "subject": ["s:P2", "s:P3", "s:P3", "s:P4", "s:O1"],
+    "subject_label": ["Party", "Party", "Party", "Party", "Person"],
+    "list": ["ofac", "own", "ofac", "ofac", "own"],
+    "score": [0.85, 0.84, 0.9, 0.99, 0.95],
+    "state": ["new", "confirmed", "new", "false_positive", "confirmed"],
+})
 
 
 # value per kg: 1, 50, 100, 30 (gross: net missing), missing; usual: HS6 240220 -> 2, HS4 2402 -> 10 (row 2
@@ -181,6 +200,13 @@ HAND = {
     'party.offender_hops <= 1': [1, 0, 1, 1, 0],
     'consignee.offender_hops = 0': [0, 0, 0, 1, 0],
     'hs ^= "2402" and (origin = "TR" or transit has "TM") and not consignee.new': [0, 1, 0, 0, 0],
+    'party.on_watchlist': [0, 1, 1, 0, 0],  # row 3: P4's only hit is a false positive
+    'not consignee.on_watchlist': [1, 0, 0, 1, 1],
+    'consignee.watchlist_hit >= 0.9': [0, 0, 1, 0, 0],  # P3 confirmed: 1; P2 0.85
+    'consignee.watchlist_hit < 0.5': [1, 0, 0, 1, 1],  # no live hit: 0
+    'declarant.watchlist_hit >= 0': [1, 0, 1, 1, 0],  # no declarant: missing, never holds
+    'party.watchlists has "ofac"': [0, 1, 1, 0, 0],
+    'consignee.watchlists has ["own"]': [0, 0, 1, 0, 0],
 }
 
 
@@ -333,3 +359,16 @@ def test_an_item_may_give_its_transit_countries_as_a_list(ctx):
     assert apply_to_item(row, ctx, [p], "green", on=dt.date(2025, 6, 1))[0] == "red"
     assert apply_to_item({**row, "transit_countries": ["KZ"]}, ctx, [p], "green",
                          on=dt.date(2025, 6, 1))[0] == "green"
+
+
+def test_watchlist_tables_count_confirmed_as_one_and_never_a_false_positive():
+    assert watchlist_tables(HITS) == {"s:P2": (0.85, ("ofac",)), "s:P3": (1.0, ("ofac", "own"))}
+    assert watchlist_tables(None) == {} and watchlist_tables(HITS.iloc[:0]) == {}
+
+
+def test_a_bad_watchlist_criterion_refuses_the_profile_naming_it():
+    with pytest.raises(ProfileError) as e:
+        make_profile({"id": "sanctioned", "name": "x", "criteria": "consignee.on_watchlist >= 0.9",
+                      "action": "red", "reason": "r"})
+    assert e.value.profile == "sanctioned" and e.value.field == "criteria"
+    assert "consignee.on_watchlist is a bool field" in str(e.value) and "column 24" in str(e.value)

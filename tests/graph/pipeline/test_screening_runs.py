@@ -136,3 +136,46 @@ def test_the_scoring_run_screens_and_the_hits_feed_the_risk(zala, settings):
     score(store, settings, communities=False, progress=False, declarations=False)
     p3 = store.run("api.party_by_key", key="customs:P3")[0]["party"]
     assert p3["risk_score"] < 0.6
+
+
+def test_an_officers_hit_raises_the_companys_risk_below_a_hit_on_the_company(zala, settings):
+    """P4 is clean itself; its director O1 is Abashkin on the zala list: the company's watchlist
+    feature rises, by less than P3's own hit, and the reason names the officer and the listed person."""
+    from graph.network.risk import OFFICER_HIT_SHARE
+    from graph.pipeline.run import score
+
+    store, _ = zala
+    score(store, settings, communities=False, progress=False, declarations=False)
+    p3 = store.run("api.party_by_key", key="customs:P3")[0]["party"]
+    p4 = store.run("api.party_by_key", key="customs:P4")[0]["party"]
+    wl = {k: next(c for c in json.loads(p["risk_reasons"])["contributions"]
+                  if c["feature"] == "watchlist_hit") for k, p in (("P3", p3), ("P4", p4))}
+    o1 = next(h for h in results.screening_hits(store, subject="customs:O1") if h["listed_key"] == ABASHKIN)
+    assert wl["P4"]["value"] == pytest.approx(OFFICER_HIT_SHARE * o1["score"], abs=1e-4)
+    assert 0 < wl["P4"]["contribution"] < wl["P3"]["contribution"]
+    said = [r for r in results.reasons(p4["risk_reasons"]) if r.feature == "watchlist_hit" and r.evidence]
+    assert len(said) == 1 and "officer Abashkin Konstantin Igorevich (director)" in said[0].detail
+    assert [(e.kind, e.id) for e in said[0].evidence] == [("person", "customs:O1"),
+                                                          ("listed_entity", ABASHKIN)]
+    # the officer's hit marked false positive: the company's feature falls back to nothing
+    set_hit_state(store, "customs:O1", ABASHKIN, "false_positive", user="inv1")
+    score(store, settings, communities=False, progress=False, declarations=False)
+    p4 = store.run("api.party_by_key", key="customs:P4")[0]["party"]
+    assert not any(c["feature"] == "watchlist_hit" for c in json.loads(p4["risk_reasons"])["contributions"])
+
+
+def test_the_cards_lookup_from_the_party_gives_what_a_scan_of_every_hit_gives(zala):
+    store, _ = zala
+    screen_store(store)
+    every = results.screening_hits(store)  # the scan of every hit, as the reference
+    assert not [h for h in every if h["subject"] == "customs:P4"]  # its director's hit only
+    for key in ("customs:P1", "customs:P2", "customs:P3", "customs:O1"):
+        own = [h for h in every if h["subject"] == key]
+        assert results.screening_hits(store, subject=key) == own and own
+        assert results.screening_hits(store, subject=key, state="confirmed") == []
+    for key in ("customs:P1", "customs:P2", "customs:P3", "customs:P4"):
+        officers = {o["person"] for o in store.run("watchlist.officers_of", key=key)}
+        scan = [h for h in every if h["subject"] == key or h["subject"] in officers]
+        got = results.party_screening_hits(store, key)
+        assert sorted(got, key=lambda h: h["hit_id"]) == sorted(scan, key=lambda h: h["hit_id"]) and got
+    assert [h["subject"] for h in results.party_screening_hits(store, "customs:P4")] == ["customs:O1"]
