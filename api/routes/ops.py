@@ -38,7 +38,9 @@ async def readyz(request: Request) -> Any:
     runs = await state.limits.run(interrupted_runs, state.store)
     jobs = state.jobs
     return {"status": "ok", "store": state.store.backend, "interrupted_runs": runs,
-            "writer": jobs.writer() if jobs else None, "queue_length": jobs.queued() if jobs else 0}
+            "writer": jobs.writer() if jobs else None, "writers_waiting": jobs.slot.waiting() if jobs else 0,
+            "queue_length": jobs.queued() if jobs else 0,
+            "next_score_at": jobs.schedule.next_run_at() if jobs and jobs.schedule else None}
 
 
 @router.get("/metrics", operation_id="metrics", response_class=Response,

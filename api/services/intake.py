@@ -21,8 +21,11 @@ the new scores flagged `risk_provisional` (cleared by the next full run).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -46,6 +49,7 @@ MAX_TRADE_ROWS = 20_000
 _ROLE_OF_REL = {t: c.removesuffix("_id") for c, t in schema.PARTY_ROLES.items()}
 _REF_CACHE: dict[int, tuple[Any, pd.Timestamp]] = {}
 _REF_LOCK = threading.Lock()
+Hold = Callable[[], AbstractContextManager[Any]]  # the store's writer for one write (api.services.writer)
 
 
 class RowsRefused(Exception):
@@ -288,12 +292,12 @@ class Pending:
         with self._lock:
             self._keys |= keys
 
-    def now(self, store: GraphStore, keys: set[str]) -> dict[str, Any]:
+    def now(self, store: GraphStore, keys: set[str], hold: Hold | None = None) -> dict[str, Any]:
         """Update these parties in the call (waiting for a round that runs)."""
         with self._running:
-            return refresh_provisional(store, keys)
+            return refresh_provisional(store, keys, hold=hold)
 
-    def drain(self, store: GraphStore) -> list[dict[str, Any]]:
+    def drain(self, store: GraphStore, hold: Hold | None = None) -> list[dict[str, Any]]:
         """Run rounds until nothing waits; returns their reports (none if another caller drains).
         A party added just as the last round ended waits for the next call's drain."""
         import time
@@ -308,7 +312,7 @@ class Pending:
                     keys, self._keys = self._keys, set()
                 if not keys:
                     return reports
-                reports.append(refresh_provisional(store, keys))
+                reports.append(refresh_provisional(store, keys, hold=hold))
         finally:
             self._running.release()
 
@@ -325,9 +329,11 @@ def pending_for(store: GraphStore) -> Pending:
         return p
 
 
-def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[str]) -> dict[str, Any]:
+def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[str],
+                        hold: Hold | None = None) -> dict[str, Any]:
     """Provisional risk for the parties new data touched and their neighbourhood (module docstring);
-    returns what it did: parties read and updated, and the seconds it took."""
+    returns what it did: parties read and updated, and the seconds it took. `hold()` is the store's
+    writer for the one write (`api.services.writer`; None: the caller holds it, as a job does)."""
     import time
 
     t0 = time.perf_counter()
@@ -359,7 +365,8 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
                      "risk_reasons": to_json({**base, "score": round(u.score, 4), "contributions": contrib,
                                               "provisional": True})})
     if rows:
-        store.run("intake.write_provisional", rows=rows)
+        with hold() if hold is not None else contextlib.nullcontext():
+            store.run("intake.write_provisional", rows=rows)
     return {"touched": len(touched), "neighbourhood": len(nb.parties), "updated": len(rows),
             "seconds": round(time.perf_counter() - t0, 4)}
 
