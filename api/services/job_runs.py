@@ -1,11 +1,13 @@
 """What an ingest job and a score job do inside the runner (`api.services.jobs`): the run itself,
 its writer slot (`api.services.writer`) and, after an ingest, the provisional risk of what it touched.
 
-The slot: an ingest job takes it before its first write and lends it at every batch boundary (the
-`on_batch` callback, called before a batch is written), so an intake call lands between two
-batches, never inside one; a score job takes it at its write-back (`on_step("write")`: before it
-the run only reads the ledger, and intake calls go on) and holds it to the end, so that one run's
-results are never mixed with a write of another writer. The runner releases it when the job ends.
+The slot: an ingest job takes it before its first write and lends it at every batch boundary
+(`on_batch`, called before a batch is read, for the files written on the job's thread; for the
+declarations, written on the ingest's writer thread, `on_written` after each batch), so an intake
+call lands between two batches, never inside one; a score job takes it at its write-back
+(`on_step("write")`: before it the run only reads the ledger, and intake calls go on) and holds it
+to the end, so that one run's results are never mixed with a write of another writer. The runner
+releases it when the job ends.
 
 Provisional risk after an ingest (`provisional_after_ingest`): the bundle is read a second time
 (its key columns only, through the ingest's own plan and validation, `reader.valid_batches`) and
@@ -45,18 +47,30 @@ def run_ingest(runner: JobRunner, job: Job) -> None:
     p = job.params
     slot = runner.slot
 
+    def lend(file: str) -> None:
+        n = slot.lend(file)
+        if n:  # in the job's record: how many short writes went in between its batches
+            ph = job.phases.get(file)
+            if ph is not None:
+                ph["let_in"] = ph.get("let_in", 0) + n
+
     def on_batch(file: str, rows: int) -> None:
         runner.phase(job, file, rows=rows)
         if runner.stop_wanted(job):
             raise IngestCancelled(f"cancelled at a batch boundary of {file} (row {rows:,}); a re-run "
                                   "of the bundle completes it")
-        slot.lend(file)  # the batch before this one is written whole: short writes may go in
+        if file != "declarations":  # written on this thread: the batch before is whole
+            lend(file)
+
+    def on_written(file: str) -> None:  # the declarations' writer thread, after a batch
+        lend(file)
 
     before = _touch_rows(runner, p)
     known = _stored_parties(runner, *before) if before is not None else set()
     slot.take("ingest", job.id, "start")
     report = ingest_bundle(runner.store, p["path"], profile=p.get("profile") or "contract",
-                           source=p.get("source"), settings=runner.s, progress=False, on_batch=on_batch)
+                           source=p.get("source"), settings=runner.s, progress=False, on_batch=on_batch,
+                           on_written=on_written)
     job.report = report.to_dict()
     job.summary = report.summary()
     runner.metrics.rows_per_s.set(report.rows_per_s)

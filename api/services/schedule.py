@@ -3,9 +3,10 @@
 
 When the next run is due is computed, never stored: the first HH:MM after the later of the last
 scoring run that ended done (the store's ScoreRun nodes: a run of the CLI without a server counts
-too) and the last job this schedule submitted (the job records: a run that failed is not retried
-until the next day). So a restart keeps the schedule, and a server that was down at the hour runs
-it as soon as it is back. Nothing is queued while a score job is queued or running already.
+too) and the time the last job this schedule queued was due (`scheduled_for` in its record: a
+run that failed is not retried until the next day). So a restart keeps the schedule, and a server
+that was down at the hour runs it as soon as it is back. Nothing is queued while a score job is
+queued or running already.
 
 `clock` is a parameter (tests pass their own time); `tick()` is one look at it, which the thread
 makes every `EVERY_S` seconds.
@@ -55,7 +56,8 @@ class ScoreSchedule:
         return max((e for e in ends if e is not None), default=None)
 
     def last_attempt(self) -> datetime | None:
-        tried = [_utc(j.submitted_at) for j in self.runner.list(limit=10_000)
+        """The latest time a job of this schedule was queued for (its record's `scheduled_for`)."""
+        tried = [_utc(j.params.get("scheduled_for")) for j in self.runner.list(limit=10_000)
                  if j.kind == "score" and j.user == USER]
         return max((t for t in tried if t is not None), default=None)
 
@@ -69,12 +71,14 @@ class ScoreSchedule:
 
     def tick(self) -> Job | None:
         """Queue the scoring job if it is due and none is queued or running; returns it, or None."""
-        if self.clock() < self.next_run():
+        due = self.next_run()
+        if self.clock() < due:
             return None
         jobs = self.runner.list(limit=10_000)
         if any(j.kind == "score" and j.state in ("queued", "running") for j in jobs):
             return None  # the run that is due is that one; its end moves the schedule on
-        job = self.runner.submit("score", {"communities": True}, user=USER, client=USER)
+        job = self.runner.submit("score", {"communities": True, "scheduled_for": due.isoformat()},
+                                 user=USER, client=USER)
         log.warning("scheduled scoring run %s queued (schedule %s UTC)", job.id, self.at.strftime("%H:%M"))
         return job
 

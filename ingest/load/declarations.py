@@ -69,6 +69,7 @@ class DeclarationLoading:
         seen_items: set[str]
         routes_done: set[str]
         vehicles_done: set[str]
+        on_written: Callable[[str], None] | None
 
         def key(self, natural: str) -> str: ...
         def _batches(self, plan: FilePlan, *, record: bool = True) -> Iterator[Batch]: ...
@@ -127,6 +128,8 @@ class DeclarationLoading:
             self.store.run("ingest.merge_declarations", rows=partial)
         fr.loaded += len(new) + len(partial)
         fr.existing += len(items) - len(new) - len(partial)
+        if self.on_written is not None:
+            self.on_written("declarations")
 
     def _declaration_items(self, b: Batch) -> list[dict[str, Any]]:
         """The items of a batch to store, column-wise; quarantines the rows that break a rule only

@@ -28,7 +28,8 @@ from ingest.validate import BundleError, IngestStopped, Quarantine
 
 def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: str = "contract",
                   source: str | None = None, settings: Settings | None = None,
-                  progress: bool = True, on_batch: Callable[[str, int], None] | None = None) -> IngestReport:
+                  progress: bool = True, on_batch: Callable[[str, int], None] | None = None,
+                  on_written: Callable[[str], None] | None = None) -> IngestReport:
     """Load a bundle folder into the store through a mapping profile; return the report.
 
     Raises `BundleError` (naming the file and column) before writing anything when a required
@@ -39,13 +40,15 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
     `settings.reports_dir` and stored as an `IngestRun` node, at the start ("running") and the end.
     `on_batch(file, rows_read)` is called before each batch is written (a server's job shows it as
     progress); raising `IngestCancelled` there stops the run at that batch boundary ("cancelled").
+    `on_written(file)` is called once a batch is written whole, on the thread that wrote it (the
+    declarations' batches are written on a writer thread: a server lends its writer there).
     """
     s = settings or get_settings()
     prof = load_profile(profile)
     src = _source_name(source or prof.source)
     folder = Path(path).resolve()
     plans = plan_bundle(prof, folder, s.ingest_max_file_bytes)  # raises before anything is written
-    return _run(store, prof, plans, src, str(folder), s, progress, on_batch)
+    return _run(store, prof, plans, src, str(folder), s, progress, on_batch, on_written)
 
 
 def ingest_rows(store: GraphStore, rows: dict[str, list[dict[str, Any]]], *, source: str,
@@ -95,7 +98,8 @@ def _source_name(src: str | None) -> str:
 
 
 def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str, path: str, s: Settings,
-         progress: bool, on_batch: Callable[[str, int], None] | None = None) -> IngestReport:
+         progress: bool, on_batch: Callable[[str, int], None] | None = None,
+         on_written: Callable[[str], None] | None = None) -> IngestReport:
     """One run over planned inputs. The IngestRun node is written before the first row ("running")
     and again at the end ("done" or "failed"), so that a run killed in between stays visible
     (`store_status`'s `interrupted_runs`); a run that completes closes the earlier interrupted
@@ -109,7 +113,7 @@ def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str,
     report.nodes_before, report.rels_before = count_graph(store)
     write_report(store, s, report)  # status "running"
     loader = Loader(store, prof, src, s, report, quarantine, progress)
-    loader.on_batch = on_batch
+    loader.on_batch, loader.on_written = on_batch, on_written
     store_usable = True
     try:
         def phase(name: str, fn: Callable[..., None], *args: Any) -> None:
