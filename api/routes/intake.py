@@ -82,6 +82,12 @@ def _audited(ctx: IngestWrite, action: str, target: str, write: Callable[[], Any
     return result
 
 
+def _journal(state: AppState) -> Any:
+    """Where posted rows wait for the ledger (`api.services.posted`; none without a job runner: each
+    call flushes its own)."""
+    return state.jobs.posted if state.jobs is not None else None
+
+
 def _drain_quietly(state: AppState) -> None:
     """Background form: touched parties gather in `intake.pending_for(store)` and one drain at a time
     updates them; a failure is logged (the next full run scores the parties anyway)."""
@@ -145,7 +151,7 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
             if new:
                 _audited(ctx, "declarations.store", target,
                          lambda: intake.store_rows(ctx.store, ctx.state.settings, src, {"declarations": new},
-                                                   parties, "api:declarations"),
+                                                   parties, "api:declarations", journal=_journal(ctx.state)),
                          _quarantined)
         ctx.audit("assess", target)
         items = [{**o, "reasons": reasons(o.get("reasons")), "key": k, "stored": k not in existing}
@@ -207,7 +213,7 @@ async def post_offences(ctx: IngestWrite, body: OffencesIn, tasks: BackgroundTas
         with _writer(ctx.state, "offences"):
             _audited(ctx, "offences.store", target,
                      lambda: intake.store_rows(ctx.store, ctx.state.settings, src, {"offences": rows},
-                                               parties, "api:offences"))
+                                               parties, "api:offences", journal=_journal(ctx.state)))
         touched = {schema.node_key(src, r["party_id"]) for r in rows}
         return {"stored": len(rows), "keys": keys,
                 "provisional": _after(provisional, ctx.state, touched, tasks)}

@@ -101,16 +101,28 @@ def has_record(party: dict[str, Any]) -> bool:
 
 
 def store_rows(store: GraphStore, settings, source: str, rows: dict[str, list[dict[str, Any]]],
-               parties: list[dict[str, Any]], label: str, record: bool | None = None):
+               parties: list[dict[str, Any]], label: str, record: bool | None = None, journal: Any = None):
     """Rows of contract files (checked first by the caller) with the stored records of their parties,
     through `ingest_rows`; small calls take its lean path unless `record` says otherwise (POST
-    /assess?store=true keeps its IngestRun per write). Returns the ingest report."""
+    /assess?store=true keeps its IngestRun per write). On the lean path the parties are known
+    stored records (not merged again) and, with a `journal` (`api.services.posted.PostedLog`),
+    the rows are journalled first and reach the ledger at its next flush. Returns the report."""
     from ingest.load import ingest_rows
 
     if record is None:
         record = sum(len(v) for v in rows.values()) > LEAN_MAX_ROWS
-    return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
-                       settings=settings, label=label, record=record)
+    if record:
+        return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
+                           settings=settings, label=label, record=True)
+    eid = journal.record(source, rows, parties) if journal is not None else None
+    try:
+        return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
+                           settings=settings, label=label, record=False, parties_stored=True,
+                           flush_ledger=journal is None)
+    except BaseException:
+        if eid is not None:
+            journal.void(eid)
+        raise
 
 
 def item_key(source: str, row: dict[str, Any]) -> str:

@@ -97,6 +97,7 @@ def run_score(runner: JobRunner, job: Job) -> None:
         writing = writing or name == "write"
         runner.phase(job, name)
 
+    runner.posted.flush()  # the rows posted so far are part of this run (the analytics read the ledger)
     communities = bool(job.params.get("communities", True))
     job.report = json.loads(json.dumps(score(runner.store, runner.s, communities=communities,
                                              progress=False, on_step=on_step), default=str))

@@ -26,6 +26,7 @@ again: the ingest is idempotent and the score recomputes, so both reach the unin
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from api import audit
 from api.services.job_runs import JobCancelled, run_ingest, run_score
+from api.services.posted import PostedLog
 from api.services.schedule import ScoreSchedule
 from api.services.writer import WriterSlot
 from graph.settings import Settings
@@ -138,6 +140,7 @@ class JobRunner:
         self._last_saved: dict[str, float] = {}
         self._stopping = threading.Event()  # shutdown: the running job stops as interrupted, not cancelled
         self.slot = WriterSlot()  # the store's one writer: jobs and the intake routes (api.services.writer)
+        self.posted = PostedLog(settings, self.slot.hold)  # posted rows on their way to the ledger
         self.schedule = ScoreSchedule(self, settings.score_schedule) if settings.score_schedule else None
 
     # ------------------------------------------------------------------ life cycle
@@ -161,6 +164,12 @@ class JobRunner:
                 self._queue.put(job.id)
         self._update_gauges()
         self._refresh_data_version()
+        self.posted.replay(self.store)
+        self.posted.start(self._stopping)
+        # what the server loaded so far (search index, settings, modules) lives as long as it does:
+        # out of the collector's sight, a full collection no longer walks it (measured at 100k items:
+        # a 185 ms gen-2 pause in 300 one-item calls, the tail of POST /declarations)
+        gc.freeze()
         self._thread = threading.Thread(target=self._work, name="tamga-jobs", daemon=True)
         self._thread.start()
         if self.schedule is not None:
@@ -177,6 +186,10 @@ class JobRunner:
                 log.error("job %s did not stop within %.0f s; it will be reported interrupted at the "
                           "next start",
                           current.id if current else "?", self.s.job_shutdown_timeout_s)
+        try:
+            self.posted.close()
+        except Exception:  # the journal keeps the rows: the next start replays them
+            log.exception("posted rows not flushed to the ledger at shutdown")
 
     # ------------------------------------------------------------------ requests
 

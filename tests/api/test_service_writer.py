@@ -11,6 +11,7 @@ write is seen, not assumed away.
 from __future__ import annotations
 
 import csv
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -86,12 +87,22 @@ def test_a_stream_of_short_writes_does_not_starve_the_job() -> None:
 
 # --------------------------------------------------------------------------- over HTTP
 
+def _side(values: Any) -> str:
+    """Whose call its parameters show: the job's bundle (keys "day:...") or an intake call (its
+    item "customs:DURING-<n>"); "" for calls that name neither (shared dimensions)."""
+    text = repr(values)
+    if "'day:" in text:
+        return "job"
+    m = re.search(r"customs:DURING-[0-9]+", text)
+    return m.group(0) if m else ""
+
+
 class Recorder:
-    """The real store, each call timed with its thread (an observer: every call goes to the store)."""
+    """The real store, each write timed with whose it is (an observer: every call goes to the store)."""
 
     def __init__(self, store: Any):
         self._store = store
-        self.calls: list[tuple[str, str, float, float]] = []  # thread, statement, start, end
+        self.calls: list[tuple[str, str, float, float, bool]] = []  # side, statement, start, end, write
 
     def __getattr__(self, name: str) -> Any:
         v = getattr(self._store, name)
@@ -99,16 +110,18 @@ class Recorder:
             return v
         from queries import mode
 
-        def note(stmt: str, t0: float) -> None:
+        def note(stmt: str, t0: float, values: Any) -> None:
             # the audit trail is appended by every route, reads too: one statement, outside the slot
-            if stmt == "create" or (mode(stmt) == "write" and "audit" not in stmt):
-                self.calls.append((threading.current_thread().name, stmt, t0, time.perf_counter()))
+            side = _side(values) if "audit" not in stmt else ""
+            if side:
+                write = stmt == "create" or mode(stmt) == "write"
+                self.calls.append((side, stmt, t0, time.perf_counter(), write))
 
         if name == "run_batches":
             def batches(stmt, *a, **k):
                 t0 = time.perf_counter()
                 yield from v(stmt, *a, **k)
-                note(stmt, t0)
+                note(stmt, t0, (a, k))
             return batches
 
         def call(stmt, *a, **k):
@@ -116,7 +129,7 @@ class Recorder:
             try:
                 return v(stmt, *a, **k)
             finally:
-                note("create" if name == "create_linked_nodes" else stmt, t0)
+                note("create" if name == "create_linked_nodes" else stmt, t0, (a, k))
         return call
 
 
@@ -179,14 +192,24 @@ def _count(store: Any, text: str, **params: Any) -> int:
     return int(store.execute(text, params)[0]["n"])
 
 
-def _intervals(rec: Recorder, job_side: bool) -> list[tuple[str, str, float, float]]:
-    job_threads = ("tamga-jobs", "tamga-ingest-writer")
-    return [c for c in rec.calls if c[0].startswith(job_threads) == job_side]
+def _job_writes(rec: Recorder) -> list[tuple[float, float]]:
+    return [(c[2], c[3]) for c in rec.calls if c[0] == "job" and c[4]]
+
+
+def _intake_spans(rec: Recorder) -> dict[str, tuple[float, float]]:
+    """Per intake call: from its first store call naming its item (the check whether it exists) to
+    its last (the item's write): the span no write of the job may enter."""
+    spans: dict[str, tuple[float, float]] = {}
+    for side, _, t0, t1, _w in rec.calls:
+        if side.startswith("customs:"):
+            a, b = spans.get(side, (t0, t1))
+            spans[side] = (min(a, t0), max(b, t1))
+    return spans
 
 
 def test_intake_during_an_ingest_job_lands_between_batches_and_is_not_lost(served, small_world) -> None:
     server, _keys, store, rec, roots = served
-    rows = _decl_rows(small_world, 8)
+    rows = _decl_rows(small_world, 20)
     posted: list[tuple[str, dict]] = []
     seen_writers: list[dict] = []
     with _client(served) as c:
@@ -220,9 +243,9 @@ def test_intake_during_an_ingest_job_lands_between_batches_and_is_not_lost(serve
         n_day = sum(1 for _ in csv.DictReader(f))
     assert _count(store, "MATCH (d:Declaration) WHERE d.key STARTS WITH 'day:' RETURN count(d) AS n") == n_day
     # between batches: no write of the job overlaps a write of an intake call
-    intake_w, job_w = _intervals(rec, False), _intervals(rec, True)
-    assert intake_w and job_w
-    overlaps = [(a, b) for a in intake_w for b in job_w if b[2] < a[3] and a[2] < b[3]]
+    spans, job_w = _intake_spans(rec), _job_writes(rec)
+    assert len(spans) == len(posted) and job_w
+    overlaps = [(k, b) for k, a in spans.items() for b in job_w if b[0] < a[1] and a[0] < b[1]]
     assert not overlaps, overlaps[:3]
     assert sum(p.get("let_in") or 0 for p in done["phases"].values()) >= 1
     # /readyz named the job as the writer while it wrote, and nobody once it ended
