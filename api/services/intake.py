@@ -106,7 +106,7 @@ def store_rows(store: GraphStore, settings, source: str, rows: dict[str, list[di
     through `ingest_rows`; small calls take its lean path unless `record` says otherwise (POST
     /assess?store=true keeps its IngestRun per write). On the lean path the parties are known
     stored records (not merged again) and, with a `journal` (`api.services.posted.PostedLog`),
-    the rows are journalled first and reach the ledger at its next flush. Returns the report."""
+    the rows are journalled first and reach the ledger at its next flush, in one batch. Returns the report."""
     from ingest.load import ingest_rows
 
     if record is None:
@@ -118,7 +118,7 @@ def store_rows(store: GraphStore, settings, source: str, rows: dict[str, list[di
     try:
         return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
                            settings=settings, label=label, record=False, parties_stored=True,
-                           flush_ledger=journal is None)
+                           ledger=journal.buffer if journal is not None else None)
     except BaseException:
         if eid is not None:
             journal.void(eid)

@@ -1,18 +1,22 @@
 """Rows posted to the API reach the ledger in batches, through a journal that loses none of them.
 
-Why: the ledger writes a Parquet part per flush (an fsync of the part and of its folder), and a
-flush per one-item call was most of the call's time and its tail (measured at 100k items: 17 ms
-of a 45 ms lean ingest, and thousands of one-row parts for the analytics to read). So the API's
-calls leave their rows in the ledger's buffer (`ingest_rows(flush_ledger=False)`) and `flush`
-writes them every `FLUSH_S` seconds, before a scoring job reads the ledger, and at shutdown.
+Why: the ledger writes a Parquet part per flush (an fsync of the part and of its folder) and
+hashes every appended batch (a digest per row, through pandas: about the same cost for one row as
+for a thousand), and both per one-item call were most of the call's time and its tail (measured
+at 100k items on a busy machine: flush 17 ms and digests 28 ms of a 45 ms lean ingest, and
+thousands of one-row parts for the analytics to read). So the API's calls hand their ledger rows
+to a `LedgerBuffer` (`ingest_rows(ledger=...)`), and `flush` appends them to the ledger in one
+batch per kind and writes them, every `FLUSH_S` seconds, before a scoring job reads the ledger,
+and at shutdown.
 
 The guarantee (a row the API stored is never missing from the ledger): before the store write,
 the call's rows (and the parties' records handed with them) are appended to a journal,
 `<data_dir>/ledger-journal/posted.jsonl` (0600), one JSON line per call; a call whose write
-failed appends a line voiding its entry. A flush renames the journal aside, writes the ledger's
-buffer, then deletes the renamed file; it runs under the store's writer slot, so no call is
-between its journal line and its ledger rows meanwhile. At start-up (`replay`), the entries
-of any journal left by a process that died are loaded again through the same lean ingest:
+failed appends a line voiding its entry. A flush renames the journal aside and takes the buffer
+under the store's writer slot (for that instant only: no call is between its journal line and
+its buffered rows then), appends and writes them outside it, then deletes the renamed file. At
+start-up (`replay`), the entries of any journal left by a process that died are loaded again
+through the same lean ingest:
 idempotent in the store (the items exist) and in the ledger (rows are deduplicated by digest),
 so the rows are in both. The journal line is written to the operating system before the store
 write, not fsynced: it survives the process's death (`kill -9`), as the store's own WAL; a power
@@ -41,10 +45,44 @@ FLUSH_S = 2.0
 NAME = "posted.jsonl"
 
 
+class LedgerBuffer:
+    """The ledger rows of posted calls, by kind and source, until a flush takes them (the loader
+    calls `append` as it would the ledger's)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], dict[str, list[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def append(self, kind: str, rows: dict[str, list[Any]], source: str) -> int:
+        n = len(next(iter(rows.values()), []))
+        with self._lock:
+            have = self._rows.setdefault((kind, source), {})
+            before = len(next(iter(have.values()), []))
+            for c in set(have) | set(rows):
+                have.setdefault(c, [None] * before).extend(rows.get(c) or [None] * n)
+        return n
+
+    def flush(self) -> None:
+        """The loader's last phase (the ledger's flush): here the rows wait for `PostedLog.flush`."""
+
+    def take(self) -> dict[tuple[str, str], dict[str, list[Any]]]:
+        with self._lock:
+            rows, self._rows = self._rows, {}
+        return rows
+
+
+def _write(rows: dict[tuple[str, str], dict[str, list[Any]]], settings: Settings) -> None:
+    ledger = Ledger.of(settings)
+    for (kind, source), cols in rows.items():
+        ledger.append(kind, cols, source)
+    ledger.flush()
+
+
 class PostedLog:
     def __init__(self, settings: Settings, hold: Callable[[str], AbstractContextManager[Any]]):
         self.s, self.hold = settings, hold
         self.dir = settings.data_dir / "ledger-journal"
+        self.buffer = LedgerBuffer()
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._dirty = False
@@ -86,8 +124,9 @@ class PostedLog:
                 aside = self.dir / f"posted.{secrets.token_hex(4)}.flushing"
                 os.replace(self.dir / NAME, aside)
                 self._dirty = False
-            Ledger.of(self.s).flush()
-            aside.unlink()
+            rows = self.buffer.take()
+        _write(rows, self.s)
+        aside.unlink()
 
     def replay(self, store: GraphStore) -> int:
         """Load the entries of journals a dead process left (module docstring); returns how many."""
@@ -111,10 +150,10 @@ class PostedLog:
             try:
                 ingest_rows(store, {"parties": e["parties"], **e["rows"]}, source=e["source"],
                             settings=self.s, label="api:replay", record=False, parties_stored=True,
-                            flush_ledger=False)
+                            ledger=self.buffer)
             except Exception:  # one bad entry must not keep the server down; the rest load
                 log.exception("journal entry %s could not be replayed", e.get("id"))
-        Ledger.of(self.s).flush()
+        _write(self.buffer.take(), self.s)
         for path in files:
             path.unlink()
         log.warning("replayed %d posted calls into the ledger from the journal", len(entries))

@@ -70,6 +70,7 @@ class Loader(DeclarationLoading):
         # called as on_written(file) on the thread that wrote a batch, once it is written whole: the
         # declarations' batches are written on a writer thread while the next one is read and built
         self.on_written: Callable[[str], None] | None = None
+        self.write_inline = False  # the lean run: batches written on this thread (declarations._Inline)
 
     # ---------------------------------------------------------------- helpers
 

@@ -11,6 +11,7 @@ write is seen, not assumed away.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import threading
 import time
@@ -367,3 +368,87 @@ def test_readyz_shows_the_next_scheduled_run(tmp_path) -> None:
         store.close()
     with pytest.raises(ValueError):
         make_settings(tmp_path, score_schedule="25:00")
+
+
+# --------------------------------------------------------------------------- posted rows and the ledger
+
+_KILLED_CHILD = r"""
+import os, signal, sys, json
+from api.services import intake
+from api.services.posted import PostedLog
+from graph.settings import Settings
+from graph.store import open_store
+
+s = Settings(env="test", data_dir=sys.argv[1])
+store = open_store(s)
+row = json.loads(sys.argv[2])
+parties, _ = intake.party_records(store, "customs", intake.declaration_parties([row]))
+log = PostedLog(s, lambda what: __import__("contextlib").nullcontext())
+intake.store_rows(store, s, "customs", {"declarations": [row]}, parties, "api:declarations", journal=log)
+print("stored", flush=True)
+eid = log.record("customs", {"declarations": [{**row, "declaration_id": "VOIDED-1"}]}, parties)
+log.void(eid)  # as store_rows does when the write fails
+os.kill(os.getpid(), signal.SIGKILL)  # before any flush: the row is in the store, not in the ledger
+"""
+
+
+def test_a_posted_row_killed_before_the_ledger_flush_is_replayed_into_the_ledger(small_world, tmp_path):
+    """A real `kill -9` after the store write: the next start's replay puts the row in the ledger
+    (once in the store), and a call whose write failed (voided) is not replayed."""
+    import contextlib
+    import os
+    import subprocess
+    import sys
+
+    from api.services.posted import PostedLog
+    from graph.ledger import Ledger
+    from graph.store import open_store
+    from ingest.load import ingest_bundle
+
+    s = make_settings(tmp_path)
+    store = open_store(s)
+    store.ensure_schema()
+    ingest_bundle(store, small_world, settings=s, progress=False)
+    store.close()
+    row = {**_decl_rows(small_world, 1)[0], "declaration_id": "KILLED-1"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    p = subprocess.run([sys.executable, "-c", _KILLED_CHILD, str(s.data_dir), json.dumps(row)],
+                       capture_output=True, text=True, env=env, timeout=180)
+    assert p.returncode == -9 and "stored" in p.stdout, p.stderr[-2000:]
+
+    def in_ledger() -> int:
+        t = Ledger(s.data_dir / "ledger").current("declarations", columns=["declaration_id"])
+        return t.column("declaration_id").to_pylist().count("KILLED-1")
+
+    assert in_ledger() == 0  # the kill took the buffer
+    store = open_store(s)
+    try:
+        key = f"{SRC}:KILLED-1/{row['item_no']}"
+        assert _count(store, "MATCH (d:Declaration {key: $k}) RETURN count(d) AS n", k=key) == 1
+        assert PostedLog(s, lambda what: contextlib.nullcontext()).replay(store) == 1
+        assert in_ledger() == 1
+        assert _count(store, "MATCH (d:Declaration {declaration_id: 'VOIDED-1'}) RETURN count(d) AS n") == 0
+        assert _count(store, "MATCH (d:Declaration {key: $k}) RETURN count(d) AS n", k=key) == 1  # not twice
+        assert not list((s.data_dir / "ledger-journal").glob("posted*"))  # the journal is done
+    finally:
+        store.close()
+
+
+def test_posted_rows_reach_the_ledger_at_the_timed_flush(served, small_world) -> None:
+    server, _keys, _store, _rec, _roots = served
+    from graph.ledger import Ledger
+
+    s = server.app.state.tamga.settings
+    row = {**_decl_rows(small_world, 1)[0], "declaration_id": "FLUSHED-1"}
+    with _client(served) as c:
+        r = c.post("/api/v1/declarations", json={"items": [row], "source": SRC},
+                   params={"provisional": "off"})
+        assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        t = Ledger(s.data_dir / "ledger").current("declarations", columns=["declaration_id"])
+        if "FLUSHED-1" in t.column("declaration_id").to_pylist():
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the posted row did not reach the ledger")
