@@ -292,6 +292,9 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         try:
             (run_ingest if job.kind == "ingest" else run_score)(self, job)
+            if job.phase in job.phases:  # before the state: a reader of a done job sees every phase ended
+                self._end_phase(job)
+            job.finished_at = audit.now_iso()
             job.state = "done"
             self._drop_upload(job)
         except JobCancelled as e:
