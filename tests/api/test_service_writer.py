@@ -264,6 +264,37 @@ def test_readyz_names_an_intake_call_holding_the_writer(served) -> None:
     assert httpx.get(server.url + "/readyz", timeout=10).json()["writer"] is None
 
 
+def test_a_score_job_holds_the_writer_only_from_its_write_back(served, small_world) -> None:
+    """Before its write-back the run reads the ledger: /readyz names no writer and an intake call
+    is stored at once; from the write-back on, the job is the writer."""
+    server, *_ = served
+    seen: list[tuple[str | None, dict | None]] = []
+    stored_while_reading: list[bool] = []
+    with _client(served) as c:
+        r = c.post("/api/v1/score-runs", json={"communities": False})
+        assert r.status_code == 202, r.text
+        job = r.json()
+
+        def during(j: dict) -> None:
+            if j["state"] != "running":
+                return
+            w = httpx.get(server.url + "/readyz").json()["writer"]
+            seen.append((j.get("phase"), w))
+            if w is None and not stored_while_reading:
+                row = {**_decl_rows(small_world, 1)[0], "declaration_id": "DURING-SCORE"}
+                resp = c.post("/api/v1/declarations", json={"items": [row], "source": SRC},
+                              params={"provisional": "off"})
+                stored_while_reading.append(resp.status_code == 201 and c.get(job["location"]).json()["state"]
+                                            == "running")
+
+        done = _wait(c, job, during)
+    assert done["state"] == "done", done
+    assert any(w is None for _, w in seen), seen[:5]  # reading: nobody writes
+    assert stored_while_reading == [True]
+    assert all(w is None or (w.get("job") == job["id"] and w["kind"] == "score") or w["kind"] == "intake"
+               for _, w in seen)
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)
