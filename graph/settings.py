@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     job_queue_max: int = Field(default=32, ge=1, description="jobs waiting at once (beyond it: 503)")
     job_shutdown_timeout_s: float = Field(default=60.0, gt=0,
                                           description="how long shutdown waits for a running job to stop")
+    score_schedule: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                       description="a daily UTC time (HH:MM) at which `tamga serve` queues a "
+                                                   "full scoring run; none: off")
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -82,16 +82,22 @@ class Health(Public):
 
 
 class Writer(Public):
-    job: str = Field(description="the job holding the store's writer")
-    kind: Literal["ingest", "score"]
+    kind: Literal["ingest", "score", "intake"] = Field(description="a job of this kind, or an intake call")
+    job: str | None = Field(default=None, description="the job holding the store's writer")
+    what: str | None = Field(default=None, description="the intake call holding it")
     phase: str | None = None
-    started_at: str | None = None
+    started_at: str | None = Field(default=None, description="when the job started")
+    since: str | None = Field(default=None, description="since when it holds the writer")
 
 
 class Readiness(Health):
-    writer: Writer | None = Field(default=None, description="the job writing now (reads answer from the last "
-                                                            "committed state meanwhile), or none")
+    writer: Writer | None = Field(default=None, description="who writes now: a job (between its batches it "
+                                                            "lets intake calls in) or an intake call; "
+                                                            "reads answer from the last committed state")
+    writers_waiting: int = Field(default=0, description="intake calls waiting for the writer")
     queue_length: int = Field(default=0, description="jobs waiting for the writer")
+    next_score_at: str | None = Field(default=None, description="the next scheduled full scoring run "
+                                                                 "(setting score_schedule), or none")
 
 
 class Page[T](Public):

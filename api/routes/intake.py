@@ -5,7 +5,9 @@ Every call is all-or-nothing: all items are checked first (the request model, th
 own row rules and the parties they name, `api.services.intake`), a bad one is a 422 problem
 naming its index and field (`errors[].loc` = body, items, index, field), and then the whole
 batch is stored through the ingest's path for rows. An item already stored is never overwritten
-(`stored: false`). The audit trail has the intent before the write and the outcome after.
+(`stored: false`). The audit trail has the intent before the write and the outcome after
+(`_audited`). Every write takes the store's one writer (`_writer`, `api.services.writer`): free,
+or lent by a running job between two of its batches; busy past its wait, the call is a 503.
 
 After the write, the parties the new data touched get a provisional risk
 (`api.services.intake.refresh_provisional`): by default after the response (`provisional=background`,
@@ -15,9 +17,12 @@ at all with `off` (the next full run scores them).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query
@@ -30,6 +35,7 @@ from api.routes.assess import _default_source as default_source
 from api.routes.assess import assessor_for
 from api.routes.common import ERRORS
 from api.services import intake
+from api.services.writer import WriterBusy
 from graph.domain import schema
 from graph.pipeline.results import reasons
 
@@ -41,11 +47,52 @@ Provisional = Annotated[Literal["background", "sync", "off"], Query(
                 "(sync), or not until the next full run (off)")]
 
 
+def _hold(state: AppState, what: str):
+    """The store's one writer for an intake write (`api.services.writer`): free, or lent by a running
+    job at its next batch boundary."""
+    return state.jobs.slot.hold(what) if state.jobs is not None else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _writer(state: AppState, what: str) -> Iterator[None]:
+    try:
+        with _hold(state, what):
+            yield
+    except WriterBusy as e:
+        raise ApiError(503, "Service Unavailable", str(e), {"Retry-After": "5"}) from None
+
+
+def _audited(ctx: IngestWrite, action: str, target: str, write: Callable[[], Any],
+             outcome: Callable[[Any], tuple[int, str]] = lambda _: (201, "")) -> Any:
+    """The intake's one write pattern: `<action>.intent` audited, the write, `<action>` audited with
+    its outcome (`outcome(result)` -> status, note; a bundle refused by the loader 422, a failure 500)."""
+    from ingest.validate import BundleError
+
+    ctx.audit(f"{action}.intent", target, 202)
+    try:
+        result = write()
+    except BundleError as e:
+        ctx.audit(action, target, 422)
+        raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
+    except Exception:
+        ctx.audit(action, target, 500)
+        raise
+    status, note = outcome(result)
+    ctx.audit(action, f"{target}; {note}" if note else target, status)
+    return result
+
+
+def _journal(state: AppState) -> Any:
+    """Where posted rows wait for the ledger (`api.services.posted`; none without a job runner: each
+    call flushes its own)."""
+    return state.jobs.posted if state.jobs is not None else None
+
+
 def _drain_quietly(state: AppState) -> None:
     """Background form: touched parties gather in `intake.pending_for(store)` and one drain at a time
     updates them; a failure is logged (the next full run scores the parties anyway)."""
     try:
-        intake.pending_for(state.store).drain(state.store)
+        intake.pending_for(state.store).drain(state.store, hold=lambda: _hold(state, "provisional"))
     except Exception:  # after the response there is nobody to answer: log it
         log.exception("provisional risk update failed")
 
@@ -54,11 +101,18 @@ def _after(mode: str, state: AppState, keys: set[str], tasks: BackgroundTasks) -
     if mode == "sync":
         if not keys:
             return {"touched": 0, "neighbourhood": 0, "updated": 0, "seconds": 0.0}
-        return intake.pending_for(state.store).now(state.store, keys)
+        return intake.pending_for(state.store).now(state.store, keys,
+                                                   hold=lambda: _writer(state, "provisional"))
     if mode == "background" and keys:
         intake.pending_for(state.store).add(keys)
         tasks.add_task(_drain_quietly, state)
     return None
+
+
+def _quarantined(rep: Any) -> tuple[int, str]:
+    """A row `check_rows` passed but the loader quarantined (a rule only the loader sees): 207."""
+    fr = rep.files.get("declarations")
+    return (207, f"{fr.quarantined} quarantined") if fr is not None and fr.quarantined else (201, "")
 
 
 def _source(state: AppState, given: str | None) -> str:
@@ -90,26 +144,15 @@ async def post_declarations(ctx: IngestWrite, body: DeclarationsIn, tasks: Backg
                                            "type": "value_error"}])
         a = assessor_for(ctx.state)  # 503 before the model is fitted: nothing is stored without an answer
         out = [a.assess({**r, "source": src}) for r in rows]
-        existing = {r["key"] for r in ctx.store.run("intake.items_exist", keys=keys)}
-        new = [r for r, k in zip(rows, keys, strict=True) if k not in existing]
-        target = f"{src}: {len(new)} of {len(rows)} items ({keys[0]}{' ...' if len(keys) > 1 else ''})"
-        if new:
-            ctx.audit("declarations.store.intent", target, 202)
-            try:
-                rep = intake.store_rows(ctx.store, ctx.state.settings, src, {"declarations": new}, parties,
-                                        "api:declarations")
-            except Exception as e:
-                ctx.audit("declarations.store", target, 500)
-                from ingest.validate import BundleError
-
-                if isinstance(e, BundleError):
-                    raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
-                raise
-            fr = rep.files.get("declarations")
-            if fr is not None and fr.quarantined:  # check_rows passed it, so a rule only the loader sees
-                ctx.audit("declarations.store", f"{target}; {fr.quarantined} quarantined", 207)
-            else:
-                ctx.audit("declarations.store", target, 201)
+        with _writer(ctx.state, "declarations"):  # checked and stored with no other writer between
+            existing = {r["key"] for r in ctx.store.run("intake.items_exist", keys=keys)}
+            new = [r for r, k in zip(rows, keys, strict=True) if k not in existing]
+            target = f"{src}: {len(new)} of {len(rows)} items ({keys[0]}{' ...' if len(keys) > 1 else ''})"
+            if new:
+                _audited(ctx, "declarations.store", target,
+                         lambda: intake.store_rows(ctx.store, ctx.state.settings, src, {"declarations": new},
+                                                   parties, "api:declarations", journal=_journal(ctx.state)),
+                         _quarantined)
         ctx.audit("assess", target)
         items = [{**o, "reasons": reasons(o.get("reasons")), "key": k, "stored": k not in existing}
                  for o, k in zip(out, keys, strict=True)]
@@ -134,17 +177,16 @@ async def post_inspections(ctx: IngestWrite, body: InspectionsIn, tasks: Backgro
                                                "msg": f"no declaration item {k!r} in the store",
                                                "type": "value_error"}])
         out, touched = [], set()
-        for it in body.items:
-            key = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
-            what = f"{key} inspection {it.item} {it.result}"
-            ctx.audit("inspection.create.intent", what, 202)
-            ctx.store.run("intake.record_inspection", key=key, subject=it.item, value=it.result, note=it.note,
-                          user=ctx.principal.owner, at=audit.now_iso(), inspected_on=it.date,
-                          officer=it.officer)
-            ctx.audit("inspection.create", what, 201)
-            out.append(key)
-            if it.item in liable:
-                touched.add(liable[it.item])
+        with _writer(ctx.state, "inspections"):  # the whole call in one turn of the writer
+            for it in body.items:
+                key = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
+                _audited(ctx, "inspection.create", f"{key} inspection {it.item} {it.result}",
+                         partial(ctx.store.run, "intake.record_inspection", key=key, subject=it.item,
+                                 value=it.result, note=it.note, user=ctx.principal.owner, at=audit.now_iso(),
+                                 inspected_on=it.date, officer=it.officer))
+                out.append(key)
+                if it.item in liable:
+                    touched.add(liable[it.item])
         return {"stored": len(out), "keys": out,
                 "provisional": _after(provisional, ctx.state, touched, tasks)}
 
@@ -168,15 +210,10 @@ async def post_offences(ctx: IngestWrite, body: OffencesIn, tasks: BackgroundTas
             raise e.as_validation_error() from None
         keys = [schema.node_key(src, r["offence_id"]) for r in rows]
         target = f"{src}: {len(rows)} offences ({keys[0]}{' ...' if len(keys) > 1 else ''})"
-        ctx.audit("offences.store.intent", target, 202)
-        from ingest.validate import BundleError
-
-        try:
-            intake.store_rows(ctx.store, ctx.state.settings, src, {"offences": rows}, parties, "api:offences")
-        except BundleError as e:
-            ctx.audit("offences.store", target, 422)
-            raise ApiError(422, "Unprocessable Content", str(e).splitlines()[0]) from e
-        ctx.audit("offences.store", target, 201)
+        with _writer(ctx.state, "offences"):
+            _audited(ctx, "offences.store", target,
+                     lambda: intake.store_rows(ctx.store, ctx.state.settings, src, {"offences": rows},
+                                               parties, "api:offences", journal=_journal(ctx.state)))
         touched = {schema.node_key(src, r["party_id"]) for r in rows}
         return {"stored": len(rows), "keys": keys,
                 "provisional": _after(provisional, ctx.state, touched, tasks)}

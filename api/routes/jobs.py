@@ -48,6 +48,7 @@ class JobPhase(BaseModel):
     started_at: str | None = None
     seconds: float | None = Field(default=None, description="how long the phase took, once it ended")
     rows: int | None = Field(default=None, description="rows read so far (ingest phases)")
+    let_in: int | None = Field(default=None, description="intake writes let in between this phase's batches")
 
 
 class JobOut(BaseModel):

@@ -37,8 +37,11 @@ async def readyz(request: Request) -> Any:
         return JSONResponse({"status": "unavailable", "store": state.store.backend}, 503)
     runs = await state.limits.run(interrupted_runs, state.store)
     jobs = state.jobs
+    schedule = jobs.schedule if jobs else None
+    nxt = await state.limits.run(schedule.next_run_at) if schedule else None  # reads the store's runs
     return {"status": "ok", "store": state.store.backend, "interrupted_runs": runs,
-            "writer": jobs.writer() if jobs else None, "queue_length": jobs.queued() if jobs else 0}
+            "writer": jobs.writer() if jobs else None, "writers_waiting": jobs.slot.waiting() if jobs else 0,
+            "queue_length": jobs.queued() if jobs else 0, "next_score_at": nxt}
 
 
 @router.get("/metrics", operation_id="metrics", response_class=Response,

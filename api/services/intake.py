@@ -21,8 +21,11 @@ the new scores flagged `risk_provisional` (cleared by the next full run).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -46,6 +49,7 @@ MAX_TRADE_ROWS = 20_000
 _ROLE_OF_REL = {t: c.removesuffix("_id") for c, t in schema.PARTY_ROLES.items()}
 _REF_CACHE: dict[int, tuple[Any, pd.Timestamp]] = {}
 _REF_LOCK = threading.Lock()
+Hold = Callable[[], AbstractContextManager[Any]]  # the store's writer for one write (api.services.writer)
 
 
 class RowsRefused(Exception):
@@ -97,16 +101,28 @@ def has_record(party: dict[str, Any]) -> bool:
 
 
 def store_rows(store: GraphStore, settings, source: str, rows: dict[str, list[dict[str, Any]]],
-               parties: list[dict[str, Any]], label: str, record: bool | None = None):
+               parties: list[dict[str, Any]], label: str, record: bool | None = None, journal: Any = None):
     """Rows of contract files (checked first by the caller) with the stored records of their parties,
     through `ingest_rows`; small calls take its lean path unless `record` says otherwise (POST
-    /assess?store=true keeps its IngestRun per write). Returns the ingest report."""
+    /assess?store=true keeps its IngestRun per write). On the lean path the parties are known
+    stored records (not merged again) and, with a `journal` (`api.services.posted.PostedLog`),
+    the rows are journalled first and reach the ledger at its next flush, in one batch. Returns the report."""
     from ingest.load import ingest_rows
 
     if record is None:
         record = sum(len(v) for v in rows.values()) > LEAN_MAX_ROWS
-    return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
-                       settings=settings, label=label, record=record)
+    if record:
+        return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
+                           settings=settings, label=label, record=True)
+    eid = journal.record(source, rows, parties) if journal is not None else None
+    try:
+        return ingest_rows(store, {"parties": parties, "declarations": [], **rows}, source=source,
+                           settings=settings, label=label, record=False, parties_stored=True,
+                           ledger=journal.buffer if journal is not None else None)
+    except BaseException:
+        if eid is not None:
+            journal.void(eid)
+        raise
 
 
 def item_key(source: str, row: dict[str, Any]) -> str:
@@ -288,12 +304,12 @@ class Pending:
         with self._lock:
             self._keys |= keys
 
-    def now(self, store: GraphStore, keys: set[str]) -> dict[str, Any]:
+    def now(self, store: GraphStore, keys: set[str], hold: Hold | None = None) -> dict[str, Any]:
         """Update these parties in the call (waiting for a round that runs)."""
         with self._running:
-            return refresh_provisional(store, keys)
+            return refresh_provisional(store, keys, hold=hold)
 
-    def drain(self, store: GraphStore) -> list[dict[str, Any]]:
+    def drain(self, store: GraphStore, hold: Hold | None = None) -> list[dict[str, Any]]:
         """Run rounds until nothing waits; returns their reports (none if another caller drains).
         A party added just as the last round ended waits for the next call's drain."""
         import time
@@ -308,7 +324,7 @@ class Pending:
                     keys, self._keys = self._keys, set()
                 if not keys:
                     return reports
-                reports.append(refresh_provisional(store, keys))
+                reports.append(refresh_provisional(store, keys, hold=hold))
         finally:
             self._running.release()
 
@@ -325,9 +341,11 @@ def pending_for(store: GraphStore) -> Pending:
         return p
 
 
-def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[str]) -> dict[str, Any]:
+def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[str],
+                        hold: Hold | None = None) -> dict[str, Any]:
     """Provisional risk for the parties new data touched and their neighbourhood (module docstring);
-    returns what it did: parties read and updated, and the seconds it took."""
+    returns what it did: parties read and updated, and the seconds it took. `hold()` is the store's
+    writer for the one write (`api.services.writer`; None: the caller holds it, as a job does)."""
     import time
 
     t0 = time.perf_counter()
@@ -359,7 +377,8 @@ def refresh_provisional(store: GraphStore, touched_party_keys: list[str] | set[s
                      "risk_reasons": to_json({**base, "score": round(u.score, 4), "contributions": contrib,
                                               "provisional": True})})
     if rows:
-        store.run("intake.write_provisional", rows=rows)
+        with hold() if hold is not None else contextlib.nullcontext():
+            store.run("intake.write_provisional", rows=rows)
     return {"touched": len(touched), "neighbourhood": len(nb.parties), "updated": len(rows),
             "seconds": round(time.perf_counter() - t0, 4)}
 

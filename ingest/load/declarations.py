@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -56,6 +57,25 @@ def _mapped(col: list[str | None], fn: Callable[[str], Any]) -> list[Any]:
     return out
 
 
+class _Inline:
+    """The writer of a lean run (a few rows, one batch): the batch is written on the calling thread,
+    with no thread to start and join per call (two hand-offs between threads, each a wait for a
+    core on a busy machine)."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> Future[None]:
+        """Write now; a failure is raised here, where a pool's would be raised by `result()`."""
+        fn(*args)
+        f: Future[None] = Future()
+        f.set_result(None)
+        return f
+
+
 class DeclarationLoading:
     """The declarations phase of `ingest.load.loader.Loader` (whose state it uses)."""
 
@@ -69,6 +89,8 @@ class DeclarationLoading:
         seen_items: set[str]
         routes_done: set[str]
         vehicles_done: set[str]
+        on_written: Callable[[str], None] | None
+        write_inline: bool
 
         def key(self, natural: str) -> str: ...
         def _batches(self, plan: FilePlan, *, record: bool = True) -> Iterator[Batch]: ...
@@ -86,12 +108,14 @@ class DeclarationLoading:
         of its write). One writer keeps the batches in file order, so dimensions are merged before
         the items that point at them, and at most two batches wait for it (bounded memory). A
         writer failure stops the load at the next batch."""
-        from concurrent.futures import Future, ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
         t0 = time.perf_counter()
         fr = self.report.files.setdefault("declarations", FileReport())
         pending: list[Future[None]] = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-ingest-writer") as writer:
+        writer_pool = (_Inline() if self.write_inline
+                       else ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-ingest-writer"))
+        with writer_pool as writer:
             try:
                 for batch in self._batches(plan):
                     items = self._declaration_items(batch)
@@ -127,6 +151,8 @@ class DeclarationLoading:
             self.store.run("ingest.merge_declarations", rows=partial)
         fr.loaded += len(new) + len(partial)
         fr.existing += len(items) - len(new) - len(partial)
+        if self.on_written is not None:
+            self.on_written("declarations")
 
     def _declaration_items(self, b: Batch) -> list[dict[str, Any]]:
         """The items of a batch to store, column-wise; quarantines the rows that break a rule only

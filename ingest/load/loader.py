@@ -67,6 +67,10 @@ class Loader(DeclarationLoading):
         self.limits = readers.ReadLimits.of(settings)
         # called as on_batch(file, rows_read) before a batch is written (ingest.load.run)
         self.on_batch: Callable[[str, int], None] | None = None
+        # called as on_written(file) on the thread that wrote a batch, once it is written whole: the
+        # declarations' batches are written on a writer thread while the next one is read and built
+        self.on_written: Callable[[str], None] | None = None
+        self.write_inline = False  # the lean run: batches written on this thread (declarations._Inline)
 
     # ---------------------------------------------------------------- helpers
 

@@ -121,7 +121,7 @@ def test_ingest_job_by_path_goes_done_while_reads_answer(bundles: Path, tmp_path
                 and seen["writer"]["kind"] == "ingest")
         assert done["report"]["status"] == "done" and done["summary"].startswith("Ingest ")
         assert done["phases"]["declarations"]["rows"] == _rows(world / "declarations.csv")
-        assert all(p["seconds"] is not None for p in done["phases"].values())
+        assert all(p["seconds"] is not None for p in done["phases"].values()), done["phases"]
         nodes, _ = _data_counts(srv.store)
         assert nodes["Declaration"] == _rows(world / "declarations.csv")
         assert nodes["Party"] == _rows(world / "parties.csv")
