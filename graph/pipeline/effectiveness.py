@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from graph.declarations import selection
+from graph.declarations import categories, selection
 from graph.domain.vocabulary import liable_party
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore
@@ -104,14 +104,12 @@ def _item_categories(store: GraphStore, d: pd.DataFrame) -> pd.Series:
     ents = store.run_frame("risk.party_entities")
     entity_of = pd.Series(ents["entity_id"].to_numpy(), index=ents["key"].to_numpy()) if len(ents) \
         else pd.Series(dtype=object)
-    table = dict(zip(zip(cats["entity"], cats["month"], strict=True), cats["category"], strict=True))
     ent = liable_party(d["consignee"], d["declarant"]).map(entity_of)
     month = pd.to_datetime(d["date"], errors="coerce").dt.to_period("M")
-    before = (month - 1).astype(str)
-    same = month.astype(str)
-    got = [table.get((e, b)) or table.get((e, m)) or "uncategorised"
-           for e, b, m in zip(ent, before, same, strict=True)]
-    return pd.Series(got, index=d.index, dtype=object)
+    # the category at the end of the month before the item's, else (a new trader) of its own month
+    before = categories.as_of(cats, ent, (month - 1).astype(str))
+    same = categories.as_of(cats, ent, month.astype(str))
+    return before.fillna(same).fillna("uncategorised").astype(object)
 
 
 def _measure(measure: str, value: str, label: str, x: pd.DataFrame, confidence: float,

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 
 
 def categorise(r: Results, fired: list[list[str]] | None, settings: Settings) -> None:
-    """The run's trader categories (every month of the data) and each entity's current one."""
+    """The run's trader categories (the months each entity's changed: what the store keeps) and each
+    entity's current one."""
     from graph.declarations import categories
 
     cats = categories.trader_categories(r.frames, r.resolution.entity_of, r.party_risk(), fired,
-                                        high=settings.category_high, medium=settings.category_medium)
+                                        high=settings.category_high, medium=settings.category_medium,
+                                        changes_only=True)
     r.declarations["trader_categories"] = cats
     r.declarations["current_categories"] = categories.current(cats)
 

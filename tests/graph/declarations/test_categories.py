@@ -84,3 +84,22 @@ def test_audit_plan_puts_high_category_first():
     first = audit_targets(f, risk, 3, random_share=0.0, categories=pd.Series({"S:honest": "high"}))
     assert first["target_id"].iloc[0] == "S:honest"
     assert any(r["feature"] == "trader_category" for r in first["reasons"].iloc[0])
+
+
+def test_change_points_keep_the_history_and_read_back_every_month():
+    f = _frames()
+    risk = pd.Series({"S:honest": 0.0, "S:bad": 0.0, "S:ring": 0.3})
+    full = cat.trader_categories(f, None, risk)
+    changes = cat.trader_categories(f, None, risk, changes_only=True)
+    # one row per entity for a steady category; S:bad: its first month and the month of its offence
+    assert len(changes) < len(full)
+    assert set(changes.loc[changes["entity"] == "S:bad", "month"]) >= {"2024-06"}
+    assert (changes.groupby("entity").size()[["S:honest", "S:ring"]] == 1).all()
+    back = cat.every_month(changes, full["month"].max()).set_index(["entity", "month"])["category"]
+    want = full.set_index(["entity", "month"])["category"]
+    assert back.reindex(want.index).tolist() == want.tolist()
+    got = cat.as_of(changes, full["entity"], full["month"])
+    assert got.tolist() == full["category"].tolist()
+    before = cat.as_of(changes, pd.Series(["S:bad", "S:nobody"]), pd.Series(["2023-01", "2024-07"]))
+    assert before.isna().all()
+    assert cat.current(changes).to_dict() == cat.current(full).to_dict()
