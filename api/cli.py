@@ -410,6 +410,35 @@ def watchlist_screen(
     typer.echo(json.dumps(rep, indent=2, default=str))
 
 
+# --------------------------------------------------------------------------- the ledger (issue 10)
+ledger_app = typer.Typer(no_args_is_help=True, help="The Parquet ledger beside the store.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("compact")
+def ledger_compact(
+    kind: Annotated[list[str] | None, typer.Option(
+        help="parties, declarations, officers or offences (repeatable; default: all)")] = None,
+) -> None:
+    """Merge each partition folder's small parts into one (swapped in atomically; the rows and their
+    digests stay as they are, so a re-ingest still adds nothing). Runs beside readers and a server:
+    writers wait on the ledger's lock while a folder is swapped."""
+    from graph.ledger import KINDS, Ledger
+    from graph.ledger.compaction import CompactionUnsupported
+
+    s = _settings()
+    unknown = sorted(set(kind or ()) - set(KINDS))
+    if unknown:
+        _fail(f"--kind: unknown {unknown} (one of {', '.join(KINDS)})", EXIT_BAD_INPUT)
+    ledger = Ledger.of(s)
+    try:
+        done = ledger.compact(kind or None)
+    except CompactionUnsupported as e:
+        _fail(str(e), 1)
+    typer.echo(json.dumps({"ledger": str(ledger.root), "compacted": [c.as_dict() for c in done],
+                           "parts_removed": sum(c.parts_before - c.parts_after for c in done)}, indent=2))
+
+
 def main() -> None:
     app()
 
