@@ -117,6 +117,7 @@ class Ledger:
         self._index: dict[str, DigestIndex] = {}
         self._last_seq = 0
         self._lock = threading.Lock()  # ingest appends from its reading thread and its writer thread
+        self.write_seconds = 0.0  # spent writing parts (and compacting) in the writer thread
 
     @classmethod
     def of(cls, settings: Any) -> Ledger:
@@ -280,9 +281,11 @@ class Ledger:
 
     def _write_parts(self, kind: str, table: pa.Table, source: str) -> None:
         """One part per partition folder: temporary name, fsync, atomic rename."""
+        t0 = time.perf_counter()
         with self.writing():
             for folder in self._write_folders(kind, table, source):
                 self._compact_if_due(folder)
+        self.write_seconds += time.perf_counter() - t0
 
     def _write_folders(self, kind: str, table: pa.Table, source: str) -> list[Path]:
         t = TABLES[kind]

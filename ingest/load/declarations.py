@@ -62,7 +62,7 @@ class DeclarationLoading:
     if TYPE_CHECKING:  # Loader's state and methods this phase uses (set and defined there)
         store: GraphStore
         report: IngestReport
-        ledger: Ledger
+        ledger: Ledger | None
         source: str
         fresh_store: bool
         known_parties: set[str]
@@ -78,6 +78,7 @@ class DeclarationLoading:
         def merge_hs(self, codes: set[str]) -> None: ...
         def merge_countries(self, codes: set[str]) -> None: ...
         def _run_batches(self, name: str, rows: list[dict[str, Any]], **params: Any) -> None: ...
+        def to_ledger(self, kind: str, columns: Any, rows: list[dict[str, Any]]) -> None: ...
 
     def load_declarations(self, plan: FilePlan) -> None:
         """Items in batches, as a pipeline: the rows are read and validated (in a reader process for
@@ -98,7 +99,7 @@ class DeclarationLoading:
                     if not items:
                         continue
                     # before the writer takes the batch: it drops the items' route_parts
-                    self.ledger.append("declarations", ledger_rows.declarations(items), self.source)
+                    self.to_ledger("declarations", ledger_rows.declarations, items)
                     while len(pending) >= 2:
                         pending.pop(0).result()  # raises the writer's error here
                     pending.append(writer.submit(self._store_declarations, items, fr))
