@@ -1,10 +1,14 @@
 """Ingest benchmark: N simulated declaration rows into a fresh embedded store.
 
-Measures declaration rows/s through the store path, overall rows/s, peak RSS of the ingesting
-process and the size of the store on disk, the seconds of each phase, and compares with two
-baselines run in the same session: below, the same loader with `batch_size=1` (one statement per
-row and step) on a sample; above, the store's own ceiling (`store_ceiling`: the same items,
-prepared beforehand, through Grafeo's batch calls with nothing else to do).
+The figure issue 10 judges is the whole `tamga ingest` command (a fresh process: start-up, schema,
+load, final checkpoint, report), ledger and graph together. In the same run, three more figures:
+the same command with the ledger off (`TAMGA_LEDGER_WRITES=false`: the graph-only path), the
+store's own ceiling (`store_ceiling`: the same items, prepared beforehand, through Grafeo's batch
+calls with nothing else to do), and below, the same loader with `batch_size=1` (one statement per
+row and step) on a sample. Per command: declaration rows/s over the command's wall time, peak RSS
+of the command's process (wait4) and of its reader process, the seconds of each phase and the
+ledger's own seconds from the report; the store's size on disk. `--in-process` adds the older
+figure: `ingest_bundle` timed inside this process.
 
     .venv/bin/python bench/bench_ingest.py --rows 100000
     .venv/bin/python bench/bench_ingest.py --rows 1000000 --naive-sample 2000
@@ -34,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.processes import ingest_command  # noqa: E402
 from graph.settings import Settings  # noqa: E402 (after the repository is put first on the path)
 from graph.store import open_store  # noqa: E402
 from ingest.load import count_graph, ingest_bundle  # noqa: E402
@@ -186,6 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
                     help="keep bundle and store here (default: temp dir)")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--reuse-bundle", action="store_true", help="keep a bundle already in --workdir")
+    ap.add_argument("--in-process", action="store_true",
+                    help="also time ingest_bundle inside this process (the figure before issue 10)")
     a = ap.parse_args(argv)
 
     work = a.workdir or Path(tempfile.mkdtemp(prefix="tamga-bench-ingest-"))
@@ -195,21 +202,32 @@ def main(argv: list[str] | None = None) -> dict:
         info = {"generator": "reused", "path": str(bundle)}
     else:
         info = make_bundle(bundle, a.rows, a.seed)
-    if (work / "store").exists():
-        shutil.rmtree(work / "store")  # always a fresh store
-    if (work / "naive").exists():
-        shutil.rmtree(work / "naive")
+    for name in ("store", "graph-only", "naive", "in-process"):
+        shutil.rmtree(work / name, ignore_errors=True)  # always fresh stores
     bundle_bytes = du(bundle)
 
-    # the measured run
+    # the measured runs: the whole command, ledger and graph, then the graph alone
+    print("tamga ingest (ledger + graph) ...", flush=True)
+    full = ingest_command(bundle, work / "store", batch_size=a.batch_size)
+    full["store_bytes"] = sum(du(p) for p in (work / "store").glob("store.grafeo*"))
+    full["ledger_bytes"] = du(work / "store" / "ledger")
+    print("tamga ingest (graph only) ...", flush=True)
+    graph_only = ingest_command(bundle, work / "graph-only", ledger=False, batch_size=a.batch_size)
+    shutil.rmtree(work / "graph-only", ignore_errors=True)
     s = Settings(env="test", data_dir=work / "store", batch_size=a.batch_size)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t = time.perf_counter()
     with open_store(s) as store:
-        rep = ingest_bundle(store, bundle, settings=s, progress=a.progress)
         nodes, rels = count_graph(store)
-    wall = time.perf_counter() - t
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    in_process = None
+    if a.in_process:
+        ip = Settings(env="test", data_dir=work / "in-process", batch_size=a.batch_size)
+        t = time.perf_counter()
+        with open_store(ip) as store:
+            r = ingest_bundle(store, bundle, settings=ip, progress=a.progress)
+        in_process = {"wall_s": round(time.perf_counter() - t, 2), "ingest_s": r.duration_s,
+                      "declaration_rows_per_s": r.declaration_rows_per_s, "all_rows_per_s": r.rows_per_s,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+        shutil.rmtree(work / "in-process", ignore_errors=True)
 
     # the naive baseline: same loader, one statement per row and step, on a sample
     naive_dir = work / "naive"
@@ -222,7 +240,7 @@ def main(argv: list[str] | None = None) -> dict:
     ceiling = store_ceiling(bundle, work / "ceiling" / "store", a.ceiling_sample or a.rows, a.batch_size)
     shutil.rmtree(work / "ceiling", ignore_errors=True)
 
-    decl = rep.files["declarations"]
+    rate = full["declaration_rows_per_s_command"]
     out = {
         "benchmark": "ingest", "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -230,37 +248,33 @@ def main(argv: list[str] | None = None) -> dict:
                     "loadavg_1m": os.getloadavg()[0]},
         "rows": a.rows, "seed": a.seed, "batch_size": a.batch_size, "bundle": info,
         "bundle_bytes": bundle_bytes,
-        "declaration_rows": decl.read, "declarations_loaded": decl.loaded,
-        "quarantined": rep.rows_quarantined,
-        "ingest_s": rep.duration_s, "wall_s": round(wall, 2),
-        "declaration_rows_per_s": rep.declaration_rows_per_s, "all_rows_per_s": rep.rows_per_s,
-        "peak_rss_mb": round(peak_rss_mb, 1), "reader_process_peak_rss_mb": rep.reader_peak_rss_mb,
-        "rss_before_mb": round(rss0 / 1024, 1),
-        "store_bytes": sum(du(p) for p in s.data_dir.glob("store.grafeo*")),
+        "command": full, "command_graph_only": graph_only,
+        "ledger_share_of_command_s": round(1 - graph_only["command_s"] / full["command_s"], 2),
         "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
         "naive": {"sample_rows": a.naive_sample, "batch_size": 1,
                   "declaration_rows_per_s": nrep.declaration_rows_per_s},
-        "speedup_vs_naive": round(rep.declaration_rows_per_s / nrep.declaration_rows_per_s, 1)
+        "speedup_vs_naive": round(full["declaration_rows_per_s_phase"] / nrep.declaration_rows_per_s, 1)
         if nrep.declaration_rows_per_s else None,
-        "phase_seconds": rep.phase_seconds,
         "store_ceiling": ceiling,
-        "share_of_store_ceiling": round(rep.declaration_rows_per_s / ceiling["rows_per_s"], 2)
+        "command_share_of_store_ceiling": round(rate / ceiling["rows_per_s"], 2)
         if ceiling["rows_per_s"] else None,
+        "in_process": in_process,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"ingest-{a.rows}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
-    print(rep.summary())
-    print(f"\n{a.rows:,} rows: declarations {out['declaration_rows_per_s']:,.0f} rows/s, all rows "
-          f"{out['all_rows_per_s']:,.0f} rows/s, ingest "
-          f"{out['ingest_s']:.1f} s, peak RSS {out['peak_rss_mb']:,.0f} MB "
-          f"(+ reader process {rep.reader_peak_rss_mb:,.0f} MB), "
-          f"store {out['store_bytes'] / 2**20:,.0f} MiB (bundle {bundle_bytes / 2**20:,.0f} MiB); "
-          f"naive (batch 1, {a.naive_sample} rows) {out['naive']['declaration_rows_per_s']:,.0f} rows/s -> "
-          f"{out['speedup_vs_naive']}x; store ceiling (Grafeo batch calls, "
-          f"{ceiling['rows']:,} prepared rows) "
-          f"{ceiling['rows_per_s']:,.0f} rows/s -> ingest at {out['share_of_store_ceiling']} of it; "
-          f"load avg {out['machine']['loadavg_1m']:.1f}")
+    for c in (full, graph_only):
+        print(f"tamga ingest, {c['path']:<12}: {c['declaration_rows_per_s_command']:>9,.0f} declaration "
+              f"rows/s over the command ({c['command_s']:.1f} s, of which {c['startup_and_end_s']:.1f} s "
+              f"start-up and end), peak RSS {c['peak_rss_mb']:,.0f} MB "
+              f"(+ reader {c['reader_process_peak_rss_mb']:,.0f} MB); "
+              f"phases {c['phase_seconds']}; ledger {c['ledger_seconds']}")
+    print(f"store ceiling (Grafeo batch calls, {ceiling['rows']:,} prepared rows): "
+          f"{ceiling['rows_per_s']:,.0f} rows/s -> the command at "
+          f"{out['command_share_of_store_ceiling']} of it; "
+          f"naive (batch 1, {a.naive_sample} rows) {nrep.declaration_rows_per_s:,.0f} rows/s; store "
+          f"{full['store_bytes'] / 2**20:,.0f} MiB, ledger {full['ledger_bytes'] / 2**20:,.0f} MiB "
+          f"(bundle {bundle_bytes / 2**20:,.0f} MiB); load avg {out['machine']['loadavg_1m']:.1f}")
     print(f"results: {path}")
     if a.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
