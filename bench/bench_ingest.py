@@ -28,7 +28,6 @@ import platform
 import random
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.processes import ingest_command  # noqa: E402
+from bench.processes import ingest_command, python  # noqa: E402
 from graph.settings import Settings  # noqa: E402 (after the repository is put first on the path)
 from graph.store import open_store  # noqa: E402
 from ingest.load import count_graph, ingest_bundle  # noqa: E402
@@ -93,12 +92,13 @@ def make_bundle(out: Path, rows: int, seed: int) -> dict:
         import ingest.simulate  # noqa: F401
     except ImportError:
         return simple_bundle(out, rows, seed)
-    t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-c", code, str(out), str(seed), str(rows)], cwd=ROOT, check=True,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    info = json.loads(res.stdout.strip().splitlines()[-1])
+    m = python(code, str(out), str(seed), str(rows))
+    if m.returncode != 0:
+        raise RuntimeError(f"world generation failed:\n{m.stderr[-4000:]}")
+    info = json.loads(m.stdout.strip().splitlines()[-1])
     info["generator"] = "ingest.simulate.generate_world"
-    info["generate_s"] = round(time.perf_counter() - t, 1)
+    info["generate_s"] = m.seconds
+    info["generate_peak_rss_mb"] = m.peak_rss_mb
     return info
 
 
@@ -116,12 +116,15 @@ def sample_bundle(src: Path, dst: Path, n: int) -> None:
             w.writerow(row)
 
 
-def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
+def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int,
+                  copied: tuple[str, ...] | None = None) -> dict:
     """The embedded store's own write rate for the same items, measured in the same run: the first
     n declaration rows, built beforehand (untimed) into the properties the loader stores, written
     with Grafeo's batch calls (nodes, then their 8 relationships to end nodes made beforehand) into a
     fresh store with the schema's indexes, on one thread. No parsing, no checks, no dimensions: what
-    no loader through this binding can beat, so `ingest / ceiling` says how much the loader adds."""
+    no loader through this binding can beat, so `ingest / ceiling` says how much the loader adds.
+    `copied`: the contract columns stored on the item (default: the loader's); the item's key,
+    declaration_key and item_no come on top."""
     from datetime import date as _date
 
     from ingest.load.declarations import _DECLARATION_COPY
@@ -133,7 +136,7 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
             if i >= n:
                 break
             props = {k: (float(r[k]) if k in numeric else _date.fromisoformat(r[k]) if k == "date" else r[k])
-                     for k in _DECLARATION_COPY if r.get(k)}
+                     for k in (copied or _DECLARATION_COPY) if r.get(k)}
             props.update(key=f"c:{r['declaration_id']}/{r['item_no']}",
                          declaration_key=f"c:{r['declaration_id']}",
                          item_no=int(r["item_no"]))
@@ -167,6 +170,7 @@ def store_ceiling(bundle: Path, folder: Path, n: int, batch_size: int) -> dict:
                                        for k, t_ in links])
             t_write = time.perf_counter() - t
     return {"rows": len(rows), "rows_per_s": round(len(rows) / t_write, 1), "write_s": round(t_write, 2),
+            "properties_per_item": round(sum(len(p) for p, _ in rows) / max(1, len(rows)), 1),
             "with_checkpoint_s": round(time.perf_counter() - t, 2)}
 
 
