@@ -256,6 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
         "bundle_bytes": bundle_bytes,
         "command": full, "command_graph_only": graph_only,
         "ledger_share_of_command_s": round(1 - graph_only["command_s"] / full["command_s"], 2),
+        "ledger_share_of_command_cpu_s": round(1 - graph_only["command_cpu_s"] / full["command_cpu_s"], 2),
         "nodes": sum(nodes.values()), "relationships": sum(rels.values()),
         "naive": {"sample_rows": a.naive_sample, "batch_size": 1,
                   "declaration_rows_per_s": nrep.declaration_rows_per_s},
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
     for c in (full, graph_only):
         print(f"tamga ingest, {c['path']:<12}: {c['declaration_rows_per_s_command']:>9,.0f} declaration "
               f"rows/s over the command ({c['command_s']:.1f} s, of which {c['startup_and_end_s']:.1f} s "
-              f"start-up and end), peak RSS {c['peak_rss_mb']:,.0f} MB "
+              f"start-up and end; {c['command_cpu_s']:.1f} CPU s), peak RSS {c['peak_rss_mb']:,.0f} MB "
               f"(+ reader {c['reader_process_peak_rss_mb']:,.0f} MB); "
               f"phases {c['phase_seconds']}; ledger {c['ledger_seconds']}")
     print(f"store ceiling (Grafeo batch calls, {ceiling['rows']:,} prepared rows): "

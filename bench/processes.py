@@ -29,6 +29,7 @@ class Measured:
     peak_rss_mb: float
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system seconds of the process itself (steadier than wall time when shared)
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -43,7 +44,7 @@ def run(args: list[str], env: dict[str, str] | None = None) -> Measured:
         out.seek(0)
         err.seek(0)
         return Measured(p.returncode, round(seconds, 2), round(usage.ru_maxrss / 1024, 1), out.read(),
-                        err.read())
+                        err.read(), round(usage.ru_utime + usage.ru_stime, 2))
 
 
 def python(code: str, *args: str) -> Measured:
@@ -73,7 +74,7 @@ def ingest_command(bundle: Path, data_dir: Path, *, ledger: bool = True,
     decl = rep["files"]["declarations"]["read"]
     rows = sum(f["read"] for f in rep["files"].values())
     return {"path": "ledger+graph" if ledger else "graph only", "status": rep["status"],
-            "command_s": m.seconds, "ingest_s": rep["duration_s"],
+            "command_s": m.seconds, "command_cpu_s": m.cpu_s, "ingest_s": rep["duration_s"],
             "declaration_rows": decl, "rows": rows,
             "declaration_rows_per_s_command": round(decl / m.seconds, 1),
             "rows_per_s_command": round(rows / m.seconds, 1),
@@ -89,7 +90,7 @@ def score_command(data_dir: Path, where: str = "child") -> dict:
     m = tamga(data_dir, "score", "--where", where)
     rep = json.loads(m.stdout)
     proc = rep["process"]
-    out = {"command_s": m.seconds, "score_s": rep["seconds_with_checkpoint"],
+    out = {"command_s": m.seconds, "command_cpu_s": m.cpu_s, "score_s": rep["seconds_with_checkpoint"],
            "command_peak_rss_mb": m.peak_rss_mb,
            "timings_s": rep["timings_s"], "entities": rep["entities"], "groups": rep["groups"],
            "lanes": rep.get("lanes"), "notes": rep["notes"]}
