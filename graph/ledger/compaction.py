@@ -90,8 +90,9 @@ def compact_folder(folder: Path, small_bytes: int, root: Path) -> Compacted | No
         shutil.rmtree(staging)  # a killed compaction's leftover
     staging.mkdir()
     rows = _merge(small, staging)
+    merged = set(small)
     for p in parts:
-        if p not in small:
+        if p not in merged:
             os.link(p, staging / p.name)  # large parts carried over as they are
     _fsync(staging)
     _exchange(staging, folder)
@@ -115,11 +116,14 @@ def _merge(parts: list[Path], staging: Path) -> int:
     h = hashlib.sha256()
     rows = 0
     pending: list[pa.Table] = []
+    waiting = 0  # rows in pending
     schema = pq.read_schema(parts[0])
     with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
         def write() -> None:
+            nonlocal waiting
             t = pa.concat_tables(pending)
             pending.clear()
+            waiting = 0
             w.write_table(t, row_group_size=ROW_GROUP_ROWS)
 
         for p in parts:
@@ -127,7 +131,8 @@ def _merge(parts: list[Path], staging: Path) -> int:
             h.update(t[DIGEST].to_numpy().tobytes())
             rows += t.num_rows
             pending.append(t)
-            if sum(x.num_rows for x in pending) >= ROW_GROUP_ROWS:
+            waiting += t.num_rows
+            if waiting >= ROW_GROUP_ROWS:
                 write()
         if pending:
             write()
