@@ -41,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
 
+from bench.processes import score_command  # noqa: E402 (after the repository is put first on the path)
+
 
 def _child(code: str, *args: str) -> dict:
     """Run python code in a fresh process; it prints one JSON line last. Adds the child's peak RSS."""
@@ -179,26 +181,8 @@ print(json.dumps(world_metrics(r, json.loads((data / "bundle" / "truth.json").re
 
 
 def _command(data: Path, where: str) -> dict:
-    """`tamga score --where WHERE` as a command of its own on the prepared store: wall time and report."""
-    env = {**os.environ, "TAMGA_DATA_DIR": str(data / "data"), "TAMGA_ENV": "test", "PYTHONPATH": str(ROOT)}
-    t = time.perf_counter()
-    p = subprocess.run([PY, "-c", "from api.cli import main; main()", "score", "--where", where], cwd=ROOT,
-                       capture_output=True, text=True, check=False, env=env)
-    wall = time.perf_counter() - t
-    if p.returncode != 0:
-        raise RuntimeError(f"tamga score --where {where} failed:\n{p.stderr[-4000:]}")
-    rep = json.loads(p.stdout)
-    proc = rep["process"]
-    out = {"command_s": round(wall, 2), "score_s": rep["seconds_with_checkpoint"],
-           "timings_s": rep["timings_s"], "entities": rep["entities"], "groups": rep["groups"],
-           "lanes": rep.get("lanes"), "notes": rep["notes"]}
-    if proc["analytics"] == "child":
-        out["peak_rss_mb"] = {"analytics_process": proc["child"]["peak_rss_mb"],
-                              "store_owner": proc["owner"]["peak_rss_mb"]}
-        out["child_s"], out["handoff"] = proc["child"]["seconds"], proc["handoff"]
-    else:
-        out["peak_rss_mb"] = {"analytics_and_store_owner": rep["peak_rss_mb"]}
-    return out
+    """`tamga score --where WHERE` as a command of its own on the prepared store (bench.processes)."""
+    return score_command(data / "data", where)
 
 
 def processes(data: Path) -> dict:

@@ -191,6 +191,14 @@ class Settings(BaseSettings):
     ingest_max_quarantined: int = Field(default=100_000, description="rows quarantined in one run")
     ingest_max_quarantine_share: float = Field(default=0.5, description="share of a file's rows quarantined")
 
+    # the ledger (graph.ledger): a partition folder is compacted after a flush that leaves more than
+    # `ledger_compact_parts` parts under `ledger_small_part_bytes` in it (0: only `tamga ledger compact`)
+    ledger_compact_parts: int = Field(default=64, ge=0, description="small parts a folder may hold")
+    ledger_small_part_bytes: int = Field(default=8 * 2**20, ge=1, description="a part under this is small")
+    # off only to measure the graph-only path (bench/bench_ingest.py): the ledger then lags the graph,
+    # and `tamga score` notices it and scores in the store's process on frames read from the store
+    ledger_writes: bool = Field(default=True, description="write every ingested batch to the ledger too")
+
 
 def load_settings(**kw) -> Settings:
     """Settings from the environment; a refusal raises `SettingsRefused` without any input value."""

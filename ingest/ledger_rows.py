@@ -39,6 +39,10 @@ def _prop(name: str) -> Getter:
     return lambda r: r["props"].get(name)
 
 
+def _aside(name: str) -> Getter:
+    return lambda r: r["ledger_only"].get(name)
+
+
 def _ident(label: str) -> Getter:
     return lambda r: (r["idents"].get(label) or (None,))[0]
 
@@ -72,8 +76,12 @@ def officers(rows: Sequence[dict[str, Any]]) -> Columns:
 
 
 def declarations(items: Sequence[dict[str, Any]]) -> Columns:
-    """From `_Loader._declaration_items` (before the writer takes them: it drops route_parts)."""
+    """From `_Loader._declaration_items` (before the writer takes them: it drops route_parts and the
+    columns only the ledger holds, `ledger_only`)."""
     get = {c: _prop(c) for c in TABLES["declarations"].columns}
+    for c, (on_graph, _) in schema.DECLARATION_ON_GRAPH.items():
+        if not on_graph:  # the ledger's alone (graph.domain.schema): beside the item's props
+            get[c] = _aside(c)
     get.update({
         "key": lambda r: r["key"], "route": lambda r: r["route"], "vehicle": lambda r: r["vehicle"],
         "vehicle_id": lambda r: r["vehicle_raw"],

@@ -1,4 +1,5 @@
-"""The operator's commands: the store's status and interrupted runs, and API keys (create, revoke, list)."""
+"""The operator's commands: the store's status and interrupted runs, API keys (create, revoke, list), and
+the ledger's compaction."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import EXIT_BAD_INPUT, fail, session
+from api.cli.common import EXIT_BAD_INPUT, fail, session, settings
 
 
 def status() -> None:
@@ -60,3 +61,26 @@ def keys_list() -> None:
 
     with session() as (_, store):
         typer.echo(json.dumps(list_keys(store), indent=2, default=str))
+
+
+def ledger_compact(
+    kind: Annotated[list[str] | None, typer.Option(
+        help="parties, declarations, officers or offences (repeatable; default: all)")] = None,
+) -> None:
+    """Merge each partition folder's small parts into one (swapped in atomically; the rows and their
+    digests stay as they are, so a re-ingest still adds nothing). Runs beside readers and a server:
+    writers wait on the ledger's lock while a folder is swapped."""
+    from graph.ledger import KINDS, Ledger
+    from graph.ledger.compaction import CompactionUnsupported
+
+    s = settings()
+    unknown = sorted(set(kind or ()) - set(KINDS))
+    if unknown:
+        fail(f"--kind: unknown {unknown} (one of {', '.join(KINDS)})", EXIT_BAD_INPUT)
+    ledger = Ledger.of(s)
+    try:
+        done = ledger.compact(kind or None)
+    except CompactionUnsupported as e:
+        fail(str(e), 1)
+    typer.echo(json.dumps({"ledger": str(ledger.root), "compacted": [c.as_dict() for c in done],
+                           "parts_removed": sum(c.parts_before - c.parts_after for c in done)}, indent=2))

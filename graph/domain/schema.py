@@ -88,6 +88,38 @@ class IdentifierKind:
 
 _P = Prop
 
+# ------------------------------------------------------------- which side holds an item's columns
+#: Per column of declarations.csv copied onto the item: does the graph hold it too (True) or the
+#: ledger only (False), and why. The ledger holds every column (graph.ledger: the contract row as
+#: validated, the analytics' source of record); the graph, the serving store, holds what serving
+#: reads, since every stored property costs the embedded store's ingest ~2.3 us per node (issue 10:
+#: the store ceiling at 100k items with and without the ledger-only five, README "Scaling").
+#: The route's, parties' and vehicle's columns are nodes and relationships of their own (above).
+#: The one place this is decided: the Declaration node's properties below and the loader's copy
+#: (ingest.load.declarations) follow it, and tests/graph/ledger/test_lean_graph.py checks both.
+_UNREAD = "read by no query, API route or export; the analyses read the ledger"
+DECLARATION_ON_GRAPH: dict[str, tuple[bool, str]] = {
+    "declaration_id": (True, "subgraph labels, cases, party offences, exports, intake answers"),
+    "date": (True, "subgraph date windows, lanes, alerts, party trade (indexed)"),
+    "regime": (False, _UNREAD),
+    "customs_office": (False, _UNREAD),
+    "hs_code": (True, "subgraph labels, alerts, lanes, party top codes, cases (indexed)"),
+    "goods_description": (True, "cover and unit-value alerts show it"),
+    "net_mass_kg": (True, "value per kg in in-process scoring (Frames.from_store: a store loaded "
+                          "before the ledger, `--where in-process`)"),
+    "gross_mass_kg": (True, "in-process scoring, as net_mass_kg"),
+    "quantity": (False, _UNREAD),
+    "quantity_unit": (False, _UNREAD),
+    "customs_value": (True, "party trade, alerts, party top codes, cases"),
+    "currency": (False, _UNREAD + " (values are compared as declared)"),
+    "duty_rate": (True, "cases' duty figures, in-process scoring"),
+    "duty_amount": (True, "cases' duty figures, in-process scoring"),
+    "channel": (True, "lane counts and lane items: the lane assigned at the time"),
+    "inspection_result": (True, "written by intake, read by the inspection routes: mutable state the "
+                                "analytics take from the store"),
+}
+DECLARATION_GRAPH_COLUMNS: tuple[str, ...] = tuple(c for c, (on, _) in DECLARATION_ON_GRAPH.items() if on)
+
 NODES: tuple[NodeKind, ...] = (
     NodeKind(
         "Declaration",
@@ -98,16 +130,11 @@ NODES: tuple[NodeKind, ...] = (
             _P("declaration_id", doc="declaration number (box A)"),
             _P("item_no", "int", "goods item number (box 32)"),
             _P("date", "date", "date of acceptance", indexed=True),
-            _P("regime", doc="procedure code"),
-            _P("customs_office"),
             _P("hs_code", "hs", "declared commodity code", indexed=True),
             _P("goods_description"),
             _P("net_mass_kg", "float"),
             _P("gross_mass_kg", "float"),
-            _P("quantity", "float"),
-            _P("quantity_unit"),
             _P("customs_value", "float"),
-            _P("currency", "currency"),
             _P("duty_rate", "float"),
             _P("duty_amount", "float"),
             _P("channel", doc="selectivity lane assigned at the time: green, yellow, red, blue"),

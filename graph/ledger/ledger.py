@@ -19,15 +19,23 @@ dot-named temporary file, fsynced and renamed into place, so a reader sees whole
 a `kill -9` loses at most the buffer, which the resumed ingest appends again (its digests are not
 in the index), and leftover temporary files are removed when the ledger is next opened for
 writing. Part names are the hash of their rows' digests: the same rows give the same name.
+
+Small parts (one per flush: the API's posted rows) are merged per partition folder by
+`graph.ledger.compaction`, automatically after a flush leaves more than `compact_parts` small parts
+in a folder, or on demand (`compact`, `tamga ledger compact`); the rows and digests stay as they are.
+Writers and compaction take the ledger's lock file, one at a time across processes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import logging
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Self
@@ -40,10 +48,14 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from graph.ledger import layout
+from graph.ledger import compaction, layout
 from graph.ledger.layout import DIGEST, SEQ, TABLES
 
 FLUSH_ROWS = 200_000
+COMPACT_PARTS = 64  # a folder with more small parts than this is compacted after a flush (0: never)
+SMALL_PART_BYTES = 8 * 2**20  # a part under this is small (a bulk flush writes ~0.3-2 MB per month)
+READ_ATTEMPTS = 5  # a read that finds a listed part gone (compacted away meanwhile) lists again
+log = logging.getLogger(__name__)
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the hive (and Spark) name of a null partition value
 
 
@@ -92,9 +104,12 @@ class Ledger:
     """Append validated rows per kind (`append`), write them out (`flush`), read them (`current`,
     `history`). Appends from one process at a time (the ingest); reads from anywhere."""
 
-    def __init__(self, root: str | os.PathLike[str], *, flush_rows: int | None = None):
+    def __init__(self, root: str | os.PathLike[str], *, flush_rows: int | None = None,
+                 compact_parts: int | None = None, small_part_bytes: int | None = None):
         self.root = Path(root)
         self.flush_rows = flush_rows or FLUSH_ROWS
+        self.compact_parts = COMPACT_PARTS if compact_parts is None else compact_parts
+        self.small_part_bytes = small_part_bytes or SMALL_PART_BYTES
         self._buffers: dict[tuple[str, str], list[pa.Table]] = {}  # (kind, source) -> batches
         self._buffered: dict[str, int] = {}
         self._writer: ThreadPoolExecutor | None = None  # parts are written beside the caller
@@ -102,6 +117,7 @@ class Ledger:
         self._index: dict[str, DigestIndex] = {}
         self._last_seq = 0
         self._lock = threading.Lock()  # ingest appends from its reading thread and its writer thread
+        self.write_seconds = 0.0  # spent writing parts (and compacting) in the writer thread
 
     @classmethod
     def of(cls, settings: Any) -> Ledger:
@@ -110,7 +126,8 @@ class Ledger:
         root = (Path(settings.data_dir) / "ledger").resolve()
         with _OPEN_LOCK:
             if root not in _OPEN:
-                _OPEN[root] = cls(root)
+                _OPEN[root] = cls(root, compact_parts=settings.ledger_compact_parts,
+                                  small_part_bytes=settings.ledger_small_part_bytes)
             return _OPEN[root]
 
     def path(self, kind: str) -> Path:
@@ -202,8 +219,49 @@ class Ledger:
         return self._index[kind]
 
     def _remove_temporaries(self, kind: str) -> None:
-        for p in self.path(kind).rglob(".*.tmp"):
-            p.unlink(missing_ok=True)
+        """A killed writer's temporary parts and a killed compaction's staging folders."""
+        with self.writing():
+            for p in self.path(kind).rglob(".*.tmp"):
+                p.unlink(missing_ok=True)
+            compaction.remove_leftovers(self.path(kind))
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """The ledger's writer lock (flock on `<root>/.lock`), held while parts are written or swapped,
+        so that a flush never lands in a folder being compacted by another process."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+    def compact(self, kinds: Sequence[str] | None = None) -> list[compaction.Compacted]:
+        """Merge the small parts of every partition folder of `kinds` (default: all), after writing
+        what is buffered. Idempotent: a folder with at most one small part is left as it is."""
+        self.flush()
+        done = []
+        for kind in kinds or layout.KINDS:
+            with self.writing():
+                compaction.remove_leftovers(self.path(kind))
+                for folder in compaction.partition_folders(self.path(kind)):
+                    c = compaction.compact_folder(folder, self.small_part_bytes, self.root)
+                    if c is not None:
+                        done.append(c)
+        return done
+
+    def _compact_if_due(self, folder: Path) -> None:
+        """After a flush (the caller holds the lock): compact a folder past `compact_parts` small parts.
+        A platform without an atomic folder exchange keeps its small parts (logged once)."""
+        if not self.compact_parts or len(compaction.small_parts(folder, self.small_part_bytes)) \
+                <= self.compact_parts:
+            return
+        try:
+            compaction.compact_folder(folder, self.small_part_bytes, self.root)
+        except compaction.CompactionUnsupported as e:
+            log.warning("ledger compaction off: %s", e)
+            self.compact_parts = 0
 
     def _flush_kind(self, kind: str) -> None:
         """Hand the kind's buffered rows to the writer thread (parquet encoding and fsync release the
@@ -223,8 +281,16 @@ class Ledger:
 
     def _write_parts(self, kind: str, table: pa.Table, source: str) -> None:
         """One part per partition folder: temporary name, fsync, atomic rename."""
+        t0 = time.perf_counter()
+        with self.writing():
+            for folder in self._write_folders(kind, table, source):
+                self._compact_if_due(folder)
+        self.write_seconds += time.perf_counter() - t0
+
+    def _write_folders(self, kind: str, table: pa.Table, source: str) -> list[Path]:
         t = TABLES[kind]
         values = layout.partition_values(kind, table, source)
+        folders = []
         for value in pc.unique(values).to_pylist():
             part = table.filter(pc.equal(values, value) if value is not None else pc.is_null(values))
             folder = self.path(kind).joinpath(
@@ -239,6 +305,8 @@ class Ledger:
                 os.fsync(f.fileno())
             os.replace(tmp, final)
             _fsync_dir(folder)
+            folders.append(folder)
+        return folders
 
     # ---------------------------------------------------------------- reading
 
@@ -251,8 +319,14 @@ class Ledger:
                 return s.empty_table()
             return pa.schema([s.field(c) for c in columns]).empty_table()
         part = ds.partitioning(pa.schema([pa.field(p, pa.string()) for p in t.partitions]), flavor="hive")
-        d = ds.dataset(root, format="parquet", partitioning=part, schema=t.dataset_schema)
-        return d.to_table(columns=columns, filter=filter)
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                d = ds.dataset(root, format="parquet", partitioning=part, schema=t.dataset_schema)
+                return d.to_table(columns=columns, filter=filter)
+            except FileNotFoundError:
+                if attempt == READ_ATTEMPTS - 1:  # a listed part compacted away meanwhile: list again
+                    raise
+        raise AssertionError("unreachable")
 
     def history(self, kind: str, columns: list[str] | None = None, filter: Any = None) -> pa.Table:
         """Every version of every row, in append order."""

@@ -31,9 +31,10 @@ ROLE_FIELD = {c: c.removesuffix("_id") for c in schema.PARTY_ROLES}  # declarant
 # ingest.create_declarations writes the same ones (the portable path of create_linked_nodes).
 # Declaration properties taken from the contract row unchanged (the rest are derived).
 # The route's columns are not copied: they live on the Route node (see graph.domain.schema).
-_DECLARATION_COPY = ("declaration_id", "date", "regime", "customs_office", "hs_code", "goods_description",
-                     "net_mass_kg", "gross_mass_kg", "quantity", "quantity_unit", "customs_value", "currency",
-                     "duty_rate", "duty_amount", "channel", "inspection_result")
+# Which ones the graph holds (and why) is decided in graph.domain.schema.DECLARATION_ON_GRAPH; the
+# ledger holds them all.
+_DECLARATION_COPY = schema.DECLARATION_GRAPH_COLUMNS
+_LEDGER_ONLY = tuple(c for c, (on, _) in schema.DECLARATION_ON_GRAPH.items() if not on)
 DECLARATION_LINKS: dict[str, tuple[str, str]] = {
     **{ROLE_FIELD[c]: (t, "Party") for c, t in schema.PARTY_ROLES.items()},
     "route": ("ON_ROUTE", "Route"), "vehicle": ("TRANSPORTED_BY", "Vehicle"),
@@ -82,7 +83,7 @@ class DeclarationLoading:
     if TYPE_CHECKING:  # Loader's state and methods this phase uses (set and defined there)
         store: GraphStore
         report: IngestReport
-        ledger: Ledger
+        ledger: Ledger | None
         source: str
         fresh_store: bool
         known_parties: set[str]
@@ -100,6 +101,7 @@ class DeclarationLoading:
         def merge_hs(self, codes: set[str]) -> None: ...
         def merge_countries(self, codes: set[str]) -> None: ...
         def _run_batches(self, name: str, rows: list[dict[str, Any]], **params: Any) -> None: ...
+        def to_ledger(self, kind: str, columns: Any, rows: list[dict[str, Any]]) -> None: ...
 
     def load_declarations(self, plan: FilePlan) -> None:
         """Items in batches, as a pipeline: the rows are read and validated (in a reader process for
@@ -122,7 +124,7 @@ class DeclarationLoading:
                     if not items:
                         continue
                     # before the writer takes the batch: it drops the items' route_parts
-                    self.ledger.append("declarations", ledger_rows.declarations(items), self.source)
+                    self.to_ledger("declarations", ledger_rows.declarations, items)
                     while len(pending) >= 2:
                         pending.pop(0).result()  # raises the writer's error here
                     pending.append(writer.submit(self._store_declarations, items, fr))
@@ -194,6 +196,7 @@ class DeclarationLoading:
                       c["destination_country"],
                       c["border_post"], modes)
         copy = [(k, c[k]) for k in _DECLARATION_COPY]
+        aside = [(k, c[k]) for k in _LEDGER_ONLY]
         items = []
         for i in ok:
             parts = tuple(col[i] for col in route_cols)
@@ -205,7 +208,8 @@ class DeclarationLoading:
                 props["extra"] = orjson.dumps(b.extra[i]).decode()
             item = {"key": key, "props": props, "hs": c["hs_code"][i],
                     "route": "|".join(p or "" for p in parts) if any(parts) else None, "route_parts": parts,
-                    "vehicle": plates[i], "vehicle_raw": c["vehicle_id"][i]}
+                    "vehicle": plates[i], "vehicle_raw": c["vehicle_id"][i],
+                    "ledger_only": {k: col[i] for k, col in aside if col[i] is not None}}
             for _, fld, _, keys in roles:
                 if keys[i] is not None:
                     item[fld] = keys[i]
@@ -252,5 +256,5 @@ class DeclarationLoading:
             self._run_batches("ingest.merge_vehicles", [{"key": k, "value": v} for k, v in vehicles.items()])
             self.vehicles_done |= set(vehicles)
         for i in items:
-            del i["route_parts"], i["vehicle_raw"]
+            del i["route_parts"], i["vehicle_raw"], i["ledger_only"]
 

@@ -10,6 +10,7 @@ loaded; a stored party whose name or country a new row changes is quarantined (`
 from __future__ import annotations
 
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from itertools import pairwise
@@ -50,7 +51,10 @@ class Loader(DeclarationLoading):
         self.report = report
         self.q = quarantine
         self.progress = progress and sys.stderr.isatty()
-        self.ledger = Ledger.of(settings)  # every validated batch also goes to the ledger (graph.ledger)
+        # every validated batch also goes to the ledger (graph.ledger), unless measuring the graph alone
+        self.ledger = Ledger.of(settings) if settings.ledger_writes else None
+        self.ledger_seconds = 0.0  # in this run's threads: building the ledger's rows and appending them
+        self._ledger_written0 = self.ledger.write_seconds if self.ledger else 0.0
         self.known_parties: set[str] = set()  # party keys known to exist (bundle or store)
         self.absent_parties: set[str] = set()  # party keys looked up and not found
         self.hs_done: set[str] = set()
@@ -202,7 +206,7 @@ class Loader(DeclarationLoading):
                 if links:
                     self.store.run(_IDENT_QUERY[ident.label], rows=links)
             self.known_parties.update(b["key"] for b in batch)
-            self.ledger.append("parties", ledger_rows.parties(batch), self.source)
+            self.to_ledger("parties", ledger_rows.parties, batch)
             fr.loaded += len(batch)
         self.flush_quarantine()
 
@@ -312,9 +316,30 @@ class Loader(DeclarationLoading):
             if out:
                 self.store.run("ingest.merge_persons", rows=out)
                 self.store.run("ingest.merge_officers", rows=out)
-                self.ledger.append("officers", ledger_rows.officers(out), self.source)
+                self.to_ledger("officers", ledger_rows.officers, out)
             fr = self.report.files["officers"]
             fr.loaded += len(out)
+
+    def to_ledger(self, kind: str, columns: Callable[[list[dict[str, Any]]], dict[str, list[Any]]],
+                  rows: list[dict[str, Any]]) -> None:
+        """Append a loaded batch to the ledger as `columns(rows)` (timed: the report's ledger seconds)."""
+        if self.ledger is None:
+            return
+        t = time.perf_counter()
+        self.ledger.append(kind, columns(rows), self.source)
+        self.ledger_seconds += time.perf_counter() - t
+
+    def flush_ledger(self) -> None:
+        """The ledger's last buffered rows, then its seconds in the report."""
+        if self.ledger is None:
+            self.report.ledger_seconds = {"off": 0.0}
+            return
+        t = time.perf_counter()
+        self.ledger.flush()
+        self.report.ledger_seconds = {
+            "in_ingest_threads": round(self.ledger_seconds, 2),
+            "writer_thread": round(self.ledger.write_seconds - self._ledger_written0, 2),  # beside the ingest
+            "final_flush": round(time.perf_counter() - t, 2)}
 
     def merge_countries(self, codes: set[str]) -> None:
         new = sorted(codes - self.countries_done)
@@ -382,7 +407,7 @@ class Loader(DeclarationLoading):
                 links = [{"key": r["key"], "code": r[fld]} for r in rows if r[fld]]
                 if links:
                     self.store.run(q, rows=links)
-            self.ledger.append("offences", ledger_rows.offences(rows), self.source)
+            self.to_ledger("offences", ledger_rows.offences, rows)
             fr.loaded += len(rows)
 
 

@@ -55,6 +55,9 @@ class IngestReport:
     rows_per_s: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)  # parties, officers, ..., checkpoint
     reader_peak_rss_mb: float = 0.0  # of the reader process, when big files had one
+    # the ledger's share: building and appending its rows in the run's threads, writing its parts in
+    # its writer thread (beside the ingest, overlapping it), its final flush ({"off": 0} without it)
+    ledger_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

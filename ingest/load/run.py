@@ -205,7 +205,7 @@ def _load_phases(loader: Loader, plans: dict[str, FilePlan], phase: Callable[...
     phase("declarations", loader.load_declarations, plans["declarations"])
     if "offences" in plans:
         phase("offences", loader.load_offences, plans["offences"])
-    phase("ledger", loader.ledger.flush)
+    phase("ledger", loader.flush_ledger)
 
 
 def _close(loader: Loader, quarantine: Quarantine, report: IngestReport, t0: float) -> None:
