@@ -40,6 +40,8 @@ def report(r: Results) -> dict:
             rep["random_picks"] = int(d["assessment"]["random"].sum())
     if "current_categories" in d:
         rep["trader_categories"] = {k: int(v) for k, v in d["current_categories"].value_counts().items()}
+    if "categories_through" in d:
+        rep["categories_through"] = d["categories_through"]
     if "unit_value_anomalies" in d:
         rep["unit_value_anomalies"] = len(d["unit_value_anomalies"])
     if "hs_switches" in d:

@@ -25,6 +25,9 @@ def categorise(r: Results, fired: list[list[str]] | None, settings: Settings) ->
                                         high=settings.category_high, medium=settings.category_medium,
                                         changes_only=True)
     r.declarations["trader_categories"] = cats
+    months = categories.month_ends(r.frames.declarations["date"]) if len(r.frames.declarations) else []
+    if months:  # the last month categorised: the next run adds only the months after it
+        r.declarations["categories_through"] = str(months[-1])
     r.declarations["current_categories"] = categories.current(cats)
 
 

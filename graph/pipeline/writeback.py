@@ -7,6 +7,7 @@ earlier Entity/Group node and flag is replaced, so re-runs are idempotent.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -265,9 +266,10 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
         out["assessments_cleared"] = _consume(store.run_batches(
             "analytics.clear_assessment_items", rows.get("stale_lanes", []), batch_size))
     lap("assessments")
-    if "trader_categories" in rows:  # append-only: months already stored keep their category
-        out["trader_categories"] = _consume(store.run_batches("analytics.write_trader_categories",
-                                                              rows["trader_categories"], batch_size))
+    if "trader_categories" in rows:  # append-only: only the months after the stored ones are added
+        new = _new_categories(store, rows["trader_categories"])
+        out["trader_categories"] = _consume(store.run_batches("analytics.write_trader_categories", new,
+                                                              batch_size))
     lap("trader_categories")
     if "profile_hits" in present:  # few items (the selected ones): clear the earlier run's, then write
         out["profile_hits_cleared"] = _drain(store, "analytics.clear_profile_hits", batch_size)
@@ -342,3 +344,20 @@ def audit_plan_rows(r: Results) -> list[dict]:
              "risk": float(x.risk),
              "duties_at_stake": float(x.duties_at_stake), "pick": str(x.pick), "reasons": x.reasons}
             for x in a.itertuples()]
+
+
+def _new_categories(store: GraphStore, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run's category change points less what the store already holds (`categories.new_change_points`):
+    read here, by the store's owner, so the child process needs no copy of the history."""
+    from graph.declarations import categories
+
+    stored = store.run_frame("risk.trader_categories")
+    through = None
+    for run in store.run("analytics.latest_score_runs", limit=5):  # the newest may be this run, running
+        if run.get("report") and (through := json.loads(run["report"]).get("categories_through")):
+            break
+    new = categories.new_change_points(pd.DataFrame(list(rows)), stored, through)
+    if new.empty:
+        return []
+    new = new.assign(key=new["entity"].astype(str) + "|" + new["month"].astype(str))
+    return new.to_dict("records")

@@ -103,3 +103,20 @@ def test_change_points_keep_the_history_and_read_back_every_month():
     before = cat.as_of(changes, pd.Series(["S:bad", "S:nobody"]), pd.Series(["2023-01", "2024-07"]))
     assert before.isna().all()
     assert cat.current(changes).to_dict() == cat.current(full).to_dict()
+
+
+def test_a_later_run_adds_only_the_months_after_the_stored_ones():
+    f = _frames()
+    risk = pd.Series({"S:honest": 0.0, "S:bad": 0.0, "S:ring": 0.3})
+    changes = cat.trader_categories(f, None, risk, changes_only=True)
+    assert cat.new_change_points(changes, changes).empty  # the same months again: nothing to add
+    stored = changes[changes["month"] <= "2024-03"]
+    assert (cat.new_change_points(changes, stored)["month"] > "2024-01").all()  # no `through`: last change
+    new = cat.new_change_points(changes, stored, "2024-03")
+    assert (new["month"] > "2024-03").all()
+    assert set(new["entity"]) == {"S:bad"}  # its offence in 2024-06; the others kept their category
+    # the stored past stands even where this run sees it otherwise: S:ring stored as low
+    frozen = stored.assign(category=stored["category"].where(stored["entity"] != "S:ring", "low"))
+    again = cat.new_change_points(changes, frozen, "2024-03")
+    first_new = again[again["entity"] == "S:ring"]
+    assert first_new["month"].tolist() == ["2024-04"] and first_new["category"].tolist() == ["high"]
