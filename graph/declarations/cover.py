@@ -115,7 +115,7 @@ class _Items:
         self.d = d
         self.hs = hs_prefix(d["hs_code"], level)
         self.by_hs = _positions_by_code(self.hs)
-        self.luv = log_unit_value(d).to_numpy()
+        self.raw_luv = log_unit_value(d).to_numpy()
         self.lmass = np.log(mass_kg(d)).to_numpy()
         self.duty = pd.to_numeric(d.get("duty_rate", pd.Series(np.nan, index=d.index)),
                                   errors="coerce").to_numpy(dtype=float)
@@ -123,6 +123,11 @@ class _Items:
         self.keys = d["key"].to_numpy(dtype=object)
         caught_keys = set(offences["declaration_key"].dropna()) if not offences.empty else set()
         self.caught = (d["declaration_key"].isin(caught_keys) | d["key"].isin(caught_keys)).to_numpy()
+        self.trader = d.get("consignee", pd.Series(None, index=d.index)).fillna(
+            d.get("declarant", pd.Series(None, index=d.index)))
+        self.levels = ev.trader_levels(self.hs, self.raw_luv, self.trader, ~self.caught)
+        #: value/kg net of the trader's own price level: what the evidence compares
+        self.luv = self.raw_luv - self.trader.map(self.levels).astype(float).fillna(0.0).to_numpy()
 
     def on(self, code: str) -> np.ndarray:
         return self.by_hs.get(code, np.zeros(0, dtype=np.int64))
@@ -140,7 +145,7 @@ def _found_values(o: pd.DataFrame, it: _Items, cover_idx: np.ndarray, A: str) ->
     gap = (rate_a - it.duty[cover_idx]) / 100.0
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where((gap > 0) & (evaded > 0), evaded / gap, np.nan)
-        return np.log(v) - it.lmass[cover_idx]
+        return np.log(v) - it.lmass[cover_idx] - (it.raw_luv[cover_idx] - it.luv[cover_idx])
 
 
 def _pair_samples(it: _Items, o: pd.DataFrame, D: str, A: str, named: list[str]):
@@ -333,7 +338,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
                 evid: tuple[Evidence, ...] = ()
                 if f in ("unit_value", "mass"):
                     x = it.luv[i] if f == "unit_value" else it.lmass[i]
-                    detail = _profile_detail(f, x, *s["uv" if f == "unit_value" else "mass"])
+                    detail = _profile_detail(f, x, *s["uv" if f == "unit_value" else "mass"],
+                                             it.raw_luv[i] - it.luv[i] if f == "unit_value" else 0.0)
                 elif f in cats:
                     detail = f"{cats[f].iloc[i]}"
                 else:
@@ -405,7 +411,8 @@ def _candidates(it: _Items, best: _Best, party_terms, role_values: dict, include
                           (Evidence("hs_code", str(C[j]), f"{int(c['n'])} items, usual "
                                     f"{np.exp(c['m']):.2f}/kg"),)),
                   _reason("unit_value", uv[j], _profile_detail("unit_value", it.luv[ci[j]],
-                                                               (c["m"], c["s"]), (dd["m"], dd["s"])))]
+                                                               (c["m"], c["s"]), (dd["m"], dd["s"]),
+                                                               it.raw_luv[ci[j]] - it.luv[ci[j]]))]
             if mine[j]:
                 rs.append(_reason("own_code", ev.CANDIDATE_OWN_CODE,
                                   f"the item's trader or supplier declares {C[j]} openly"))
@@ -416,11 +423,13 @@ def _candidates(it: _Items, best: _Best, party_terms, role_values: dict, include
         best.offer(ci, total, C, "candidate", explain)
 
 
-def _profile_detail(feature: str, x: float, a: tuple, b: tuple) -> str:
+def _profile_detail(feature: str, x: float, a: tuple, b: tuple, level: float = 0.0) -> str:
+    """The item's value against the two profiles; value/kg net of the trader's own price level."""
     unit = "/kg" if feature == "unit_value" else " kg"
     if np.isnan(x) or np.isnan(a[0]) or np.isnan(b[0]):
         return "missing"
-    return f"{np.exp(x):.2f}{unit} vs risk goods {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
+    note = f" (net of the trader's own price level x{np.exp(level):.2f})" if abs(level) >= 0.01 else ""
+    return f"{np.exp(x):.2f}{unit}{note} vs risk goods {np.exp(a[0]):.2f}, genuine {np.exp(b[0]):.2f}"
 
 
 def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
@@ -454,16 +463,21 @@ def cover_profiles(frames, *, level: int = 6, as_of=None) -> list[dict]:
     codes = ev.code_profiles(it.hs, it.luv, it.duty, ~it.caught)
     out += [{"kind": "code", "hs": str(c), "n": int(r.n), "m": float(r.m), "s": float(r.s),
              "duty": float(r.duty)} for c, r in codes.iterrows()]
+    out.append({"kind": "levels", "levels": {str(k): round(float(v), 4) for k, v in it.levels.items()
+                                             if abs(v) >= 0.01}})
     return out
 
 
-def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: list[dict]) -> dict | None:
-    """Cover evidence for one item from `cover_profiles`, by the batch's formulas: value/kg and mass
-    against each taught pair of its code, whether a party on the item committed that cover before,
-    else a candidate cover by price fit. None when the code is no cover and no candidate."""
+def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: list[dict], *,
+                    trader: str | None = None) -> dict | None:
+    """Cover evidence for one item from `cover_profiles`, by the batch's formulas: value/kg (net of
+    the `trader`'s own price level, the consignee or else the declarant) and mass against each taught
+    pair of its code, whether a party on the item committed that cover before, else a candidate
+    cover by price fit. None when the code is no cover and no candidate."""
     digits = HSCode.prefix(hs_code, 6)
+    levels = next((p["levels"] for p in profiles if p.get("kind") == "levels"), {})
     try:
-        x = float(np.log(float(customs_value) / float(mass)))
+        x = float(np.log(float(customs_value) / float(mass))) - float(levels.get(trader, 0.0))
         lm = float(np.log(float(mass)))
     except (TypeError, ValueError, ZeroDivisionError):
         x, lm = float("nan"), float("nan")

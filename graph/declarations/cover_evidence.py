@@ -35,6 +35,8 @@ PROFILE_CAP = (0.0, 3.0)
 PROFILE_MIN_SCALE = 0.25
 #: a profile of n items has scale sqrt((n s^2 + N0 S0^2) / (n + N0)): few caught items, wide profile
 SCALE_PRIOR, SCALE_PRIOR_N = 0.6, 3.0
+#: pseudo-items (at level 0) in a trader's own price level (`trader_levels`)
+LEVEL_PRIOR_N = 10.0
 #: pseudo-items of the open declarations' price in a pair's risk profile (`risk_profile`)
 OPEN_PRIOR_N = 2.0
 #: the least prior of a taught pair: a caught item stands for several uncaught ones (inspections
@@ -50,6 +52,19 @@ CANDIDATE_MAX_SCORE = 0.85
 CANDIDATE_OWN_CODE = 1.0
 #: a code needs this many items for a price profile
 MIN_CODE_ITEMS = 5
+
+
+def trader_levels(hs: pd.Series, luv: np.ndarray, trader: pd.Series, keep: np.ndarray) -> pd.Series:
+    """Per trader: its own price level, the median gap (log) between its items' value/kg and their
+    codes' median, shrunk towards 0 by LEVEL_PRIOR_N pseudo-items. A premium importer prices every
+    code high, a cover shows up against the trader's own other goods."""
+    df = pd.DataFrame({"hs": hs.to_numpy(dtype=object), "x": luv, "t": trader.to_numpy(dtype=object)})[keep]
+    df = df.dropna()
+    if df.empty:
+        return pd.Series(dtype=float)
+    gap = df["x"] - df.groupby("hs")["x"].transform("median")
+    g = gap.groupby(df["t"])
+    return (g.median() * g.size() / (g.size() + LEVEL_PRIOR_N)).astype(float)
 
 
 def profile(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
@@ -176,7 +191,11 @@ def best_candidate(x: np.ndarray, D: str, codes: pd.DataFrame, own: list[set] | 
     names = cand.index.to_numpy(dtype=object)
     mine = np.array([[c in o for c in names] for o in own], bool) if own is not None else \
         np.zeros_like(llr, bool)
-    j = np.argmax(llr + CANDIDATE_OWN_CODE * mine, axis=1)
+    # the code the price fits best (its own likelihood, not the bounded ratio, which saturates),
+    # among those the price is evidence for; the trader's own codes first at equal fit
+    fit = np.column_stack([_t_loglik(np.asarray(x, float), float(m), float(s))
+                           for m, s in zip(cand["m"], cand["s"], strict=True)])
+    j = np.argmax(np.where(llr > 0, fit + CANDIDATE_OWN_CODE * mine, -np.inf), axis=1)
     rows = np.arange(len(x))
     return names[j], llr[rows, j], mine[rows, j], cand
 

