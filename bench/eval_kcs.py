@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for bench.evaluations
 
-from bench.evaluations.kcs import evaluate, reliability_table, table  # noqa: E402
+from bench.evaluations.kcs import evaluate, reliability_table, table
 
 HERE = Path(__file__).resolve().parent
 DEFAULT = HERE.parents[1] / "shared" / "datasets" / "kcs"
@@ -56,5 +56,5 @@ if __name__ == "__main__":
         print(reliability_table(run["valid_reliability"]))
         if a.final:
             print(f"test quarter (knots from the tuning quarter), ECE {run['test_ece']}")
-    print(f"\nchosen on Q1: {res['chosen']}; test quarter reads counted: {reads['reads']}; {res['seconds']} s; "
-          f"details in {out}")
+    print(f"\nchosen on Q1: {res['chosen']}; test quarter reads counted: {reads['reads']}; "
+          f"{res['seconds']} s; details in {out}")

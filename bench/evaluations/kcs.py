@@ -154,7 +154,8 @@ def evaluate(folder: Path, *, feature_sets=("own", "party", "network"), modes=("
             sv = b.predict(X[va], num_iteration=it)
             thr = _best_threshold(y[va], sv)
             rel = reliability(cross_fitted(sv, y[va], dates[va]), y[va])
-            run = {"valid": _metrics(y[va], sv, thr, stake[va]), "rounds": int(it), "features": len(X.columns),
+            run = {"valid": _metrics(y[va], sv, thr, stake[va]), "rounds": int(it),
+                   "features": len(X.columns),
                    "valid_reliability": rel.round(4).to_dict("records"),
                    "valid_ece": round(rel.attrs["ece"], 4),
                    "valid_raw_ece": round(reliability(sv, y[va]).attrs["ece"], 4)}
@@ -191,7 +192,8 @@ def reliability_table(rows: list[dict]) -> str:
 def table(results: dict, quarter: str = "test") -> str:
     """The results as a Markdown table (`quarter`: test, or valid for a tuning run), next to the
     published baseline (macro-F1 only: its rates were not published for this data)."""
-    cols = [f"{m}@{r}%" for r in (1, 2, 5, 10) for m in ("precision", "recall", "revenue")] + ["auc", "macro_f1"]
+    cols = [f"{m}@{r}%" for r in (1, 2, 5, 10) for m in ("precision", "recall", "revenue")]
+    cols += ["auc", "macro_f1"]
     lines = [f"| labels / features ({quarter}) | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, run in results["runs"].items():
         t = run[quarter]
