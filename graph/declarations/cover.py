@@ -22,6 +22,10 @@ a lower prior and a capped score, although no offence taught (D, C) yet.
 
 The formulas live in `graph.declarations.cover_evidence`, shared with the one posted item
 (`cover_profiles` + `cover_score_one`). Codes are compared at HS6 (the international subheading).
+
+Length: over 500 lines because the taught pairs, the candidates and the posted item's summary share
+one reading of the declarations (`_Items`: codes, prices net of the trader's level, caught items)
+and one way of writing reasons; split, the three would each rebuild it and could drift apart.
 """
 
 from __future__ import annotations
@@ -244,6 +248,92 @@ class _Best:
             self.reasons[ci[j]] = explain(j)
 
 
+class _Parties:
+    """The parties' evidence: committed this pair before, other offences, network risk."""
+
+    def __init__(self, d: pd.DataFrame, o: pd.DataFrame, party_risk: pd.Series | None, level: int):
+        self.pair_offenders = _pair_offenders(o, level)
+        self.any_off = set(o["party"].dropna()) if not o.empty else set()
+        roles = [c for c in PARTY_ROLE_NAMES if c in d]
+        self.values = {r: d[r].to_numpy(dtype=object) for r in roles}
+        known = party_risk is not None and len(party_risk)
+        self.risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if known
+                         else np.zeros(len(d))) for r in roles}
+
+    def terms(self, ci: np.ndarray, pair_off: set) -> np.ndarray:
+        same, other, nr = np.zeros(len(ci), bool), np.zeros(len(ci), bool), np.zeros(len(ci))
+        for r, vals in self.values.items():
+            v = pd.Series(vals[ci])
+            in_pair = v.isin(pair_off).to_numpy()
+            same |= in_pair
+            other |= v.isin(self.any_off).to_numpy() & ~in_pair
+            nr = np.maximum(nr, self.risk[r][ci])
+        return ev.parties_llr(same, other, nr)
+
+    def detail(self, i: int, pair_off: set, D: str, A: str) -> tuple[str, tuple[Evidence, ...]]:
+        ps = list(dict.fromkeys(v[i] for v in self.values.values() if isinstance(v[i], str)))
+        same = [p for p in ps if p in pair_off]
+        other = [p for p in ps if p in self.any_off and p not in pair_off]
+        nr = max((float(r[i]) for r in self.risk.values()), default=0.0)
+        bits = [f"{', '.join(same)} committed {D}->{A} before"] if same else []
+        bits += [f"{', '.join(other)} has other offences"] if other else []
+        bits += [f"network risk {nr:.2f}"] if nr > 0 else []
+        return "; ".join(bits), tuple(Evidence("party", p) for p in same + other)
+
+
+def _score_pair(it: _Items, o: pd.DataFrame, best: _Best, pr, parties: _Parties, cols: dict,
+                include_caught: bool) -> None:
+    """Offer every uncaught item under a taught pair's declared code its evidence for the pair."""
+    D, A = pr.declared_hs, pr.actual_hs
+    on_d = it.on(D)
+    ci = on_d if include_caught else on_d[~it.caught[on_d]]
+    s = _pair_samples(it, o, D, A, pr.declaration_keys) if len(ci) else None
+    if s is None:
+        return
+    llr: dict[str, np.ndarray] = {"unit_value": ev.uv_llr(it.luv[ci], *s["uv"]),
+                                  "mass": ev.mass_llr(it.lmass[ci], *s["mass"])}
+    cats: dict[str, pd.Series] = {}
+    for name in ("consignor", "countries", "route"):
+        col = cols[name]
+        if col is None or col.isna().all():
+            continue
+        # the route key repeats the countries: half weight, so one fact is not counted twice
+        llr[name] = _cat_llr(col.iloc[ci], col.iloc[s["ref"]], s["ref_w"],
+                             col.iloc[s["gen"]]) * (0.5 if name == "route" else 1.0)
+        cats[name] = col
+    pair_off = parties.pair_offenders.get((D, A), set())
+    llr["parties"] = parties.terms(ci, pair_off) if parties.values else np.zeros(len(ci))
+    prior = ev.pair_prior(pr.count, len(on_d))
+    total = ev.logit(prior) + ev.combine(llr["unit_value"], llr["mass"],
+                                         [llr[k] for k in ("consignor", "countries", "route", "parties")
+                                          if k in llr])
+
+    def explain(j: int) -> list[dict[str, Any]]:
+        i = ci[j]
+        head = _reason("cover_pair", ev.logit(prior),
+                       f"{D} declared where {A} was found in {pr.count} offences "
+                       f"({pr.parties} offenders, evaded {pr.evaded:.0f})",
+                       tuple(Evidence("item", k) for k in pr.declaration_keys[:5]))
+        rs = []
+        for f, arr in llr.items():
+            if abs(arr[j]) < 0.05:
+                continue
+            evid: tuple[Evidence, ...] = ()
+            if f == "unit_value":
+                a, b = s["uv"]
+                detail = _profile_detail(f, it.luv[i], a, b, it.raw_luv[i] - it.luv[i])
+            elif f == "mass":
+                detail = _profile_detail(f, it.lmass[i], *s["mass"])
+            elif f in cats:
+                detail = f"{cats[f].iloc[i]}"
+            else:
+                detail, evid = parties.detail(i, pair_off, D, A)
+            rs.append(_reason(f, arr[j], detail, evid))
+        return [head, *sorted(rs, key=lambda r: -r["llr"])]
+
+    best.offer(ci, total, A, "taught", explain)
+
+
 def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.Series | None = None, *,
                      level: int = 6, min_score: float = 0.5, include_caught: bool = False,
                      same_heading: bool = False, candidates: bool = True) -> pd.DataFrame:
@@ -265,93 +355,22 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     d = d.reset_index(drop=True)
     o = frames.offences
     it = _Items(d, o, level)
-    route = _route(d)
-    countries = (d.get("origin_country", pd.Series(None, index=d.index)).astype("string").fillna("?") + ">"
-                 + d.get("dispatch_country", pd.Series(None, index=d.index)).astype("string").fillna("?"))
-    pair_offenders = _pair_offenders(o, level)
-    any_off = set(o["party"].dropna()) if not o.empty else set()
-    roles = [c for c in PARTY_ROLE_NAMES if c in d]
-    role_values = {r: d[r].to_numpy(dtype=object) for r in roles}
-    role_risk = {r: (d[r].map(party_risk).astype(float).fillna(0.0).to_numpy() if party_risk is not None
-                     and len(party_risk) else np.zeros(len(d))) for r in roles}
-
-    def party_terms(ci: np.ndarray, pair_off: set) -> np.ndarray:
-        same, other, nr = np.zeros(len(ci), bool), np.zeros(len(ci), bool), np.zeros(len(ci))
-        for r in roles:
-            v = pd.Series(role_values[r][ci])
-            in_pair = v.isin(pair_off).to_numpy()
-            same |= in_pair
-            other |= v.isin(any_off).to_numpy() & ~in_pair
-            nr = np.maximum(nr, role_risk[r][ci])
-        return ev.parties_llr(same, other, nr)
-
-    def parties_detail(i: int, pair_off: set, D: str, A: str) -> tuple[str, tuple[Evidence, ...]]:
-        ps = list(dict.fromkeys(role_values[r][i] for r in role_values if isinstance(role_values[r][i], str)))
-        same = [p for p in ps if p in pair_off]
-        other = [p for p in ps if p in any_off and p not in pair_off]
-        nr = max((float(role_risk[r][i]) for r in role_risk), default=0.0)
-        bits = [f"{', '.join(same)} committed {D}->{A} before"] if same else []
-        bits += [f"{', '.join(other)} has other offences"] if other else []
-        bits += [f"network risk {nr:.2f}"] if nr > 0 else []
-        return "; ".join(bits), tuple(Evidence("party", p) for p in same + other)
-
+    parties = _Parties(d, o, party_risk, level)
+    cols = {"consignor": d.get("consignor"), "route": _route(d),
+            "countries": (d.get("origin_country", pd.Series(None, index=d.index)).astype("string").fillna("?")
+                          + ">" + d.get("dispatch_country", pd.Series(None, index=d.index))
+                          .astype("string").fillna("?"))}
     best = _Best(len(d), min_score)
     for pr in (pairs.itertuples(index=False) if pairs is not None else ()):
-        D, A = pr.declared_hs, pr.actual_hs
-        if D[:4] == A[:4] and not same_heading:
+        if pr.declared_hs[:4] == pr.actual_hs[:4] and not same_heading:
             # a dispute between two subheadings of one heading is a classification error, not a
             # cover: covers hide goods under an unrelated, cheaper heading
             continue
-        on_d = it.on(D)
-        ci = on_d if include_caught else on_d[~it.caught[on_d]]
-        s = _pair_samples(it, o, D, A, pr.declaration_keys) if len(ci) else None
-        if s is None:
-            continue
-        llr: dict[str, np.ndarray] = {"unit_value": ev.uv_llr(it.luv[ci], *s["uv"]),
-                                      "mass": ev.mass_llr(it.lmass[ci], *s["mass"])}
-        cats: dict[str, pd.Series] = {}
-        for name, col in (("consignor", d.get("consignor")), ("countries", countries), ("route", route)):
-            if col is None or col.isna().all():
-                continue
-            # the route key repeats the countries: half weight, so one fact is not counted twice
-            llr[name] = _cat_llr(col.iloc[ci], col.iloc[s["ref"]], s["ref_w"],
-                                 col.iloc[s["gen"]]) * (0.5 if name == "route" else 1.0)
-            cats[name] = col
-        pair_off = pair_offenders.get((D, A), set())
-        llr["parties"] = party_terms(ci, pair_off) if roles else np.zeros(len(ci))
-        prior = ev.pair_prior(pr.count, len(on_d))
-        total = ev.logit(prior) + ev.combine(llr["unit_value"], llr["mass"],
-                                             [llr[k] for k in ("consignor", "countries", "route", "parties")
-                                              if k in llr])
-
-        def explain(j: int, D=D, A=A, pr=pr, llr=llr, cats=cats, s=s, pair_off=pair_off, ci=ci,
-                    prior=prior) -> list[dict[str, Any]]:
-            i = ci[j]
-            head = _reason("cover_pair", ev.logit(prior),
-                           f"{D} declared where {A} was found in {pr.count} offences "
-                           f"({pr.parties} offenders, evaded {pr.evaded:.0f})",
-                           tuple(Evidence("item", k) for k in pr.declaration_keys[:5]))
-            rs = []
-            for f, arr in llr.items():
-                if abs(arr[j]) < 0.05:
-                    continue
-                evid: tuple[Evidence, ...] = ()
-                if f in ("unit_value", "mass"):
-                    x = it.luv[i] if f == "unit_value" else it.lmass[i]
-                    detail = _profile_detail(f, x, *s["uv" if f == "unit_value" else "mass"],
-                                             it.raw_luv[i] - it.luv[i] if f == "unit_value" else 0.0)
-                elif f in cats:
-                    detail = f"{cats[f].iloc[i]}"
-                else:
-                    detail, evid = parties_detail(i, pair_off, D, A)
-                rs.append(_reason(f, arr[j], detail, evid))
-            return [head, *sorted(rs, key=lambda r: -r["llr"])]
-
-        best.offer(ci, total, A, "taught", explain)
+        _score_pair(it, o, best, pr, parties, cols, include_caught)
     if candidates:
         taught = frozenset(zip(pairs["declared_hs"], pairs["actual_hs"], strict=True)) \
             if pairs is not None and len(pairs) else frozenset()
-        _candidates(it, best, party_terms, role_values, include_caught, taught)
+        _candidates(it, best, parties, include_caught, taught)
     score = 1.0 / (1.0 + np.exp(-np.where(np.isfinite(best.score), best.score, -50)))
     keep = np.isfinite(best.score) & (score >= min_score)
     out = pd.DataFrame({
@@ -378,8 +397,7 @@ def _own_codes(it: _Items, role_values: dict) -> dict[str, set]:
     return out
 
 
-def _candidates(it: _Items, best: _Best, party_terms, role_values: dict, include_caught: bool,
-                taught: frozenset) -> None:
+def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool, taught: frozenset) -> None:
     """Candidate covers: items priced at least CANDIDATE_MIN_Z robust scales above their declared
     code and like a higher-duty code of another heading (`cover_evidence.best_candidate`)."""
     codes = ev.code_profiles(it.hs, it.luv, it.duty, ~it.caught)
@@ -391,18 +409,17 @@ def _candidates(it: _Items, best: _Best, party_terms, role_values: dict, include
         ci = ci[np.nan_to_num(z, nan=-np.inf) >= ev.CANDIDATE_MIN_Z]
         if not len(ci):
             continue
-        owned = owned if owned is not None else _own_codes(it, role_values)
-        own = [set().union(*(owned.get(role_values[r][i], set()) for r in ("declarant", "consignee",
-                                                                             "consignor") if r in role_values))
-               for i in ci]
+        owned = owned if owned is not None else _own_codes(it, parties.values)
+        trade = [parties.values[r] for r in ("declarant", "consignee", "consignor") if r in parties.values]
+        own = [set().union(*(owned.get(v[i], set()) for v in trade)) for i in ci]
         found = ev.best_candidate(it.luv[ci], D, codes, own, taught)
         if found is None:
             continue
         C, uv, mine, cand = found
-        parties = party_terms(ci, set())
-        total = ev.candidate_logit(uv, [ev.CANDIDATE_OWN_CODE * mine, parties])
+        net = parties.terms(ci, set())
+        total = ev.candidate_logit(uv, [ev.CANDIDATE_OWN_CODE * mine, net])
 
-        def explain(j: int, D=D, C=C, uv=uv, mine=mine, parties=parties, ci=ci, cand=cand) -> list[dict]:
+        def explain(j: int, D=D, C=C, uv=uv, mine=mine, net=net, ci=ci, cand=cand) -> list[dict]:
             c, dd = cand.loc[C[j]], codes.loc[D]
             duty = (f", duty {dd['duty']:g} % vs {c['duty']:g} %" if np.isfinite(dd["duty"])
                     and np.isfinite(c["duty"]) else "")
@@ -416,8 +433,8 @@ def _candidates(it: _Items, best: _Best, party_terms, role_values: dict, include
             if mine[j]:
                 rs.append(_reason("own_code", ev.CANDIDATE_OWN_CODE,
                                   f"the item's trader or supplier declares {C[j]} openly"))
-            if parties[j] >= 0.05:
-                rs.append(_reason("parties", parties[j], "a party on the item has offences or network risk"))
+            if net[j] >= 0.05:
+                rs.append(_reason("parties", net[j], "a party on the item has offences or network risk"))
             return rs
 
         best.offer(ci, total, C, "candidate", explain)
@@ -475,9 +492,10 @@ def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: 
     pair of its code, whether a party on the item committed that cover before, else a candidate
     cover by price fit. None when the code is no cover and no candidate."""
     digits = HSCode.prefix(hs_code, 6)
-    levels = next((p["levels"] for p in profiles if p.get("kind") == "levels"), {})
+    levels: dict[str, float] = next((p["levels"] for p in profiles if p.get("kind") == "levels"), {})
     try:
-        x = float(np.log(float(customs_value) / float(mass))) - float(levels.get(trader, 0.0))
+        level = float(levels.get(trader, 0.0)) if trader else 0.0
+        x = float(np.log(float(customs_value) / float(mass))) - level
         lm = float(np.log(float(mass)))
     except (TypeError, ValueError, ZeroDivisionError):
         x, lm = float("nan"), float("nan")
@@ -508,12 +526,12 @@ def cover_score_one(hs_code, customs_value, mass, parties: list[str], profiles: 
 
 def _candidate_one(digits: str | None, x: float, profiles: list[dict], taught: frozenset) -> dict | None:
     """A candidate cover for one item (no taught pair for its code): the batch's `_candidates` rule."""
+    own = next((p for p in profiles if p.get("kind") == "code" and p["hs"] == digits), None)
+    if digits is None or own is None \
+            or ev.robust_z(np.array([x]), own["m"], own["s"])[0] < ev.CANDIDATE_MIN_Z:
+        return None  # most posted items: checked before any table is built
     rows = [(p["hs"], p["n"], p["m"], p["s"], p["duty"]) for p in profiles if p.get("kind") == "code"]
     codes = pd.DataFrame(rows, columns=["hs", "n", "m", "s", "duty"]).set_index("hs")
-    if digits is None or digits not in codes.index:
-        return None
-    if ev.robust_z(np.array([x]), codes.at[digits, "m"], codes.at[digits, "s"])[0] < ev.CANDIDATE_MIN_Z:
-        return None
     found = ev.best_candidate(np.array([x]), digits, codes, taught=taught)
     if found is None:
         return None

@@ -142,7 +142,7 @@ def _item(x: Any, default: str) -> Reason:
     if not detail:
         detail = x.get("doc") or _words(f)
         detail += f": {value}" if value is not None else ""
-    ev = (Evidence("party", str(x["party"])),) if x.get("party") else ()
+    ev: tuple[Evidence, ...] = (Evidence("party", str(x["party"])),) if x.get("party") else ()
     if isinstance(x.get("evidence"), list):  # stored as `Evidence` fields (cover items)
         ev += tuple(Evidence(str(e.get("kind")), str(e.get("id")), e.get("label"), e.get("weight"))
                     for e in x["evidence"] if isinstance(e, dict) and e.get("id") is not None)
