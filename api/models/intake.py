@@ -69,6 +69,10 @@ class Assessment(Public):
     lane: str = Field(description="proposed lane: green, yellow or red")
     expected_rate: float | None = Field(default=None,
                                         description="hit rate seen in this lane when the model was fitted")
+    hit_rate: float | None = Field(default=None,
+                                   description="calibrated hit rate of this score: the share of items "
+                                               "scored alike in the tuning period found with an offence "
+                                               "(isotonic; comparable across runs)")
     reasons: Reasons = []
     source: str | None = Field(default=None, description="source whose party ids the row uses")
     stored: bool = Field(description="whether the declaration was written to the store by this request")

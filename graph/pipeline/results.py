@@ -151,7 +151,8 @@ def _item(x: Any, default: str) -> Reason:
     if not detail:
         detail = x.get("doc") or _words(f)
         detail += f": {value}" if value is not None else ""
-    ev = tuple(_evidence(e) for e in x.get("evidence") or () if isinstance(e, dict) and e.get("kind"))
+    ev = tuple(_evidence(e) for e in x.get("evidence") or ()
+               if isinstance(e, dict) and e.get("kind") and e.get("id") is not None)
     if x.get("party"):
         ev = (Evidence("party", str(x["party"])), *ev)
     return Reason(feature=f, value=value, contribution=contribution, detail=str(detail), evidence=ev)

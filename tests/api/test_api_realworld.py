@@ -86,6 +86,8 @@ def test_assessment_from_stored_state_and_storing_only_when_asked(scored_api, sm
         assert r.status_code == 200, r.text
         a = r.json()
         assert 0 <= a["score"] <= 1 and a["lane"] in ("green", "yellow", "red") and a["reasons"]
+        # calibrated where the model had a tuning period
+        assert a["hit_rate"] is None or 0 <= a["hit_rate"] <= 1
         assert a["stored"] is False and store.execute(count, {"d": "API-TEST-0001"})[0]["n"] == 0
         r = c.post("/api/v1/assess", params={"store": "true"}, json=body,
                    headers={"X-API-Key": keys["investigator"]})

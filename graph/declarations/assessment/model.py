@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graph.declarations.assessment.calibration import calibrate, fit_calibration
 from graph.declarations.assessment.explain import path_table
 from graph.declarations.assessment.features import (
     OWN_GROUPS,
@@ -114,6 +115,8 @@ class AssessmentModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     # graph.declarations.cover.cover_profiles as of `as_of`
     cover_profiles: list[dict] = field(default_factory=list)
+    # isotonic knots (score, hit rate) from the tuning period (graph.declarations.assessment.calibration)
+    calibration: list[tuple[float, float]] = field(default_factory=list)
     _booster: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -357,12 +360,18 @@ def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = RED_S
         lane = cut_lanes(scores, m.thresholds)
         m.lane_rates = {ln: float(t.tune_y[lane == ln].mean()) if (lane == ln).any() else float("nan")
                         for ln in PROPOSED_LANES}
+        m.calibration = fit_calibration(scores, t.tune_y)
     else:
         net_past, _ = party_network(t.base[t.past], party_risk)
         scores = _combine(m.booster.predict(t.X[t.past]), net_past, np.zeros(len(net_past)), NETWORK_WEIGHT,
                           COVER_WEIGHT)
         m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)
     return m
+
+
+def hit_rate(model: AssessmentModel, scores: np.ndarray) -> np.ndarray:
+    """The calibrated hit rate of assessment scores (NaN when the model has no calibration)."""
+    return calibrate(model.calibration, scores)
 
 
 def _cover_profiles(frames, as_of) -> list[dict]:

@@ -14,7 +14,14 @@ import pandas as pd
 
 from graph.declarations.assessment.explain import NUM_THREADS, _reasons, contributions
 from graph.declarations.assessment.features import _base, _smoothed, labels, novelty_values, value_features
-from graph.declarations.assessment.model import MODEL_FILE, AssessmentModel, _encode, cut_lanes, feature_frame
+from graph.declarations.assessment.model import (
+    MODEL_FILE,
+    AssessmentModel,
+    _encode,
+    cut_lanes,
+    feature_frame,
+    hit_rate,
+)
 from graph.domain import schema
 from graph.domain.types import HSCode
 from graph.domain.vocabulary import PARTY_ROLE_NAMES, Lane, liable_party
@@ -216,7 +223,8 @@ class Assessor:
             net_kg = _num(row.get("net_mass_kg"))
             mass = net_kg if net_kg > 0 else _num(row.get("gross_mass_kg"))
             cov_info = cover_score_one(row.get("hs_code"), row.get("customs_value"), mass, keys,
-                                       self.model.cover_profiles)
+                                       self.model.cover_profiles,
+                                       trader=row.get("consignee") or row.get("declarant"))
             cover_score = cov_info["score"] if cov_info and cov_info["score"] >= 0.5 else None
         cov = float(cover_score or 0.0)
         score = float(_combine(np.array([p]), np.array([net]), np.array([cov]), self.model.network_weight,
@@ -234,4 +242,11 @@ class Assessor:
         lane = _lane(score, self.model)
         return {"score": round(score, 5), "model_score": round(p, 5), "lane": lane,
                 "expected_rate": self.model.lane_rates.get(lane),
+                "hit_rate": _rate(self.model, score),
                 "reasons": _reasons(shown, contrib, self.model.features, extra)}
+
+
+def _rate(model: AssessmentModel, score: float) -> float | None:
+    """The calibrated hit rate of one score (`model.hit_rate`), None without a calibration."""
+    r = float(hit_rate(model, np.array([score]))[0])
+    return None if np.isnan(r) else round(r, 4)
