@@ -52,6 +52,7 @@ def run(code_dir: Path, data: Path, *args: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True, help="the commit to compare against")
+    ap.add_argument("--head", default=None, help="the commit to measure (default: this checkout as it is)")
     ap.add_argument("--bundle", type=Path, required=True, help="a bundle both commits can ingest")
     ap.add_argument("--work", type=Path, required=True, help="folder for the worktree and the data dirs")
     a = ap.parse_args()
@@ -59,11 +60,17 @@ def main() -> None:
     if not base_dir.exists():
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base_dir), a.base], cwd=ROOT,
                        check=True)
-    sides = {"base": base_dir, "head": ROOT}
+    head_dir = ROOT
+    if a.head:
+        head_dir = a.work / "head-tree"
+        if not head_dir.exists():
+            subprocess.run(["git", "worktree", "add", "--detach", "-q", str(head_dir), a.head], cwd=ROOT,
+                           check=True)
+    sides = {"base": base_dir, "head": head_dir}
     for side in sides:
         shutil.rmtree(a.work / side, ignore_errors=True)
     out: dict = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "base": a.base,
-                 "head": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                 "head": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=head_dir,
                                         capture_output=True, text=True, check=True).stdout.strip(),
                  "bundle": str(a.bundle), "loadavg_start": os.getloadavg()[0], "runs": {}}
     steps = [("ingest", ("ingest", str(a.bundle))), ("score", ("score",)), ("rescore", ("score",))]
