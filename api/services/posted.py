@@ -49,6 +49,10 @@ class LedgerBuffer:
     """The ledger rows of posted calls, by kind and source, until a flush takes them (the loader
     calls `append` as it would the ledger's)."""
 
+    #: the ledger's writer-thread seconds, which the ingest report reads: none here (the rows are
+    #: written later, in one batch, by `PostedLog.flush`)
+    write_seconds = 0.0
+
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], dict[str, list[Any]]] = {}
         self._lock = threading.Lock()
