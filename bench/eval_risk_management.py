@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.declarations.categories import confusion, stability
+from graph.declarations.categories import confusion, every_month, stability
 from graph.pipeline import effectiveness
 from graph.pipeline.run import score
 from graph.settings import Settings
@@ -33,6 +33,8 @@ from ingest.simulate import inspect as oracle
 
 
 def truth_classes(truth: dict, entity_of: dict[str, str], source: str) -> pd.Series:
+    """Entity -> its true class: ring member, phoenix successor, other offender, honest (no offence)
+    (the tests read it from here too)."""
     def e(p: str) -> str | None:
         return entity_of.get(f"{source}:{p}")
     cls = {ent: "honest (no offence)" for ent in entity_of.values()}
@@ -71,12 +73,13 @@ def one(seed: int, n: int, share: float, tmp: Path) -> dict:
     classes = truth_classes(truth, dict(zip(ents["key"], ents["entity_id"], strict=True)),
                             ents["key"].iloc[0].split(":")[0])
     last = cats.sort_values("month").drop_duplicates("entity", keep="last")
+    months = every_month(cats, str(cats["month"].max()))  # the store keeps change points
     whole = e["compliance"][0]
     return {"seed": seed, "true_compliance": round(oracle.compliance_rate(world), 4),
             "random_estimate": [whole["random_inspected"], whole["compliance"], whole["low"], whole["high"]],
             "confusion_latest_month": confusion(last, classes).to_dict("index"),
-            "confusion_all_months": confusion(cats, classes).to_dict("index"),
-            "honest_stability": round(stability(cats, classes.index[classes == "honest (no offence)"]), 4),
+            "confusion_all_months": confusion(months, classes).to_dict("index"),
+            "honest_stability": round(stability(months, classes.index[classes == "honest (no offence)"]), 4),
             "measures": [{k: m[k] for k in ("measure", "value", "selections", "inspections", "hits",
                                             "hit_rate", "low", "high", "duties_recovered", "lift")}
                          for m in e["measures"]]}

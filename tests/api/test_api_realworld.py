@@ -180,7 +180,7 @@ def test_a_cleared_decision_lowers_the_risk_at_the_next_scoring_run(scored_api):
 @pytest.mark.browser
 def test_the_page_in_chromium_finds_the_ring_member_by_cyrillic_spelling(scored_api, tmp_path):
     """The judge's walk on the real pipeline's output: page → key → Cyrillic search → card → group → path."""
-    from test_page_browser import ARGS, CHROMIUM
+    from tests.support.browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")

@@ -166,7 +166,7 @@ def test_every_cases_route_is_on_the_openapi_schema(api):
 @pytest.mark.browser
 def test_in_chromium_an_investigator_takes_notes_and_confirms_and_a_key_without_the_scope_cannot(
         api, tmp_path):
-    from test_page_browser import ARGS, CHROMIUM
+    from tests.support.browser import ARGS, CHROMIUM
 
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")

@@ -4,17 +4,11 @@ markup shows as text; nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from urllib.parse import urlparse
-
 import orjson
 import pytest
 from test_api_support import XSS, live_api
 
-CHROMIUM = Path(os.environ.get("TAMGA_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.support.browser import ARGS, CHROMIUM, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +65,7 @@ def test_effectiveness_panel_in_chromium(api, tmp_path):
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            pg = b.new_page(viewport={"width": 1500, "height": 950})
-            outside, dialogs, errors = [], [], []
-            pg.on("request", lambda r: None if urlparse(r.url).hostname in ("127.0.0.1", None)
-                  or r.url.startswith(("blob:", "data:")) else outside.append(r.url))
-            pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg, outside, dialogs, errors = watched_page(b)
             pg.goto(api.url + "/")
             pg.fill("#api-key", api.keys["auditor"])
             pg.click("#save-key")

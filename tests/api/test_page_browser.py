@@ -16,15 +16,14 @@ from urllib.parse import urlparse
 import pytest
 from test_api_support import RING_LATIN, XSS, live_api
 
+from tests.support.browser import ARGS, CHROMIUM
+
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     """The live server over the test world (see test_api_support.live_api)."""
     yield from live_api(tmp_path_factory)
 
-CHROMIUM = Path(os.environ.get("TAMGA_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.browser,

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from test_api_support import LiveServer, make_settings
 
 from api import audit
 from api.auth import create_key
+from tests.support.browser import ARGS, CHROMIUM, watched_page
 
 POST = "Dostyk <script>alert(1)</script>"
 HOPS2 = {"id": "net-two-hops", "name": "<script>alert(2)</script> two links from an offender",
@@ -262,9 +262,6 @@ def test_the_in_process_path_writes_the_same_hops(api):
 
 # --------------------------------------------------------------------------- the page, in Chromium
 
-CHROMIUM = Path(os.environ.get("TAMGA_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.mark.browser
@@ -274,12 +271,7 @@ def test_the_risk_area_page_draws_every_plot_offline_in_chromium(api, tmp_path):
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            pg = b.new_page(viewport={"width": 1500, "height": 950})
-            outside, dialogs, errors = [], [], []
-            pg.on("request", lambda r: None if urlparse(r.url).hostname in ("127.0.0.1", None)
-                  or r.url.startswith(("data:", "blob:")) else outside.append(r.url))
-            pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg, outside, dialogs, errors = watched_page(b)
             pg.goto(api.url + "/")
             pg.fill("#api-key", api.keys["analyst"])
             pg.click("#save-key")

@@ -10,9 +10,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from bench.eval_risk_management import truth_classes
 from graph.declarations.categories import confusion, every_month, stability
 from graph.pipeline import effectiveness, profile_store
 from graph.pipeline.export import export
@@ -24,21 +24,6 @@ from ingest.simulate import generate_world
 from ingest.simulate import inspect as oracle
 
 SHARES = {"green": 0.05, "yellow": 0.05, "red": 0.05}
-
-
-def truth_classes(truth: dict, entity_of: dict[str, str], source: str) -> pd.Series:
-    """Entity -> its true class: ring member, phoenix successor, other offender, honest (no offence)."""
-    def e(p: str) -> str | None:
-        return entity_of.get(f"{source}:{p}")
-    cls = {ent: "honest (no offence)" for ent in entity_of.values()}
-    for p in truth["offenders"] + truth.get("smugglers", []):
-        cls[e(p)] = "other offender"
-    for r in truth["rings"]:
-        for m in r["members"]:
-            cls[e(m)] = "ring member"
-    for ph in truth["phoenix"]:
-        cls[e(ph["successor"])] = "phoenix successor"
-    return pd.Series({k: v for k, v in cls.items() if k})
 
 
 def inspect_picks(store, world: Path, keys: list[str]) -> None:
