@@ -10,6 +10,8 @@ Why the mapping onto `Reason` happens here, where results are read, and not wher
 produce them: the stored JSON stays what it was, so stores scored before keep reading without a
 re-score, and the analyses (and their tests) keep their own shapes; this module is the one place
 that knows each stored shape.
+
+Length: over 400 lines because it is the one reader: one function per stored table, each short.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ that every reference points at something already stored.
 It also holds the run's guards: every refused row goes through `quarantine`, which stops the run
 past `settings.ingest_max_quarantined`; `check_file` fails a file of which too much (or nothing)
 loaded; a stored party whose name or country a new row changes is quarantined (`load_parties`).
+
+Length: a little over 400 lines, on purpose: the phases share the run's state (what is known, the
+quarantine, the ledger, the timings), and splitting them would pass that state between modules.
 """
 
 from __future__ import annotations
