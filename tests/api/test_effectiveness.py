@@ -8,7 +8,7 @@ import orjson
 import pytest
 from test_api_support import XSS, live_api
 
-from tests.support.browser import ARGS, CHROMIUM, watched_page
+from tests.support.browser import CHROMIUM, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +61,16 @@ def test_effectiveness_over_http(api):
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
 def test_effectiveness_panel_in_chromium(api, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            pg, outside, dialogs, errors = watched_page(b)
-            pg.goto(api.url + "/")
-            pg.fill("#api-key", api.keys["auditor"])
-            pg.click("#save-key")
-            pg.click("#effectiveness summary")
-            pg.click("#eff-load")
-            sync_api.expect(pg.locator("#eff-state")).to_contain_text("random picks", timeout=15_000)
-            cells = pg.locator("#eff-body td").all_text_contents()
-            assert "random: random picks (baseline)" in cells
-            assert f"profile: {XSS}" in cells  # the markup shows as text
-            assert pg.locator("#eff-body img").count() == 0
-            assert any(c.startswith("all: all") for c in cells)
-            assert pg.locator("#eff-body .eff-bar").count() >= 4
-            pg.screenshot(path=str(tmp_path / "effectiveness.png"), full_page=True)
-            assert (tmp_path / "effectiveness.png").stat().st_size > 10_000
-            assert outside == [] and errors == [] and dialogs == []
-        finally:
-            b.close()
+    with signed_in(api.url, api.keys["auditor"]) as (sync_api, pg, outside, dialogs, errors):
+        pg.click("#effectiveness summary")
+        pg.click("#eff-load")
+        sync_api.expect(pg.locator("#eff-state")).to_contain_text("random picks", timeout=15_000)
+        cells = pg.locator("#eff-body td").all_text_contents()
+        assert "random: random picks (baseline)" in cells
+        assert f"profile: {XSS}" in cells  # the markup shows as text
+        assert pg.locator("#eff-body img").count() == 0
+        assert any(c.startswith("all: all") for c in cells)
+        assert pg.locator("#eff-body .eff-bar").count() >= 4
+        pg.screenshot(path=str(tmp_path / "effectiveness.png"), full_page=True)
+        assert (tmp_path / "effectiveness.png").stat().st_size > 10_000
+        assert outside == [] and errors == [] and dialogs == []

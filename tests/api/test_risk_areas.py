@@ -22,7 +22,7 @@ from test_api_support import LiveServer, make_settings
 
 from api import audit
 from api.auth import create_key
-from tests.support.browser import ARGS, CHROMIUM, watched_page
+from tests.support.browser import CHROMIUM, signed_in
 
 POST = "Dostyk <script>alert(1)</script>"
 HOPS2 = {"id": "net-two-hops", "name": "<script>alert(2)</script> two links from an offender",
@@ -267,32 +267,23 @@ def test_the_in_process_path_writes_the_same_hops(api):
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
 def test_the_risk_area_page_draws_every_plot_offline_in_chromium(api, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            pg, outside, dialogs, errors = watched_page(b)
-            pg.goto(api.url + "/")
-            pg.fill("#api-key", api.keys["analyst"])
-            pg.click("#save-key")
-            pg.click("#riskareas-open")
-            sync_api.expect(pg.locator("#riskareas-state")).to_have_text("18 plots", timeout=60_000)
-            figures = pg.locator("#riskareas-plots figure.ra-plot")
-            assert figures.count() == 18
-            for i in range(18):
-                f = figures.nth(i)
-                drawn = f.locator("svg rect.bar").count() + f.locator("svg polyline.line").count()
-                assert drawn > 0, f.get_attribute("data-plot")
-            assert pg.locator("#riskareas-plots svg rect.bar").count() > 100
-            labels = pg.locator("#riskareas-plots text.label").all_text_contents()
-            assert any(t.startswith("Dostyk <script>alert(1)") for t in labels)  # shown as text
-            assert any(t.startswith("<script>alert(2)") for t in labels)
-            assert pg.locator("#riskareas script").count() == 0
-            shot = tmp_path / "risk-areas.png"
-            pg.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 50_000
-            if os.environ.get("TAMGA_SCREENSHOT_DIR"):
-                shutil.copy(shot, Path(os.environ["TAMGA_SCREENSHOT_DIR"]) / "tamga-risk-areas.png")
-            assert outside == [] and dialogs == [] and errors == []
-        finally:
-            b.close()
+    with signed_in(api.url, api.keys["analyst"]) as (sync_api, pg, outside, dialogs, errors):
+        pg.click("#riskareas-open")
+        sync_api.expect(pg.locator("#riskareas-state")).to_have_text("18 plots", timeout=60_000)
+        figures = pg.locator("#riskareas-plots figure.ra-plot")
+        assert figures.count() == 18
+        for i in range(18):
+            f = figures.nth(i)
+            drawn = f.locator("svg rect.bar").count() + f.locator("svg polyline.line").count()
+            assert drawn > 0, f.get_attribute("data-plot")
+        assert pg.locator("#riskareas-plots svg rect.bar").count() > 100
+        labels = pg.locator("#riskareas-plots text.label").all_text_contents()
+        assert any(t.startswith("Dostyk <script>alert(1)") for t in labels)  # shown as text
+        assert any(t.startswith("<script>alert(2)") for t in labels)
+        assert pg.locator("#riskareas script").count() == 0
+        shot = tmp_path / "risk-areas.png"
+        pg.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
+        if os.environ.get("TAMGA_SCREENSHOT_DIR"):
+            shutil.copy(shot, Path(os.environ["TAMGA_SCREENSHOT_DIR"]) / "tamga-risk-areas.png")
+        assert outside == [] and dialogs == [] and errors == []
