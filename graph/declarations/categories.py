@@ -216,21 +216,22 @@ def every_month(changes: pd.DataFrame, last_month: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["entity", "month", "category"])
 
 
-def new_change_points(computed: pd.DataFrame, stored: pd.DataFrame, through: str | None = None
-                      ) -> pd.DataFrame:
+def new_change_points(computed: pd.DataFrame, stored: pd.DataFrame, through: str | None = None,
+                      until: str | None = None) -> pd.DataFrame:
     """Of a run's change points (`computed`, rows as `trader_categories(changes_only=True)` gives), the
     ones the store must add: the months after the last stored one, each entity's first new month
     compared with its stored category (so the past stays as it was categorised then, and a re-run over
     the same months adds nothing). `through`: the last month an earlier run categorised (change points
-    alone do not say it; default the last stored change). A written row carries the computed row that
-    holds at its month."""
+    alone do not say it; default the last stored change); `until`: the last month this run categorised
+    (its last change may be earlier). A written row carries the computed row that holds at its month."""
     if stored is None or stored.empty:
         return computed
     if computed.empty:
         return computed
     last = max(str(through or ""), str(stored["month"].max()))
     grid_months = [str(p) for p in pd.period_range(pd.Period(last, freq="M") + 1,
-                                                    pd.Period(str(computed["month"].max()), freq="M"))]
+                                                    pd.Period(max(str(until or ""),
+                                                                  str(computed["month"].max())), freq="M"))]
     if not grid_months:
         return computed.iloc[0:0]
     ents = pd.unique(computed["entity"])

@@ -217,7 +217,7 @@ def declaration_rows(r: Results) -> dict[str, list[dict]]:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         out["trader_categories"] = [
             {"key": f"{e}|{m}", "entity": str(e), "month": str(m), "category": str(c), "score": float(sc),
-             "reasons": to_json(rs), "scored_at": at}
+             "reasons": to_json(rs), "scored_at": at, "through": dec.get("categories_through")}
             for e, m, c, sc, rs in zip(cats["entity"], cats["month"], cats["category"], cats["score"],
                                        cats["reasons"], strict=True)]
     ph = dec.get("profile_hits")
@@ -356,7 +356,10 @@ def _new_categories(store: GraphStore, rows: Iterable[dict[str, Any]]) -> list[d
     for run in store.run("analytics.latest_score_runs", limit=5):  # the newest may be this run, running
         if run.get("report") and (through := json.loads(run["report"]).get("categories_through")):
             break
-    new = categories.new_change_points(pd.DataFrame(list(rows)), stored, through)
+    computed = pd.DataFrame(list(rows))
+    known = computed["through"].dropna() if "through" in computed else pd.Series(dtype=object)
+    until = str(known.max()) if len(known) else None  # the last month this run categorised
+    new = categories.new_change_points(computed, stored, through, until)
     if new.empty:
         return []
     new = new.assign(key=new["entity"].astype(str) + "|" + new["month"].astype(str))

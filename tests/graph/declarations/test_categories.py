@@ -120,3 +120,15 @@ def test_a_later_run_adds_only_the_months_after_the_stored_ones():
     again = cat.new_change_points(changes, frozen, "2024-03")
     first_new = again[again["entity"] == "S:ring"]
     assert first_new["month"].tolist() == ["2024-04"] and first_new["category"].tolist() == ["high"]
+
+
+def test_a_stored_past_that_differs_gets_the_runs_category_in_its_first_new_month():
+    f = _frames()
+    risk = pd.Series({"S:honest": 0.0, "S:bad": 0.0, "S:ring": 0.3})
+    changes = cat.trader_categories(f, None, risk, changes_only=True)
+    last = str(cat.trader_categories(f, None, risk)["month"].max())
+    stored = changes[changes["month"] <= "2024-03"]
+    stored = stored.assign(category=stored["category"].where(stored["entity"] != "S:ring", "low"))
+    # S:ring's last change is its first month, before the stored months: the run still says high
+    new = cat.new_change_points(changes[changes["entity"] == "S:ring"], stored, "2024-03", last)
+    assert new["month"].tolist() == ["2024-04"] and new["category"].tolist() == ["high"]
