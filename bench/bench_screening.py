@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_screening.py --rows 100000 --entities 10000 --data /tmp/tamga-bench-screen
 
-1. world (once per --data folder): `ingest.simulator.generate_world` in a child process;
+1. world (once per --data folder): `ingest.simulate.generate_world` in a child process;
 2. screen, in a fresh child process: read parties.csv and officers.csv into the frames the
    analytics use, build a seeded list of `--entities` entities, prepare it, screen every subject;
    wall time per step and the child's peak RSS. The list: `--hard-share` (default 20 %) of
@@ -32,7 +32,7 @@ RESULTS = ROOT / "bench" / "results"
 WORLD = r"""
 import json, sys
 from pathlib import Path
-from ingest.simulator import generate_world
+from ingest.simulate import generate_world
 s = generate_world(Path(sys.argv[1]), seed=7, declarations=int(sys.argv[2]))
 print(json.dumps({k: v for k, v in s.items() if k != "bytes"}, default=str))
 """
