@@ -1,6 +1,6 @@
-"""What the HTTP benchmarks share (bench_api, bench_jobs, bench_intake): a free port, a server started
-in its own process and waited for until /readyz answers, its CPU time, a timed call, and the latency
-figures."""
+"""What the HTTP benchmarks share (bench_api, bench_jobs, bench_intake): a store loaded (and scored)
+for the server to serve, a free port, a server started in its own process and waited for until /readyz
+answers, its CPU time, a timed call, and the latency figures."""
 
 from __future__ import annotations
 
@@ -17,6 +17,35 @@ from typing import IO
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_store(world: Path, data_dir: Path, *, score: bool = True, key_role: str | None = None) -> dict:
+    """`world` ingested into a fresh embedded store in `data_dir`, then scored: the seconds of each
+    ("ingest_s", "score_s") and, with `key_role`, an API key of that role ("key")."""
+    from api.auth import create_key
+    from graph.settings import Settings
+    from graph.store import open_store
+    from ingest.load import ingest_bundle
+
+    out: dict = {}
+    s = Settings(env="development", data_dir=data_dir)
+    store = open_store(s)
+    try:
+        store.ensure_schema()
+        t = time.perf_counter()
+        ingest_bundle(store, world, settings=s, progress=False)
+        out["ingest_s"] = round(time.perf_counter() - t, 1)
+        if score:
+            from graph.pipeline.run import score as run_score
+
+            t = time.perf_counter()
+            run_score(store, s, progress=False)
+            out["score_s"] = round(time.perf_counter() - t, 1)
+        if key_role:
+            out["key"] = create_key(store, "bench", key_role, expires_days=1)
+    finally:
+        store.close()
+    return out
 
 
 def free_port() -> int:

@@ -62,9 +62,6 @@ from ingest.simulate.bodies import declaration_bodies  # noqa: E402
 
 def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
     """World → ingest → score into `dirpath/data`; returns timings."""
-    from graph.settings import Settings
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
     from ingest.simulate import generate_world
 
     out: dict = {}
@@ -72,21 +69,7 @@ def build(dirpath: Path, declarations: int, seed: int, do_score: bool) -> dict:
     t = time.perf_counter()
     generate_world(world, seed=seed, declarations=declarations)
     out["world_s"] = round(time.perf_counter() - t, 1)
-    s = Settings(env="development", data_dir=dirpath / "data")
-    store = open_store(s)
-    try:
-        store.ensure_schema()
-        t = time.perf_counter()
-        ingest_bundle(store, world, settings=s, progress=False)
-        out["ingest_s"] = round(time.perf_counter() - t, 1)
-        if do_score:
-            from graph.pipeline.run import score
-
-            t = time.perf_counter()
-            score(store, s, progress=False)
-            out["score_s"] = round(time.perf_counter() - t, 1)
-    finally:
-        store.close()
+    out.update(_http.load_store(world, dirpath / "data", score=do_score))
     return out
 
 

@@ -47,17 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._http import latency_stats, start_server, timed  # noqa: E402 (the repository first)
+from bench._http import latency_stats, load_store, start_server, timed  # noqa: E402 (the repository first)
 
 TAMGA = [sys.executable, "-m", "api.cli"]
 
 
 def build(d: Path, declarations: int, day: int, seed: int) -> dict:
-    from api.auth import create_key
-    from graph.pipeline.run import score
-    from graph.settings import Settings
-    from graph.store import open_store
-    from ingest.load import ingest_bundle
     from ingest.simulate import generate_world
 
     out: dict = {}
@@ -65,19 +60,8 @@ def build(d: Path, declarations: int, day: int, seed: int) -> dict:
     generate_world(d / "bundles" / "world", seed=seed, declarations=declarations)
     generate_world(d / "bundles" / "day", seed=seed + 1, declarations=day)
     out["generate_s"] = round(time.perf_counter() - t, 1)
-    s = Settings(env="development", data_dir=d / "data")
-    store = open_store(s)
-    try:
-        store.ensure_schema()
-        t = time.perf_counter()
-        ingest_bundle(store, d / "bundles" / "world", settings=s, progress=False)
-        out["world_ingest_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
-        score(store, s, progress=False)
-        out["world_score_s"] = round(time.perf_counter() - t, 1)
-        out["key"] = create_key(store, "bench", "admin", expires_days=1)
-    finally:
-        store.close()
+    built = load_store(d / "bundles" / "world", d / "data", key_role="admin")
+    out.update(world_ingest_s=built["ingest_s"], world_score_s=built["score_s"], key=built["key"])
     return out
 
 
