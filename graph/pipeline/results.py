@@ -257,6 +257,16 @@ def hs_switches(store: GraphStore) -> list[dict[str, Any]]:
     return rows
 
 
+def last_reported(store: GraphStore, field: str) -> dict[str, Any] | None:
+    """The report of the newest of the last 20 scoring runs that reported `field` (a run still in
+    progress, or a network-only one, reports it not), or None."""
+    for run in store.run("analytics.latest_score_runs", limit=20):
+        rep = loads(run["report"]) or {}
+        if rep.get(field):
+            return rep
+    return None
+
+
 def audit_targets(store: GraphStore, budget: int) -> list[dict[str, Any]]:
     """The first `budget` targets of the audit plan the last full `tamga score` stored in its run report.
 
@@ -266,14 +276,10 @@ def audit_targets(store: GraphStore, budget: int) -> list[dict[str, Any]]:
     """
     if budget is None or budget <= 0:
         raise ValueError("audit-targets needs a budget N (how many audits), N >= 1")
-    plan, share = None, 0.0
-    for run in store.run("analytics.latest_score_runs", limit=20):
-        rep = loads(run["report"]) or {}
-        if rep.get("audit_plan_rows"):
-            plan, share = rep["audit_plan_rows"], float(rep.get("audit_random_share") or 0.0)
-            break
-    if plan is None:
+    rep = last_reported(store, "audit_plan_rows")
+    if rep is None:
         raise NotScoredError()
+    plan, share = rep["audit_plan_rows"], float(rep.get("audit_random_share") or 0.0)
     n_random = min(int(budget * share + 1e-9), sum(1 for p in plan if p["pick"] == "random"))
     risk = [p for p in plan if p["pick"] != "random"][: budget - n_random]
     rand = [p for p in plan if p["pick"] == "random"][:n_random]

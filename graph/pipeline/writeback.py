@@ -7,7 +7,6 @@ earlier Entity/Group node and flag is replaced, so re-runs are idempotent.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -350,12 +349,11 @@ def _new_categories(store: GraphStore, rows: Iterable[dict[str, Any]]) -> list[d
     """The run's category change points less what the store already holds (`categories.new_change_points`):
     read here, by the store's owner, so the child process needs no copy of the history."""
     from graph.declarations import categories
+    from graph.pipeline import results
 
     stored = store.run_frame("risk.trader_categories")
-    through = None
-    for run in store.run("analytics.latest_score_runs", limit=5):  # the newest may be this run, running
-        if run.get("report") and (through := json.loads(run["report"]).get("categories_through")):
-            break
+    earlier = results.last_reported(store, "categories_through")  # this run, still running, has none
+    through = earlier["categories_through"] if earlier else None
     computed = pd.DataFrame(list(rows))
     known = computed["through"].dropna() if "through" in computed else pd.Series(dtype=object)
     until = str(known.max()) if len(known) else None  # the last month this run categorised
