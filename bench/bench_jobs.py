@@ -2,6 +2,7 @@
 ingest job and during a scoring job, in the same run, as ratios to the idle figures.
 
     .venv/bin/python bench/bench_jobs.py --declarations 100000 --day 10000 --dir /tmp/tamga-bench-jobs
+    .venv/bin/python bench/bench_jobs.py --reuse --dir D   # D/bundles/world and its scored D/data
 
 Steps: simulate a world of `--declarations` items and a new day of `--day` items (another seed,
 loaded under the source `day2` so that its party ids do not meet the world's), ingest and score
@@ -56,6 +57,10 @@ def build(d: Path, declarations: int, day: int, seed: int) -> dict:
     from ingest.simulate import generate_world
 
     out: dict = {}
+    if (d / "data").exists():  # --reuse: the world and its scored store are there; a key and the day
+        if not (d / "bundles" / "day").exists():
+            generate_world(d / "bundles" / "day", seed=seed + 1, declarations=day)
+        return {"key": _admin_key(d / "data"), "reused": str(d / "data")}
     t = time.perf_counter()
     generate_world(d / "bundles" / "world", seed=seed, declarations=declarations)
     generate_world(d / "bundles" / "day", seed=seed + 1, declarations=day)
@@ -63,6 +68,18 @@ def build(d: Path, declarations: int, day: int, seed: int) -> dict:
     built = load_store(d / "bundles" / "world", d / "data", key_role="admin")
     out.update(world_ingest_s=built["ingest_s"], world_score_s=built["score_s"], key=built["key"])
     return out
+
+
+def _admin_key(data: Path) -> str:
+    from api.auth import create_key
+    from graph.settings import Settings
+    from graph.store import open_store
+
+    store = open_store(Settings(env="development", data_dir=data))
+    try:
+        return create_key(store, "bench-jobs", "admin", expires_days=1)
+    finally:
+        store.close()
 
 
 def party_keys(world: Path, n: int, seed: int) -> list[str]:
@@ -109,7 +126,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/tamga-bench-jobs"))
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--reuse", action="store_true",
+                    help="use --dir/bundles/world and the scored store in --dir/data as they are")
     a = ap.parse_args()
+    if not a.reuse and (a.dir / "data").exists():
+        ap.error(f"{a.dir / 'data'} exists: remove it, or pass --reuse to measure on it")
     if a.declarations > 200_000:
         print("note: this machine is shared; 1M items is for a machine of its own", file=sys.stderr)
     a.dir.mkdir(parents=True, exist_ok=True)
