@@ -17,7 +17,16 @@ Two parts, each on its own copy of the scored store (`bench.bench_api.build` mak
    rewrote, and over all parties), the share of the full run's top K the provisional ranking
    agrees on, and the same figures for the stale scores (no update at all) as the baseline.
 
-Measured 2026-12-03 on the 2-core shared machine (load average 7-12: other jobs running),
+Measured 2026-12-03 (session 6) on the 1M store (1,000,000 items, 64,140 parties, seed 7, scored),
+quiet machine (load average 0.5-1.1), 1,000 calls per row (`--dir D --reuse --part latency`):
+
+    POST /declarations, 1 item   provisional  p50 ms  p99 ms  max ms  server CPU ms/call
+                                 background     6.56   19.9    61.8   12.7
+                                 off            6.46   38.2    91.4   12.5
+    steps (in-process medians)   ingest lean 17.3, assess 1.6, party records 0.3, 3 audit writes 0.3,
+                                 checks + existence < 0.2; ingest with full bookkeeping 8,764 ms
+
+Earlier, 2026-12-03 on the 2-core shared machine (load average 7-12: other jobs running),
 100,000 declaration items / 6,431 parties, scored, 500 calls per row:
 
     POST /declarations, 1 item   provisional  p50 ms  p99 ms  server CPU ms/call
