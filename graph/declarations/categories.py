@@ -82,75 +82,102 @@ def trader_categories(frames, entity_of: pd.Series | None, party_risk: pd.Series
     `entity_of`: party key -> entity id; `party_risk`: party key -> network risk; `fired`: per item of
     `frames.declarations`, the ids of the profiles that selected it. Returns entity, month ("YYYY-MM"),
     category, score, reasons (a list of `Reason` dicts), in entity then month order.
+
+    Vectorised over entities (integer codes, `np.bincount` per month over a date-sorted window) and
+    Python only for the rows it returns: at 1M items and 64k traders the per-entity pandas version
+    took 24 s a run (measured), most of it in per-entity lookups of rows it then did not keep.
     """
     d = frames.declarations
     if d.empty:
         return pd.DataFrame(columns=COLUMNS)
     trader = _entity(liable_party(d["consignee"], d["declarant"]), entity_of)
-    date = pd.to_datetime(d["date"], errors="coerce")
-    items = pd.DataFrame({"entity": trader.to_numpy(), "date": date.to_numpy(),
-                          "inspected": d["inspection_result"].isin(["clear", "violation"]).to_numpy(),
-                          "violation": (d["inspection_result"] == "violation").to_numpy(),
-                          "profiled": np.array([bool(f) for f in fired], dtype=bool)
-                          if fired is not None and len(fired) == len(d) else np.zeros(len(d), dtype=bool)})
-    items = items.dropna(subset=["entity", "date"])
+    date = pd.to_datetime(d["date"], errors="coerce").to_numpy(dtype="datetime64[ns]")
+    profiled = (np.array([bool(f) for f in fired], dtype=bool)
+                if fired is not None and len(fired) == len(d) else np.zeros(len(d), dtype=bool))
+    ok = trader.notna().to_numpy() & ~np.isnat(date)
+    codes, names = pd.factorize(pd.Series(trader.to_numpy()[ok], dtype=object), sort=True)
+    n_ent = len(names)
+    if not n_ent:
+        return pd.DataFrame(columns=COLUMNS)
+    order = np.argsort(date[ok], kind="stable")  # items by date: a month's window is one slice
+    it_date = date[ok][order]
+    it_code = codes[order]
+    result = d["inspection_result"]
+    it_insp = result.isin(["clear", "violation"]).to_numpy(dtype=bool)[ok][order].astype(float)
+    it_viol = (result == "violation").fillna(False).to_numpy(dtype=bool)[ok][order].astype(float)
+    it_prof = profiled[ok][order].astype(float)
+    first = np.full(n_ent, np.datetime64("NaT", "ns"))
+    first_pos = np.unique(it_code, return_index=True)  # the first (earliest) item of every entity
+    first[first_pos[0]] = it_date[first_pos[1]]
+
     o = frames.offences
-    offs = pd.DataFrame(columns=["entity", "date", "w", "type", "evaded"])
+    off_code = np.empty(0, dtype=np.int64)
+    off_date = np.empty(0, dtype="datetime64[ns]")
+    off_w = np.empty(0, dtype=float)
+    by_entity: dict[Any, pd.DataFrame] = {}
     if o is not None and not o.empty:
         st = o["status"].astype(object).fillna("confirmed").map(
             lambda x: OffenceStatus(x).weight if x in ("suspected", "confirmed") else 1.0)
+        evaded = o["evaded_amount"].astype(float).fillna(0.0)
         offs = pd.DataFrame({"entity": _entity(o["party"], entity_of).to_numpy(),
                              "date": pd.to_datetime(o["date"], errors="coerce").to_numpy(),
-                             "w": (o["evaded_amount"].astype(float).fillna(0.0).map(offence_severity)
-                                   * st.astype(float)).to_numpy(),
+                             "w": (evaded.map(offence_severity) * st.astype(float)).to_numpy(),
                              "type": o["offence_type"].astype(object).to_numpy(),
-                             "evaded": o["evaded_amount"].astype(float).fillna(0.0).to_numpy()}
-                            ).dropna(subset=["entity", "date"])
-    net = pd.Series(dtype=float)
+                             "evaded": evaded.to_numpy()}).dropna(subset=["entity", "date"])
+        oc = names.get_indexer(offs["entity"])  # offences of entities that never trade are never read
+        offs = offs[oc >= 0]
+        off_code = oc[oc >= 0]
+        off_date = offs["date"].to_numpy(dtype="datetime64[ns]")
+        off_w = offs["w"].to_numpy(dtype=float)
+        by_entity = {e: g for e, g in offs.groupby("entity")}  # each entity's offences, for its reasons
+    net = np.zeros(n_ent)
     if party_risk is not None and len(party_risk):
-        pr = pd.DataFrame({"e": _entity(pd.Series(party_risk.index, dtype=object), entity_of).to_numpy(),
-                           "r": party_risk.to_numpy(dtype=float)})
-        net = pr.groupby("e")["r"].max()
-    first = items.groupby("entity")["date"].min()
-    by_entity = {e: g for e, g in offs.groupby("entity")}  # each entity's offences, for its reasons
-    last: dict[Any, str] = {}
+        e = _entity(pd.Series(party_risk.index, dtype=object), entity_of)
+        pc = names.get_indexer(e)
+        r = party_risk.to_numpy(dtype=float)
+        np.maximum.at(net, pc[pc >= 0], np.nan_to_num(r[pc >= 0], nan=0.0))
+
+    def per_entity(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return np.bincount(at, weights=values, minlength=n_ent)
+
+    day = np.timedelta64(1, "D")
+    last = np.full(n_ent, -1, dtype=np.int8)  # each entity's last category (-1: none yet)
+    names_arr = names.to_numpy(dtype=object)
     out: list[dict[str, Any]] = []
-    for m in months if months is not None else month_ends(items["date"]):
-        end = m.to_timestamp(how="end").normalize() + pd.Timedelta(days=1)  # the first day after the month
-        since = end - pd.Timedelta(days=WINDOW_DAYS)
-        active = first.index[first < end]
-        if not len(active):
+    for m in months if months is not None else month_ends(pd.Series(it_date)):
+        end = (m.to_timestamp(how="end").normalize() + pd.Timedelta(days=1)).to_datetime64()
+        since = end - np.timedelta64(WINDOW_DAYS, "D")
+        active = first < end
+        if not active.any():
             continue
-        recent = items[(items["date"] < end) & (items["date"] >= since)]
-        g = recent.groupby("entity")
-        n_items = g.size().reindex(active, fill_value=0)
-        n_insp = g["inspected"].sum().reindex(active, fill_value=0)
-        n_viol = g["violation"].sum().reindex(active, fill_value=0)
-        n_prof = g["profiled"].sum().reindex(active, fill_value=0)
-        past = offs[offs["date"] < end]
-        age = (end - pd.to_datetime(past["date"])).dt.days.to_numpy(dtype=float)
-        decayed = past.assign(x=past["w"].to_numpy(dtype=float) * 0.5 ** (age / HALF_LIFE_DAYS))
-        # the product of (1 - x) per entity, as a sum of logs (one vectorised groupby)
-        logs = decayed.assign(x=np.log1p(-np.minimum(decayed["x"].to_numpy(dtype=float), 1.0 - 1e-12)))
-        kept = np.exp(logs.groupby("entity")["x"].sum())
-        off_part = (1.0 - kept).reindex(active, fill_value=0.0)
-        off_n = past.groupby("entity").size().reindex(active, fill_value=0)
-        net_part = net.reindex(active).fillna(0.0)
-        insp_part = (n_viol / (n_insp + 4)).clip(upper=1.0)
-        prof_part = (n_prof / (n_items + 4)).clip(upper=1.0) * PROFILE_WEIGHT
-        score = noisy_or(off_part.to_numpy(dtype=float), net_part.to_numpy(dtype=float),
-                         insp_part.to_numpy(dtype=float), prof_part.to_numpy(dtype=float))
+        lo, hi = np.searchsorted(it_date, [since, end], side="left")
+        w = slice(lo, hi)
+        n_items = np.bincount(it_code[w], minlength=n_ent)
+        n_insp = per_entity(it_insp[w], it_code[w])
+        n_viol = per_entity(it_viol[w], it_code[w])
+        n_prof = per_entity(it_prof[w], it_code[w])
+        past = off_date < end
+        age = ((end - off_date[past]) // day).astype(float)
+        x = off_w[past] * 0.5 ** (age / HALF_LIFE_DAYS)
+        # the product of (1 - x) per entity, as a sum of logs
+        kept = np.exp(per_entity(np.log1p(-np.minimum(x, 1.0 - 1e-12)), off_code[past]))
+        off_part = 1.0 - kept
+        off_n = np.bincount(off_code[past], minlength=n_ent)
+        insp_part = np.minimum(n_viol / (n_insp + 4), 1.0)
+        prof_part = np.minimum(n_prof / (n_items + 4), 1.0) * PROFILE_WEIGHT
+        score = noisy_or(off_part, net, insp_part, prof_part)
+        cat = np.where(score >= high, 2, np.where(score >= medium, 1, 0)).astype(np.int8)
+        keep = active & (cat != last) if changes_only else active
+        last[active] = cat[active]
         month = str(m)
-        for j, e in enumerate(active):
-            c = category_of(float(score[j]), high, medium)
-            if changes_only and last.get(e) == c:
-                continue
-            last[e] = c
-            out.append({"entity": e, "month": month, "score": round(float(score[j]), 4), "category": c,
-                        "reasons": _reasons(e, float(off_part.iat[j]), int(off_n.iat[j]),
-                                            float(net_part.iat[j]), int(n_viol.iat[j]), int(n_insp.iat[j]),
-                                            int(n_prof.iat[j]), int(n_items.iat[j]),
-                                            by_entity.get(e), end)})
+        ts_end = pd.Timestamp(end)
+        for j in np.flatnonzero(keep):
+            e = names_arr[j]
+            out.append({"entity": e, "month": month, "score": round(float(score[j]), 4),
+                        "category": CATEGORIES[int(cat[j])],
+                        "reasons": _reasons(e, float(off_part[j]), int(off_n[j]), float(net[j]),
+                                            int(n_viol[j]), int(n_insp[j]), int(n_prof[j]),
+                                            int(n_items[j]), by_entity.get(e), ts_end)})
     if not out:
         return pd.DataFrame(columns=COLUMNS)
     return pd.DataFrame(out, columns=COLUMNS).sort_values(["entity", "month"], kind="stable",

