@@ -67,7 +67,8 @@ def _body(row: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def test_an_item_posted_between_batches_of_a_job_on_an_empty_store_is_stored_once(scored_world, tmp_path) -> None:
+def test_an_item_posted_between_batches_of_a_job_on_an_empty_store_is_stored_once(scored_world,
+                                                                                  tmp_path) -> None:
     from api.auth import create_key
     from graph.ledger import Ledger
     from graph.store import open_store
@@ -115,8 +116,8 @@ def test_an_item_posted_between_batches_of_a_job_on_an_empty_store_is_stored_onc
             ledger = Ledger(s.data_dir / "ledger")
             for table in (ledger.current("declarations", columns=["declaration_id", "item_no"]),
                           ledger.history("declarations", columns=["declaration_id", "item_no"])):
-                ids = list(zip(table.column("declaration_id").to_pylist(), table.column("item_no").to_pylist(),
-                               strict=True))
+                ids = list(zip(table.column("declaration_id").to_pylist(),
+                               table.column("item_no").to_pylist(), strict=True))
                 assert ids.count((last["declaration_id"], int(last["item_no"]))) == 1
     finally:
         store.close()

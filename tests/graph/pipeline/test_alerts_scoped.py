@@ -54,7 +54,8 @@ def test_raise_profile_alerts_reads_by_subject_and_still_deduplicates(tmp_path) 
         t0 = datetime(2026, 1, 1, tzinfo=UTC)
         # other open alerts: of other subjects, and of this item's subject but another kind
         others = [{"kind": "entity_risk", "subject": f"t:X{i}", "party": f"t:X{i}", "name": None,
-                   "group_id": None, "score": 0.9, "expected_duties": 1.0, "reasons": "[]"} for i in range(30)]
+                   "group_id": None, "score": 0.9, "expected_duties": 1.0, "reasons": "[]"}
+                  for i in range(30)]
         others.append({**others[0], "kind": "unit_value", "subject": "t:D1/1", "party": "t:P1"})
         record_alerts(store, others, now=t0)
         reads = Reads(store)
