@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -232,17 +233,17 @@ def item_frame(store: GraphStore, s: Settings | None = None
     uv_of: dict[str, float] = {}
     rnd: set[str] = set()
     drawn: dict[str, str] = {}
-    profs: dict[str, list[tuple[str, str]]] = {}
+    profs: Profiles = {}
     mentions: dict[str, list[str]] = {}
     for k, lane, r, text, uv in zip(flagged.get("key", []), flagged.get("lane", []),
                                     flagged.get("random", []), flagged.get("reasons", []),
                                     flagged.get("uv", []), strict=False):
         if uv is not None and pd.notna(uv):
             uv_of[k] = float(uv)
-        if lane is None:
+        if lane is None or pd.isna(lane):
             continue
         lane_of[k] = lane
-        if r:
+        if r is not None and not pd.isna(r) and bool(r):
             rnd.add(k)
         fired, named = [], []
         for x in _reasons(text):
@@ -268,7 +269,7 @@ def item_frame(store: GraphStore, s: Settings | None = None
     return out, source, profs, mentions
 
 
-def _duties_recovered(store: GraphStore, d: pd.DataFrame, result: pd.Series) -> pd.Series:
+def _duties_recovered(store: GraphStore, d: pd.DataFrame, result: pd.Series) -> np.ndarray:
     """The evaded duty of the offences on a hit item's declaration, shared among its hits."""
     from graph.store.frames import offences_from_store
 
