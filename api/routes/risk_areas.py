@@ -2,10 +2,11 @@
 border post, route and month; lane shares per month against their expected rates; the profiles that
 fire most and least. Read by `graph.pipeline.risk_areas` (named queries over stored state), plotted
 by `graph.pipeline.plots` (SVG drawn here, every label escaped), so the page works offline and under
-its CSP. Whole-store aggregations (about 1 s at 30k items here, one pass over the items): run as bulk
-work (`Limits.run(bulk=True)`), like the exports, and kept for `CACHE_TTL_S` while the data version
-(latest ingest and score) stays the same, so the page and its plots do not aggregate twice; an
-inspection recorded meanwhile shows within that time.
+its CSP. The items come aggregated from the item summary (`graph.pipeline.item_summary`, shared with
+the effectiveness figures); the view adds the offences and profiles (small queries): run as bulk
+work (`Limits.run(bulk=True)`), like the exports, and kept for `CACHE_TTL_S` while the summary's
+version (latest ingest and score, the items, the inspections) stays the same, so the page and its
+plots do not read twice; an inspection shows at once, an offence posted meanwhile within that time.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from fastapi.responses import Response
 from api.deps import ApiError, EntityRead
 from api.models.risk_areas import RiskAreas
 from api.routes.common import ERRORS
-from graph.pipeline import plots, risk_areas
-from graph.pipeline.results import NotScoredError, data_version
+from graph.pipeline import item_summary, plots, risk_areas
+from graph.pipeline.results import NotScoredError
 
 router = APIRouter(prefix="/api/v1", tags=["risk areas"], responses=ERRORS)
 CACHE_TTL_S = 30.0
@@ -31,13 +32,13 @@ _LOCK = threading.Lock()
 
 
 def _overview(ctx) -> dict[str, Any]:
-    version = data_version(ctx.store)
+    version = item_summary.version(ctx.store)
     with _LOCK:
         hit = _CACHE.get(id(ctx.store))
     if hit and hit[0] == version and time.monotonic() - hit[1] < CACHE_TTL_S:
         return hit[2]
     try:
-        view = risk_areas.overview(ctx.store)
+        view = risk_areas.overview(ctx.store, ctx.state.settings)
     except NotScoredError as e:
         raise ApiError(404, "Not Found", str(e)) from None
     with _LOCK:

@@ -47,23 +47,26 @@ def run_ingest(runner: JobRunner, job: Job) -> None:
     p = job.params
     slot = runner.slot
 
-    def lend(file: str) -> None:
+    def lend(file: str) -> int:
+        """Lend the slot; the count tells the ingest that others wrote (it then checks every item)."""
         n = slot.lend(file)
         if n:  # in the job's record: how many short writes went in between its batches
             ph = job.phases.get(file)
             if ph is not None:
-                ph["let_in"] = ph.get("let_in", 0) + n
+                ph["let_in"] = (ph.get("let_in") or 0) + n
+        return n
 
-    def on_batch(file: str, rows: int) -> None:
+    def on_batch(file: str, rows: int) -> int:
         runner.phase(job, file, rows=rows)
         if runner.stop_wanted(job):
             raise IngestCancelled(f"cancelled at a batch boundary of {file} (row {rows:,}); a re-run "
                                   "of the bundle completes it")
         if file != "declarations":  # written on this thread: the batch before is whole
-            lend(file)
+            return lend(file)
+        return 0
 
-    def on_written(file: str) -> None:  # the declarations' writer thread, after a batch
-        lend(file)
+    def on_written(file: str) -> int:  # the declarations' writer thread, after a batch
+        return lend(file)
 
     before = _touch_rows(runner, p)
     known = _stored_parties(runner, *before) if before is not None else set()

@@ -127,16 +127,27 @@ def raise_profile_alerts(store: GraphStore, item_keys: list[str], settings: Sett
     """The profile alerts of the given stored items only (`POST /assess?store=true`: one posted item),
     de-duplicated and grouped into cases as `raise_alerts` does."""
     s = settings or get_settings()
-    return record_alerts(store, list(_profiles(store, s, item_keys)), now=now)
+    return record_alerts(store, list(_profiles(store, s, item_keys)), now=now, scoped=True)
 
 
 def record_alerts(store: GraphStore, found: list[dict[str, Any]], *, now: datetime | None = None,
-                  batch_size: int = 5000) -> dict[str, Any]:
+                  batch_size: int = 5000, scoped: bool = False) -> dict[str, Any]:
     """Write alerts (the sources' dicts): an open alert of the same kind and subject is refreshed,
-    a new one joins its subject's open case or opens one; the touched cases' priorities refreshed."""
+    a new one joins its subject's open case or opens one; the touched cases' priorities refreshed.
+
+    `scoped`: read only the open alerts and cases the found alerts could meet (by their subjects,
+    an indexed lookup), for a call that raises a few (one posted item); a scoring run raises
+    thousands and reads every open one in one query."""
     at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
-    open_alerts = {(a["kind"], a["subject"]): a for a in store.run("cases.open_alerts")}
-    open_cases = {c["subject"]: c["key"] for c in store.run("cases.open_cases")}
+    if scoped:
+        subjects = sorted({a["subject"] for a in found})
+        alerts = store.run("cases.open_alerts_of", subjects=subjects) if subjects else []
+        case_subjects = sorted({_case_subject(a)[0] for a in found})
+        cases = store.run("cases.open_cases_of", subjects=case_subjects) if case_subjects else []
+    else:
+        alerts, cases = store.run("cases.open_alerts"), store.run("cases.open_cases")
+    open_alerts = {(a["kind"], a["subject"]): a for a in alerts}
+    open_cases = {c["subject"]: c["key"] for c in cases}
     new_cases: dict[str, dict[str, Any]] = {}
     rows, links, refreshed = [], [], 0
     for a in found:

@@ -4,9 +4,10 @@ their expected rates; the risk profiles that fire most and least.
 
 A reader over stored state, like `graph.pipeline.results`: the declaration items, their inspection
 results (as the store holds them now, decisions included), the lanes and reasons the last scoring
-run wrote, the enforcement records and the live profiles, aggregated by named queries
-(`risk_areas.*`): one pass over the items counts them per (HS chapter, route, month), and that cube,
-far smaller than the items, is rolled up here per dimension (origin and border post from the route). The
+run wrote, through the item summary (`graph.pipeline.item_summary`, which the effectiveness figures
+read too): its cube counts the items per (HS chapter, route, month), and that cube, far smaller than
+the items, is rolled up here per dimension (origin and border post from the route); the enforcement
+records and the live profiles are read by named queries (`risk_areas.*`) on each call. The
 page's plots (`graph.pipeline.plots`) and `tamga export risk-areas` (`table`) read what `overview`
 returns, so the three show the same numbers.
 
@@ -32,14 +33,14 @@ from typing import Any
 import pandas as pd
 
 from graph.domain.vocabulary import Lane
-from graph.pipeline import results
+from graph.pipeline import item_summary, results
 from graph.pipeline.profile_store import latest
+from graph.settings import Settings
 from graph.store import GraphStore
 
 DIMENSIONS: dict[str, str] = {"hs_chapter": "HS chapter", "origin": "origin country",
                               "border_post": "border post", "route": "route", "month": "month"}
 LANES = (Lane.RED.value, Lane.YELLOW.value, Lane.BLUE.value, Lane.GREEN.value)
-PAGE = 50_000
 
 
 def expected_lane_shares(store: GraphStore) -> dict[str, float]:
@@ -52,16 +53,14 @@ def expected_lane_shares(store: GraphStore) -> dict[str, float]:
             Lane.GREEN.value: round(max(0.0, 1.0 - RED_SHARE - YELLOW_SHARE - blue), 4)}
 
 
-COUNTS = ("items", "inspected", "hits", "duties_undervalued", "lane_red", "lane_yellow", "lane_blue",
-          "channel_red", "channel_yellow", "channel_blue")
+COUNTS = tuple(item_summary.CUBE_COUNTS)
 
 
-def _cubes(store: GraphStore) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The item cube and the offence rows (`risk_areas.items_cube`, `risk_areas.offences_cube`), with
-    each route's origin and border post joined on."""
+def _cubes(store: GraphStore, cube: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The item cube (the item summary's, `graph.pipeline.item_summary`) and the offence rows
+    (`risk_areas.offences_cube`), with each route's origin and border post joined on."""
     routes = pd.DataFrame(store.run("risk_areas.routes"), columns=["route", "origin", "border_post"])
-    items = pd.DataFrame(store.run("risk_areas.items_cube"),
-                         columns=["hs_chapter", "route", "month", *COUNTS])
+    items = cube[["hs_chapter", "route", "month", *COUNTS]]
     offences = pd.DataFrame(store.run("risk_areas.offences_cube"),
                             columns=["offence", "hs_chapter", "route", "month", "evaded"])
     return items.merge(routes, on="route", how="left"), offences.merge(routes, on="route", how="left")
@@ -116,16 +115,11 @@ def lane_shares(months: list[dict[str, Any]], expected: dict[str, float]) -> lis
     return out
 
 
-def profile_hits(store: GraphStore, items: int) -> list[dict[str, Any]]:
+def profile_hits(store: GraphStore, items: int, mentions: dict[str, int]) -> list[dict[str, Any]]:
     """Every live profile (and any retired one still named in stored reasons) with the items whose
-    stored reasons name it, most first; with its expected rate and the items that rate expects."""
-    hits: Counter[str] = Counter()
-    for _after, rows in store.pages("risk_areas.flagged_reasons", page=PAGE):
-        for r in rows:
-            for x in results.loads(r["assessment_reasons"]) or []:
-                f = x.get("feature") if isinstance(x, dict) else None
-                if isinstance(f, str) and f.startswith("profile:"):
-                    hits[f.removeprefix("profile:")] += 1
+    stored reasons name it (`mentions`, from the item summary), most first; with its expected rate
+    and the items that rate expects."""
+    hits: Counter[str] = Counter(mentions)
     out: list[dict[str, Any]] = []
     for p in latest(store):
         if p.retired and not hits.get(p.id):
@@ -143,13 +137,14 @@ def profile_hits(store: GraphStore, items: int) -> list[dict[str, Any]]:
     return out
 
 
-def overview(store: GraphStore) -> dict[str, Any]:
+def overview(store: GraphStore, settings: Settings | None = None) -> dict[str, Any]:
     """The whole risk-areas view (what `GET /api/v1/risk-areas` serves). `NotScoredError` before the
     first scoring run: the lanes and profile hits would all read as green and none."""
     runs = store.run("analytics.latest_score_runs", limit=1)
     if not runs:
         raise results.NotScoredError()
-    items, offences = _cubes(store)
+    summary = item_summary.summary(store, settings)
+    items, offences = _cubes(store, summary.cube)
     areas = {d: _areas(items, offences, d) for d in DIMENSIONS}
     expected = expected_lane_shares(store)
     unplaced = store.run("risk_areas.offences_unplaced")
@@ -157,7 +152,7 @@ def overview(store: GraphStore) -> dict[str, Any]:
     items = sum(a["items"] for a in areas["month"])
     return {"scored_at": str(runs[0].get("finished_at") or runs[0]["key"]), "items": items,
             "dimensions": areas, "lane_shares": lane_shares(areas["month"], expected),
-            "expected_lane_shares": expected, "profiles": profile_hits(store, items),
+            "expected_lane_shares": expected, "profiles": profile_hits(store, items, summary.mentions),
             "unplaced_offences": {"offences": int(u.get("offences") or 0),
                                   "duties_evaded": round(float(u.get("duties_evaded") or 0.0), 2)}}
 

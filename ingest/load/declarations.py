@@ -90,7 +90,7 @@ class DeclarationLoading:
         seen_items: set[str]
         routes_done: set[str]
         vehicles_done: set[str]
-        on_written: Callable[[str], None] | None
+        on_written: Callable[[str], int | None] | None
         write_inline: bool
 
         def key(self, natural: str) -> str: ...
@@ -101,6 +101,7 @@ class DeclarationLoading:
         def merge_hs(self, codes: set[str]) -> None: ...
         def merge_countries(self, codes: set[str]) -> None: ...
         def _run_batches(self, name: str, rows: list[dict[str, Any]], **params: Any) -> None: ...
+        def others_wrote(self) -> None: ...
         def to_ledger(self, kind: str, columns: Any, rows: list[dict[str, Any]]) -> None: ...
 
     def load_declarations(self, plan: FilePlan) -> None:
@@ -140,7 +141,8 @@ class DeclarationLoading:
         with their relationships) and those a killed run left incomplete (merged)."""
         self._merge_dimensions(items)
         # A store that held no item when the run began holds only this run's items, and the bundle's
-        # keys are unique (seen_items): nothing to look up. A re-run, or a run after a killed one, looks.
+        # keys are unique (seen_items): nothing to look up, unless another writer wrote between two
+        # batches (`others_wrote`). A re-run, or a run after a killed one, looks.
         existing = {} if self.fresh_store else {
             r["key"]: r["complete"] for r in
             self.store.run("ingest.existing_declarations", keys=[i["key"] for i in items])}
@@ -153,8 +155,8 @@ class DeclarationLoading:
             self.store.run("ingest.merge_declarations", rows=partial)
         fr.loaded += len(new) + len(partial)
         fr.existing += len(items) - len(new) - len(partial)
-        if self.on_written is not None:
-            self.on_written("declarations")
+        if self.on_written is not None and self.on_written("declarations"):
+            self.others_wrote()
 
     def _declaration_items(self, b: Batch) -> list[dict[str, Any]]:
         """The items of a batch to store, column-wise; quarantines the rows that break a rule only

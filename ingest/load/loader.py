@@ -67,16 +67,20 @@ class Loader(DeclarationLoading):
         self.seen_items: set[str] = set()
         self.seen_ids: dict[str, dict[str, int]] = defaultdict(dict)
         self.decl_seconds = 0.0
-        self.fresh_store = not report.nodes_before.get("Declaration")  # no item stored before this run
+        # no item stored before this run: its items are created unchecked (declarations), until another
+        # writer writes between two batches (`others_wrote`)
+        self.fresh_store = not report.nodes_before.get("Declaration")
         self._quarantined: list[QuarantineRecord] = []  # records of the current batch, written in line order
         self.n_quarantined = 0
         self.fresh_parties = not report.nodes_before.get("Party")  # no party stored before: no conflicts
         self.limits = readers.ReadLimits.of(settings)
-        # called as on_batch(file, rows_read) before a batch is written (ingest.load.run)
-        self.on_batch: Callable[[str, int], None] | None = None
+        # called as on_batch(file, rows_read) before a batch is written (ingest.load.run); it returns how
+        # many other writers wrote to the store meanwhile (a server lends its writer there), or None
+        self.on_batch: Callable[[str, int], int | None] | None = None
         # called as on_written(file) on the thread that wrote a batch, once it is written whole: the
-        # declarations' batches are written on a writer thread while the next one is read and built
-        self.on_written: Callable[[str], None] | None = None
+        # declarations' batches are written on a writer thread while the next one is read and built;
+        # it returns as on_batch does
+        self.on_written: Callable[[str], int | None] | None = None
         self.write_inline = False  # the lean run: batches written on this thread (declarations._Inline)
 
     # ---------------------------------------------------------------- helpers
@@ -110,8 +114,8 @@ class Loader(DeclarationLoading):
                         bar.update(n_read)
                     for line, column, reason, raw in problems:
                         self.quarantine(plan.name, name, line, column, reason, raw)
-                    if self.on_batch is not None:
-                        self.on_batch(plan.name, fr.read)
+                    if self.on_batch is not None and self.on_batch(plan.name, fr.read):
+                        self.others_wrote()
                 if batch is not None:
                     yield batch
         except IngestStopped as e:
@@ -122,6 +126,14 @@ class Loader(DeclarationLoading):
                 bar.close()
         self.flush_quarantine()
         self.report.reader_peak_rss_mb = max(self.report.reader_peak_rss_mb, stats.get("peak_rss_mb", 0.0))
+
+    def others_wrote(self) -> None:
+        """Another writer wrote between two batches (an intake call a server let in): what the run
+        assumed from the store's state at its start no longer holds, so the rest of it checks the
+        store as a run on a non-empty store does (an item posted meanwhile exists once; a party
+        stored meanwhile is checked for conflicts)."""
+        self.fresh_store = False
+        self.fresh_parties = False
 
     def quarantine(self, file: str, source: str, line: int, column: str, reason: str, raw: Any) -> None:
         """Refuse one row; past `settings.ingest_max_quarantined` rows in the run, stop it."""

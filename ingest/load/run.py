@@ -28,8 +28,8 @@ from ingest.validate import BundleError, IngestStopped, Quarantine
 
 def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: str = "contract",
                   source: str | None = None, settings: Settings | None = None,
-                  progress: bool = True, on_batch: Callable[[str, int], None] | None = None,
-                  on_written: Callable[[str], None] | None = None) -> IngestReport:
+                  progress: bool = True, on_batch: Callable[[str, int], int | None] | None = None,
+                  on_written: Callable[[str], int | None] | None = None) -> IngestReport:
     """Load a bundle folder into the store through a mapping profile; return the report.
 
     Raises `BundleError` (naming the file and column) before writing anything when a required
@@ -41,7 +41,9 @@ def ingest_bundle(store: GraphStore, path: str | os.PathLike[str], *, profile: s
     `on_batch(file, rows_read)` is called before each batch is written (a server's job shows it as
     progress); raising `IngestCancelled` there stops the run at that batch boundary ("cancelled").
     `on_written(file)` is called once a batch is written whole, on the thread that wrote it (the
-    declarations' batches are written on a writer thread: a server lends its writer there).
+    declarations' batches are written on a writer thread: a server lends its writer there). Both
+    return how many other writers wrote to the store in between (a server's lent writer): from then
+    on the run checks every item against the store, even on a store that was empty when it began.
     """
     s = settings or get_settings()
     prof = load_profile(profile)
@@ -107,8 +109,8 @@ def _source_name(src: str | None) -> str:
 
 
 def _run(store: GraphStore, prof: Profile, plans: dict[str, FilePlan], src: str, path: str, s: Settings,
-         progress: bool, on_batch: Callable[[str, int], None] | None = None,
-         on_written: Callable[[str], None] | None = None) -> IngestReport:
+         progress: bool, on_batch: Callable[[str, int], int | None] | None = None,
+         on_written: Callable[[str], int | None] | None = None) -> IngestReport:
     """One run over planned inputs. The IngestRun node is written before the first row ("running")
     and again at the end ("done" or "failed"), so that a run killed in between stays visible
     (`store_status`'s `interrupted_runs`); a run that completes closes the earlier interrupted
