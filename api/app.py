@@ -56,6 +56,7 @@ from api.routes.risk_areas import router as risk_areas_router
 from api.server import query_has_secret
 from api.services.jobs import JobRunner
 from api.services.search import SearchIndex
+from graph.pipeline import item_summary
 from graph.settings import Settings, get_settings
 from graph.store import GraphStore, StoreError, open_store
 
@@ -305,14 +306,20 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             app.state.tamga.search.refresh(force=True)
             state = app.state.tamga
             state.handoff_token = handoff_token
-            state.jobs = JobRunner(s, st, metrics.registry,
-                                   after_write=lambda: state.search.refresh(force=True))
+            def after_write() -> None:  # a job changed the store: the search index, then the item summary
+                state.search.refresh(force=True)
+                state.summary_warming = item_summary.warm(st, s)
+
+            state.jobs = JobRunner(s, st, metrics.registry, after_write=after_write)
             state.jobs.start()
             yield
         finally:
             runner = getattr(getattr(app.state, "tamga", None), "jobs", None)
             if runner is not None:
                 runner.stop()
+            warming = getattr(getattr(app.state, "tamga", None), "summary_warming", None)
+            if warming is not None:  # it reads the store: done before the store closes
+                warming.join(120)
             if handoff_token:  # here, not after uvicorn's run(): uvicorn re-raises SIGTERM once it returns
                 from api.handoff import withdraw
 

@@ -107,6 +107,9 @@ class AppState:
     jobs: Any = None  # api.services.jobs.JobRunner, when the app runs jobs
     # the CLI's local hand-off token (api.handoff), when served by `tamga serve`
     handoff_token: str | None = None
+    # the thread computing the item summary ahead (graph.pipeline.item_summary.warm) after each job;
+    # joined before the store closes
+    summary_warming: Any = None
 
 
 async def get_state(request: Request) -> AppState:

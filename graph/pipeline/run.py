@@ -56,7 +56,6 @@ from graph.network.risk import (
     score_entities,
 )
 from graph.pipeline.alerts import raise_alerts
-from graph.pipeline.item_summary import refresh as refresh_item_summary
 from graph.pipeline.report import peak_rss_mb, report
 from graph.pipeline.screening import screen_for_scoring
 from graph.pipeline.writeback import audit_plan_rows, write_declaration_results, write_network_results
@@ -376,7 +375,6 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     store.run("analytics.write_score_run", key=key, started_at=scored_at,
               finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
     rep["alerts"] = raise_alerts(store, s)  # the triage queue: alerts of this run, de-duplicated, into cases
-    rep["timings_s"]["item_summary"] = refresh_item_summary(store, s)  # risk areas' and effectiveness'
     t = time.perf_counter()
     store.checkpoint()  # fold the WAL into the file now (Grafeo: rewrites it), so a reopen is quick
     rep["checkpoint_s"] = round(time.perf_counter() - t, 3)

@@ -294,6 +294,14 @@ def test_score_job_writes_scores_and_scopes_guard_the_kinds(bundles: Path, tmp_p
         assert job["state"] == "done", job
         assert job["report"]["run"].startswith("score:")
         assert {"frames", "resolve", "risk", "write"} <= set(job["phases"])
+        # after the job, the server computes the item summary ahead (the views' first call waits not)
+        from graph.pipeline import item_summary
+
+        deadline = time.monotonic() + 60
+        while (item_summary._CACHE.get(srv.store) is None
+               or item_summary._CACHE[srv.store].version != item_summary.version(srv.store)):
+            assert time.monotonic() < deadline, "the item summary was not computed after the job"
+            time.sleep(0.1)
         assert srv.store.run("analytics.latest_score_runs", limit=1)
         with srv.client("investigator") as inv:
             assert inv.get("/api/v1/entities/search", params={"q": "a"}).status_code == 200
