@@ -37,9 +37,11 @@ class World:
         return "KZ" if rng.random() < self.k["kz_share"] else "UZ"
 
     # ---- identifiers: unique unless a scheme plants them
-    def unique(self, kind: str, make) -> str:
-        for _ in range(1000):
-            v = make()
+    def unique(self, kind: str, make, crowded=None) -> str:
+        """A value of `kind` not drawn before; `crowded` draws from a wider space once `make`'s is
+        nearly full (after 900 tries: a world that never needs that many draws as it did before)."""
+        for attempt in range(1000):
+            v = crowded() if crowded is not None and attempt >= 900 else make()
             if v is not None and (kind, v) not in self.used:
                 self.used.add((kind, v))
                 return v
@@ -139,7 +141,8 @@ class World:
         rec = {
             "name": name, "kind": "company", "country": country, "tax_id": None,
             "registered_on": None, "deregistered_on": None,
-            "address": self.unique("addr", lambda: f"{city}, No. {rng.integers(1, 2000)}")
+            "address": self.unique("addr", lambda: f"{city}, No. {rng.integers(1, 2000)}",
+                                   lambda: f"{city}, No. {rng.integers(1, 2000)}-{rng.integers(1, 100)}")
             if rng.random() < 0.85 else None,
             "phone": phone if rng.random() < 0.7 else None,
             "email": self.unique("email",
