@@ -100,8 +100,8 @@ def _remove_leftovers(data_dir: Path) -> None:
 def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
                    declarations: bool, progress: bool, scored_at: str,
                    start_run: Callable[[], None], profiles: list[Any] | None = None,
-                   screening: Any = None, on_step: Callable[[str], None] | None = None
-                   ) -> tuple[dict, dict, list]:
+                   screening: Any = None, on_step: Callable[[str], None] | None = None,
+                   retrain: bool = False) -> tuple[dict, dict, list]:
     """The analytics in a child process, their results written into `store` here in batches.
     Returns (report, written, audit plan rows) for `run.score` to store as the ScoreRun."""
     from graph.pipeline.writeback import write_declaration_rows, write_network_rows
@@ -130,7 +130,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
         job = {"settings": s, "analytics": a, "communities": communities, "declarations": declarations,
                "progress": progress, "scored_at": scored_at, "folder": str(folder),
                "profiles": profiles,  # the live risk profiles and watchlist hits, read here by the owner
-               "screening": screening}
+               "screening": screening, "retrain": retrain}
         assert proc.stdin is not None  # opened as a pipe above
         proc.stdin.write(pickle.dumps(job))
         proc.stdin.close()
@@ -251,7 +251,8 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
     r = analyse_for_score(frames, job["analytics"], s, communities=job["communities"],
                           declarations=job["declarations"], progress=job["progress"], timings=timings,
                           on_network=on_network, profiles=job.get("profiles"),
-                          screening=job.get("screening"), on_step=on_step)
+                          screening=job.get("screening"), on_step=on_step,
+                          retrain=bool(job.get("retrain")))
     t = time.perf_counter()
     dec = handoff.write_parts(declaration_rows(r), folder, "declarations")
     rep = report(r)

@@ -40,6 +40,14 @@ def labels(frames) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "known_at": known}, index=d.index)
 
 
+def label_counts(frames) -> dict[str, int]:
+    """What the model learns from, counted: items with an inspection result and offences. Stored with
+    the model at training; `reuse` retrains once they have grown by more than a set share."""
+    d, o = frames.declarations, frames.offences
+    inspected = int(d["inspection_result"].notna().sum()) if "inspection_result" in d else 0
+    return {"inspected": inspected, "offences": 0 if o is None else int(len(o))}
+
+
 def _base(decl: pd.DataFrame) -> pd.DataFrame:
     """The grouping keys every feature builder reads (strings; None where missing)."""
     b = pd.DataFrame(index=decl.index)
