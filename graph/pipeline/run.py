@@ -380,13 +380,14 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     screened["seconds"] = round(time.perf_counter() - t_screen, 3)
     profiles = live(store)
     child, why_here = analytics_process.choose(store, s, where)
+    kept = None
     if child:
         def start_child_run() -> None:
             if on_step is not None:
                 on_step("write")
             start_run()
 
-        rep, written, plan = analytics_process.score_in_child(
+        rep, written, plan, kept = analytics_process.score_in_child(
             store, s, a, communities=communities, declarations=declarations, progress=progress,
             scored_at=scored_at, start_run=start_child_run, profiles=profiles, screening=hits,
             on_step=on_step, retrain=retrain)
@@ -407,8 +408,14 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     key = run_key
     rep["run"] = key
     stored = {**rep, "audit_plan_rows": plan, "audit_random_share": a.audit_random_share}
-    store.run("analytics.write_score_run", key=key, started_at=scored_at,
-              finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
+    try:
+        store.run("analytics.write_score_run", key=key, started_at=scored_at,
+                  finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
+        if kept is not None:  # the next run's delta write-back diffs against it (graph.pipeline.delta)
+            kept.commit(s.data_dir, key)
+    finally:
+        if kept is not None:
+            kept.discard()
     rep["alerts"] = raise_alerts(store, s)  # the triage queue: alerts of this run, de-duplicated, into cases
     t = time.perf_counter()
     store.checkpoint()  # fold the WAL into the file now (Grafeo: rewrites it), so a reopen is quick
