@@ -209,6 +209,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
         rep["process"] = {
             "analytics": "child", "frames": "ledger",
             "child": {"pid": proc.pid, "peak_rss_mb": done["peak_rss_mb"], "seconds": done["seconds"],
+                      "cpu_s": done.get("cpu_s"),
                       "timings_s": rep["timings_s"]},
             "owner": {"peak_rss_mb": round(peak_rss_mb(), 1), "seconds": round(time.perf_counter() - t0, 3),
                       "timings_s": owner},
@@ -284,5 +285,9 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
     timings["handoff_declarations"] = round(time.perf_counter() - t, 3)
     rep["timings_s"] = dict(timings)
     (folder / "report.json").write_text(to_json({"report": rep, "audit_plan_rows": plan}), encoding="utf-8")
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
     send(("done", {"network": sent["network"], "declarations": dec, "peak_rss_mb": round(peak_rss_mb(), 1),
-                   "seconds": round(time.perf_counter() - t0, 3)}))
+                   "seconds": round(time.perf_counter() - t0, 3),
+                   "cpu_s": round(use.ru_utime + use.ru_stime, 3)}))
