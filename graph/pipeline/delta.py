@@ -97,7 +97,8 @@ def _merged(old: pa.Table | None, new: pa.Table | None, key: str,
     that are new or differ in any column but `ignore`. In Arrow (a hash join and vectorised
     comparisons, no Python objects): the parts hold hundreds of thousands of rows at 1M items."""
     if new is None:
-        new = pa.table({key: pa.array([], type=old.schema.field(key).type if old is not None else pa.string())})
+        kind = old.schema.field(key).type if old is not None else pa.string()
+        new = pa.table({key: pa.array([], type=kind)})
     cols = [c for c in new.column_names if c not in ignore]
     n = new.select(cols)
     if old is None or not set(cols) <= set(old.column_names):

@@ -174,8 +174,8 @@ def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, commun
     return r
 
 
-def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer, model_settings: Settings | None = None,
-                      retrain: bool = True) -> dict[str, Any]:
+def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer,
+                      model_settings: Settings | None = None, retrain: bool = True) -> dict[str, Any]:
     """The assessment model's training (everything but its lane thresholds), which needs no network
     result: `score` runs it on a second thread beside the network analytics (LightGBM releases the
     GIL). Measured at 1M items: 105.8 s -> 94.0 s, peak RSS 4.70 -> 5.13 GB (the features exist while
@@ -297,7 +297,8 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
                       declarations: bool, progress: bool, scored_at: str,
                       start_run: Callable[[], None], profiles: list[Any] | None = None,
                       on_step: Callable[[str], None] | None = None,
-                      screening: pd.DataFrame | None = None, retrain: bool = False) -> tuple[dict, dict, list]:
+                      screening: pd.DataFrame | None = None,
+                      retrain: bool = False) -> tuple[dict, dict, list]:
     """The analytics here, on frames read from the store; returns (report, written, audit plan rows)
     as `analytics_process.score_in_child` does."""
     timings: dict[str, float] = {}

@@ -15,6 +15,9 @@ from graph.pipeline import delta
 from ingest.simulate.bodies import declaration_bodies
 from tests.graph.pipeline.test_daily_score import exports
 
+POSTED = ("MATCH (d:Declaration) WHERE d.declaration_id STARTS WITH 'DAILY-' RETURN d.key AS key, "
+          "d.lane AS lane, d.assessment_score AS score, d.cover_score AS cover ORDER BY key")
+
 
 @pytest.fixture(scope="module")
 def live(scored_api):
@@ -73,16 +76,14 @@ def test_after_posted_items_and_provisional_updates_a_delta_run_equals_a_full_ru
     assert rep["written"]["parties"] >= len(provisional)
     assert store.run("analytics.provisional_parties") == []  # every provisional score replaced
     after_delta = exports(store)
-    items = store.execute("MATCH (d:Declaration) WHERE d.declaration_id STARTS WITH 'DAILY-' RETURN d.key AS key, "
-                          "d.lane AS lane, d.assessment_score AS score, d.cover_score AS cover ORDER BY key")
+    items = store.execute(POSTED)
     assert len(items) == 3
     delta.forget(settings.data_dir)
     with _client(live) as c:
         full = _score_job(c)
     assert full["written"]["write_back"]["mode"] == "full"
     assert exports(store) == after_delta
-    assert store.execute("MATCH (d:Declaration) WHERE d.declaration_id STARTS WITH 'DAILY-' RETURN d.key AS key, "
-                         "d.lane AS lane, d.assessment_score AS score, d.cover_score AS cover ORDER BY key") == items
+    assert store.execute(POSTED) == items
     # the same offence posted again: no new data, but a provisional update rewrites its party's risk;
     # the next run's scores equal the last ones, so only the provisional flag says what to rewrite
     settled = exports(store)

@@ -68,7 +68,8 @@ from graph.declarations.goods import hs_norms
 __all__ = [
     "COVER_WEIGHT", "FEATURE_DOCS", "LGB_PARAMS", "MODEL_FILE", "NETWORK_WEIGHT", "NUM_THREADS", "OWN_GROUPS",
     "SEED", "SMOOTH", "AssessmentModel", "Assessor", "Trained", "_base", "_encode", "_past_counts",
-    "_row_vector", "_train", "assess_all", "contributions", "cut_lanes", "cut_thresholds", "feature_columns", "feature_frame",
+    "_row_vector", "_train", "assess_all", "contributions", "cut_lanes", "cut_thresholds",
+    "feature_columns", "feature_frame",
     "finish", "fit",
     "history_features", "hs_norms", "labels", "lane_thresholds", "neighbour_mean", "network_features",
     "network_snapshot", "novelty_features", "novelty_values", "own_features", "party_network", "path_table",

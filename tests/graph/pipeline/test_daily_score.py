@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def exports(store) -> dict[str, list[dict]]:
     """Every result export of the store (what `tamga export KIND` prints), by kind."""
-    return {kind: export.rows(store, kind, budget=100) if kind == "audit-targets" else export.rows(store, kind)
+    return {kind: export.rows(store, kind, budget=100 if kind == "audit-targets" else None)
             for kind in export.KINDS}
 
 
@@ -52,7 +52,8 @@ def test_a_rescore_of_unchanged_data_reuses_the_model_writes_nothing_and_exports
     assert after_delta == first
     delta.forget(w.settings.data_dir)  # the same run written in full
     full = score(w.store, w.settings, progress=False)
-    assert full["written"]["write_back"]["mode"] == "full" and "no hand-off" in full["written"]["write_back"]["why"]
+    wb = full["written"]["write_back"]
+    assert wb["mode"] == "full" and "no hand-off" in wb["why"]
     assert full["written"]["parties"] > 100 and full["written"]["entities"] > 100
     assert exports(w.store) == after_delta
     assert full["lanes"] == again["lanes"]
@@ -89,7 +90,8 @@ def test_a_run_killed_during_its_write_back_is_followed_by_a_full_write(scored_w
     w.store.close()
     try:
         proc = subprocess.Popen([sys.executable, "-c", SCORE_CHILD, str(w.settings.data_dir)], cwd=ROOT,
-                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.stdout is not None
         for line in proc.stdout:
             assert not line.startswith("DONE"), "the run finished before it could be killed"
@@ -101,8 +103,7 @@ def test_a_run_killed_during_its_write_back_is_followed_by_a_full_write(scored_w
     finally:
         store = open_store(w.settings)
         object.__setattr__(w, "store", store)  # the fixture's store, reopened (it closes it at the end)
-    runs = store.execute("MATCH (s:ScoreRun) RETURN s.key AS key, s.status AS status ORDER BY key DESC LIMIT 1")
-    assert runs[0]["status"] == "running"  # the killed run left its trace
+    assert store.run("analytics.last_score_run")[0]["status"] == "running"  # the killed run left its trace
     assert (Path(w.settings.data_dir) / delta.SNAPSHOT).exists()  # and the earlier run's hand-off is kept
     rep = score(store, w.settings, progress=False)
     wb = rep["written"]["write_back"]
@@ -134,7 +135,8 @@ def test_a_stale_grown_or_unreadable_model_is_trained_anew_with_a_note(scored_wo
     assert m3 is None and "inspected grew" in why, why
     # an older layout and an unreadable file: never used
     old = tmp_path / "old.pkl"
-    AssessmentModel(**{**{k: v for k, v in m.__dict__.items() if not k.startswith("_")}, "version": 1}).save(old)
+    fields = {k: v for k, v in m.__dict__.items() if not k.startswith("_")}
+    AssessmentModel(**{**fields, "version": 1}).save(old)
     m4, why = reuse.stored_model(old, frames, **limits)
     assert m4 is None and "layout version 1" in why
     bad = tmp_path / "bad.pkl"
