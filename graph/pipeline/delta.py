@@ -104,6 +104,17 @@ def _merged(old: pa.Table | None, new: pa.Table | None, key: str,
     if old is None or not set(cols) <= set(old.column_names):
         return n, pa.array(np.ones(n.num_rows, dtype=bool))
     o = old.select(cols)
+    for c in cols:  # a column of nulls only is of Arrow's null type, which a join does not carry
+        tn, to = n.schema.field(c).type, o.schema.field(c).type
+        if c == key or tn == to and not pa.types.is_null(tn):
+            continue
+        if pa.types.is_null(tn) and pa.types.is_null(to):  # null on both sides: the same
+            n, o = n.drop_columns([c]), o.drop_columns([c])
+        elif pa.types.is_null(tn):
+            n = n.set_column(n.schema.get_field_index(c), c, n.column(c).cast(to))
+        elif pa.types.is_null(to):
+            o = o.set_column(o.schema.get_field_index(c), c, o.column(c).cast(tn))
+    cols = n.column_names
     o = o.rename_columns([c if c == key else f"{c}_old" for c in cols]).append_column(
         "_seen", pa.array(np.ones(o.num_rows, dtype=bool)))
     m = n.join(o, keys=key, join_type="left outer", use_threads=True)
@@ -126,6 +137,8 @@ def _merged(old: pa.Table | None, new: pa.Table | None, key: str,
 
 
 def _keys(m: pa.Table, column: str, mask) -> pa.Array:
+    if column not in m.column_names:  # an empty part (no file): no keys
+        return pa.array([], type=pa.string())
     return pc.drop_null(m.filter(mask).column(column)).combine_chunks()
 
 

@@ -337,6 +337,8 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
         dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
     written["seconds"].update(dec_written.pop("seconds"))
     written.update(dec_written)
+    written["write_back"] = {"mode": "full", "why": "full write: the analytics ran in the store's process "
+                                                    "(the delta write-back diffs the child's hand-off files)"}
     rep = report(r)
     plan = audit_plan_rows(r)
     rep["process"] = {"analytics": "in-process", "frames": "store"}

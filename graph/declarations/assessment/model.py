@@ -376,9 +376,13 @@ def cut_thresholds(m: AssessmentModel, party_risk: pd.Series | None, *, red_shar
     is computed from all offences, so the tuning period's lane rates are optimistic where the network
     decides; the thresholds themselves need no labels. Without a tuning period, cut on the fitted items.
 
-    Re-cut on every run, a reused model too (`reuse`): the basis is stored with the model, the party
-    risk is the run's, so the red and yellow shares stay where customs set them as the network risk
-    moves, and the same model on the same data cuts the same thresholds as its training run did."""
+    Re-cut on every run, a reused model's too (`reuse`), rather than reusing the stored thresholds:
+    the basis (the tuning period's items and booster scores) is stored with the model and the party
+    risk is the run's, so the red and yellow shares customs expect (RED_SHARE, YELLOW_SHARE of the
+    basis) hold as the network risk moves from day to day, where fixed thresholds would let the red
+    share drift with it; and the same model on the same data cuts exactly the thresholds its
+    training run cut, so a rescore gives identical lanes. (Cutting on the day's items instead would
+    make a trained run and a reused run on the same data disagree.)"""
     from graph.declarations.assessment.scoring import _combine, party_network
 
     b = m.lane_basis

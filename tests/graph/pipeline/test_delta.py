@@ -79,3 +79,32 @@ def test_an_entity_is_replaced_when_a_link_to_it_moves_or_goes(tmp_path):
     assert deleted == ["E1", "E2", "E3"]
     assert sorted(n["key"] for n in nodes) == ["E1", "E2"]
     assert sorted((r["party"], r["entity"]) for r in links) == [("p1", "E1"), ("p2", "E2"), ("p4", "E2")]
+
+
+def test_a_column_of_nulls_only_compares_as_its_values():
+    """A part whose column holds no value is of Arrow's null type (community_id without community
+    detection, group_id without groups): the diff reads it as nulls of the other side's type."""
+    old = pa.Table.from_pylist([{"key": "a", "c": None, "g": None}, {"key": "b", "c": None, "g": None}])
+    new = pa.Table.from_pylist([{"key": "a", "c": None, "g": None}, {"key": "b", "c": 3, "g": None}])
+    assert pa.types.is_null(old.schema.field("c").type) and pa.types.is_null(new.schema.field("g").type)
+    rows, gone = delta.changed_rows(old, new)
+    assert rows == [{"key": "b", "c": 3, "g": None}] and gone == []
+    assert delta.changed_rows(new, old)[0] == [{"key": "b", "c": None, "g": None}]
+    assert delta.changed_rows(old, old)[0] == []
+
+
+def test_groups_that_all_go_are_deleted(tmp_path):
+    """A run without groups hands over no group or member_of file: every old group is deleted."""
+    import pyarrow.parquet as pq
+
+    old_dir = tmp_path / "old"
+    old_dir.mkdir()
+    pq.write_table(pa.Table.from_pylist([{"key": "G1", "risk": 0.5, "size": 2, "links": "[]", "reasons": "[]"}]),
+                   old_dir / "network.groups.parquet")
+    pq.write_table(pa.Table.from_pylist([{"party": "p1", "group": "G1"}, {"party": "p2", "group": "G1"}]),
+                   old_dir / "network.member_of.parquet")
+    prev = delta.Previous(old_dir, "score:x", {"files": {"groups": "network.groups.parquet",
+                                                         "member_of": "network.member_of.parquet"}}, {"files": {}})
+    nodes, links, deleted = delta._replaced(prev, tmp_path, {"files": {"groups": None, "member_of": None}},
+                                            "groups", "member_of", "group")
+    assert (nodes, links, deleted) == ([], [], ["G1"])
