@@ -106,7 +106,7 @@ def _merged(old: pa.Table | None, new: pa.Table | None, key: str,
     o = old.select(cols)
     for c in cols:  # a column of nulls only is of Arrow's null type, which a join does not carry
         tn, to = n.schema.field(c).type, o.schema.field(c).type
-        if c == key or tn == to and not pa.types.is_null(tn):
+        if c == key or (tn == to and not pa.types.is_null(tn)):
             continue
         if pa.types.is_null(tn) and pa.types.is_null(to):  # null on both sides: the same
             n, o = n.drop_columns([c]), o.drop_columns([c])

@@ -99,12 +99,12 @@ def test_groups_that_all_go_are_deleted(tmp_path):
 
     old_dir = tmp_path / "old"
     old_dir.mkdir()
-    pq.write_table(pa.Table.from_pylist([{"key": "G1", "risk": 0.5, "size": 2, "links": "[]", "reasons": "[]"}]),
-                   old_dir / "network.groups.parquet")
+    group = {"key": "G1", "risk": 0.5, "size": 2, "links": "[]", "reasons": "[]"}
+    pq.write_table(pa.Table.from_pylist([group]), old_dir / "network.groups.parquet")
     pq.write_table(pa.Table.from_pylist([{"party": "p1", "group": "G1"}, {"party": "p2", "group": "G1"}]),
                    old_dir / "network.member_of.parquet")
-    prev = delta.Previous(old_dir, "score:x", {"files": {"groups": "network.groups.parquet",
-                                                         "member_of": "network.member_of.parquet"}}, {"files": {}})
+    files = {"groups": "network.groups.parquet", "member_of": "network.member_of.parquet"}
+    prev = delta.Previous(old_dir, "score:x", {"files": files}, {"files": {}})
     nodes, links, deleted = delta._replaced(prev, tmp_path, {"files": {"groups": None, "member_of": None}},
                                             "groups", "member_of", "group")
     assert (nodes, links, deleted) == ([], [], ["G1"])
