@@ -101,8 +101,9 @@ def score_command(data_dir: Path, where: str = "child", *extra: str) -> dict:
         out["peak_rss_mb"] = {"analytics_process": proc["child"]["peak_rss_mb"],
                               "store_owner": proc["owner"]["peak_rss_mb"]}
         out["child_s"], out["handoff"] = proc["child"]["seconds"], proc["handoff"]
+        # wait4's CPU seconds hold the children the command waited for: the analytics process too
         out["child_cpu_s"] = proc["child"].get("cpu_s")
-        out["cpu_s"] = round(m.cpu_s + (out["child_cpu_s"] or 0.0), 2)  # the owner's and the child's
+        out["owner_cpu_s"] = round(m.cpu_s - (out["child_cpu_s"] or 0.0), 2)
     else:
         out["peak_rss_mb"] = {"analytics_and_store_owner": rep["peak_rss_mb"]}
     return out

@@ -23,9 +23,10 @@ def test_past_counts_equal_a_brute_force_count(data, unit, jitter):
     et = data.draw(st.lists(st.integers(0, 12), min_size=len(e), max_size=len(e)))
     ey = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(e), max_size=len(e))))
     # jitter: odd nanoseconds, so with the widest unit the times do not fit one sort key
-    ts = lambda xs: pd.Series(pd.to_datetime(np.array(xs, dtype=np.int64) * unit  # noqa: E731
-                                             + (np.array(xs) % 2 if jitter else 0)))
-    n, p = _past_counts(pd.Series(q, dtype="string"), ts(qt), pd.Series(e, dtype="string"), ts(et), ey)
-    for i, (g, t) in enumerate(zip(q, qt, strict=True)):
-        hits = [j for j, (h, s) in enumerate(zip(e, et, strict=True)) if g is not None and h == g and s < t]
+    ns = lambda xs: np.array(xs, dtype=np.int64) * unit + (np.array(xs, dtype=np.int64) % 2 if jitter else 0)  # noqa: E731
+    qn, en = ns(qt), ns(et)
+    n, p = _past_counts(pd.Series(q, dtype="string"), pd.Series(pd.to_datetime(qn)),
+                        pd.Series(e, dtype="string"), pd.Series(pd.to_datetime(en)), ey)
+    for i, (g, t) in enumerate(zip(q, qn, strict=True)):
+        hits = [j for j, (h, s) in enumerate(zip(e, en, strict=True)) if g is not None and h == g and s < t]
         assert n[i] == len(hits) and p[i] == sum(ey[j] for j in hits)
