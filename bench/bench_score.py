@@ -20,6 +20,8 @@ With `--processes`: instead of 2-4, the whole `tamga score` command (a fresh CLI
 opened, scored, checkpointed, closed) once with the analytics in a child process on the ledger
 (`--where child`) and once in the store's process (`--where in-process`), then the child again: wall time,
 per-step timings and peak RSS (VmHWM) of each process, the hand-off's size and time, and the ratios.
+With `--rescore` too, the daily case: a first run (model trained, every row written) and a rescore
+of the same data (the stored model reused, only the changed rows written), wall and CPU time each.
 
 Results go to `bench/results/score-<rows>-<time>.json` and a summary is printed.
 """
@@ -180,9 +182,9 @@ print(json.dumps(world_metrics(r, json.loads((data / "bundle" / "truth.json").re
 """
 
 
-def _command(data: Path, where: str) -> dict:
+def _command(data: Path, where: str, *extra: str) -> dict:
     """`tamga score --where WHERE` as a command of its own on the prepared store (bench.processes)."""
-    return score_command(data / "data", where)
+    return score_command(data / "data", where, *extra)
 
 
 def processes(data: Path) -> dict:
@@ -199,6 +201,22 @@ def processes(data: Path) -> dict:
                                           / here["peak_rss_mb"]["analytics_and_store_owner"], 2)}
 
 
+def rescore(data: Path) -> dict:
+    """The daily case: a first run (the kept hand-off dropped and `--retrain`: the model trained, every
+    row written), then the same store scored again on the same data (the model reused, only changed
+    rows written). Wall and CPU of each command (its CPU seconds include the analytics process it
+    waited for; `child_cpu_s` is that process's own), and their ratios."""
+    import shutil
+
+    shutil.rmtree(data / "data" / "handoff", ignore_errors=True)
+    first = _command(data, "child", "--retrain")
+    again = _command(data, "child")
+    return {"first": first, "rescore": again,
+            "same_figures": {k: first[k] == again[k] for k in ("entities", "groups", "lanes")},
+            "ratio_command_s": round(again["command_s"] / first["command_s"], 2),
+            "ratio_cpu_s": round(again["command_cpu_s"] / first["command_cpu_s"], 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -209,6 +227,9 @@ def main() -> None:
     ap.add_argument("--both", action="store_true", help="time the network-only run and the full run")
     ap.add_argument("--skip-networkx", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--rescore", action="store_true",
+                    help="a first run (model trained, every row written) and a "
+                         "rescore of the same data (model reused, only changed rows written)")
     ap.add_argument("--processes", action="store_true",
                     help="the whole `tamga score` command: analytics in a child process vs in the "
                          "store's process")
@@ -221,9 +242,13 @@ def main() -> None:
     if not (data / "data" / "store.grafeo").exists():
         print(f"preparing {a.rows} rows in {data} ...", file=sys.stderr, flush=True)
         result["prepare"] = _child(PREPARE, str(a.rows), str(a.seed), str(data))
-    if a.processes:
-        print("tamga score --where child / --where in-process ...", file=sys.stderr, flush=True)
-        result["processes"] = processes(data)
+    if a.processes or a.rescore:
+        if a.processes:
+            print("tamga score --where child / --where in-process ...", file=sys.stderr, flush=True)
+            result["processes"] = processes(data)
+        if a.rescore:
+            print("tamga score --retrain (first) / tamga score (rescore) ...", file=sys.stderr, flush=True)
+            result["rescore"] = rescore(data)
         _save(result, a.rows)
         return
     runs = [True, False] if a.both else [a.network_only]

@@ -84,20 +84,26 @@ def ingest_command(bundle: Path, data_dir: Path, *, ledger: bool = True,
             "startup_and_end_s": round(m.seconds - rep["duration_s"], 2)}
 
 
-def score_command(data_dir: Path, where: str = "child") -> dict:
-    """`tamga score --where WHERE` as a command of its own on an ingested data folder: wall time, the
-    command's own peak RSS (the store owner) and, for the child, the analytics process's."""
-    m = tamga(data_dir, "score", "--where", where)
+def score_command(data_dir: Path, where: str = "child", *extra: str) -> dict:
+    """`tamga score --where WHERE [EXTRA]` as a command of its own on an ingested data folder: wall
+    time, the command's own peak RSS (the store owner) and, for the child, the analytics process's;
+    the model (reused or trained) and the write-back (delta or full)."""
+    m = tamga(data_dir, "score", "--where", where, *extra)
     rep = json.loads(m.stdout)
     proc = rep["process"]
     out = {"command_s": m.seconds, "command_cpu_s": m.cpu_s, "score_s": rep["seconds_with_checkpoint"],
            "command_peak_rss_mb": m.peak_rss_mb,
            "timings_s": rep["timings_s"], "entities": rep["entities"], "groups": rep["groups"],
-           "lanes": rep.get("lanes"), "notes": rep["notes"]}
+           "lanes": rep.get("lanes"), "notes": rep["notes"], "model": rep.get("model"),
+           "write_back": rep["written"].get("write_back"),
+           "rows_written": sum(v for k, v in rep["written"].items() if isinstance(v, int))}
     if proc["analytics"] == "child":
         out["peak_rss_mb"] = {"analytics_process": proc["child"]["peak_rss_mb"],
                               "store_owner": proc["owner"]["peak_rss_mb"]}
         out["child_s"], out["handoff"] = proc["child"]["seconds"], proc["handoff"]
+        # wait4's CPU seconds hold the children the command waited for: the analytics process too
+        out["child_cpu_s"] = proc["child"].get("cpu_s")
+        out["owner_cpu_s"] = round(m.cpu_s - (out["child_cpu_s"] or 0.0), 2)
     else:
         out["peak_rss_mb"] = {"analytics_and_store_owner": rep["peak_rss_mb"]}
     return out

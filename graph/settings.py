@@ -128,6 +128,14 @@ class Settings(BaseSettings):
             raise ValueError("TAMGA_CATEGORY_MEDIUM must not exceed TAMGA_CATEGORY_HIGH")
         return self
 
+    # the daily scoring run (graph.declarations.assessment.reuse, graph.pipeline.delta): `tamga score`
+    # reuses the stored assessment model while it is younger than `model_max_age_days` and the labelled
+    # items (inspection results and offences) have grown by at most `model_max_label_growth` (a share)
+    # since it was trained; the write-back writes only the rows that changed since the last run
+    model_max_age_days: float = Field(default=7.0, ge=0.0)
+    model_max_label_growth: float = Field(default=0.1, ge=0.0)
+    delta_writes: bool = Field(default=True, description="write back only what changed since the last run")
+
     batch_size: int = 5000
     checkpoint_interval_s: int = 30
     checkpoint_wal_bytes: int = 64 * 1024 * 1024

@@ -57,15 +57,17 @@ def score(
     where: Annotated[str, typer.Option(help="auto, child (the analytics in a process of their own, "
                                             "on the ledger) or in-process (on frames read from the "
                                             "store)")] = "auto",
+    retrain: Annotated[bool, typer.Option("--retrain", help="train the assessment model even when the "
+                                                            "stored one is fresh")] = False,
 ) -> None:
     """Run every analysis (resolution, groups, risk, phoenix, cover items, assessment) and store the
     results."""
     from graph.pipeline.run import score as run_score
 
-    if _handed_off("score", ("/api/v1/score-runs", {"communities": communities}), True):
+    if _handed_off("score", ("/api/v1/score-runs", {"communities": communities, "retrain": retrain}), True):
         return
     with session() as (s, store):
-        report = run_score(store, s, communities=communities, where=where)
+        report = run_score(store, s, communities=communities, where=where, retrain=retrain)
     typer.echo(json.dumps(report, indent=2, default=str))
 
 

@@ -41,6 +41,8 @@ class IngestRunIn(BaseModel):
 class ScoreRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     communities: bool = Field(default=True, description="run community detection on the trading network")
+    retrain: bool = Field(default=False, description="train the assessment model even when the stored one "
+                                                    "is fresh (by default it is reused)")
 
 
 class JobPhase(BaseModel):
@@ -174,7 +176,8 @@ def _own_folder(given: str) -> FsPath:
 async def start_score_run(ctx: ScoreJob, response: Response,
                           body: ScoreRunIn | None = None) -> dict[str, Any]:
     runner = _runner(ctx)
-    params = {"communities": (body or ScoreRunIn()).communities}
+    b = body or ScoreRunIn()
+    params = {"communities": b.communities, "retrain": b.retrain}
     job = await ctx.limits.run(_submit, ctx, runner, "score", params, new_job_id())
     return _accepted(response, job)
 

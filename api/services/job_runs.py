@@ -102,8 +102,10 @@ def run_score(runner: JobRunner, job: Job) -> None:
 
     runner.posted.flush()  # the rows posted so far are part of this run (the analytics read the ledger)
     communities = bool(job.params.get("communities", True))
+    retrain = bool(job.params.get("retrain", False))
     job.report = json.loads(json.dumps(score(runner.store, runner.s, communities=communities,
-                                             progress=False, on_step=on_step), default=str))
+                                             progress=False, on_step=on_step, retrain=retrain),
+                                       default=str))
     job.summary = json.dumps(job.report, indent=2, default=str)
 
 

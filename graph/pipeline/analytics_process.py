@@ -38,7 +38,7 @@ import orjson
 
 from graph.domain.encoding import to_json
 from graph.ledger import Ledger
-from graph.pipeline import handoff
+from graph.pipeline import delta, handoff
 from graph.pipeline.report import peak_rss_mb
 from graph.store.ledger_frames import StoreState
 
@@ -100,10 +100,12 @@ def _remove_leftovers(data_dir: Path) -> None:
 def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, communities: bool,
                    declarations: bool, progress: bool, scored_at: str,
                    start_run: Callable[[], None], profiles: list[Any] | None = None,
-                   screening: Any = None, on_step: Callable[[str], None] | None = None
-                   ) -> tuple[dict, dict, list]:
-    """The analytics in a child process, their results written into `store` here in batches.
-    Returns (report, written, audit plan rows) for `run.score` to store as the ScoreRun."""
+                   screening: Any = None, on_step: Callable[[str], None] | None = None,
+                   retrain: bool = False) -> tuple[dict, dict, list, delta.Snapshot]:
+    """The analytics in a child process, their results written into `store` here in batches: only
+    the rows that differ from the last run's when its hand-off is kept (graph.pipeline.delta).
+    Returns (report, written, audit plan rows) for `run.score` to store as the ScoreRun, and the
+    hand-off to keep (`Snapshot.commit`) once it is stored, or to `discard`."""
     from graph.pipeline.writeback import write_declaration_rows, write_network_rows
 
     data_dir = Path(s.data_dir)
@@ -113,6 +115,9 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
     owner: dict[str, float] = {}
     t0 = time.perf_counter()
     proc = None
+    kept: delta.Snapshot | None = None
+    prev, why = delta.previous(store, s)
+    mode: dict[str, Any] = {"mode": "delta" if prev else "full", "why": why}
     try:
         t = time.perf_counter()
         state = StoreState.from_store(store)
@@ -130,20 +135,28 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
         job = {"settings": s, "analytics": a, "communities": communities, "declarations": declarations,
                "progress": progress, "scored_at": scored_at, "folder": str(folder),
                "profiles": profiles,  # the live risk profiles and watchlist hits, read here by the owner
-               "screening": screening}
+               "screening": screening, "retrain": retrain}
         assert proc.stdin is not None  # opened as a pipe above
         proc.stdin.write(pickle.dumps(job))
         proc.stdin.close()
 
         readers: list[handoff.PartReader] = []
+        network_manifest: list[dict] = []
         network: Future | None = None
         done: dict[str, Any] | None = None
         with os.fdopen(rfd, "rb") as pipe, ThreadPoolExecutor(max_workers=1) as pool:
             def write_network(manifest: dict) -> dict:
                 t = time.perf_counter()
-                reader = handoff.PartReader(folder, manifest, s.batch_size)
-                readers.append(reader)
-                out = write_network_rows(store, reader.parts(), batch_size=s.batch_size)
+                if prev is not None:
+                    provisional = {r["key"] for r in store.run("analytics.provisional_parties")}
+                    rows, replaced = delta.network_rows(prev, folder, manifest, provisional)
+                    owner["diff_network"] = round(time.perf_counter() - t, 3)
+                    out = write_network_rows(store, rows, batch_size=s.batch_size, replaced=replaced)
+                    out["provisional_rewritten"] = len(provisional)
+                else:
+                    reader = handoff.PartReader(folder, manifest, s.batch_size)
+                    readers.append(reader)
+                    out = write_network_rows(store, reader.parts(), batch_size=s.batch_size)
                 owner["write_network"] = round(time.perf_counter() - t, 3)
                 if progress:
                     print(f"[score] write_network {owner['write_network']:.2f}s (alongside the declaration "
@@ -160,6 +173,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                         f"the analytics process (pid {proc.pid}) stopped without its results "
                         f"(exit code {proc.returncode})") from None
                 if kind == "network":
+                    network_manifest.append(value)
                     start_run()  # recorded as running before anything is written back
                     network = pool.submit(write_network, value)
                 elif kind == "step":  # the child's step begins: the job's progress (and its cancel point)
@@ -173,12 +187,20 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                     done = value
             written = network.result() if network is not None else {"seconds": {}}
         t = time.perf_counter()
-        reader = handoff.PartReader(folder, done["declarations"], s.batch_size)
-        readers.append(reader)
-        dec_written = write_declaration_rows(store, reader.parts(), batch_size=s.batch_size)
+        diffed = delta.declaration_rows(prev, folder, done["declarations"]) if prev is not None else None
+        if diffed is not None:
+            owner["diff_declarations"] = round(time.perf_counter() - t, 3)
+            dec_written = write_declaration_rows(store, diffed[0], batch_size=s.batch_size, cleared=diffed[1])
+        else:
+            if prev is not None:
+                mode["declarations"] = "full write: the run's declaration parts differ from the kept ones"
+            reader = handoff.PartReader(folder, done["declarations"], s.batch_size)
+            readers.append(reader)
+            dec_written = write_declaration_rows(store, reader.parts(), batch_size=s.batch_size)
         owner["write_declarations"] = round(time.perf_counter() - t, 3)
         written["seconds"].update(dec_written.pop("seconds"))
         written.update(dec_written)
+        written["write_back"] = mode
         proc.wait(30)
         t = time.perf_counter()
         body = orjson.loads((folder / "report.json").read_bytes())
@@ -187,6 +209,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
         rep["process"] = {
             "analytics": "child", "frames": "ledger",
             "child": {"pid": proc.pid, "peak_rss_mb": done["peak_rss_mb"], "seconds": done["seconds"],
+                      "cpu_s": done.get("cpu_s"),
                       "timings_s": rep["timings_s"]},
             "owner": {"peak_rss_mb": round(peak_rss_mb(), 1), "seconds": round(time.perf_counter() - t0, 3),
                       "timings_s": owner},
@@ -197,13 +220,15 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
                         "results_read_s": round(sum(r.seconds for r in readers), 3)},
         }
         rep["timings_s"] = {**rep["timings_s"], **owner}
-        return rep, written, plan
+        kept = delta.Snapshot(folder, network_manifest[0], done["declarations"])
+        return rep, written, plan, kept
     finally:
         if proc is not None:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        if kept is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def child_main() -> None:
@@ -251,7 +276,8 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
     r = analyse_for_score(frames, job["analytics"], s, communities=job["communities"],
                           declarations=job["declarations"], progress=job["progress"], timings=timings,
                           on_network=on_network, profiles=job.get("profiles"),
-                          screening=job.get("screening"), on_step=on_step)
+                          screening=job.get("screening"), on_step=on_step,
+                          retrain=bool(job.get("retrain")))
     t = time.perf_counter()
     dec = handoff.write_parts(declaration_rows(r), folder, "declarations")
     rep = report(r)
@@ -259,5 +285,9 @@ def _child(job: dict, send: Callable[[tuple], None]) -> None:
     timings["handoff_declarations"] = round(time.perf_counter() - t, 3)
     rep["timings_s"] = dict(timings)
     (folder / "report.json").write_text(to_json({"report": rep, "audit_plan_rows": plan}), encoding="utf-8")
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
     send(("done", {"network": sent["network"], "declarations": dec, "peak_rss_mb": round(peak_rss_mb(), 1),
-                   "seconds": round(time.perf_counter() - t0, 3)}))
+                   "seconds": round(time.perf_counter() - t0, 3),
+                   "cpu_s": round(use.ru_utime + use.ru_stime, 3)}))

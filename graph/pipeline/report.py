@@ -31,6 +31,8 @@ def report(r: Results) -> dict:
                        if len(g) else []),
         "timings_s": dict(r.timings), "notes": list(r.notes),
     }
+    if r.model:  # the assessment model: reused or trained, when it was trained, why
+        rep["model"] = dict(r.model)
     d = r.declarations
     if "cover" in d:
         rep["cover_items"] = len(d["cover"])

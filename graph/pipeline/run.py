@@ -25,7 +25,8 @@ when asked (`where="in-process"`), steps 1-7 run here on `Frames.from_store`. Bo
 
 The write-back is `graph.pipeline.writeback`, the run report `graph.pipeline.report`.
 `analyse(frames)` is steps 2-7 as a pure function (tests and the benchmark call it on frames built
-in code or read once); `score(store)` is the whole run.
+in code or read once); `score(store)` is the whole run. (A little over 400 lines: the one place
+the steps are ordered, for the pure run, the in-process run and the child's run alike.)
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ class Results:
     notes: list[str] = field(default_factory=list)
     #: the live screening hits this run read (graph.pipeline.screening.live_hits), None without lists
     screening: pd.DataFrame | None = None
+    #: the assessment model of this run: reused or trained, when it was trained, why (report "model")
+    model: dict[str, Any] = field(default_factory=dict)
 
     def party_risk(self) -> pd.Series:
         """Party key -> entity risk score (0..1): what the declaration analytics read."""
@@ -172,15 +175,35 @@ def analyse(frames: Frames, settings: AnalyticsSettings | None = None, *, commun
     return r
 
 
-def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer) -> dict[str, Any]:
+def _declaration_prep(frames: Frames, s: AnalyticsSettings, step: _Timer,
+                      model_settings: Settings | None = None, retrain: bool = True) -> dict[str, Any]:
     """The assessment model's training (everything but its lane thresholds), which needs no network
     result: `score` runs it on a second thread beside the network analytics (LightGBM releases the
     GIL). Measured at 1M items: 105.8 s -> 94.0 s, peak RSS 4.70 -> 5.13 GB (the features exist while
     the network steps run). Only the training: the unit-value steps too (pandas, GIL-bound) gave
-    91.5 s within the noise, at 5.37 GB."""
+    91.5 s within the noise, at 5.37 GB.
+
+    With `model_settings` and not `retrain`, the stored model is reused when it is fresh
+    (graph.declarations.assessment.reuse) and only the items' features are computed here."""
     from graph.declarations import assessment
+    from graph.declarations.assessment import reuse
 
     out: dict[str, Any] = {}
+    if model_settings is not None and not retrain:
+        with step("assessment_features"):
+            model, why = reuse.stored_model(reuse.model_path(model_settings.data_dir), frames,
+                                            max_age_days=model_settings.model_max_age_days,
+                                            max_label_growth=model_settings.model_max_label_growth)
+            if model is not None:
+                try:
+                    out["reused"] = (model, reuse.features_for(model, frames))
+                except ValueError as e:
+                    why = f"{e}: trained anew"
+            out["model_note"] = why
+        if "reused" in out:
+            return out
+    elif retrain and model_settings is not None:
+        out["model_note"] = "trained (asked to retrain)"
     with step("assessment_train"):
         try:
             out["trained"] = assessment.train(frames, max_rows=s.assessment_max_rows,
@@ -215,17 +238,25 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
         r.declarations["unit_value_anomalies"] = declarations.unit_value_anomalies(frames)
         r.declarations["hs_switches"] = declarations.hs_switches(frames)
     with step("assessment"):
-        trained = prep.pop("trained")  # popped, so the features (~0.4 GB at 1M) go before the write-back
         model = None
-        if isinstance(trained, ValueError):
-            r.notes.append(f"assessment model not fitted: {trained}")
+        if "reused" in prep:
+            model, X = prep.pop("reused")  # popped, so the features (~0.4 GB at 1M) go before the write-back
+            assessment.cut_thresholds(model, party_risk)
+            r.model = {"model": "reused", "trained_at": model.trained_at, "note": prep.get("model_note")}
         else:
-            model = assessment.finish(trained, party_risk)
+            trained = prep.pop("trained")
+            if isinstance(trained, ValueError):
+                r.notes.append(f"assessment model not fitted: {trained}")
+            else:
+                model, X = assessment.finish(trained, party_risk), trained.X
+                r.model = {"model": "trained", "trained_at": model.trained_at, "note": prep.get("model_note")}
+            del trained
+        if model is not None:
             if model_settings is not None:
                 assessment.save_model(model, model_settings)
             r.declarations["assessment"] = assessment.assess_all(
-                frames, party_risk, model, cover=r.declarations["cover"], features=trained.X)
-            del trained
+                frames, party_risk, model, cover=r.declarations["cover"], features=X)
+            del X
     # categories, the live profiles (the strictest lane wins) and the random picks, with or without a
     # model: without one the profiles still fire (their hits become alerts) and no lane is proposed
     from graph.pipeline.profile_context import profile_hits
@@ -243,7 +274,7 @@ def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, comm
                       declarations: bool, progress: bool, timings: dict[str, float],
                       on_network: Callable[[Results], None], profiles: list[Any] | None = None,
                       on_step: Callable[[str], None] | None = None,
-                      screening: pd.DataFrame | None = None) -> Results:
+                      screening: pd.DataFrame | None = None, retrain: bool = False) -> Results:
     """What `score` runs on its frames, in this process or in the analytics process
     (`graph.pipeline.analytics_process`): the assessment model trains on a second thread beside the
     network analytics (it needs no network result); `on_network(r)` is called once the network
@@ -252,7 +283,7 @@ def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, comm
 
     step = _Timer(timings, progress, on_step)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamga-declaration-prep") as pool:
-        prep = pool.submit(_declaration_prep, frames, a, step) \
+        prep = pool.submit(_declaration_prep, frames, a, step, s, retrain) \
             if declarations and not frames.declarations.empty else None
         r = analyse(frames, a, communities=communities, declarations=False, progress=progress,
                     timings=timings, model_settings=s, on_step=on_step, screening=screening)
@@ -267,7 +298,8 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
                       declarations: bool, progress: bool, scored_at: str,
                       start_run: Callable[[], None], profiles: list[Any] | None = None,
                       on_step: Callable[[str], None] | None = None,
-                      screening: pd.DataFrame | None = None) -> tuple[dict, dict, list]:
+                      screening: pd.DataFrame | None = None,
+                      retrain: bool = False) -> tuple[dict, dict, list]:
     """The analytics here, on frames read from the store; returns (report, written, audit plan rows)
     as `analytics_process.score_in_child` does."""
     timings: dict[str, float] = {}
@@ -300,12 +332,14 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
 
         r = analyse_for_score(frames, a, s, communities=communities, declarations=declarations,
                               progress=progress, timings=timings, on_network=on_network,
-                              profiles=profiles, on_step=on_step, screening=screening)
+                              profiles=profiles, on_step=on_step, screening=screening, retrain=retrain)
         written = network_written[0].result()
     with step("write_declarations"):
         dec_written = write_declaration_results(store, r, batch_size=s.batch_size)
     written["seconds"].update(dec_written.pop("seconds"))
     written.update(dec_written)
+    written["write_back"] = {"mode": "full", "why": "full write: the analytics ran in the store's process "
+                                                    "(the delta write-back diffs the child's hand-off files)"}
     rep = report(r)
     plan = audit_plan_rows(r)
     rep["process"] = {"analytics": "in-process", "frames": "store"}
@@ -315,13 +349,17 @@ def _score_in_process(store: GraphStore, s: Settings, a: AnalyticsSettings, *, c
 def score(store: GraphStore, settings: Settings | None = None, *, communities: bool = True,
           progress: bool = True, analytics: AnalyticsSettings | None = None,
           declarations: bool = True, where: str = "auto",
-          on_step: Callable[[str], None] | None = None) -> dict:
+          on_step: Callable[[str], None] | None = None, retrain: bool = False) -> dict:
     """`tamga score`: load, analyse, write back; returns the report (also stored as a ScoreRun).
 
     `where` the analytics run: "child" in a process of their own that reads the ledger and never
     opens the store (`graph.pipeline.analytics_process`), "in-process" here on frames read from the
     store, "auto" the child when the ledger holds what the store holds (a store loaded before the
-    ledger existed is scored here, with a note saying why)."""
+    ledger existed is scored here, with a note saying why).
+
+    The stored assessment model is reused while it is fresh (graph.declarations.assessment.reuse;
+    `retrain` trains it regardless), and with the analytics in the child only the rows that differ
+    from the last run's are written back (graph.pipeline.delta)."""
     from graph.pipeline import analytics_process
 
     s = settings or get_settings()
@@ -346,21 +384,23 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     screened["seconds"] = round(time.perf_counter() - t_screen, 3)
     profiles = live(store)
     child, why_here = analytics_process.choose(store, s, where)
+    kept = None
     if child:
         def start_child_run() -> None:
             if on_step is not None:
                 on_step("write")
             start_run()
 
-        rep, written, plan = analytics_process.score_in_child(
+        rep, written, plan, kept = analytics_process.score_in_child(
             store, s, a, communities=communities, declarations=declarations, progress=progress,
             scored_at=scored_at, start_run=start_child_run, profiles=profiles, screening=hits,
-            on_step=on_step)
+            on_step=on_step, retrain=retrain)
     else:
         rep, written, plan = _score_in_process(store, s, a, communities=communities,
                                                declarations=declarations,
                                                progress=progress, scored_at=scored_at, start_run=start_run,
-                                               profiles=profiles, on_step=on_step, screening=hits)
+                                               profiles=profiles, on_step=on_step, screening=hits,
+                                               retrain=retrain)
         if why_here:
             rep["notes"].append(why_here)
     rep["written"] = written
@@ -372,8 +412,14 @@ def score(store: GraphStore, settings: Settings | None = None, *, communities: b
     key = run_key
     rep["run"] = key
     stored = {**rep, "audit_plan_rows": plan, "audit_random_share": a.audit_random_share}
-    store.run("analytics.write_score_run", key=key, started_at=scored_at,
-              finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
+    try:
+        store.run("analytics.write_score_run", key=key, started_at=scored_at,
+                  finished_at=finished.isoformat(timespec="seconds"), report=to_json(stored))
+        if kept is not None:  # the next run's delta write-back diffs against it (graph.pipeline.delta)
+            kept.commit(s.data_dir, key)
+    finally:
+        if kept is not None:
+            kept.discard()
     rep["alerts"] = raise_alerts(store, s)  # the triage queue: alerts of this run, de-duplicated, into cases
     t = time.perf_counter()
     store.checkpoint()  # fold the WAL into the file now (Grafeo: rewrites it), so a reopen is quick

@@ -39,6 +39,10 @@ def _drain(store: GraphStore, name: str, batch: int) -> int:
             return total
 
 
+def _keyed(keys: Iterable[Any]) -> list[dict]:
+    return [{"key": k} for k in keys]
+
+
 def _consume(it) -> int:
     n = 0
     for res in it:
@@ -145,20 +149,26 @@ def write_network_results(store: GraphStore, r: Results, *, batch_size: int = 50
 
 
 def write_network_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *,
-                       batch_size: int = 5000) -> dict:
-    """`network_rows`' parts into the store, in batches (earlier Entity/Group nodes replaced)."""
+                       batch_size: int = 5000, replaced: Mapping[str, list] | None = None) -> dict:
+    """`network_rows`' parts into the store, in batches (earlier Entity/Group nodes replaced). With
+    `replaced` (a delta write-back, graph.pipeline.delta), only the entity and group keys it names are
+    deleted before the rows (those that changed) are created."""
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     lap = _Laps(seconds)
     out["parties"] = _consume(store.run_batches("analytics.write_parties", rows["parties"], batch_size))
 
     lap("parties")
-    out["entities_deleted"] = _drain(store, "analytics.delete_entities", batch_size)
+    out["entities_deleted"] = (_drain(store, "analytics.delete_entities", batch_size) if replaced is None
+                               else _consume(store.run_batches("analytics.delete_entities_by_key",
+                                                               _keyed(replaced["entities"]), batch_size)))
     out["entities"] = _consume(store.run_batches("analytics.write_entities", rows["entities"], batch_size))
     _consume(store.run_batches("analytics.write_resolved_to", rows["resolved_to"], batch_size))
 
     lap("entities")
-    out["groups_deleted"] = _drain(store, "analytics.delete_groups", batch_size)
+    out["groups_deleted"] = (_drain(store, "analytics.delete_groups", batch_size) if replaced is None
+                             else _consume(store.run_batches("analytics.delete_groups_by_key",
+                                                             _keyed(replaced["groups"]), batch_size)))
     out["groups"] = _consume(store.run_batches("analytics.write_groups", rows["groups"], batch_size))
     _consume(store.run_batches("analytics.write_member_of", rows["member_of"], batch_size))
 
@@ -234,15 +244,22 @@ def write_declaration_results(store: GraphStore, r: Results, *, batch_size: int 
 
 
 def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *,
-                           batch_size: int = 5000) -> dict:
-    """`declaration_rows`' parts into the store, in batches (earlier flags cleared)."""
+                           batch_size: int = 5000, cleared: Mapping[str, list] | None = None) -> dict:
+    """`declaration_rows`' parts into the store, in batches (earlier flags cleared). With `cleared`
+    (a delta write-back, graph.pipeline.delta), only the keys it names are cleared, per part."""
     out: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     lap = _Laps(seconds)
     present = {x["part"] for x in rows.get("present", [])}
+
+    def clear(part: str, drain: str, by_key: str) -> int:
+        if cleared is None:
+            return _drain(store, drain, batch_size)
+        return _consume(store.run_batches(by_key, _keyed(cleared.get(part, [])), batch_size))
+
     if present:
         # cover flags are few: clear the old ones, then write
-        out["cover_cleared"] = _drain(store, "analytics.clear_cover_results", batch_size)
+        out["cover_cleared"] = clear("cover", "analytics.clear_cover_results", "analytics.clear_cover_items")
         if "assessments" not in rows:
             out["assessments_cleared"] = _drain(store, "analytics.clear_assessment_results", batch_size)
     if "cover" in rows:
@@ -250,8 +267,10 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
     lap("cover")
     if present:
         # unit-value anomalies (~1% of items) and HS switches (few parties): clear the old ones, then write
-        out["unit_values_cleared"] = _drain(store, "analytics.clear_unit_value_results", batch_size)
-        out["hs_switches_cleared"] = _drain(store, "analytics.clear_hs_switch_results", batch_size)
+        out["unit_values_cleared"] = clear("unit_values", "analytics.clear_unit_value_results",
+                                           "analytics.clear_unit_value_items")
+        out["hs_switches_cleared"] = clear("hs_switches", "analytics.clear_hs_switch_results",
+                                           "analytics.clear_hs_switch_parties")
     if "unit_values" in rows:
         out["unit_value_anomalies"] = _consume(store.run_batches("analytics.write_unit_values",
                                                                  rows["unit_values"], batch_size))
@@ -271,7 +290,8 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
                                                               batch_size))
     lap("trader_categories")
     if "profile_hits" in present:  # few items (the selected ones): clear the earlier run's, then write
-        out["profile_hits_cleared"] = _drain(store, "analytics.clear_profile_hits", batch_size)
+        out["profile_hits_cleared"] = clear("profile_hits", "analytics.clear_profile_hits",
+                                            "analytics.clear_profile_hit_items")
     if "profile_hits" in rows:
         out["profile_hits"] = _consume(store.run_batches("analytics.write_profile_hits", rows["profile_hits"],
                                                          batch_size))

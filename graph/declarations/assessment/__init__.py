@@ -20,7 +20,8 @@ declaration; clear if inspected and clean; unlabelled otherwise. The label is kn
 of the item's date and the offence's date.
 
 A package because the one module had grown to ~950 lines doing five jobs: `features` (the columns),
-`network` (the time-respecting party graph features), `model` (feature frame, training, lanes),
+`network` (the time-respecting party graph features), `model` (feature frame, training), `lanes`
+(thresholds), `reuse` (the stored model in the daily run),
 `explain` (contributions and reasons), `scoring` (all items in a batch, one posted item).
 `from graph.declarations import assessment` gives the names the pipeline, the API, the benchmarks
 and the tests use.
@@ -41,6 +42,7 @@ from graph.declarations.assessment.features import (
                                                      own_features,
                                                      value_features,
 )
+from graph.declarations.assessment.lanes import cut_lanes, cut_thresholds, lane_thresholds
 from graph.declarations.assessment.model import (
                                                      COVER_WEIGHT,
                                                      LGB_PARAMS,
@@ -51,12 +53,10 @@ from graph.declarations.assessment.model import (
                                                      Trained,
                                                      _encode,
                                                      _train,
-                                                     cut_lanes,
                                                      feature_columns,
                                                      feature_frame,
                                                      finish,
                                                      fit,
-                                                     lane_thresholds,
                                                      save_model,
                                                      train,
 )
@@ -67,7 +67,8 @@ from graph.declarations.goods import hs_norms
 __all__ = [
     "COVER_WEIGHT", "FEATURE_DOCS", "LGB_PARAMS", "MODEL_FILE", "NETWORK_WEIGHT", "NUM_THREADS", "OWN_GROUPS",
     "SEED", "SMOOTH", "AssessmentModel", "Assessor", "Trained", "_base", "_encode", "_past_counts",
-    "_row_vector", "_train", "assess_all", "contributions", "cut_lanes", "feature_columns", "feature_frame",
+    "_row_vector", "_train", "assess_all", "contributions", "cut_lanes", "cut_thresholds",
+    "feature_columns", "feature_frame",
     "finish", "fit",
     "history_features", "hs_norms", "labels", "lane_thresholds", "neighbour_mean", "network_features",
     "network_snapshot", "novelty_features", "novelty_values", "own_features", "party_network", "path_table",

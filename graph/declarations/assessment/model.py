@@ -4,7 +4,6 @@ of feature set on a held-out period, the tables that score one posted item, the 
 
 from __future__ import annotations
 
-import math
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,21 +12,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph.declarations.assessment.calibration import calibrate, fit_calibration
+from graph.declarations.assessment.calibration import calibrate
 from graph.declarations.assessment.explain import path_table
 from graph.declarations.assessment.features import (
     OWN_GROUPS,
     _base,
     history_features,
+    label_counts,
     labels,
     novelty_features,
     own_features,
 )
+from graph.declarations.assessment.lanes import (
+    RED_SHARE,
+    YELLOW_SHARE,
+    cut_thresholds,
+)
 from graph.declarations.assessment.network import network_features, network_snapshot
 from graph.declarations.goods import hs_norms
-from graph.domain.vocabulary import PARTY_ROLE_NAMES, PROPOSED_LANES, Lane
+from graph.domain.vocabulary import PARTY_ROLE_NAMES
 
 MODEL_FILE = "assessment_model.pkl"
+
+#: the stored model's layout and its features' definitions: raise it when either changes, so a
+#: model file of the older layout is trained anew instead of scored with (`reuse.stored_model`)
+MODEL_VERSION = 2
 
 
 SEED = 7
@@ -117,6 +126,12 @@ class AssessmentModel:
     cover_profiles: list[dict] = field(default_factory=list)
     # isotonic knots (score, hit rate) from the tuning period (graph.declarations.assessment.calibration)
     calibration: list[tuple[float, float]] = field(default_factory=list)
+    # what the lanes are cut on (`cut_thresholds`): the tuning period's items (their parties, the
+    # booster's score, the outcome), or without one the fitted items (no outcome)
+    lane_basis: pd.DataFrame | None = None
+    version: int = 0  # MODEL_VERSION when trained; 0: a file from before versions
+    trained_at: str | None = None  # ISO time (UTC) of the training
+    label_counts: dict[str, int] = field(default_factory=dict)  # features.label_counts at training
     _booster: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -189,31 +204,6 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y, s))
-
-
-#: the shares of items the lanes are cut at by default (about 5 % red, 15 % yellow): also what the
-#: risk-areas view compares the lane shares over time with (graph.pipeline.risk_areas)
-RED_SHARE = 0.05
-YELLOW_SHARE = 0.15
-
-
-def lane_thresholds(scores: np.ndarray, *, red_share: float = RED_SHARE,
-                    yellow_share: float = YELLOW_SHARE) -> dict[str, float]:
-    """Score thresholds so that about `red_share` of items go red and `yellow_share` yellow."""
-    s = np.sort(np.asarray(scores, float))[::-1]
-    if len(s) == 0:
-        return {Lane.RED.value: 1.0, Lane.YELLOW.value: 1.0}
-    red = s[min(math.ceil(red_share * len(s)) - 1, len(s) - 1)] if red_share > 0 else np.inf
-    yel = s[min(math.ceil((red_share + yellow_share) * len(s)) - 1, len(s) - 1)] if yellow_share > 0 else red
-    return {Lane.RED.value: float(red), Lane.YELLOW.value: float(min(yel, red))}
-
-
-def cut_lanes(scores, thresholds: dict[str, float]) -> np.ndarray:
-    """The lane of each score: red at or above the red threshold, else yellow at or above the yellow
-    one, else green. The one place lanes are cut (training, batch scoring and one posted item)."""
-    s = np.asarray(scores, float)
-    return np.where(s >= thresholds[Lane.RED], Lane.RED.value,
-                    np.where(s >= thresholds[Lane.YELLOW], Lane.YELLOW.value, Lane.GREEN.value))
 
 
 def fit(frames, party_risk: pd.Series | None = None, as_of=None, *, feature_set: str = "auto",
@@ -330,13 +320,22 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
     reg = {}
     if not frames.parties.empty and frames.parties["registered_on"].notna().any():
         reg = pd.to_datetime(frames.parties.set_index("key")["registered_on"]).dropna().to_dict()
+    from datetime import UTC, datetime
+
+    roles = list(PARTY_ROLE_NAMES)
+    if can_tune:
+        basis = base.loc[tu, roles].reset_index(drop=True).assign(score=tried[chosen]["scores"], y=ytu)
+    else:
+        basis = base.loc[past, roles].reset_index(drop=True).assign(
+            score=booster.predict(X[past]), y=np.nan)
     model = AssessmentModel(
         booster_text=booster.model_to_string(), features=list(X.columns), categorical=categorical,
         prior=prior,
         as_of=as_of, norms=norms, groups=groups, trader_hs=trader_hs, network=net, registered_on=reg,
         thresholds={}, lane_rates={}, feature_set=feature_set,
         metrics={"fit_items": int(past.sum()), "rounds": int(rounds), "prior": prior, "tune_auc": tune_auc},
-        cover_profiles=_cover_profiles(frames, as_of),
+        cover_profiles=_cover_profiles(frames, as_of), lane_basis=basis, version=MODEL_VERSION,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"), label_counts=label_counts(frames),
     )
     if can_tune:
         return Trained(model, X, base, tu.to_numpy(), tried[chosen]["scores"], ytu, past.to_numpy())
@@ -345,28 +344,8 @@ def train(frames, as_of=None, *, feature_set: str = "auto", tune_share: float = 
 
 def finish(t: Trained, party_risk: pd.Series | None, *, red_share: float = RED_SHARE,
            yellow_share: float = YELLOW_SHARE) -> AssessmentModel:
-    """The lane thresholds and the expected rate per lane: cut on the score the items will get, the
-    model's with the parties' network risk (noisy-OR). That risk is computed from all offences, so
-    the tuning period's lane rates are optimistic where the network decides; the thresholds
-    themselves need no labels. Without a tuning period, cut on the fitted items."""
-    from graph.declarations.assessment.scoring import _combine, party_network
-
-    m = t.model
-    if t.tune is not None:
-        assert t.tune_scores is not None and t.tune_y is not None  # both set with the tuning period
-        net_tu, _ = party_network(t.base[t.tune], party_risk)
-        scores = _combine(t.tune_scores, net_tu, np.zeros(len(net_tu)), NETWORK_WEIGHT, COVER_WEIGHT)
-        m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)
-        lane = cut_lanes(scores, m.thresholds)
-        m.lane_rates = {ln: float(t.tune_y[lane == ln].mean()) if (lane == ln).any() else float("nan")
-                        for ln in PROPOSED_LANES}
-        m.calibration = fit_calibration(scores, t.tune_y)
-    else:
-        net_past, _ = party_network(t.base[t.past], party_risk)
-        scores = _combine(m.booster.predict(t.X[t.past]), net_past, np.zeros(len(net_past)), NETWORK_WEIGHT,
-                          COVER_WEIGHT)
-        m.thresholds = lane_thresholds(scores, red_share=red_share, yellow_share=yellow_share)
-    return m
+    """The trained model with its lane thresholds (`cut_thresholds`)."""
+    return cut_thresholds(t.model, party_risk, red_share=red_share, yellow_share=yellow_share)
 
 
 def hit_rate(model: AssessmentModel, scores: np.ndarray) -> np.ndarray:

@@ -80,10 +80,10 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
     starts = sorted(period.dropna().unique())
     if not starts:
         return out.drop(columns=list(out.columns))
-    keys = pd.Index(pd.unique(np.concatenate([base[r].dropna().to_numpy(dtype=object)
-                                              for r in PARTY_ROLE_NAMES])))
+    # party codes in order of first appearance over the roles: one factorize, no Python strings
+    all_codes, keys = pd.factorize(pd.concat([base[r] for r in PARTY_ROLE_NAMES], ignore_index=True))
     n = len(keys)
-    codes = {r: keys.get_indexer(base[r].to_numpy(dtype=object)) for r in PARTY_ROLE_NAMES}
+    codes = {r: all_codes[i * len(base):(i + 1) * len(base)] for i, r in enumerate(PARTY_ROLE_NAMES)}
     date = base["date"].to_numpy(dtype="datetime64[ns]")
     order = np.argsort(date, kind="stable")  # NaT last
     sorted_dates = date[order]

@@ -14,11 +14,11 @@ import pandas as pd
 
 from graph.declarations.assessment.explain import NUM_THREADS, _reasons, contributions
 from graph.declarations.assessment.features import _base, _smoothed, labels, novelty_values, value_features
+from graph.declarations.assessment.lanes import cut_lanes
 from graph.declarations.assessment.model import (
     MODEL_FILE,
     AssessmentModel,
     _encode,
-    cut_lanes,
     feature_frame,
     hit_rate,
 )

@@ -101,6 +101,7 @@ def test_child_process_scores_equal_in_process_scores(both):
         assert rep_a.get(k) == rep_b.get(k), k
     wa, wb = dict(rep_a["written"]), dict(rep_b["written"])
     wa.pop("seconds"), wb.pop("seconds")
+    assert wa.pop("write_back")["mode"] == wb.pop("write_back")["mode"] == "full"  # a fresh store: every row
     assert wa == wb
 
 
