@@ -1,8 +1,8 @@
 """Network risk: enforcement history propagated through the graph, combined with declared features.
 
 1. Seeds. Each entity's enforcement history: offences weighted by type, amount, status (suspected
-   counts half) and age (half-life), inspection violations, and investigators' confirmed-risk /
-   cleared decisions.
+   counts half) and age (half-life), inspection violations that no offence record explains, and
+   investigators' confirmed-risk / cleared decisions.
 2. Propagation. Personalised PageRank from the seeds over one graph of entities and the link
    nodes between them: shared identifiers and officers weighted by specificity (graph.network.groups), and
    trade (declarant, supplier, broker, carrier) weighted by volume and damped by the partner's
@@ -100,6 +100,11 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
     d = frames.declarations
     if len(d):
         viol = d[d["inspection_result"] == "violation"]
+        if len(off):
+            # a violation whose declaration carries an offence record is weighed once, as that offence
+            # (type and amount): counted again at `violation_weight` it made an honest slip of a few
+            # hundred seed like a scheme that evaded tens of thousands (issue 12)
+            viol = viol[~viol["declaration_key"].isin(off["declaration_key"].dropna())]
         if len(viol):
             age = ((ref - viol["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
             decay = 0.5 ** (age / s.half_life_years)
