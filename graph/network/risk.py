@@ -33,6 +33,7 @@ import pandas as pd
 from graph.domain.vocabulary import DEFAULT_OFFENCE_STATUS, DecisionKind, OffenceStatus, liable_party
 from graph.engine import csr
 from graph.engine.stats import damping
+from graph.network.brokers import broker_capture, client_suspicion, suspicious_clients
 from graph.network.groups import Groups, severity
 from graph.network.projection import Projection
 from graph.network.resolution import Resolution
@@ -65,6 +66,7 @@ class RiskSettings:
     exposure_scale: float = 20.0  # exposure (PPR / mean) at which the network feature reaches ~0.63
     ground: float = 1.0  # weight of every entity's way back to the seeds: weak links pass on little
     recent_years: float = 2.0  # newness feature: registered within this many years of the data's end
+    broker_prior_clients: float = 2.0  # clean pseudo-clients of every broker (graph.network.brokers)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -248,6 +250,24 @@ def group_risk(c: Context) -> np.ndarray:
     return out
 
 
+def broker_pairs(c: Context) -> pd.DataFrame:
+    """Per (client, broker): the broker's capture as this client sees it (graph.network.brokers)."""
+    return broker_capture(c.proj, client_suspicion(c.seeds, c.groups), c.groups.pairs,
+                          c.settings.broker_prior_clients)
+
+
+def captured_broker(c: Context) -> np.ndarray:
+    """Files through a captured broker: the mean suspicion (own record or linked group's risk) of the
+    broker's other clients, counted with two clean pseudo-clients so a hub or a two-client broker stays
+    low, times the share of the entity's brokered declarations that go through it and its strongest
+    shared identifier or officer with another of the broker's clients; the strongest broker."""
+    out = np.zeros(c.proj.n_entities)
+    b = broker_pairs(c)
+    if len(b):
+        np.maximum.at(out, b["client"].to_numpy(dtype=np.int64), b["value"].to_numpy(dtype=float))
+    return out
+
+
 def phoenix_succession(c: Context) -> np.ndarray:
     """Likely successor of a deregistered offender: registered after it, sharing its director, phone,
     bank or address, trading the same goods with the same suppliers."""
@@ -318,6 +338,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("network_exposure", 0.15, network_exposure),
     Feature("offender_links", 0.20, offender_links),
     Feature("group_risk", 0.20, group_risk),
+    Feature("captured_broker", 0.12, captured_broker),
     Feature("phoenix_succession", 0.12, phoenix_succession),
     Feature("newness", 0.03, newness),
     Feature("watchlist_hit", 0.6, watchlist_hit, additive=True),
@@ -381,7 +402,7 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
             max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which
-    group, which phoenix predecessor."""
+    group, which captured broker (and its suspicious clients), which phoenix predecessor."""
     proj, spec = c.proj, c.groups.specificity
     names = proj.entities["name"].to_numpy()
     kinds = proj.link_nodes["kind"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
@@ -397,6 +418,10 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
+    bp_all = broker_pairs(c)
+    bp = bp_all[bp_all["value"] > 0].sort_values("value", ascending=False).drop_duplicates("client")
+    best_broker = bp.set_index("client")
+    suspicion = client_suspicion(c.seeds, c.groups)
     wl = watchlist_rows(c)
     hits_of = wl.groupby("entity") if len(wl) else None
     out: dict[int, dict[str, Any]] = {}
@@ -441,6 +466,14 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
         if g >= 0:
             row = c.groups.table.iloc[g]
             r["group"] = {"group_id": row["group_id"], "size": int(row["size"]), "risk": float(row["risk"])}
+        if e in best_broker.index:
+            b = best_broker.loc[e]
+            r["captured_broker"] = {
+                "broker": who(int(b["broker"])), "other_clients": int(b["others"]),
+                "capture": round(float(b["capture"]), 3), "share": round(float(b["share"]), 3),
+                "tie": round(float(b["tie"]), 3),
+                "suspicious_clients": [{**who(y), "suspicion": round(v, 3)} for y, v in
+                                       suspicious_clients(bp_all, suspicion, int(b["broker"]), e)][:max_offenders]}
         if ph is not None and e in ph.index:
             r["phoenix"] = {**ph.loc[e, "evidence"], "score": float(ph.loc[e, "score"]),
                             "predecessor_name": str(names[int(ph.loc[e, "predecessor"])] or "")}
