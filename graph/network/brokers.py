@@ -5,8 +5,8 @@ Why: a shell ring files through a broker it controls or that works for it, so th
 is the ring. A member with no record and few identifiers of its own is then still tied to the scheme
 through whom it files with (issue 12: the signal that only the network gives, and that must count
 against a weak own record). A busy honest broker serves hundreds of clients, so a few offenders among
-them barely move its share; `prior_clients` clean pseudo-clients (RiskSettings.broker_prior_clients) keep a broker with two clients, one
-of them with a slip, from looking captured.
+them barely move its share; `prior_clients` clean pseudo-clients (RiskSettings.broker_prior_clients)
+keep a broker with two clients, one of them with a slip, from looking captured.
 
 The capture a client sees is leave-one-out: the mean suspicion of the broker's *other* clients
 (`client_suspicion`: the client's own severity or its linked group's risk, whichever is higher), so a
@@ -19,12 +19,14 @@ clients of a captured broker took the signal at full strength without it and fil
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from graph.network.groups import Groups, severity
 from graph.network.projection import Projection
-
 
 #: a client this suspicious is named in a captured broker's evidence
 SUSPICIOUS = 0.3
@@ -71,9 +73,20 @@ def broker_capture(proj: Projection, suspicion: np.ndarray, links: pd.DataFrame,
     return out.assign(value=out["capture"] * out["share"] * out["tie"])[cols]
 
 
-def suspicious_clients(pairs: pd.DataFrame, suspicion: np.ndarray, broker: int,
-                       client: int) -> list[tuple[int, float]]:
-    """The broker's other clients at or above SUSPICIOUS, most suspicious first: (entity, suspicion)."""
+def broker_evidence(pairs: pd.DataFrame, suspicion: np.ndarray, client: int,
+                    who: Callable[[int], dict[str, Any]], top: int = 5) -> dict[str, Any] | None:
+    """The reason behind a client's captured-broker value (`pairs` from `broker_capture`): the broker
+    it files through with the highest value, its other clients, capture, share, tie and the other
+    clients at or above SUSPICIOUS (most suspicious first, `top` of them); None without a signal."""
+    mine = pairs[(pairs["client"] == client) & (pairs["value"] > 0)]
+    if mine.empty:
+        return None
+    b = mine.loc[mine["value"].idxmax()]
+    broker = int(b["broker"])
     others = pairs.loc[(pairs["broker"] == broker) & (pairs["client"] != client), "client"].to_numpy()
-    hits = [(int(e), float(suspicion[e])) for e in others if suspicion[e] >= SUSPICIOUS]
-    return sorted(hits, key=lambda x: -x[1])
+    hits = sorted(((int(e), float(suspicion[e])) for e in others if suspicion[e] >= SUSPICIOUS),
+                  key=lambda x: -x[1])
+    return {"broker": who(broker), "other_clients": int(b["others"]),
+            "capture": round(float(b["capture"]), 3), "share": round(float(b["share"]), 3),
+            "tie": round(float(b["tie"]), 3),
+            "suspicious_clients": [{**who(e), "suspicion": round(v, 3)} for e, v in hits[:top]]}

@@ -17,7 +17,7 @@
    the sum clipped at 1). Reasons add the evidence: which offenders, through which shared identifiers,
    officers or trade.
 
-Length: a little over 400 lines because the features, their docs and their reasons read one
+Length: over 400 lines because the features, their docs and their reasons read one
 `Context` and one `FEATURES` list here, so a feature's weight cannot drift from its explanation.
 """
 
@@ -33,7 +33,7 @@ import pandas as pd
 from graph.domain.vocabulary import DEFAULT_OFFENCE_STATUS, DecisionKind, OffenceStatus, liable_party
 from graph.engine import csr
 from graph.engine.stats import damping
-from graph.network.brokers import broker_capture, client_suspicion, suspicious_clients
+from graph.network.brokers import broker_capture, broker_evidence, client_suspicion
 from graph.network.groups import Groups, severity
 from graph.network.projection import Projection
 from graph.network.resolution import Resolution
@@ -398,6 +398,27 @@ def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
     return trade_adj
 
 
+def _strongest_per_offender(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Offender paths, strongest first, one per offender."""
+    seen: set[str] = set()
+    uniq: list[dict[str, Any]] = []
+    for p in sorted(paths, key=lambda r: -r["link_weight"]):
+        if (key := p["offender"]["entity_id"]) not in seen:
+            seen.add(key)
+            uniq.append(p)
+    return uniq
+
+
+def _watchlist_evidence(hits: pd.DataFrame) -> list[dict[str, Any]]:
+    """One entity's `watchlist_rows` as reason entries (an officer's hit names the officer)."""
+    return [{"list": h.list, "entity_id": h.entity_id, "name": h.listed_name, "score": h.score,
+             "state": h.state,
+             **({"officer": {"key": h.officer, "name": h.officer_name,
+                             "role": h.role if isinstance(h.role, str) else None}}
+                if h.officer is not None else {})}
+            for h in hits.itertuples(index=False)]
+
+
 def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
             max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
@@ -418,9 +439,7 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
-    bp_all = broker_pairs(c)
-    bp = bp_all[bp_all["value"] > 0].sort_values("value", ascending=False).drop_duplicates("client")
-    best_broker = bp.set_index("client")
+    bp = broker_pairs(c)
     suspicion = client_suspicion(c.seeds, c.groups)
     wl = watchlist_rows(c)
     hits_of = wl.groupby("entity") if len(wl) else None
@@ -440,40 +459,22 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
                     if z != e and c.seeds[z] > 0 and w * w2 >= 0.1:
                         paths.append({"offender": who(z), "link_weight": round(w * w2, 3),
                                       "via": via(nn), "through": who(y), "then_via": via(nn2)})
-        paths.sort(key=lambda r: -r["link_weight"])
-        seen: set[str] = set()
-        uniq: list[dict[str, Any]] = []
-        for p in paths:
-            k = p["offender"]["entity_id"]
-            if k not in seen:
-                seen.add(k)
-                uniq.append(p)
+        uniq = _strongest_per_offender(paths)
         r: dict[str, Any] = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]),
                              "contributions": contrib, "offender_paths": uniq[:max_offenders]}
         tr = sorted(trade_adj.get(e, []), key=lambda r: -r[2])[:max_offenders]
         if tr:
             r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]
         if hits_of is not None and e in hits_of.groups:
-            r["watchlist_hits"] = [{"list": h.list, "entity_id": h.entity_id, "name": h.listed_name,
-                                    "score": h.score, "state": h.state,
-                                    **({"officer": {"key": h.officer, "name": h.officer_name,
-                                                     "role": h.role if isinstance(h.role, str) else None}}
-                                       if h.officer is not None else {})}
-                                   for h in hits_of.get_group(e).itertuples(index=False)][:max_offenders]
+            r["watchlist_hits"] = _watchlist_evidence(hits_of.get_group(e))[:max_offenders]
         if c.seeds[e] > 0:
             r["own_record_weight"] = round(float(c.seeds[e]), 3)
         g = int(c.groups.group_of[e])
         if g >= 0:
             row = c.groups.table.iloc[g]
             r["group"] = {"group_id": row["group_id"], "size": int(row["size"]), "risk": float(row["risk"])}
-        if e in best_broker.index:
-            b = best_broker.loc[e]
-            r["captured_broker"] = {
-                "broker": who(int(b["broker"])), "other_clients": int(b["others"]),
-                "capture": round(float(b["capture"]), 3), "share": round(float(b["share"]), 3),
-                "tie": round(float(b["tie"]), 3),
-                "suspicious_clients": [{**who(y), "suspicion": round(v, 3)} for y, v in
-                                       suspicious_clients(bp_all, suspicion, int(b["broker"]), e)][:max_offenders]}
+        if (cb := broker_evidence(bp, suspicion, e, who, max_offenders)) is not None:
+            r["captured_broker"] = cb
         if ph is not None and e in ph.index:
             r["phoenix"] = {**ph.loc[e, "evidence"], "score": float(ph.loc[e, "score"]),
                             "predecessor_name": str(names[int(ph.loc[e, "predecessor"])] or "")}

@@ -15,7 +15,8 @@ from graph.store.frames import Frames, frame
 
 
 def _add(f: Frames, name: str, rows: list[dict]) -> Frames:
-    return type(f)(**{**f.__dict__, name: pd.concat([getattr(f, name), frame(name, rows)], ignore_index=True)})
+    grown = pd.concat([getattr(f, name), frame(name, rows)], ignore_index=True)
+    return type(f)(**{**f.__dict__, name: grown})
 
 
 def _party(pid: str, name: str, registered: str) -> dict:
@@ -31,8 +32,8 @@ def _decl(n: int, consignee: str, broker: str, violation: bool = False, date: st
 
 
 def family_world(captured: bool = False) -> Frames:
-    """build() plus a family: F1..F3, old firms under one director at one address and phone, F1 with three honest
-    slips found at inspection (an offence of ~150 evaded on each violating declaration). With
+    """build() plus a family: F1..F3, old firms under one director at one address and phone, F1 with
+    three honest slips found at inspection (an offence of ~150 evaded on each violating declaration). With
     `captured`, the ring files through its own broker CB, which also serves an honest, unlinked HC."""
     f = build()
     f = _add(f, "parties", [_party(f"F{i}", f"Family Trade {i}", f"20{10 + i}-03-01") for i in (1, 2, 3)]
