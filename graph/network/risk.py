@@ -13,9 +13,9 @@
    mass that reached it through the network, relative to the mean.
 3. Score. A declared, weighted list of features (`FEATURES`, each with a docstring the API serves),
    each 0..1; risk_score = sum(weight x value), so every score splits into per-feature
-   contributions (the network features' weights normalised to 1; the watchlist hit added on top,
-   the sum clipped at 1). Reasons add the evidence: which offenders, through which shared identifiers,
-   officers or trade.
+   contributions (the network features' weights normalised to 1; the captured broker and the
+   watchlist hit added on top, the sum clipped at 1). Reasons add the evidence: which offenders,
+   through which shared identifiers, officers, trade or captured broker.
 
 Length: over 400 lines because the features, their docs and their reasons read one
 `Context` and one `FEATURES` list here, so a feature's weight cannot drift from its explanation.
@@ -338,7 +338,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("network_exposure", 0.15, network_exposure),
     Feature("offender_links", 0.20, offender_links),
     Feature("group_risk", 0.20, group_risk),
-    Feature("captured_broker", 0.12, captured_broker),
+    # on top of the normalised sum, as the watchlist hit: zero for nearly every entity, it leaves every
+    # other score as it was (the trader categories cut fixed levels of these scores; normalised in,
+    # it moved a phoenix successor of the default world below `high`)
+    Feature("captured_broker", 0.12, captured_broker, additive=True),
     Feature("phoenix_succession", 0.12, phoenix_succession),
     Feature("newness", 0.03, newness),
     Feature("watchlist_hit", 0.6, watchlist_hit, additive=True),
