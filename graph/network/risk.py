@@ -233,6 +233,12 @@ def offender_links(c: Context) -> np.ndarray:
         return out
     sev = severity(c.seeds)
     a, b, w = p["a"].to_numpy(), p["b"].to_numpy(), p["weight"].to_numpy()
+    g = c.groups
+    if len(g.table):  # within a closed circle a relative's record counts as its group's does
+        ga, gb = g.group_of[a], g.group_of[b]
+        same = (ga >= 0) & (ga == gb)
+        factor = g.table["record_factor"].to_numpy(dtype=float)
+        w = np.where(same, w * factor[np.maximum(ga, 0)], w)
     np.maximum.at(out, a, w * sev[b])
     np.maximum.at(out, b, w * sev[a])
     return out
