@@ -1,8 +1,8 @@
 """Network risk: enforcement history propagated through the graph, combined with declared features.
 
 1. Seeds. Each entity's enforcement history: offences weighted by type, amount, status (suspected
-   counts half) and age (half-life), inspection violations, and investigators' confirmed-risk /
-   cleared decisions.
+   counts half) and age (half-life), inspection violations that no offence record explains, and
+   investigators' confirmed-risk / cleared decisions.
 2. Propagation. Personalised PageRank from the seeds over one graph of entities and the link
    nodes between them: shared identifiers and officers weighted by specificity (graph.network.groups), and
    trade (declarant, supplier, broker, carrier) weighted by volume and damped by the partner's
@@ -13,11 +13,11 @@
    mass that reached it through the network, relative to the mean.
 3. Score. A declared, weighted list of features (`FEATURES`, each with a docstring the API serves),
    each 0..1; risk_score = sum(weight x value), so every score splits into per-feature
-   contributions (the network features' weights normalised to 1; the watchlist hit added on top,
-   the sum clipped at 1). Reasons add the evidence: which offenders, through which shared identifiers,
-   officers or trade.
+   contributions (the network features' weights normalised to 1; the captured broker and the
+   watchlist hit added on top, the sum clipped at 1). Reasons add the evidence: which offenders,
+   through which shared identifiers, officers, trade or captured broker.
 
-Length: a little over 400 lines because the features, their docs and their reasons read one
+Length: over 400 lines because the features, their docs and their reasons read one
 `Context` and one `FEATURES` list here, so a feature's weight cannot drift from its explanation.
 """
 
@@ -33,6 +33,7 @@ import pandas as pd
 from graph.domain.vocabulary import DEFAULT_OFFENCE_STATUS, DecisionKind, OffenceStatus, liable_party
 from graph.engine import csr
 from graph.engine.stats import damping
+from graph.network.brokers import broker_capture, broker_evidence, client_suspicion
 from graph.network.groups import Groups, severity
 from graph.network.projection import Projection
 from graph.network.resolution import Resolution
@@ -65,6 +66,7 @@ class RiskSettings:
     exposure_scale: float = 20.0  # exposure (PPR / mean) at which the network feature reaches ~0.63
     ground: float = 1.0  # weight of every entity's way back to the seeds: weak links pass on little
     recent_years: float = 2.0  # newness feature: registered within this many years of the data's end
+    broker_prior_clients: float = 2.0  # clean pseudo-clients of every broker (graph.network.brokers)
 
 
 # --------------------------------------------------------------------------- seeds
@@ -100,6 +102,11 @@ def offence_seeds(frames: Frames, proj: Projection, s: RiskSettings | None = Non
     d = frames.declarations
     if len(d):
         viol = d[d["inspection_result"] == "violation"]
+        if len(off):
+            # a violation whose declaration carries an offence record is weighed once, as that offence
+            # (type and amount): counted again at `violation_weight` it made an honest slip of a few
+            # hundred seed like a scheme that evaded tens of thousands (issue 12)
+            viol = viol[~viol["declaration_key"].isin(off["declaration_key"].dropna())]
         if len(viol):
             age = ((ref - viol["date"]).dt.days.fillna(0).clip(lower=0)).to_numpy() / 365.25
             decay = 0.5 ** (age / s.half_life_years)
@@ -226,6 +233,12 @@ def offender_links(c: Context) -> np.ndarray:
         return out
     sev = severity(c.seeds)
     a, b, w = p["a"].to_numpy(), p["b"].to_numpy(), p["weight"].to_numpy()
+    g = c.groups
+    if len(g.table):  # within a closed circle a relative's record counts as its group's does
+        ga, gb = g.group_of[a], g.group_of[b]
+        same = (ga >= 0) & (ga == gb)
+        factor = g.table["record_factor"].to_numpy(dtype=float)
+        w = np.where(same, w * factor[np.maximum(ga, 0)], w)
     np.maximum.at(out, a, w * sev[b])
     np.maximum.at(out, b, w * sev[a])
     return out
@@ -240,6 +253,24 @@ def group_risk(c: Context) -> np.ndarray:
         risks = g.table["risk"].to_numpy()
         inside = g.group_of >= 0
         out[inside] = risks[g.group_of[inside]]
+    return out
+
+
+def broker_pairs(c: Context) -> pd.DataFrame:
+    """Per (client, broker): the broker's capture as this client sees it (graph.network.brokers)."""
+    return broker_capture(c.proj, client_suspicion(c.seeds, c.groups), c.groups.pairs,
+                          c.settings.broker_prior_clients)
+
+
+def captured_broker(c: Context) -> np.ndarray:
+    """Files through a captured broker: the mean suspicion (own record or linked group's risk) of the
+    broker's other clients, counted with two clean pseudo-clients so a hub or a two-client broker stays
+    low, times the share of the entity's brokered declarations that go through it and its strongest
+    shared identifier or officer with another of the broker's clients; the strongest broker."""
+    out = np.zeros(c.proj.n_entities)
+    b = broker_pairs(c)
+    if len(b):
+        np.maximum.at(out, b["client"].to_numpy(dtype=np.int64), b["value"].to_numpy(dtype=float))
     return out
 
 
@@ -313,6 +344,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("network_exposure", 0.15, network_exposure),
     Feature("offender_links", 0.20, offender_links),
     Feature("group_risk", 0.20, group_risk),
+    # on top of the normalised sum, as the watchlist hit: zero for nearly every entity, it leaves every
+    # other score as it was (the trader categories cut fixed levels of these scores; normalised in,
+    # it moved a phoenix successor of the default world below `high`)
+    Feature("captured_broker", 0.12, captured_broker, additive=True),
     Feature("phoenix_succession", 0.12, phoenix_succession),
     Feature("newness", 0.03, newness),
     Feature("watchlist_hit", 0.6, watchlist_hit, additive=True),
@@ -372,11 +407,32 @@ def _trade_with_offenders(trade: pd.DataFrame, off: np.ndarray,
     return trade_adj
 
 
+def _strongest_per_offender(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Offender paths, strongest first, one per offender."""
+    seen: set[str] = set()
+    uniq: list[dict[str, Any]] = []
+    for p in sorted(paths, key=lambda r: -r["link_weight"]):
+        if (key := p["offender"]["entity_id"]) not in seen:
+            seen.add(key)
+            uniq.append(p)
+    return uniq
+
+
+def _watchlist_evidence(hits: pd.DataFrame) -> list[dict[str, Any]]:
+    """One entity's `watchlist_rows` as reason entries (an officer's hit names the officer)."""
+    return [{"list": h.list, "entity_id": h.entity_id, "name": h.listed_name, "score": h.score,
+             "state": h.state,
+             **({"officer": {"key": h.officer, "name": h.officer_name,
+                             "role": h.role if isinstance(h.role, str) else None}}
+                if h.officer is not None else {})}
+            for h in hits.itertuples(index=False)]
+
+
 def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
             max_offenders: int = 5) -> dict[int, dict[str, Any]]:
     """Per entity: the score, each feature's value and contribution, and the evidence: which offenders,
     through which shared identifiers / officers (direct or via one intermediary), which trade, which
-    group, which phoenix predecessor."""
+    group, which captured broker (and its suspicious clients), which phoenix predecessor."""
     proj, spec = c.proj, c.groups.specificity
     names = proj.entities["name"].to_numpy()
     kinds = proj.link_nodes["kind"].to_numpy() if proj.n_links else np.zeros(0, dtype=object)
@@ -392,6 +448,8 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
         return {"entity_id": str(proj.entity_ids[e]), "name": str(names[e] or "")}
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
+    bp = broker_pairs(c)
+    suspicion = client_suspicion(c.seeds, c.groups)
     wl = watchlist_rows(c)
     hits_of = wl.groupby("entity") if len(wl) else None
     out: dict[int, dict[str, Any]] = {}
@@ -410,32 +468,22 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
                     if z != e and c.seeds[z] > 0 and w * w2 >= 0.1:
                         paths.append({"offender": who(z), "link_weight": round(w * w2, 3),
                                       "via": via(nn), "through": who(y), "then_via": via(nn2)})
-        paths.sort(key=lambda r: -r["link_weight"])
-        seen: set[str] = set()
-        uniq: list[dict[str, Any]] = []
-        for p in paths:
-            k = p["offender"]["entity_id"]
-            if k not in seen:
-                seen.add(k)
-                uniq.append(p)
+        uniq = _strongest_per_offender(paths)
         r: dict[str, Any] = {"score": round(float(sc.score[e]), 4), "rank": int(sc.rank[e]),
                              "contributions": contrib, "offender_paths": uniq[:max_offenders]}
         tr = sorted(trade_adj.get(e, []), key=lambda r: -r[2])[:max_offenders]
         if tr:
             r["trade_with_offenders"] = [{"offender": who(y), "as": k, "declarations": n} for y, k, n in tr]
         if hits_of is not None and e in hits_of.groups:
-            r["watchlist_hits"] = [{"list": h.list, "entity_id": h.entity_id, "name": h.listed_name,
-                                    "score": h.score, "state": h.state,
-                                    **({"officer": {"key": h.officer, "name": h.officer_name,
-                                                     "role": h.role if isinstance(h.role, str) else None}}
-                                       if h.officer is not None else {})}
-                                   for h in hits_of.get_group(e).itertuples(index=False)][:max_offenders]
+            r["watchlist_hits"] = _watchlist_evidence(hits_of.get_group(e))[:max_offenders]
         if c.seeds[e] > 0:
             r["own_record_weight"] = round(float(c.seeds[e]), 3)
         g = int(c.groups.group_of[e])
         if g >= 0:
             row = c.groups.table.iloc[g]
             r["group"] = {"group_id": row["group_id"], "size": int(row["size"]), "risk": float(row["risk"])}
+        if (cb := broker_evidence(bp, suspicion, e, who, max_offenders)) is not None:
+            r["captured_broker"] = cb
         if ph is not None and e in ph.index:
             r["phoenix"] = {**ph.loc[e, "evidence"], "score": float(ph.loc[e, "score"]),
                             "predecessor_name": str(names[int(ph.loc[e, "predecessor"])] or "")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from network_world import RING, build, k
 
@@ -11,6 +12,7 @@ from graph.network.groups import GroupSettings, find_groups, link_pairs, specifi
 from graph.network.projection import project
 from graph.network.resolution import resolve
 from graph.network.risk import offence_seeds
+from graph.store.frames import frame
 
 
 def _setup(settings: GroupSettings | None = None):
@@ -139,3 +141,44 @@ def test_unrecorded_mass_registered_group_carries_risk_with_a_reason():
                                                          "2018-01-01", "2021-01-01"])
     row, _, _ = ring_row(type(f)(**{**f.__dict__, "parties": parties}))
     assert row["risk"] == 0.0 and not any("mass-registration" in r for r in row["reasons"])
+
+
+def test_a_closed_established_circle_weighs_its_record_less_than_a_ring():
+    """Issue 12: a family's firms share one director, address and phone among themselves only (a
+    closed circle) and were registered years apart; a ring shares its nominees and flats unevenly.
+    A member's record weighs half in the first (with the reason), fully in the ring; a closed pair
+    where one firm closed (the phoenix shape) is not a family."""
+    f = build()
+    fam = [{"key": k(f"F{i}"), "party_id": f"F{i}", "source": "t", "name": f"Family Trade {i}",
+            "name_norm": f"family trade {i}", "kind": "company", "country": "UZ", "tax_id_norm": f"TF{i}",
+            "registered_on": f"20{10 + 3 * i}-03-01"} for i in (1, 2, 3)]
+    f.parties = pd.concat([f.parties, frame("parties", fam)], ignore_index=True)
+    f.officers = pd.concat([f.officers, frame("officers", [
+        {"person": k("head"), "person_name": "head", "company": k(f"F{i}"), "role": "director"}
+        for i in (1, 2, 3)])], ignore_index=True)
+    f.identifiers = pd.concat([f.identifiers, frame("identifiers", [
+        {"party": k(f"F{i}"), "label": lab, "value": v} for i in (1, 2, 3)
+        for lab, v in (("Address", "samarkand family st 3"), ("Phone", "+998905550003"))])],
+        ignore_index=True)
+    f.offences = pd.concat([f.offences, frame("offences", [
+        {"key": k("OF1"), "offence_id": "OF1", "date": "2025-03-01", "party": k("F1"),
+         "offence_type": "origin", "evaded_amount": 3000.0, "status": "confirmed"}])], ignore_index=True)
+    proj = project(f, resolve(f))
+    seeds = offence_seeds(f, proj)
+    spec = specificity(proj)
+    g = find_groups(proj, seeds, spec=spec, pairs=link_pairs(proj, spec))
+    t = g.table
+
+    def row_of(pid):
+        return t.iloc[g.group_of[proj.entity_index[f"entity:{k(pid)}"]]]
+
+    fam_row, ring_row = row_of("F2"), row_of("R3")
+    assert fam_row["size"] == 3 and fam_row["record_factor"] == pytest.approx(0.5)
+    assert any(r.startswith("closed circle") for r in fam_row["reasons"])
+    assert ring_row["record_factor"] == 1.0 and not any(r.startswith("closed") for r in ring_row["reasons"])
+    # the same circle's risk without the discount: the record's noisy-OR x sqrt(1/3)
+    sev = 1 - np.exp(-seeds[proj.entity_index[f"entity:{k('F1')}"]])
+    assert fam_row["risk"] == pytest.approx(0.5 * sev * np.sqrt(1 / 3), abs=1e-3)
+    # X and Y (phoenix) share a director and a phone only between them, but X closed: no discount
+    xy = row_of("Y")
+    assert xy["record_factor"] == 1.0

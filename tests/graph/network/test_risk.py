@@ -147,3 +147,29 @@ def test_paperwork_offence_seeds_far_less_than_evaded_duty():
     s_big = offence_seeds(type(f)(**{**f.__dict__, "offences": big}), r.projection)[e]
     s_paper = offence_seeds(type(f)(**{**f.__dict__, "offences": paper}), r.projection)[e]
     assert s_paper < 0.05 * s_big
+
+
+def test_a_violation_with_an_offence_record_is_weighed_once():
+    """Issue 12: an honest slip found at inspection is both a violation on the declaration and an
+    offence on it; counting both (0.35 for the violation) made a slip of 150 evaded seed ~4x what its
+    offence weighs. The violation without a record still counts on its own."""
+    from graph.network.risk import OFFENCE_TYPE_WEIGHT, amount_weight
+
+    f = build()
+    r = analyse(f, declarations=False, communities=False)
+    h0 = r.projection.entity_index[f"entity:{k('H0')}"]
+    s = RiskSettings()
+    alone = offence_seeds(f, r.projection)[h0]  # H0's violation has no offence record
+    assert alone == pytest.approx(s.violation_weight * 0.5 ** (0.0 / s.half_life_years), rel=0.3)
+    dk = f.declarations.loc[(f.declarations["consignee"] == k("H0"))
+                            & (f.declarations["inspection_result"] == "violation"), "declaration_key"].iloc[0]
+    slip = pd.concat([f.offences, frame("offences", [{
+        "key": k("O-slip"), "offence_id": "O-slip", "date": "2025-06-10", "party": k("H0"),
+        "declaration_key": dk, "offence_type": "origin", "evaded_amount": 150.0, "status": "confirmed"}])],
+        ignore_index=True)
+    seeded = offence_seeds(type(f)(**{**f.__dict__, "offences": slip}), r.projection)[h0]
+    ref = f.declarations["date"].max()
+    expected = OFFENCE_TYPE_WEIGHT["origin"] * amount_weight(pd.Series([150.0]))[0] * \
+        0.5 ** (((ref - pd.Timestamp("2025-06-10")).days / 365.25) / s.half_life_years)
+    assert seeded == pytest.approx(expected, rel=0.05)
+    assert seeded < 0.5 * alone
