@@ -33,7 +33,23 @@ from graph.network.resolution import pairwise_f1
 
 #: honest structures that must not rank among the hidden risky entities (truth.json "traps" keys)
 TRAP_KINDS = ("business_centre", "holding", "hub_brokers", "hub_carriers", "newcomers",
-              "accountant_clients", "family_firms")
+              "accountant_clients", "family_firms", "captured_broker_clients")
+
+
+def captured_broker_clients(bundle: Path, truth: dict) -> list[str]:
+    """The honest clients of the rings' brokers (the simulator plants a few per captured broker,
+    `ingest.simulate.rings._honest_clients`, without listing them): the liable parties of the items
+    such a broker handled, other than the rings' members and the brokers themselves. A trap for the
+    captured-broker signal, read from the bundle so that the worlds stay as they are."""
+    brokers = {r["broker"] for r in truth["rings"] if r.get("broker")}
+    if not brokers:
+        return []
+    d = pd.read_csv(bundle / "declarations.csv", usecols=["declarant_id", "consignee_id", "broker_id"],
+                    dtype=str)
+    d = d[d["broker_id"].isin(brokers)]
+    clients = set(d["consignee_id"].fillna(d["declarant_id"]).dropna())
+    members = {m for r in truth["rings"] for m in r["members"]}
+    return sorted(clients - members - brokers)
 
 #: measure -> (goal, "max" when higher is better / "min" when lower is better); the issue's goals
 GOALS: dict[str, tuple[float, str]] = {
@@ -155,6 +171,7 @@ def run_world(seed: int, rows: int | None = None, scenario: str = "randomised",
         generate_world(d / "bundle", seed=seed, declarations=rows, scenario=scenario)
         t["generate"] = time.perf_counter() - t0
         truth = json.loads((d / "bundle" / "truth.json").read_text(encoding="utf-8"))
+        truth["traps"]["captured_broker_clients"] = captured_broker_clients(d / "bundle", truth)
         s = Settings(env="test", data_dir=d / "data")
         store = open_store(s)
         try:

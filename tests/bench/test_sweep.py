@@ -132,3 +132,18 @@ def test_one_small_randomised_world_through_the_product(tmp_path):
                 "cover_recall", "resolution_f1"):
         assert 0.0 <= m[key] <= 1.0, key
     assert m["cover_flagged"] > 0 and m["resolution_f1"] > 0
+
+
+def test_the_honest_clients_of_a_ring_broker_are_traps(tmp_path):
+    from bench.evaluations.sweep import captured_broker_clients
+
+    (tmp_path / "declarations.csv").write_text(
+        "declaration_id,declarant_id,consignee_id,broker_id\n"
+        "D1,B1,R1,B1\n"      # a ring member through the ring's broker
+        "D2,B1,H1,B1\n"      # an honest client of the same broker: the trap
+        "D3,H2,,B1\n"        # no consignee: the declarant is liable
+        "D4,X1,H3,B9\n",     # another broker's client: not a trap
+        encoding="utf-8")
+    truth = {"rings": [{"members": ["R1", "R2"], "broker": "B1"}, {"members": ["R3"], "broker": None}]}
+    assert captured_broker_clients(tmp_path, truth) == ["H1", "H2"]
+    assert captured_broker_clients(tmp_path, {"rings": [{"members": ["R3"], "broker": None}]}) == []
