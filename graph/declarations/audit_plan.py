@@ -24,15 +24,16 @@ TARGET_COLUMNS = ["rank", "target_id", "target_kind", "expected_amount", "risk",
                   "pick"]
 
 
-def duties_at_stake(frames) -> pd.DataFrame:
+def duties_at_stake(frames, rz: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per item: duties assessed (duty_amount, else value x rate) and the undervaluation shortfall
-    (usual price per kg x mass - value) x rate for items priced below their HS norm (robust z < -2)."""
+    (usual price per kg x mass - value) x rate for items priced below their HS norm (robust z < -2).
+    `rz`: `robust_z` of the items if the caller has it (a scoring run computes it once)."""
     d = frames.declarations
     value = pd.to_numeric(d["customs_value"], errors="coerce").fillna(0.0)
     rate = pd.to_numeric(d["duty_rate"], errors="coerce").fillna(0.0)
     duty = pd.to_numeric(d["duty_amount"], errors="coerce")
     duty = duty.where(duty.notna(), value * rate / 100.0)
-    rz = robust_z(d)
+    rz = robust_z(d) if rz is None else rz
     usual = np.exp(rz["norm_median"]) * mass_kg(d)
     short = ((usual - value).clip(lower=0) * rate / 100.0).where(rz["z"] < -2, 0.0).fillna(0.0)
     return pd.DataFrame({"key": d["key"], "duty": duty.fillna(0.0), "shortfall": short}, index=d.index)
@@ -59,7 +60,8 @@ def _party_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None) -
 def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_share: float = 0.1,
                   seed: int = 7,
                   assessments: pd.DataFrame | None = None, min_items: int = 1,
-                  entity_of: pd.Series | None = None, categories: pd.Series | None = None) -> pd.DataFrame:
+                  entity_of: pd.Series | None = None, categories: pd.Series | None = None,
+                  robust: pd.DataFrame | None = None) -> pd.DataFrame:
     """The audit plan: `budget` entities, most by expected duties recovered, a share at random.
 
     With `entity_of` (party key -> resolved entity id) the targets are entities: the party records
@@ -71,10 +73,11 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     (list of dicts), pick ('risk' | 'random'). `categories` (target id -> trader category,
     `graph.declarations.categories.current`): the high-category targets come first within the budget
     (differentiated control per category of trader), each in the order of its expected amount.
+    `robust`: the items' `goods.robust_z`, if the caller has it (2 s at 1M items, computed once a run).
     """
     if budget <= 0 or frames.declarations.empty:
         return pd.DataFrame(columns=TARGET_COLUMNS)
-    stake = duties_at_stake(frames)
+    stake = duties_at_stake(frames, robust)
     x = _party_rows(frames, stake, assessments)
     unit_of = entity_of.astype(object) if entity_of is not None else None
     x["unit"] = x["party"].map(unit_of).fillna(x["party"]) if unit_of is not None else x["party"]

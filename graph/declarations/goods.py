@@ -77,7 +77,8 @@ def robust_z(decl: pd.DataFrame, *, min_count: int = 8) -> pd.DataFrame:
     return out
 
 
-def unit_value_anomalies(frames, *, threshold: float = 3.5, min_count: int = 8) -> pd.DataFrame:
+def unit_value_anomalies(frames, *, threshold: float = 3.5, min_count: int = 8,
+                         rz: pd.DataFrame | None = None) -> pd.DataFrame:
     """Declaration items whose value per kg is far from the usual price of their HS code.
 
     Robust z (median / MAD) of log value/kg per HS6 (HS4 or chapter where HS6 has fewer than
@@ -92,7 +93,7 @@ def unit_value_anomalies(frames, *, threshold: float = 3.5, min_count: int = 8) 
             "duties_at_stake", "reasons"]
     if d.empty:
         return pd.DataFrame(columns=cols)
-    rz = robust_z(d, min_count=min_count)
+    rz = robust_z(d, min_count=min_count) if rz is None else rz  # `rz`: the caller's, same min_count
     hit = rz["z"].abs() >= threshold
     if not hit.any():
         return pd.DataFrame(columns=cols)

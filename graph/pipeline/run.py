@@ -235,7 +235,8 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
     with step("cover"):
         r.declarations["cover"] = cover.flag_cover_items(frames, party_risk=party_risk)
     with step("unit_values"):
-        r.declarations["unit_value_anomalies"] = declarations.unit_value_anomalies(frames)
+        rz = declarations.robust_z(frames.declarations)  # once: the audit plan's shortfall reads it too
+        r.declarations["unit_value_anomalies"] = declarations.unit_value_anomalies(frames, rz=rz)
         r.declarations["hs_switches"] = declarations.hs_switches(frames)
     with step("assessment"):
         model = None
@@ -267,7 +268,7 @@ def _declaration_analytics(r: Results, s: AnalyticsSettings, step: _Timer, model
         r.declarations["audit_targets"] = audit.audit_targets(
             frames, party_risk, s.audit_plan_size, random_share=s.audit_random_share,
             assessments=r.declarations.get("assessment"), entity_of=r.resolution.entity_of,
-            categories=r.declarations.get("current_categories"))
+            categories=r.declarations.get("current_categories"), robust=rz)
 
 
 def analyse_for_score(frames: Frames, a: AnalyticsSettings, s: Settings, *, communities: bool,
