@@ -13,18 +13,20 @@ bench/results/sweep-<set>-<time>.json and .md (the Markdown worst/median table, 
 The TUNE and REPORT seeds are disjoint: tune detectors on `--set tune`, quote `--set report`.
 TUNE was 1..10 until the family-firm and captured-broker work (issue 12), which tuned on 1..20.
 
-Measured 2026-12-03 after the cover rework (`--set report --workers 2` on the shared 2-core machine,
-2,179 s for the 30 report worlds, 702,200 rows; bench/results/sweep-report-randomised-*.md):
+Measured 2026-12-03 after the family-firm round (`--set report --workers 2`, 535 s for the 30
+report worlds, 702,200 rows, load 2-5; bench/results/sweep-report-randomised-*.md):
 
 | measure (goal) | worst (seed) | median (seed) | worlds meeting the goal |
 |---|---|---|---|
-| entity precision@K (>= 0.90) | 0.833 (1002) | 1.000 (1027) | 26/30 |
-| traps in the top K (<= 0.02) | 0.167 (1002) | 0.000 (1025) | 21/30 |
+| entity precision@K (>= 0.90) | 0.969 (1005) | 1.000 (1017) | 30/30 |
+| traps in the top K (<= 0.02) | 0.000 (1030) | 0.000 (1016) | 30/30 |
 | rings recovered (>= 0.80) | 0.667 (1012) | 1.000 (1018) | 29/30 |
-| cover precision@K (>= 0.90) | 0.811 (1010) | 0.982 (1018) | 28/30 |
+| cover precision@K (>= 0.90) | 0.792 (1010) | 0.982 (1018) | 28/30 |
 | cover recall (>= 0.90) | 0.868 (1010) | 1.000 (1029) | 28/30 |
 | resolution pairwise F1 (>= 0.95) | 0.971 (1010) | 1.000 (1017) | 30/30 |
 
+After the cover rework (before the family-firm round) entity precision was 0.833 / 1.000 and traps
+0.167 / 0.000 (26 and 21 of 30 worlds), cover precision 0.811 (1010).
 The first sweep (before issue 12's rework) had entity precision 0.492 / 0.853 (worst / median),
 traps 0.508 / 0.121, cover precision 0.091 / 0.872 and recall 0.091 / 0.938; the README keeps the
 history.
