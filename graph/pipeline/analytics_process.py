@@ -60,7 +60,7 @@ def ledger_gap(store: GraphStore, settings: Settings) -> str | None:
     graph: the store was loaded before the ledger existed), or None. Counts only: the ledger's
     rows (versions included) against the graph's nodes."""
     ledger = Ledger.of(settings)
-    nodes = store.run("status.count_nodes")[0]
+    nodes = store.count_kinds()[0]
     for kind, label in (("declarations", "Declaration"), ("parties", "Party")):
         graph_n = int(nodes.get(label) or 0)
         ledger_n = ledger.count(kind)

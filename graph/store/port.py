@@ -157,6 +157,16 @@ class GraphStore(ABC):
         for stmt in schema.ddl_statements(self.backend):
             self.execute(stmt, mode="write")
 
+    def count_kinds(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Nodes per label and relationships per type, every kind of `graph.domain.schema` listed (0 if
+        none). By Cypher here (Neo4j answers these counts from its count store); an adapter with
+        counts of its own answers from them."""
+        row = self.run("status.count_nodes")[0]
+        nodes = {n.label: int(row.get(n.label) or 0) for n in schema.NODES}
+        row = self.run("status.count_relationships")[0]
+        rels = {r.type: int(row.get(r.type) or 0) for r in schema.RELS}
+        return nodes, rels
+
     def checkpoint(self) -> None:  # noqa: B027 (a no-op by default on purpose, not abstract)
         """Make everything written so far durable in the main file (no-op where the server does it)."""
 

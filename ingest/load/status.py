@@ -6,17 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graph.domain import schema
 from graph.store import GraphStore
 
 
 def count_graph(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     """Nodes per label and relationships per type, every kind of `graph.domain.schema` listed (0 if none)."""
-    row = store.run("status.count_nodes")[0]
-    nodes = {n.label: int(row.get(n.label) or 0) for n in schema.NODES}
-    row = store.run("status.count_relationships")[0]
-    rels = {r.type: int(row.get(r.type) or 0) for r in schema.RELS}
-    return nodes, rels
+    return store.count_kinds()
 
 
 RERUN_NOTE = "re-running the same bundle completes it; loaded rows are not duplicated"
