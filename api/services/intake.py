@@ -274,11 +274,17 @@ def seeds_of(store: GraphStore, keys: list[str], ref: pd.Timestamp, s: RiskSetti
     off["evaded_amount"] = pd.to_numeric(off["evaded_amount"], errors="coerce")
     viol = store.run("intake.seed_violations", keys=keys)
     liable = liable_parties(store, [v["item"] for v in viol])
-    # each violation counts once, on its item's liable party (the full run's rule, liable_party)
+    # each violation counts once, on its item's liable party (the full run's rule, liable_party), and
+    # not at all where its declaration carries an offence record: offence_seeds' rule, applied here by
+    # the items (the full run matches declaration keys; an offence concerns every item of its own)
     once = {v["item"]: v for v in viol if liable.get(v["item"]) == v["party"]}
-    vrows = [{"date": v["date"], "inspection_result": "violation", "consignee": v["party"], "declarant": None}
-             for v in once.values()]
-    decl = pd.DataFrame(vrows, columns=["date", "inspection_result", "consignee", "declarant"])
+    recorded = {r["item"] for r in store.run("intake.seed_violation_offences", items=list(once))} \
+        if once else set()
+    vrows = [{"date": v["date"], "inspection_result": "violation", "consignee": v["party"], "declarant": None,
+              "declaration_key": None} for k, v in once.items() if k not in recorded]
+    decl = pd.DataFrame(vrows, columns=["date", "inspection_result", "consignee", "declarant",
+                                        "declaration_key"])
+    off["declaration_key"] = None  # the recorded violations are left out above
     decl["date"] = pd.to_datetime(decl["date"])
     dec = pd.DataFrame(store.run("intake.seed_decisions", keys=keys), columns=["kind", "subject", "at"])
     frames = SimpleNamespace(offences=off, declarations=decl, decisions=dec)
