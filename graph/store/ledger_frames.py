@@ -61,15 +61,19 @@ def _pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(date_as_object=True)
 
 
+_DECLARATION_COLUMNS = ["key", "declaration_id", "item_no", "date", "hs_code", "customs_value", "net_mass_kg",
+                        "gross_mass_kg", "duty_rate", "duty_amount", "origin_country", "dispatch_country",
+                        "transit_countries", "border_post", "transport_mode", "inspection_result", "route",
+                        "vehicle"]
+
+
 def declarations(ledger: Ledger, state: StoreState) -> pd.DataFrame:
-    t = ledger.current("declarations")
+    # only the columns the frame holds are read and reordered (all 38 cost 3x at 1M items)
+    t = ledger.current("declarations", [*_DECLARATION_COLUMNS, "source", *(f"{r}_id" for r in ROLE_COLUMNS)])
     if not t.num_rows:
         return empty("declarations")
     src = t["source"]
-    df = _pandas(t.select(["key", "declaration_id", "item_no", "date", "hs_code", "customs_value",
-                           "net_mass_kg", "gross_mass_kg", "duty_rate", "duty_amount", "origin_country",
-                           "dispatch_country", "transit_countries", "border_post", "transport_mode",
-                           "inspection_result", "route", "vehicle"]))
+    df = _pandas(t.select(_DECLARATION_COLUMNS))
     df["declaration_key"] = _keys(src, t["declaration_id"]).to_pandas()
     for role in ROLE_COLUMNS:
         df[role] = _keys(src, t[f"{role}_id"]).to_pandas()
