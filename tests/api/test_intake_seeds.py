@@ -35,5 +35,5 @@ def test_provisional_seeds_equal_the_full_runs_on_each_party(scored_world):
                               declarations=d[mine], decisions=f.decisions.iloc[0:0])
         proj = SimpleNamespace(n_entities=1, party_keys=np.array([k], dtype=object),
                                party_entity=np.zeros(1, dtype=int), reference_date=ref)
-        want = float(offence_seeds(one, proj, s)[0])  # type: ignore[arg-type]
+        want = float(offence_seeds(one, proj, s)[0])
         assert abs(got[k] - want) < 1e-9, (k, got[k], want)
