@@ -88,7 +88,8 @@ def project(frames: Frames, resolution: Resolution) -> Projection:
     agg = pe.groupby("entity").agg(registered_on=("registered_on", "min"), n_parties=("entity", "size"),
                                    kind=("kind", "first"))
     # an entity is deregistered when all its records are
-    dereg = pe.groupby("entity")["deregistered_on"].agg(lambda s: s.max() if s.notna().all() else pd.NaT)
+    by_entity = pe.groupby("entity")["deregistered_on"]
+    dereg = by_entity.max().where(by_entity.count() == by_entity.size())
     agg["deregistered_on"] = pd.to_datetime(dereg)
     agg["name"] = [resolution.names.get(e, "") for e in entity_ids[agg.index.to_numpy()]]
     entities = agg.reindex(range(n_ent))

@@ -209,12 +209,13 @@ def resolve(frames: Frames, settings: ResolutionSettings | None = None) -> Resol
 
     # identifiers per party (non-tax), with the prior specificity damped by the value's degree
     ids = frames.identifiers[(frames.identifiers["label"] != "TaxId") & frames.identifiers["party"].isin(pos)]
-    degree = ids.groupby(["label", "value"])["party"].nunique()
+    # per row, vectorised: a .loc per identifier on the (label, value) index cost ~15 s at 1M items
+    degree = ids.groupby(["label", "value"])["party"].transform("nunique").to_numpy()
     prior = {i.label: i.specificity for i in schema.IDENTIFIERS}
+    weight = damping(degree, s.identifier_knee)
     party_ids: dict[int, dict[tuple[str, str], float]] = defaultdict(dict)
-    for p, lab, val in zip(ids["party"], ids["label"], ids["value"], strict=True):
-        party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * float(damping(degree.loc[(lab, val)],
-                                                                            s.identifier_knee))
+    for p, lab, val, w in zip(ids["party"], ids["label"], ids["value"], weight.tolist(), strict=True):
+        party_ids[pos[p]][(lab, val)] = prior.get(lab, 0.5) * w
 
     pairs = _blocks(parties, frames.identifiers, s.max_block)
     scored: list[tuple[float, int, int, list[str], bool]] = []

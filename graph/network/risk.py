@@ -449,6 +449,9 @@ def reasons(c: Context, sc: Scores, entities: np.ndarray, *,
 
     ph = c.phoenix.set_index("successor") if len(c.phoenix) else None
     bp = broker_pairs(c)
+    # only the brokers the explained entities file through with a value: each lookup scans the table
+    mine = bp["client"].isin(np.asarray(entities)) & (bp["value"] > 0)
+    bp = bp[bp["broker"].isin(bp.loc[mine, "broker"])]
     suspicion = client_suspicion(c.seeds, c.groups)
     wl = watchlist_rows(c)
     hits_of = wl.groupby("entity") if len(wl) else None
