@@ -32,18 +32,43 @@ FEATURE_DOCS = {
 
 
 def _reasons(x: dict, contrib: np.ndarray, names: list[str], extra: list[dict], top: int = 5) -> list[dict]:
-    order = np.argsort(-contrib)
-    out = []
-    for j in order[:top]:
-        if contrib[j] <= 0:
-            break
-        f = names[j]
-        v = x[f]
-        out.append({"feature": f, "value": None if pd.isna(v)
-                    else (v if isinstance(v, str) else round(float(v), 4)),
-                    "contribution": round(float(contrib[j]), 4),
-                    "doc": FEATURE_DOCS.get(f, _doc(f))})
-    return out + extra
+    """One item's reason records (`reason_rows` on a one-row frame), then `extra`."""
+    row = pd.DataFrame([{f: x.get(f) for f in names}], columns=names)
+    return reason_rows(row, np.asarray(contrib, float)[None, :], top)[0] + extra
+
+
+def reason_rows(X: pd.DataFrame, contrib: np.ndarray, top: int = 5) -> list[list[dict]]:
+    """Per row of X: its `top` positive contributions, largest first, as reason records (feature,
+    value, contribution, doc). Vectorised over rows: a Python argsort and dict lookup per item
+    cost ~20 s for the 200k yellow and red items of a 1M store; only the shown cells are read."""
+    names = list(X.columns)
+    n = len(X)
+    order = np.argsort(-contrib, axis=1)[:, :top]
+    shown = np.take_along_axis(contrib, order, axis=1)
+    positive = shown > 0
+    values = np.empty(order.shape, dtype=object)
+    for j in range(len(names)):
+        cell = (order == j) & positive
+        rows = np.flatnonzero(cell.any(axis=1))
+        if len(rows):
+            values[cell] = [_value(v) for v in X.iloc[rows, j].to_numpy(dtype=object)]
+    docs = [FEATURE_DOCS.get(f, _doc(f)) for f in names]
+    order_l, shown_l, pos_l, values_l = order.tolist(), shown.tolist(), positive.tolist(), values.tolist()
+    out: list[list[dict]] = []
+    for i in range(n):
+        recs = []
+        for k in range(order.shape[1]):
+            if not pos_l[i][k]:
+                break
+            j = order_l[i][k]
+            recs.append({"feature": names[j], "value": values_l[i][k],
+                         "contribution": round(shown_l[i][k], 4), "doc": docs[j]})
+        out.append(recs)
+    return out
+
+
+def _value(v) -> float | str | None:
+    return None if pd.isna(v) else (v if isinstance(v, str) else round(float(v), 4))
 
 
 def _doc(f: str) -> str:

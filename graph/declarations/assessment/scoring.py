@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph.declarations.assessment.explain import NUM_THREADS, _reasons, contributions
+from graph.declarations.assessment.explain import NUM_THREADS, _reasons, contributions, reason_rows
 from graph.declarations.assessment.features import _base, _smoothed, labels, novelty_values, value_features
 from graph.declarations.assessment.lanes import cut_lanes
 from graph.declarations.assessment.model import (
@@ -90,9 +90,7 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
     reasons: list[list[dict]] = [[] for _ in range(len(d))]
     look = np.flatnonzero(lanes != Lane.GREEN) if with_reasons else np.zeros(0, dtype=np.int64)
     if len(look):
-        contrib = contributions(model, X.iloc[look])
-        names = list(X.columns)
-        recs = X.iloc[look].to_dict("records")
+        rows = reason_rows(X.iloc[look], contributions(model, X.iloc[look]))
         for j, i in enumerate(look):
             extra = []
             if net[i] > 0:
@@ -103,7 +101,7 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
                 extra.append({"feature": "cover_item", "value": round(float(cov[i]), 4),
                               "suspected_hs": cov_hs.get(d["key"].iat[i]),
                               "doc": "declared code is a known cover; evidence fits the suspected goods"})
-            reasons[i] = _reasons(recs[j], contrib[j], names, extra)
+            reasons[i] = rows[j] + extra
     out["assessment_reasons"] = reasons
     return out
 
