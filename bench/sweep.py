@@ -81,9 +81,9 @@ def main() -> None:
     a = ap.parse_args()
     goods = catalogue()
     if goods["source"] == "built-in" and not a.builtin_goods:
-        print("the HS nomenclature is not found (../shared/datasets/hs/harmonized-system.csv beside the code, "
-              "or $TAMGA_DATASETS): these worlds would not be the ones other sweeps measured for the same "
-              "seeds; set TAMGA_DATASETS, or pass --builtin-goods", file=sys.stderr)
+        print("the HS nomenclature is not found (../shared/datasets/hs/harmonized-system.csv beside the "
+              "code, or $TAMGA_DATASETS): these worlds would not be the ones other sweeps measured for the "
+              "same seeds; set TAMGA_DATASETS, or pass --builtin-goods", file=sys.stderr)
         raise SystemExit(2)
     seeds = a.seeds or (TUNE if a.set == "tune" else REPORT)
     if a.set == "report" and a.seeds is None and set(seeds) & set(TUNE):

@@ -161,6 +161,7 @@ def test_a_world_is_drawn_from_the_goods_list_the_checkout_finds(tmp_path):
     """Issue 12's "same seed, other figures": the same seed is another world when the HS nomenclature
     is not beside the code (a copy of the code in /tmp), so `catalogue` says which list was used."""
     from conftest import dataset
+
     from ingest.simulate import FALLBACK_HS, generate_world
     from ingest.simulate.goods import catalogue
 

@@ -30,8 +30,8 @@ def _exports(store) -> dict:
 
     parties = store.execute("MATCH (p:Party) RETURN " + ", ".join(f"p.{c} AS {c}" for c in PARTY_PROPS)
                             + " ORDER BY key")
-    items = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL OR d.cover_score IS NOT NULL RETURN "
-                          + ", ".join(f"d.{c} AS {c}" for c in ITEM_PROPS) + " ORDER BY key")
+    items = store.execute("MATCH (d:Declaration) WHERE d.lane IS NOT NULL OR d.cover_score IS NOT NULL "
+                          "RETURN " + ", ".join(f"d.{c} AS {c}" for c in ITEM_PROPS) + " ORDER BY key")
     return {"parties": parties, "items": items, "entities": results.entities(store),
             "groups": results.groups(store), "resolved": results.resolved_entities(store),
             "cover": results.cover_items(store), "unit_values": results.unit_value_anomalies(store),
@@ -93,7 +93,8 @@ def test_same_results_under_another_hash_seed_and_either_analytics_process(tmp_p
     assert any(p["community_id"] is not None for p in ex["parties"])
     for name, other in (("in-process, other hash seed", here_1), ("child, rescore", child_2),
                         ("in-process, rescore", here_2)):
-        assert _first_difference(ex, other["exports"]) is None, (name, _first_difference(ex, other["exports"]))
+        diff = _first_difference(ex, other["exports"])
+        assert diff is None, (name, diff)
 
 
 if __name__ == "__main__":
