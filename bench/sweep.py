@@ -11,6 +11,10 @@ pipeline (communities left out: no measure reads them) and measured on its expor
 (`bench.evaluations.sweep`). Every world runs in a child process of its own. Results go to
 bench/results/sweep-<set>-<time>.json and .md (the Markdown worst/median table, also printed).
 The TUNE and REPORT seeds are disjoint: tune detectors on `--set tune`, quote `--set report`.
+A seed's world depends on the goods list the simulator finds (`ingest.simulate.goods.catalogue`:
+the HS nomenclature in `../shared/datasets` beside the code, or `$TAMGA_DATASETS`): a copy of the
+code elsewhere would draw other worlds for the same seeds, so the sweep stops when the file is
+missing (`--builtin-goods` to sweep the built-in list's worlds on purpose) and records the list used.
 TUNE was 1..10 until the family-firm and captured-broker work (issue 12), which tuned on 1..20.
 
 Measured 2026-12-03 after the family-firm round (`--set report --workers 2`, 535 s for the 30
@@ -48,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.evaluations.sweep import markdown, run_world, summarise  # noqa: E402 (needs ROOT on sys.path)
+from ingest.simulate.goods import catalogue  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TUNE = list(range(1, 21))  # 1-20: every randomised world plants family firms (`families` >= 1)
@@ -71,7 +76,15 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=None, help="rows per world (default: drawn per seed, 6k-40k)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="only the first N seeds")
+    ap.add_argument("--builtin-goods", action="store_true",
+                    help="sweep the built-in goods list's worlds when the HS nomenclature is missing")
     a = ap.parse_args()
+    goods = catalogue()
+    if goods["source"] == "built-in" and not a.builtin_goods:
+        print("the HS nomenclature is not found (../shared/datasets/hs/harmonized-system.csv beside the "
+              "code, or $TAMGA_DATASETS): these worlds would not be the ones other sweeps measured for the "
+              "same seeds; set TAMGA_DATASETS, or pass --builtin-goods", file=sys.stderr)
+        raise SystemExit(2)
     seeds = a.seeds or (TUNE if a.set == "tune" else REPORT)
     if a.set == "report" and a.seeds is None and set(seeds) & set(TUNE):
         raise SystemExit("report seeds overlap the tuning seeds")
@@ -100,10 +113,11 @@ def main() -> None:
     summary = summarise(worlds)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     title = (f"Sweep {label}: {len(worlds)} worlds (seeds {seeds[0]}..{seeds[-1]}), "
-             f"{sum(w['rows'] for w in worlds)} rows in all, {time.perf_counter() - t0:.0f} s")
+             f"{sum(w['rows'] for w in worlds)} rows in all, {time.perf_counter() - t0:.0f} s, "
+             f"goods {goods['source']} {goods.get('sha256', '')}".rstrip())
     md = markdown(summary, title)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    doc = {"sweep": label, "at": stamp, "seeds": seeds, "workers": a.workers,
+    doc = {"sweep": label, "at": stamp, "seeds": seeds, "workers": a.workers, "goods": goods,
            "loadavg_1m": os.getloadavg()[0], "command": " ".join(sys.argv), "summary": summary,
            "worlds": worlds, "failed": failed}
     (RESULTS / f"sweep-{label}-{stamp}.json").write_text(json.dumps(doc, indent=1))

@@ -49,10 +49,12 @@ class _Names:
     def candidates(self, norm: str, cap: int = 600) -> set[int]:
         """Names sharing a token with the query (rarest words first: `inter` or `trade` match
         thousands of firms, a distinctive word a few), or holding a token that starts with its last
-        word; at most about `cap` names, so the fuzzy ranking stays within a few ms."""
+        word; at most about `cap` names, so the fuzzy ranking stays within a few ms. Equally rare words
+        in alphabetical order: in a set's order (salted per process) a restarted server could answer
+        the same query from other candidates."""
         words = norm.split()
         out: set[int] = set()
-        for w in sorted(set(words), key=lambda w: len(self.tokens.get(w, ()))):
+        for w in sorted(set(words), key=lambda w: (len(self.tokens.get(w, ())), w)):
             if out and len(out) + len(self.tokens.get(w, ())) > cap:
                 break
             out.update(self.tokens.get(w, ()))

@@ -162,6 +162,7 @@ def run_world(seed: int, rows: int | None = None, scenario: str = "randomised",
     from graph.store import open_store
     from ingest.load import ingest_bundle
     from ingest.simulate import generate_world
+    from ingest.simulate.goods import catalogue
 
     rows = rows or world_rows(seed)
     t: dict[str, float] = {}
@@ -188,7 +189,7 @@ def run_world(seed: int, rows: int | None = None, scenario: str = "randomised",
             t["export"] = time.perf_counter() - t0
         finally:
             store.close()
-    out = {"seed": seed, "rows": rows, "scenario": scenario,
+    out = {"seed": seed, "rows": rows, "scenario": scenario, "goods": catalogue(),
            **entity_measures(ents, truth), **cover_measures(cover, truth),
            **resolution_measures(resolved, truth),
            "shape": _shape(truth), "seconds": {k: round(v, 2) for k, v in t.items()}}

@@ -3,7 +3,12 @@ by hand, then one small randomised world through the real product (ingest, score
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -132,6 +137,9 @@ def test_one_small_randomised_world_through_the_product(tmp_path):
                 "cover_recall", "resolution_f1"):
         assert 0.0 <= m[key] <= 1.0, key
     assert m["cover_flagged"] > 0 and m["resolution_f1"] > 0
+    from ingest.simulate.goods import catalogue
+
+    assert m["goods"] == catalogue()  # the goods list its world was drawn from, in the world's record
 
 
 def test_the_honest_clients_of_a_ring_broker_are_traps(tmp_path):
@@ -147,3 +155,31 @@ def test_the_honest_clients_of_a_ring_broker_are_traps(tmp_path):
     truth = {"rings": [{"members": ["R1", "R2"], "broker": "B1"}, {"members": ["R3"], "broker": None}]}
     assert captured_broker_clients(tmp_path, truth) == ["H1", "H2"]
     assert captured_broker_clients(tmp_path, {"rings": [{"members": ["R3"], "broker": None}]}) == []
+
+
+def test_a_world_is_drawn_from_the_goods_list_the_checkout_finds(tmp_path):
+    """Issue 12's "same seed, other figures": the same seed is another world when the HS nomenclature
+    is not beside the code (a copy of the code in /tmp), so `catalogue` says which list was used."""
+    from conftest import dataset
+
+    from ingest.simulate import FALLBACK_HS, generate_world
+    from ingest.simulate.goods import catalogue
+
+    hs = dataset("hs", "harmonized-system.csv")
+    assert catalogue(hs) == {"source": "harmonized-system.csv",
+                             "sha256": hashlib.sha256(hs.read_bytes()).hexdigest()[:16]}
+    assert catalogue(tmp_path / "missing.csv") == {"source": "built-in", "codes": len(FALLBACK_HS)}
+    generate_world(tmp_path / "a", seed=4, declarations=1500, scenario="randomised", hs_path=hs)
+    generate_world(tmp_path / "b", seed=4, declarations=1500, scenario="randomised",
+                   hs_path=tmp_path / "missing.csv")
+    assert (tmp_path / "a" / "parties.csv").read_bytes() != (tmp_path / "b" / "parties.csv").read_bytes()
+
+
+def test_the_sweep_stops_without_the_hs_nomenclature(tmp_path):
+    """Before any world: exit 2 and the reason, so no sweep measures other worlds unawares."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TAMGA_DATASETS": str(tmp_path / "none"), "PYTHONPATH": str(root)}
+    p = subprocess.run([sys.executable, str(root / "bench" / "sweep.py"), "--seeds", "4", "--rows", "1000",
+                        "--workers", "1"], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert "HS nomenclature is not found" in p.stderr and "--builtin-goods" in p.stderr
