@@ -48,6 +48,11 @@ if TYPE_CHECKING:
     from graph.store import GraphStore
 
 FOLDER_PREFIX = ".score-"
+#: glibc's allocator in the analytics process (the operator's own values win): keep freed memory
+#: instead of returning it to the kernel at every large free, which the next step's arrays fault in
+#: again. At 1M items (seed 7 rescore, load 2-6) the run's system time fell from 63.6 to 35.9 s,
+#: the command from 161 to 132 s, the child's peak from 2.83 to 2.55 GB.
+CHILD_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
 WHERE = ("auto", "child", "in-process")
 
 
@@ -127,7 +132,7 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
         del state
 
         rfd, wfd = os.pipe()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        env = {**CHILD_MALLOC, **os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         proc = subprocess.Popen(
             [sys.executable, "-c", "from graph.pipeline.analytics_process import child_main; child_main()",
              str(wfd)], stdin=subprocess.PIPE, stdout=2, pass_fds=(wfd,), env=env)
