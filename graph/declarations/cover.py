@@ -107,6 +107,17 @@ def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarra
     return np.sort(dev.groupby(declaration_keys[m]).idxmax().to_numpy())
 
 
+def examined_declarations(offences: pd.DataFrame) -> set:
+    """The declarations whose goods an offence examined: it records the goods found
+    (`actual_hs_code`). A documentation, origin or valuation offence without a found code says
+    nothing about what the goods were, so its declaration's items stay open to the cover screening
+    (issue 12: about half the planted covers missed on the tuning worlds sat on such declarations)."""
+    if offences.empty or "actual_hs_code" not in offences:
+        return set()
+    found = offences["actual_hs_code"].astype("string").str.strip().fillna("") != ""
+    return set(offences.loc[found.to_numpy(), "declaration_key"].dropna())
+
+
 def _positions_by_code(hs: pd.Series) -> dict:
     """Code -> positions of its items: each pair then touches only the items under its two codes."""
     return pd.Series(np.arange(len(hs))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
@@ -125,8 +136,9 @@ class _Items:
                                   errors="coerce").to_numpy(dtype=float)
         self.decl_keys = d["declaration_key"].to_numpy(dtype=object)
         self.keys = d["key"].to_numpy(dtype=object)
-        caught_keys = set(offences["declaration_key"].dropna()) if not offences.empty else set()
-        self.caught = (d["declaration_key"].isin(caught_keys) | d["key"].isin(caught_keys)).to_numpy()
+        #: items whose goods an offence examined: left out of the screening and the genuine profiles
+        self.caught = (d["declaration_key"].isin(caught_keys := examined_declarations(offences))
+                       | d["key"].isin(caught_keys)).to_numpy()
         self.trader = d.get("consignee", pd.Series(None, index=d.index)).fillna(
             d.get("declarant", pd.Series(None, index=d.index)))
         self.levels = ev.trader_levels(self.hs, self.raw_luv, self.trader, ~self.caught)
