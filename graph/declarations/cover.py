@@ -230,6 +230,7 @@ FEATURES = {
     "route": "route (countries, border post, mode) typical of the caught covers",
     "parties": "declarant, consignee, broker or carrier committed this cover before, or carries network risk",
     "own_code": "the item's trader or supplier declares the suspected code openly",
+    "repeated": "the item's trader declares this code again and again at a price far above its usual one",
 }
 
 
@@ -429,9 +430,12 @@ def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool
             continue
         C, uv, mine, cand = found
         net = parties.terms(ci, set())
-        total = ev.candidate_logit(uv, [ev.CANDIDATE_OWN_CODE * mine, net])
+        n_rep = _repeats(it, ci)
+        rep = ev.repeat_llr(n_rep)
+        total = ev.candidate_logit(uv, [ev.CANDIDATE_OWN_CODE * mine, net, rep])
 
-        def explain(j: int, D=D, C=C, uv=uv, mine=mine, net=net, ci=ci, cand=cand) -> list[dict]:
+        def explain(j: int, D=D, C=C, uv=uv, mine=mine, net=net, ci=ci, cand=cand, rep=rep,
+                    n_rep=n_rep) -> list[dict]:
             c, dd = cand.loc[C[j]], codes.loc[D]
             duty = (f", duty {dd['duty']:g} % vs {c['duty']:g} %" if np.isfinite(dd["duty"])
                     and np.isfinite(c["duty"]) else "")
@@ -447,9 +451,20 @@ def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool
                                   f"the item's trader or supplier declares {C[j]} openly"))
             if net[j] >= 0.05:
                 rs.append(_reason("parties", net[j], "a party on the item has offences or network risk"))
+            if rep[j] >= 0.05:
+                rs.append(_reason("repeated", rep[j], f"its trader declared {int(n_rep[j])} items under {D} "
+                                  f"priced far above its usual price", (Evidence("party", str(it.trader.iat[ci[j]])),)))
             return rs
 
         best.offer(ci, total, C, "candidate", explain)
+
+
+def _repeats(it: _Items, ci: np.ndarray) -> np.ndarray:
+    """Per item of `ci` (items under one code priced far above its usual price): how many of them its
+    trader declared (itself included); 1 where the trader is unknown."""
+    t = it.trader.iloc[ci].astype(object)
+    n = t.map(t.value_counts()).astype(float).fillna(1.0)
+    return n.to_numpy()
 
 
 def _profile_detail(feature: str, x: float, a: tuple, b: tuple, level: float = 0.0) -> str:
