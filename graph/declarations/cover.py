@@ -453,7 +453,8 @@ def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool
                 rs.append(_reason("parties", net[j], "a party on the item has offences or network risk"))
             if rep[j] >= 0.05:
                 rs.append(_reason("repeated", rep[j], f"its trader declared {int(n_rep[j])} items under {D} "
-                                  f"priced far above its usual price", (Evidence("party", str(it.trader.iat[ci[j]])),)))
+                                  "priced far above its usual price",
+                                  (Evidence("party", str(it.trader.iat[ci[j]])),)))
             return rs
 
         best.offer(ci, total, C, "candidate", explain)
