@@ -18,7 +18,8 @@ term is a readable reason for the investigator.
 
 *Candidate covers*: an item priced far above its declared code D and like a higher-duty code C of
 another heading (best one its own trader or supplier declares) is proposed with kind "candidate",
-a lower prior and a capped score, although no offence taught (D, C) yet.
+a lower prior and a capped score, although no offence taught (D, C) yet; a trader declaring D far
+above its usual price again and again adds evidence (`repeated`: a habit, not a one-off outlier).
 
 The formulas live in `graph.declarations.cover_evidence`, shared with the one posted item
 (`cover_profiles` + `cover_score_one`). Codes are compared at HS6 (the international subheading).
@@ -354,7 +355,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     whose evidence fits the risk goods.
 
     `pairs` defaults to `learn_cover_pairs(frames)`; `party_risk` (party key -> 0..1) adds the
-    parties' network risk. Items already named in an offence are left out unless `include_caught`;
+    parties' network risk. Items of a declaration an offence examined (it records the goods found,
+    `examined_declarations`) are left out unless `include_caught`;
     pairs within one heading (HS4) are skipped unless `same_heading` (classification errors).
     Returns columns key, declaration_id, declared_hs, suspected_hs, score (0..1), kind (taught or
     candidate), reasons (list of dicts: feature, llr, detail, evidence), sorted by score; only rows
