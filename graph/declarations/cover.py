@@ -18,7 +18,8 @@ term is a readable reason for the investigator.
 
 *Candidate covers*: an item priced far above its declared code D and like a higher-duty code C of
 another heading (best one its own trader or supplier declares) is proposed with kind "candidate",
-a lower prior and a capped score, although no offence taught (D, C) yet.
+a lower prior and a capped score, although no offence taught (D, C) yet; a trader declaring D far
+above its usual price again and again adds evidence (`repeated`: a habit, not a one-off outlier).
 
 The formulas live in `graph.declarations.cover_evidence`, shared with the one posted item
 (`cover_profiles` + `cover_score_one`). Codes are compared at HS6 (the international subheading).
@@ -107,6 +108,17 @@ def _caught_items(declaration_keys: np.ndarray, keys: np.ndarray, luv: np.ndarra
     return np.sort(dev.groupby(declaration_keys[m]).idxmax().to_numpy())
 
 
+def examined_declarations(offences: pd.DataFrame) -> set:
+    """The declarations whose goods an offence examined: it records the goods found
+    (`actual_hs_code`). A documentation, origin or valuation offence without a found code says
+    nothing about what the goods were, so its declaration's items stay open to the cover screening
+    (issue 12: about half the planted covers missed on the tuning worlds sat on such declarations)."""
+    if offences.empty or "actual_hs_code" not in offences:
+        return set()
+    found = offences["actual_hs_code"].astype("string").str.strip().fillna("") != ""
+    return set(offences.loc[found.to_numpy(), "declaration_key"].dropna())
+
+
 def _positions_by_code(hs: pd.Series) -> dict:
     """Code -> positions of its items: each pair then touches only the items under its two codes."""
     return pd.Series(np.arange(len(hs))).groupby(hs.to_numpy(dtype=object), dropna=True).indices
@@ -125,8 +137,9 @@ class _Items:
                                   errors="coerce").to_numpy(dtype=float)
         self.decl_keys = d["declaration_key"].to_numpy(dtype=object)
         self.keys = d["key"].to_numpy(dtype=object)
-        caught_keys = set(offences["declaration_key"].dropna()) if not offences.empty else set()
-        self.caught = (d["declaration_key"].isin(caught_keys) | d["key"].isin(caught_keys)).to_numpy()
+        #: items whose goods an offence examined: left out of the screening and the genuine profiles
+        self.caught = (d["declaration_key"].isin(caught_keys := examined_declarations(offences))
+                       | d["key"].isin(caught_keys)).to_numpy()
         self.trader = d.get("consignee", pd.Series(None, index=d.index)).fillna(
             d.get("declarant", pd.Series(None, index=d.index)))
         self.levels = ev.trader_levels(self.hs, self.raw_luv, self.trader, ~self.caught)
@@ -218,6 +231,7 @@ FEATURES = {
     "route": "route (countries, border post, mode) typical of the caught covers",
     "parties": "declarant, consignee, broker or carrier committed this cover before, or carries network risk",
     "own_code": "the item's trader or supplier declares the suspected code openly",
+    "repeated": "the item's trader declares this code again and again at a price far above its usual one",
 }
 
 
@@ -385,7 +399,8 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     whose evidence fits the risk goods.
 
     `pairs` defaults to `learn_cover_pairs(frames)`; `party_risk` (party key -> 0..1) adds the
-    parties' network risk. Items already named in an offence are left out unless `include_caught`;
+    parties' network risk. Items of a declaration an offence examined (it records the goods found,
+    `examined_declarations`) are left out unless `include_caught`;
     pairs within one heading (HS4) are skipped unless `same_heading` (classification errors).
     Returns columns key, declaration_id, declared_hs, suspected_hs, score (0..1), kind (taught or
     candidate), reasons (list of dicts: feature, llr, detail, evidence), sorted by score; only rows
@@ -446,9 +461,12 @@ def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool
             continue
         C, uv, mine, cand = found
         net = parties.terms(ci, set())
-        total = ev.candidate_logit(uv, [ev.CANDIDATE_OWN_CODE * mine, net])
+        n_rep = _repeats(it, ci)
+        rep = ev.repeat_llr(n_rep)
+        total = ev.candidate_logit(uv, [ev.CANDIDATE_OWN_CODE * mine, net, rep])
 
-        def explain(j: int, D=D, C=C, uv=uv, mine=mine, net=net, ci=ci, cand=cand) -> list[dict]:
+        def explain(j: int, D=D, C=C, uv=uv, mine=mine, net=net, ci=ci, cand=cand, rep=rep,
+                    n_rep=n_rep) -> list[dict]:
             c, dd = cand.loc[C[j]], codes.loc[D]
             duty = (f", duty {dd['duty']:g} % vs {c['duty']:g} %" if np.isfinite(dd["duty"])
                     and np.isfinite(c["duty"]) else "")
@@ -464,9 +482,21 @@ def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool
                                   f"the item's trader or supplier declares {C[j]} openly"))
             if net[j] >= 0.05:
                 rs.append(_reason("parties", net[j], "a party on the item has offences or network risk"))
+            if rep[j] >= 0.05:
+                rs.append(_reason("repeated", rep[j], f"its trader declared {int(n_rep[j])} items under {D} "
+                                  "priced far above its usual price",
+                                  (Evidence("party", str(it.trader.iat[ci[j]])),)))
             return rs
 
         best.offer(ci, total, C, "candidate", explain)
+
+
+def _repeats(it: _Items, ci: np.ndarray) -> np.ndarray:
+    """Per item of `ci` (items under one code priced far above its usual price): how many of them its
+    trader declared (itself included); 1 where the trader is unknown."""
+    t = it.trader.iloc[ci].astype(object)
+    n = t.map(t.value_counts()).astype(float).fillna(1.0)
+    return n.to_numpy()
 
 
 def _profile_detail(feature: str, x: float, a: tuple, b: tuple, level: float = 0.0) -> str:

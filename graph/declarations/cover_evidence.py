@@ -50,6 +50,10 @@ CANDIDATE_MAX_SCORE = 0.85
 #: the network evidence of a candidate: the item's trader (declarant/consignee) or supplier also
 #: declares the suspected code openly
 CANDIDATE_OWN_CODE = 1.0
+#: a pattern, not a one-off: per doubling of the items one trader declares under the code priced
+#: CANDIDATE_MIN_Z scales above its usual price, this much evidence, at most REPEAT_CAP (a single
+#: outlier could be a premium batch or a keying slip; a trader doing it again and again has a habit)
+REPEAT_LLR, REPEAT_CAP = 0.75, 2.0
 #: a code needs this many items for a price profile
 MIN_CODE_ITEMS = 5
 
@@ -132,6 +136,11 @@ def combine(uv: np.ndarray, mass: np.ndarray | float, prof: list[np.ndarray]) ->
 def parties_llr(same_pair: np.ndarray, other_offence: np.ndarray, network: np.ndarray) -> np.ndarray:
     """A party on the item committed this cover before (strong), other offences, network risk (0..1)."""
     return np.minimum(2.0 * same_pair + 0.7 * other_offence + 2.0 * network, PROFILE_CAP[1])
+
+
+def repeat_llr(n: np.ndarray) -> np.ndarray:
+    """The evidence of a trader's repeated far-above-usual prices under one code (n items, >= 1)."""
+    return np.minimum(REPEAT_LLR * np.log2(np.maximum(np.asarray(n, float), 1.0)), REPEAT_CAP)
 
 
 def logit(p: float) -> float:

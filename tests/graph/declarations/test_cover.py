@@ -171,3 +171,53 @@ def test_randomised_world_with_untaught_pairs(tmp_path):
     top = flags.head(len(planted))
     assert top["key"].isin(planted).mean() >= 0.9
     assert (top[top["key"].isin(planted)]["kind"] == "candidate").sum() >= 0.5 * len(planted)
+
+
+def test_an_offence_without_found_goods_leaves_its_declaration_open():
+    """Issue 12: a documentation or origin offence on a declaration says nothing about what its goods
+    were; its cover items stay in the screening. An offence that records the goods found closes it."""
+    frames, planted = cover_world(5)
+    key = sorted(planted)[0]
+    dk = key.rsplit("/", 1)[0]
+    base = flag_cover_items(frames, min_score=0.0).set_index("key")
+    assert key in base.index
+    o = frames.offences
+    extra = o.iloc[:1].copy().assign(key="t:Odoc", offence_id="Odoc", declaration_key=dk,
+                                     offence_type="documentation", declared_hs_code=None,
+                                     actual_hs_code=None, evaded_amount=0.0)
+    paper = Frames(declarations=frames.declarations, offences=pd.concat([o, extra], ignore_index=True))
+    flags = flag_cover_items(paper, min_score=0.0).set_index("key")
+    assert key in flags.index and flags.at[key, "score"] == pytest.approx(base.at[key, "score"], abs=0.02)
+    found = extra.assign(offence_type="misclassification", declared_hs_code=D, actual_hs_code=A)
+    examined = Frames(declarations=frames.declarations, offences=pd.concat([o, found], ignore_index=True))
+    assert key not in set(flag_cover_items(examined, min_score=0.0)["key"])
+
+
+def test_repeat_evidence_grows_with_the_habit_and_is_bounded():
+    assert ev.repeat_llr(np.array([1, 2, 4, 1000])).tolist() == pytest.approx(
+        [0.0, ev.REPEAT_LLR, 2 * ev.REPEAT_LLR, ev.REPEAT_CAP])
+
+
+def test_a_trader_repeating_a_candidate_cover_carries_the_reason():
+    """Issue 12: a candidate (no offence taught the pair) whose trader declares the code far above its
+    usual price again and again is a habit, not a one-off; the reason names the trader and the count."""
+    frames, planted = cover_world(8)
+    planted |= {f"{k}/1" for k in frames.offences["declaration_key"]}
+    d = frames.declarations.copy()
+    keys = sorted(planted)
+    d.loc[d["key"].isin(keys), "consignee"] = [f"t:one{i}" for i in range(len(keys))]
+    habit = keys[:4]
+    d.loc[d["key"].isin(habit), "consignee"] = "t:habit"
+    flags = flag_cover_items(Frames(declarations=d), min_score=0.0).set_index("key")
+    far = [k for k in habit if k in flags.index
+           and "repeated" in {x["feature"] for x in flags.at[k, "reasons"]}]
+    assert len(far) >= 3  # those of the four priced far above D's usual price (all, or all but one)
+    for k in far:
+        r = {x["feature"]: x for x in flags.at[k, "reasons"]}
+        assert flags.at[k, "kind"] == "candidate"
+        assert r["repeated"]["llr"] == pytest.approx(float(ev.repeat_llr(np.array([len(far)]))[0]), abs=1e-3)
+        assert r["repeated"]["evidence"][0]["id"] == "t:habit"
+        assert f"{len(far)} items" in r["repeated"]["detail"]
+    assert all("repeated" not in {x["feature"] for x in flags.at[k, "reasons"]}
+               for k in keys[4:] if k in flags.index)
+    assert flags["score"].max() <= ev.CANDIDATE_MAX_SCORE + 1e-9
