@@ -83,7 +83,7 @@ def declarations(ledger: Ledger, state: StoreState) -> pd.DataFrame:
         now = state.inspections.drop_duplicates("key").set_index("key")["inspection_result"]
         hit = df["key"].isin(now.index)
         df.loc[hit, "inspection_result"] = df.loc[hit, "key"].map(now)
-    return frame("declarations", df)
+    return frame("declarations", df, copy=False)
 
 
 def parties(ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
