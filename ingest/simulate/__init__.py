@@ -115,6 +115,7 @@ from ingest.simulate.inspect import compliance_truth
 from ingest.simulate.knobs import default_knobs, resolve_knobs
 from ingest.simulate.offences import draw_offences
 from ingest.simulate.phoenix import phoenix_firms
+from ingest.simulate.premium import premium_importers
 from ingest.simulate.rings import shell_rings
 from ingest.simulate.scenario import SCENARIOS, draw_scenario
 from ingest.simulate.services import make_services
@@ -163,14 +164,25 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, s
     phoenix = phoenix_firms(f, rng)
     lone = smugglers(f, rng, first=len(rings))
     dups = duplicates(f, rng, ordinary)
+    # honest premium importers (randomised scenarios only), in a stream of their own, after every
+    # other stage took its firms
+    taken = set(closed) | {p for a in accts for p in a["members"]} | {p for g in dups for p in g}
+    premium = premium_importers(f, w.rng(7), ordinary, taken)
     planted = Planted(rings=rings, phoenix=phoenix, duplicates=dups, business_centres=centres,
                       holding=holding, holding_directors=holding_directors, hub_brokers=svc.hub_brokers,
                       hub_carriers=svc.hub_carriers, newcomers=fresh, closed_honest=closed, smugglers=lone,
-                      accountants=accts, families=fams)
+                      accountants=accts, families=fams,
+                      premium=[{"party": f.traders[p.trader].party, "code": str(goods.code[p.code]),
+                                "factor": p.factor, "share": p.share,
+                                "open_code": str(goods.code[p.open_code]) if p.open_code >= 0 else None}
+                               for p in premium])
 
     # the rows, and what of them is caught
     stages = {"parties": time.perf_counter() - t0}
-    dec, items, priced = draw_declarations(w, f.traders, goods, int(declarations), k)
+    dec, items, priced = draw_declarations(w, f.traders, goods, int(declarations), k, premium)
+    if premium:
+        planted.premium_items = (dec["declaration_id"].astype(str) + "/" + dec["item_no"].astype(str)
+                                 ).to_numpy()[priced.premium_rows].tolist()
     stages["declarations"] = time.perf_counter() - t0 - sum(stages.values())
     offences, cover_truth, under_truth = draw_offences(w, f.traders, goods, dec, items, priced, k)
     stages["offences"] = time.perf_counter() - t0 - sum(stages.values())
