@@ -12,8 +12,9 @@ plants them (`premium_importers` is 0 in the fixed world).
 Two streams of their own, so that the rest of a world stays as it is: `w.rng(7)` picks the importers
 (ordinary firms, after every other stage has made its traders) and their codes, `w.rng(8)` rewrites
 their rows after the priced schemes are planted (`apply_premium`, called by `draw_declarations`).
-What moves in a world: those firms' rows only (their codes, masses and values); the offence stage's
-draws stay the same, since it draws on channels and rows, not values.
+What moves in a world: those firms' rows only (their codes, masses and values); the offences stay
+the same ones (the offence stage draws on channels and rows), an honest catch on a premium row with
+another amount.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def premium_importers(f: TraderFactory, rng, ordinary: list[int], taken: set[int
         if rng.random() < k["premium_open_share"]:
             # a higher-duty code of another heading priced about like the premium goods
             ratio = np.abs(np.log(goods.uv / (goods.uv[c] * factor)))
-            ok = np.flatnonzero((goods.duty > goods.duty[c]) & (heading != heading[c]) & (ratio < np.log(1.5)))
+            ok = np.flatnonzero((goods.duty > goods.duty[c]) & (heading != heading[c])
+                                & (ratio < np.log(1.5)))
             if len(ok):
                 open_code = int(ok[int(rng.integers(len(ok)))])
                 open_share = round(float(rng.uniform(0.1, 0.35)), 3)
