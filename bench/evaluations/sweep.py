@@ -13,6 +13,9 @@ score`. The measures are those of the issue and of `tests/graph/pipeline/test_pi
   <= 20 % outsiders;
 - cover precision@K (K = planted, uncaught cover items) and recall (planted items among every
   exported cover item);
+- premium importers (honest firms at the luxury end of a low-duty code, the candidate cover's
+  look-alike): the share of the exported cover items at score >= 0.5 that are their items, and the
+  share of their items exported as cover items at all (`premium_measures`);
 - resolution pairwise F1 against the planted duplicate groups (`graph.network.resolution.pairwise_f1`).
 
 `run_world` makes, loads, scores and measures one world in a temporary folder; `summarise` gives the
@@ -33,7 +36,7 @@ from graph.network.resolution import pairwise_f1
 
 #: honest structures that must not rank among the hidden risky entities (truth.json "traps" keys)
 TRAP_KINDS = ("business_centre", "holding", "hub_brokers", "hub_carriers", "newcomers",
-              "accountant_clients", "family_firms", "captured_broker_clients")
+              "accountant_clients", "family_firms", "captured_broker_clients", "premium_importers")
 
 
 def captured_broker_clients(bundle: Path, truth: dict) -> list[str]:
@@ -59,7 +62,12 @@ GOALS: dict[str, tuple[float, str]] = {
     "cover_precision_at_k": (0.90, "max"),
     "cover_recall": (0.90, "max"),
     "resolution_f1": (0.95, "max"),
+    # ours, not the issue's: the premium importers held to the traps' bar
+    "premium_cover_share": (0.02, "min"),
+    "premium_flagged_share": (0.02, "min"),
 }
+#: the score from which an exported cover item counts as proposed to an investigator
+COVER_SHOWN = 0.5
 
 
 def entity_measures(entities: list[dict], truth: dict) -> dict:
@@ -140,6 +148,25 @@ def cover_measures(cover_items: list[dict], truth: dict) -> dict:
     }
 
 
+def premium_measures(cover_items: list[dict], truth: dict) -> dict:
+    """How the cover export treats the premium importers' honest items (truth "traps" "premium_items"):
+    their share among the cover items at score >= `COVER_SHOWN`, and the share of them exported at all
+    (and at >= `COVER_SHOWN`). None where the world plants none (the fixed world)."""
+    premium = set(truth["traps"].get("premium_items", []))
+    if not premium:
+        return {"premium_items": 0, "premium_cover_share": None, "premium_flagged_share": None}
+    keys = [(f"{r['declaration_id']}/{r['item_no']}", r["score"] or 0.0) for r in cover_items]
+    shown = [x for x, sc in keys if sc >= COVER_SHOWN]
+    flagged = {x for x, _ in keys if x in premium}
+    shown_p = sum(1 for x in shown if x in premium)
+    return {
+        "premium_items": len(premium), "premium_flagged": len(flagged), "premium_shown": shown_p,
+        "premium_cover_share": shown_p / len(shown) if shown else 0.0,
+        "premium_flagged_share": len(flagged) / len(premium),
+        "premium_shown_share": shown_p / len(premium),
+    }
+
+
 def resolution_measures(resolved: list[dict], truth: dict) -> dict:
     """Pairwise precision, recall and F1 of the `resolved-entities` export against the duplicates."""
     entity_of = pd.Series({r["party_id"]: r["entity_id"] for r in resolved}, dtype=object)
@@ -191,6 +218,7 @@ def run_world(seed: int, rows: int | None = None, scenario: str = "randomised",
             store.close()
     out = {"seed": seed, "rows": rows, "scenario": scenario, "goods": catalogue(),
            **entity_measures(ents, truth), **cover_measures(cover, truth),
+           **premium_measures(cover, truth),
            **resolution_measures(resolved, truth),
            "shape": _shape(truth), "seconds": {k: round(v, 2) for k, v in t.items()}}
     return out
@@ -207,6 +235,7 @@ def _shape(truth: dict) -> dict:
         "cover_caught": len(truth["cover"]["caught_declarations"]),
         "traps": {k: len(truth["traps"].get(k, [])) for k in TRAP_KINDS},
         "paperwork_offenders": len(truth["traps"].get("paperwork_offenders", [])),
+        "premium_items": len(truth["traps"].get("premium_items", [])),
     }
 
 

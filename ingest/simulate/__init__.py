@@ -40,7 +40,9 @@ ring sizes, which identifiers tie a ring and how unevenly (nominees only, at tim
 recorded offence or no captured broker, wider supplier pools, price spreads and cover price factors,
 caught shares, offence types and amounts, record quality, hub sizes, and two more honest
 look-alikes: outsourced accountants whose phone/email/address 10-40 clients share, and family firms
-under one director at one address, some with a paperwork offence and no duty evaded. The drawn
+under one director at one address, some with a paperwork offence and no duty evaded, and premium
+importers (`premium`: honest firms whose low-duty code is priced 1.8-4x its usual value per kg, some
+declaring a higher-duty heading openly: the candidate cover's look-alike). The drawn
 values go to truth.json "scenario"; the caller's knobs still win over them.
 
 Sizes: `default_knobs(declarations)` lists every knob and its default (they scale with the number of
@@ -76,7 +78,11 @@ truth.json:
                 "accountant_clients": [party_id], "accountants": [{"kinds": [kind], "members": [...]}],
                 "family_firms": [party_id],
                 "families": [{"director": person_id, "shared": [kind], "members": [...]}],
-                "paperwork_offenders": [party_id]},          # look-alikes with a paperwork offence
+                "paperwork_offenders": [party_id],           # look-alikes with a paperwork offence
+                "premium_importers": [party_id],
+                "premium": [{"party": party_id, "code": code, "factor": float, "share": float,
+                             "open_code": code or null}],    # the higher-duty code declared openly
+                "premium_items": ["declaration_id/item_no"]},  # their luxury-priced items
       "offenders": [party_id],                          # every party with at least one offence
       "smugglers": [party_id],                          # stand-alone cover-item traders
       "compliance": {"items": int, "non_compliant": int,  # the world's true compliance rate: items
@@ -94,11 +100,12 @@ trap), `traders` (trader profiles, ordinary traders), `traps`, `rings`, `phoenix
 items and undervaluation), `duplicates`; `declarations`, `offences`, `write` (bundle, truth,
 summary).
 
-Random streams: each stage draws from its own `World.rng(stage)`: 1 goods, 2 service parties,
-3 ordinary traders and traps, 4 rings, 5 phoenix firms, smugglers and duplicates, 6 accountants and
-family firms, 10 declarations (and [seed, 11, carrier] for each fleet's plates), 20 offences, 30 id
-shuffle; [seed, 40] the scenario, 120/121 its paperwork offences (offenders / look-alikes). A change
-inside one stage moves no other stage's draws; within a stage, the order of the calls in
+Random streams: each stage draws from its own `World.rng(stage)`: 1 goods, 2 service parties, 3
+ordinary traders and traps, 4 rings, 5 phoenix firms, smugglers and duplicates, 6 accountants and
+family firms, 7 premium importers (8 their rows, after the priced schemes), 10 declarations (and
+[seed, 11, carrier] for each fleet's plates), 20 offences, 30 id shuffle; [seed, 40] the scenario
+([seed, 42] its premium importers' knobs), 120/121 its paperwork offences (offenders / look-alikes).
+A change inside one stage moves no other stage's draws; within a stage, the order of the calls in
 `generate_world` is part of the world.
 """
 
@@ -115,6 +122,7 @@ from ingest.simulate.inspect import compliance_truth
 from ingest.simulate.knobs import default_knobs, resolve_knobs
 from ingest.simulate.offences import draw_offences
 from ingest.simulate.phoenix import phoenix_firms
+from ingest.simulate.premium import premium_importers
 from ingest.simulate.rings import shell_rings
 from ingest.simulate.scenario import SCENARIOS, draw_scenario
 from ingest.simulate.services import make_services
@@ -163,14 +171,25 @@ def generate_world(out_dir: Path, *, seed: int = 7, declarations: int = 40000, s
     phoenix = phoenix_firms(f, rng)
     lone = smugglers(f, rng, first=len(rings))
     dups = duplicates(f, rng, ordinary)
+    # honest premium importers (randomised scenarios only), in a stream of their own, after every
+    # other stage took its firms
+    taken = set(closed) | {p for a in accts for p in a["members"]} | {p for g in dups for p in g}
+    premium = premium_importers(f, w.rng(7), ordinary, taken)
     planted = Planted(rings=rings, phoenix=phoenix, duplicates=dups, business_centres=centres,
                       holding=holding, holding_directors=holding_directors, hub_brokers=svc.hub_brokers,
                       hub_carriers=svc.hub_carriers, newcomers=fresh, closed_honest=closed, smugglers=lone,
-                      accountants=accts, families=fams)
+                      accountants=accts, families=fams,
+                      premium=[{"party": f.traders[p.trader].party, "code": str(goods.code[p.code]),
+                                "factor": p.factor, "share": p.share,
+                                "open_code": str(goods.code[p.open_code]) if p.open_code >= 0 else None}
+                               for p in premium])
 
     # the rows, and what of them is caught
     stages = {"parties": time.perf_counter() - t0}
-    dec, items, priced = draw_declarations(w, f.traders, goods, int(declarations), k)
+    dec, items, priced = draw_declarations(w, f.traders, goods, int(declarations), k, premium)
+    if premium:
+        planted.premium_items = (dec["declaration_id"].astype(str) + "/" + dec["item_no"].astype(str)
+                                 ).to_numpy()[priced.premium_rows].tolist()
     stages["declarations"] = time.perf_counter() - t0 - sum(stages.values())
     offences, cover_truth, under_truth = draw_offences(w, f.traders, goods, dec, items, priced, k)
     stages["offences"] = time.perf_counter() - t0 - sum(stages.values())

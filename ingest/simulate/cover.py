@@ -54,6 +54,8 @@ class PricedRows:
     risk_hs: np.ndarray      # per cover item: the goods really shipped
     pair: np.ndarray         # per row: its trader's cover pair (-1: none)
     under_rows: np.ndarray   # sorted row numbers of the undervalued imports
+    # sorted row numbers of the honest premium importers' luxury-priced items (`premium`)
+    premium_rows: np.ndarray | None = None
 
 
 def plant_priced_rows(rng, traders: list[Trader], goods: Goods, k: dict, itr: np.ndarray, imp: np.ndarray,

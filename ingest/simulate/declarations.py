@@ -18,6 +18,7 @@ from ingest.simulate.cover import PricedRows, plant_priced_rows
 from ingest.simulate.goods import Goods
 from ingest.simulate.knobs import START
 from ingest.simulate.logistics import OFFICES, ROUTE_LIST, plate
+from ingest.simulate.premium import Premium, apply_premium
 from ingest.simulate.traders import Trader
 from ingest.simulate.world import World
 
@@ -34,9 +35,10 @@ class Items:
     date: np.ndarray         # day of the world (0 = START)
 
 
-def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
-                      k: dict) -> tuple[pd.DataFrame, Items, PricedRows]:
-    """Exactly `N` goods-item rows for `traders`, as the declarations.csv frame, with where they sit."""
+def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int, k: dict,
+                      premium: list[Premium] | None = None) -> tuple[pd.DataFrame, Items, PricedRows]:
+    """Exactly `N` goods-item rows for `traders`, as the declarations.csv frame, with where they sit;
+    `premium` importers' rows are rewritten in a stream of their own (`premium.apply_premium`)."""
     rng = w.rng(10)
     T = len(traders)
     pid = np.array([p["party_id"] for p in w.parties], dtype=object)
@@ -179,6 +181,9 @@ def draw_declarations(w: World, traders: list[Trader], goods: Goods, N: int,
 
     # the priced schemes: undervalued ring imports and cover items (`cover`)
     planted = plant_priced_rows(rng, traders, goods, k, itr, ~is_export[hi], price, hs, mass, value)
+    if premium:
+        planted.premium_rows = apply_premium(w.rng(8), premium, goods, k, itr, ~is_export[hi], price,
+                                             hs, mass, value)
     cover_rows, cov_hs, under_rows = planted.cover_rows, planted.cover_hs, planted.under_rows
     # planted rows never sit in a red lane by chance: only the offences below put them there
     planted_h = np.unique(hi[np.concatenate([cover_rows, under_rows])])

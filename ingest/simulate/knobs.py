@@ -77,6 +77,11 @@ SCENARIO_KNOBS: dict = {
     # share of accountant clients and family firms with a paperwork offence
     "trap_paperwork_share": 0.0,
     "offender_paperwork_share": 0.0,    # share of planted offenders' catches recorded as paperwork only
+    # honest premium importers (`premium`): the luxury end of a low-duty code, priced like a cover
+    "premium_importers": 0,
+    "premium_factor": [1.8, 4.0],       # their value per kg over the code's usual one
+    "premium_share": [0.3, 0.8],        # share of an importer's imports under its premium code
+    "premium_open_share": 0.5,          # share of importers also declaring a higher-duty heading openly
 }
 
 

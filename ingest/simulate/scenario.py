@@ -89,4 +89,19 @@ def draw_scenario(seed: int, declarations: int) -> dict:
     s["missing_share"] = u(0.0, 0.15)
     s["cyrillic_share"] = u(0.2, 0.7)
     s["kz_share"] = u(0.2, 0.6)
+    s.update(_premium(seed, n))
     return s
+
+
+def _premium(seed: int, n: int) -> dict:
+    """The premium importers' knobs, from a stream of their own (`[seed, 42]`): added after the other
+    knobs were tuned on, they leave every draw above as it was."""
+    rng = np.random.default_rng([seed, 42])
+    lo = round(float(rng.uniform(1.8, 2.6)), 3)
+    share = round(float(rng.uniform(0.2, 0.6)), 3)
+    return {
+        "premium_importers": max(2, round(n / 3000 * float(rng.uniform(0.5, 3.0)))),
+        "premium_factor": [lo, round(lo + float(rng.uniform(0.4, 4.0 - lo)), 3)],
+        "premium_share": [share, round(min(0.95, share + float(rng.uniform(0.1, 0.4))), 3)],
+        "premium_open_share": round(float(rng.uniform(0.2, 0.8)), 3),
+    }

@@ -39,6 +39,9 @@ class Planted:
     smugglers: list[int]
     accountants: list[dict] | None = None    # traps.accountants(): kinds, members (empty in the fixed world)
     families: list[dict] | None = None       # traps.families(): director, members
+    # premium importers: party, code, factor, share, open_code (national codes; None: declares none)
+    premium: list[dict] | None = None
+    premium_items: list[str] | None = None   # their luxury-priced items, "declaration_id/item_no"
 
 
 def write_csv(path: Path, df: pd.DataFrame, name: str, chunk: int = 100_000) -> int:
@@ -120,6 +123,10 @@ def world_truth(w: World, seed: int, k: dict, planted: Planted, offences: pd.Dat
         traps["family_firms"] = [pid(p) for fam in planted.families for p in fam["members"]]
         traps["families"] = [{"director": w.persons[fam["director"]][0], "shared": fam["shared"],
                               "members": [pid(p) for p in fam["members"]]} for fam in planted.families]
+    if planted.premium:
+        traps["premium_importers"] = [pid(p["party"]) for p in planted.premium]
+        traps["premium"] = [{**p, "party": pid(p["party"])} for p in planted.premium]
+        traps["premium_items"] = list(planted.premium_items or [])
     if k["trap_paperwork_share"] > 0:
         trap_ids = set(traps.get("accountant_clients", [])) | set(traps.get("family_firms", []))
         paper = offences[offences["offence_type"] == "documentation"]["party_id"]

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from bench.evaluations.sweep import (
+    COVER_SHOWN,
     cover_measures,
     entity_measures,
+    premium_measures,
     resolution_measures,
     run_world,
     summarise,
@@ -95,6 +97,35 @@ def test_cover_measures_by_hand():
     assert m["cover_precision_flagged"] == pytest.approx(2 / 4)
 
 
+def test_premium_measures_by_hand():
+    truth = json.loads(json.dumps(TRUTH))
+    truth["traps"]["premium_items"] = ["X3/1", "X6/1", "X7/1", "X8/1"]
+    items = [{"declaration_id": "X3", "item_no": 1, "score": 0.7},   # premium, shown
+             {"declaration_id": "X1", "item_no": 1, "score": 0.9},   # planted cover, shown
+             {"declaration_id": "X6", "item_no": 1, "score": 0.3},   # premium, exported below the bar
+             {"declaration_id": "X2", "item_no": 1, "score": COVER_SHOWN}]  # shown (the bar counts)
+    m = premium_measures(items, truth)
+    assert m["premium_items"] == 4 and m["premium_flagged"] == 2 and m["premium_shown"] == 1
+    assert m["premium_cover_share"] == pytest.approx(1 / 3)
+    assert m["premium_flagged_share"] == pytest.approx(2 / 4)
+    assert m["premium_shown_share"] == pytest.approx(1 / 4)
+    # a world that plants none (the fixed one) has no figure, and the summary leaves it out
+    none = premium_measures(items, TRUTH)
+    assert none["premium_cover_share"] is None and none["premium_flagged_share"] is None
+    s = summarise([{"seed": 1, **none}, {"seed": 2, **m}])
+    assert s["premium_cover_share"]["worlds"] == 1
+    assert s["premium_cover_share"]["worst"] == pytest.approx(1 / 3)
+    assert premium_measures([], truth)["premium_cover_share"] == 0.0
+
+
+def test_a_premium_importer_in_the_top_k_is_a_trap():
+    truth = json.loads(json.dumps(TRUTH))
+    truth["traps"] = {"premium_importers": ["T"]}
+    m = entity_measures(ENTITIES, truth)
+    assert m["traps_in_top_k_by_kind"] == {"premium_importers": 1}
+    assert m["trap_share_top_k"] == pytest.approx(1 / 3)
+
+
 def test_resolution_measures_by_hand():
     resolved = [{"party_id": p, "entity_id": e} for p, e in
                 (("D1", "eD"), ("D2", "eD"), ("S", "eS"), ("S2", "eS2"), ("A2", "eX"), ("A3", "eX"),
@@ -137,6 +168,8 @@ def test_one_small_randomised_world_through_the_product(tmp_path):
                 "cover_recall", "resolution_f1"):
         assert 0.0 <= m[key] <= 1.0, key
     assert m["cover_flagged"] > 0 and m["resolution_f1"] > 0
+    assert m["premium_items"] == len(truth["traps"]["premium_items"]) > 0
+    assert 0.0 <= m["premium_cover_share"] <= 1.0 and 0.0 <= m["premium_flagged_share"] <= 1.0
     from ingest.simulate.goods import catalogue
 
     assert m["goods"] == catalogue()  # the goods list its world was drawn from, in the world's record
