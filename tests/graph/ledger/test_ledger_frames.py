@@ -127,3 +127,17 @@ def test_a_reingest_adds_nothing_to_the_ledger(stored, scored_world):
     assert sorted(p.relative_to(ledger.root) for p in ledger.root.rglob("*.parquet")) == parts
     graph = store.execute("MATCH (d:Declaration) RETURN count(d) AS n")[0]["n"]
     assert before["declarations"] == graph > 7000  # the ledger holds what the graph holds
+
+
+def test_store_state_overlays_by_key_first_row_wins():
+    """The store's lanes and inspection results land on their items by key (the first row of a
+    repeated key, unknown keys ignored), items without one keep the ledger's value, dtypes kept."""
+    from graph.store.ledger_frames import _overlay
+
+    at = pd.Index(["s:1", "s:2", "s:3"])
+    base = pd.Series(["clear", None, "violation"], dtype="str")
+    rows = pd.DataFrame({"key": ["s:3", "s:9", "s:2", "s:3"], "v": ["clear", "violation", "violation", "x"]})
+    got = _overlay(at, rows.rename(columns={"v": "inspection_result"}), "inspection_result", base)
+    assert got.tolist() == ["clear", "violation", "clear"] and got.dtype == base.dtype
+    lanes = _overlay(at, rows.rename(columns={"v": "lane"}), "lane", None)
+    assert lanes.isna().tolist() == [True, False, False] and lanes.tolist()[1:] == ["violation", "clear"]
