@@ -55,9 +55,16 @@ def offence_severity(evaded: float) -> float:
 
 
 def _entity(parties: pd.Series, entity_of: pd.Series | None) -> pd.Series:
+    """Each party's entity (the party itself where it has none; missing where the party is). Looked up
+    once per distinct party, not per row: a map over 1M arrow strings took 1.1 s."""
     if entity_of is None:
         return parties.astype(object)
-    return parties.map(entity_of).where(parties.notna()).fillna(parties).astype(object)
+    code, distinct = pd.factorize(parties)
+    u = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    ent = u.map(entity_of).fillna(u).to_numpy(dtype=object)
+    out = np.full(len(parties), np.nan, dtype=object)
+    out[code >= 0] = ent[code[code >= 0]]
+    return pd.Series(out, index=parties.index, dtype=object)
 
 
 def month_ends(dates: pd.Series) -> list[pd.Period]:
@@ -194,7 +201,7 @@ def trader_categories(frames, entity_of: pd.Series | None, party_risk: pd.Series
                         "reasons": _reasons(e, float(off_part[j]), n_off, float(net[j]),
                                             int(n_viol[j]), int(n_insp[j]), int(n_prof[j]),
                                             int(n_items[j]),
-                                            offence_summary(j, end, n_off) if n_off else None)})
+                                            offence_summary(int(j), end, n_off) if n_off else None)})
     if not out:
         return pd.DataFrame(columns=COLUMNS)
     return pd.DataFrame(out, columns=COLUMNS).sort_values(["entity", "month"], kind="stable",

@@ -68,7 +68,8 @@ def reference_plan(frames, party_risk, budget, *, assessments=None, entity_of=No
             rs.append({"feature": "assessment", "value": round(float(r["assessment"]), 4),
                        "detail": "mean assessment score of its items"})
         if off[pid] > 0:
-            rs.append({"feature": "offences", "value": int(off[pid]), "detail": f"{int(off[pid])} recorded offences"})
+            rs.append({"feature": "offences", "value": int(off[pid]),
+                       "detail": f"{int(off[pid])} recorded offences"})
         if r["records"] > 1:
             rs.append({"feature": "party_records", "value": int(r["records"]),
                        "detail": "one company recorded as " + ", ".join(names[pid])})

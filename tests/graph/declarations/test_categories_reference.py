@@ -190,3 +190,17 @@ def test_the_vectorised_categories_match_the_reference(world, changes_only):
         assert [r["feature"] for r in a] == [r["feature"] for r in b]
         assert [r["detail"] for r in a] == [r["detail"] for r in b]
     assert got["reasons"].tolist() == want["reasons"].tolist()  # values and evidence too
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([*PARTIES, None]), max_size=30), st.booleans(), st.booleans())
+def test_entities_are_looked_up_per_distinct_party_as_per_row(parties, mapped, arrow):
+    """`_entity` reads each distinct party once; the per-row map it replaced is the oracle."""
+    p = pd.Series(parties, dtype="str" if arrow else object, index=pd.RangeIndex(len(parties)) * 2)
+    entity_of = pd.Series({q: f"entity:{i % 3}" for i, q in enumerate(PARTIES[:5])}) if mapped else None
+    want = (p.astype(object) if entity_of is None
+            else p.map(entity_of).where(p.notna()).fillna(p).astype(object))
+    got = _entity(p, entity_of)
+    assert got.index.equals(want.index) and got.dtype == want.dtype
+    assert got.isna().tolist() == want.isna().tolist()
+    assert got.dropna().tolist() == want.dropna().tolist()
