@@ -18,7 +18,7 @@ import pandas as pd
 
 from graph.domain.types import HSCode
 from graph.domain.vocabulary import liable_party
-from graph.engine.stats import grouped_median_scale
+from graph.engine.stats import earlier_in_group, grouped_median_scale
 
 #: log-scale floor: two prices per kg that differ by less than ~15 % are never "anomalous"
 #: (wider than the cover profiles' floor, as a code's norm rests on many items)
@@ -145,29 +145,13 @@ def hs_novelty(decl: pd.DataFrame, *, level: int = 6) -> pd.DataFrame:
     trader = pd.factorize(t[ok])[0].astype(np.int64)
     code, codes = pd.factorize(hs[ok])
     day = date.to_numpy()[ok].view(np.int64)
-    prior_n = _earlier(trader, day)
+    prior_n = earlier_in_group(trader, day)
     # an item without a code has no earlier item under its code
-    prior_same = np.where(code >= 0, _earlier(trader * (len(codes) + 1) + code, day), 0)
+    prior_same = np.where(code >= 0, earlier_in_group(trader * (len(codes) + 1) + code, day), 0)
     out.loc[ok, "prior_n"] = prior_n
     with np.errstate(divide="ignore", invalid="ignore"):
         out.loc[ok, "prior_share"] = np.where(prior_n > 0, prior_same / np.maximum(prior_n, 1), np.nan)
     out.loc[ok, "new_code"] = (prior_n >= 5) & (prior_same == 0)
-    return out
-
-
-def _earlier(group: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Per row: how many rows of its group have a strictly earlier `day` (rows of one day do not see
-    each other). One sort by (group, day): the count is where the row's (group, day) run starts minus
-    where its group's starts, in place of a groupby, cumsum and merge per key (2.5 s at 1M items)."""
-    order = np.lexsort((day, group))
-    g, d = group[order], day[order]
-    at = np.arange(len(g))
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    new_day = new_group | np.r_[True, d[1:] != d[:-1]]
-    group_start = np.maximum.accumulate(np.where(new_group, at, 0))
-    day_start = np.maximum.accumulate(np.where(new_day, at, 0))
-    out = np.empty(len(g), dtype=np.int64)
-    out[order] = day_start - group_start
     return out
 
 
