@@ -18,7 +18,7 @@ import pandas as pd
 
 from graph.domain.types import HSCode
 from graph.domain.vocabulary import liable_party
-from graph.engine.stats import grouped_median_scale
+from graph.engine.stats import earlier_in_group, grouped_median_scale
 
 #: log-scale floor: two prices per kg that differ by less than ~15 % are never "anomalous"
 #: (wider than the cover profiles' floor, as a code's norm rests on many items)
@@ -137,25 +137,21 @@ def hs_novelty(decl: pd.DataFrame, *, level: int = 6) -> pd.DataFrame:
     """
     t = _trader(decl)
     hs = hs_prefix(decl["hs_code"], level)
-    df = pd.DataFrame({"t": t, "hs": hs, "date": pd.to_datetime(decl["date"])}, index=decl.index)
-    ok = df["t"].notna() & df["date"].notna()
+    date = pd.to_datetime(decl["date"])
+    ok = (t.notna() & date.notna()).to_numpy()
     out = pd.DataFrame({"prior_n": 0.0, "prior_share": np.nan, "new_code": False}, index=decl.index)
     if not ok.any():
         return out
-    x = df[ok]
-    # items of the trader strictly before the date: rows on the same day do not see each other
-    per_day = x.groupby(["t", "date"]).size().rename("n").reset_index().sort_values(["t", "date"])
-    per_day["before"] = per_day.groupby("t")["n"].cumsum() - per_day["n"]
-    prior_n = x.merge(per_day[["t", "date", "before"]], on=["t", "date"], how="left")["before"].to_numpy()
-    per_day_hs = (x.groupby(["t", "hs", "date"]).size().rename("n").reset_index()
-                  .sort_values(["t", "hs", "date"]))
-    per_day_hs["before"] = per_day_hs.groupby(["t", "hs"])["n"].cumsum() - per_day_hs["n"]
-    prior_same = x.merge(per_day_hs[["t", "hs", "date", "before"]], on=["t", "hs", "date"],
-                         how="left")["before"].fillna(0).to_numpy()
-    out.loc[x.index, "prior_n"] = prior_n
+    trader = pd.factorize(t[ok])[0].astype(np.int64)
+    code, codes = pd.factorize(hs[ok])
+    day = date.to_numpy()[ok].view(np.int64)
+    prior_n = earlier_in_group(trader, day)
+    # an item without a code has no earlier item under its code
+    prior_same = np.where(code >= 0, earlier_in_group(trader * (len(codes) + 1) + code, day), 0)
+    out.loc[ok, "prior_n"] = prior_n
     with np.errstate(divide="ignore", invalid="ignore"):
-        out.loc[x.index, "prior_share"] = np.where(prior_n > 0, prior_same / np.maximum(prior_n, 1), np.nan)
-    out.loc[x.index, "new_code"] = (prior_n >= 5) & (prior_same == 0)
+        out.loc[ok, "prior_share"] = np.where(prior_n > 0, prior_same / np.maximum(prior_n, 1), np.nan)
+    out.loc[ok, "new_code"] = (prior_n >= 5) & (prior_same == 0)
     return out
 
 

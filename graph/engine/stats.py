@@ -70,3 +70,36 @@ def noisy_or(*probabilities: np.ndarray) -> np.ndarray:
 def noisy_or_all(p: np.ndarray) -> float:
     """`noisy_or` of the values of one array."""
     return float(1.0 - np.prod(1.0 - np.asarray(p, float)))
+
+
+def earlier_in_group(group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Per row: how many rows of its group (integer codes) have a strictly earlier `day` (int64; rows of
+    one day do not see each other). One sort by (group, day): the count is where the row's (group, day)
+    run starts minus where its group's starts (in place of a groupby, cumsum and merge per key, or of
+    sorting the rows twice over as queries and events)."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = _group_day_order(group, day)
+    g, d = group[order], day[order]
+    at = np.arange(len(g))
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    new_day = new_group | np.r_[True, d[1:] != d[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, at, 0))
+    day_start = np.maximum.accumulate(np.where(new_day, at, 0))
+    out = np.empty(len(g), dtype=np.int64)
+    out[order] = day_start - group_start
+    return out
+
+
+def _group_day_order(group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The order by group, then day: one argsort of a single int64 key where the days (in steps of
+    their greatest common divisor) fit beside the groups, else a lexsort (about 3x slower). NaT
+    (int64's minimum) always takes the lexsort."""
+    lo = int(day.min())
+    if lo > np.iinfo(np.int64).min:
+        dt = day - lo
+        step = int(np.gcd.reduce(dt)) or 1
+        span = int(dt.max()) // step + 1
+        if (int(np.abs(group).max()) + 1) * span * 2 < 2**62:
+            return np.argsort(group.astype(np.int64) * span + dt // step, kind="stable")
+    return np.lexsort((day, group))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from graph.declarations.goods import hs_prefix, mass_kg
 from graph.domain.vocabulary import PARTY_ROLE_NAMES, liable_party
+from graph.engine.stats import earlier_in_group
 
 #: grouping columns whose past hit rate is an "own" feature (attributes of the goods and route)
 OWN_GROUPS = ("hs6", "hs4", "origin_country", "dispatch_country", "route")
@@ -187,9 +188,10 @@ def novelty_features(base: pd.DataFrame) -> pd.DataFrame:
     t, _ = pd.factorize(base["trader"])
     h, hs = pd.factorize(base["hs6"])
     th = np.where((t >= 0) & (h >= 0), t.astype(np.int64) * (len(hs) + 1) + h, -1)  # trader#hs6, no strings
-    qt, none = _ns(base["date"]), np.zeros(len(base))
-    n, _ = _past_counts_coded(t, qt, t, qt, none)
-    ns, _ = _past_counts_coded(th, qt, th, qt, none)
+    qt = _ns(base["date"])
+    # the events are the items themselves: one sort of the items, not of items and events together
+    n = np.where(t >= 0, earlier_in_group(t.astype(np.int64), qt), 0).astype(float)
+    ns = np.where(th >= 0, earlier_in_group(th, qt), 0).astype(float)
     return pd.DataFrame(novelty_values(n, ns), index=base.index)
 
 

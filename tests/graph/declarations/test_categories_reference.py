@@ -18,11 +18,11 @@ from graph.declarations.categories import (
     PROFILE_WEIGHT,
     WINDOW_DAYS,
     _entity,
-    _reasons,
     category_of,
     month_ends,
     offence_severity,
 )
+from graph.domain.reasons import Evidence, Reason
 from graph.domain.vocabulary import OffenceStatus, liable_party
 from graph.engine.stats import noisy_or
 from graph.store.frames import Frames, frame
@@ -113,6 +113,31 @@ def reference(frames, entity_of: pd.Series | None, party_risk: pd.Series | None,
                                                           ignore_index=True)
 
 
+def _reasons(entity: str, off: float, off_n: int, net: float, viol: int, insp: int, prof: int, items: int,
+             offences: pd.DataFrame | None, end: pd.Timestamp) -> list[dict[str, Any]]:
+    """The reasons as the pandas version gave them: the entity's offences filtered to the month and
+    their types counted by `value_counts` (the vectorised one counts them once per entity and count)."""
+    ev = (Evidence("entity", str(entity)),)
+    rs = []
+    if off_n and offences is not None:
+        mine = offences[offences["date"] < end]
+        types = ", ".join(f"{t} {n}" for t, n in mine["type"].astype(str).value_counts().items())
+        rs.append(Reason("offences", f"{off_n} recorded offences ({types}), duty evaded "
+                         f"{float(mine['evaded'].sum()):.0f}, weighed by amount, status and age",
+                         round(off, 4), None, ev))
+    if net > 0:
+        rs.append(Reason("network_risk", f"network risk {net:.2f}", round(net, 4), None, ev))
+    if insp:
+        rs.append(Reason("inspections", f"{viol} violations in {insp} inspections of the last twelve months",
+                         viol, None, ev))
+    if prof:
+        rs.append(Reason("profile_hits", f"{prof} of {items} items of the last twelve months selected by a "
+                         "risk profile", prof, None, ev))
+    if not rs:
+        rs.append(Reason("no_findings", "no offence, network risk, violation or profile hit", 0, None, ev))
+    return [r.as_dict() for r in rs]
+
+
 PARTIES = [f"S:P{i}" for i in range(8)]
 
 
@@ -130,13 +155,13 @@ def worlds(draw) -> tuple[Frames, pd.Series | None, pd.Series | None, list[list[
         "date": [day0 + pd.Timedelta(days=x) for x in days], "consignee": who, "declarant": declarant,
         "customs_value": 1000.0, "duty_rate": 10.0, "duty_amount": 100.0, "hs_code": "24022000",
         "net_mass_kg": 10.0, "inspection_result": result}))
-    k = draw(st.integers(0, 6))
+    k = draw(st.integers(0, 14))
     o = frame("offences", pd.DataFrame({
         "key": [f"S:O{i}" for i in range(k)], "offence_id": [f"O{i}" for i in range(k)],
         "date": [day0 + pd.Timedelta(days=draw(st.integers(-100, 900))) for _ in range(k)],
         "party": [draw(st.sampled_from(PARTIES)) for _ in range(k)],
         "declaration_key": [None] * k,
-        "offence_type": [draw(st.sampled_from(["undervaluation", "documents", "smuggling"]))
+        "offence_type": [draw(st.sampled_from(["undervaluation", "documents", "smuggling", None]))
                          for _ in range(k)],
         "evaded_amount": [draw(st.sampled_from([0.0, 300.0, 2e4, 1e6])) for _ in range(k)],
         "status": [draw(st.sampled_from(["confirmed", "suspected", None])) for _ in range(k)]}))
@@ -164,3 +189,18 @@ def test_the_vectorised_categories_match_the_reference(world, changes_only):
     for a, b in zip(got["reasons"], want["reasons"], strict=True):
         assert [r["feature"] for r in a] == [r["feature"] for r in b]
         assert [r["detail"] for r in a] == [r["detail"] for r in b]
+    assert got["reasons"].tolist() == want["reasons"].tolist()  # values and evidence too
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([*PARTIES, None]), max_size=30), st.booleans(), st.booleans())
+def test_entities_are_looked_up_per_distinct_party_as_per_row(parties, mapped, arrow):
+    """`_entity` reads each distinct party once; the per-row map it replaced is the oracle."""
+    p = pd.Series(parties, dtype="str" if arrow else object, index=pd.RangeIndex(len(parties)) * 2)
+    entity_of = pd.Series({q: f"entity:{i % 3}" for i, q in enumerate(PARTIES[:5])}) if mapped else None
+    want = (p.astype(object) if entity_of is None
+            else p.map(entity_of).where(p.notna()).fillna(p).astype(object))
+    got = _entity(p, entity_of)
+    assert got.index.equals(want.index) and got.dtype == want.dtype
+    assert got.isna().tolist() == want.isna().tolist()
+    assert got.dropna().tolist() == want.dropna().tolist()
