@@ -122,7 +122,8 @@ def audit_targets(frames, party_risk: pd.Series | None, budget: int, *, random_s
     o = frames.offences
     off = pd.Series(0.0, index=agg.index)
     if o is not None and not o.empty:
-        units = o["party"].map(unit_of).fillna(o["party"]) if unit_of is not None else o["party"]
+        units = o["party"].map(unit_of).astype(object).fillna(o["party"].astype(object)) \
+            if unit_of is not None else o["party"]
         off = units.value_counts().reindex(agg.index).fillna(0)
     off_rate = (off / (agg["items"] + 5)).clip(upper=1.0)
     ass = agg["assessment"].fillna(0.0)

@@ -48,7 +48,8 @@ def reference_plan(frames, party_risk, budget, *, assessments=None, entity_of=No
     agg = agg[agg["items"] >= min_items]
     net = net.reindex(agg.index)
     o = frames.offences
-    units = o["party"].map(unit_of).fillna(o["party"]) if unit_of is not None else o["party"]
+    units = o["party"].map(unit_of).astype(object).fillna(o["party"].astype(object)) \
+            if unit_of is not None else o["party"]
     off = units.value_counts().reindex(agg.index).fillna(0)
     agg["risk"] = np.maximum.reduce([net.to_numpy(), agg["assessment"].fillna(0.0).to_numpy(),
                                      (off / (agg["items"] + 5)).clip(upper=1.0).to_numpy()])
