@@ -79,7 +79,7 @@ def earlier_in_group(group: np.ndarray, day: np.ndarray) -> np.ndarray:
     sorting the rows twice over as queries and events)."""
     if len(group) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = _group_day_order(group, day)
+    order = group_time_order(group, day)
     g, d = group[order], day[order]
     at = np.arange(len(g))
     new_group = np.r_[True, g[1:] != g[:-1]]
@@ -91,15 +91,18 @@ def earlier_in_group(group: np.ndarray, day: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_day_order(group: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """The order by group, then day: one argsort of a single int64 key where the days (in steps of
-    their greatest common divisor) fit beside the groups, else a lexsort (about 3x slower). NaT
-    (int64's minimum) always takes the lexsort."""
-    lo = int(day.min())
+def group_time_order(group: np.ndarray, time: np.ndarray, kind: np.ndarray | None = None) -> np.ndarray:
+    """The order by group, then time (int64), then `kind` (0 or 1) if given: one argsort of a single
+    int64 key where the times (in steps of their greatest common divisor: a day for dates) fit beside
+    the groups, else a lexsort (about 3x slower). NaT (int64's minimum) always takes the lexsort."""
+    if len(time) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = int(time.min())
     if lo > np.iinfo(np.int64).min:
-        dt = day - lo
+        dt = time - lo
         step = int(np.gcd.reduce(dt)) or 1
         span = int(dt.max()) // step + 1
         if (int(np.abs(group).max()) + 1) * span * 2 < 2**62:
-            return np.argsort(group.astype(np.int64) * span + dt // step, kind="stable")
-    return np.lexsort((day, group))
+            key = group.astype(np.int64) * span + dt // step
+            return np.argsort(key if kind is None else key * 2 + kind, kind="stable")
+    return np.lexsort((time, group) if kind is None else (kind, time, group))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from graph.declarations.goods import hs_prefix, mass_kg
 from graph.domain.vocabulary import PARTY_ROLE_NAMES, liable_party
-from graph.engine.stats import earlier_in_group
+from graph.engine.stats import earlier_in_group, group_time_order
 
 #: grouping columns whose past hit rate is an "own" feature (attributes of the goods and route)
 OWN_GROUPS = ("hs6", "hs4", "origin_country", "dispatch_country", "route")
@@ -101,7 +101,7 @@ def _past_counts_coded(qcode: np.ndarray, qt: np.ndarray, ecode: np.ndarray, et:
     g = np.concatenate([ecode, qcode[qi]])
     t = np.concatenate([et, qt[qi]])
     kind = np.concatenate([np.ones(len(ecode), np.int8), np.zeros(len(qi), np.int8)])  # query first
-    order = _order(g, t, kind)
+    order = group_time_order(g, t, kind)  # the order of equal keys does not matter to the counts
     is_ev = kind[order] == 1
     cnt = np.where(is_ev, 1.0, 0.0)
     pos = np.where(is_ev, np.concatenate([ey, np.zeros(len(qi))])[order], 0.0)
@@ -121,21 +121,6 @@ def _past_counts_coded(qcode: np.ndarray, qt: np.ndarray, ecode: np.ndarray, et:
     n[qrow] = n_before[qpos]
     p[qrow] = p_before[qpos]
     return n, p
-
-
-def _order(g: np.ndarray, t: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    """The order by group, time, kind: one argsort of a single int64 key where the times (in steps
-    of their greatest common divisor: a day for dates) fit beside the groups, else a lexsort (3x
-    slower). The order of equal keys does not matter to the counts."""
-    if len(t) == 0:
-        return np.zeros(0, dtype=np.int64)
-    t0 = t.min()
-    dt = t - t0
-    step = int(np.gcd.reduce(dt)) or 1
-    span = int(dt.max()) // step + 1
-    if (int(g.max()) + 1) * span * 2 < 2**62:
-        return np.argsort((g.astype(np.int64) * span + dt // step) * 2 + kind, kind="stable")
-    return np.lexsort((kind, t, g))
 
 
 def _smoothed[T: (np.ndarray, float)](n: T, p: T, prior: float) -> T:
