@@ -55,6 +55,10 @@ LGB_PARAMS = {"objective": "binary", "learning_rate": 0.06, "num_leaves": 31, "m
                   "num_threads": 1, "verbose": -1}
 
 
+#: the categorical columns every model has; any other is an extra one given to `train`
+BASE_CATEGORICALS = ("hs2", "transport_mode", "origin_country", "dispatch_country")
+
+
 def feature_frame(frames, lab: pd.DataFrame, prior: float, norms: pd.DataFrame, *,
                   feature_set: str = "network", horizon: pd.Timestamp | None = None,
                   extra_categoricals: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[str]]:
@@ -64,7 +68,7 @@ def feature_frame(frames, lab: pd.DataFrame, prior: float, norms: pd.DataFrame, 
     base = _base(d)
     parts = [own_features(d, base, norms, frames.parties), novelty_features(base),
              history_features(base, lab, prior, OWN_GROUPS, horizon)]
-    cats = ["hs2", "transport_mode", "origin_country", "dispatch_country", *extra_categoricals]
+    cats = [*BASE_CATEGORICALS, *extra_categoricals]
     if feature_set in ("party", "network"):
         present = tuple(r for r in PARTY_ROLE_NAMES if base[r].notna().any())
         parts.append(history_features(base, lab, prior, present, horizon))
@@ -133,6 +137,11 @@ class AssessmentModel:
     trained_at: str | None = None  # ISO time (UTC) of the training
     label_counts: dict[str, int] = field(default_factory=dict)  # features.label_counts at training
     _booster: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def extra_categoricals(self) -> tuple[str, ...]:
+        """The categorical columns beyond BASE_CATEGORICALS it was trained with (`feature_frame`)."""
+        return tuple(c for c in self.categorical if c not in BASE_CATEGORICALS)
 
     @property
     def network_dict(self) -> dict[str, tuple[float, float]]:

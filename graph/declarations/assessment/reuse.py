@@ -33,9 +33,6 @@ from graph.declarations.assessment.model import (
     feature_frame,
 )
 
-#: the categorical columns every model has; any other is an extra one given to `train`
-BASE_CATEGORICALS = ("hs2", "transport_mode", "origin_country", "dispatch_country")
-
 
 def model_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / "models" / MODEL_FILE
@@ -81,7 +78,7 @@ def features_for(model: AssessmentModel, frames) -> pd.DataFrame:
     horizon = pd.to_datetime(d["date"]).max() + pd.Timedelta(days=1)
     X, _ = feature_frame(frames, labels(frames), model.prior, model.norms, feature_set=model.feature_set,
                          horizon=horizon,
-                         extra_categoricals=tuple(c for c in model.categorical if c not in BASE_CATEGORICALS))
+                         extra_categoricals=model.extra_categoricals)
     missing = [c for c in model.features if c not in X.columns]
     if missing:
         raise ValueError(f"the stored model needs features this code does not make: {', '.join(missing)}")

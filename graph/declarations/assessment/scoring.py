@@ -72,8 +72,7 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
         lab = labels(frames)
         X, _ = feature_frame(frames, lab, model.prior, model.norms, feature_set=model.feature_set,
                              horizon=None,
-                             extra_categoricals=tuple(c for c in model.categorical if c not in (
-                                 "hs2", "transport_mode", "origin_country", "dispatch_country")))
+                             extra_categoricals=model.extra_categoricals)
         X = _encode(X.reindex(columns=model.features), model.categorical)
     p = model.booster.predict(X, num_threads=NUM_THREADS)
     net, who = party_network(_base(d), party_risk)
