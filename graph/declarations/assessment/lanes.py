@@ -43,7 +43,6 @@ def cut_lanes(scores, thresholds: dict[str, float]) -> np.ndarray:
                     np.where(s >= thresholds[Lane.YELLOW], Lane.YELLOW.value, Lane.GREEN.value))
 
 
-
 def cut_thresholds(m: AssessmentModel, party_risk: pd.Series | None, *, red_share: float = RED_SHARE,
                    yellow_share: float = YELLOW_SHARE) -> AssessmentModel:
     """The lane thresholds, the expected rate per lane and the calibration: cut on the score the

@@ -89,7 +89,8 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
     reasons: list[list[dict]] = [[] for _ in range(len(d))]
     look = np.flatnonzero(lanes != Lane.GREEN) if with_reasons else np.zeros(0, dtype=np.int64)
     if len(look):
-        rows = reason_rows(X.iloc[look], contributions(model, X.iloc[look]))
+        shown = X.iloc[look]
+        rows = reason_rows(shown, contributions(model, shown))
         for j, i in enumerate(look):
             extra = []
             if net[i] > 0:
