@@ -160,9 +160,8 @@ def _month(dates: pd.Series) -> pd.Series:
 
 def _ledger_items(s: Settings, state_inspections: pd.DataFrame, n_items: Any) -> pd.DataFrame | None:
     """The items' immutable columns from the ledger (None when it does not hold every stored item)."""
-    import pyarrow.compute as pc
-
     from graph.ledger import Ledger
+    from graph.store.ledger_frames import node_keys, overlay
 
     ledger = Ledger.of(s)
     cols = ["key", "source", "declaration_id", "date", "hs_code", "route", "origin_country", "border_post",
@@ -179,13 +178,12 @@ def _ledger_items(s: Settings, state_inspections: pd.DataFrame, n_items: Any) ->
     src = t["source"]
     df = t.select(["key", "date", "hs_code", "route", "origin_country", "border_post", "inspection_result",
                    "channel"]).to_pandas(date_as_object=True)
-    df["declaration_key"] = pc.binary_join_element_wise(src, t["declaration_id"], ":").to_pandas()
+    df["declaration_key"] = node_keys(src, t["declaration_id"]).to_pandas()
     for role in ("consignee", "declarant"):
-        df[role] = pc.binary_join_element_wise(src, t[f"{role}_id"], ":").to_pandas()
+        df[role] = node_keys(src, t[f"{role}_id"]).to_pandas()
     if len(state_inspections):
-        now = state_inspections.drop_duplicates("key").set_index("key")["inspection_result"]
-        hit = df["key"].isin(now.index)
-        df.loc[hit, "inspection_result"] = df.loc[hit, "key"].map(now)
+        df["inspection_result"] = overlay(pd.Index(df["key"]), state_inspections, "inspection_result",
+                                          df["inspection_result"])
     return df
 
 

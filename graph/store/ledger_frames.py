@@ -53,7 +53,7 @@ class StoreState:
                    inspections if len(inspections) else _empty("key", "inspection_result"))
 
 
-def _keys(source: pa.ChunkedArray, natural: pa.ChunkedArray) -> pa.ChunkedArray:
+def node_keys(source: pa.ChunkedArray, natural: pa.ChunkedArray) -> pa.ChunkedArray:
     """source:natural per row (`schema.node_key`, vectorised), null where natural is null."""
     return pc.binary_join_element_wise(source, natural, ":")
 
@@ -75,22 +75,22 @@ def declarations(ledger: Ledger, state: StoreState) -> pd.DataFrame:
         return empty("declarations")
     src = t["source"]
     df = _pandas(t.select(_DECLARATION_COLUMNS))
-    df["declaration_key"] = _keys(src, t["declaration_id"]).to_pandas()
+    df["declaration_key"] = node_keys(src, t["declaration_id"]).to_pandas()
     for role in ROLE_COLUMNS:
-        df[role] = _keys(src, t[f"{role}_id"]).to_pandas()
+        df[role] = node_keys(src, t[f"{role}_id"]).to_pandas()
     if len(state.lanes) or len(state.inspections):
         # the items' keys hashed once (one row per key), the store's rows looked up in them: a map,
         # an isin and a second map over 1M arrow strings cost ~3 s
         at = pd.Index(df["key"])
         if len(state.lanes):
-            df["lane"] = _overlay(at, state.lanes, "lane", None)
+            df["lane"] = overlay(at, state.lanes, "lane", None)
         if len(state.inspections):
-            df["inspection_result"] = _overlay(at, state.inspections, "inspection_result",
+            df["inspection_result"] = overlay(at, state.inspections, "inspection_result",
                                                df["inspection_result"])
     return frame("declarations", df, copy=False)
 
 
-def _overlay(at: pd.Index, rows: pd.DataFrame, column: str, base: pd.Series | None) -> pd.Series:
+def overlay(at: pd.Index, rows: pd.DataFrame, column: str, base: pd.Series | None) -> pd.Series:
     """`rows[column]` by key (the first row per key) over `base` (missing where None), aligned
     to the keys `at`, in the dtype `rows[column]` (or `base`) has."""
     rows = rows.drop_duplicates("key")
@@ -125,11 +125,11 @@ def officers(ledger: Ledger) -> pd.DataFrame:
         return empty("officers")
     src = t["source"]
     df = _pandas(t.select(["role", "share_pct", "since", "until"]))
-    df["person"] = _keys(src, t["person_id"]).to_pandas()
-    df["company"] = _keys(src, t["company_id"]).to_pandas()
+    df["person"] = node_keys(src, t["person_id"]).to_pandas()
+    df["company"] = node_keys(src, t["company_id"]).to_pandas()
     # one Person node per person: its name is the last non-empty one loaded (ingest.merge_persons)
     h = ledger.history("officers", ["person_id", "person_name", "source"])
-    names = pd.DataFrame({"person": _keys(h["source"], h["person_id"]).to_pandas(),
+    names = pd.DataFrame({"person": node_keys(h["source"], h["person_id"]).to_pandas(),
                           "name": h["person_name"].to_pandas()})
     df["person_name"] = df["person"].map(names.groupby("person")["name"].last())
     return frame("officers", df.sort_values(["person", "company", "role"], kind="stable"))
@@ -142,8 +142,8 @@ def offences(ledger: Ledger, declaration_keys: pd.Series) -> pd.DataFrame:
     src = t["source"]
     df = _pandas(t.select(["key", "offence_id", "date", "offence_type", "declared_hs_code", "actual_hs_code",
                            "evaded_amount", "status"]))
-    df["party"] = _keys(src, t["party_id"]).to_pandas()
-    dk = _keys(src, t["declaration_id"])
+    df["party"] = node_keys(src, t["party_id"]).to_pandas()
+    dk = node_keys(src, t["declaration_id"])
     # the graph links an offence to the stored items of its declaration (ingest.link_offence_declarations)
     stored = pa.array(declaration_keys.dropna().unique().to_numpy(dtype=object), pa.string())
     df["declaration_key"] = pc.if_else(pc.is_in(dk, value_set=stored), dk, None).to_pandas()

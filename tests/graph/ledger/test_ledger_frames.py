@@ -132,12 +132,12 @@ def test_a_reingest_adds_nothing_to_the_ledger(stored, scored_world):
 def test_store_state_overlays_by_key_first_row_wins():
     """The store's lanes and inspection results land on their items by key (the first row of a
     repeated key, unknown keys ignored), items without one keep the ledger's value, dtypes kept."""
-    from graph.store.ledger_frames import _overlay
+    from graph.store.ledger_frames import overlay
 
     at = pd.Index(["s:1", "s:2", "s:3"])
     base = pd.Series(["clear", None, "violation"], dtype="str")
     rows = pd.DataFrame({"key": ["s:3", "s:9", "s:2", "s:3"], "v": ["clear", "violation", "violation", "x"]})
-    got = _overlay(at, rows.rename(columns={"v": "inspection_result"}), "inspection_result", base)
+    got = overlay(at, rows.rename(columns={"v": "inspection_result"}), "inspection_result", base)
     assert got.tolist() == ["clear", "violation", "clear"] and got.dtype == base.dtype
-    lanes = _overlay(at, rows.rename(columns={"v": "lane"}), "lane", None)
+    lanes = overlay(at, rows.rename(columns={"v": "lane"}), "lane", None)
     assert lanes.isna().tolist() == [True, False, False] and lanes.tolist()[1:] == ["violation", "clear"]
