@@ -39,8 +39,11 @@ def _drain(store: GraphStore, name: str, batch: int) -> int:
             return total
 
 
-def _keyed(keys: Iterable[Any]) -> list[dict]:
-    return [{"key": k} for k in keys]
+def _clear(store: GraphStore, drain: str, by_key: str, keys: Iterable[Any] | None, batch: int) -> int:
+    """Every earlier row (`drain`, a full write), or only those of `keys` (`by_key`, a delta write)."""
+    if keys is None:
+        return _drain(store, drain, batch)
+    return _consume(store.run_batches(by_key, [{"key": k} for k in keys], batch))
 
 
 def _consume(it) -> int:
@@ -159,16 +162,14 @@ def write_network_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]], *,
     out["parties"] = _consume(store.run_batches("analytics.write_parties", rows["parties"], batch_size))
 
     lap("parties")
-    out["entities_deleted"] = (_drain(store, "analytics.delete_entities", batch_size) if replaced is None
-                               else _consume(store.run_batches("analytics.delete_entities_by_key",
-                                                               _keyed(replaced["entities"]), batch_size)))
+    out["entities_deleted"] = _clear(store, "analytics.delete_entities", "analytics.delete_entities_by_key",
+                                     None if replaced is None else replaced["entities"], batch_size)
     out["entities"] = _consume(store.run_batches("analytics.write_entities", rows["entities"], batch_size))
     _consume(store.run_batches("analytics.write_resolved_to", rows["resolved_to"], batch_size))
 
     lap("entities")
-    out["groups_deleted"] = (_drain(store, "analytics.delete_groups", batch_size) if replaced is None
-                             else _consume(store.run_batches("analytics.delete_groups_by_key",
-                                                             _keyed(replaced["groups"]), batch_size)))
+    out["groups_deleted"] = _clear(store, "analytics.delete_groups", "analytics.delete_groups_by_key",
+                                   None if replaced is None else replaced["groups"], batch_size)
     out["groups"] = _consume(store.run_batches("analytics.write_groups", rows["groups"], batch_size))
     _consume(store.run_batches("analytics.write_member_of", rows["member_of"], batch_size))
 
@@ -253,9 +254,7 @@ def write_declaration_rows(store: GraphStore, rows: Mapping[str, Iterable[dict]]
     present = {x["part"] for x in rows.get("present", [])}
 
     def clear(part: str, drain: str, by_key: str) -> int:
-        if cleared is None:
-            return _drain(store, drain, batch_size)
-        return _consume(store.run_batches(by_key, _keyed(cleared.get(part, [])), batch_size))
+        return _clear(store, drain, by_key, None if cleared is None else cleared.get(part, []), batch_size)
 
     if present:
         # cover flags are few: clear the old ones, then write
