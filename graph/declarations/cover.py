@@ -268,7 +268,9 @@ class _Parties:
     Party keys are factorised once over every role (`codes`, -1 for none), so that the per-pair
     membership tests are array lookups: `isin` on the string columns cost ~10 s at 1M items."""
 
-    def __init__(self, d: pd.DataFrame, o: pd.DataFrame, party_risk: pd.Series | None, level: int):
+    def __init__(self, d: pd.DataFrame, o: pd.DataFrame, party_risk: pd.Series | None, level: int,
+                 hs: pd.Series):
+        self.hs = hs  # the items' codes at `level` (`_Items.hs`), for `own_codes`
         self.pair_offenders = _pair_offenders(o, level)
         self.any_off = set(o["party"].dropna()) if not o.empty else set()
         roles = [c for c in PARTY_ROLE_NAMES if c in d]
@@ -304,11 +306,11 @@ class _Parties:
             nr = np.maximum(nr, self.risk[r][ci])
         return ev.parties_llr(same, other, nr)
 
-    def own_codes(self, hs: pd.Series, ci: np.ndarray) -> list[set]:
+    def own_codes(self, ci: np.ndarray) -> list[set]:
         """Per item in `ci`: the codes its declarant and consignee declare and its consignor sells,
         from the (party, code) pairs of every item, worked out once and sliced per party."""
         if self._owned is None:
-            hc, names = pd.factorize(hs.to_numpy(dtype=object))
+            hc, names = pd.factorize(self.hs.to_numpy(dtype=object))
             trade = [r for r in ("declarant", "consignee", "consignor") if r in self.codes]
             pc = np.concatenate([self.codes[r] for r in trade]) if trade else np.zeros(0, np.int64)
             hh = np.tile(hc, len(trade))
@@ -414,7 +416,7 @@ def flag_cover_items(frames, pairs: pd.DataFrame | None = None, party_risk: pd.S
     d = d.reset_index(drop=True)
     o = frames.offences
     it = _Items(d, o, level)
-    parties = _Parties(d, o, party_risk, level)
+    parties = _Parties(d, o, party_risk, level, it.hs)
     cols = {"consignor": d.get("consignor"), "route": _route(d),
             "countries": (d.get("origin_country", pd.Series(None, index=d.index)).astype("string").fillna("?")
                           + ">" + d.get("dispatch_country", pd.Series(None, index=d.index))
@@ -455,7 +457,7 @@ def _candidates(it: _Items, best: _Best, parties: _Parties, include_caught: bool
         ci = ci[np.nan_to_num(z, nan=-np.inf) >= ev.CANDIDATE_MIN_Z]
         if not len(ci):
             continue
-        own = parties.own_codes(it.hs, ci)
+        own = parties.own_codes(ci)
         found = ev.best_candidate(it.luv[ci], D, codes, own, taught)
         if found is None:
             continue

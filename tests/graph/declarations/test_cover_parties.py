@@ -41,10 +41,10 @@ def test_party_terms_and_own_codes_equal_set_lookups(rows, offenders, pair_off, 
     d = pd.DataFrame(rows)
     o = pd.DataFrame({"party": sorted(offenders), "declared_hs_code": CODES[0], "actual_hs_code": CODES[1]})
     ci = np.array(data.draw(st.lists(st.integers(0, len(d) - 1), max_size=len(d))), dtype=np.int64)
-    p = _Parties(d, o, pd.Series(risk, dtype=float), 6)
-    np.testing.assert_array_equal(p.terms(ci, pair_off), _reference_terms(d, offenders, risk, ci, pair_off))
     hs = hs_prefix(d["hs_code"], 6)
-    for i, own in zip(ci, p.own_codes(hs, ci), strict=True):
+    p = _Parties(d, o, pd.Series(risk, dtype=float), 6, hs)
+    np.testing.assert_array_equal(p.terms(ci, pair_off), _reference_terms(d, offenders, risk, ci, pair_off))
+    for i, own in zip(ci, p.own_codes(ci), strict=True):
         trade = ("declarant", "consignee", "consignor")
         traders = {d.at[i, r] for r in trade if isinstance(d.at[i, r], str)}
         want = {hs[j] for j in range(len(d)) for r in trade if d.at[j, r] in traders}
