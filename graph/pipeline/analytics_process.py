@@ -51,8 +51,14 @@ FOLDER_PREFIX = ".score-"
 #: glibc's allocator in the analytics process (the operator's own values win): keep freed memory
 #: instead of returning it to the kernel at every large free, which the next step's arrays fault in
 #: again. At 1M items (seed 7 rescore, load 2-6) the run's system time fell from 63.6 to 35.9 s,
-#: the command from 161 to 132 s, the child's peak from 2.83 to 2.55 GB.
-CHILD_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
+#: the command from 161 to 132 s, the child's peak from 2.83 to 2.55 GB. Arrow (pandas' strings)
+#: allocates through the same allocator (`ARROW_DEFAULT_MEMORY_POOL=system`): its default mimalloc
+#: pool hands freed pages back to the kernel after 10 ms, and they fault in again at the next step.
+#: The captured 1M analytics job, run alone twice each way: 62.7/52.1 s wall with 23.3/10.6 s of
+#: system time under mimalloc, 50.7/50.1 s with 9.7/9.7 s under the system pool; the frames step
+#: 10.7/2.6 s against 2.8/2.8 s; peak 2.53 against 2.64-2.70 GB.
+CHILD_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+                "ARROW_DEFAULT_MEMORY_POOL": "system"}
 WHERE = ("auto", "child", "in-process")
 
 
