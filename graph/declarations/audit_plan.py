@@ -19,6 +19,7 @@ import pandas as pd
 
 from graph.declarations.goods import mass_kg, robust_z
 from graph.domain.vocabulary import LIABLE_ROLES
+from graph.engine.stats import role_codes
 
 TARGET_COLUMNS = ["rank", "target_id", "target_kind", "expected_amount", "risk", "duties_at_stake", "reasons",
                   "pick"]
@@ -52,7 +53,8 @@ def _liable_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None,
     d = frames.declarations
     roles = [role for role in LIABLE_ROLES if role in d]
     key_code, keys = pd.factorize(d["key"])
-    party_code, parties = pd.factorize(pd.concat([d[role] for role in roles], ignore_index=True))
+    by_role, parties = role_codes(d, roles)
+    party_code = by_role.ravel()  # role by role, as the tiled item and key codes below
     item = np.tile(np.arange(len(d)), len(roles))
     key_code = np.tile(key_code, len(roles))
     known = np.flatnonzero(party_code >= 0)
@@ -68,8 +70,8 @@ def _liable_rows(frames, stake: pd.DataFrame, assessments: pd.DataFrame | None,
     assessment = np.full(len(item), np.nan)
     if assessments is not None and not assessments.empty:
         score = assessments.set_index("key")["assessment_score"]
-        if len(keys) == len(d) and len(score) == len(d) and (assessments["key"].to_numpy()
-                                                             == d["key"].to_numpy()).all():
+        if len(keys) == len(d) and len(score) == len(d) and bool((assessments["key"].array
+                                                                  == d["key"].array).all()):
             assessment = score.to_numpy(dtype=float)[item]  # the run's own assessment, item by item
         else:
             assessment = pd.Series(keys).map(score).astype(float).to_numpy()[key_code[rows]]

@@ -42,6 +42,7 @@ from graph.declarations.goods import hs_prefix, log_unit_value, mass_kg
 from graph.domain.reasons import Evidence
 from graph.domain.types import HSCode
 from graph.domain.vocabulary import PARTY_ROLE_NAMES
+from graph.engine.stats import role_codes
 
 #: each categorical log-likelihood ratio is bounded so that no single piece of evidence decides alone
 LLR_CAP = 3.0
@@ -274,11 +275,8 @@ class _Parties:
         self.pair_offenders = _pair_offenders(o, level)
         self.any_off = set(o["party"].dropna()) if not o.empty else set()
         roles = [c for c in PARTY_ROLE_NAMES if c in d]
-        self.values = {r: d[r].to_numpy(dtype=object) for r in roles}
-        codes, keys = pd.factorize(np.concatenate([self.values[r] for r in roles])) if roles \
-            else (np.zeros(0, np.int64), [])
-        self.keys = pd.Index(keys, dtype=object)
-        self.codes = dict(zip(roles, np.split(codes, len(roles)) if roles else [], strict=True))
+        codes, self.keys = role_codes(d, roles)
+        self.codes = dict(zip(roles, codes, strict=True))
         self.offended = self._mask(self.any_off)
         known = party_risk is not None and len(party_risk)
         key_risk = (pd.Series(self.keys).map(party_risk).astype(float).fillna(0.0).to_numpy() if known
@@ -310,7 +308,7 @@ class _Parties:
         """Per item in `ci`: the codes its declarant and consignee declare and its consignor sells,
         from the (party, code) pairs of every item, worked out once and sliced per party."""
         if self._owned is None:
-            hc, names = pd.factorize(self.hs.to_numpy(dtype=object))
+            hc, names = pd.factorize(self.hs)
             trade = [r for r in ("declarant", "consignee", "consignor") if r in self.codes]
             pc = np.concatenate([self.codes[r] for r in trade]) if trade else np.zeros(0, np.int64)
             hh = np.tile(hc, len(trade))
@@ -331,7 +329,7 @@ class _Parties:
         return out
 
     def detail(self, i: int, pair_off: set, D: str, A: str) -> tuple[str, tuple[Evidence, ...]]:
-        ps = list(dict.fromkeys(v[i] for v in self.values.values() if isinstance(v[i], str)))
+        ps = list(dict.fromkeys(self.keys[c[i]] for c in self.codes.values() if c[i] >= 0))
         same = [p for p in ps if p in pair_off]
         other = [p for p in ps if p in self.any_off and p not in pair_off]
         nr = max((float(r[i]) for r in self.risk.values()), default=0.0)
@@ -362,7 +360,7 @@ def _score_pair(it: _Items, o: pd.DataFrame, best: _Best, pr, parties: _Parties,
                              col.iloc[s["gen"]]) * (0.5 if name == "route" else 1.0)
         cats[name] = col
     pair_off = parties.pair_offenders.get((D, A), set())
-    llr["parties"] = parties.terms(ci, pair_off) if parties.values else np.zeros(len(ci))
+    llr["parties"] = parties.terms(ci, pair_off) if parties.codes else np.zeros(len(ci))
     prior = ev.pair_prior(pr.count, len(on_d))
     total = ev.logit(prior) + ev.combine(llr["unit_value"], llr["mass"],
                                          [llr[k] for k in ("consignor", "countries", "route", "parties")

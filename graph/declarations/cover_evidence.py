@@ -62,7 +62,7 @@ def trader_levels(hs: pd.Series, luv: np.ndarray, trader: pd.Series, keep: np.nd
     """Per trader: its own price level, the median gap (log) between its items' value/kg and their
     codes' median, shrunk towards 0 by LEVEL_PRIOR_N pseudo-items. A premium importer prices every
     code high, a cover shows up against the trader's own other goods."""
-    df = pd.DataFrame({"hs": hs.to_numpy(dtype=object), "x": luv, "t": trader.to_numpy(dtype=object)})[keep]
+    df = pd.DataFrame({"hs": hs.array, "x": luv, "t": trader.array})[keep]  # Arrow strings kept
     df = df.dropna()
     if df.empty:
         return pd.Series(dtype=float)
@@ -160,7 +160,7 @@ def candidate_logit(uv: np.ndarray, prof: list[np.ndarray]) -> np.ndarray:
 
 def code_profiles(hs: pd.Series, luv: np.ndarray, duty: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
     """Per code (of the `keep` items with a price): n, price profile (m, s) and median duty rate."""
-    df = pd.DataFrame({"hs": hs.to_numpy(dtype=object), "x": luv, "duty": duty})[keep]
+    df = pd.DataFrame({"hs": hs.array, "x": luv, "duty": duty})[keep]  # Arrow strings kept
     df = df.dropna(subset=["hs", "x"])
     rows = []
     for code, g in df.groupby("hs", sort=True):

@@ -36,7 +36,10 @@ _LANE_RANK = {"green": 0, "blue": 1, "yellow": 2, "red": 3}
 
 def uniforms(keys: pd.Series | np.ndarray | list, seed: int) -> np.ndarray:
     """One number in [0, 1) per key, a seeded hash of the key (the same key and seed: the same number)."""
-    s = pd.Series(np.asarray(keys, dtype=object)).astype(str)
+    # a Series is hashed as it is (Arrow strings: pandas hashes their dictionary); the same numbers
+    # as from Python strings, without turning a million keys into Python objects first
+    s = (keys.reset_index(drop=True) if isinstance(keys, pd.Series)
+         else pd.Series(np.asarray(keys, dtype=object))).astype(str)
     hash_key = f"{int(seed) % 10**16:016d}"
     h = pd.util.hash_pandas_object(s, index=False, hash_key=hash_key).to_numpy(dtype=np.uint64)
     return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
@@ -45,7 +48,7 @@ def uniforms(keys: pd.Series | np.ndarray | list, seed: int) -> np.ndarray:
 def random_picks(keys, lanes, shares: Mapping[str, float], seed: int) -> np.ndarray:
     """Per item: drawn at random for inspection (its uniform number below its lane's share)."""
     lane = pd.Series(np.asarray(lanes, dtype=object)).fillna("green").astype(str)
-    share = lane.map(lambda x: float(shares.get(x, 0.0))).to_numpy(dtype=float)
+    share = lane.map(dict(shares)).astype(float).fillna(0.0).to_numpy(dtype=float)
     if not (share > 0).any():
         return np.zeros(len(lane), dtype=bool)
     return uniforms(keys, seed) < share

@@ -21,6 +21,7 @@ frames through Cypher 14-15 s; the child holds neither.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import shutil
@@ -59,6 +60,8 @@ FOLDER_PREFIX = ".score-"
 #: 10.7/2.6 s against 2.8/2.8 s; peak 2.53 against 2.64-2.70 GB.
 CHILD_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
                 "ARROW_DEFAULT_MEMORY_POOL": "system"}
+#: the analytics process's collector thresholds (`gc.set_threshold`; Python's are 2000, 10, 10)
+CHILD_GC = (100_000, 50, 1000)
 WHERE = ("auto", "child", "in-process")
 
 
@@ -243,7 +246,13 @@ def score_in_child(store: GraphStore, s: Settings, a: AnalyticsSettings, *, comm
 
 
 def child_main() -> None:
-    """The analytics process: the job from stdin, messages down the pipe (fd in argv[1])."""
+    """The analytics process: the job from stdin, messages down the pipe (fd in argv[1]).
+
+    The cyclic garbage collector runs less often here (CHILD_GC): the reasons are millions of small
+    dicts and lists, and every collection walked all of them again. A batch process that ends when
+    its results are written; at 1M items the declaration analytics took 35.5 s with the default
+    thresholds, 29.2 s with these, and 30.1 s with the collector off, at the same peak (2.65 GB)."""
+    gc.set_threshold(*CHILD_GC)
     with os.fdopen(int(sys.argv[1]), "wb") as pipe:
         def send(msg: tuple) -> None:
             pickle.dump(msg, pipe, protocol=pickle.HIGHEST_PROTOCOL)

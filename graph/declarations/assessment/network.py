@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from graph.declarations.assessment.features import _smoothed
 from graph.domain.vocabulary import PARTY_ROLE_NAMES
+from graph.engine.stats import role_codes
 
 
 def _party_graph(base: pd.DataFrame, mask: np.ndarray, index: pd.Index) -> sp.csr_matrix:
@@ -81,9 +82,9 @@ def network_features(base: pd.DataFrame, lab: pd.DataFrame, prior: float, *, fre
     if not starts:
         return out.drop(columns=list(out.columns))
     # party codes in order of first appearance over the roles: one factorize, no Python strings
-    all_codes, keys = pd.factorize(pd.concat([base[r] for r in PARTY_ROLE_NAMES], ignore_index=True))
+    all_codes, keys = role_codes(base, PARTY_ROLE_NAMES)
     n = len(keys)
-    codes = {r: all_codes[i * len(base):(i + 1) * len(base)] for i, r in enumerate(PARTY_ROLE_NAMES)}
+    codes = dict(zip(PARTY_ROLE_NAMES, all_codes, strict=True))
     date = base["date"].to_numpy(dtype="datetime64[ns]")
     order = np.argsort(date, kind="stable")  # NaT last
     sorted_dates = date[order]

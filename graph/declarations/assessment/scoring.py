@@ -19,13 +19,14 @@ from graph.declarations.assessment.model import (
     MODEL_FILE,
     AssessmentModel,
     _encode,
+    booster_input,
     feature_frame,
     hit_rate,
 )
 from graph.domain import schema
 from graph.domain.types import HSCode
 from graph.domain.vocabulary import PARTY_ROLE_NAMES, Lane, liable_party
-from graph.engine.stats import noisy_or
+from graph.engine.stats import noisy_or, role_codes
 
 
 def _combine(p_model: np.ndarray, party_net: np.ndarray, cover: np.ndarray, network_weight: float,
@@ -39,10 +40,13 @@ def party_network(base: pd.DataFrame, party_risk: pd.Series | None) -> tuple[np.
     net = np.zeros(len(base))
     who = np.array([None] * len(base), dtype=object)
     if party_risk is not None and len(party_risk):
-        for r in PARTY_ROLE_NAMES:
-            v = base[r].map(party_risk).astype(float).fillna(0.0).to_numpy()
+        codes, keys = role_codes(base, PARTY_ROLE_NAMES)
+        risk = np.append(pd.Series(keys).map(party_risk).astype(float).fillna(0.0).to_numpy(), 0.0)
+        names = np.append(keys.to_numpy(), None)  # code -1 (no party) reads the last slot
+        for c in codes:
+            v = risk[c]
             better = v > net
-            who[better] = base[r].to_numpy(dtype=object)[better]
+            who[better] = names[c[better]]
             net = np.maximum(net, v)
     return net, who
 
@@ -74,7 +78,8 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
                              horizon=None,
                              extra_categoricals=model.extra_categoricals)
         X = _encode(X.reindex(columns=model.features), model.categorical)
-    p = model.booster.predict(X, num_threads=NUM_THREADS)
+    M = booster_input(X, model.booster)
+    p = model.booster.predict(M, num_threads=NUM_THREADS)
     net, who = party_network(_base(d), party_risk)
     cov = np.zeros(len(d))
     cov_hs = pd.Series(dtype=object)
@@ -88,9 +93,10 @@ def assess_all(frames, party_risk: pd.Series | None, model: AssessmentModel, *,
                         "model_score": np.round(p, 5), "lane": lanes})
     reasons: list[list[dict]] = [[] for _ in range(len(d))]
     look = np.flatnonzero(lanes != Lane.GREEN) if with_reasons else np.zeros(0, dtype=np.int64)
+    M = M[look]  # the shown rows only, the 1M-row matrix goes
     if len(look):
         shown = X.iloc[look]
-        rows = reason_rows(shown, contributions(model, shown))
+        rows = reason_rows(shown, contributions(model, M))
         for j, i in enumerate(look):
             extra = []
             if net[i] > 0:

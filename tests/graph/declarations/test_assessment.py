@@ -192,3 +192,25 @@ def test_a_posted_hs_code_is_cleaned_as_ingest_cleans_it(world, model):
     np.testing.assert_array_equal(vec(f"{code[:4]}.{code[4:]}"), vec(code))
     np.testing.assert_array_equal(vec(f"{code[:2]}A{code[3:]}"), vec(None))
     assert not np.array_equal(vec(code), vec(None), equal_nan=True)
+
+
+def test_booster_input_predicts_as_the_frame_does(world, model):
+    """The matrix built once for a run's predictions gives LightGBM's own results on the frame, bit for
+    bit: scores and leaves, also with categories in another order and levels the model never saw."""
+    from graph.declarations.assessment.model import booster_input
+
+    X, _ = A.feature_frame(world, A.labels(world), model.prior, model.norms, feature_set=model.feature_set)
+    X = A._encode(X.reindex(columns=model.features), model.categorical)
+    cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    assert cats  # the check covers the categorical columns
+    shuffled = X.copy()
+    c = cats[0]
+    levels = list(X[c].cat.categories)
+    shuffled[c] = X[c].cat.set_categories(levels[::-1] + ["never-seen"])
+    shuffled.loc[shuffled.index[:5], c] = "never-seen"
+    for frame in (X, shuffled):
+        M = booster_input(frame, model.booster)
+        assert M.shape == frame.shape
+        assert np.array_equal(model.booster.predict(M), model.booster.predict(frame))
+        assert np.array_equal(model.booster.predict(M, pred_leaf=True),
+                              model.booster.predict(frame, pred_leaf=True))

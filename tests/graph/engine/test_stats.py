@@ -52,3 +52,21 @@ def test_damping_halves_at_the_knee_plus_one():
 def test_noisy_or():
     assert np.allclose(noisy_or(np.array([0.5, 0.0]), np.array([0.5, 0.2])), [0.75, 0.2])
     assert np.isclose(noisy_or_all(np.array([0.5, 0.5, 0.5])), 0.875)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.sampled_from(["b", "d", None])),
+                min_size=0, max_size=20), st.booleans())
+def test_role_codes_are_one_code_per_key_over_every_role(rows, arrow):
+    """The codes of every role read the same keys back, -1 for none, whatever the frame's string type."""
+    from graph.engine.stats import role_codes
+
+    dtype = "str" if arrow else object
+    d = pd.DataFrame({"x": pd.Series([r[0] for r in rows], dtype=dtype),
+                      "y": pd.Series([r[1] for r in rows], dtype=dtype)})
+    codes, keys = role_codes(d, ["x", "y"])
+    assert codes.shape == (2, len(d)) and len(set(keys)) == len(keys)
+    for i, role in enumerate(["x", "y"]):
+        back = [keys[c] if c >= 0 else None for c in codes[i]]
+        assert back == [v if isinstance(v, str) else None for v in d[role]]
+    assert role_codes(d, [])[0].shape == (0, len(d))
