@@ -42,7 +42,7 @@ def party_network(base: pd.DataFrame, party_risk: pd.Series | None) -> tuple[np.
     if party_risk is not None and len(party_risk):
         codes, keys = role_codes(base, PARTY_ROLE_NAMES)
         risk = np.append(pd.Series(keys).map(party_risk).astype(float).fillna(0.0).to_numpy(), 0.0)
-        names = np.append(keys.to_numpy(), None)  # code -1 (no party) reads the last slot
+        names = np.concatenate([keys.to_numpy(dtype=object), np.array([None], dtype=object)])  # -1: none
         for c in codes:
             v = risk[c]
             better = v > net
